@@ -1,0 +1,46 @@
+# Dovira: one verb per task. Every verb installs what is missing first (scripts/install-deps.sh).
+.PHONY: deps build test asan bench run fuzz format tidy coverage-doc clean
+
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build build/release -j $(JOBS)
+
+# The whole test suite: unit tests beside the code and black-box tests against the real binary.
+test: build
+	@cd build/release && ctest --output-on-failure -j $(JOBS)
+
+# The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build build/asan -j $(JOBS)
+	@cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@python3 bench/run.py --build build/release --out docs/performance.md
+
+run: build
+	@bash scripts/run-demo.sh build/release
+
+# Coverage-guided fuzzing of the policy parser and checker (libFuzzer), seeded from fuzz/corpus.
+fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build build/fuzz -j $(JOBS) --target policy_fuzz
+	@mkdir -p build/fuzz/corpus/policy
+	@./build/fuzz/fuzz/policy_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+		-dict=fuzz/policy.dict build/fuzz/corpus/policy fuzz/corpus/policy policies
+
+format:
+	@find src tests fuzz bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
+
+tidy: build
+	@find src -name '*.cc' ! -name '*_test.cc' | xargs clang-tidy -p build/release --quiet
+
+clean:
+	@rm -rf build

@@ -1,0 +1,100 @@
+// Errors as values. A Result<T> holds either a T or an Error; an Error has a code from one enum,
+// a message meant for the operator or client (never internal detail such as SQL text or key
+// material), and optionally the input field it concerns.
+//
+// Thread-safety: plain values; safe to copy between threads.
+#pragma once
+
+#include <cassert>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace dovira {
+
+// The kinds of failure the layers report. Mapped to exit codes and HTTP statuses in one place at
+// each edge.
+enum class ErrorCode {
+  kInvalidArgument,  // bad input: parse error, out-of-range value, unknown key
+  kNotFound,         // a referenced thing does not exist
+  kFailedPrecondition,  // the request is well formed but the state does not allow it
+  kPermissionDenied,    // refused by the policy or the caller's role
+  kUnavailable,         // a dependency (file, store) could not be reached
+  kInternal,            // a broken invariant in our own code
+};
+
+// Returns a stable lower_snake name for the code ("invalid_argument").
+const char* ErrorCodeName(ErrorCode code);
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+  std::string field;  // the offending input field or key, when there is one
+
+  static Error Invalid(std::string message, std::string field = {}) {
+    return Error{ErrorCode::kInvalidArgument, std::move(message), std::move(field)};
+  }
+  static Error NotFound(std::string message, std::string field = {}) {
+    return Error{ErrorCode::kNotFound, std::move(message), std::move(field)};
+  }
+  static Error Unavailable(std::string message) {
+    return Error{ErrorCode::kUnavailable, std::move(message), {}};
+  }
+};
+
+// Either a value or an Error. Access the value only after checking ok().
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}    // NOLINT(google-explicit-constructor)
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
+  const T& operator*() const& { return value(); }
+  T& operator*() & { return value(); }
+  const T* operator->() const { return &value(); }
+  T* operator->() { return &value(); }
+
+  const Error& error() const {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+// A Result with no value: success or an Error.
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(Error error) : error_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  static Status Ok() { return Status(); }
+
+  bool ok() const { return !error_.has_value(); }
+  explicit operator bool() const { return ok(); }
+  const Error& error() const {
+    assert(!ok());
+    return *error_;
+  }
+
+ private:
+  std::optional<Error> error_;
+};
+
+}  // namespace dovira

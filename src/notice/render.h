@@ -1,0 +1,29 @@
+// The human-readable privacy notice (R01), rendered from a loaded Policy alone, so that the
+// published text and what the platform enforces come from the same file. The notice has fourteen
+// numbered sections (who we are; whose data; what data; why; consent; recipients and transfers;
+// how long; your rights; children; cookies; marketing, automated decisions and profiling;
+// security; changes; how ambiguous clauses are read) in Ukrainian, Russian or English, as a
+// standalone HTML page or as Markdown.
+//
+// Text the school wrote is taken in the requested language, else in the policy's authoritative
+// language, else in any language it has. Every string from the policy is escaped for the output
+// format; nothing in a policy file can inject markup.
+//
+// Thread-safety: pure function of its arguments; safe to call concurrently on a shared Policy.
+#pragma once
+
+#include <string>
+
+#include "common/result.h"
+#include "policy/model.h"
+
+namespace dovira::notice {
+
+enum class Format { kHtml, kMarkdown };
+
+// Renders the complete notice for `lang` ("uk", "ru" or "en"). Error (kInvalidArgument, field
+// "lang") on an unknown language.
+Result<std::string> RenderNotice(const policy::Policy& policy, const std::string& lang,
+                                 Format format);
+
+}  // namespace dovira::notice

@@ -1,0 +1,244 @@
+#include "policy/checker.h"
+
+#include <gtest/gtest.h>
+
+#include "policy/test_util.h"
+
+namespace dovira::policy {
+namespace {
+
+using namespace ::dovira::policy::testing;  // NOLINT(google-build-using-namespace)
+
+CheckResult Check(const std::string& text) { return CheckPolicyText(text, "x.toml"); }
+
+void ExpectCodeAtLine(const std::string& text, const std::string& code, const std::string& needle) {
+  auto r = Check(text);
+  const Finding* f = FindCode(r.findings, code);
+  ASSERT_NE(f, nullptr) << "expected " << code;
+  EXPECT_EQ(f->pos.line, LineOf(text, needle)) << FormatFinding("x.toml", *f);
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(PolicyChecker, MinimalPolicyHasNoErrorsOrWarnings) {
+  auto r = Check(ReadMinimal());
+  ASSERT_TRUE(r.policy);
+  for (const auto& f : r.findings.all()) {
+    if (f.severity != Severity::kInfo) ADD_FAILURE() << FormatFinding("minimal.toml", f);
+  }
+  EXPECT_TRUE(r.ok());
+}
+
+TEST(PolicyChecker, PurposeNamingAnUnknownFieldIsRefusedWithItsLine) {
+  std::string text = Replace(ReadMinimal(), "fields = [\"email\"]\nmarketing", "fields = [\"phone\"]\nmarketing");
+  ExpectCodeAtLine(text, "E-REF-FIELD", "[purposes.newsletter]");
+}
+
+TEST(PolicyChecker, FormRequiringAFieldItDoesNotCollectIsAnError) {
+  std::string text = Replace(ReadMinimal(), "required = [\"email\"]", "required = [\"email\", \"phone\"]");
+  ExpectCodeAtLine(text, "E-FORM-REQUIRED", "[forms.signup]");
+}
+
+TEST(PolicyChecker, ConsentPurposeNotGrantedByAnyConsentIsAnError) {  // R29
+  std::string text = Replace(ReadMinimal(), "grants = [\"newsletter\"]", "grants = [\"processing\"]");
+  ExpectCodeAtLine(text, "E-CONSENT-PURPOSE-UNGRANTED", "[purposes.newsletter]");
+}
+
+TEST(PolicyChecker, ConsentWithoutWithdrawalProcedureIsAnError) {  // R19
+  std::string text = ReadMinimal();
+  auto from = text.find("withdrawal_procedure = {");
+  auto to = text.find('\n', from);
+  text.erase(from, to - from + 1);
+  ExpectCodeAtLine(text, "E-CONSENT-NO-WITHDRAWAL", "[consents.newsletter]");
+}
+
+TEST(PolicyChecker, MissingResponsiblePersonIsAnError) {  // R04
+  std::string text = Replace(ReadMinimal(), "responsible_person = { name = \"Olena Koval\", ", "responsible_person = { ");
+  ExpectCodeAtLine(text, "E-ROLE-MISSING", "[officers]");
+}
+
+TEST(PolicyChecker, MissingSecurityOfficerIsAnError) {  // R04
+  std::string text = ReadMinimal();
+  auto from = text.find("security_officer = ");
+  text.erase(from, text.find('\n', from) - from + 1);
+  ExpectCodeAtLine(text, "E-ROLE-MISSING", "[officers]");
+}
+
+TEST(PolicyChecker, ZeroWorkingDaysIsImpossible) {
+  std::string text = Replace(ReadMinimal(), "\"7 working days\"", "\"0 working days\"");
+  ExpectCodeAtLine(text, "E-TERM-ZERO", "[rights.rectification]");
+}
+
+TEST(PolicyChecker, StoreOutsideTheRegionsIsAnError) {  // R83
+  std::string text = Replace(ReadMinimal(), "region = \"UA\"", "region = \"DE\"");
+  ExpectCodeAtLine(text, "E-REGION", "[[storage.stores]]");
+}
+
+TEST(PolicyChecker, EuRegionCoversMemberStates) {
+  std::string text = Replace(ReadMinimal(), "regions = [\"UA\"]", "regions = [\"EU\"]");
+  text = Replace(text, "region = \"UA\"", "region = \"DE\"");
+  auto r = Check(text);
+  EXPECT_EQ(FindCode(r.findings, "E-REGION"), nullptr);
+}
+
+TEST(PolicyChecker, EmptyRegionsAreAnError) {
+  std::string text = Replace(ReadMinimal(), "regions = [\"UA\"]", "regions = []");
+  ExpectCodeAtLine(text, "E-REGION-UNSET", "[storage]");
+}
+
+TEST(PolicyChecker, UnknownTimeZoneIsAnError) {
+  std::string text = Replace(ReadMinimal(), "Europe/Kyiv", "Europe/Atlantis");
+  ExpectCodeAtLine(text, "E-TIMEZONE", "[calendar]");
+}
+
+TEST(PolicyChecker, RightWithoutTermGetsTheDefaultAndAWarning) {  // R67
+  std::string text = Replace(ReadMinimal(), "term = \"30 calendar days\"\n", "");
+  auto r = Check(text);
+  const Finding* f = FindCode(r.findings, "W-TERM-DEFAULTED");
+  ASSERT_NE(f, nullptr);
+  EXPECT_TRUE(r.ok());
+  const Right* access = r.policy->FindRight("access");
+  ASSERT_TRUE(access->deadline.term);
+  EXPECT_TRUE(access->deadline.defaulted);
+  EXPECT_EQ(calendar::FormatTerm(*access->deadline.term), "30 calendar days");
+}
+
+TEST(PolicyChecker, ResolutionTurnsAWarningIntoInformation) {
+  std::string text = Replace(ReadMinimal(), "term = \"30 calendar days\"\n", "");
+  text += R"(
+[[resolutions]]
+code = "W-TERM-DEFAULTED"
+choice = "30 calendar days"
+reason = "the only term the policy states for requests"
+date = 2025-03-10
+)";
+  auto r = Check(text);
+  EXPECT_EQ(FindCode(r.findings, "W-TERM-DEFAULTED"), nullptr);
+  EXPECT_NE(FindCode(r.findings, "I-RESOLVED"), nullptr);
+  EXPECT_EQ(FindCode(r.findings, "I-RESOLUTION-UNUSED"), nullptr);
+}
+
+TEST(PolicyChecker, UnresolvedErrorConflictBlocksActivation) {
+  std::string text = ReadMinimal() + R"(
+[[conflicts]]
+code = "E-004-REGION"
+clauses = "§3.3 vs §5.2"
+summary = "Databases in the USA vs the EU as the place of storage."
+default = "none: activation blocked"
+)";
+  auto r = Check(text);
+  const Finding* f = FindCode(r.findings, "E-004-REGION");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->pos.line, LineOf(text, "[[conflicts]]"));
+  EXPECT_FALSE(r.ok());
+
+  std::string resolved = text + R"(
+[[resolutions]]
+code = "E-004-REGION"
+choice = "EU"
+reason = "the stricter reading"
+approved_by = "security_officer"
+date = 2025-03-10
+)";
+  auto r2 = Check(resolved);
+  EXPECT_EQ(FindCode(r2.findings, "E-004-REGION"), nullptr);
+  EXPECT_TRUE(r2.ok());
+}
+
+TEST(PolicyChecker, ErrorResolutionNeedsAnApprover) {
+  std::string text = ReadMinimal() + R"(
+[[conflicts]]
+code = "E-004-REGION"
+clauses = "§3.3 vs §5.2"
+summary = "USA vs EU"
+default = "none"
+
+[[resolutions]]
+code = "E-004-REGION"
+choice = "EU"
+reason = "stricter"
+date = 2025-03-10
+)";
+  EXPECT_NE(FindCode(Check(text).findings, "E-RESOLUTION-APPROVER"), nullptr);
+}
+
+TEST(PolicyChecker, StructuralErrorsCannotBeResolvedAway) {
+  std::string text = Replace(ReadMinimal(), "fields = [\"email\"]\nmarketing", "fields = [\"phone\"]\nmarketing");
+  text += R"(
+[[resolutions]]
+code = "E-REF-FIELD"
+choice = "ignore"
+reason = "no"
+approved_by = "x"
+date = 2025-03-10
+)";
+  auto r = Check(text);
+  EXPECT_NE(FindCode(r.findings, "E-REF-FIELD"), nullptr);
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(PolicyChecker, ExcludedSpecialCategoryIsAnError) {  // R10
+  std::string text = ReadMinimal() + R"(
+[special_categories]
+excluded = ["health"]
+
+[categories.health]
+title = { uk = "Здоров'я", ru = "Здоровье", en = "Health" }
+kind = "special"
+special_type = "health"
+)";
+  ExpectCodeAtLine(text, "E-SPECIAL-EXCLUDED", "[categories.health]");
+}
+
+TEST(PolicyChecker, RetentionBelowLegalMinimumIsAnError) {  // R72
+  std::string text = Replace(ReadMinimal(), "basis = \"contract\"\n",
+                             "basis = \"contract\"\nretention = \"6 calendar months\"\n");
+  text = Replace(text, "[retention]\nafter = \"destroy\"\n", R"([retention]
+after = "destroy"
+
+[[retention.legal_minimum]]
+category = "contact"
+term = "3 calendar years"
+law = "Tax Code"
+)");
+  ExpectCodeAtLine(text, "E-RETENTION-BELOW-LEGAL-MIN", "[purposes.teaching]");
+}
+
+TEST(PolicyChecker, PretickedConsentIsAnError) {  // R15
+  std::string text = Replace(ReadMinimal(), "consent = \"newsletter\"\n",
+                             "consent = \"newsletter\"\ndefault_unticked = false\n");
+  ExpectCodeAtLine(text, "E-CONSENT-PRETICKED", "[[forms.signup.consents]]");
+}
+
+TEST(PolicyChecker, MissingTranslationIsAWarning) {
+  std::string text = Replace(ReadMinimal(), "{ uk = \"Новини\", ru = \"Новости\", en = \"News\" }",
+                             "{ uk = \"Новини\" }");
+  auto r = Check(text);
+  const Finding* f = FindCode(r.findings, "W-I18N-MISSING");
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->message.find("ru, en"), std::string::npos) << f->message;
+  EXPECT_TRUE(r.ok());
+}
+
+TEST(PolicyChecker, StandingDecisionsAreRequiredWhenEveryOperationNeedsADecision) {  // R31
+  std::string text = ReadMinimal() + "\n[decisions]\nrequired_for = [\"use\"]\n";
+  ExpectCodeAtLine(text, "E-NO-STANDING-DECISIONS", "[decisions]");
+}
+
+TEST(PolicyChecker, ProfilingWithLegalEffectIsAnError) {  // R60
+  std::string text = ReadMinimal() + "\n[automated_decisions]\nprofiling = true\nprofiling_effect = \"legal\"\n";
+  ExpectCodeAtLine(text, "E-PROFILING-EFFECT", "[automated_decisions]");
+}
+
+TEST(PolicyChecker, FindingsAreSortedByPosition) {
+  std::string text = Replace(ReadMinimal(), "basis = \"consent\"", "basis = \"whim\"");
+  text = Replace(text, "basis = \"contract\"", "basys = \"contract\"");
+  auto r = Check(text);
+  int last = 0;
+  for (const auto& f : r.findings.all()) {
+    EXPECT_GE(f.pos.line, last);
+    last = f.pos.line;
+  }
+}
+
+}  // namespace
+}  // namespace dovira::policy

@@ -1,0 +1,22 @@
+#include "ports/store.h"
+
+#include <future>
+
+namespace dovira::ports {
+
+bool WriteBatch::empty() const {
+  return subject_keys.empty() && destroyed_keys.empty() && schools.empty() &&
+         policy_versions.empty() && subjects.empty() && records.empty() &&
+         deleted_records.empty() && erased_subjects.empty() && consents.empty() &&
+         lookups.empty() && audit.empty() && checkpoints.empty() && staff.empty() &&
+         sessions.empty() && deleted_sessions.empty() && api_keys.empty();
+}
+
+Status Store::Commit(WriteBatch batch) {
+  std::promise<Status> done;
+  auto result = done.get_future();
+  Submit(std::move(batch), [&done](Status s) { done.set_value(std::move(s)); });
+  return result.get();
+}
+
+}  // namespace dovira::ports

@@ -1,0 +1,279 @@
+// The storage port. Services read and write through it; the SQLite adapter (src/adapters/sqlite)
+// implements it now and a PostgreSQL adapter will implement the same interface and pass the same
+// conformance suite (src/ports/store_conformance.h).
+//
+// Two rules every implementation keeps:
+//  - Every row carries its school id, and every read is scoped by school.
+//  - Writes go in WriteBatches through Submit(). A batch is applied atomically and is durable (it
+//    survives a power cut) before its callback runs. Concurrent batches share one commit and one
+//    fsync (group commit); batches are applied in submission order.
+//
+// Subject data keys live in a separate key vault (a separate database), never in the data
+// database, so a backup of the data cannot be decrypted once a subject's key is destroyed (B02).
+// Within a batch the vault changes are made durable first: a crash can leave a key without data
+// (harmless) but never data without its key.
+//
+// Personal data reach the store only sealed (encrypted by the caller with the subject's key); the
+// store never sees plaintext personal data.
+//
+// Thread-safety: all methods may be called concurrently from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/result.h"
+
+namespace dovira::ports {
+
+struct SchoolRow {
+  SchoolId id;
+  std::string name;
+  std::string active_policy_version;
+  Timestamp created_at{};
+};
+
+// One published policy version (R112: immutable once stored).
+struct PolicyVersionRow {
+  SchoolId school;
+  std::string version_id;
+  std::string text;    // the policy file as published
+  std::string sha256;  // hex
+  std::string effective_date;  // YYYY-MM-DD
+  Timestamp published_at{};
+};
+
+struct SubjectRow {
+  SchoolId school;
+  SubjectId id;
+  std::string kind;            // a subject kind of the policy
+  std::string pseudonym;       // hex keyed hash; how the audit log names the subject
+  std::string policy_version;  // in force at collection (R02)
+  std::string channel;         // collection channel (R02, R18)
+  std::string form;            // collecting form, "" for the API
+  std::string source;          // subject | client | offline | automatic | staff
+  std::string state;           // active | closing | erased
+  std::optional<SubjectId> guardian;  // the linked guardian of a minor (R24)
+  std::string sealed_profile;  // encrypted with the subject key: age facts, residence, language
+  Timestamp created_at{};
+  Timestamp updated_at{};
+};
+
+// A subject's data key wrapped by a school key-encryption key (kept in the key vault).
+struct SubjectKeyRow {
+  SchoolId school;
+  SubjectId subject;
+  std::string kek_id;
+  std::string wrapped_key;
+  Timestamp created_at{};
+};
+
+// Personal data of one field of one subject, kept in one policy store (R92: apart per purpose).
+struct RecordRow {
+  SchoolId school;
+  RecordId id;
+  SubjectId subject;
+  std::string store;     // the policy's store id
+  std::string field;     // a field of the policy
+  std::string category;  // the field's category
+  std::string sealed_value;  // encrypted with the subject key, aad = school|subject|field|id
+  std::string source, channel, form, policy_version;  // provenance (R11)
+  Timestamp collected_at{};
+  Timestamp updated_at{};
+};
+
+// Append-only consent ledger (R19). A withdrawal is a new row with action "withdraw".
+struct ConsentRow {
+  SchoolId school;
+  ConsentId id;
+  SubjectId subject;
+  std::string consent_type;         // [consents.<id>] of the policy
+  std::vector<std::string> grants;  // purposes and permissions granted or withdrawn
+  std::string action;               // grant | withdraw
+  std::string policy_version;
+  std::string text;         // the exact text shown
+  std::string text_sha256;  // hex (B07)
+  std::string lang;
+  std::string channel;
+  std::string form, checkbox;
+  std::string given_by;  // subject | guardian | staff
+  std::optional<SubjectId> guardian;
+  std::string evidence;  // JSON: truncated IP, hashed user agent, document reference; no PD
+  Timestamp at{};
+  std::optional<Timestamp> expires_at;
+};
+
+// One entry of the hash-chained audit log (R88, B01). Subjects are named by pseudonym only.
+struct AuditRow {
+  SchoolId school;
+  int64_t seq = 0;  // 1, 2, 3, ... per school, assigned by the caller
+  Timestamp at{};
+  std::string actor;        // "staff:<id>", "api_key:<id>", "subject", "system:<job>"
+  std::string role;
+  std::string action;       // read, create, update, disclose, export, consent.grant, gate, ...
+  std::string subject_ref;  // pseudonym hex, or ""
+  std::string purpose;
+  std::string fields;       // comma-separated field ids
+  std::string outcome;      // allow | deny | ok | error
+  std::string reason;       // reason code
+  std::string decision_id;
+  std::string request_id;
+  std::string detail;       // JSON without personal data
+  std::string prev_hash;    // hex of the previous entry's hash ("" for seq 1)
+  std::string hash;         // hex BLAKE2b(prev_hash || canonical entry)
+};
+
+// A signed checkpoint over the audit chain head (B01).
+struct CheckpointRow {
+  SchoolId school;
+  int64_t seq = 0;
+  std::string hash;        // hex, equals the audit row's hash at seq
+  std::string signature;   // hex Ed25519 over "dovira-audit-checkpoint|school|seq|hash"
+  std::string public_key;  // hex
+  Timestamp at{};
+};
+
+// A blind index entry: keyed hash of a normalised value (e.g. an e-mail) → subject.
+struct LookupRow {
+  SchoolId school;
+  std::string field;
+  std::string token;  // hex keyed hash
+  SubjectId subject;
+};
+
+struct StaffRow {
+  SchoolId school;
+  StaffId id;
+  std::string name;
+  std::string email;  // staff work address (not subject data)
+  std::string role;   // a role of the policy, or "admin"
+  std::string password_hash;
+  Timestamp password_set_at{};
+  bool must_change_password = false;
+  std::string sealed_totp_secret;  // encrypted with the school KEK
+  bool totp_enabled = false;
+  int failed_attempts = 0;
+  std::optional<Timestamp> locked_until;
+  std::optional<Timestamp> briefing_completed_at;
+  std::optional<Timestamp> left_at;
+  Timestamp created_at{};
+};
+
+struct SessionRow {
+  std::string token_hash;  // hex hash of the cookie value
+  SchoolId school;
+  StaffId staff;
+  std::string csrf_token;
+  bool mfa_passed = false;
+  Timestamp created_at{};
+  Timestamp expires_at{};
+};
+
+struct ApiKeyRow {
+  SchoolId school;
+  ApiKeyId id;
+  std::string name;
+  std::string key_hash;  // hex
+  std::string role;
+  std::vector<std::string> purposes;  // the only purposes it may state
+  Timestamp created_at{};
+  std::optional<Timestamp> revoked_at;
+};
+
+// Everything one service call writes, applied atomically.
+struct WriteBatch {
+  // Key vault (committed first).
+  std::vector<SubjectKeyRow> subject_keys;    // insert or replace
+  std::vector<std::pair<SchoolId, SubjectId>> destroyed_keys;  // overwrite, then delete
+
+  // Data.
+  std::vector<SchoolRow> schools;                  // upsert
+  std::vector<PolicyVersionRow> policy_versions;   // insert; an existing version id is an error
+  std::vector<SubjectRow> subjects;                // upsert
+  std::vector<RecordRow> records;                  // upsert by id
+  std::vector<std::pair<SchoolId, RecordId>> deleted_records;
+  std::vector<std::pair<SchoolId, SubjectId>> erased_subjects;  // every row of the subject
+  std::vector<ConsentRow> consents;                // append only
+  std::vector<LookupRow> lookups;                  // upsert
+  std::vector<AuditRow> audit;                     // append only, in seq order
+  std::vector<CheckpointRow> checkpoints;          // append only
+  std::vector<StaffRow> staff;                     // upsert
+  std::vector<SessionRow> sessions;                // upsert
+  std::vector<std::string> deleted_sessions;       // by token_hash
+  std::vector<ApiKeyRow> api_keys;                 // upsert
+
+  bool empty() const;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Applies `batch` atomically and durably, grouped with concurrent batches; then calls `done`
+  // (on the writer thread, so it must be quick) with the outcome. A batch that violates a rule
+  // (a duplicate policy version, a consent row updated) fails alone; a storage failure (disk full,
+  // I/O error) fails every batch of its group. A failed batch leaves no trace.
+  virtual void Submit(WriteBatch batch, std::function<void(Status)> done) = 0;
+  // Submit and wait.
+  Status Commit(WriteBatch batch);
+
+  // Schools and policies.
+  virtual Result<std::optional<SchoolRow>> GetSchool(const SchoolId& id) = 0;
+  virtual Result<std::vector<SchoolRow>> ListSchools() = 0;
+  virtual Result<std::vector<PolicyVersionRow>> ListPolicyVersions(const SchoolId& school) = 0;
+
+  // Subjects and their data.
+  virtual Result<std::optional<SubjectRow>> GetSubject(const SchoolId& school,
+                                                       const SubjectId& id) = 0;
+  virtual Result<std::optional<SubjectKeyRow>> GetSubjectKey(const SchoolId& school,
+                                                             const SubjectId& id) = 0;
+  virtual Status ForEachSubjectKey(const SchoolId& school,
+                                   const std::function<void(const SubjectKeyRow&)>& fn) = 0;
+  virtual Result<std::vector<RecordRow>> GetRecords(const SchoolId& school,
+                                                    const SubjectId& subject) = 0;
+  virtual Result<std::vector<ConsentRow>> GetConsents(const SchoolId& school,
+                                                      const SubjectId& subject) = 0;
+  virtual Result<std::optional<SubjectId>> FindByLookup(const SchoolId& school,
+                                                        const std::string& field,
+                                                        const std::string& token) = 0;
+  // Streams every subject / consent of a school (startup: building the gate's state).
+  virtual Status ForEachSubject(const SchoolId& school,
+                                const std::function<void(const SubjectRow&)>& fn) = 0;
+  virtual Status ForEachConsent(const SchoolId& school,
+                                const std::function<void(const ConsentRow&)>& fn) = 0;
+  // Subjects page by page, ordered by id, after `after_id` ("" for the first page).
+  virtual Result<std::vector<SubjectRow>> ListSubjects(const SchoolId& school,
+                                                       const std::string& after_id,
+                                                       size_t limit) = 0;
+
+  // Audit.
+  virtual Result<std::optional<AuditRow>> LastAudit(const SchoolId& school) = 0;
+  // Entries with seq >= from_seq, in seq order, stopping when fn returns false.
+  virtual Status ForEachAudit(const SchoolId& school, int64_t from_seq,
+                              const std::function<bool(const AuditRow&)>& fn) = 0;
+  virtual Result<std::vector<AuditRow>> AuditForSubject(const SchoolId& school,
+                                                        const std::string& subject_ref,
+                                                        int64_t after_seq, size_t limit) = 0;
+  virtual Result<std::vector<CheckpointRow>> ListCheckpoints(const SchoolId& school) = 0;
+
+  // Staff, sessions, API keys.
+  virtual Result<std::optional<StaffRow>> GetStaff(const SchoolId& school, const StaffId& id) = 0;
+  virtual Result<std::optional<StaffRow>> FindStaffByEmail(const SchoolId& school,
+                                                           const std::string& email) = 0;
+  virtual Result<std::vector<StaffRow>> ListStaff(const SchoolId& school) = 0;
+  virtual Result<std::optional<SessionRow>> GetSession(const std::string& token_hash) = 0;
+  virtual Result<std::optional<ApiKeyRow>> FindApiKey(const std::string& key_hash) = 0;
+  virtual Result<std::vector<ApiKeyRow>> ListApiKeys(const SchoolId& school) = 0;
+
+  // An online, consistent copy of the data database to `path` (the key vault is not included).
+  virtual Status Backup(const std::string& path) = 0;
+  // An online copy of the key vault (kept apart from data backups; see B02, B09).
+  virtual Status BackupKeyVault(const std::string& path) = 0;
+};
+
+}  // namespace dovira::ports
