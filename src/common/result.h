@@ -20,6 +20,10 @@ enum class ErrorCode {
   kNotFound,         // a referenced thing does not exist
   kFailedPrecondition,  // the request is well formed but the state does not allow it
   kPermissionDenied,    // refused by the policy or the caller's role
+  kRefused,             // well-formed input that the school's policy does not accept (HTTP 422)
+  kUnauthenticated,     // no or bad credentials
+  kConflict,            // the target's state does not allow it (HTTP 409)
+  kTooManyRequests,     // rate limited or locked out
   kUnavailable,         // a dependency (file, store) could not be reached
   kInternal,            // a broken invariant in our own code
 };
@@ -30,17 +34,33 @@ const char* ErrorCodeName(ErrorCode code);
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
-  std::string field;  // the offending input field or key, when there is one
+  std::string field;   // the offending input field or key, when there is one
+  std::string reason;  // a stable snake_case code for clients ("field_undeclared"); "" = by code
 
   static Error Invalid(std::string message, std::string field = {}) {
-    return Error{ErrorCode::kInvalidArgument, std::move(message), std::move(field)};
+    return Error{ErrorCode::kInvalidArgument, std::move(message), std::move(field), {}};
   }
   static Error NotFound(std::string message, std::string field = {}) {
-    return Error{ErrorCode::kNotFound, std::move(message), std::move(field)};
+    return Error{ErrorCode::kNotFound, std::move(message), std::move(field), {}};
   }
   static Error Unavailable(std::string message) {
-    return Error{ErrorCode::kUnavailable, std::move(message), {}};
+    return Error{ErrorCode::kUnavailable, std::move(message), {}, {}};
   }
+  // Refused by the policy: `reason` is the client-facing code.
+  static Error Refused(std::string reason, std::string message, std::string field = {}) {
+    return Error{ErrorCode::kRefused, std::move(message), std::move(field), std::move(reason)};
+  }
+  static Error Denied(std::string reason, std::string message) {
+    return Error{ErrorCode::kPermissionDenied, std::move(message), {}, std::move(reason)};
+  }
+  static Error Conflict(std::string reason, std::string message) {
+    return Error{ErrorCode::kConflict, std::move(message), {}, std::move(reason)};
+  }
+  static Error Unauthenticated(std::string message) {
+    return Error{ErrorCode::kUnauthenticated, std::move(message), {}, "unauthenticated"};
+  }
+  // The client-facing code: `reason` when set, else the code's name.
+  std::string ReasonOrCode() const;
 };
 
 // Either a value or an Error. Access the value only after checking ok().

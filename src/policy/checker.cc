@@ -531,6 +531,19 @@ class Checker {
         Add(m.pos, "E-COUNTRY", "`minors.age_map` key \"" + country + "\" is not a country code");
       }
     }
+    if (m.rule == "birth_date") {
+      const Field* f = m.birth_date_field.empty() ? nullptr : p_.FindField(m.birth_date_field);
+      if (m.birth_date_field.empty()) {
+        Add(m.pos, "E-KEY-MISSING", "`minors.rule` is birth_date but `minors.birth_date_field` is not set");
+      } else if (!f) {
+        RefField(m.pos, "`minors.birth_date_field`", m.birth_date_field);
+      } else if (f->type != "date") {
+        Add(m.pos, "E-TYPE", "`minors.birth_date_field` names " + Quote(f->id) + ", which is not a date");
+      }
+    }
+    for (const auto& [k, fid] : m.representative_fields) {
+      RefField(m.pos, "`minors.representative_fields." + k + "`", fid);
+    }
     if (m.rule == "none" && m.never_collect_under > 0) {
       Add(m.pos, "W-MINORS-NO-MECHANISM",
           "children under " + std::to_string(m.never_collect_under) +

@@ -955,6 +955,7 @@ void ReadPolicy(Reader& root, Policy* p) {
     auto& m = p->minors;
     m.pos = r.pos();
     r.Enum("rule", &m.rule, kMinorRules);
+    r.Id("birth_date_field", &m.birth_date_field);
     r.IntNarrow("threshold", &m.threshold, 1, 25);
     r.Table("age_map", [&](Reader& ar) {
       ar.AcceptAll();
@@ -968,6 +969,12 @@ void ReadPolicy(Reader& root, Policy* p) {
           continue;
         }
         m.age_map[country] = static_cast<int>(i->get());
+      }
+    });
+    r.Table("representative_fields", [&](Reader& rr) {
+      for (const char* k : {"name", "relation", "permission_at", "email"}) {
+        std::string v;
+        if (rr.Id(k, &v) && !v.empty()) m.representative_fields[k] = v;
       }
     });
     r.Enum("representative_consent", &m.representative_consent, kRepresentativeConsent);

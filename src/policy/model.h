@@ -314,6 +314,10 @@ struct ActionNotice {
 
 struct Minors {
   std::string rule = "none";  // none | self_declaration | birth_date
+  std::string birth_date_field;  // the date field minor status is computed from (rule birth_date)
+  // Fields that hold a minor's legal representative (R24): keys name, relation, permission_at,
+  // email; values are field ids. Empty: the representative is kept in the sealed profile.
+  std::map<std::string, std::string> representative_fields;
   int threshold = 18;
   std::map<std::string, int> age_map;
   std::string representative_consent = "required_before_collection";

@@ -111,7 +111,7 @@ struct ConsentRow {
 // One entry of the hash-chained audit log (R88, B01). Subjects are named by pseudonym only.
 struct AuditRow {
   SchoolId school;
-  int64_t seq = 0;  // 1, 2, 3, ... per school, assigned by the caller
+  int64_t seq = 0;  // 1, 2, 3, ... per school; 0 on submit: assigned by the store (see Store)
   Timestamp at{};
   std::string actor;        // "staff:<id>", "api_key:<id>", "subject", "system:<job>"
   std::string role;
@@ -210,9 +210,19 @@ struct WriteBatch {
   bool empty() const;
 };
 
+// Computes an audit entry's hash from the previous entry's hash (hex, "" for the first) and the
+// entry itself (its seq and prev_hash already set). Returns the hex hash.
+using AuditChainer = std::function<std::string(const std::string& prev_hash, const AuditRow& row)>;
+
 class Store {
  public:
   virtual ~Store() = default;
+
+  // Installs the chainer (call once, before the first Submit). From then on, audit rows submitted
+  // with seq 0 are numbered and chained by the store in commit order, per school: seq is the
+  // school's last seq + 1, prev_hash the last hash, hash = chainer(prev_hash, row). A batch that
+  // fails takes its entries with it, so the chain never has a gap or a dangling link.
+  virtual void SetAuditChainer(AuditChainer chainer) = 0;
 
   // Applies `batch` atomically and durably, grouped with concurrent batches; then calls `done`
   // (on the writer thread, so it must be quick) with the outcome. A batch that violates a rule

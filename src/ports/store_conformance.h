@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -864,6 +865,63 @@ TEST_P(StoreConformance, AuditIsAppendOnlyAndOrdered) {
   })));
   ASSERT_EQ(all.size(), 5u);
   EXPECT_EQ(all[2].outcome, "allow");
+}
+
+TEST_P(StoreConformance, ChainsAuditEntriesInCommitOrderWithoutGaps) {
+  // A toy chainer: the hash names the previous hash and the entry's seq and action.
+  store().SetAuditChainer([](const std::string& prev, const AuditRow& row) {
+    return "H(" + prev + "|" + std::to_string(row.seq) + "|" + row.action + ")";
+  });
+  ASSERT_NO_FATAL_FAILURE(AddSchoolAndSubject("sch", "sub-1"));
+  auto entry = [](const std::string& action) {
+    AuditRow r = MakeAudit("sch", 0);
+    r.seq = 0;
+    r.prev_hash.clear();
+    r.hash.clear();
+    r.action = action;
+    return r;
+  };
+  // Submitted together, so they land in one group; the middle batch breaks a rule.
+  std::vector<std::future<Status>> results;
+  std::vector<std::shared_ptr<std::promise<Status>>> promises;
+  for (int i = 0; i < 3; ++i) {
+    WriteBatch b;
+    b.audit.push_back(entry("a" + std::to_string(i)));
+    b.audit.push_back(entry("b" + std::to_string(i)));
+    if (i == 1) {
+      b.consents.push_back(MakeConsent("sch", "dup", "sub-1", 1));
+      b.consents.push_back(MakeConsent("sch", "dup", "sub-1", 2));
+    }
+    auto p = std::make_shared<std::promise<Status>>();
+    results.push_back(p->get_future());
+    store().Submit(std::move(b), [p](Status s) { p->set_value(std::move(s)); });
+  }
+  EXPECT_TRUE(results[0].get().ok());
+  EXPECT_FALSE(results[1].get().ok());
+  EXPECT_TRUE(results[2].get().ok());
+
+  std::vector<AuditRow> all;
+  EXPECT_TRUE(IsOk(store().ForEachAudit(SchoolId("sch"), 0, [&](const AuditRow& a) {
+    all.push_back(a);
+    return true;
+  })));
+  ASSERT_EQ(all.size(), 4u);
+  std::string prev;
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].seq, static_cast<int64_t>(i + 1));
+    EXPECT_EQ(all[i].prev_hash, prev);
+    EXPECT_EQ(all[i].hash,
+              "H(" + prev + "|" + std::to_string(all[i].seq) + "|" + all[i].action + ")");
+    prev = all[i].hash;
+  }
+  EXPECT_EQ(all[2].action, "a2");  // the failed batch's entries left no gap
+
+  // Later commits continue the chain from the stored head.
+  WriteBatch more;
+  more.audit.push_back(entry("c"));
+  ASSERT_TRUE(CommitOk(std::move(more)));
+  EXPECT_EQ(Present(store().LastAudit(SchoolId("sch"))).seq, 5);
+  EXPECT_EQ(Present(store().LastAudit(SchoolId("sch"))).prev_hash, prev);
 }
 
 TEST_P(StoreConformance, AuditForSubjectPagesBySeq) {

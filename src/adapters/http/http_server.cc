@@ -1,0 +1,770 @@
+#include "adapters/http/http_server.h"
+
+// clang-format off
+// Boost 1.74 with GCC 12 in C++20 mode fails to build unless <utility> precedes Asio and Beast.
+#include <utility>
+// clang-format on
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/basic_stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <condition_variable>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace dovira::http {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+
+// Every I/O object is bound to one loop's io_context; the concrete executor avoids type erasure.
+using Executor = net::io_context::executor_type;
+using Socket = tcp::socket::rebind_executor<Executor>::other;
+using Acceptor = tcp::acceptor::rebind_executor<Executor>::other;
+using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
+                                        net::wait_traits<std::chrono::steady_clock>, Executor>;
+using Stream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
+using Parser = bhttp::request_parser<bhttp::string_body>;
+using Response = bhttp::response<bhttp::string_body>;
+
+// After a response that closes the connection, unread request bytes are drained for at most this
+// long so the client sees the response instead of a reset.
+constexpr std::chrono::seconds kLingerLimit{2};
+// Back-off after an accept failure that is not the client's doing (e.g. out of file descriptors).
+constexpr std::chrono::milliseconds kAcceptRetry{50};
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// ---------------------------------------------------------------------------------------------
+// Values
+
+std::string ToString(beast::string_view s) { return std::string(s.data(), s.size()); }
+
+std::string JsonEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+ports::HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message) {
+  ports::HttpResponse response;
+  response.status = status;
+  response.Header("Content-Type", "application/json");
+  response.body = "{\"error\":{\"code\":\"" + JsonEscape(code) + "\",\"message\":\"" +
+                  JsonEscape(message) + "\",\"field\":null}}";
+  return response;
+}
+
+ports::HttpResponse InternalError() {
+  return ErrorResponse(500, "internal", "The server could not complete the request.");
+}
+
+bool IsValidRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
+}
+
+std::string NewRequestId() {
+  thread_local std::mt19937_64 rng = [] {
+    std::random_device device;
+    std::seed_seq seed{device(), device(), device(), device()};
+    return std::mt19937_64(seed);
+  }();
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t v = rng();
+  std::string id(16, '0');
+  for (int i = 15; i >= 0; --i) {
+    id[i] = kHex[v & 0xf];
+    v >>= 4;
+  }
+  return id;
+}
+
+std::string RequestIdFrom(std::string_view incoming) {
+  return IsValidRequestId(incoming) ? std::string(incoming) : NewRequestId();
+}
+
+char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (AsciiLower(s[i]) != prefix[i]) return false;
+  }
+  return true;
+}
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && StartsWithNoCase(a, b);
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+enum class TargetProblem { kNone, kNotAPath, kBadEncoding, kNul };
+
+// Splits a request target into its percent-decoded path and its raw query. Accepts origin form
+// ("/a/b?q"), absolute form ("http://host/a/b?q", whose authority is dropped) and "*".
+TargetProblem SplitTarget(std::string_view target, std::string* path, std::string* query) {
+  path->clear();
+  query->clear();
+  if (target == "*") {
+    *path = "*";
+    return TargetProblem::kNone;
+  }
+  std::string absolute_rest;
+  if (StartsWithNoCase(target, "http://") || StartsWithNoCase(target, "https://")) {
+    size_t authority = target.find("//") + 2;
+    size_t end = target.find_first_of("/?", authority);
+    absolute_rest = "/";
+    if (end != std::string_view::npos) {
+      absolute_rest.append(target.substr(target[end] == '/' ? end + 1 : end));
+    }
+    target = absolute_rest;
+  }
+  if (target.empty() || target[0] != '/') return TargetProblem::kNotAPath;
+  size_t q = target.find('?');
+  std::string_view raw = target.substr(0, q);
+  if (q != std::string_view::npos) query->assign(target.substr(q + 1));
+  path->reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c == '\0') return TargetProblem::kNul;
+    if (c != '%') {
+      path->push_back(c);
+      continue;
+    }
+    if (raw.size() - i < 3) return TargetProblem::kBadEncoding;
+    int hi = HexValue(raw[i + 1]);
+    int lo = HexValue(raw[i + 2]);
+    if (hi < 0 || lo < 0) return TargetProblem::kBadEncoding;
+    char decoded = static_cast<char>(hi * 16 + lo);
+    if (decoded == '\0') return TargetProblem::kNul;
+    path->push_back(decoded);
+    i += 2;
+  }
+  return TargetProblem::kNone;
+}
+
+bool IsTokenChar(char c) {
+  if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+// Response headers a handler may set: well-formed, and not ones the adapter owns (framing,
+// connection management, Server, X-Request-Id).
+bool HandlerHeaderAllowed(std::string_view name, std::string_view value) {
+  if (name.empty() || !std::all_of(name.begin(), name.end(), IsTokenChar)) return false;
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) return false;
+  for (std::string_view owned : {"content-length", "transfer-encoding", "connection", "keep-alive",
+                                 "server", "x-request-id"}) {
+    if (EqualsNoCase(name, owned)) return false;
+  }
+  return true;
+}
+
+std::string RemoteAddress(const Socket& socket) {
+  error_code ec;
+  tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) return {};
+  net::ip::address address = peer.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
+  }
+  return address.to_string();
+}
+
+std::string DescribeEndpoint(const net::ip::address& address, uint16_t port) {
+  std::string host = address.to_string();
+  if (address.is_v6()) host = "[" + host + "]";
+  return host + ":" + std::to_string(port);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loops and connections
+
+// What every loop shares: the options, the handler and the count of open connections that Stop()
+// waits on.
+struct Shared {
+  HttpServerOptions options;
+  ports::HttpHandler handler;
+  std::atomic<int> live_sessions{0};
+  std::mutex mu;
+  std::condition_variable idle;  // notified when live_sessions drops to zero
+};
+
+// Lets other threads post work to a loop for as long as the loop exists. Responders hold one and
+// may outlive the server; after Close() their posts are dropped.
+class LoopGate {
+ public:
+  explicit LoopGate(net::io_context* ioc) : ioc_(ioc) {}
+
+  template <typename F>
+  void Post(F&& f) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ioc_ != nullptr) net::post(*ioc_, std::forward<F>(f));
+  }
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ioc_ = nullptr;
+  }
+
+ private:
+  std::mutex mu_;
+  net::io_context* ioc_;
+};
+
+class Session;
+
+// One event loop and its thread. `stopping` and `sessions` are touched only on the loop's thread
+// (or after it has been joined). The registry owns the connections; a responder holds only a weak
+// reference, so nothing outside the loop keeps a socket alive.
+struct Loop {
+  Loop(Shared* s, int i)
+      : shared(s),
+        index(i),
+        ioc(BOOST_ASIO_CONCURRENCY_HINT_1),
+        work(ioc.get_executor()),
+        gate(std::make_shared<LoopGate>(&ioc)) {}
+
+  void Add(Socket socket, std::string remote);
+  void Remove(Session* session);
+  void BeginShutdown();
+
+  Shared* shared;
+  int index;
+  net::io_context ioc;
+  std::optional<net::executor_work_guard<Executor>> work;
+  std::shared_ptr<LoopGate> gate;
+  bool stopping = false;
+  std::unordered_map<Session*, std::shared_ptr<Session>> sessions;
+  std::thread thread;
+};
+
+// One connection. All members are used on the owning loop's thread only.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  enum class State { kReading, kHandling, kWriting, kLingering, kClosed };
+
+  Session(Loop* loop, Socket socket, std::string remote)
+      : loop_(loop),
+        options_(loop->shared->options),
+        stream_(std::move(socket)),
+        remote_(std::move(remote)) {}
+
+  void Start() { ReadRequest(); }
+  State state() const { return state_; }
+
+  // The handler's answer, delivered on this loop (see PendingResponse).
+  void OnResponse(ports::HttpResponse&& response) {
+    if (state_ != State::kHandling) return;  // closed by Stop() meanwhile
+    SendResponse(std::move(response));
+  }
+
+  // Closes the socket at once and leaves the registry. Pending operations complete with
+  // operation_aborted and find the session closed.
+  void Close() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    auto self = shared_from_this();  // the registry may hold the last reference
+    stream_.close();
+    loop_->Remove(this);
+  }
+
+ private:
+  void ReadRequest() {
+    if (loop_->stopping) {
+      Close();
+      return;
+    }
+    state_ = State::kReading;
+    parser_.emplace();
+    parser_->body_limit(static_cast<uint64_t>(options_.max_body_bytes));
+    parser_->header_limit(static_cast<uint32_t>(
+        std::min<size_t>(options_.max_header_bytes, std::numeric_limits<uint32_t>::max())));
+    // One deadline for the whole request, headers and body; it also ends an idle keep-alive wait.
+    stream_.expires_after(options_.read_timeout);
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(error_code ec) {
+    if (state_ == State::kClosed) return;
+    if (ec) {
+      OnReadError(ec);
+      return;
+    }
+    const auto& request = parser_->get();
+    if (request.version() / 10 != 1) {
+      FailRequest(400, "malformed_request", "The request is not valid HTTP/1.1.");
+      return;
+    }
+    if (request.method() == bhttp::verb::unknown) {
+      FailRequest(400, "method_not_understood", "The request method is not understood.");
+      return;
+    }
+    if (parser_->is_done()) {
+      Dispatch();
+      return;
+    }
+    if (request.version() >= 11 && beast::iequals(request[bhttp::field::expect], "100-continue")) {
+      net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                       [self = shared_from_this()](error_code write_ec, size_t) {
+                         if (self->state_ == State::kClosed) return;
+                         if (write_ec) {
+                           self->Close();
+                           return;
+                         }
+                         self->ReadBody();
+                       });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](error_code ec, size_t) {
+                        if (self->state_ == State::kClosed) return;
+                        if (ec) {
+                          self->OnReadError(ec);
+                          return;
+                        }
+                        self->Dispatch();
+                      });
+  }
+
+  void OnReadError(error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      FailRequest(413, "body_too_large", "The request body is larger than the server accepts.");
+    } else if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+      FailRequest(431, "headers_too_large",
+                  "The request headers are larger than the server accepts.");
+    } else if (&ec.category() == &bhttp::make_error_code(bhttp::error::bad_target).category() &&
+               ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
+      FailRequest(400, "malformed_request", "The request is not valid HTTP/1.1.");
+    } else {
+      // The client went away, the deadline passed, or the server is stopping.
+      Close();
+    }
+  }
+
+  // Answers a request the adapter cannot pass on, then closes the connection.
+  void FailRequest(int status, std::string_view code, std::string_view message) {
+    keep_alive_ = false;
+    head_ = false;
+    version_ = 11;
+    request_id_.clear();
+    if (parser_ && parser_->is_header_done()) {
+      const auto& request = parser_->get();
+      version_ = request.version() == 10 ? 10 : 11;
+      request_id_ = RequestIdFrom(ToString(request["X-Request-Id"]));
+    }
+    if (request_id_.empty()) request_id_ = NewRequestId();
+    SendResponse(ErrorResponse(status, code, message));
+  }
+
+  void Dispatch() {
+    state_ = State::kHandling;
+    bhttp::request<bhttp::string_body> message = parser_->release();
+    parser_.reset();
+    version_ = message.version() == 10 ? 10 : 11;
+    keep_alive_ = message.keep_alive();
+    head_ = message.method() == bhttp::verb::head;
+
+    ports::HttpRequest request;
+    request.method = ToString(message.method_string());
+    request.target = ToString(message.target());
+    for (const auto& field : message) {
+      std::string name = ToString(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(), AsciiLower);
+      auto [it, inserted] = request.headers.try_emplace(std::move(name), ToString(field.value()));
+      if (!inserted) {
+        it->second.append(", ");
+        it->second.append(field.value().data(), field.value().size());
+      }
+    }
+    request.request_id = RequestIdFrom(request.Header("x-request-id"));
+    request_id_ = request.request_id;
+
+    switch (SplitTarget(request.target, &request.path, &request.query)) {
+      case TargetProblem::kNone:
+        break;
+      case TargetProblem::kNotAPath:
+        SendResponse(ErrorResponse(400, "malformed_request", "The request target is not a path."));
+        return;
+      case TargetProblem::kBadEncoding:
+        SendResponse(ErrorResponse(400, "malformed_request",
+                                   "The request path is not validly percent-encoded."));
+        return;
+      case TargetProblem::kNul:
+        SendResponse(
+            ErrorResponse(400, "malformed_request", "The request path contains a NUL byte."));
+        return;
+    }
+    request.body = std::move(message.body());
+    request.remote_address = remote_;
+
+    auto pending = std::make_shared<PendingResponse>(loop_->gate, weak_from_this());
+    ports::HttpResponder responder = [pending = std::move(pending)](ports::HttpResponse&& r) {
+      pending->Deliver(std::move(r));
+    };
+    try {
+      loop_->shared->handler(std::move(request), std::move(responder));
+    } catch (...) {
+      // A throwing handler is answered like one that dropped its responder: 500, once the last
+      // copy of the responder is gone.
+    }
+  }
+
+  void SendResponse(ports::HttpResponse&& response) {
+    state_ = State::kWriting;
+    if (response.status < 200 || response.status > 599) response = InternalError();
+    res_ = Response();
+    res_.version(version_);
+    res_.result(static_cast<unsigned>(response.status));
+    res_.set(bhttp::field::server, "dovira");
+    for (const auto& [name, value] : response.headers) {
+      if (HandlerHeaderAllowed(name, value)) res_.insert(name, value);
+    }
+    res_.set("X-Request-Id", request_id_);
+    bool bodiless = response.status == 204 || response.status == 304;
+    if (!bodiless) {
+      res_.content_length(response.body.size());
+      if (!head_) res_.body() = std::move(response.body);
+    }
+    bool close = !keep_alive_ || loop_->stopping;
+    res_.keep_alive(!close);
+    stream_.expires_after(options_.read_timeout);
+    bhttp::async_write(stream_, res_, [self = shared_from_this(), close](error_code ec, size_t) {
+      self->OnWrite(ec, close);
+    });
+  }
+
+  void OnWrite(error_code ec, bool close) {
+    if (state_ == State::kClosed) return;
+    if (ec) {
+      Close();
+    } else if (close) {
+      Linger();
+    } else {
+      ReadRequest();
+    }
+  }
+
+  // Half-closes, then reads and discards until the client closes too (or a short deadline), so a
+  // client still sending a refused body gets the response rather than a connection reset.
+  void Linger() {
+    if (loop_->stopping) {
+      Close();
+      return;
+    }
+    state_ = State::kLingering;
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(
+        std::min<std::chrono::steady_clock::duration>(options_.read_timeout, kLingerLimit));
+    Drain();
+  }
+
+  void Drain() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(size_t{16} * 1024),
+                            [self = shared_from_this()](error_code ec, size_t) {
+                              if (self->state_ == State::kClosed) return;
+                              if (ec) {
+                                self->Close();
+                                return;
+                              }
+                              self->Drain();
+                            });
+  }
+
+  // The handler's side of one request: delivers the response to the connection's loop, exactly
+  // once. Dropped unanswered, it answers 500.
+  class PendingResponse {
+   public:
+    PendingResponse(std::shared_ptr<LoopGate> gate, std::weak_ptr<Session> session)
+        : gate_(std::move(gate)), session_(std::move(session)) {}
+    PendingResponse(const PendingResponse&) = delete;
+    PendingResponse& operator=(const PendingResponse&) = delete;
+    ~PendingResponse() {
+      if (answered_.load(std::memory_order_acquire)) return;
+      try {
+        Deliver(InternalError());
+      } catch (...) {
+        // Out of memory: nothing is written; Stop() closes the connection.
+      }
+    }
+
+    void Deliver(ports::HttpResponse&& response) {
+      if (answered_.exchange(true, std::memory_order_acq_rel)) return;
+      gate_->Post([session = session_, response = std::move(response)]() mutable {
+        if (auto s = session.lock()) s->OnResponse(std::move(response));
+      });
+    }
+
+   private:
+    std::shared_ptr<LoopGate> gate_;
+    std::weak_ptr<Session> session_;
+    std::atomic<bool> answered_{false};
+  };
+
+  Loop* loop_;
+  const HttpServerOptions& options_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<Parser> parser_;
+  Response res_;
+  std::string remote_;
+  std::string request_id_;
+  State state_ = State::kReading;
+  bool keep_alive_ = false;
+  bool head_ = false;
+  unsigned version_ = 11;
+};
+
+void Loop::Add(Socket socket, std::string remote) {
+  if (stopping) {
+    error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  auto session = std::make_shared<Session>(this, std::move(socket), std::move(remote));
+  sessions.emplace(session.get(), session);
+  shared->live_sessions.fetch_add(1, std::memory_order_relaxed);
+  session->Start();
+}
+
+void Loop::Remove(Session* session) {
+  if (sessions.erase(session) == 0) return;
+  if (shared->live_sessions.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    std::lock_guard<std::mutex> lock(shared->mu);
+    shared->idle.notify_all();
+  }
+}
+
+// Stops reading new requests: connections waiting for one are closed now; those with a request
+// in flight close once it is answered.
+void Loop::BeginShutdown() {
+  stopping = true;
+  std::vector<std::shared_ptr<Session>> all;
+  all.reserve(sessions.size());
+  for (const auto& entry : sessions) all.push_back(entry.second);
+  for (const auto& session : all) {
+    if (session->state() == Session::State::kReading ||
+        session->state() == Session::State::kLingering) {
+      session->Close();
+    }
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The server
+
+class HttpServer::Impl {
+ public:
+  Impl(HttpServerOptions options, ports::HttpHandler handler) {
+    shared_.options = std::move(options);
+    shared_.handler = std::move(handler);
+    for (int i = 0; i < shared_.options.threads; ++i) {
+      loops_.push_back(std::make_unique<Loop>(&shared_, i));
+    }
+  }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl() { Stop(); }
+
+  Status Listen() {
+    const HttpServerOptions& options = shared_.options;
+    error_code ec;
+    net::ip::address address = net::ip::make_address(options.address, ec);
+    if (ec) return Error::Invalid("\"" + options.address + "\" is not an IP address", "address");
+    std::string where = DescribeEndpoint(address, options.port);
+    auto fail = [&](const error_code& e) {
+      return Error::Unavailable("cannot listen on " + where + ": " + e.message());
+    };
+    tcp::endpoint endpoint(address, options.port);
+    acceptor_.emplace(loops_[0]->ioc);
+    if (acceptor_->open(endpoint.protocol(), ec)) return fail(ec);
+    if (acceptor_->set_option(net::socket_base::reuse_address(true), ec)) return fail(ec);
+    if (acceptor_->bind(endpoint, ec)) return fail(ec);
+    if (acceptor_->listen(options.backlog, ec)) return fail(ec);
+    tcp::endpoint bound = acceptor_->local_endpoint(ec);
+    if (ec) return fail(ec);
+    port_ = bound.port();
+    retry_timer_.emplace(loops_[0]->ioc);
+    return Status::Ok();
+  }
+
+  void Run() {
+    net::post(loops_[0]->ioc, [this] { Accept(); });
+    for (auto& loop : loops_) {
+      Loop* l = loop.get();
+      l->thread = std::thread([l] {
+        std::string name = "dovira-http-" + std::to_string(l->index);
+        pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+        for (;;) {
+          try {
+            l->ioc.run();
+            return;
+          } catch (...) {
+            // Handlers catch their own failures; keep serving whatever escaped (bad_alloc).
+          }
+        }
+      });
+    }
+  }
+
+  uint16_t port() const { return port_; }
+
+  void Stop() {
+    std::lock_guard<std::mutex> stop_lock(stop_mu_);
+    if (stopped_) return;
+    stopped_ = true;
+
+    // Stop accepting and reading new requests; in-flight requests may still be answered.
+    net::post(loops_[0]->ioc, [this] {
+      error_code ignored;
+      if (acceptor_) acceptor_->close(ignored);
+      if (retry_timer_) retry_timer_->cancel();
+    });
+    for (auto& loop : loops_) {
+      net::post(loop->ioc, [l = loop.get()] { l->BeginShutdown(); });
+    }
+    {
+      std::unique_lock<std::mutex> lock(shared_.mu);
+      shared_.idle.wait_for(lock, shared_.options.stop_grace, [this] {
+        return shared_.live_sessions.load(std::memory_order_acquire) == 0;
+      });
+    }
+    for (auto& loop : loops_) {
+      loop->work.reset();
+      loop->ioc.stop();
+    }
+    for (auto& loop : loops_) {
+      if (loop->thread.joinable()) loop->thread.join();
+    }
+    // The loops are idle from here on: late responders find their gate closed, and what is left is
+    // torn down on this thread.
+    for (auto& loop : loops_) loop->gate->Close();
+    error_code ignored;
+    if (acceptor_) acceptor_->close(ignored);
+    for (auto& loop : loops_) loop->sessions.clear();
+  }
+
+ private:
+  void Accept() {
+    Loop* target = loops_[next_loop_].get();
+    next_loop_ = (next_loop_ + 1) % loops_.size();
+    acceptor_->async_accept(target->ioc, [this, target](error_code ec, Socket socket) {
+      OnAccept(ec, std::move(socket), target);
+    });
+  }
+
+  void OnAccept(error_code ec, Socket socket, Loop* target) {
+    if (!acceptor_->is_open() || ec == net::error::operation_aborted) return;
+    if (ec) {
+      if (ec == net::error::connection_aborted) {
+        Accept();  // that client gave up; not our problem
+        return;
+      }
+      // Out of descriptors or memory: back off instead of spinning.
+      retry_timer_->expires_after(kAcceptRetry);
+      retry_timer_->async_wait([this](error_code timer_ec) {
+        if (!timer_ec && acceptor_->is_open()) Accept();
+      });
+      return;
+    }
+    error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    std::string remote = RemoteAddress(socket);
+    net::post(target->ioc,
+              [target, socket = std::move(socket), remote = std::move(remote)]() mutable {
+                target->Add(std::move(socket), std::move(remote));
+              });
+    Accept();
+  }
+
+  Shared shared_;
+  std::vector<std::unique_ptr<Loop>> loops_;
+  // Used on loop 0 only. Declared after loops_ so they go before the io_context they use.
+  std::optional<Acceptor> acceptor_;
+  std::optional<Timer> retry_timer_;
+  size_t next_loop_ = 0;
+  uint16_t port_ = 0;
+  std::mutex stop_mu_;
+  bool stopped_ = false;
+};
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
+                                                      ports::HttpHandler handler) {
+  if (!handler) return Error::Invalid("the HTTP server needs a request handler", "handler");
+  if (options.threads < 1) return Error::Invalid("threads must be at least 1", "threads");
+  if (options.backlog < 1) return Error::Invalid("backlog must be at least 1", "backlog");
+  if (options.read_timeout.count() <= 0) {
+    return Error::Invalid("read_timeout must be positive", "read_timeout");
+  }
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
+  Status listening = impl->Listen();
+  if (!listening.ok()) return listening.error();
+  impl->Run();
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+uint16_t HttpServer::port() const { return impl_->port(); }
+
+void HttpServer::Stop() { impl_->Stop(); }
+
+}  // namespace dovira::http

@@ -1,0 +1,285 @@
+// Every SQL statement the SQLite adapter runs at run time, in one place (the schema itself is in
+// migrations/). Statements are cached per connection by the address of these constants.
+//
+// Column lists: each row type is always selected with the same columns in the same order (the
+// k*Columns comments); sqlite_store.cc reads rows by those positions.
+//
+// Thread-safety: constants.
+#pragma once
+
+namespace dovira::sqlite::sql {
+
+// --- Connection setup ----------------------------------------------------------------------------
+
+inline constexpr char kJournalModeWal[] = "PRAGMA journal_mode = WAL";
+// For backup copies: one self-contained file.
+inline constexpr char kJournalModeDelete[] = "PRAGMA journal_mode = DELETE";
+inline constexpr char kSynchronousFull[] = "PRAGMA synchronous = FULL";
+inline constexpr char kSynchronousNormal[] = "PRAGMA synchronous = NORMAL";
+inline constexpr char kForeignKeysOn[] = "PRAGMA foreign_keys = ON";
+inline constexpr char kSecureDeleteOn[] = "PRAGMA secure_delete = ON";
+inline constexpr char kTrustedSchemaOff[] = "PRAGMA trusted_schema = OFF";
+// Followed by a number of pages.
+inline constexpr char kMaxPageCountPrefix[] = "PRAGMA max_page_count = ";
+
+// --- Transactions --------------------------------------------------------------------------------
+
+inline constexpr char kBegin[] = "BEGIN IMMEDIATE";
+inline constexpr char kCommit[] = "COMMIT";
+inline constexpr char kRollback[] = "ROLLBACK";
+inline constexpr char kSavepoint[] = "SAVEPOINT batch";
+inline constexpr char kRelease[] = "RELEASE batch";
+inline constexpr char kRollbackTo[] = "ROLLBACK TO batch";
+
+// --- Migrations ----------------------------------------------------------------------------------
+
+inline constexpr char kCreateSchemaMigrations[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER NOT NULL PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " applied_at INTEGER NOT NULL"
+    ") STRICT";
+inline constexpr char kSchemaVersion[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
+inline constexpr char kRecordMigration[] =
+    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)";
+
+// --- Key vault (keys.db) -------------------------------------------------------------------------
+
+// kSubjectKeyColumns: school_id, subject_id, kek_id, wrapped_key, created_at
+inline constexpr char kUpsertSubjectKey[] =
+    "INSERT INTO subject_keys (school_id, subject_id, kek_id, wrapped_key, created_at)"
+    " VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (school_id, subject_id) DO UPDATE SET"
+    " kek_id = excluded.kek_id, wrapped_key = excluded.wrapped_key,"
+    " created_at = excluded.created_at";
+inline constexpr char kZeroSubjectKey[] =
+    "UPDATE subject_keys SET wrapped_key = zeroblob(length(wrapped_key))"
+    " WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kDeleteSubjectKey[] =
+    "DELETE FROM subject_keys WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kGetSubjectKey[] =
+    "SELECT school_id, subject_id, kek_id, wrapped_key, created_at FROM subject_keys"
+    " WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kForEachSubjectKey[] =
+    "SELECT school_id, subject_id, kek_id, wrapped_key, created_at FROM subject_keys"
+    " WHERE school_id = ? ORDER BY subject_id";
+
+// --- Schools and policy versions -----------------------------------------------------------------
+
+// kSchoolColumns: school_id, name, active_policy_version, created_at
+inline constexpr char kUpsertSchool[] =
+    "INSERT INTO schools (school_id, name, active_policy_version, created_at)"
+    " VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (school_id) DO UPDATE SET"
+    " name = excluded.name, active_policy_version = excluded.active_policy_version,"
+    " created_at = excluded.created_at";
+inline constexpr char kGetSchool[] =
+    "SELECT school_id, name, active_policy_version, created_at FROM schools WHERE school_id = ?";
+inline constexpr char kListSchools[] =
+    "SELECT school_id, name, active_policy_version, created_at FROM schools ORDER BY school_id";
+
+// kPolicyVersionColumns: school_id, version_id, text, sha256, effective_date, published_at
+inline constexpr char kInsertPolicyVersion[] =
+    "INSERT INTO policy_versions"
+    " (school_id, version_id, text, sha256, effective_date, published_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)";
+inline constexpr char kListPolicyVersions[] =
+    "SELECT school_id, version_id, text, sha256, effective_date, published_at"
+    " FROM policy_versions WHERE school_id = ? ORDER BY published_at, version_id";
+
+// --- Subjects ------------------------------------------------------------------------------------
+
+// kSubjectColumns: school_id, subject_id, kind, pseudonym, policy_version, channel, form, source,
+// state, guardian_id, sealed_profile, created_at, updated_at
+inline constexpr char kUpsertSubject[] =
+    "INSERT INTO subjects (school_id, subject_id, kind, pseudonym, policy_version, channel, form,"
+    " source, state, guardian_id, sealed_profile, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (school_id, subject_id) DO UPDATE SET"
+    " kind = excluded.kind, pseudonym = excluded.pseudonym,"
+    " policy_version = excluded.policy_version, channel = excluded.channel,"
+    " form = excluded.form, source = excluded.source, state = excluded.state,"
+    " guardian_id = excluded.guardian_id, sealed_profile = excluded.sealed_profile,"
+    " created_at = excluded.created_at, updated_at = excluded.updated_at";
+inline constexpr char kGetSubject[] =
+    "SELECT school_id, subject_id, kind, pseudonym, policy_version, channel, form, source, state,"
+    " guardian_id, sealed_profile, created_at, updated_at"
+    " FROM subjects WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kForEachSubject[] =
+    "SELECT school_id, subject_id, kind, pseudonym, policy_version, channel, form, source, state,"
+    " guardian_id, sealed_profile, created_at, updated_at"
+    " FROM subjects WHERE school_id = ? ORDER BY subject_id";
+inline constexpr char kListSubjects[] =
+    "SELECT school_id, subject_id, kind, pseudonym, policy_version, channel, form, source, state,"
+    " guardian_id, sealed_profile, created_at, updated_at"
+    " FROM subjects WHERE school_id = ? AND subject_id > ? ORDER BY subject_id LIMIT ?";
+
+// --- Records -------------------------------------------------------------------------------------
+
+// kRecordColumns: school_id, record_id, subject_id, store, field, category, sealed_value, source,
+// channel, form, policy_version, collected_at, updated_at
+inline constexpr char kUpsertRecord[] =
+    "INSERT INTO records (school_id, record_id, subject_id, store, field, category, sealed_value,"
+    " source, channel, form, policy_version, collected_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (school_id, record_id) DO UPDATE SET"
+    " subject_id = excluded.subject_id, store = excluded.store, field = excluded.field,"
+    " category = excluded.category, sealed_value = excluded.sealed_value,"
+    " source = excluded.source, channel = excluded.channel, form = excluded.form,"
+    " policy_version = excluded.policy_version, collected_at = excluded.collected_at,"
+    " updated_at = excluded.updated_at";
+inline constexpr char kDeleteRecord[] = "DELETE FROM records WHERE school_id = ? AND record_id = ?";
+inline constexpr char kGetRecords[] =
+    "SELECT school_id, record_id, subject_id, store, field, category, sealed_value, source,"
+    " channel, form, policy_version, collected_at, updated_at"
+    " FROM records INDEXED BY records_by_subject"
+    " WHERE school_id = ? AND subject_id = ? ORDER BY record_id";
+
+// --- Erasure of a subject (all with parameters school_id, subject_id) ----------------------------
+// Run in this order inside the batch's savepoint. The marker row lets the consents delete trigger
+// through (see migrations/data/0001_init.sql) and is removed again before the savepoint ends.
+
+inline constexpr char kMarkErasure[] =
+    "INSERT OR IGNORE INTO subject_erasures (school_id, subject_id) VALUES (?, ?)";
+inline constexpr char kEraseRecords[] =
+    "DELETE FROM records WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kEraseConsents[] =
+    "DELETE FROM consents WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kEraseLookups[] =
+    "DELETE FROM lookups WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kEraseSubject[] =
+    "DELETE FROM subjects WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kUnmarkErasure[] =
+    "DELETE FROM subject_erasures WHERE school_id = ? AND subject_id = ?";
+
+// --- Consents ------------------------------------------------------------------------------------
+
+// kConsentColumns: school_id, consent_id, subject_id, consent_type, grants, action,
+// policy_version, text, text_sha256, lang, channel, form, checkbox, given_by, guardian_id,
+// evidence, at, expires_at
+inline constexpr char kInsertConsent[] =
+    "INSERT INTO consents (school_id, consent_id, subject_id, consent_type, grants, action,"
+    " policy_version, text, text_sha256, lang, channel, form, checkbox, given_by, guardian_id,"
+    " evidence, at, expires_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr char kGetConsents[] =
+    "SELECT school_id, consent_id, subject_id, consent_type, grants, action, policy_version,"
+    " text, text_sha256, lang, channel, form, checkbox, given_by, guardian_id, evidence, at,"
+    " expires_at"
+    " FROM consents INDEXED BY consents_by_subject"
+    " WHERE school_id = ? AND subject_id = ? ORDER BY at, ledger_seq";
+inline constexpr char kForEachConsent[] =
+    "SELECT school_id, consent_id, subject_id, consent_type, grants, action, policy_version,"
+    " text, text_sha256, lang, channel, form, checkbox, given_by, guardian_id, evidence, at,"
+    " expires_at"
+    " FROM consents INDEXED BY consents_by_time"
+    " WHERE school_id = ? ORDER BY at, ledger_seq";
+
+// --- Lookups -------------------------------------------------------------------------------------
+
+inline constexpr char kUpsertLookup[] =
+    "INSERT INTO lookups (school_id, field, token, subject_id) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (school_id, field, token) DO UPDATE SET subject_id = excluded.subject_id";
+inline constexpr char kFindLookup[] =
+    "SELECT subject_id FROM lookups WHERE school_id = ? AND field = ? AND token = ?";
+
+// --- Audit ---------------------------------------------------------------------------------------
+
+// kAuditColumns: school_id, seq, at, actor, role, action, subject_ref, purpose, fields, outcome,
+// reason, decision_id, request_id, detail, prev_hash, hash
+inline constexpr char kInsertAudit[] =
+    "INSERT INTO audit (school_id, seq, at, actor, role, action, subject_ref, purpose, fields,"
+    " outcome, reason, decision_id, request_id, detail, prev_hash, hash)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr char kAuditHead[] =
+    "SELECT seq, hash FROM audit WHERE school_id = ? ORDER BY seq DESC LIMIT 1";
+inline constexpr char kLastAudit[] =
+    "SELECT school_id, seq, at, actor, role, action, subject_ref, purpose, fields, outcome,"
+    " reason, decision_id, request_id, detail, prev_hash, hash"
+    " FROM audit WHERE school_id = ? ORDER BY seq DESC LIMIT 1";
+inline constexpr char kForEachAudit[] =
+    "SELECT school_id, seq, at, actor, role, action, subject_ref, purpose, fields, outcome,"
+    " reason, decision_id, request_id, detail, prev_hash, hash"
+    " FROM audit WHERE school_id = ? AND seq >= ? ORDER BY seq";
+inline constexpr char kAuditForSubject[] =
+    "SELECT school_id, seq, at, actor, role, action, subject_ref, purpose, fields, outcome,"
+    " reason, decision_id, request_id, detail, prev_hash, hash"
+    " FROM audit INDEXED BY audit_by_subject"
+    " WHERE school_id = ? AND subject_ref = ? AND seq > ? ORDER BY seq LIMIT ?";
+
+// kCheckpointColumns: school_id, seq, hash, signature, public_key, at
+inline constexpr char kInsertCheckpoint[] =
+    "INSERT INTO audit_checkpoints (school_id, seq, hash, signature, public_key, at)"
+    " VALUES (?, ?, ?, ?, ?, ?)";
+inline constexpr char kListCheckpoints[] =
+    "SELECT school_id, seq, hash, signature, public_key, at"
+    " FROM audit_checkpoints WHERE school_id = ? ORDER BY seq";
+
+// --- Staff, sessions, API keys -------------------------------------------------------------------
+
+// kStaffColumns: school_id, staff_id, name, email, role, password_hash, password_set_at,
+// must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,
+// briefing_completed_at, left_at, created_at
+inline constexpr char kUpsertStaff[] =
+    "INSERT INTO staff (school_id, staff_id, name, email, role, password_hash, password_set_at,"
+    " must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,"
+    " briefing_completed_at, left_at, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (school_id, staff_id) DO UPDATE SET"
+    " name = excluded.name, email = excluded.email, role = excluded.role,"
+    " password_hash = excluded.password_hash, password_set_at = excluded.password_set_at,"
+    " must_change_password = excluded.must_change_password,"
+    " sealed_totp_secret = excluded.sealed_totp_secret, totp_enabled = excluded.totp_enabled,"
+    " failed_attempts = excluded.failed_attempts, locked_until = excluded.locked_until,"
+    " briefing_completed_at = excluded.briefing_completed_at, left_at = excluded.left_at,"
+    " created_at = excluded.created_at";
+inline constexpr char kGetStaff[] =
+    "SELECT school_id, staff_id, name, email, role, password_hash, password_set_at,"
+    " must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,"
+    " briefing_completed_at, left_at, created_at"
+    " FROM staff WHERE school_id = ? AND staff_id = ?";
+// Several staff rows may share an address (someone who left and came back); the current one wins:
+// not left first, then the newest.
+inline constexpr char kFindStaffByEmail[] =
+    "SELECT school_id, staff_id, name, email, role, password_hash, password_set_at,"
+    " must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,"
+    " briefing_completed_at, left_at, created_at"
+    " FROM staff INDEXED BY staff_by_email"
+    " WHERE school_id = ? AND email = ?"
+    " ORDER BY left_at IS NOT NULL, created_at DESC, staff_id LIMIT 1";
+inline constexpr char kListStaff[] =
+    "SELECT school_id, staff_id, name, email, role, password_hash, password_set_at,"
+    " must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,"
+    " briefing_completed_at, left_at, created_at"
+    " FROM staff WHERE school_id = ? ORDER BY staff_id";
+
+// kSessionColumns: token_hash, school_id, staff_id, csrf_token, mfa_passed, created_at, expires_at
+inline constexpr char kUpsertSession[] =
+    "INSERT INTO sessions (token_hash, school_id, staff_id, csrf_token, mfa_passed, created_at,"
+    " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (token_hash) DO UPDATE SET"
+    " school_id = excluded.school_id, staff_id = excluded.staff_id,"
+    " csrf_token = excluded.csrf_token, mfa_passed = excluded.mfa_passed,"
+    " created_at = excluded.created_at, expires_at = excluded.expires_at";
+inline constexpr char kDeleteSession[] = "DELETE FROM sessions WHERE token_hash = ?";
+inline constexpr char kGetSession[] =
+    "SELECT token_hash, school_id, staff_id, csrf_token, mfa_passed, created_at, expires_at"
+    " FROM sessions WHERE token_hash = ?";
+
+// kApiKeyColumns: school_id, api_key_id, name, key_hash, role, purposes, created_at, revoked_at
+inline constexpr char kUpsertApiKey[] =
+    "INSERT INTO api_keys (school_id, api_key_id, name, key_hash, role, purposes, created_at,"
+    " revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (school_id, api_key_id) DO UPDATE SET"
+    " name = excluded.name, key_hash = excluded.key_hash, role = excluded.role,"
+    " purposes = excluded.purposes, created_at = excluded.created_at,"
+    " revoked_at = excluded.revoked_at";
+inline constexpr char kFindApiKey[] =
+    "SELECT school_id, api_key_id, name, key_hash, role, purposes, created_at, revoked_at"
+    " FROM api_keys INDEXED BY api_keys_by_hash"
+    " WHERE key_hash = ?";
+inline constexpr char kListApiKeys[] =
+    "SELECT school_id, api_key_id, name, key_hash, role, purposes, created_at, revoked_at"
+    " FROM api_keys WHERE school_id = ? ORDER BY api_key_id";
+
+}  // namespace dovira::sqlite::sql

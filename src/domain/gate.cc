@@ -1,0 +1,245 @@
+#include "domain/gate.h"
+
+#include <algorithm>
+
+namespace dovira::domain {
+
+const char* OperationName(Operation op) {
+  switch (op) {
+    case Operation::kStore:
+      return "store";
+    case Operation::kRead:
+      return "read";
+    case Operation::kUpdate:
+      return "update";
+    case Operation::kDisclose:
+      return "disclose";
+    case Operation::kExport:
+      return "export";
+    case Operation::kMessage:
+      return "message";
+    case Operation::kDelete:
+      return "delete";
+  }
+  return "";
+}
+
+std::optional<Operation> ParseOperation(std::string_view name) {
+  for (Operation op : {Operation::kStore, Operation::kRead, Operation::kUpdate, Operation::kDisclose,
+                       Operation::kExport, Operation::kMessage, Operation::kDelete}) {
+    if (name == OperationName(op)) return op;
+  }
+  return std::nullopt;
+}
+
+const char* ReasonCode(Reason r) {
+  switch (r) {
+    case Reason::kAllowed:
+      return "allowed";
+    case Reason::kPurposeUndeclared:
+      return "purpose_undeclared";
+    case Reason::kPurposeDisabled:
+      return "purpose_disabled";
+    case Reason::kSubjectUnknown:
+      return "subject_unknown";
+    case Reason::kSubjectKindExcluded:
+      return "subject_kind_excluded";
+    case Reason::kRoleDenied:
+      return "role_denied";
+    case Reason::kFieldNotInPurpose:
+      return "field_not_in_purpose";
+    case Reason::kFieldNotInRole:
+      return "field_not_in_role";
+    case Reason::kNoConsent:
+      return "no_consent";
+    case Reason::kConsentNotYetGiven:
+      return "consent_not_yet_given";
+    case Reason::kConsentWithdrawn:
+      return "consent_withdrawn";
+    case Reason::kConsentExpired:
+      return "consent_expired";
+    case Reason::kMinor:
+      return "minor";
+    case Reason::kSubjectClosing:
+      return "subject_closing";
+    case Reason::kBlocked:
+      return "blocked";
+    case Reason::kRestricted:
+      return "restricted";
+    case Reason::kObjectionPending:
+      return "objection_pending";
+    case Reason::kObjectionUpheld:
+      return "objection_upheld";
+    case Reason::kRetentionEnded:
+      return "retention_ended";
+    case Reason::kUnavailable:
+      return "unavailable";
+  }
+  return "unavailable";
+}
+
+int ReasonStatus(Reason r) {
+  switch (r) {
+    case Reason::kAllowed:
+      return 200;
+    case Reason::kBlocked:
+    case Reason::kRestricted:
+    case Reason::kObjectionPending:
+      return 423;
+    case Reason::kSubjectUnknown:
+      return 404;
+    case Reason::kUnavailable:
+      return 503;
+    default:
+      return 403;
+  }
+}
+
+const ConsentWindow* SubjectState::Consent(size_t purpose) const {
+  for (const auto& c : consents) {
+    if (c.purpose == purpose) return &c;
+  }
+  return nullptr;
+}
+
+void SubjectState::Grant(size_t purpose, int64_t at_us, int64_t until_us) {
+  for (auto& c : consents) {
+    if (c.purpose == purpose) {
+      c = ConsentWindow{static_cast<uint8_t>(purpose), at_us, until_us, false};
+      return;
+    }
+  }
+  consents.push_back(ConsentWindow{static_cast<uint8_t>(purpose), at_us, until_us, false});
+}
+
+void SubjectState::Withdraw(size_t purpose, int64_t at_us) {
+  for (auto& c : consents) {
+    if (c.purpose == purpose && !c.withdrawn) {
+      c.until_us = std::min(c.until_us, at_us);
+      c.withdrawn = true;
+    }
+  }
+}
+
+Decision Decide(const CompiledPolicy* policy, const SubjectState* subject, const GateRequest& req) {
+  Decision d;
+  if (policy == nullptr) return d;  // kUnavailable: fail closed
+  if (req.purpose < 0 || static_cast<size_t>(req.purpose) >= policy->purpose_count()) {
+    d.reason = Reason::kPurposeUndeclared;
+    return d;
+  }
+  const size_t p = static_cast<size_t>(req.purpose);
+  const CompiledPurpose& cp = policy->purpose(p);
+  if (!cp.enabled) {
+    d.reason = Reason::kPurposeDisabled;
+    return d;
+  }
+  const CompiledRole* role = nullptr;
+  if (req.role >= 0) {
+    role = &policy->role(static_cast<size_t>(req.role));
+    if (!role->all_purposes && !((role->purposes >> p) & 1)) {
+      d.reason = Reason::kRoleDenied;
+      return d;
+    }
+  }
+  // The fields this use may touch: the request, within the purpose (R30) and the role (R86).
+  FieldSet fields;
+  if (req.all_fields) {
+    fields = cp.fields;
+    if (role) fields = fields & role->fields;
+  } else {
+    if (!req.fields.SubsetOf(cp.fields)) {
+      d.reason = Reason::kFieldNotInPurpose;
+      return d;
+    }
+    if (role && !req.fields.SubsetOf(role->fields)) {
+      d.reason = Reason::kFieldNotInRole;
+      return d;
+    }
+    fields = req.fields;
+  }
+  if (subject == nullptr) {
+    d.reason = Reason::kSubjectUnknown;
+    return d;
+  }
+  if (!((cp.subject_kinds >> subject->kind) & 1)) {
+    d.reason = Reason::kSubjectKindExcluded;
+    return d;
+  }
+  // Storage only (backups, integrity): allowed through blocks and restrictions (R45, R51).
+  if (req.operation == Operation::kStore) {
+    d.reason = Reason::kAllowed;
+    d.fields = fields;
+    return d;
+  }
+  const uint64_t bit = PurposeSet{1} << p;
+  if (subject->retention_ended & bit) {
+    d.reason = Reason::kRetentionEnded;
+    return d;
+  }
+  if (subject->closing) {
+    d.reason = Reason::kSubjectClosing;
+    return d;
+  }
+  if (subject->objection_upheld & bit) {
+    d.reason = Reason::kObjectionUpheld;
+    return d;
+  }
+  if (subject->objection_pending & bit) {
+    d.reason = Reason::kObjectionPending;
+    return d;
+  }
+  if ((subject->restricted_purposes & bit) || fields.Intersects(subject->restricted)) {
+    d.reason = Reason::kRestricted;
+    return d;
+  }
+  if (fields.Intersects(subject->blocked)) {
+    d.reason = Reason::kBlocked;
+    return d;
+  }
+  if (!cp.minors_allowed && req.now_us < subject->minor_until_us) {
+    d.reason = Reason::kMinor;
+    return d;
+  }
+  if (cp.basis == Basis::kConsent) {
+    const ConsentWindow* w = subject->Consent(p);
+    if (w == nullptr) {
+      d.reason = Reason::kNoConsent;
+      return d;
+    }
+    if (req.now_us < w->from_us) {
+      d.reason = Reason::kConsentNotYetGiven;
+      return d;
+    }
+    if (req.now_us >= w->until_us) {
+      d.reason = w->withdrawn ? Reason::kConsentWithdrawn : Reason::kConsentExpired;
+      return d;
+    }
+  }
+  d.reason = Reason::kAllowed;
+  d.fields = fields;
+  return d;
+}
+
+void GateState::Update(const SubjectId& id, const std::function<void(SubjectState&)>& fn) {
+  Shard& s = ShardOf(id);
+  std::unique_lock lock(s.mu);
+  fn(s.subjects[id]);
+}
+
+void GateState::Erase(const SubjectId& id) {
+  Shard& s = ShardOf(id);
+  std::unique_lock lock(s.mu);
+  s.subjects.erase(id);
+}
+
+size_t GateState::size() const {
+  size_t n = 0;
+  for (const auto& s : shards_) {
+    std::shared_lock lock(s.mu);
+    n += s.subjects.size();
+  }
+  return n;
+}
+
+}  // namespace dovira::domain

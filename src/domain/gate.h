@@ -1,0 +1,153 @@
+// The purpose gate: every use of personal data (read, update, disclose, export, send a message)
+// names an actor, a role, a purpose and the fields it wants; the gate answers allow or deny with a
+// reason, from the compiled policy and the subject's compact state (consent windows, blocks,
+// restrictions, objections, minor status). It fails closed: anything unknown is denied.
+//
+// Decide() is a pure function over in-memory values (no I/O), so a decision costs well under a
+// microsecond. GateState keeps every subject's compact state for a school, sharded for concurrent
+// readers.
+//
+// Thread-safety: Decide() is reentrant. GateState is safe for concurrent use.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/ids.h"
+#include "domain/compiled_policy.h"
+
+namespace dovira::domain {
+
+enum class Operation : uint8_t {
+  kStore,     // storage only: backups, integrity jobs; allowed even while blocked or restricted
+  kRead,
+  kUpdate,
+  kDisclose,
+  kExport,
+  kMessage,
+  kDelete,
+};
+
+// Returns "read", "update", ... or "" for an out-of-range value; ParseOperation the reverse.
+const char* OperationName(Operation op);
+std::optional<Operation> ParseOperation(std::string_view name);
+
+enum class Reason : uint8_t {
+  kAllowed,
+  kPurposeUndeclared,   // the policy declares no such purpose
+  kPurposeDisabled,     // declared but switched off
+  kSubjectUnknown,
+  kSubjectKindExcluded, // the purpose is not for this kind of person
+  kRoleDenied,          // the actor's role may not use this purpose
+  kFieldNotInPurpose,   // a requested field is not mapped to the purpose (R30)
+  kFieldNotInRole,      // a requested field is outside the role's categories (R86)
+  kNoConsent,           // a consent purpose without an active grant (R29)
+  kConsentNotYetGiven,  // the grant starts after this instant (R17)
+  kConsentWithdrawn,
+  kConsentExpired,      // R21
+  kMinor,               // the purpose is not allowed for minors (R27)
+  kSubjectClosing,      // the subject disagreed with the policy; storage only (R03)
+  kBlocked,             // a rectification is pending on a requested field (R45)
+  kRestricted,          // restriction: storage only (R51)
+  kObjectionPending,    // objection to this purpose awaiting a decision (R52)
+  kObjectionUpheld,     // objection decided for the subject (R52, R53)
+  kRetentionEnded,      // the purpose's retention has ended for this subject (R70)
+  kUnavailable,         // no policy or state: fail closed (B12)
+};
+
+// A stable snake_case code for logs, the audit and API responses ("no_consent").
+const char* ReasonCode(Reason r);
+// The HTTP status the API uses for a decision: 200 allowed, 423 blocked/restricted/objection
+// pending, 404 unknown subject, 503 unavailable, 403 otherwise.
+int ReasonStatus(Reason r);
+
+inline constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
+
+struct ConsentWindow {
+  uint8_t purpose = 0;
+  int64_t from_us = 0;         // active from this instant (inclusive)
+  int64_t until_us = kForever; // until this instant (exclusive): expiry or withdrawal
+  bool withdrawn = false;
+};
+
+// Everything the gate needs to know about one subject, in about a hundred bytes.
+struct SubjectState {
+  uint16_t kind = 0;
+  bool closing = false;
+  int64_t minor_until_us = 0;  // a minor before this instant; 0 when an adult or unknown
+  std::vector<ConsentWindow> consents;  // one per consent purpose ever granted, by purpose
+  FieldSet blocked;
+  FieldSet restricted;
+  PurposeSet restricted_purposes = 0;
+  PurposeSet objection_pending = 0;
+  PurposeSet objection_upheld = 0;
+  PurposeSet retention_ended = 0;
+
+  const ConsentWindow* Consent(size_t purpose) const;
+  // Records a grant from `at` until `until` (kForever when indefinite), replacing an earlier one.
+  void Grant(size_t purpose, int64_t at_us, int64_t until_us);
+  // Ends the window of `purpose` at `at`.
+  void Withdraw(size_t purpose, int64_t at_us);
+};
+
+struct GateRequest {
+  int purpose = -1;  // CompiledPolicy::PurposeIndex; -1 is an undeclared purpose
+  int role = -1;     // CompiledPolicy::RoleIndex; -1: no staff role (the subject or a system job)
+  Operation operation = Operation::kRead;
+  FieldSet fields;          // requested fields
+  bool all_fields = false;  // no explicit list: every field the purpose (and role) allows
+  int64_t now_us = 0;
+};
+
+struct Decision {
+  Reason reason = Reason::kUnavailable;
+  FieldSet fields;  // the fields released when allowed
+  bool allowed() const { return reason == Reason::kAllowed; }
+};
+
+// The decision for one use. `subject` null means unknown subject; `policy` null fails closed.
+Decision Decide(const CompiledPolicy* policy, const SubjectState* subject, const GateRequest& req);
+
+// The compact state of every subject of one school.
+class GateState {
+ public:
+  GateState() = default;
+  GateState(const GateState&) = delete;
+  GateState& operator=(const GateState&) = delete;
+
+  // Runs fn with the subject's state (nullptr when unknown) under a shared lock.
+  template <typename Fn>
+  auto With(const SubjectId& id, Fn&& fn) const {
+    const Shard& s = ShardOf(id);
+    std::shared_lock lock(s.mu);
+    auto it = s.subjects.find(id);
+    return fn(it == s.subjects.end() ? nullptr : &it->second);
+  }
+  // Creates the state if absent and runs fn on it under an exclusive lock.
+  void Update(const SubjectId& id, const std::function<void(SubjectState&)>& fn);
+  void Erase(const SubjectId& id);
+  size_t size() const;
+
+ private:
+  static constexpr size_t kShards = 64;
+  struct Shard {
+    mutable std::shared_mutex mu;
+    std::unordered_map<SubjectId, SubjectState> subjects;
+  };
+  const Shard& ShardOf(const SubjectId& id) const {
+    return shards_[std::hash<SubjectId>{}(id) % kShards];
+  }
+  Shard& ShardOf(const SubjectId& id) { return shards_[std::hash<SubjectId>{}(id) % kShards]; }
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace dovira::domain

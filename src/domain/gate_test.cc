@@ -1,0 +1,182 @@
+#include "domain/gate.h"
+
+#include <gtest/gtest.h>
+
+#include "domain/test_policies.h"
+
+namespace dovira::domain {
+namespace {
+
+using namespace ::dovira::domain::testing;  // NOLINT(google-build-using-namespace)
+
+struct Fixture {
+  std::shared_ptr<const CompiledPolicy> policy;
+  SubjectState subject;
+
+  GateRequest Req(const std::string& purpose, std::vector<std::string> fields = {},
+                  const std::string& now = "2025-03-03T12:00:00Z", const std::string& role = "") {
+    GateRequest r;
+    r.purpose = policy->PurposeIndex(purpose);
+    r.role = role.empty() ? -1 : policy->RoleIndex(role);
+    r.all_fields = fields.empty();
+    if (!fields.empty()) {
+      auto fs = policy->Fields(fields);
+      EXPECT_TRUE(fs.ok()) << fs.error().message;
+      if (fs.ok()) r.fields = *fs;
+    }
+    r.now_us = Us(now);
+    return r;
+  }
+  Decision Decide(const GateRequest& r) { return domain::Decide(policy.get(), &subject, r); }
+};
+
+Fixture For001() {
+  Fixture f{P001(), {}};
+  f.subject.kind = static_cast<uint16_t>(f.policy->SubjectKindIndex("buyer"));
+  return f;
+}
+
+TEST(Gate, UndeclaredPurposeIsDenied) {  // R28
+  auto f = For001();
+  auto d = f.Decide(f.Req("partner_programme"));
+  EXPECT_EQ(d.reason, Reason::kPurposeUndeclared);
+  EXPECT_EQ(ReasonStatus(d.reason), 403);
+  EXPECT_STREQ(ReasonCode(d.reason), "purpose_undeclared");
+}
+
+TEST(Gate, DeclaredPurposeOn004IsAllowed) {  // R28: 004 §6.1.7 partner programmes (consent)
+  Fixture f{P004(), {}};
+  f.subject.kind = static_cast<uint16_t>(f.policy->SubjectKindIndex("applicant"));
+  int p = f.policy->PurposeIndex("partner_programmes");
+  ASSERT_GE(p, 0);
+  f.subject.Grant(static_cast<size_t>(p), Us("2025-03-03T10:00:00Z"), kForever);
+  EXPECT_TRUE(f.Decide(f.Req("partner_programmes")).allowed());
+}
+
+TEST(Gate, ConsentPurposeNeedsAnActiveGrant) {  // R29
+  auto f = For001();
+  EXPECT_EQ(f.Decide(f.Req("marketing_mailing")).reason, Reason::kNoConsent);
+  size_t p = static_cast<size_t>(f.policy->PurposeIndex("marketing_mailing"));
+  f.subject.Grant(p, Us("2025-03-03T10:15:00Z"), kForever);
+  EXPECT_TRUE(f.Decide(f.Req("marketing_mailing")).allowed());
+  f.subject.Withdraw(p, Us("2025-03-03T12:30:00Z"));
+  EXPECT_TRUE(f.Decide(f.Req("marketing_mailing", {}, "2025-03-03T12:29:59Z")).allowed());
+  EXPECT_EQ(f.Decide(f.Req("marketing_mailing", {}, "2025-03-03T12:30:00Z")).reason,
+            Reason::kConsentWithdrawn);  // R55: effective from receipt
+}
+
+TEST(Gate, NoConsentBasedProcessingBeforeTheConsentInstant) {  // R17
+  auto f = For001();
+  size_t p = static_cast<size_t>(f.policy->PurposeIndex("marketing_mailing"));
+  f.subject.Grant(p, Us("2025-03-03T10:15:00Z"), kForever);
+  EXPECT_EQ(f.Decide(f.Req("marketing_mailing", {}, "2025-03-03T10:14:59Z")).reason,
+            Reason::kConsentNotYetGiven);
+  EXPECT_TRUE(f.Decide(f.Req("marketing_mailing", {}, "2025-03-03T10:15:01Z")).allowed());
+}
+
+TEST(Gate, ExpiredConsentIsDenied) {  // R21
+  auto f = For001();
+  size_t p = static_cast<size_t>(f.policy->PurposeIndex("marketing_mailing"));
+  f.subject.Grant(p, Us("2025-03-03T00:00:00Z"), Us("2025-04-03T00:00:00Z"));
+  EXPECT_TRUE(f.Decide(f.Req("marketing_mailing", {}, "2025-04-02T23:59:00Z")).allowed());
+  EXPECT_EQ(f.Decide(f.Req("marketing_mailing", {}, "2025-04-03T00:00:00Z")).reason,
+            Reason::kConsentExpired);
+}
+
+TEST(Gate, ContractPurposeNeedsNoConsent) {  // R29
+  auto f = For001();
+  auto d = f.Decide(f.Req("contract_performance"));
+  EXPECT_TRUE(d.allowed());
+  EXPECT_FALSE(d.fields.Empty());
+}
+
+TEST(Gate, OnlyFieldsMappedToThePurposeComeBack) {  // R30
+  auto f = For001();
+  size_t p = static_cast<size_t>(f.policy->PurposeIndex("marketing_mailing"));
+  f.subject.Grant(p, Us("2025-03-03T10:00:00Z"), kForever);
+  auto all = f.Decide(f.Req("marketing_mailing"));
+  ASSERT_TRUE(all.allowed());
+  auto ids = f.policy->FieldIds(all.fields);
+  EXPECT_EQ(ids, (std::vector<std::string>{"email", "first_name", "mobile_phone"}));
+  EXPECT_EQ(f.Decide(f.Req("marketing_mailing", {"home_address"})).reason,
+            Reason::kFieldNotInPurpose);
+}
+
+TEST(Gate, RectificationBlocksEverythingButStorage) {  // R45
+  auto f = For001();
+  f.subject.blocked.Set(static_cast<size_t>(f.policy->FieldIndex("mobile_phone")));
+  auto use = f.Req("contract_mailing", {"mobile_phone"});
+  EXPECT_EQ(f.Decide(use).reason, Reason::kBlocked);
+  EXPECT_EQ(ReasonStatus(Reason::kBlocked), 423);
+  use.operation = Operation::kStore;
+  EXPECT_TRUE(f.Decide(use).allowed());
+  // Other fields of the same purpose stay usable.
+  EXPECT_TRUE(f.Decide(f.Req("contract_mailing", {"email"})).allowed());
+}
+
+TEST(Gate, RestrictionAndObjectionsAreHonoured) {  // R51, R52, R53
+  auto f = For001();
+  size_t p = static_cast<size_t>(f.policy->PurposeIndex("service_improvement"));
+  f.subject.objection_pending |= PurposeSet{1} << p;
+  EXPECT_EQ(f.Decide(f.Req("service_improvement")).reason, Reason::kObjectionPending);
+  f.subject.objection_pending = 0;
+  f.subject.objection_upheld |= PurposeSet{1} << p;
+  EXPECT_EQ(f.Decide(f.Req("service_improvement")).reason, Reason::kObjectionUpheld);
+  f.subject.objection_upheld = 0;
+  f.subject.restricted.Set(static_cast<size_t>(f.policy->FieldIndex("email")));
+  EXPECT_EQ(f.Decide(f.Req("identification", {"email"})).reason, Reason::kRestricted);
+}
+
+TEST(Gate, RoleMustBeAllowedThePurposeAndTheFields) {  // R86
+  auto f = For001();
+  EXPECT_EQ(f.Decide(f.Req("marketing_mailing", {}, "2025-03-03T12:00:00Z", "support")).reason,
+            Reason::kRoleDenied);
+  EXPECT_TRUE(
+      f.Decide(f.Req("contract_performance", {"email"}, "2025-03-03T12:00:00Z", "support")).allowed());
+}
+
+TEST(Gate, UnknownSubjectAndMissingPolicyFailClosed) {  // B12
+  auto f = For001();
+  auto r = f.Req("contract_performance");
+  EXPECT_EQ(Decide(f.policy.get(), nullptr, r).reason, Reason::kSubjectUnknown);
+  EXPECT_EQ(Decide(nullptr, &f.subject, r).reason, Reason::kUnavailable);
+  EXPECT_EQ(ReasonStatus(Reason::kUnavailable), 503);
+}
+
+TEST(Gate, DisabledPurposeIsDenied) {  // IC-004-13
+  Fixture f{P004(), {}};
+  EXPECT_EQ(f.Decide(f.Req("hiring_newsletters")).reason, Reason::kPurposeDisabled);
+}
+
+TEST(Gate, MinorsGetNoMarketingWhereThePolicySays) {  // R27
+  Fixture f{P003(), {}};
+  f.subject.kind = static_cast<uint16_t>(f.policy->SubjectKindIndex("user"));
+  size_t p = static_cast<size_t>(f.policy->PurposeIndex("direct_marketing"));
+  f.subject.Grant(p, Us("2025-01-01T00:00:00Z"), kForever);
+  f.subject.minor_until_us = Us("2030-05-01T00:00:00Z");
+  EXPECT_EQ(f.Decide(f.Req("direct_marketing")).reason, Reason::kMinor);
+  EXPECT_TRUE(f.Decide(f.Req("direct_marketing", {}, "2030-05-01T00:00:01Z")).allowed());
+}
+
+TEST(Gate, ClosingAccountAllowsOnlyStorage) {  // R03
+  Fixture f{P004(), {}};
+  f.subject.closing = true;
+  EXPECT_EQ(f.Decide(f.Req("account_management")).reason, Reason::kSubjectClosing);
+  auto store = f.Req("account_management");
+  store.operation = Operation::kStore;
+  EXPECT_TRUE(f.Decide(store).allowed());
+}
+
+TEST(GateState, ConcurrentReadersSeeUpdates) {
+  GateState state;
+  SubjectId id("s1");
+  state.Update(id, [](SubjectState& s) { s.kind = 3; });
+  EXPECT_EQ(state.With(id, [](const SubjectState* s) { return s ? s->kind : 0; }), 3);
+  EXPECT_EQ(state.With(SubjectId("nobody"), [](const SubjectState* s) { return s == nullptr; }),
+            true);
+  state.Erase(id);
+  EXPECT_EQ(state.size(), 0u);
+}
+
+}  // namespace
+}  // namespace dovira::domain

@@ -1,0 +1,349 @@
+#include "domain/intake.h"
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <cctype>
+
+#include "calendar/date.h"
+#include "domain/gate.h"
+
+namespace dovira::domain {
+namespace {
+
+// Counts code points; false on invalid UTF-8 or a control character (except \n \t in text).
+bool CheckUtf8(const std::string& s, bool multiline, size_t* code_points) {
+  size_t n = 0;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    for (size_t k = 1; k < len; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and out-of-range code points are invalid UTF-8.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    if (cp < 0x20 || cp == 0x7F) {
+      if (!(multiline && (cp == '\n' || cp == '\t' || cp == '\r'))) return false;
+    }
+    i += len;
+    ++n;
+  }
+  *code_points = n;
+  return true;
+}
+
+Error Invalid(const CompiledField& f, const std::string& why) {
+  return Error::Refused("field_invalid", "field \"" + f.id + "\": " + why, f.id);
+}
+
+bool IsEmail(const std::string& v) {
+  if (v.size() > 254) return false;
+  auto at = v.find('@');
+  if (at == std::string::npos || at == 0 || at > 64 || v.find('@', at + 1) != std::string::npos) {
+    return false;
+  }
+  std::string domain = v.substr(at + 1);
+  if (domain.size() < 3 || domain.find('.') == std::string::npos || domain.front() == '.' ||
+      domain.back() == '.' || domain.find("..") != std::string::npos) {
+    return false;
+  }
+  for (unsigned char c : v) {
+    if (c <= ' ' || c == '<' || c == '>' || c == '"' || c == ',' || c == ';' || c == '\\') {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> ValidateFieldValue(const CompiledField& f, const std::string& raw) {
+  std::string v = raw;
+  // Surrounding spaces are never meaningful in a form value.
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
+  size_t start = v.find_first_not_of(" \t");
+  v = start == std::string::npos ? std::string() : v.substr(start);
+  size_t cps = 0;
+  if (!CheckUtf8(v, f.type == "text", &cps)) {
+    return Invalid(f, "not valid UTF-8 text, or contains control characters");
+  }
+  if (v.empty()) return Invalid(f, "empty");
+  if (static_cast<int64_t>(cps) > f.max_length) {
+    return Invalid(f, "longer than " + std::to_string(f.max_length) + " characters");
+  }
+  const std::string& t = f.type;
+  if (t == "email") {
+    std::transform(v.begin(), v.end(), v.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (!IsEmail(v)) return Invalid(f, "not an e-mail address");
+  } else if (t == "phone") {
+    size_t digits = 0;
+    for (size_t i = 0; i < v.size(); ++i) {
+      char c = v[i];
+      if (std::isdigit(static_cast<unsigned char>(c))) {
+        ++digits;
+      } else if (!(c == ' ' || c == '-' || c == '(' || c == ')' || (c == '+' && i == 0))) {
+        return Invalid(f, "a phone number may contain only digits, spaces, ( ) - and a leading +");
+      }
+    }
+    if (digits < 7 || digits > 15) return Invalid(f, "a phone number has 7 to 15 digits");
+  } else if (t == "date") {
+    auto d = calendar::ParseDate(v);
+    if (!d.ok()) return Invalid(f, d.error().message);
+  } else if (t == "datetime") {
+    Timestamp ts;
+    std::string err;
+    if (!ParseTimestamp(v, &ts, &err)) return Invalid(f, err);
+  } else if (t == "integer") {
+    size_t i = (v[0] == '-' || v[0] == '+') ? 1 : 0;
+    if (i == v.size() || v.size() > 19 ||
+        !std::all_of(v.begin() + static_cast<long>(i), v.end(),
+                     [](unsigned char c) { return std::isdigit(c); })) {
+      return Invalid(f, "not a whole number");
+    }
+  } else if (t == "decimal") {
+    size_t i = (v[0] == '-' || v[0] == '+') ? 1 : 0;
+    bool dot = false, digit = false;
+    for (; i < v.size(); ++i) {
+      if (v[i] == '.' && !dot) {
+        dot = true;
+      } else if (std::isdigit(static_cast<unsigned char>(v[i]))) {
+        digit = true;
+      } else {
+        return Invalid(f, "not a number");
+      }
+    }
+    if (!digit) return Invalid(f, "not a number");
+  } else if (t == "boolean") {
+    if (v != "true" && v != "false") return Invalid(f, "must be true or false");
+  } else if (t == "enum") {
+    if (std::find(f.values.begin(), f.values.end(), v) == f.values.end()) {
+      std::string allowed;
+      for (const auto& x : f.values) allowed += (allowed.empty() ? "" : ", ") + x;
+      return Invalid(f, "must be one of: " + allowed);
+    }
+  } else if (t == "country") {
+    if (v.size() != 2 || !std::isupper(static_cast<unsigned char>(v[0])) ||
+        !std::isupper(static_cast<unsigned char>(v[1]))) {
+      return Invalid(f, "a country is a two-letter code such as UA");
+    }
+  } else if (t == "url") {
+    if (!(v.rfind("https://", 0) == 0 || v.rfind("http://", 0) == 0) ||
+        v.find(' ') != std::string::npos) {
+      return Invalid(f, "not an http(s) address");
+    }
+  } else if (t == "ip") {
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, v.c_str(), buf) != 1 && inet_pton(AF_INET6, v.c_str(), buf) != 1) {
+      return Invalid(f, "not an IP address");
+    }
+  }
+  return v;
+}
+
+Result<ValidatedSubmission> ValidateSubmission(const CompiledPolicy& cp, const Submission& sub,
+                                               Timestamp now) {
+  const policy::Policy& pol = cp.policy();
+  ValidatedSubmission out;
+  out.source = sub.source;
+  const policy::Form* form = nullptr;
+  if (!sub.form.empty()) {
+    auto it = pol.forms.find(sub.form);
+    if (it == pol.forms.end()) {
+      return Error::Refused("form_unknown", "the policy declares no form \"" + sub.form + "\"",
+                            "form");
+    }
+    form = &it->second;
+    out.form = form->id;
+    out.subject_kind = form->subject_kind;
+    out.channel = form->channel;
+    out.source = "subject";
+  } else {
+    if (sub.subject_kind.empty() || cp.SubjectKindIndex(sub.subject_kind) < 0) {
+      return Error::Refused("subject_kind_undeclared",
+                            "subject kind \"" + sub.subject_kind +
+                                "\" is not declared by the school's policy",
+                            "subject_kind");
+    }
+    out.subject_kind = sub.subject_kind;
+    if (sub.channel.empty()) {
+      return Error::Refused("channel_invalid", "the collection channel is required", "channel");
+    }
+    out.channel = sub.channel;
+  }
+  // R12: only the sources the policy allows ("offline" covers phone and paper channels).
+  const auto& sources = pol.collection.sources;
+  if (std::find(sources.begin(), sources.end(), out.source) == sources.end()) {
+    return Error::Refused("source_not_allowed",
+                          "the school's policy does not accept personal data from source \"" +
+                              out.source + "\"",
+                          "source");
+  }
+  if (sub.fields.empty()) return Error::Refused("no_fields", "no personal data submitted", "fields");
+  for (const auto& [id, value] : sub.fields) {
+    int fi = cp.FieldIndex(id);
+    if (fi < 0) {
+      return Error::Refused("field_undeclared",
+                            "field \"" + id + "\" is not in the school's data inventory", id);
+    }
+    if (form && std::find(form->fields.begin(), form->fields.end(), id) == form->fields.end()) {
+      return Error::Refused("field_not_in_form",
+                            "field \"" + id + "\" is not part of form \"" + form->id + "\"", id);
+    }
+    auto v = ValidateFieldValue(cp.field(static_cast<size_t>(fi)), value);
+    if (!v.ok()) return v.error();
+    out.fields[id] = std::move(*v);
+  }
+  if (form) {
+    for (const auto& req : form->required) {
+      if (!out.fields.count(req)) {
+        return Error::Refused("field_required", "field \"" + req + "\" is required", req);
+      }
+    }
+    if (form->accept_policy && !sub.accept_policy) {
+      return Error::Refused("policy_not_accepted",
+                            "the privacy policy must be accepted to submit this form",
+                            "accept_policy");
+    }
+    for (const auto& t : sub.ticked) {
+      bool known = std::any_of(form->consents.begin(), form->consents.end(),
+                               [&](const policy::ConsentCheckbox& cb) { return cb.id == t; });
+      if (!known) {
+        return Error::Refused("consent_unknown",
+                              "form \"" + form->id + "\" has no consent check-box \"" + t + "\"",
+                              "consents");
+      }
+    }
+    for (const auto& cb : form->consents) {
+      bool ticked = std::find(sub.ticked.begin(), sub.ticked.end(), cb.id) != sub.ticked.end();
+      if (!ticked) {
+        if (cb.required) {
+          return Error::Refused("consent_required",
+                                "consent \"" + cb.id + "\" must be given to submit this form",
+                                "consents");
+        }
+        continue;
+      }
+      ValidatedConsent vc;
+      vc.checkbox = cb.id;
+      vc.consent_type = cb.consent;
+      vc.lang = cb.text.Has(sub.lang) ? sub.lang : pol.school.authoritative_language;
+      vc.text = cb.text.Get(vc.lang, pol.school.authoritative_language);
+      auto ct = pol.consents.find(cb.consent);
+      if (ct != pol.consents.end()) {
+        vc.grants = ct->second.grants;
+        if (ct->second.term.unit != calendar::TermUnit::kIndefinite) vc.term = ct->second.term;
+      }
+      out.consents.push_back(std::move(vc));
+    }
+  }
+
+  // Age rules (R24, R25, R27).
+  const policy::Minors& m = pol.minors;
+  int threshold = m.threshold;
+  if (!sub.country.empty()) {
+    auto it = m.age_map.find(sub.country);
+    if (it != m.age_map.end()) threshold = it->second;
+  }
+  const int64_t now_us = now.time_since_epoch().count();
+  if (m.rule == "birth_date" && !m.birth_date_field.empty()) {
+    auto bd = out.fields.find(m.birth_date_field);
+    if (bd != out.fields.end()) {
+      auto birth = calendar::ParseDate(bd->second);
+      if (birth.ok()) {
+        auto majority = calendar::AddMonths(*birth, 12 * threshold);
+        const int64_t majority_us =
+            std::chrono::duration_cast<std::chrono::microseconds>(majority.days.time_since_epoch())
+                .count();
+        out.minor = now_us < majority_us;
+        out.minor_until_us = out.minor ? majority_us : 0;
+        if (m.never_collect_under > 0) {
+          auto floor = calendar::AddMonths(*birth, 12 * m.never_collect_under);
+          const int64_t floor_us =
+              std::chrono::duration_cast<std::chrono::microseconds>(floor.days.time_since_epoch())
+                  .count();
+          if (now_us < floor_us) {
+            return Error::Refused("child_under_minimum",
+                                  "the school does not collect data of children under " +
+                                      std::to_string(m.never_collect_under),
+                                  m.birth_date_field);
+          }
+        }
+      }
+    }
+  } else if (m.rule == "self_declaration" && form && form->age_statement) {
+    if (sub.age_statement != "adult" && sub.age_statement != "minor") {
+      return Error::Refused("age_statement_required",
+                            "state whether you are " + std::to_string(threshold) +
+                                " or older (\"adult\") or younger (\"minor\")",
+                            "age_statement");
+    }
+    out.minor = sub.age_statement == "minor";
+    out.minor_until_us = out.minor ? kForever : 0;
+  }
+  // A representative given as an object is written into the policy's representative fields, and
+  // one given as fields is read back, so either spelling satisfies the rule.
+  std::optional<Representative> rep = sub.representative;
+  if (!m.representative_fields.empty()) {
+    auto field_of = [&](const char* k) -> std::string {
+      auto it = m.representative_fields.find(k);
+      return it == m.representative_fields.end() ? std::string() : it->second;
+    };
+    if (rep) {
+      const std::pair<const char*, const std::string*> parts[] = {
+          {"name", &rep->name}, {"relation", &rep->relation},
+          {"permission_at", &rep->permission_at}, {"email", &rep->email}};
+      for (const auto& [k, v] : parts) {
+        std::string fid = field_of(k);
+        if (fid.empty() || v->empty()) continue;
+        int fi = cp.FieldIndex(fid);
+        if (fi < 0) continue;
+        auto val = ValidateFieldValue(cp.field(static_cast<size_t>(fi)), *v);
+        if (!val.ok()) return val.error();
+        out.fields[fid] = *val;
+      }
+    } else {
+      Representative from_fields;
+      auto get = [&](const char* k) {
+        auto it = out.fields.find(field_of(k));
+        return it == out.fields.end() ? std::string() : it->second;
+      };
+      from_fields.name = get("name");
+      from_fields.relation = get("relation");
+      from_fields.permission_at = get("permission_at");
+      from_fields.email = get("email");
+      if (!from_fields.name.empty()) rep = from_fields;
+    }
+  }
+  if (out.minor) {
+    if (m.representative_consent == "not_accepted") {
+      return Error::Refused("minor_not_accepted",
+                            "the school does not accept personal data from people under " +
+                                std::to_string(threshold),
+                            "age_statement");
+    }
+    const auto& r = rep;
+    if (!r || r->name.empty() || r->relation.empty() || r->permission_at.empty()) {
+      return Error::Refused("representative_required",
+                            "a minor needs the permission of a legal representative: give the "
+                            "representative's name, relation and the date of permission",
+                            "representative");
+    }
+    auto when = calendar::ParseDate(r->permission_at);
+    if (!when.ok()) {
+      return Error::Refused("field_invalid",
+                            "representative.permission_at: " + when.error().message,
+                            "representative.permission_at");
+    }
+    out.representative = r;
+  }
+  return out;
+}
+
+}  // namespace dovira::domain

@@ -1,0 +1,177 @@
+#include "domain/intake.h"
+
+#include <gtest/gtest.h>
+
+#include "domain/gate.h"
+#include "domain/test_policies.h"
+
+namespace dovira::domain {
+namespace {
+
+using namespace ::dovira::domain::testing;  // NOLINT(google-build-using-namespace)
+
+std::string ReasonOf(const Result<ValidatedSubmission>& r) {
+  return r.ok() ? "ok" : r.error().reason;
+}
+
+Submission Payment001() {
+  Submission s;
+  s.form = "payment";
+  s.lang = "uk";
+  s.fields = {{"first_name", "Олена"},
+              {"email", " Olena@Example.com "},
+              {"mobile_phone", "+380 67 123 45 67"},
+              {"purchased_service", "Курс"},
+              {"purchase_amount", "1200"}};
+  s.ticked = {"pd_consent"};
+  s.accept_policy = true;
+  s.age_statement = "adult";
+  return s;
+}
+
+TEST(Intake, FormSubmissionWithConsentIsAccepted) {  // R15, R16
+  auto r = ValidateSubmission(*P001(), Payment001(), At("2025-03-03T10:00:00Z"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->subject_kind, "buyer");
+  EXPECT_EQ(r->channel, "payment");
+  EXPECT_EQ(r->fields.at("email"), "olena@example.com");
+  ASSERT_EQ(r->consents.size(), 1u);
+  EXPECT_EQ(r->consents[0].text, "Я згоден на обробку моїх персональних даних");
+  EXPECT_EQ(r->consents[0].grants.size(), 6u);
+}
+
+TEST(Intake, UntickedRequiredConsentIsRefused) {  // R15
+  auto s = Payment001();
+  s.ticked.clear();
+  EXPECT_EQ(ReasonOf(ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"))),
+            "consent_required");
+}
+
+TEST(Intake, UndeclaredFieldIsRefused) {  // R07: 001 §2.2 lists no birth date
+  Submission s;
+  s.subject_kind = "buyer";
+  s.channel = "api";
+  s.fields = {{"first_name", "A"}, {"date_of_birth", "2001-01-01"}};
+  auto r = ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"));
+  EXPECT_EQ(ReasonOf(r), "field_undeclared");
+  EXPECT_EQ(r.error().field, "date_of_birth");
+  // 003 L45 lists it.
+  Submission t;
+  t.subject_kind = "user";
+  t.channel = "api";
+  t.fields = {{"first_name", "A"}, {"date_of_birth", "2001-01-01"}};
+  EXPECT_EQ(ReasonOf(ValidateSubmission(*P003(), t, At("2025-03-03T10:00:00Z"))), "ok");
+}
+
+TEST(Intake, MandatoryFieldsAloneSuffice) {  // R08
+  Submission s;
+  s.form = "masterclass";
+  s.fields = {{"first_name", "Ivan"}, {"email", "ivan@example.com"}, {"phone", "+380501234567"}};
+  s.ticked = {"button_consent"};
+  s.age_statement = "adult";
+  s.accept_policy = true;
+  EXPECT_EQ(ReasonOf(ValidateSubmission(*P004(), s, At("2025-03-03T10:00:00Z"))), "ok");
+  s.fields.erase("phone");
+  EXPECT_EQ(ReasonOf(ValidateSubmission(*P004(), s, At("2025-03-03T10:00:00Z"))), "field_required");
+  s.fields["phone"] = "+380501234567";
+  s.fields["date_of_birth"] = "2001-01-01";
+  EXPECT_EQ(ReasonOf(ValidateSubmission(*P004(), s, At("2025-03-03T10:00:00Z"))),
+            "field_undeclared");
+}
+
+TEST(Intake, UndeclaredSubjectKindIsRefused) {  // R09
+  Submission s;
+  s.subject_kind = "employee";
+  s.channel = "api";
+  s.fields = {{"first_name", "A"}};
+  EXPECT_EQ(ReasonOf(ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"))),
+            "subject_kind_undeclared");
+  Submission t = s;
+  t.fields = {{"first_name", "A"}};
+  EXPECT_EQ(ReasonOf(ValidateSubmission(*P004(), t, At("2025-03-03T10:00:00Z"))), "ok");
+}
+
+TEST(Intake, Policy001AcceptsDataOnlyFromTheSubject) {  // R12
+  Submission s;
+  s.subject_kind = "buyer";
+  s.channel = "import";
+  s.source = "third_party";
+  s.fields = {{"first_name", "A"}};
+  EXPECT_EQ(ReasonOf(ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"))),
+            "source_not_allowed");
+}
+
+TEST(Intake, MinorsNeedARepresentativeOn001) {  // R24
+  auto s = Payment001();
+  s.age_statement = "";
+  EXPECT_EQ(ReasonOf(ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"))),
+            "age_statement_required");
+  s.age_statement = "minor";
+  EXPECT_EQ(ReasonOf(ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"))),
+            "representative_required");
+  s.representative = Representative{"Mariia Koval", "parent", "", "2025-03-03"};
+  auto r = ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->minor);
+  EXPECT_EQ(r->fields.at("representative_name"), "Mariia Koval");
+  EXPECT_EQ(r->fields.at("representative_permission_date"), "2025-03-03");
+}
+
+TEST(Intake, Policy004RefusesMinors) {  // R25
+  Submission s;
+  s.form = "masterclass";
+  s.fields = {{"first_name", "Ivan"}, {"email", "kid@example.com"}, {"phone", "+380501234567"}};
+  s.ticked = {"button_consent"};
+  s.accept_policy = true;
+  s.age_statement = "minor";
+  s.representative = Representative{"Parent", "parent", "", "2025-03-01"};
+  EXPECT_EQ(ReasonOf(ValidateSubmission(*P004(), s, At("2025-03-03T10:00:00Z"))),
+            "minor_not_accepted");
+}
+
+TEST(Intake, BirthDateMakesAMinorOn003) {  // R27
+  Submission s;
+  s.form = "registration";
+  s.fields = {{"first_name", "Taras"},
+              {"last_name", "Shevchuk"},
+              {"email", "taras@example.com"},
+              {"date_of_birth", "2012-05-01"}};
+  s.accept_policy = true;
+  s.representative = Representative{"Parent", "parent", "", "2025-03-01"};
+  auto r = ValidateSubmission(*P003(), s, At("2025-03-03T10:00:00Z"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->minor);
+  EXPECT_EQ(r->minor_until_us, Us("2030-05-01T00:00:00Z"));
+}
+
+TEST(Intake, FieldValuesAreValidatedByType) {
+  auto s = Payment001();
+  s.fields["email"] = "not-an-email";
+  auto r = ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"));
+  EXPECT_EQ(ReasonOf(r), "field_invalid");
+  EXPECT_EQ(r.error().field, "email");
+  s = Payment001();
+  s.fields["mobile_phone"] = "call me";
+  EXPECT_EQ(ReasonOf(ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"))), "field_invalid");
+  s = Payment001();
+  s.fields["first_name"] = std::string("bad\xff", 4);
+  EXPECT_EQ(ReasonOf(ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"))), "field_invalid");
+  s = Payment001();
+  s.fields["first_name"] = std::string(300, 'a');
+  EXPECT_EQ(ReasonOf(ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"))), "field_invalid");
+}
+
+TEST(Intake, PolicyAcceptanceIsRequiredWhereTheFormSaysSo) {  // R03
+  Submission s;
+  s.form = "registration";
+  s.fields = {{"first_name", "A"}, {"last_name", "B"}, {"email", "a@example.com"},
+              {"date_of_birth", "1990-01-01"}};
+  s.accept_policy = false;
+  auto r = ValidateSubmission(*P003(), s, At("2025-03-03T10:00:00Z"));
+  if (P003()->policy().forms.at("registration").accept_policy) {
+    EXPECT_EQ(ReasonOf(r), "policy_not_accepted");
+  }
+}
+
+}  // namespace
+}  // namespace dovira::domain
