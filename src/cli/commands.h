@@ -35,4 +35,47 @@ struct DeadlineArgs {
 // `dovira deadline ...`: prints the due date as YYYY-MM-DD (hour terms: local date-time).
 int Deadline(const DeadlineArgs& args, std::ostream& out, std::ostream& err);
 
+// Where a deployment keeps its data and which policies it serves (none: the ones stored).
+struct DataArgs {
+  std::string data = "data";
+  std::vector<std::string> policies;
+};
+
+struct ServeArgs {
+  DataArgs data;
+  std::string address = "127.0.0.1";
+  int port = 8080;
+  int io_threads = 2;
+  int worker_threads = 32;
+  std::string fake_clock;  // RFC 3339: run on a manual clock (tests)
+  bool insecure_cookies = false;
+  bool quiet = false;       // no access log
+  std::string bootstrap_admin;  // e-mail: create a first account if the school has none
+};
+
+// `dovira serve`: serves until SIGINT or SIGTERM. Prints the URL (and a bootstrap admin's
+// one-time password) on `out`.
+int Serve(const ServeArgs& args, std::ostream& out, std::ostream& err);
+
+struct AdminArgs {
+  DataArgs data;
+  std::string school;
+  std::string email;
+  std::string name;
+  std::string role;       // default: the first privileged role of the policy
+  bool password_stdin = false;
+};
+// `dovira admin create`: prints the one-time password (changed at first sign-in).
+int AdminCreate(const AdminArgs& args, std::istream& in, std::ostream& out, std::ostream& err);
+
+// `dovira audit verify`: exit 0 when the chain verifies, 1 naming the first broken entry.
+int AuditVerify(const DataArgs& data, const std::string& school, std::ostream& out,
+                std::ostream& err);
+// `dovira keys rotate`: a new key-encryption key; every subject key rewrapped.
+int KeysRotate(const DataArgs& data, const std::string& school, std::ostream& out,
+               std::ostream& err);
+// `dovira backup`: an online, consistent copy of the data (and, separately, the key vault).
+int Backup(const DataArgs& data, const std::string& out_path, const std::string& keys_out,
+           std::ostream& out, std::ostream& err);
+
 }  // namespace dovira::cli

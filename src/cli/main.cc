@@ -46,6 +46,79 @@ int main(int argc, char** argv) {
                      "A term ending on a non-working day moves to the next working day");
   deadline->callback([&] { exit_code = dovira::cli::Deadline(dl, std::cout, std::cerr); });
 
+  auto add_data = [](CLI::App* cmd, dovira::cli::DataArgs& d) {
+    cmd->add_option("--data", d.data, "Data directory (store and keys)")->capture_default_str();
+    cmd->add_option("--policy", d.policies,
+                    "A school's policy file (repeatable; default: the schools already stored)")
+        ->check(CLI::ExistingFile);
+  };
+
+  dovira::cli::ServeArgs serve_args;
+  auto* serve = app.add_subcommand("serve", "Serve the API and the public pages");
+  add_data(serve, serve_args.data);
+  serve->add_option("--address", serve_args.address, "Address to listen on")->capture_default_str();
+  serve->add_option("--port", serve_args.port, "Port (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  serve->add_option("--io-threads", serve_args.io_threads, "HTTP event loops")
+      ->check(CLI::Range(1, 64));
+  serve->add_option("--workers", serve_args.worker_threads, "Request worker threads")
+      ->check(CLI::Range(1, 1024));
+  serve->add_option("--fake-clock", serve_args.fake_clock,
+                    "Run on a manual clock starting at this RFC 3339 time (tests)");
+  serve->add_flag("--insecure-cookies", serve_args.insecure_cookies,
+                  "Session cookies without the Secure attribute (plain-HTTP development only)");
+  serve->add_flag("--quiet", serve_args.quiet, "No access log");
+  serve->add_option("--bootstrap-admin", serve_args.bootstrap_admin,
+                    "Create a first account with this e-mail when a school has none");
+  serve->callback([&] { exit_code = dovira::cli::Serve(serve_args, std::cout, std::cerr); });
+
+  auto* admin = app.add_subcommand("admin", "Staff accounts");
+  admin->require_subcommand(1);
+  dovira::cli::AdminArgs admin_args;
+  auto* admin_create = admin->add_subcommand("create", "Create a staff account");
+  add_data(admin_create, admin_args.data);
+  admin_create->add_option("--school", admin_args.school, "School id");
+  admin_create->add_option("--email", admin_args.email, "Work e-mail")->required();
+  admin_create->add_option("--name", admin_args.name, "Full name")->required();
+  admin_create->add_option("--role", admin_args.role,
+                           "A role of the school's policy (default: the first privileged one)");
+  admin_create->add_flag("--password-stdin", admin_args.password_stdin,
+                         "Read the password from standard input instead of generating one");
+  admin_create->callback([&] {
+    exit_code = dovira::cli::AdminCreate(admin_args, std::cin, std::cout, std::cerr);
+  });
+
+  auto* audit = app.add_subcommand("audit", "The audit log");
+  audit->require_subcommand(1);
+  dovira::cli::DataArgs audit_data;
+  std::string audit_school;
+  auto* verify = audit->add_subcommand("verify", "Verify the hash chain and signed checkpoints");
+  add_data(verify, audit_data);
+  verify->add_option("--school", audit_school, "School id");
+  verify->callback(
+      [&] { exit_code = dovira::cli::AuditVerify(audit_data, audit_school, std::cout, std::cerr); });
+
+  auto* keys = app.add_subcommand("keys", "Key management");
+  keys->require_subcommand(1);
+  dovira::cli::DataArgs keys_data;
+  std::string keys_school;
+  auto* rotate = keys->add_subcommand("rotate", "Rotate the key-encryption key");
+  add_data(rotate, keys_data);
+  rotate->add_option("--school", keys_school, "School id");
+  rotate->callback(
+      [&] { exit_code = dovira::cli::KeysRotate(keys_data, keys_school, std::cout, std::cerr); });
+
+  dovira::cli::DataArgs backup_data;
+  std::string backup_out, backup_keys;
+  auto* backup = app.add_subcommand("backup", "Online, consistent backup");
+  add_data(backup, backup_data);
+  backup->add_option("--out", backup_out, "Data backup file")->required();
+  backup->add_option("--keys-out", backup_keys, "Key vault backup file (keep apart)");
+  backup->callback([&] {
+    exit_code = dovira::cli::Backup(backup_data, backup_out, backup_keys, std::cout, std::cerr);
+  });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

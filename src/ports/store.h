@@ -183,6 +183,7 @@ struct ApiKeyRow {
   std::vector<std::string> purposes;  // the only purposes it may state
   Timestamp created_at{};
   std::optional<Timestamp> revoked_at;
+  std::string created_by;  // the staff id of its creator, "" for the system (revoked on leave, R87)
 };
 
 // Everything one service call writes, applied atomically.
@@ -206,6 +207,12 @@ struct WriteBatch {
   std::vector<SessionRow> sessions;                // upsert
   std::vector<std::string> deleted_sessions;       // by token_hash
   std::vector<ApiKeyRow> api_keys;                 // upsert
+
+  // true: durable against a power cut before the callback runs (fsync). false: durable against a
+  // crash of the process (the commit reaches the operating system) but may share a later fsync;
+  // used for the audit entries of reads, which are not writes the client asked for. A group with
+  // any power-safe batch is committed power-safe.
+  bool power_safe = true;
 
   bool empty() const;
 };

@@ -211,6 +211,7 @@ inline ApiKeyRow MakeApiKey(const std::string& school, const std::string& id,
   r.role = "integration";
   r.purposes = {"enrolment", "billing"};
   r.created_at = At(5);
+  r.created_by = "st-1";
   return r;
 }
 
@@ -420,6 +421,7 @@ inline std::string Text(const ApiKeyRow& r) {
       .Field("purposes", r.purposes)
       .Field("created_at", r.created_at)
       .Field("revoked_at", r.revoked_at)
+      .Field("created_by", r.created_by)
       .str();
 }
 template <typename Row>
@@ -1018,6 +1020,7 @@ TEST_P(StoreConformance, ApiKeysRoundTripAndFindByHash) {
   ApiKeyRow k2 = MakeApiKey("sch", "ak-1", "hash-1");
   k2.purposes.clear();
   k2.revoked_at = At(77);
+  k2.created_by = "";  // made by the system
   WriteBatch b;
   b.schools.push_back(MakeSchool("sch"));
   b.api_keys = {k1, k2};

@@ -266,20 +266,21 @@ inline constexpr char kGetSession[] =
     "SELECT token_hash, school_id, staff_id, csrf_token, mfa_passed, created_at, expires_at"
     " FROM sessions WHERE token_hash = ?";
 
-// kApiKeyColumns: school_id, api_key_id, name, key_hash, role, purposes, created_at, revoked_at
+// kApiKeyColumns: school_id, api_key_id, name, key_hash, role, purposes, created_at, revoked_at,
+// created_by
 inline constexpr char kUpsertApiKey[] =
     "INSERT INTO api_keys (school_id, api_key_id, name, key_hash, role, purposes, created_at,"
-    " revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " revoked_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (school_id, api_key_id) DO UPDATE SET"
     " name = excluded.name, key_hash = excluded.key_hash, role = excluded.role,"
     " purposes = excluded.purposes, created_at = excluded.created_at,"
-    " revoked_at = excluded.revoked_at";
+    " revoked_at = excluded.revoked_at, created_by = excluded.created_by";
 inline constexpr char kFindApiKey[] =
-    "SELECT school_id, api_key_id, name, key_hash, role, purposes, created_at, revoked_at"
-    " FROM api_keys INDEXED BY api_keys_by_hash"
+    "SELECT school_id, api_key_id, name, key_hash, role, purposes, created_at, revoked_at,"
+    " created_by FROM api_keys INDEXED BY api_keys_by_hash"
     " WHERE key_hash = ?";
 inline constexpr char kListApiKeys[] =
-    "SELECT school_id, api_key_id, name, key_hash, role, purposes, created_at, revoked_at"
-    " FROM api_keys WHERE school_id = ? ORDER BY api_key_id";
+    "SELECT school_id, api_key_id, name, key_hash, role, purposes, created_at, revoked_at,"
+    " created_by FROM api_keys WHERE school_id = ? ORDER BY api_key_id";
 
 }  // namespace dovira::sqlite::sql

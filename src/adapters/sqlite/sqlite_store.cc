@@ -227,6 +227,7 @@ Result<ApiKeyRow> ReadApiKey(const Statement& s) {
   r.purposes = std::move(*purposes);
   r.created_at = s.Time(6);
   r.revoked_at = s.OptionalTime(7);
+  r.created_by = s.Text(8);
   return r;
 }
 
@@ -626,6 +627,7 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
           s.BindText(6, EncodeJsonList(r.purposes));
           s.BindTime(7, r.created_at);
           s.BindOptionalTime(8, r.revoked_at);
+          s.BindText(9, r.created_by);
         })) {
       return f;
     }
@@ -864,6 +866,17 @@ class SqliteStore::Impl {
       return out;
     };
 
+    // Reads' audit entries need only survive a crash of the process; anything else is fsynced.
+    const bool power_safe = !options_.synchronous_full ||
+                            std::any_of(group.begin(), group.end(),
+                                        [](const Pending& p) { return p.batch.power_safe; });
+    const bool full = options_.synchronous_full && power_safe;
+    if (full != data_synchronous_full_) {
+      if (data_writer_->Exec(full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL") ==
+          SQLITE_OK) {
+        data_synchronous_full_ = full;
+      }
+    }
     if (keys) {
       int rc = RunPlain(*keys_writer_, sql::kBegin);
       if (rc != SQLITE_OK) return fail_all(keys_writer_->StorageError("cannot begin", rc));
@@ -1013,6 +1026,7 @@ class SqliteStore::Impl {
 
   bool vault_wal_holds_destroyed_keys_ = false;  // writer thread only
   ports::AuditChainer chainer_;                   // set before the first Submit
+  bool data_synchronous_full_ = true;             // writer thread only
   // Last committed audit entry per school, and the heads as this group moves them (writer only).
   std::unordered_map<std::string, AuditHead> audit_heads_;
   std::unordered_map<std::string, AuditHead> staged_heads_;

@@ -1,0 +1,1254 @@
+#include "api/api.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "api/http_util.h"
+#include "calendar/date.h"
+#include "notice/render.h"
+
+namespace dovira::api {
+
+struct Api::Call {
+  ports::HttpRequest req;
+  PathParams params;
+  const Route* route = nullptr;
+  services::Actor actor;
+  services::RequestContext ctx;
+  std::optional<services::StaffSession> session;
+  std::string session_token;
+  std::optional<SchoolId> actor_school;  // the school the credentials belong to
+  std::string lang = "uk";
+
+  SchoolId school() const {
+    auto it = params.find("school");
+    return SchoolId(it == params.end() ? std::string() : it->second);
+  }
+  const std::string& param(const std::string& k) const { return params.at(k); }
+};
+
+namespace {
+
+using ports::HttpResponse;
+using services::Actor;
+
+std::string Iso(Timestamp t) { return FormatTimestamp(t); }
+
+Json Opt(const std::optional<Timestamp>& t) { return t ? Json(Iso(*t)) : Json(nullptr); }
+
+bool IsUnsafe(const std::string& method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+std::string PreferredLang(const ports::HttpRequest& req) {
+  std::string q = QueryParam(req.query, "lang");
+  if (q == "uk" || q == "ru" || q == "en") return q;
+  const std::string& al = req.Header("accept-language");
+  for (const char* l : {"uk", "ru", "en"}) {
+    if (al.rfind(l, 0) == 0) return l;
+  }
+  return "uk";
+}
+
+Json ConsentReceiptJson(const services::ConsentReceipt& r) {
+  return Json{{"id", r.id.value()},
+              {"consent", r.consent_type},
+              {"action", r.action},
+              {"grants", r.grants},
+              {"text", r.text},
+              {"text_sha256", r.text_sha256},
+              {"lang", r.lang},
+              {"channel", r.channel},
+              {"policy_version", r.policy_version},
+              {"given_by", r.given_by},
+              {"withdrawal_procedure", r.withdrawal_procedure},
+              {"at", Iso(r.at)},
+              {"expires_at", Opt(r.expires_at)}};
+}
+
+Json SubjectJson(const ports::SubjectRow& r) {
+  Json j = {{"id", r.id.value()},           {"kind", r.kind},
+            {"state", r.state},             {"channel", r.channel},
+            {"form", r.form},               {"source", r.source},
+            {"policy_version", r.policy_version}, {"created_at", Iso(r.created_at)},
+            {"guardian", r.guardian ? Json(r.guardian->value()) : Json(nullptr)}};
+  return j;
+}
+
+Json AuditJson(const ports::AuditRow& a) {
+  Json detail = Json::parse(a.detail, nullptr, false);
+  return Json{{"seq", a.seq},
+              {"at", Iso(a.at)},
+              {"actor", a.actor},
+              {"role", a.role},
+              {"action", a.action},
+              {"subject_ref", a.subject_ref},
+              {"purpose", a.purpose},
+              {"fields", a.fields},
+              {"outcome", a.outcome},
+              {"reason", a.reason},
+              {"decision_id", a.decision_id},
+              {"request_id", a.request_id},
+              {"detail", detail.is_discarded() ? Json(a.detail) : detail},
+              {"prev_hash", a.prev_hash},
+              {"hash", a.hash}};
+}
+
+// Common schema fragments for the OpenAPI document.
+Json Obj(std::initializer_list<std::pair<const std::string, Json>> props,
+         std::vector<std::string> required = {}) {
+  Json j = {{"type", "object"}, {"properties", Json(props)}};
+  if (!required.empty()) j["required"] = required;
+  return j;
+}
+const Json kStr = {{"type", "string"}};
+const Json kBool = {{"type", "boolean"}};
+const Json kInt = {{"type", "integer"}};
+const Json kStrList = {{"type", "array"}, {"items", {{"type", "string"}}}};
+const Json kStrMap = {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}};
+const Json kAny = {{"type", "object"}};
+
+Result<domain::Operation> OperationOf(const Json& body) {
+  auto op = OptString(body, "operation");
+  if (!op.ok()) return op.error();
+  if (!*op) return domain::Operation::kRead;
+  auto parsed = domain::ParseOperation(**op);
+  if (!parsed) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "\"operation\" must be one of store, read, update, disclose, export, message, "
+                 "delete",
+                 "operation", "invalid_field"};
+  }
+  return *parsed;
+}
+
+// Fields given as a JSON object of scalar values; numbers and booleans are taken as their text.
+Result<std::map<std::string, std::string>> FieldValues(const Json& body) {
+  std::map<std::string, std::string> out;
+  auto it = body.find("fields");
+  if (it == body.end() || it->is_null()) return out;
+  if (!it->is_object()) {
+    return Error{ErrorCode::kInvalidArgument, "\"fields\" must be an object of field values",
+                 "fields", "invalid_field"};
+  }
+  for (auto f = it->begin(); f != it->end(); ++f) {
+    const Json& v = f.value();
+    if (v.is_string()) {
+      out[f.key()] = v.get<std::string>();
+    } else if (v.is_number_integer() || v.is_number_float() || v.is_boolean()) {
+      out[f.key()] = v.dump();
+    } else if (v.is_null()) {
+      continue;
+    } else {
+      return Error{ErrorCode::kInvalidArgument,
+                   "field \"" + f.key().substr(0, 64) + "\" must be a string, number or boolean",
+                   f.key().substr(0, 64), "invalid_field"};
+    }
+  }
+  return out;
+}
+
+Result<std::optional<domain::Representative>> RepresentativeOf(const Json& body) {
+  auto it = body.find("representative");
+  if (it == body.end() || it->is_null()) return std::optional<domain::Representative>();
+  if (!it->is_object()) {
+    return Error{ErrorCode::kInvalidArgument, "\"representative\" must be an object",
+                 "representative", "invalid_field"};
+  }
+  Status only = OnlyKeys(*it, {"name", "relation", "email", "permission_at"});
+  if (!only.ok()) return only.error();
+  domain::Representative r;
+  for (auto [key, dst] : {std::pair<const char*, std::string*>{"name", &r.name},
+                          {"relation", &r.relation},
+                          {"email", &r.email},
+                          {"permission_at", &r.permission_at}}) {
+    auto v = OptString(*it, key);
+    if (!v.ok()) return v.error();
+    if (*v) *dst = **v;
+  }
+  return std::optional<domain::Representative>(r);
+}
+
+}  // namespace
+
+Api::Api(ApiServices services, ApiOptions options)
+    : s_(services), options_(std::move(options)) {
+  RegisterRoutes();
+  openapi_ = router_.OpenApi("Dovira API", options_.version).dump(2);
+  pool_ = std::make_unique<WorkerPool>(options_.worker_threads);
+}
+
+Api::~Api() { pool_.reset(); }
+
+std::string Api::OpenApiJson() const { return openapi_; }
+
+void Api::Register(const std::string& method, const std::string& pattern, Auth auth, RouteDoc doc,
+                   Handler handler) {
+  size_t i = router_.Add(method, pattern, auth, std::move(doc));
+  if (handlers_.size() <= i) handlers_.resize(i + 1);
+  handlers_[i] = handler;
+}
+
+void Api::RegisterRoutes() {
+  const std::vector<int> kAuthErrors = {400, 401, 403};
+  auto doc = [](std::string summary, std::string tag, Json req, Json resp, int ok,
+                std::vector<int> errors, std::vector<std::string> query = {}) {
+    RouteDoc d;
+    d.summary = std::move(summary);
+    d.tag = std::move(tag);
+    d.request_schema = std::move(req);
+    d.response_schema = std::move(resp);
+    d.success_status = ok;
+    d.errors = std::move(errors);
+    d.query = std::move(query);
+    return d;
+  };
+  const Json receipt = Obj({{"subject", kStr},
+                            {"kind", kStr},
+                            {"policy_version", kStr},
+                            {"minor", kBool},
+                            {"fields", kStrList},
+                            {"consents", {{"type", "array"}, {"items", kAny}}}});
+  const Json submission = Obj({{"fields", kStrMap},
+                               {"consents", kStrList},
+                               {"accept_policy", kBool},
+                               {"lang", kStr},
+                               {"age_statement", kStr},
+                               {"country", kStr},
+                               {"representative", kAny}},
+                              {"fields"});
+  const Json page = Obj({{"items", {{"type", "array"}, {"items", kAny}}}, {"next_cursor", kStr}});
+  const Json access = Obj({{"purpose", kStr}, {"fields", kStrList}, {"operation", kStr}}, {"purpose"});
+
+  Register("GET", "/healthz", Auth::kPublic,
+           doc("Liveness and the schools served", "system", nullptr, kAny, 200, {}), &Api::Healthz);
+  {
+    RouteDoc d = doc("Prometheus metrics", "system", nullptr, kStr, 200, {});
+    d.content_type = "text/plain";
+    Register("GET", "/metrics", Auth::kPublic, d, &Api::MetricsText);
+  }
+  Register("GET", "/v1/openapi.json", Auth::kPublic,
+           doc("This document", "system", nullptr, kAny, 200, {}), &Api::OpenApi);
+  {
+    RouteDoc d = doc("The privacy notice rendered from the policy (R01)", "policy", nullptr, kStr,
+                     200, {404, 400}, {"school", "lang", "format"});
+    d.content_type = "text/html";
+    Register("GET", "/policy", Auth::kPublic, d, &Api::PublicNotice);
+  }
+  Register("GET", "/v1/schools/{school}/policy", Auth::kPublic,
+           doc("The policy in force: version and dates", "policy", nullptr, kAny, 200, {404}),
+           &Api::PolicyInfo);
+  Register("GET", "/v1/schools/{school}/policy/versions", Auth::kPublic,
+           doc("Every published version (R112)", "policy", nullptr, page, 200, {404}),
+           &Api::PolicyVersions);
+  Register("GET", "/v1/schools/{school}/policy/versions/{version}", Auth::kPublic,
+           doc("One published version with its text", "policy", nullptr, kAny, 200, {404}),
+           &Api::PolicyVersion);
+  Register("GET", "/v1/schools/{school}/forms", Auth::kPublic,
+           doc("The school's intake forms", "forms", nullptr, page, 200, {404}, {"lang"}),
+           &Api::ListForms);
+  Register("GET", "/v1/schools/{school}/forms/{form}", Auth::kPublic,
+           doc("A form: fields, mandatory fields, consent check-boxes with their exact texts",
+               "forms", nullptr, kAny, 200, {404}, {"lang"}),
+           &Api::GetForm);
+  Register("POST", "/v1/schools/{school}/forms/{form}/submissions", Auth::kPublic,
+           doc("Submit a form (R03, R07, R08, R15-R17, R24, R25)", "forms", submission, receipt,
+               201, {400, 404, 422, 429}),
+           &Api::SubmitForm);
+
+  Register("POST", "/v1/auth/login", Auth::kPublic,
+           doc("Staff sign-in; sets the session cookie", "auth",
+               Obj({{"school", kStr}, {"email", kStr}, {"password", kStr}, {"totp", kStr}},
+                   {"school", "email", "password"}),
+               kAny, 200, {400, 401, 403, 429}),
+           &Api::Login);
+  Register("POST", "/v1/auth/logout", Auth::kSession,
+           doc("Sign out", "auth", nullptr, kAny, 200, kAuthErrors), &Api::Logout);
+  Register("GET", "/v1/auth/me", Auth::kSession,
+           doc("The signed-in staff member", "auth", nullptr, kAny, 200, kAuthErrors), &Api::Me);
+  Register("POST", "/v1/auth/totp/begin", Auth::kSession,
+           doc("Start TOTP enrolment", "auth", nullptr, kAny, 200, kAuthErrors), &Api::TotpBegin);
+  Register("POST", "/v1/auth/totp/confirm", Auth::kSession,
+           doc("Confirm TOTP enrolment with a code", "auth", Obj({{"code", kStr}}, {"code"}), kAny,
+               200, kAuthErrors),
+           &Api::TotpConfirm);
+  Register("POST", "/v1/auth/password", Auth::kSession,
+           doc("Change the password (R90)", "auth",
+               Obj({{"current_password", kStr}, {"new_password", kStr}},
+                   {"current_password", "new_password"}),
+               kAny, 200, {400, 401, 403, 422}),
+           &Api::ChangePassword);
+
+  Register("GET", "/v1/schools/{school}/staff", Auth::kSession,
+           doc("Staff accounts", "staff", nullptr, page, 200, kAuthErrors), &Api::ListStaff);
+  Register("POST", "/v1/schools/{school}/staff", Auth::kSession,
+           doc("Create a staff account", "staff",
+               Obj({{"name", kStr}, {"email", kStr}, {"role", kStr}, {"password", kStr}},
+                   {"name", "email", "role", "password"}),
+               kAny, 201, {400, 401, 403, 409, 422}),
+           &Api::CreateStaff);
+  Register("POST", "/v1/schools/{school}/staff/{staff}/leave", Auth::kSession,
+           doc("A leaver: revoke sessions and keys at once (R87)", "staff", nullptr, kAny, 200,
+               {401, 403, 404}),
+           &Api::StaffLeave);
+  Register("POST", "/v1/schools/{school}/staff/{staff}/briefing", Auth::kSession,
+           doc("Record the briefing that unlocks personal data (R87)", "staff", nullptr, kAny, 200,
+               {401, 403, 404}),
+           &Api::StaffBriefing);
+  Register("GET", "/v1/schools/{school}/api-keys", Auth::kSession,
+           doc("API keys", "staff", nullptr, page, 200, kAuthErrors), &Api::ListApiKeys);
+  Register("POST", "/v1/schools/{school}/api-keys", Auth::kSession,
+           doc("Create an API key limited to a role and purposes; the key is shown once", "staff",
+               Obj({{"name", kStr}, {"role", kStr}, {"purposes", kStrList}},
+                   {"name", "role", "purposes"}),
+               kAny, 201, {400, 401, 403, 422}),
+           &Api::CreateApiKey);
+  Register("DELETE", "/v1/schools/{school}/api-keys/{key}", Auth::kSession,
+           doc("Revoke an API key", "staff", nullptr, kAny, 200, {401, 403, 404}),
+           &Api::RevokeApiKey);
+
+  Register("POST", "/v1/schools/{school}/subjects", Auth::kStaff,
+           doc("Create a subject from another system, with provenance (R02, R11)", "subjects",
+               Obj({{"kind", kStr},
+                    {"channel", kStr},
+                    {"source", kStr},
+                    {"fields", kStrMap},
+                    {"lang", kStr},
+                    {"country", kStr},
+                    {"age_statement", kStr},
+                    {"representative", kAny}},
+                   {"kind", "channel", "fields"}),
+               receipt, 201, {400, 401, 403, 422}),
+           &Api::CreateSubject);
+  Register("GET", "/v1/schools/{school}/subjects", Auth::kStaff,
+           doc("Subjects, without personal data, page by page", "subjects", nullptr, page, 200,
+               kAuthErrors, {"limit", "cursor"}),
+           &Api::ListSubjects);
+  Register("GET", "/v1/schools/{school}/subjects/{subject}", Auth::kStaff,
+           doc("A subject's metadata (kind, state, provenance of the record, guardian link)",
+               "subjects", nullptr, kAny, 200, {401, 403, 404}),
+           &Api::GetSubject);
+  Register("GET", "/v1/schools/{school}/subjects/{subject}/provenance", Auth::kStaff,
+           doc("Where each field came from (R11)", "subjects", nullptr, page, 200, {401, 403, 404}),
+           &Api::Provenance);
+  Register("POST", "/v1/schools/{school}/subjects/{subject}/read", Auth::kStaff,
+           doc("Read a subject's fields for a stated purpose, through the gate (R28-R30)",
+               "gate", access, Obj({{"decision_id", kStr}, {"fields", kStrMap}}), 200,
+               {400, 401, 403, 404, 423, 503}),
+           &Api::ReadSubject);
+  Register("POST", "/v1/schools/{school}/process", Auth::kStaff,
+           doc("Ask the gate whether a use is allowed (no data returned)", "gate",
+               Obj({{"subject", kStr}, {"purpose", kStr}, {"fields", kStrList}, {"operation", kStr}},
+                   {"subject", "purpose"}),
+               Obj({{"allowed", kBool}, {"reason", kStr}, {"decision_id", kStr}, {"fields", kStrList}}),
+               200, {400, 401, 403, 404, 423, 503}),
+           &Api::Process);
+  Register("GET", "/v1/schools/{school}/subjects/{subject}/consents", Auth::kStaff,
+           doc("The subject's consent ledger (R19)", "consents", nullptr, page, 200,
+               {401, 403, 404}),
+           &Api::ListConsents);
+  Register("POST", "/v1/schools/{school}/subjects/{subject}/consents", Auth::kStaff,
+           doc("Record a consent given through another channel (R18)", "consents",
+               Obj({{"consent", kStr},
+                    {"text", kStr},
+                    {"lang", kStr},
+                    {"channel", kStr},
+                    {"given_by", kStr},
+                    {"evidence_document", kStr},
+                    {"at", kStr},
+                    {"expires", kStr}},
+                   {"consent", "text", "channel"}),
+               kAny, 201, {400, 401, 403, 404, 422}),
+           &Api::GrantConsent);
+  Register("POST", "/v1/schools/{school}/subjects/{subject}/consents/withdraw", Auth::kStaff,
+           doc("Withdraw consents, all or some (R20, R55)", "consents",
+               Obj({{"consents", kStrList},
+                    {"purposes", kStrList},
+                    {"channel", kStr},
+                    {"received_at", kStr}},
+                   {"channel"}),
+               page, 200, {400, 401, 403, 404, 409, 422}),
+           &Api::WithdrawConsent);
+  Register("GET", "/v1/schools/{school}/subjects/{subject}/audit", Auth::kSession,
+           doc("The subject's own audit trail (for an access request)", "audit", nullptr, page,
+               200, {401, 403, 404}, {"after", "limit"}),
+           &Api::SubjectAudit);
+  Register("GET", "/v1/schools/{school}/audit", Auth::kSession,
+           doc("The audit log, page by page", "audit", nullptr, page, 200, kAuthErrors,
+               {"after", "limit"}),
+           &Api::ListAudit);
+  Register("GET", "/v1/schools/{school}/audit/verify", Auth::kSession,
+           doc("Verify the hash chain and signed checkpoints (B01)", "audit", nullptr,
+               Obj({{"ok", kBool}, {"entries", kInt}, {"first_broken", kInt}, {"problem", kStr}}),
+               200, kAuthErrors),
+           &Api::VerifyAudit);
+  Register("POST", "/v1/schools/{school}/audit/checkpoint", Auth::kSession,
+           doc("Sign the chain head now", "audit", nullptr, kAny, 200, kAuthErrors),
+           &Api::CheckpointAudit);
+  if (s_.test_clock) {
+    Register("POST", "/v1/_test/clock", Auth::kPublic,
+             doc("Move the server's clock (only with --fake-clock)", "system",
+                 Obj({{"set", kStr}, {"advance_seconds", kInt}}), Obj({{"now", kStr}}), 200, {400}),
+             &Api::TestClock);
+  }
+}
+
+void Api::Handle(ports::HttpRequest&& request, ports::HttpResponder respond) {
+  auto call = std::make_shared<Call>();
+  call->req = std::move(request);
+  pool_->Post([this, call, respond = std::move(respond)]() mutable {
+    const auto start = std::chrono::steady_clock::now();
+    HttpResponse resp = Dispatch(*call);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const std::string route = call->route ? call->route->pattern : "unmatched";
+    metrics_.ObserveRequest(route, call->req.method, resp.status, seconds);
+    if (options_.access_log) {
+      // No personal data: the route pattern instead of the path, no query, no body, no address.
+      Json line = {{"ts", FormatTimestamp(SystemClock().Now())},
+                   {"level", resp.status >= 500 ? "error" : "info"},
+                   {"msg", "request"},
+                   {"request_id", call->req.request_id},
+                   {"method", call->req.method},
+                   {"route", route},
+                   {"status", resp.status},
+                   {"duration_ms", seconds * 1000.0},
+                   {"actor", call->actor.kind == Actor::Kind::kStaff    ? "staff"
+                             : call->actor.kind == Actor::Kind::kApiKey ? "api_key"
+                                                                        : "public"}};
+      spdlog::info("{}", line.dump());
+    }
+    respond(std::move(resp));
+  });
+}
+
+Result<Actor> Api::Authenticate(Call& c) {
+  const std::string& auth = c.req.Header("authorization");
+  if (c.route->auth == Auth::kStaff && auth.rfind("Bearer ", 0) == 0) {
+    auto id = s_.staff.AuthenticateApiKey(auth.substr(7));
+    if (!id.ok()) return id.error();
+    c.actor_school = id->school;
+    return id->ToActor();
+  }
+  std::string token = CookieValue(c.req.Header("cookie"), "dovira_session");
+  if (token.empty()) {
+    return Error::Unauthenticated(c.route->auth == Auth::kStaff
+                                      ? "sign in, or send an API key as \"Authorization: Bearer\""
+                                      : "sign in first");
+  }
+  auto session = s_.staff.Authenticate(token);
+  if (!session.ok()) return session.error();
+  // CSRF: an unsafe request with the session cookie must also carry the session's token.
+  if (IsUnsafe(c.req.method)) {
+    const std::string& sent = c.req.Header("x-csrf-token");
+    if (sent.size() != session->csrf_token.size() ||
+        !std::equal(sent.begin(), sent.end(), session->csrf_token.begin())) {
+      return Error::Denied("csrf_token_invalid",
+                           "the X-CSRF-Token header is missing or does not match the session");
+    }
+  }
+  const std::string& path = c.route->pattern;
+  const bool auth_route = path.rfind("/v1/auth/", 0) == 0;
+  if (session->mfa_required && !session->mfa_passed && !auth_route) {
+    return Error::Denied("mfa_required",
+                         "this role needs a second factor: enrol TOTP at /v1/auth/totp/begin");
+  }
+  if (session->must_change_password && path != "/v1/auth/password" && path != "/v1/auth/logout" &&
+      path != "/v1/auth/me") {
+    return Error::Denied("password_change_required",
+                         "the password must be changed first (POST /v1/auth/password)");
+  }
+  c.session = *session;
+  c.session_token = token;
+  c.actor_school = session->school;
+  return session->ToActor();
+}
+
+HttpResponse Api::Dispatch(Call& c) {
+  c.ctx.request_id = c.req.request_id;
+  c.ctx.ip = c.req.remote_address;
+  c.ctx.user_agent = c.req.Header("user-agent");
+  c.lang = PreferredLang(c.req);
+  Match m = router_.Find(c.req.method, c.req.path);
+  if (!m.route) {
+    if (m.method_mismatch) {
+      std::string allowed;
+      for (const auto& a : m.allowed) allowed += (allowed.empty() ? "" : ", ") + a;
+      HttpResponse r = ErrorResponse(405, "method_not_allowed",
+                                     c.req.method + " is not allowed here; use " + allowed);
+      r.Header("Allow", allowed);
+      return r;
+    }
+    return ErrorResponse(404, "not_found", "no such endpoint");
+  }
+  c.route = m.route;
+  c.params = std::move(m.params);
+  if (c.route->auth != Auth::kPublic) {
+    auto actor = Authenticate(c);
+    if (!actor.ok()) return ErrorResponse(actor.error());
+    c.actor = std::move(*actor);
+    // R118: credentials of one school never reach another school's data.
+    if (c.params.count("school") && c.actor_school && *c.actor_school != c.school()) {
+      return ErrorResponse(403, "school_mismatch",
+                           "these credentials belong to another school");
+    }
+  }
+  const size_t index = static_cast<size_t>(c.route - router_.routes().data());
+  Handler h = handlers_[index];
+  return (this->*h)(c);
+}
+
+// ---- handlers ----
+
+namespace {
+
+// Privileged roles manage staff, keys and the audit log.
+Status RequirePrivileged(services::Schools& schools, const SchoolId& school, const Actor& actor) {
+  auto rt = schools.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  int r = cp->RoleIndex(actor.role);
+  if (actor.kind != Actor::Kind::kStaff || r < 0 || !cp->role(static_cast<size_t>(r)).privileged) {
+    return Error::Denied("role_denied", "this needs a privileged role of the school's policy");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+HttpResponse Api::Healthz(Call&) {
+  Json schools = Json::array();
+  for (const auto& id : s_.schools.List()) schools.push_back(id.value());
+  return JsonResponse(200, {{"status", "ok"}, {"schools", schools}, {"now", Iso(s_.clock.Now())}});
+}
+
+HttpResponse Api::MetricsText(Call&) {
+  HttpResponse r;
+  r.Header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  r.body = metrics_.Render();
+  return r;
+}
+
+HttpResponse Api::OpenApi(Call&) {
+  HttpResponse r;
+  r.Header("Content-Type", "application/json; charset=utf-8");
+  r.body = openapi_;
+  return r;
+}
+
+HttpResponse Api::PublicNotice(Call& c) {
+  std::string school = QueryParam(c.req.query, "school");
+  auto list = s_.schools.List();
+  if (school.empty() && list.size() == 1) school = list.front().value();
+  auto rt = s_.schools.Get(SchoolId(school));
+  if (!rt.ok()) return ErrorResponse(rt.error());
+  std::string format = QueryParam(c.req.query, "format");
+  if (format.empty()) format = "html";
+  if (format != "html" && format != "md") {
+    return ErrorResponse(400, "invalid_field", "format must be html or md", "format");
+  }
+  auto text = notice::RenderNotice((*rt)->policy()->policy(), c.lang,
+                                   format == "html" ? notice::Format::kHtml
+                                                    : notice::Format::kMarkdown);
+  if (!text.ok()) return ErrorResponse(text.error());
+  HttpResponse r;
+  r.Header("Content-Type",
+           format == "html" ? "text/html; charset=utf-8" : "text/markdown; charset=utf-8");
+  r.Header("Content-Language", c.lang);
+  r.body = std::move(*text);
+  return r;
+}
+
+HttpResponse Api::PolicyInfo(Call& c) {
+  auto rt = s_.schools.Get(c.school());
+  if (!rt.ok()) return ErrorResponse(rt.error());
+  const policy::Policy& p = (*rt)->policy()->policy();
+  return JsonResponse(
+      200, {{"school", p.school.id},
+            {"name", p.school.name.Get(c.lang, p.school.authoritative_language)},
+            {"version", p.version.id},
+            {"published", p.version.published ? calendar::FormatDate(*p.version.published) : ""},
+            {"effective", p.version.effective ? calendar::FormatDate(*p.version.effective) : ""},
+            {"sha256", (*rt)->sha256()},
+            {"controller", p.controller.name.Get(c.lang, p.school.authoritative_language)},
+            {"rights_requests", p.contacts.rights_requests},
+            {"languages", p.school.languages},
+            {"notice", "/policy?school=" + p.school.id + "&lang=" + c.lang}});
+}
+
+HttpResponse Api::PolicyVersions(Call& c) {
+  auto rows = s_.schools.Versions(c.school());
+  if (!rows.ok()) return ErrorResponse(rows.error());
+  Json items = Json::array();
+  for (const auto& v : *rows) {
+    items.push_back({{"version", v.version_id},
+                     {"effective", v.effective_date},
+                     {"published_at", Iso(v.published_at)},
+                     {"sha256", v.sha256},
+                     {"href", "/v1/schools/" + c.school().value() + "/policy/versions/" +
+                                  v.version_id}});
+  }
+  return JsonResponse(200, {{"items", items}, {"next_cursor", nullptr}});
+}
+
+HttpResponse Api::PolicyVersion(Call& c) {
+  auto rows = s_.schools.Versions(c.school());
+  if (!rows.ok()) return ErrorResponse(rows.error());
+  for (const auto& v : *rows) {
+    if (v.version_id == c.param("version")) {
+      return JsonResponse(200, {{"version", v.version_id},
+                                {"effective", v.effective_date},
+                                {"published_at", Iso(v.published_at)},
+                                {"sha256", v.sha256},
+                                {"text", v.text}});
+    }
+  }
+  return ErrorResponse(404, "version_unknown", "no such published version", "version");
+}
+
+HttpResponse Api::ListForms(Call& c) {
+  auto rt = s_.schools.Get(c.school());
+  if (!rt.ok()) return ErrorResponse(rt.error());
+  const policy::Policy& p = (*rt)->policy()->policy();
+  Json items = Json::array();
+  for (const auto& [id, f] : p.forms) {
+    items.push_back({{"id", id},
+                     {"title", f.title.Get(c.lang, p.school.authoritative_language)},
+                     {"subject_kind", f.subject_kind},
+                     {"channel", f.channel},
+                     {"href", "/v1/schools/" + p.school.id + "/forms/" + id}});
+  }
+  return JsonResponse(200, {{"items", items}, {"next_cursor", nullptr}});
+}
+
+HttpResponse Api::GetForm(Call& c) {
+  auto rt = s_.schools.Get(c.school());
+  if (!rt.ok()) return ErrorResponse(rt.error());
+  auto cp = (*rt)->policy();
+  const policy::Policy& p = cp->policy();
+  auto it = p.forms.find(c.param("form"));
+  if (it == p.forms.end()) return ErrorResponse(404, "form_unknown", "no such form", "form");
+  const policy::Form& f = it->second;
+  const std::string& auth = p.school.authoritative_language;
+  Json fields = Json::array();
+  for (const auto& fid : f.fields) {
+    const policy::Field* fd = p.FindField(fid);
+    if (!fd) continue;
+    Json jf = {{"id", fid},
+               {"type", fd->type},
+               {"title", fd->title.Get(c.lang, auth)},
+               {"required",
+                std::find(f.required.begin(), f.required.end(), fid) != f.required.end()},
+               {"max_length", fd->max_length}};
+    if (!fd->values.empty()) jf["values"] = fd->values;
+    fields.push_back(jf);
+  }
+  Json consents = Json::array();
+  for (const auto& cb : f.consents) {
+    const policy::ConsentType* ct =
+        p.consents.count(cb.consent) ? &p.consents.at(cb.consent) : nullptr;
+    consents.push_back(
+        {{"id", cb.id},
+         {"consent", cb.consent},
+         {"text", cb.text.Get(c.lang, auth)},
+         {"required", cb.required},
+         {"checked", false},
+         {"grants", ct ? Json(ct->grants) : Json::array()},
+         {"withdrawal_procedure", ct ? ct->withdrawal_procedure.Get(c.lang, auth) : ""}});
+  }
+  return JsonResponse(200, {{"id", f.id},
+                            {"school", p.school.id},
+                            {"title", f.title.Get(c.lang, auth)},
+                            {"subject_kind", f.subject_kind},
+                            {"channel", f.channel},
+                            {"accept_policy", f.accept_policy},
+                            {"age_statement", f.age_statement},
+                            {"age_threshold", p.minors.threshold},
+                            {"fields", fields},
+                            {"consents", consents},
+                            {"policy_version", (*rt)->version()},
+                            {"notice", "/policy?school=" + p.school.id + "&lang=" + c.lang},
+                            {"submit", "/v1/schools/" + p.school.id + "/forms/" + f.id +
+                                           "/submissions"}});
+}
+
+namespace {
+
+Result<domain::Submission> SubmissionFrom(const Json& body, const std::string& lang) {
+  domain::Submission s;
+  auto fields = FieldValues(body);
+  if (!fields.ok()) return fields.error();
+  s.fields = std::move(*fields);
+  auto consents = OptStringList(body, "consents");
+  if (!consents.ok()) return consents.error();
+  s.ticked = std::move(*consents);
+  auto accept = OptBool(body, "accept_policy");
+  if (!accept.ok()) return accept.error();
+  s.accept_policy = accept->value_or(false);
+  auto l = OptString(body, "lang");
+  if (!l.ok()) return l.error();
+  s.lang = l->value_or(lang);
+  if (s.lang != "uk" && s.lang != "ru" && s.lang != "en") {
+    return Error{ErrorCode::kInvalidArgument, "lang must be uk, ru or en", "lang", "invalid_field"};
+  }
+  auto age = OptString(body, "age_statement");
+  if (!age.ok()) return age.error();
+  s.age_statement = age->value_or("");
+  auto country = OptString(body, "country");
+  if (!country.ok()) return country.error();
+  s.country = country->value_or("");
+  auto rep = RepresentativeOf(body);
+  if (!rep.ok()) return rep.error();
+  s.representative = *rep;
+  return s;
+}
+
+}  // namespace
+
+HttpResponse Api::SubmitForm(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  Status only = OnlyKeys(*body, {"fields", "consents", "accept_policy", "lang", "age_statement",
+                                 "country", "representative"});
+  if (!only.ok()) return ErrorResponse(only.error());
+  auto sub = SubmissionFrom(*body, c.lang);
+  if (!sub.ok()) return ErrorResponse(sub.error());
+  sub->form = c.param("form");
+  auto receipt = s_.subjects.Intake(c.school(), *sub, Actor::Public(), c.ctx);
+  metrics_.CountIntake(receipt.ok());
+  if (!receipt.ok()) return ErrorResponse(receipt.error());
+  Json consents = Json::array();
+  for (const auto& r : receipt->consents) consents.push_back(ConsentReceiptJson(r));
+  return JsonResponse(201, {{"subject", receipt->subject.value()},
+                            {"kind", receipt->kind},
+                            {"policy_version", receipt->policy_version},
+                            {"channel", receipt->channel},
+                            {"form", receipt->form},
+                            {"minor", receipt->minor},
+                            {"fields", receipt->fields},
+                            {"consents", consents},
+                            {"at", Iso(receipt->at)}});
+}
+
+HttpResponse Api::Login(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  Status only = OnlyKeys(*body, {"school", "email", "password", "totp"});
+  if (!only.ok()) return ErrorResponse(only.error());
+  auto school = ReqString(*body, "school");
+  auto email = ReqString(*body, "email");
+  auto password = ReqString(*body, "password");
+  auto totp = OptString(*body, "totp");
+  for (const Error* e : {school.ok() ? nullptr : &school.error(), email.ok() ? nullptr : &email.error(),
+                         password.ok() ? nullptr : &password.error(),
+                         totp.ok() ? nullptr : &totp.error()}) {
+    if (e) return ErrorResponse(*e);
+  }
+  auto result = s_.staff.Login(SchoolId(*school), *email, *password, totp->value_or(""), c.ctx);
+  if (!result.ok()) return ErrorResponse(result.error());
+  const services::StaffSession& s = result->session;
+  HttpResponse r = JsonResponse(200, {{"staff", s.staff.value()},
+                                      {"name", s.name},
+                                      {"role", s.role},
+                                      {"school", s.school.value()},
+                                      {"csrf_token", s.csrf_token},
+                                      {"mfa_required", s.mfa_required && !s.mfa_passed},
+                                      {"must_change_password", s.must_change_password},
+                                      {"expires_at", Iso(s.expires_at)}});
+  r.Header("Set-Cookie", "dovira_session=" + result->session_token +
+                             "; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200" +
+                             (options_.secure_cookies ? "; Secure" : ""));
+  return r;
+}
+
+HttpResponse Api::Logout(Call& c) {
+  Status st = s_.staff.Logout(c.session_token, c.ctx);
+  if (!st.ok()) return ErrorResponse(st.error());
+  HttpResponse r = JsonResponse(200, {{"signed_out", true}});
+  r.Header("Set-Cookie", "dovira_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
+                             std::string(options_.secure_cookies ? "; Secure" : ""));
+  return r;
+}
+
+HttpResponse Api::Me(Call& c) {
+  const auto& s = *c.session;
+  return JsonResponse(200, {{"staff", s.staff.value()},
+                            {"name", s.name},
+                            {"email", s.email},
+                            {"role", s.role},
+                            {"school", s.school.value()},
+                            {"csrf_token", s.csrf_token},
+                            {"mfa_required", s.mfa_required && !s.mfa_passed},
+                            {"must_change_password", s.must_change_password},
+                            {"briefed", s.briefed},
+                            {"expires_at", Iso(s.expires_at)}});
+}
+
+HttpResponse Api::TotpBegin(Call& c) {
+  auto e = s_.staff.BeginTotp(*c.session);
+  if (!e.ok()) return ErrorResponse(e.error());
+  return JsonResponse(200, {{"secret", e->secret_base32}, {"otpauth_uri", e->otpauth_uri}});
+}
+
+HttpResponse Api::TotpConfirm(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  auto code = ReqString(*body, "code");
+  if (!code.ok()) return ErrorResponse(code.error());
+  Status st = s_.staff.ConfirmTotp(c.session_token, *code, c.ctx);
+  if (!st.ok()) return ErrorResponse(st.error());
+  return JsonResponse(200, {{"mfa_passed", true}});
+}
+
+HttpResponse Api::ChangePassword(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  auto cur = ReqString(*body, "current_password");
+  if (!cur.ok()) return ErrorResponse(cur.error());
+  auto next = ReqString(*body, "new_password");
+  if (!next.ok()) return ErrorResponse(next.error());
+  Status st = s_.staff.ChangePassword(c.session_token, *cur, *next, c.ctx);
+  if (!st.ok()) return ErrorResponse(st.error());
+  return JsonResponse(200, {{"changed", true}});
+}
+
+HttpResponse Api::ListStaff(Call& c) {
+  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
+  if (!p.ok()) return ErrorResponse(p.error());
+  auto rows = s_.staff.List(c.school());
+  if (!rows.ok()) return ErrorResponse(rows.error());
+  Json items = Json::array();
+  for (const auto& r : *rows) {
+    items.push_back({{"id", r.id.value()},
+                     {"name", r.name},
+                     {"email", r.email},
+                     {"role", r.role},
+                     {"totp_enabled", r.totp_enabled},
+                     {"briefing_completed_at", Opt(r.briefing_completed_at)},
+                     {"left_at", Opt(r.left_at)},
+                     {"created_at", Iso(r.created_at)}});
+  }
+  return JsonResponse(200, {{"items", items}, {"next_cursor", nullptr}});
+}
+
+HttpResponse Api::CreateStaff(Call& c) {
+  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
+  if (!p.ok()) return ErrorResponse(p.error());
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  Status only = OnlyKeys(*body, {"name", "email", "role", "password"});
+  if (!only.ok()) return ErrorResponse(only.error());
+  auto name = OptString(*body, "name");
+  auto email = OptString(*body, "email");
+  auto role = OptString(*body, "role");
+  auto pw = OptString(*body, "password");
+  for (const auto* r : {&name, &email, &role, &pw}) {
+    if (!r->ok()) return ErrorResponse(r->error());
+  }
+  auto row = s_.staff.Create(c.school(), name->value_or(""), email->value_or(""),
+                             role->value_or(""), pw->value_or(""), c.actor, c.ctx);
+  if (!row.ok()) return ErrorResponse(row.error());
+  return JsonResponse(201, {{"id", row->id.value()},
+                            {"name", row->name},
+                            {"email", row->email},
+                            {"role", row->role}});
+}
+
+HttpResponse Api::StaffLeave(Call& c) {
+  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
+  if (!p.ok()) return ErrorResponse(p.error());
+  Status st = s_.staff.Leave(c.school(), StaffId(c.param("staff")), c.actor, c.ctx);
+  if (!st.ok()) return ErrorResponse(st.error());
+  return JsonResponse(200, {{"left", true}});
+}
+
+HttpResponse Api::StaffBriefing(Call& c) {
+  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
+  if (!p.ok()) return ErrorResponse(p.error());
+  Status st = s_.staff.RecordBriefing(c.school(), StaffId(c.param("staff")), c.actor, c.ctx);
+  if (!st.ok()) return ErrorResponse(st.error());
+  return JsonResponse(200, {{"briefed", true}});
+}
+
+HttpResponse Api::ListApiKeys(Call& c) {
+  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
+  if (!p.ok()) return ErrorResponse(p.error());
+  auto rows = s_.staff.ListApiKeys(c.school());
+  if (!rows.ok()) return ErrorResponse(rows.error());
+  Json items = Json::array();
+  for (const auto& r : *rows) {
+    items.push_back({{"id", r.id.value()},
+                     {"name", r.name},
+                     {"role", r.role},
+                     {"purposes", r.purposes},
+                     {"created_at", Iso(r.created_at)},
+                     {"revoked_at", Opt(r.revoked_at)}});
+  }
+  return JsonResponse(200, {{"items", items}, {"next_cursor", nullptr}});
+}
+
+HttpResponse Api::CreateApiKey(Call& c) {
+  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
+  if (!p.ok()) return ErrorResponse(p.error());
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  Status only = OnlyKeys(*body, {"name", "role", "purposes"});
+  if (!only.ok()) return ErrorResponse(only.error());
+  auto name = OptString(*body, "name");
+  auto role = OptString(*body, "role");
+  auto purposes = OptStringList(*body, "purposes");
+  if (!name.ok()) return ErrorResponse(name.error());
+  if (!role.ok()) return ErrorResponse(role.error());
+  if (!purposes.ok()) return ErrorResponse(purposes.error());
+  auto key = s_.staff.CreateApiKey(c.school(), name->value_or(""), role->value_or(""), *purposes,
+                                   c.actor, c.ctx);
+  if (!key.ok()) return ErrorResponse(key.error());
+  return JsonResponse(201, {{"id", key->id.value()}, {"key", key->key}});
+}
+
+HttpResponse Api::RevokeApiKey(Call& c) {
+  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
+  if (!p.ok()) return ErrorResponse(p.error());
+  Status st = s_.staff.RevokeApiKey(c.school(), ApiKeyId(c.param("key")), c.actor, c.ctx);
+  if (!st.ok()) return ErrorResponse(st.error());
+  return JsonResponse(200, {{"revoked", true}});
+}
+
+HttpResponse Api::CreateSubject(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  Status only = OnlyKeys(*body, {"kind", "channel", "source", "fields", "lang", "country",
+                                 "age_statement", "representative"});
+  if (!only.ok()) return ErrorResponse(only.error());
+  auto sub = SubmissionFrom(*body, c.lang);
+  if (!sub.ok()) return ErrorResponse(sub.error());
+  auto kind = ReqString(*body, "kind");
+  if (!kind.ok()) return ErrorResponse(kind.error());
+  auto channel = ReqString(*body, "channel");
+  if (!channel.ok()) return ErrorResponse(channel.error());
+  auto source = OptString(*body, "source");
+  if (!source.ok()) return ErrorResponse(source.error());
+  sub->subject_kind = *kind;
+  sub->channel = *channel;
+  sub->source = source->value_or(c.actor.kind == Actor::Kind::kApiKey ? "client" : "offline");
+  auto receipt = s_.subjects.Intake(c.school(), *sub, c.actor, c.ctx);
+  metrics_.CountIntake(receipt.ok());
+  if (!receipt.ok()) return ErrorResponse(receipt.error());
+  return JsonResponse(201, {{"subject", receipt->subject.value()},
+                            {"kind", receipt->kind},
+                            {"policy_version", receipt->policy_version},
+                            {"channel", receipt->channel},
+                            {"source", sub->source},
+                            {"minor", receipt->minor},
+                            {"fields", receipt->fields},
+                            {"consents", Json::array()},
+                            {"at", Iso(receipt->at)}});
+}
+
+HttpResponse Api::ListSubjects(Call& c) {
+  std::string limit_s = QueryParam(c.req.query, "limit");
+  size_t limit = 50;
+  if (!limit_s.empty()) {
+    char* end = nullptr;
+    long v = std::strtol(limit_s.c_str(), &end, 10);
+    if (*end != '\0' || v < 1 || v > 500) {
+      return ErrorResponse(400, "invalid_field", "limit must be a number from 1 to 500", "limit");
+    }
+    limit = static_cast<size_t>(v);
+  }
+  auto rows = s_.subjects.List(c.school(), QueryParam(c.req.query, "cursor"), limit + 1);
+  if (!rows.ok()) return ErrorResponse(rows.error());
+  Json items = Json::array();
+  Json next = nullptr;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    if (i == limit) {
+      next = (*rows)[i - 1].id.value();
+      break;
+    }
+    items.push_back(SubjectJson((*rows)[i]));
+  }
+  return JsonResponse(200, {{"items", items}, {"next_cursor", next}});
+}
+
+HttpResponse Api::GetSubject(Call& c) {
+  auto s = s_.subjects.Get(c.school(), SubjectId(c.param("subject")), c.actor, c.ctx);
+  if (!s.ok()) return ErrorResponse(s.error());
+  Json j = SubjectJson(s->row);
+  j["minor"] = s->minor;
+  // The representative of a minor is shown only by relation and date: names are personal data
+  // that are read through the gate like any other.
+  if (s->representative) {
+    j["representative"] = {{"relation", s->representative->relation},
+                           {"permission_at", s->representative->permission_at}};
+  }
+  return JsonResponse(200, j);
+}
+
+HttpResponse Api::Provenance(Call& c) {
+  auto p = s_.subjects.Provenance(c.school(), SubjectId(c.param("subject")), c.actor, c.ctx);
+  if (!p.ok()) return ErrorResponse(p.error());
+  Json items = Json::array();
+  for (const auto& e : *p) {
+    items.push_back({{"field", e.field},
+                     {"category", e.category},
+                     {"store", e.store},
+                     {"source", e.source},
+                     {"channel", e.channel},
+                     {"form", e.form},
+                     {"policy_version", e.policy_version},
+                     {"collected_at", Iso(e.collected_at)}});
+  }
+  return JsonResponse(200, {{"items", items}, {"next_cursor", nullptr}});
+}
+
+namespace {
+
+HttpResponse DecisionResponse(const services::AccessResult& r, bool with_values) {
+  if (!r.allowed) {
+    HttpResponse resp = ErrorResponse(r.status, r.reason,
+                                      "refused by the school's policy: " + r.reason +
+                                          " (decision " + r.decision_id + ")");
+    resp.Header("X-Decision-Id", r.decision_id);
+    return resp;
+  }
+  Json j = {{"allowed", true}, {"decision_id", r.decision_id}, {"reason", r.reason}};
+  if (with_values) {
+    j["fields"] = r.values;
+  } else {
+    j["fields"] = r.fields;
+  }
+  HttpResponse resp = JsonResponse(200, j);
+  resp.Header("X-Decision-Id", r.decision_id);
+  return resp;
+}
+
+}  // namespace
+
+HttpResponse Api::ReadSubject(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  Status only = OnlyKeys(*body, {"purpose", "fields", "operation"});
+  if (!only.ok()) return ErrorResponse(only.error());
+  auto purpose = ReqString(*body, "purpose");
+  if (!purpose.ok()) return ErrorResponse(purpose.error());
+  auto fields = OptStringList(*body, "fields");
+  if (!fields.ok()) return ErrorResponse(fields.error());
+  auto op = OperationOf(*body);
+  if (!op.ok()) return ErrorResponse(op.error());
+  services::AccessRequest req{SubjectId(c.param("subject")), *purpose, *fields, *op};
+  auto r = s_.access.Read(c.school(), req, c.actor, c.ctx);
+  if (!r.ok()) return ErrorResponse(r.error());
+  metrics_.CountDecision(r->allowed);
+  return DecisionResponse(*r, true);
+}
+
+HttpResponse Api::Process(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  Status only = OnlyKeys(*body, {"subject", "purpose", "fields", "operation"});
+  if (!only.ok()) return ErrorResponse(only.error());
+  auto subject = ReqString(*body, "subject");
+  if (!subject.ok()) return ErrorResponse(subject.error());
+  auto purpose = ReqString(*body, "purpose");
+  if (!purpose.ok()) return ErrorResponse(purpose.error());
+  auto fields = OptStringList(*body, "fields");
+  if (!fields.ok()) return ErrorResponse(fields.error());
+  auto op = OperationOf(*body);
+  if (!op.ok()) return ErrorResponse(op.error());
+  services::AccessRequest req{SubjectId(*subject), *purpose, *fields, *op};
+  auto r = s_.access.Decide(c.school(), req, c.actor, c.ctx);
+  if (!r.ok()) return ErrorResponse(r.error());
+  metrics_.CountDecision(r->allowed);
+  return DecisionResponse(*r, false);
+}
+
+HttpResponse Api::ListConsents(Call& c) {
+  auto rows = s_.consents.Ledger(c.school(), SubjectId(c.param("subject")), c.actor, c.ctx);
+  if (!rows.ok()) return ErrorResponse(rows.error());
+  Json items = Json::array();
+  for (const auto& r : *rows) {
+    Json evidence = Json::parse(r.evidence, nullptr, false);
+    items.push_back({{"id", r.id.value()},
+                     {"consent", r.consent_type},
+                     {"action", r.action},
+                     {"grants", r.grants},
+                     {"policy_version", r.policy_version},
+                     {"text", r.text},
+                     {"text_sha256", r.text_sha256},
+                     {"lang", r.lang},
+                     {"channel", r.channel},
+                     {"form", r.form},
+                     {"checkbox", r.checkbox},
+                     {"given_by", r.given_by},
+                     {"evidence", evidence.is_discarded() ? Json(nullptr) : evidence},
+                     {"at", Iso(r.at)},
+                     {"expires_at", Opt(r.expires_at)}});
+  }
+  return JsonResponse(200, {{"items", items}, {"next_cursor", nullptr}});
+}
+
+HttpResponse Api::GrantConsent(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  Status only = OnlyKeys(*body, {"consent", "text", "lang", "channel", "given_by",
+                                 "evidence_document", "at", "expires"});
+  if (!only.ok()) return ErrorResponse(only.error());
+  services::GrantRequest g;
+  g.subject = SubjectId(c.param("subject"));
+  for (auto [key, dst] : {std::pair<const char*, std::string*>{"consent", &g.consent_type},
+                          {"text", &g.text},
+                          {"lang", &g.lang},
+                          {"channel", &g.channel},
+                          {"given_by", &g.given_by},
+                          {"evidence_document", &g.evidence_document}}) {
+    auto v = OptString(*body, key);
+    if (!v.ok()) return ErrorResponse(v.error());
+    if (*v) *dst = **v;
+  }
+  auto at = OptString(*body, "at");
+  if (!at.ok()) return ErrorResponse(at.error());
+  if (*at) {
+    Timestamp t;
+    std::string err;
+    if (!ParseTimestamp(**at, &t, &err)) return ErrorResponse(400, "invalid_field", "at: " + err, "at");
+    g.at = t;
+  }
+  auto expires = OptString(*body, "expires");
+  if (!expires.ok()) return ErrorResponse(expires.error());
+  g.expires = *expires;
+  auto r = s_.consents.Grant(c.school(), g, c.actor, c.ctx);
+  if (!r.ok()) return ErrorResponse(r.error());
+  return JsonResponse(201, ConsentReceiptJson(*r));
+}
+
+HttpResponse Api::WithdrawConsent(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  Status only = OnlyKeys(*body, {"consents", "purposes", "channel", "received_at"});
+  if (!only.ok()) return ErrorResponse(only.error());
+  services::WithdrawRequest w;
+  w.subject = SubjectId(c.param("subject"));
+  auto consents = OptStringList(*body, "consents");
+  if (!consents.ok()) return ErrorResponse(consents.error());
+  w.consent_types = *consents;
+  auto purposes = OptStringList(*body, "purposes");
+  if (!purposes.ok()) return ErrorResponse(purposes.error());
+  w.purposes = *purposes;
+  auto channel = ReqString(*body, "channel");
+  if (!channel.ok()) return ErrorResponse(channel.error());
+  w.channel = *channel;
+  auto received = OptString(*body, "received_at");
+  if (!received.ok()) return ErrorResponse(received.error());
+  if (*received) {
+    Timestamp t;
+    std::string err;
+    if (!ParseTimestamp(**received, &t, &err)) {
+      return ErrorResponse(400, "invalid_field", "received_at: " + err, "received_at");
+    }
+    w.received_at = t;
+  }
+  auto rows = s_.consents.Withdraw(c.school(), w, c.actor, c.ctx);
+  if (!rows.ok()) return ErrorResponse(rows.error());
+  Json items = Json::array();
+  for (const auto& r : *rows) items.push_back(ConsentReceiptJson(r));
+  return JsonResponse(200, {{"items", items}, {"next_cursor", nullptr}});
+}
+
+namespace {
+Result<std::pair<int64_t, size_t>> Paging(const std::string& query) {
+  int64_t after = 0;
+  size_t limit = 100;
+  std::string a = QueryParam(query, "after"), l = QueryParam(query, "limit");
+  char* end = nullptr;
+  if (!a.empty()) {
+    after = std::strtoll(a.c_str(), &end, 10);
+    if (*end != '\0' || after < 0) {
+      return Error{ErrorCode::kInvalidArgument, "after must be a sequence number", "after",
+                   "invalid_field"};
+    }
+  }
+  if (!l.empty()) {
+    long v = std::strtol(l.c_str(), &end, 10);
+    if (*end != '\0' || v < 1 || v > 1000) {
+      return Error{ErrorCode::kInvalidArgument, "limit must be a number from 1 to 1000", "limit",
+                   "invalid_field"};
+    }
+    limit = static_cast<size_t>(v);
+  }
+  return std::make_pair(after, limit);
+}
+}  // namespace
+
+HttpResponse Api::SubjectAudit(Call& c) {
+  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
+  if (!p.ok()) return ErrorResponse(p.error());
+  auto paging = Paging(c.req.query);
+  if (!paging.ok()) return ErrorResponse(paging.error());
+  auto rows =
+      s_.audit.ForSubject(c.school(), SubjectId(c.param("subject")), paging->first, paging->second);
+  if (!rows.ok()) return ErrorResponse(rows.error());
+  Json items = Json::array();
+  for (const auto& r : *rows) items.push_back(AuditJson(r));
+  Json next = rows->size() == paging->second ? Json(rows->back().seq) : Json(nullptr);
+  return JsonResponse(200, {{"items", items}, {"next_cursor", next}});
+}
+
+HttpResponse Api::ListAudit(Call& c) {
+  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
+  if (!p.ok()) return ErrorResponse(p.error());
+  auto paging = Paging(c.req.query);
+  if (!paging.ok()) return ErrorResponse(paging.error());
+  auto rows = s_.audit.Page(c.school(), paging->first, paging->second);
+  if (!rows.ok()) return ErrorResponse(rows.error());
+  Json items = Json::array();
+  for (const auto& r : *rows) items.push_back(AuditJson(r));
+  Json next = rows->size() == paging->second ? Json(rows->back().seq) : Json(nullptr);
+  return JsonResponse(200, {{"items", items}, {"next_cursor", next}});
+}
+
+HttpResponse Api::VerifyAudit(Call& c) {
+  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
+  if (!p.ok()) return ErrorResponse(p.error());
+  auto v = s_.audit.Verify(c.school());
+  if (!v.ok()) return ErrorResponse(v.error());
+  return JsonResponse(200, {{"ok", v->ok},
+                            {"entries", v->entries},
+                            {"checkpoints", v->checkpoints},
+                            {"first_broken", v->first_broken ? Json(*v->first_broken) : Json(nullptr)},
+                            {"problem", v->problem}});
+}
+
+HttpResponse Api::CheckpointAudit(Call& c) {
+  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
+  if (!p.ok()) return ErrorResponse(p.error());
+  Status st = s_.audit.Checkpoint(c.school());
+  if (!st.ok()) return ErrorResponse(st.error());
+  return JsonResponse(200, {{"checkpointed", true}});
+}
+
+HttpResponse Api::TestClock(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  Status only = OnlyKeys(*body, {"set", "advance_seconds"});
+  if (!only.ok()) return ErrorResponse(only.error());
+  auto set = OptString(*body, "set");
+  if (!set.ok()) return ErrorResponse(set.error());
+  if (*set) {
+    Timestamp t;
+    std::string err;
+    if (!ParseTimestamp(**set, &t, &err)) return ErrorResponse(400, "invalid_field", err, "set");
+    s_.test_clock->Set(t);
+  }
+  auto adv = body->find("advance_seconds");
+  if (adv != body->end()) {
+    if (!adv->is_number_integer()) {
+      return ErrorResponse(400, "invalid_field", "advance_seconds must be a whole number",
+                           "advance_seconds");
+    }
+    s_.test_clock->Advance(std::chrono::seconds(adv->get<int64_t>()));
+  }
+  return JsonResponse(200, {{"now", Iso(s_.clock.Now())}});
+}
+
+}  // namespace dovira::api

@@ -1,0 +1,116 @@
+// The HTTP API under /v1 (plus /healthz, /metrics and the public /policy notice): thin handlers
+// that parse JSON into typed requests, call one service, and write the result. Authentication
+// (staff session cookie with CSRF token, or an API key), school scoping (R118), the one error
+// shape, request ids, metrics and JSON-lines access logs without personal data live here.
+//
+// Thread-safety: Handle() may be called concurrently from the HTTP adapter's event loops; the
+// work itself runs on a worker pool so that waiting for a durable commit never blocks a loop.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "api/metrics.h"
+#include "api/router.h"
+#include "api/worker_pool.h"
+#include "common/clock.h"
+#include "ports/http.h"
+#include "services/audit_log.h"
+#include "services/consents.h"
+#include "services/data_access.h"
+#include "services/schools.h"
+#include "services/staff.h"
+#include "services/subjects.h"
+
+namespace dovira::api {
+
+struct ApiServices {
+  services::Schools& schools;
+  services::SubjectService& subjects;
+  services::ConsentService& consents;
+  services::DataAccessService& access;
+  services::StaffService& staff;
+  services::AuditLog& audit;
+  const Clock& clock;
+  ManualClock* test_clock = nullptr;  // set only when the server runs with --fake-clock
+};
+
+struct ApiOptions {
+  int worker_threads = 32;
+  std::string version = "0.1.0";
+  bool secure_cookies = true;  // the Secure attribute on the session cookie
+  bool access_log = true;      // one JSON line per request on stderr
+};
+
+class Api {
+ public:
+  Api(ApiServices services, ApiOptions options);
+  ~Api();
+
+  // The one entry point the HTTP adapter calls.
+  void Handle(ports::HttpRequest&& request, ports::HttpResponder respond);
+
+  const Router& router() const { return router_; }
+  Metrics& metrics() { return metrics_; }
+  // The OpenAPI document (also served at /v1/openapi.json).
+  std::string OpenApiJson() const;
+
+  struct Call;
+  using Handler = ports::HttpResponse (Api::*)(Call&);
+
+ private:
+  void Register(const std::string& method, const std::string& pattern, Auth auth, RouteDoc doc,
+                Handler handler);
+  void RegisterRoutes();
+  ports::HttpResponse Dispatch(Call& call);
+  Result<services::Actor> Authenticate(Call& call);
+
+  // Handlers (api.cc).
+  ports::HttpResponse Healthz(Call& c);
+  ports::HttpResponse MetricsText(Call& c);
+  ports::HttpResponse OpenApi(Call& c);
+  ports::HttpResponse PublicNotice(Call& c);
+  ports::HttpResponse PolicyInfo(Call& c);
+  ports::HttpResponse PolicyVersions(Call& c);
+  ports::HttpResponse PolicyVersion(Call& c);
+  ports::HttpResponse ListForms(Call& c);
+  ports::HttpResponse GetForm(Call& c);
+  ports::HttpResponse SubmitForm(Call& c);
+  ports::HttpResponse Login(Call& c);
+  ports::HttpResponse Logout(Call& c);
+  ports::HttpResponse Me(Call& c);
+  ports::HttpResponse TotpBegin(Call& c);
+  ports::HttpResponse TotpConfirm(Call& c);
+  ports::HttpResponse ChangePassword(Call& c);
+  ports::HttpResponse ListStaff(Call& c);
+  ports::HttpResponse CreateStaff(Call& c);
+  ports::HttpResponse StaffLeave(Call& c);
+  ports::HttpResponse StaffBriefing(Call& c);
+  ports::HttpResponse ListApiKeys(Call& c);
+  ports::HttpResponse CreateApiKey(Call& c);
+  ports::HttpResponse RevokeApiKey(Call& c);
+  ports::HttpResponse CreateSubject(Call& c);
+  ports::HttpResponse ListSubjects(Call& c);
+  ports::HttpResponse GetSubject(Call& c);
+  ports::HttpResponse Provenance(Call& c);
+  ports::HttpResponse ReadSubject(Call& c);
+  ports::HttpResponse Process(Call& c);
+  ports::HttpResponse ListConsents(Call& c);
+  ports::HttpResponse GrantConsent(Call& c);
+  ports::HttpResponse WithdrawConsent(Call& c);
+  ports::HttpResponse SubjectAudit(Call& c);
+  ports::HttpResponse ListAudit(Call& c);
+  ports::HttpResponse VerifyAudit(Call& c);
+  ports::HttpResponse CheckpointAudit(Call& c);
+  ports::HttpResponse TestClock(Call& c);
+
+  ApiServices s_;
+  ApiOptions options_;
+  Router router_;
+  std::vector<Handler> handlers_;  // by route index
+  Metrics metrics_;
+  std::string openapi_;
+  std::unique_ptr<WorkerPool> pool_;
+};
+
+}  // namespace dovira::api

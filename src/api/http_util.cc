@@ -1,0 +1,181 @@
+#include "api/http_util.h"
+
+#include <algorithm>
+
+namespace dovira::api {
+
+int StatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kConflict:
+    case ErrorCode::kFailedPrecondition:
+      return 409;
+    case ErrorCode::kRefused:
+      return 422;
+    case ErrorCode::kTooManyRequests:
+      return 429;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+ports::HttpResponse JsonResponse(int status, const Json& body) {
+  ports::HttpResponse r;
+  r.status = status;
+  r.Header("Content-Type", "application/json; charset=utf-8");
+  r.Header("Cache-Control", "no-store");
+  r.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return r;
+}
+
+ports::HttpResponse ErrorResponse(int status, const std::string& code, const std::string& message,
+                                  const std::string& field) {
+  Json err = {{"code", code}, {"message", message}, {"field", nullptr}};
+  if (!field.empty()) err["field"] = field;
+  return JsonResponse(status, Json{{"error", err}});
+}
+
+ports::HttpResponse ErrorResponse(const Error& e) {
+  if (e.code == ErrorCode::kInternal) {
+    return ErrorResponse(500, "internal", "The server could not complete the request.");
+  }
+  return ErrorResponse(StatusFor(e.code), e.ReasonOrCode(), e.message, e.field);
+}
+
+Result<Json> ParseJsonObject(const ports::HttpRequest& req) {
+  const std::string& ct = req.Header("content-type");
+  if (ct.rfind("application/json", 0) != 0) {
+    return Error{ErrorCode::kInvalidArgument, "the body must be JSON (Content-Type: application/json)",
+                 {}, "unsupported_media_type"};
+  }
+  Json j;
+  try {
+    j = Json::parse(req.body);
+  } catch (const Json::parse_error& e) {
+    return Error{ErrorCode::kInvalidArgument,
+                 "the body is not valid JSON (at byte " + std::to_string(e.byte) + ")", {},
+                 "invalid_json"};
+  }
+  if (!j.is_object()) {
+    return Error{ErrorCode::kInvalidArgument, "the body must be a JSON object", {}, "invalid_json"};
+  }
+  return j;
+}
+
+Result<std::optional<std::string>> OptString(const Json& obj, const std::string& key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) {
+    return Error{ErrorCode::kInvalidArgument, "\"" + key + "\" must be a string", key,
+                 "invalid_field"};
+  }
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+Result<std::string> ReqString(const Json& obj, const std::string& key) {
+  auto v = OptString(obj, key);
+  if (!v.ok()) return v.error();
+  if (!*v || (*v)->empty()) {
+    return Error{ErrorCode::kInvalidArgument, "\"" + key + "\" is required", key, "missing_field"};
+  }
+  return **v;
+}
+
+Result<std::optional<bool>> OptBool(const Json& obj, const std::string& key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::optional<bool>();
+  if (!it->is_boolean()) {
+    return Error{ErrorCode::kInvalidArgument, "\"" + key + "\" must be true or false", key,
+                 "invalid_field"};
+  }
+  return std::optional<bool>(it->get<bool>());
+}
+
+Result<std::vector<std::string>> OptStringList(const Json& obj, const std::string& key) {
+  std::vector<std::string> out;
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return out;
+  if (!it->is_array()) {
+    return Error{ErrorCode::kInvalidArgument, "\"" + key + "\" must be an array of strings", key,
+                 "invalid_field"};
+  }
+  for (const auto& v : *it) {
+    if (!v.is_string()) {
+      return Error{ErrorCode::kInvalidArgument, "\"" + key + "\" must be an array of strings", key,
+                   "invalid_field"};
+    }
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+Status OnlyKeys(const Json& obj, const std::vector<std::string>& allowed) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    if (std::find(allowed.begin(), allowed.end(), it.key()) == allowed.end()) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      return Error{ErrorCode::kInvalidArgument,
+                   "unknown member \"" + it.key().substr(0, 64) + "\"; expected: " + list,
+                   it.key().substr(0, 64), "unknown_field"};
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+std::string Decode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::string QueryParam(const std::string& query, const std::string& name) {
+  size_t i = 0;
+  while (i <= query.size()) {
+    size_t amp = query.find('&', i);
+    if (amp == std::string::npos) amp = query.size();
+    std::string part = query.substr(i, amp - i);
+    size_t eq = part.find('=');
+    std::string k = Decode(part.substr(0, eq));
+    if (k == name) return eq == std::string::npos ? "" : Decode(part.substr(eq + 1));
+    i = amp + 1;
+  }
+  return "";
+}
+
+std::string CookieValue(const std::string& header, const std::string& name) {
+  size_t i = 0;
+  while (i < header.size()) {
+    while (i < header.size() && (header[i] == ' ' || header[i] == ';' || header[i] == ',')) ++i;
+    size_t end = header.find_first_of(";,", i);
+    if (end == std::string::npos) end = header.size();
+    std::string part = header.substr(i, end - i);
+    size_t eq = part.find('=');
+    if (eq != std::string::npos && part.substr(0, eq) == name) return part.substr(eq + 1);
+    i = end;
+  }
+  return "";
+}
+
+}  // namespace dovira::api

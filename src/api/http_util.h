@@ -1,0 +1,47 @@
+// The API's edge helpers: JSON bodies with clear errors, the one error shape
+// {"error":{"code","message","field"}}, and the single mapping from ErrorCode to HTTP status.
+// The message a client sees is the Error's message, which services keep free of internal detail;
+// kInternal errors are replaced by a generic sentence.
+//
+// Thread-safety: reentrant.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "ports/http.h"
+
+namespace dovira::api {
+
+using Json = nlohmann::json;
+
+// ErrorCode → HTTP status (400, 401, 403, 404, 409, 422, 429, 503, 500).
+int StatusFor(ErrorCode code);
+
+ports::HttpResponse JsonResponse(int status, const Json& body);
+ports::HttpResponse ErrorResponse(const Error& error);
+ports::HttpResponse ErrorResponse(int status, const std::string& code, const std::string& message,
+                                  const std::string& field = "");
+
+// The body as a JSON object. Errors name the problem: wrong Content-Type, invalid JSON (with the
+// byte offset), or not an object.
+Result<Json> ParseJsonObject(const ports::HttpRequest& req);
+
+// Typed member access; each error names the member. Absent optional members give nullopt.
+Result<std::optional<std::string>> OptString(const Json& obj, const std::string& key);
+Result<std::string> ReqString(const Json& obj, const std::string& key);
+Result<std::optional<bool>> OptBool(const Json& obj, const std::string& key);
+Result<std::vector<std::string>> OptStringList(const Json& obj, const std::string& key);
+// Rejects members not in `allowed` (clients learn of typos instead of silent ignoring).
+Status OnlyKeys(const Json& obj, const std::vector<std::string>& allowed);
+
+// Query string parameter (decoded), or "" when absent.
+std::string QueryParam(const std::string& query, const std::string& name);
+// The cookie's value, or "" when absent.
+std::string CookieValue(const std::string& cookie_header, const std::string& name);
+
+}  // namespace dovira::api

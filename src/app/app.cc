@@ -1,0 +1,151 @@
+#include "app/app.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "adapters/crypto/key_provider.h"
+#include "adapters/crypto/sodium_crypto.h"
+#include "adapters/http/http_server.h"
+#include "adapters/sqlite/sqlite_store.h"
+#include "api/api.h"
+#include "services/audit_log.h"
+#include "services/consents.h"
+#include "services/data_access.h"
+#include "services/schools.h"
+#include "services/staff.h"
+#include "services/subjects.h"
+
+namespace dovira::app {
+
+App::~App() { Stop(); }
+
+Result<std::unique_ptr<App>> App::Open(AppOptions options) {
+  std::unique_ptr<App> app(new App());
+  app->options_ = options;
+  if (options.fake_clock) {
+    app->manual_clock_ = std::make_unique<ManualClock>(*options.fake_clock);
+    app->clock_ = app->manual_clock_.get();
+  } else {
+    app->system_clock_ = std::make_unique<SystemClock>();
+    app->clock_ = app->system_clock_.get();
+  }
+  auto crypto = crypto::SodiumCrypto::Create();
+  if (!crypto.ok()) return crypto.error();
+  app->crypto_ = std::move(*crypto);
+  std::string dir = options.data_dir;
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Error::Unavailable("cannot create the data directory " + dir);
+  }
+  auto store = sqlite::SqliteStore::Open(dir + "/store");
+  if (!store.ok()) return store.error();
+  app->store_ = std::move(*store);
+  app->store_->SetAuditChainer(services::AuditLog::Chainer(*app->crypto_));
+  const char* env_keys = std::getenv("DOVIRA_KEYS");
+  app->keys_ = std::make_unique<crypto::KeyRingProvider>(
+      *app->crypto_, dir + "/keys",
+      env_keys ? std::optional<std::string>(env_keys) : std::nullopt);
+  services::Deps deps{*app->store_, *app->crypto_, *app->keys_, *app->clock_};
+  app->schools_ = std::make_unique<services::Schools>(deps);
+  app->audit_ = std::make_unique<services::AuditLog>(deps);
+  app->subjects_ = std::make_unique<services::SubjectService>(deps, *app->schools_, *app->audit_);
+  app->consents_ = std::make_unique<services::ConsentService>(deps, *app->schools_,
+                                                              *app->subjects_, *app->audit_);
+  app->access_ = std::make_unique<services::DataAccessService>(deps, *app->schools_,
+                                                               *app->subjects_, *app->audit_);
+  app->staff_ = std::make_unique<services::StaffService>(deps, *app->schools_, *app->audit_);
+  std::vector<std::pair<std::string, std::string>> policies;  // text, source name
+  for (const auto& file : options.policy_files) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Error::Unavailable("cannot read the policy file " + file);
+    std::ostringstream text;
+    text << in.rdbuf();
+    policies.emplace_back(text.str(), file);
+  }
+  if (policies.empty()) {
+    // Without policy files, serve the schools already in the store with their policy in force.
+    auto schools = app->store_->ListSchools();
+    if (!schools.ok()) return schools.error();
+    for (const auto& s : *schools) {
+      auto versions = app->store_->ListPolicyVersions(s.id);
+      if (!versions.ok()) return versions.error();
+      for (const auto& v : *versions) {
+        if (v.version_id == s.active_policy_version) {
+          policies.emplace_back(v.text, "stored policy of " + s.id.value());
+        }
+      }
+    }
+  }
+  for (const auto& [text, source] : policies) {
+    auto school = app->schools_->Load(text, source);
+    if (!school.ok()) return school.error();
+    Status st = app->subjects_->LoadGateState(**school);
+    if (!st.ok()) return st.error();
+  }
+  return app;
+}
+
+Status App::Serve(const ServeOptions& options) {
+  api::ApiOptions ao;
+  ao.worker_threads = options.worker_threads;
+  ao.secure_cookies = options.secure_cookies;
+  ao.access_log = options.access_log;
+  api_ = std::make_unique<api::Api>(
+      api::ApiServices{*schools_, *subjects_, *consents_, *access_, *staff_, *audit_, *clock_,
+                       manual_clock_.get()},
+      ao);
+  http::HttpServerOptions ho;
+  ho.address = options.address;
+  ho.port = options.port;
+  ho.threads = options.io_threads;
+  auto server = http::HttpServer::Start(
+      ho, [this](ports::HttpRequest&& req, ports::HttpResponder respond) {
+        api_->Handle(std::move(req), std::move(respond));
+      });
+  if (!server.ok()) return server.error();
+  http_ = std::move(*server);
+  checkpointer_ = std::thread([this] { CheckpointLoop(); });
+  return Status::Ok();
+}
+
+void App::CheckpointLoop() {
+  // The chain head of every school is signed once a minute when it moved (B01).
+  std::unique_lock lock(stop_mu_);
+  while (!stopping_) {
+    stop_cv_.wait_for(lock, std::chrono::seconds(60), [this] { return stopping_; });
+    lock.unlock();
+    for (const auto& school : schools_->List()) (void)audit_->Checkpoint(school);
+    lock.lock();
+  }
+}
+
+uint16_t App::port() const { return http_ ? http_->port() : 0; }
+
+void App::Stop() {
+  {
+    std::lock_guard lock(stop_mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  if (http_) http_->Stop();
+  api_.reset();  // drains the worker pool
+  if (schools_ && audit_) {
+    for (const auto& school : schools_->List()) (void)audit_->Checkpoint(school);
+  }
+}
+
+services::Schools& App::schools() { return *schools_; }
+services::AuditLog& App::audit() { return *audit_; }
+services::SubjectService& App::subjects() { return *subjects_; }
+services::ConsentService& App::consents() { return *consents_; }
+services::DataAccessService& App::access() { return *access_; }
+services::StaffService& App::staff() { return *staff_; }
+sqlite::SqliteStore& App::store() { return *store_; }
+const Clock& App::clock() const { return *clock_; }
+
+}  // namespace dovira::app

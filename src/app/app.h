@@ -1,0 +1,106 @@
+// The composition root: opens the store, the crypto and key adapters, builds the services, loads
+// the schools' policies and their gate state, and (for `dovira serve`) starts the API on the HTTP
+// adapter. The operator commands (admin, audit, keys, backup) use the same wiring without HTTP.
+//
+// Thread-safety: Open/Serve/Stop from one thread; the services are safe for concurrent use.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace dovira::crypto {
+class SodiumCrypto;
+class KeyRingProvider;
+}  // namespace dovira::crypto
+namespace dovira::sqlite {
+class SqliteStore;
+}
+namespace dovira::http {
+class HttpServer;
+}
+namespace dovira::api {
+class Api;
+}
+
+namespace dovira::services {
+class Schools;
+class AuditLog;
+class SubjectService;
+class ConsentService;
+class DataAccessService;
+class StaffService;
+}  // namespace dovira::services
+
+namespace dovira::app {
+
+struct AppOptions {
+  std::string data_dir = "data";           // store/ and keys/ live here
+  std::vector<std::string> policy_files;   // one school each
+  std::optional<Timestamp> fake_clock;     // a manual clock starting here (tests)
+};
+
+struct ServeOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;
+  int io_threads = 2;
+  int worker_threads = 32;
+  bool secure_cookies = true;
+  bool access_log = true;
+};
+
+class App {
+ public:
+  // Opens everything and loads the policies; errors name what failed (a policy finding, a store
+  // that cannot be opened, a key file with open permissions).
+  static Result<std::unique_ptr<App>> Open(AppOptions options);
+  ~App();
+
+  Status Serve(const ServeOptions& options);  // starts HTTP; returns once listening
+  uint16_t port() const;
+  void Stop();
+
+  services::Schools& schools();
+  services::AuditLog& audit();
+  services::SubjectService& subjects();
+  services::ConsentService& consents();
+  services::DataAccessService& access();
+  services::StaffService& staff();
+  sqlite::SqliteStore& store();
+  const Clock& clock() const;
+
+ private:
+  App() = default;
+  void CheckpointLoop();
+
+  AppOptions options_;
+  std::unique_ptr<SystemClock> system_clock_;
+  std::unique_ptr<ManualClock> manual_clock_;
+  const Clock* clock_ = nullptr;
+  std::unique_ptr<crypto::SodiumCrypto> crypto_;
+  std::unique_ptr<sqlite::SqliteStore> store_;
+  std::unique_ptr<crypto::KeyRingProvider> keys_;
+  std::unique_ptr<services::Schools> schools_;
+  std::unique_ptr<services::AuditLog> audit_;
+  std::unique_ptr<services::SubjectService> subjects_;
+  std::unique_ptr<services::ConsentService> consents_;
+  std::unique_ptr<services::DataAccessService> access_;
+  std::unique_ptr<services::StaffService> staff_;
+  std::unique_ptr<api::Api> api_;
+  std::unique_ptr<http::HttpServer> http_;
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+  std::thread checkpointer_;
+};
+
+}  // namespace dovira::app

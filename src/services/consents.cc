@@ -1,0 +1,278 @@
+#include "services/consents.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "calendar/date.h"
+#include "domain/consent_ledger.h"
+
+namespace dovira::services {
+namespace {
+
+int64_t Us(Timestamp t) { return t.time_since_epoch().count(); }
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) continue;
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+ConsentService::ConsentService(Deps deps, Schools& schools, SubjectService& subjects,
+                               AuditLog& audit)
+    : deps_(deps), schools_(schools), subjects_(subjects), audit_(audit) {}
+
+Status ConsentService::Refresh(SchoolRuntime& school, const SubjectId& subject) {
+  auto rows = deps_.store.GetConsents(school.id(), subject);
+  if (!rows.ok()) return rows.error();
+  std::vector<domain::LedgerEntry> ledger;
+  for (const auto& c : *rows) {
+    ledger.push_back(domain::LedgerEntry{c.consent_type, c.grants, c.action == "withdraw",
+                                         Us(c.at),
+                                         c.expires_at ? Us(*c.expires_at) : domain::kForever});
+  }
+  auto windows = domain::ConsentWindows(*school.policy(), ledger);
+  school.gate().Update(subject, [&](domain::SubjectState& s) { s.consents = windows; });
+  return Status::Ok();
+}
+
+Result<ConsentReceipt> ConsentService::Grant(const SchoolId& school_id, const GrantRequest& req,
+                                             const Actor& actor, const RequestContext& ctx) {
+  auto school = schools_.Get(school_id);
+  if (!school.ok()) return school.error();
+  auto cp = (*school)->policy();
+  const policy::Policy& pol = cp->policy();
+  auto ct = pol.consents.find(req.consent_type);
+  if (ct == pol.consents.end()) {
+    return Error::Refused("consent_unknown",
+                          "the policy declares no consent \"" + req.consent_type + "\"", "consent");
+  }
+  if (req.text.empty()) {
+    return Error::Refused("text_required", "the exact text the person agreed to is required",
+                          "text");
+  }
+  static const std::set<std::string> kChannels = {
+      "registration", "application", "subscription_form", "newsletter_subscription", "payment",
+      "order", "written", "acceptance_by_use", "acceptance_plus_order", "personal_account",
+      "phone_call", "in_person", "paper", "import", "api"};
+  if (!kChannels.count(req.channel)) {
+    return Error::Refused("channel_invalid", "unknown channel \"" + req.channel + "\"", "channel");
+  }
+  if ((ct->second.evidence_required || req.channel == "written") && req.evidence_document.empty()) {
+    return Error::Refused("evidence_required",
+                          "a written consent needs the signed document (evidence_document)",
+                          "evidence_document");
+  }
+  const Timestamp now = deps_.clock.Now();
+  const Timestamp at = req.at.value_or(now);
+  if (at > now) return Error::Refused("time_in_future", "a consent cannot be given later than now", "at");
+  auto subject = deps_.store.GetSubject(school_id, req.subject);
+  if (!subject.ok()) return subject.error();
+  if (!*subject) return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
+
+  ports::ConsentRow cr;
+  cr.school = school_id;
+  cr.id = ConsentId(deps_.crypto.NewId());
+  cr.subject = req.subject;
+  cr.consent_type = req.consent_type;
+  cr.grants = ct->second.grants;
+  cr.action = "grant";
+  cr.policy_version = (*school)->version();
+  cr.text = req.text;
+  cr.text_sha256 = ports::ToHex(deps_.crypto.Sha256(req.text));
+  cr.lang = req.lang;
+  cr.channel = req.channel;
+  cr.given_by = req.given_by;
+  cr.evidence = "{\"ip\":" + JsonString(TruncateIp(ctx.ip)) + ",\"document\":" +
+                JsonString(req.evidence_document) + "}";
+  cr.at = at;
+  // Expiry: the earlier of the policy's term and the date given with the consent (R21).
+  std::optional<Timestamp> expires;
+  if (ct->second.term.unit != calendar::TermUnit::kIndefinite) {
+    auto due = calendar::DueInstant(cp->calendar(),
+                                    std::chrono::time_point_cast<std::chrono::seconds>(at),
+                                    ct->second.term);
+    if (due.ok()) expires = std::chrono::time_point_cast<std::chrono::microseconds>(*due) +
+                            std::chrono::seconds(1);
+  }
+  if (req.expires) {
+    auto d = calendar::ParseDate(*req.expires);
+    if (!d.ok()) return Error::Refused("field_invalid", "expires: " + d.error().message, "expires");
+    Timestamp end = std::chrono::time_point_cast<std::chrono::microseconds>(
+        cp->calendar().EndOfDay(*d) + std::chrono::seconds(1));
+    if (!expires || end < *expires) expires = end;
+  }
+  cr.expires_at = expires;
+
+  ports::WriteBatch batch;
+  AuditEvent e;
+  e.actor = actor.AuditName();
+  e.role = actor.role;
+  e.action = "consent.grant";
+  e.subject_ref = (*subject)->pseudonym;
+  e.purpose = Join(cr.grants);
+  e.outcome = "ok";
+  e.request_id = ctx.request_id;
+  e.detail = "{\"consent_id\":\"" + cr.id.value() + "\",\"consent\":\"" + cr.consent_type +
+             "\",\"channel\":\"" + cr.channel + "\",\"text_sha256\":\"" + cr.text_sha256 + "\"}";
+  audit_.Add(batch, school_id, std::move(e));
+  batch.consents.push_back(cr);
+  Status st = deps_.store.Commit(std::move(batch));
+  if (!st.ok()) return st.error();
+  st = Refresh(**school, req.subject);
+  if (!st.ok()) return st.error();
+
+  ConsentReceipt r;
+  r.id = cr.id;
+  r.consent_type = cr.consent_type;
+  r.action = "grant";
+  r.grants = cr.grants;
+  r.text = cr.text;
+  r.text_sha256 = cr.text_sha256;
+  r.lang = cr.lang;
+  r.channel = cr.channel;
+  r.policy_version = cr.policy_version;
+  r.given_by = cr.given_by;
+  r.withdrawal_procedure =
+      ct->second.withdrawal_procedure.Get(req.lang, pol.school.authoritative_language);
+  r.at = cr.at;
+  r.expires_at = cr.expires_at;
+  return r;
+}
+
+Result<std::vector<ConsentReceipt>> ConsentService::Withdraw(const SchoolId& school_id,
+                                                             const WithdrawRequest& req,
+                                                             const Actor& actor,
+                                                             const RequestContext& ctx) {
+  auto school = schools_.Get(school_id);
+  if (!school.ok()) return school.error();
+  auto cp = (*school)->policy();
+  const Timestamp now = deps_.clock.Now();
+  const Timestamp at = req.received_at.value_or(now);
+  if (at > now) {
+    return Error::Refused("time_in_future", "a withdrawal cannot be received later than now",
+                          "received_at");
+  }
+  auto subject = deps_.store.GetSubject(school_id, req.subject);
+  if (!subject.ok()) return subject.error();
+  if (!*subject) return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
+  for (const auto& t : req.consent_types) {
+    if (!cp->policy().consents.count(t)) {
+      return Error::Refused("consent_unknown", "the policy declares no consent \"" + t + "\"",
+                            "consent");
+    }
+  }
+  for (const auto& p : req.purposes) {
+    if (cp->PurposeIndex(p) < 0) {
+      return Error::Refused("purpose_undeclared", "the policy declares no purpose \"" + p + "\"",
+                            "purposes");
+    }
+  }
+  auto rows = deps_.store.GetConsents(school_id, req.subject);
+  if (!rows.ok()) return rows.error();
+  // What is active now per consent type: the grants of its latest grant minus later withdrawals.
+  std::map<std::string, std::set<std::string>> active;
+  for (const auto& c : *rows) {
+    auto& set = active[c.consent_type];
+    if (c.action == "grant") {
+      set = std::set<std::string>(c.grants.begin(), c.grants.end());
+      if (c.expires_at && *c.expires_at <= now) set.clear();
+    } else {
+      for (const auto& g : c.grants) set.erase(g);
+    }
+  }
+  ports::WriteBatch batch;
+  std::vector<ConsentReceipt> out;
+  for (const auto& [type, grants] : active) {
+    if (grants.empty()) continue;
+    if (!req.consent_types.empty() &&
+        std::find(req.consent_types.begin(), req.consent_types.end(), type) ==
+            req.consent_types.end()) {
+      continue;
+    }
+    std::vector<std::string> withdrawn;
+    for (const auto& g : grants) {
+      if (req.purposes.empty() ||
+          std::find(req.purposes.begin(), req.purposes.end(), g) != req.purposes.end()) {
+        withdrawn.push_back(g);
+      }
+    }
+    if (withdrawn.empty()) continue;
+    ports::ConsentRow cr;
+    cr.school = school_id;
+    cr.id = ConsentId(deps_.crypto.NewId());
+    cr.subject = req.subject;
+    cr.consent_type = type;
+    cr.grants = withdrawn;
+    cr.action = "withdraw";
+    cr.policy_version = (*school)->version();
+    cr.channel = req.channel;
+    cr.given_by = actor.kind == Actor::Kind::kStaff ? "staff" : "subject";
+    cr.evidence = "{\"ip\":" + JsonString(TruncateIp(ctx.ip)) + "}";
+    cr.at = at;
+    AuditEvent e;
+    e.actor = actor.AuditName();
+    e.role = actor.role;
+    e.action = "consent.withdraw";
+    e.subject_ref = (*subject)->pseudonym;
+    e.purpose = Join(withdrawn);
+    e.outcome = "ok";
+    e.request_id = ctx.request_id;
+    e.detail = "{\"consent_id\":\"" + cr.id.value() + "\",\"consent\":\"" + type +
+               "\",\"channel\":" + JsonString(req.channel) + "}";
+    audit_.Add(batch, school_id, std::move(e));
+    ConsentReceipt r;
+    r.id = cr.id;
+    r.consent_type = type;
+    r.action = "withdraw";
+    r.grants = withdrawn;
+    r.channel = cr.channel;
+    r.policy_version = cr.policy_version;
+    r.given_by = cr.given_by;
+    r.at = at;
+    out.push_back(std::move(r));
+    batch.consents.push_back(std::move(cr));
+  }
+  if (out.empty()) {
+    return Error::Conflict("nothing_to_withdraw", "no active consent matches the withdrawal");
+  }
+  Status st = deps_.store.Commit(std::move(batch));
+  if (!st.ok()) return st.error();
+  st = Refresh(**school, req.subject);
+  if (!st.ok()) return st.error();
+  return out;
+}
+
+Result<std::vector<ports::ConsentRow>> ConsentService::Ledger(const SchoolId& school,
+                                                              const SubjectId& subject,
+                                                              const Actor& actor,
+                                                              const RequestContext& ctx) {
+  auto row = deps_.store.GetSubject(school, subject);
+  if (!row.ok()) return row.error();
+  if (!*row) return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
+  auto rows = deps_.store.GetConsents(school, subject);
+  if (!rows.ok()) return rows.error();
+  AuditEvent e;
+  e.actor = actor.AuditName();
+  e.role = actor.role;
+  e.action = "consent.list";
+  e.subject_ref = (*row)->pseudonym;
+  e.outcome = "ok";
+  e.request_id = ctx.request_id;
+  (void)audit_.Record(school, std::move(e));
+  return rows;
+}
+
+}  // namespace dovira::services

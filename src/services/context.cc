@@ -1,0 +1,41 @@
+#include "services/context.h"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+
+namespace dovira::services {
+
+std::string Actor::AuditName() const {
+  switch (kind) {
+    case Kind::kStaff:
+      return "staff:" + id;
+    case Kind::kApiKey:
+      return "api_key:" + id;
+    case Kind::kSubject:
+      return "subject";  // never the subject id: the entry's subject_ref names them by pseudonym
+    case Kind::kSystem:
+      return "system:" + id;
+    case Kind::kPublic:
+      return "public";
+  }
+  return "public";
+}
+
+std::string TruncateIp(const std::string& ip) {
+  unsigned char buf[16];
+  char out[INET6_ADDRSTRLEN];
+  if (inet_pton(AF_INET, ip.c_str(), buf) == 1) {
+    buf[3] = 0;
+    inet_ntop(AF_INET, buf, out, sizeof out);
+    return std::string(out) + "/24";
+  }
+  if (inet_pton(AF_INET6, ip.c_str(), buf) == 1) {
+    for (int i = 6; i < 16; ++i) buf[i] = 0;
+    inet_ntop(AF_INET6, buf, out, sizeof out);
+    return std::string(out) + "/48";
+  }
+  return "";
+}
+
+}  // namespace dovira::services

@@ -1,0 +1,49 @@
+// Who is acting and on which request: passed into every service call so that every action can be
+// audited with its actor, role and request id.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "ports/crypto.h"
+#include "ports/keys.h"
+#include "ports/store.h"
+
+namespace dovira::services {
+
+struct Actor {
+  enum class Kind { kPublic, kSubject, kStaff, kApiKey, kSystem };
+  Kind kind = Kind::kPublic;
+  std::string id;    // staff id, api key id, subject id or job name
+  std::string role;  // a policy role id for staff and API keys; "" otherwise
+  std::vector<std::string> purposes;  // API keys: the only purposes they may state
+  bool briefed = true;  // staff: briefing recorded (R87); PD reads need it
+
+  // "staff:<id>", "api_key:<id>", "subject:<id>", "system:<job>", "public".
+  std::string AuditName() const;
+  static Actor Public() { return Actor{}; }
+  static Actor System(std::string job) { return Actor{Kind::kSystem, std::move(job), "", {}, true}; }
+};
+
+struct RequestContext {
+  std::string request_id;
+  std::string ip;          // as received; stored only truncated (/24, /48) or hashed
+  std::string user_agent;  // stored only hashed
+};
+
+// The outside world the services use, injected (style.md habit 4).
+struct Deps {
+  ports::Store& store;
+  ports::Crypto& crypto;
+  ports::KeyProvider& keys;
+  const Clock& clock;
+};
+
+// The IP truncated to its /24 (IPv4) or /48 (IPv6) network, "" when not an address: evidence
+// without identifying the person (R101).
+std::string TruncateIp(const std::string& ip);
+
+}  // namespace dovira::services

@@ -1,0 +1,140 @@
+#include "services/data_access.h"
+
+#include <algorithm>
+
+namespace dovira::services {
+namespace {
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+}  // namespace
+
+DataAccessService::DataAccessService(Deps deps, Schools& schools, SubjectService& subjects,
+                                     AuditLog& audit)
+    : deps_(deps), schools_(schools), subjects_(subjects), audit_(audit) {}
+
+AccessResult DataAccessService::DecideOnly(const SchoolRuntime& school,
+                                           const domain::CompiledPolicy& cp,
+                                           const AccessRequest& req, const Actor& actor) {
+  AccessResult out;
+  auto deny = [&](const char* reason, int status) {
+    out.allowed = false;
+    out.reason = reason;
+    out.status = status;
+    return out;
+  };
+  // Actor rules come first: an API key states only its own purposes; staff read personal data
+  // only after their briefing is recorded (R87).
+  if (actor.kind == Actor::Kind::kApiKey &&
+      std::find(actor.purposes.begin(), actor.purposes.end(), req.purpose) ==
+          actor.purposes.end()) {
+    return deny("purpose_not_allowed_for_key", 403);
+  }
+  if (actor.kind == Actor::Kind::kStaff && !actor.briefed &&
+      req.operation != domain::Operation::kStore) {
+    return deny("briefing_required", 403);
+  }
+  domain::GateRequest g;
+  g.purpose = cp.PurposeIndex(req.purpose);
+  g.role = actor.role.empty() ? -1 : cp.RoleIndex(actor.role);
+  if (!actor.role.empty() && g.role < 0) return deny("role_denied", 403);
+  g.operation = req.operation;
+  g.all_fields = req.fields.empty();
+  for (const auto& f : req.fields) {
+    int fi = cp.FieldIndex(f);
+    if (fi < 0) return deny("field_unknown", 403);
+    g.fields.Set(static_cast<size_t>(fi));
+  }
+  g.now_us = deps_.clock.Now().time_since_epoch().count();
+  domain::Decision d = school.gate().With(req.subject, [&](const domain::SubjectState* s) {
+    return domain::Decide(&cp, s, g);
+  });
+  out.allowed = d.allowed();
+  out.reason = domain::ReasonCode(d.reason);
+  out.status = domain::ReasonStatus(d.reason);
+  if (out.allowed) out.fields = cp.FieldIds(d.fields);
+  return out;
+}
+
+Status DataAccessService::AuditDecision(const SchoolId& school, const AccessRequest& req,
+                                        const AccessResult& result,
+                                        const std::string& subject_ref, const Actor& actor,
+                                        const RequestContext& ctx) {
+  ports::WriteBatch batch;
+  // Reads are not writes the client asked for: their entries need to survive a crash of the
+  // process, not a power cut, so they share the next fsync instead of forcing one.
+  batch.power_safe = req.operation != domain::Operation::kRead;
+  AuditEvent e;
+  e.actor = actor.AuditName();
+  e.role = actor.role;
+  e.action = std::string("gate.") + domain::OperationName(req.operation);
+  e.subject_ref = subject_ref;
+  e.purpose = req.purpose;
+  e.fields = Join(result.allowed ? result.fields : req.fields);
+  e.outcome = result.allowed ? "allow" : "deny";
+  e.reason = result.reason;
+  e.decision_id = result.decision_id;
+  e.request_id = ctx.request_id;
+  audit_.Add(batch, school, std::move(e));
+  return deps_.store.Commit(std::move(batch));
+}
+
+Result<AccessResult> DataAccessService::Decide(const SchoolId& school_id, const AccessRequest& req,
+                                               const Actor& actor, const RequestContext& ctx) {
+  auto school = schools_.Get(school_id);
+  if (!school.ok()) return school.error();
+  auto cp = (*school)->policy();
+  AccessResult result;
+  if (!cp) {
+    result.reason = "unavailable";
+    result.status = 503;
+  } else {
+    result = DecideOnly(**school, *cp, req, actor);
+  }
+  result.decision_id = "dec_" + deps_.crypto.NewId();
+  auto pn = audit_.Pseudonym(school_id, req.subject);
+  Status st = AuditDecision(school_id, req, result, pn.ok() ? *pn : std::string(), actor, ctx);
+  if (!st.ok()) {
+    // No audit, no processing (fail closed).
+    return Error{ErrorCode::kUnavailable, "the decision could not be recorded", {}, "unavailable"};
+  }
+  return result;
+}
+
+Result<AccessResult> DataAccessService::Read(const SchoolId& school_id, const AccessRequest& req,
+                                             const Actor& actor, const RequestContext& ctx) {
+  auto decided = Decide(school_id, req, actor, ctx);
+  if (!decided.ok()) return decided.error();
+  AccessResult result = std::move(*decided);
+  if (!result.allowed) return result;
+  auto key = subjects_.SubjectKey(school_id, req.subject);
+  if (!key.ok()) return key.error();
+  auto records = deps_.store.GetRecords(school_id, req.subject);
+  if (!records.ok()) return records.error();
+  auto school = schools_.Get(school_id);
+  if (!school.ok()) return school.error();
+  auto cp = (*school)->policy();
+  const int p = cp->PurposeIndex(req.purpose);
+  const std::string& store = cp->purpose(static_cast<size_t>(p)).store;
+  for (const auto& r : *records) {
+    if (std::find(result.fields.begin(), result.fields.end(), r.field) == result.fields.end()) {
+      continue;
+    }
+    // Read the copy kept in the purpose's own store (R92); another store's copy serves only when
+    // the purpose's store holds none (data collected before the store layout changed).
+    if (r.store != store && result.values.count(r.field)) continue;
+    auto value = subjects_.OpenValue(*key, r);
+    if (!value.ok()) {
+      return Error{ErrorCode::kInternal, "a stored value could not be decrypted", r.field,
+                   "integrity"};
+    }
+    if (r.store == store || !result.values.count(r.field)) result.values[r.field] = *value;
+  }
+  return result;
+}
+
+}  // namespace dovira::services

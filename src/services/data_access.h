@@ -1,0 +1,63 @@
+// Data access through the gate (R28-R30, R86, R87, B12): every use of personal data names an
+// actor, a purpose, an operation and the fields it wants. The gate decides in memory; every
+// decision, allowed or not, is audited; only an allowed read opens the sealed values, and only
+// the fields the decision released.
+//
+// Thread-safety: safe for concurrent use.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "domain/gate.h"
+#include "services/audit_log.h"
+#include "services/context.h"
+#include "services/schools.h"
+#include "services/subjects.h"
+
+namespace dovira::services {
+
+struct AccessRequest {
+  SubjectId subject;
+  std::string purpose;
+  std::vector<std::string> fields;  // empty: every field the purpose and role allow
+  domain::Operation operation = domain::Operation::kRead;
+};
+
+struct AccessResult {
+  bool allowed = false;
+  std::string reason;  // domain::ReasonCode, or an actor rule: "briefing_required",
+                       // "purpose_not_allowed_for_key", "field_unknown"
+  int status = 403;    // the HTTP status the API answers with
+  std::string decision_id;
+  std::vector<std::string> fields;            // released field ids
+  std::map<std::string, std::string> values;  // Read only: field → value
+};
+
+class DataAccessService {
+ public:
+  DataAccessService(Deps deps, Schools& schools, SubjectService& subjects, AuditLog& audit);
+
+  // The decision only (for systems that process data they already hold: "may I use it?").
+  Result<AccessResult> Decide(const SchoolId& school, const AccessRequest& request,
+                              const Actor& actor, const RequestContext& ctx);
+  // The decision and, when allowed, the values. A denial is a normal result, not an error;
+  // errors are for failures (the store unreachable: the decision is then deny, B12).
+  Result<AccessResult> Read(const SchoolId& school, const AccessRequest& request,
+                            const Actor& actor, const RequestContext& ctx);
+
+ private:
+  AccessResult DecideOnly(const SchoolRuntime& school, const domain::CompiledPolicy& cp,
+                          const AccessRequest& request, const Actor& actor);
+  Status AuditDecision(const SchoolId& school, const AccessRequest& request,
+                       const AccessResult& result, const std::string& subject_ref,
+                       const Actor& actor, const RequestContext& ctx);
+
+  Deps deps_;
+  Schools& schools_;
+  SubjectService& subjects_;
+  AuditLog& audit_;
+};
+
+}  // namespace dovira::services

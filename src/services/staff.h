@@ -1,0 +1,136 @@
+// Staff accounts, sign-in, browser sessions and API keys (R86, R87, R90).
+//
+// - Passwords: Argon2id (ports::Crypto::HashPassword); at least the policy's minimum length
+//   (security.staff_password.min_length); rotation after security.staff_password.max_age (003: 3
+//   months, R90), which forces a change at the next sign-in.
+// - Sign-in: lockout after security.lockout.attempts failures for security.lockout.minutes, and a
+//   per-IP rate limit (10 attempts a minute). Unknown e-mails cost the same Argon2id work as known
+//   ones, so timing does not reveal accounts.
+// - TOTP (RFC 6238) for privileged roles when security.mfa_for_privileged: a privileged account
+//   without TOTP gets a session limited to enrolling it (mfa_passed = false).
+// - Sessions: a random 256-bit token (the cookie value) of which only a hash is stored; a CSRF
+//   token per session; 12 hours absolute lifetime.
+// - API keys: "dvk_" + random; only a hash is stored; each limited to a role and named purposes.
+// - Leaving (R87): sessions and API keys created by the person are revoked in the same call.
+// Every sign-in, failure, lockout, change and revocation is audited.
+//
+// Thread-safety: safe for concurrent use.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "services/audit_log.h"
+#include "services/context.h"
+#include "services/schools.h"
+
+namespace dovira::services {
+
+struct StaffSession {
+  SchoolId school;
+  StaffId staff;
+  std::string name;
+  std::string email;
+  std::string role;
+  std::string csrf_token;
+  bool mfa_passed = false;
+  bool mfa_required = false;          // a privileged role under mfa_for_privileged
+  bool must_change_password = false;  // rotation due (R90) or set by an administrator
+  bool briefed = false;               // briefing recorded (R87)
+  Timestamp expires_at{};
+
+  // The actor for audited calls: Kind::kStaff with the role; briefed as recorded.
+  Actor ToActor() const;
+};
+
+struct LoginResult {
+  std::string session_token;  // the cookie value; shown only here
+  StaffSession session;
+};
+
+struct NewApiKey {
+  ApiKeyId id;
+  std::string key;  // shown only here
+};
+
+struct ApiKeyIdentity {
+  SchoolId school;
+  ApiKeyId id;
+  std::string name;
+  std::string role;
+  std::vector<std::string> purposes;
+  Actor ToActor() const;
+};
+
+struct TotpEnrolment {
+  std::string secret_base32;
+  std::string otpauth_uri;  // otpauth://totp/Dovira:<email>?secret=...&issuer=Dovira
+};
+
+class StaffService {
+ public:
+  StaffService(Deps deps, Schools& schools, AuditLog& audit);
+
+  // Errors (Error::reason): "name_required", "email_invalid", "role_undeclared" (not a role of the
+  // school's policy), "password_weak" (shorter than the policy minimum or on a small built-in list
+  // of common passwords), kConflict "email_taken".
+  Result<ports::StaffRow> Create(const SchoolId& school, const std::string& name,
+                                 const std::string& email, const std::string& role,
+                                 const std::string& password, const Actor& by,
+                                 const RequestContext& ctx);
+
+  // kUnauthenticated "invalid_credentials" for a wrong e-mail, password or TOTP code (the same
+  // message for all); kTooManyRequests "locked_out" / "rate_limited"; kPermissionDenied
+  // "account_left" for a person who has left.
+  Result<LoginResult> Login(const SchoolId& school, const std::string& email,
+                            const std::string& password, const std::string& totp_code,
+                            const RequestContext& ctx);
+  // kUnauthenticated "session_invalid" for an unknown, expired or revoked token.
+  Result<StaffSession> Authenticate(const std::string& session_token);
+  Status Logout(const std::string& session_token, const RequestContext& ctx);
+
+  Result<TotpEnrolment> BeginTotp(const StaffSession& session);
+  // Confirms enrolment with a current code; marks the session mfa_passed.
+  Status ConfirmTotp(const std::string& session_token, const std::string& code,
+                     const RequestContext& ctx);
+  // kUnauthenticated "invalid_credentials" for a wrong current password; "password_weak".
+  Status ChangePassword(const std::string& session_token, const std::string& current_password,
+                        const std::string& new_password, const RequestContext& ctx);
+
+  // R87: marks the person as left and revokes their sessions and the API keys they created.
+  Status Leave(const SchoolId& school, const StaffId& staff, const Actor& by,
+               const RequestContext& ctx);
+  Status RecordBriefing(const SchoolId& school, const StaffId& staff, const Actor& by,
+                        const RequestContext& ctx);
+  // R90: every account of the school must change its password at the next sign-in.
+  Status RequirePasswordChange(const SchoolId& school, const StaffId& staff, const Actor& by,
+                               const RequestContext& ctx);
+  Result<std::vector<ports::StaffRow>> List(const SchoolId& school);
+
+  // Errors: "role_undeclared", "purpose_undeclared" (a purpose the policy does not declare),
+  // "name_required".
+  Result<NewApiKey> CreateApiKey(const SchoolId& school, const std::string& name,
+                                 const std::string& role, const std::vector<std::string>& purposes,
+                                 const Actor& by, const RequestContext& ctx);
+  // kUnauthenticated "api_key_invalid" for an unknown or revoked key.
+  Result<ApiKeyIdentity> AuthenticateApiKey(const std::string& key);
+  Status RevokeApiKey(const SchoolId& school, const ApiKeyId& id, const Actor& by,
+                      const RequestContext& ctx);
+  Result<std::vector<ports::ApiKeyRow>> ListApiKeys(const SchoolId& school);
+
+  // A random one-time password: four groups of five characters from a 32-letter alphabet
+  // without look-alikes (100 bits), for first accounts created by an operator.
+  std::string GeneratePassword();
+
+ private:
+  Deps deps_;
+  Schools& schools_;
+  AuditLog& audit_;
+  std::mutex rate_mu_;
+  std::map<std::string, std::vector<Timestamp>> attempts_by_ip_;  // guarded by rate_mu_
+};
+
+}  // namespace dovira::services

@@ -1,0 +1,546 @@
+#include "services/staff.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "services/test_env.h"
+
+namespace dovira::services {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using test::At;
+using test::TestEnv;
+
+constexpr char kPassword[] = "correct horse battery";
+constexpr char kWrongPassword[] = "incorrect horse battery";
+
+bool IsLowerHex(const std::string& s) {
+  return s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// RFC 4648 base32 without padding, as BeginTotp hands it out, back to raw bytes.
+std::string FromBase32(const std::string& text) {
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= '2' && c <= '7' ? c - '2' + 26 : -1;
+    EXPECT_GE(v, 0) << "not base32: " << text;
+    buffer = (buffer << 5) | static_cast<uint32_t>(v);
+    bits += 5;
+    if (bits >= 8) {
+      out += static_cast<char>((buffer >> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+class StaffServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(env.LoadShipped("001_vkluchi_zhizn.toml").ok()); }
+
+  const policy::Security& Security(const SchoolId& id) {
+    return (*env.schools.Get(id))->policy()->policy().security;
+  }
+
+  ports::StaffRow MustCreate(const std::string& email, const std::string& role,
+                             const SchoolId& in = SchoolId("vkluchi_zhizn")) {
+    auto row = staff.Create(in, "Olena Koval", email, role, kPassword, admin, ctx);
+    EXPECT_TRUE(row.ok()) << row.error().message;
+    return row.ok() ? *row : ports::StaffRow{};
+  }
+
+  LoginResult MustLogin(const std::string& email, const std::string& password = kPassword,
+                        const std::string& code = "") {
+    auto r = staff.Login(school, email, password, code, ctx);
+    EXPECT_TRUE(r.ok()) << r.error().ReasonOrCode();
+    return r.ok() ? *r : LoginResult{};
+  }
+
+  // The reason of a failed call, "ok" for success.
+  template <typename T>
+  static std::string Reason(const Result<T>& r) {
+    return r.ok() ? "ok" : r.error().ReasonOrCode();
+  }
+  static std::string Reason(const Status& s) { return s.ok() ? "ok" : s.error().ReasonOrCode(); }
+
+  std::vector<ports::AuditRow> AuditRows(const SchoolId& id) {
+    std::vector<ports::AuditRow> rows;
+    EXPECT_TRUE(env.store
+                    ->ForEachAudit(id, 0,
+                                   [&](const ports::AuditRow& r) {
+                                     rows.push_back(r);
+                                     return true;
+                                   })
+                    .ok());
+    return rows;
+  }
+
+  // Enrols TOTP for a freshly signed-in privileged person; returns the raw secret.
+  std::string EnrolTotp(const LoginResult& login) {
+    auto enrolment = staff.BeginTotp(login.session);
+    EXPECT_TRUE(enrolment.ok()) << Reason(enrolment);
+    if (!enrolment.ok()) return "";
+    const std::string secret = FromBase32(enrolment->secret_base32);
+    const std::string code = env.crypto->TotpCode(secret, env.clock.Now());
+    EXPECT_EQ(Reason(staff.ConfirmTotp(login.session_token, code, ctx)), "ok");
+    return secret;
+  }
+
+  TestEnv env;
+  StaffService staff{env.deps(), env.schools, env.audit};
+  const SchoolId school{"vkluchi_zhizn"};
+  const RequestContext ctx{"req-1", "203.0.113.7", "test-agent"};
+  const Actor admin{Actor::Kind::kStaff, "st-admin", "responsible_person", {}, true};
+};
+
+// --- Accounts ------------------------------------------------------------------------------------
+
+TEST_F(StaffServiceTest, CreatesAnAccountWithAPolicyRoleAndAnArgon2idHash) {
+  ports::StaffRow row = MustCreate("  Olena.Koval@Example.org ", "support");
+  EXPECT_FALSE(row.id.empty());
+  EXPECT_EQ(row.email, "olena.koval@example.org");
+  EXPECT_EQ(row.role, "support");
+  EXPECT_EQ(row.password_hash.rfind("$argon2id$", 0), 0u);
+  EXPECT_EQ(row.password_set_at, env.clock.Now());
+  EXPECT_FALSE(row.totp_enabled);
+
+  auto listed = staff.List(school);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].id, row.id);
+  EXPECT_TRUE((*listed)[0].password_hash.empty()) << "credentials never leave the service";
+}
+
+TEST_F(StaffServiceTest, RefusesASecondAccountForTheSameEmailInAnyCase) {
+  MustCreate("olena@example.org", "support");
+  auto again = staff.Create(school, "Other", "OLENA@example.org", "curator", kPassword, admin, ctx);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(again.error().reason, "email_taken");
+}
+
+TEST_F(StaffServiceTest, RefusesARoleThePolicyDoesNotDeclare_R86) {
+  auto r = staff.Create(school, "Olena", "olena@example.org", "superuser", kPassword, admin, ctx);
+  EXPECT_EQ(Reason(r), "role_undeclared");
+}
+
+TEST_F(StaffServiceTest, RefusesPasswordsShorterThanThePolicyMinimumOrCommon) {
+  const auto min = static_cast<size_t>(Security(school).password_min_length);
+  EXPECT_EQ(Reason(staff.Create(school, "O", "a@example.org", "support",
+                                std::string("abcdefghijklmnop").substr(0, min - 1), admin, ctx)),
+            "password_weak");
+  EXPECT_EQ(
+      Reason(staff.Create(school, "O", "a@example.org", "support", "password1234", admin, ctx)),
+      "password_weak");
+  EXPECT_EQ(Reason(staff.Create(school, "O", "a@example.org", "support", std::string(min + 4, 'z'),
+                                admin, ctx)),
+            "password_weak");
+  EXPECT_EQ(Reason(staff.Create(school, "O", "a@example.org", "support", kPassword, admin, ctx)),
+            "ok");
+}
+
+TEST_F(StaffServiceTest, RequiresANameAndAPlausibleEmail) {
+  EXPECT_EQ(Reason(staff.Create(school, "  ", "a@example.org", "support", kPassword, admin, ctx)),
+            "name_required");
+  EXPECT_EQ(Reason(staff.Create(school, "O", "not-an-address", "support", kPassword, admin, ctx)),
+            "email_invalid");
+}
+
+// --- Signing in ----------------------------------------------------------------------------------
+
+TEST_F(StaffServiceTest, LoginReturnsASessionWhoseTokenAuthenticates) {
+  ports::StaffRow row = MustCreate("olena@example.org", "support");
+  LoginResult login = MustLogin("olena@example.org");
+  EXPECT_EQ(login.session_token.size(), 64u);
+  EXPECT_TRUE(IsLowerHex(login.session_token));
+  EXPECT_EQ(login.session.csrf_token.size(), 64u);
+  EXPECT_TRUE(login.session.mfa_passed) << "a role that is not privileged needs no TOTP";
+  EXPECT_FALSE(login.session.mfa_required);
+  EXPECT_FALSE(login.session.must_change_password);
+  EXPECT_EQ(login.session.expires_at, env.clock.Now() + hours(12));
+
+  auto auth = staff.Authenticate(login.session_token);
+  ASSERT_TRUE(auth.ok()) << Reason(auth);
+  EXPECT_EQ(auth->staff, row.id);
+  EXPECT_EQ(auth->school, school);
+  EXPECT_EQ(auth->role, "support");
+  EXPECT_EQ(auth->csrf_token, login.session.csrf_token);
+  Actor actor = auth->ToActor();
+  EXPECT_EQ(actor.kind, Actor::Kind::kStaff);
+  EXPECT_EQ(actor.id, row.id.value());
+  EXPECT_EQ(actor.role, "support");
+  EXPECT_FALSE(actor.briefed) << "no briefing recorded yet (R87)";
+
+  // Only a hash of the token is stored.
+  EXPECT_FALSE(env.store->GetSession(login.session_token).value().has_value());
+  EXPECT_TRUE(env.store->GetSession(ports::ToHex(env.crypto->Hash(login.session_token)))
+                  .value()
+                  .has_value());
+}
+
+TEST_F(StaffServiceTest, UnknownTokensDoNotAuthenticate) {
+  EXPECT_EQ(Reason(staff.Authenticate("")), "session_invalid");
+  EXPECT_EQ(Reason(staff.Authenticate(std::string(64, 'a'))), "session_invalid");
+}
+
+TEST_F(StaffServiceTest, AWrongPasswordAndAnUnknownEmailGetTheSameAnswer) {
+  MustCreate("olena@example.org", "support");
+  auto wrong = staff.Login(school, "olena@example.org", kWrongPassword, "", ctx);
+  auto unknown = staff.Login(school, "nobody@example.org", kPassword, "", ctx);
+  ASSERT_FALSE(wrong.ok());
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(wrong.error().code, ErrorCode::kUnauthenticated);
+  EXPECT_EQ(wrong.error().reason, "invalid_credentials");
+  EXPECT_EQ(unknown.error().code, wrong.error().code);
+  EXPECT_EQ(unknown.error().reason, wrong.error().reason);
+  EXPECT_EQ(unknown.error().message, wrong.error().message);
+}
+
+TEST_F(StaffServiceTest, LocksTheAccountAfterThePolicysFailuresEvenForTheRightPassword) {
+  const policy::Security& sec = Security(school);
+  ASSERT_GT(sec.lockout_attempts, 1);
+  MustCreate("olena@example.org", "support");
+  for (int64_t i = 1; i < sec.lockout_attempts; ++i) {
+    EXPECT_EQ(Reason(staff.Login(school, "olena@example.org", kWrongPassword, "", ctx)),
+              "invalid_credentials")
+        << "attempt " << i;
+  }
+  auto last = staff.Login(school, "olena@example.org", kWrongPassword, "", ctx);
+  ASSERT_FALSE(last.ok());
+  EXPECT_EQ(last.error().code, ErrorCode::kTooManyRequests);
+  EXPECT_EQ(last.error().reason, "locked_out");
+  EXPECT_EQ(Reason(staff.Login(school, "olena@example.org", kPassword, "", ctx)), "locked_out");
+
+  env.clock.Advance(minutes(sec.lockout_minutes) - seconds(1));
+  EXPECT_EQ(Reason(staff.Login(school, "olena@example.org", kPassword, "", ctx)), "locked_out");
+  env.clock.Advance(seconds(1));
+  EXPECT_EQ(Reason(staff.Login(school, "olena@example.org", kPassword, "", ctx)), "ok");
+
+  bool lockout_audited = false;
+  for (const auto& row : AuditRows(school)) lockout_audited |= row.action == "staff.lockout";
+  EXPECT_TRUE(lockout_audited);
+}
+
+TEST_F(StaffServiceTest, ASuccessfulSignInStartsTheFailureCountAgain) {
+  const int64_t attempts = Security(school).lockout_attempts;
+  MustCreate("olena@example.org", "support");
+  for (int round = 0; round < 2; ++round) {
+    for (int64_t i = 1; i < attempts; ++i) {
+      ASSERT_EQ(Reason(staff.Login(school, "olena@example.org", kWrongPassword, "", ctx)),
+                "invalid_credentials");
+    }
+    if (round == 0) MustLogin("olena@example.org");
+  }
+  auto row = env.store->FindStaffByEmail(school, "olena@example.org");
+  ASSERT_TRUE(row.ok() && *row);
+  EXPECT_FALSE((*row)->locked_until.has_value());
+}
+
+TEST_F(StaffServiceTest, LimitsSignInAttemptsToTenAMinutePerAddress) {
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(Reason(staff.Login(school, "nobody@example.org", kPassword, "", ctx)),
+              "invalid_credentials");
+  }
+  auto limited = staff.Login(school, "nobody@example.org", kPassword, "", ctx);
+  ASSERT_FALSE(limited.ok());
+  EXPECT_EQ(limited.error().code, ErrorCode::kTooManyRequests);
+  EXPECT_EQ(limited.error().reason, "rate_limited");
+
+  RequestContext other = ctx;
+  other.ip = "198.51.100.20";
+  EXPECT_EQ(Reason(staff.Login(school, "nobody@example.org", kPassword, "", other)),
+            "invalid_credentials");
+
+  env.clock.Advance(seconds(61));
+  EXPECT_EQ(Reason(staff.Login(school, "nobody@example.org", kPassword, "", ctx)),
+            "invalid_credentials");
+}
+
+TEST_F(StaffServiceTest, APersonWhoLeftCannotSignIn_R87) {
+  ports::StaffRow row = MustCreate("olena@example.org", "support");
+  ASSERT_EQ(Reason(staff.Leave(school, row.id, admin, ctx)), "ok");
+  auto login = staff.Login(school, "olena@example.org", kPassword, "", ctx);
+  ASSERT_FALSE(login.ok());
+  EXPECT_EQ(login.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(login.error().reason, "account_left");
+}
+
+// --- TOTP for privileged roles -------------------------------------------------------------------
+
+TEST_F(StaffServiceTest, APrivilegedRoleWithoutTotpGetsASessionLimitedToEnrolment) {
+  ASSERT_TRUE(Security(school).mfa_for_privileged);
+  MustCreate("owner@example.org", "responsible_person");
+  LoginResult login = MustLogin("owner@example.org");
+  EXPECT_FALSE(login.session.mfa_passed);
+  EXPECT_TRUE(login.session.mfa_required);
+
+  auto enrolment = staff.BeginTotp(login.session);
+  ASSERT_TRUE(enrolment.ok()) << Reason(enrolment);
+  EXPECT_EQ(enrolment->secret_base32.size(), 32u) << "20 random bytes";
+  EXPECT_EQ(enrolment->otpauth_uri, "otpauth://totp/Dovira:owner@example.org?secret=" +
+                                        enrolment->secret_base32 + "&issuer=Dovira");
+  const std::string secret = FromBase32(enrolment->secret_base32);
+  ASSERT_EQ(secret.size(), 20u);
+
+  auto stored = env.store->FindStaffByEmail(school, "owner@example.org");
+  ASSERT_TRUE(stored.ok() && *stored);
+  EXPECT_FALSE((*stored)->totp_enabled) << "not until a code confirms it";
+  EXPECT_EQ((*stored)->sealed_totp_secret.find(secret), std::string::npos) << "stored sealed";
+
+  const std::string code = env.crypto->TotpCode(secret, env.clock.Now());
+  const std::string wrong = code == "000000" ? "000001" : "000000";
+  EXPECT_EQ(Reason(staff.ConfirmTotp(login.session_token, wrong, ctx)), "invalid_credentials");
+  ASSERT_EQ(Reason(staff.ConfirmTotp(login.session_token, code, ctx)), "ok");
+
+  auto auth = staff.Authenticate(login.session_token);
+  ASSERT_TRUE(auth.ok());
+  EXPECT_TRUE(auth->mfa_passed);
+  stored = env.store->FindStaffByEmail(school, "owner@example.org");
+  EXPECT_TRUE((*stored)->totp_enabled);
+}
+
+TEST_F(StaffServiceTest, OnceEnrolledAPrivilegedSignInNeedsTheCurrentCode) {
+  MustCreate("owner@example.org", "responsible_person");
+  const std::string secret = EnrolTotp(MustLogin("owner@example.org"));
+  ASSERT_FALSE(secret.empty());
+
+  env.clock.Advance(minutes(5));
+  EXPECT_EQ(Reason(staff.Login(school, "owner@example.org", kPassword, "", ctx)),
+            "invalid_credentials");
+  const std::string code = env.crypto->TotpCode(secret, env.clock.Now());
+  auto login = staff.Login(school, "owner@example.org", kPassword, code, ctx);
+  ASSERT_TRUE(login.ok()) << Reason(login);
+  EXPECT_TRUE(login->session.mfa_passed);
+  // A confirmed secret cannot be replaced by whoever holds a session.
+  EXPECT_EQ(Reason(staff.BeginTotp(login->session)), "totp_enrolled");
+}
+
+// --- Passwords -----------------------------------------------------------------------------------
+
+TEST_F(StaffServiceTest, APasswordOlderThanThePolicysMaxAgeMustBeChanged_R90) {
+  ASSERT_TRUE(env.LoadShipped("003_it_pro.toml").ok());
+  const SchoolId it_pro("it-pro");
+  ASSERT_TRUE(Security(it_pro).password_max_age.has_value()) << "003 §22.6: 3 months";
+  env.clock.Set(At("2025-03-03T09:00:00Z"));
+  ASSERT_EQ(
+      Reason(staff.Create(it_pro, "Ivan", "ivan@example.org", "support", kPassword, admin, ctx)),
+      "ok");
+
+  env.clock.Set(At("2025-06-02T09:00:00Z"));
+  auto early = staff.Login(it_pro, "ivan@example.org", kPassword, "", ctx);
+  ASSERT_TRUE(early.ok()) << Reason(early);
+  EXPECT_FALSE(early->session.must_change_password);
+
+  env.clock.Set(At("2025-06-04T09:00:00Z"));
+  auto due = staff.Login(it_pro, "ivan@example.org", kPassword, "", ctx);
+  ASSERT_TRUE(due.ok()) << Reason(due);
+  EXPECT_TRUE(due->session.must_change_password);
+
+  const std::string next = "a brand new passphrase";
+  EXPECT_EQ(Reason(staff.ChangePassword(due->session_token, kWrongPassword, next, ctx)),
+            "invalid_credentials");
+  EXPECT_EQ(Reason(staff.ChangePassword(due->session_token, kPassword, kPassword, ctx)),
+            "password_weak");
+  EXPECT_EQ(Reason(staff.ChangePassword(due->session_token, kPassword, "short", ctx)),
+            "password_weak");
+  ASSERT_EQ(Reason(staff.ChangePassword(due->session_token, kPassword, next, ctx)), "ok");
+  auto after = staff.Authenticate(due->session_token);
+  ASSERT_TRUE(after.ok()) << "the session that changed the password goes on";
+  EXPECT_FALSE(after->must_change_password);
+  EXPECT_EQ(Reason(staff.Authenticate(early->session_token)), "session_invalid")
+      << "a new password ends every other session";
+  EXPECT_EQ(Reason(staff.Login(it_pro, "ivan@example.org", kPassword, "", ctx)),
+            "invalid_credentials");
+  EXPECT_EQ(Reason(staff.Login(it_pro, "ivan@example.org", next, "", ctx)), "ok");
+}
+
+TEST_F(StaffServiceTest, WithoutAMaxAgeAPasswordNeverFallsDue) {
+  ASSERT_FALSE(Security(school).password_max_age.has_value());
+  MustCreate("olena@example.org", "support");
+  env.clock.Advance(hours(24 * 800));
+  EXPECT_FALSE(MustLogin("olena@example.org").session.must_change_password);
+}
+
+TEST_F(StaffServiceTest, AnAdministratorCanRequireAPasswordChange_R90) {
+  ports::StaffRow row = MustCreate("olena@example.org", "support");
+  LoginResult login = MustLogin("olena@example.org");
+  ASSERT_EQ(Reason(staff.RequirePasswordChange(school, row.id, admin, ctx)), "ok");
+  EXPECT_TRUE(staff.Authenticate(login.session_token)->must_change_password);
+  ASSERT_EQ(
+      Reason(staff.ChangePassword(login.session_token, kPassword, "another long phrase", ctx)),
+      "ok");
+  EXPECT_FALSE(staff.Authenticate(login.session_token)->must_change_password);
+}
+
+TEST_F(StaffServiceTest, ABriefingIsRecordedOnTheSessionAndActor_R87) {
+  ports::StaffRow row = MustCreate("olena@example.org", "support");
+  LoginResult login = MustLogin("olena@example.org");
+  ASSERT_EQ(Reason(staff.RecordBriefing(school, row.id, admin, ctx)), "ok");
+  auto auth = staff.Authenticate(login.session_token);
+  ASSERT_TRUE(auth.ok());
+  EXPECT_TRUE(auth->briefed);
+  EXPECT_TRUE(auth->ToActor().briefed);
+}
+
+// --- Sessions ------------------------------------------------------------------------------------
+
+TEST_F(StaffServiceTest, LogoutEndsTheSession) {
+  MustCreate("olena@example.org", "support");
+  LoginResult login = MustLogin("olena@example.org");
+  ASSERT_EQ(Reason(staff.Logout(login.session_token, ctx)), "ok");
+  EXPECT_EQ(Reason(staff.Authenticate(login.session_token)), "session_invalid");
+  EXPECT_EQ(Reason(staff.Logout(login.session_token, ctx)), "ok") << "already gone";
+}
+
+TEST_F(StaffServiceTest, SessionsEndTwelveHoursAfterSignIn) {
+  MustCreate("olena@example.org", "support");
+  LoginResult login = MustLogin("olena@example.org");
+  env.clock.Advance(hours(12) - seconds(1));
+  EXPECT_EQ(Reason(staff.Authenticate(login.session_token)), "ok");
+  env.clock.Advance(seconds(1));
+  EXPECT_EQ(Reason(staff.Authenticate(login.session_token)), "session_invalid");
+}
+
+TEST_F(StaffServiceTest, LeavingEndsTheSessionsAndApiKeysOfThePersonAtOnce_R87) {
+  ports::StaffRow leaver = MustCreate("olena@example.org", "support");
+  ports::StaffRow stays = MustCreate("ivan@example.org", "support");
+  LoginResult login = MustLogin("olena@example.org");
+  auto own_key = staff.CreateApiKey(school, "LMS sync", "support", {"identification"},
+                                    login.session.ToActor(), ctx);
+  ASSERT_TRUE(own_key.ok()) << Reason(own_key);
+  Actor other{Actor::Kind::kStaff, stays.id.value(), "support", {}, true};
+  auto other_key = staff.CreateApiKey(school, "CRM", "support", {"identification"}, other, ctx);
+  ASSERT_TRUE(other_key.ok());
+  ASSERT_EQ(Reason(staff.AuthenticateApiKey(own_key->key)), "ok");
+
+  ASSERT_EQ(Reason(staff.Leave(school, leaver.id, admin, ctx)), "ok");
+  EXPECT_EQ(Reason(staff.Authenticate(login.session_token)), "session_invalid");
+  EXPECT_EQ(Reason(staff.AuthenticateApiKey(own_key->key)), "api_key_invalid");
+  EXPECT_EQ(Reason(staff.AuthenticateApiKey(other_key->key)), "ok") << "not theirs";
+
+  auto keys = staff.ListApiKeys(school);
+  ASSERT_TRUE(keys.ok());
+  for (const auto& k : *keys) {
+    EXPECT_EQ(k.revoked_at.has_value(), k.id == own_key->id) << k.name;
+    EXPECT_EQ(k.created_by, k.id == own_key->id ? leaver.id.value() : stays.id.value());
+  }
+}
+
+// --- API keys ------------------------------------------------------------------------------------
+
+TEST_F(StaffServiceTest, AnApiKeyAuthenticatesToItsRoleAndPurposes) {
+  auto key = staff.CreateApiKey(school, "LMS", "support",
+                                {"identification", "contract_performance"}, admin, ctx);
+  ASSERT_TRUE(key.ok()) << Reason(key);
+  EXPECT_EQ(key->key.rfind("dvk_", 0), 0u);
+  EXPECT_EQ(key->key.size(), 44u);
+  EXPECT_TRUE(IsLowerHex(key->key.substr(4)));
+
+  auto identity = staff.AuthenticateApiKey(key->key);
+  ASSERT_TRUE(identity.ok()) << Reason(identity);
+  EXPECT_EQ(identity->school, school);
+  EXPECT_EQ(identity->id, key->id);
+  EXPECT_EQ(identity->name, "LMS");
+  EXPECT_EQ(identity->role, "support");
+  EXPECT_EQ(identity->purposes,
+            (std::vector<std::string>{"identification", "contract_performance"}));
+  Actor actor = identity->ToActor();
+  EXPECT_EQ(actor.kind, Actor::Kind::kApiKey);
+  EXPECT_EQ(actor.purposes, identity->purposes);
+
+  EXPECT_EQ(env.store->FindApiKey(ports::ToHex(env.crypto->Hash(key->key)))->value().id, key->id)
+      << "only the hash is stored";
+}
+
+TEST_F(StaffServiceTest, UnknownAndRevokedApiKeysAreRefused) {
+  EXPECT_EQ(Reason(staff.AuthenticateApiKey("dvk_" + std::string(40, '0'))), "api_key_invalid");
+  EXPECT_EQ(Reason(staff.AuthenticateApiKey("not a key")), "api_key_invalid");
+  auto key = staff.CreateApiKey(school, "LMS", "support", {"identification"}, admin, ctx);
+  ASSERT_TRUE(key.ok());
+  ASSERT_EQ(Reason(staff.RevokeApiKey(school, key->id, admin, ctx)), "ok");
+  EXPECT_EQ(Reason(staff.AuthenticateApiKey(key->key)), "api_key_invalid");
+  EXPECT_EQ(Reason(staff.RevokeApiKey(school, ApiKeyId("nope"), admin, ctx)), "api_key_unknown");
+}
+
+TEST_F(StaffServiceTest, AnApiKeyNamesOnlyDeclaredRolesAndPurposes) {
+  EXPECT_EQ(Reason(staff.CreateApiKey(school, "LMS", "support", {"world_domination"}, admin, ctx)),
+            "purpose_undeclared");
+  EXPECT_EQ(Reason(staff.CreateApiKey(school, "LMS", "robot", {"identification"}, admin, ctx)),
+            "role_undeclared");
+  EXPECT_EQ(Reason(staff.CreateApiKey(school, " ", "support", {"identification"}, admin, ctx)),
+            "name_required");
+}
+
+// --- Audit ---------------------------------------------------------------------------------------
+
+TEST_F(StaffServiceTest, SignInsAreAuditedAndTheChainVerifies_R88) {
+  ports::StaffRow row = MustCreate("olena@example.org", "support");
+  MustLogin("olena@example.org");
+  ASSERT_FALSE(staff.Login(school, "olena@example.org", kWrongPassword, "", ctx).ok());
+  ASSERT_FALSE(staff.Login(school, "nobody@example.org", kWrongPassword, "", ctx).ok());
+
+  int ok = 0, denied = 0, unknown = 0;
+  for (const auto& r : AuditRows(school)) {
+    if (r.action != "staff.login") continue;
+    EXPECT_EQ(r.request_id, "req-1");
+    EXPECT_NE(r.detail.find("203.0.113.0/24"), std::string::npos) << "truncated address";
+    if (r.outcome == "ok" && r.actor == "staff:" + row.id.value()) ++ok;
+    if (r.outcome == "deny" && r.reason == "invalid_credentials") {
+      (r.actor == "public" ? unknown : denied)++;
+    }
+  }
+  EXPECT_EQ(ok, 1);
+  EXPECT_EQ(denied, 1);
+  EXPECT_EQ(unknown, 1);
+
+  auto verified = env.audit.Verify(school);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok) << verified->problem;
+}
+
+TEST_F(StaffServiceTest, NoSecretReachesTheAuditLog) {
+  ports::StaffRow row = MustCreate("owner@example.org", "responsible_person");
+  MustCreate("olena@example.org", "support");
+  ASSERT_FALSE(staff.Login(school, "olena@example.org", kWrongPassword, "", ctx).ok());
+  ASSERT_FALSE(staff.Login(school, kWrongPassword, kWrongPassword, "", ctx).ok());
+  LoginResult login = MustLogin("owner@example.org");
+  const std::string secret = EnrolTotp(login);
+  const std::string code = env.crypto->TotpCode(secret, env.clock.Now());
+  const std::string next = "a brand new passphrase";
+  ASSERT_EQ(Reason(staff.ChangePassword(login.session_token, kPassword, next, ctx)), "ok");
+  auto key = staff.CreateApiKey(school, "LMS", "support", {"identification"}, admin, ctx);
+  ASSERT_TRUE(key.ok());
+  ASSERT_EQ(Reason(staff.RevokeApiKey(school, key->id, admin, ctx)), "ok");
+  ASSERT_EQ(Reason(staff.Logout(login.session_token, ctx)), "ok");
+  ASSERT_EQ(Reason(staff.Leave(school, row.id, admin, ctx)), "ok");
+
+  const std::vector<std::string> secrets = {kPassword,
+                                            kWrongPassword,
+                                            next,
+                                            login.session_token,
+                                            login.session.csrf_token,
+                                            ports::ToHex(secret),
+                                            code,
+                                            key->key};
+  std::vector<ports::AuditRow> rows = AuditRows(school);
+  ASSERT_GE(rows.size(), 10u);
+  for (const auto& r : rows) {
+    const std::string all = r.actor + "|" + r.role + "|" + r.action + "|" + r.subject_ref + "|" +
+                            r.purpose + "|" + r.fields + "|" + r.outcome + "|" + r.reason + "|" +
+                            r.decision_id + "|" + r.request_id + "|" + r.detail;
+    for (const auto& s : secrets) {
+      EXPECT_EQ(all.find(s), std::string::npos) << r.action << " (seq " << r.seq << ")";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace dovira::services

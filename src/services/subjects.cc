@@ -1,0 +1,537 @@
+#include "services/subjects.h"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+#include "domain/consent_ledger.h"
+
+namespace dovira::services {
+namespace {
+
+int64_t Us(Timestamp t) { return t.time_since_epoch().count(); }
+
+std::string Escape(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string Unescape(const std::string& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '\\' && i + 1 < v.size()) {
+      char n = v[++i];
+      out += n == 't' ? '\t' : n == 'n' ? '\n' : n;
+    } else {
+      out += v[i];
+    }
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+// The term a consent lasts, from its grant instant; kForever when indefinite.
+int64_t ExpiryUs(const domain::CompiledPolicy& cp, const std::optional<calendar::Term>& term,
+                 Timestamp at) {
+  if (!term || term->unit == calendar::TermUnit::kIndefinite) return domain::kForever;
+  auto due = calendar::DueInstant(
+      cp.calendar(), std::chrono::time_point_cast<std::chrono::seconds>(at), *term);
+  if (!due.ok()) return domain::kForever;
+  return std::chrono::duration_cast<std::chrono::microseconds>(due->time_since_epoch()).count() +
+         1000000;  // the end of the last day is included
+}
+
+}  // namespace
+
+std::string EncodeProfile(const SubjectProfile& p) {
+  std::string out = "v1\n";
+  out += "minor_until\t" + std::to_string(p.minor_until_us) + "\n";
+  if (p.representative) {
+    out += "rep_name\t" + Escape(p.representative->name) + "\n";
+    out += "rep_relation\t" + Escape(p.representative->relation) + "\n";
+    out += "rep_email\t" + Escape(p.representative->email) + "\n";
+    out += "rep_permission_at\t" + Escape(p.representative->permission_at) + "\n";
+  }
+  if (!p.country.empty()) out += "country\t" + Escape(p.country) + "\n";
+  if (!p.lang.empty()) out += "lang\t" + Escape(p.lang) + "\n";
+  return out;
+}
+
+SubjectProfile DecodeProfile(const std::string& text) {
+  SubjectProfile p;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    std::string k = line.substr(0, tab), v = Unescape(line.substr(tab + 1));
+    if (k == "minor_until") {
+      p.minor_until_us = std::strtoll(v.c_str(), nullptr, 10);
+    } else if (k.rfind("rep_", 0) == 0) {
+      if (!p.representative) p.representative = domain::Representative{};
+      if (k == "rep_name") p.representative->name = v;
+      if (k == "rep_relation") p.representative->relation = v;
+      if (k == "rep_email") p.representative->email = v;
+      if (k == "rep_permission_at") p.representative->permission_at = v;
+    } else if (k == "country") {
+      p.country = v;
+    } else if (k == "lang") {
+      p.lang = v;
+    }
+  }
+  return p;
+}
+
+SubjectService::SubjectService(Deps deps, Schools& schools, AuditLog& audit)
+    : deps_(deps), schools_(schools), audit_(audit) {}
+
+void SubjectService::CacheKey(const std::string& cache_key, const ports::SecretKey& key) {
+  std::lock_guard lock(cache_mu_);
+  auto it = key_cache_.find(cache_key);
+  if (it != key_cache_.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    return;
+  }
+  lru_.push_front(cache_key);
+  key_cache_.emplace(cache_key, CachedKey{key, lru_.begin()});
+  if (key_cache_.size() > kKeyCacheSize) {
+    key_cache_.erase(lru_.back());
+    lru_.pop_back();
+  }
+}
+
+void SubjectService::ForgetKey(const std::string& cache_key) {
+  std::lock_guard lock(cache_mu_);
+  auto it = key_cache_.find(cache_key);
+  if (it == key_cache_.end()) return;
+  lru_.erase(it->second.lru);
+  key_cache_.erase(it);
+}
+
+Result<ports::SecretKey> SubjectService::SubjectKey(const SchoolId& school,
+                                                    const SubjectId& subject) {
+  const std::string cache_key = school.value() + "|" + subject.value();
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = key_cache_.find(cache_key);
+    if (it != key_cache_.end()) {
+      lru_.splice(lru_.begin(), lru_, it->second.lru);
+      return it->second.key;
+    }
+  }
+  auto row = deps_.store.GetSubjectKey(school, subject);
+  if (!row.ok()) return row.error();
+  if (!*row) {
+    return Error{ErrorCode::kNotFound, "the subject's key does not exist", "subject",
+                 "subject_unknown"};
+  }
+  auto key = deps_.keys.Unwrap(school, subject, ports::WrappedKey{(*row)->kek_id, (*row)->wrapped_key});
+  if (!key.ok()) return key.error();
+  CacheKey(cache_key, *key);
+  return *key;
+}
+
+std::string SubjectService::SealValue(const ports::SecretKey& key, const SchoolId& school,
+                                      const SubjectId& subject, const std::string& field,
+                                      const std::string& record_id, const std::string& value) {
+  return deps_.crypto.Seal(key, value,
+                           school.value() + "|" + subject.value() + "|" + field + "|" + record_id);
+}
+
+Result<std::string> SubjectService::OpenValue(const ports::SecretKey& key,
+                                              const ports::RecordRow& r) {
+  return deps_.crypto.Open(
+      key, r.sealed_value,
+      r.school.value() + "|" + r.subject.value() + "|" + r.field + "|" + r.id.value());
+}
+
+Result<std::string> SubjectService::LookupToken(const SchoolId& school, const std::string& field,
+                                                const std::string& value) {
+  auto key = deps_.keys.PseudonymKey(school);
+  if (!key.ok()) return key.error();
+  return ports::ToHex(deps_.crypto.KeyedHash(*key, "lookup|" + field + "|" + value));
+}
+
+Status SubjectService::LoadGateState(SchoolRuntime& school) {
+  auto cp = school.policy();
+  if (!cp) return Error::Unavailable("the school has no policy loaded");
+  std::vector<ports::SubjectRow> rows;
+  Status st = deps_.store.ForEachSubject(school.id(), [&](const ports::SubjectRow& r) {
+    rows.push_back(r);
+  });
+  if (!st.ok()) return st;
+  for (const auto& r : rows) {
+    int64_t minor_until = 0;
+    if (!r.sealed_profile.empty()) {
+      auto key = SubjectKey(school.id(), r.id);
+      if (key.ok()) {
+        auto plain = deps_.crypto.Open(*key, r.sealed_profile,
+                                       "profile|" + school.id().value() + "|" + r.id.value());
+        if (plain.ok()) minor_until = DecodeProfile(*plain).minor_until_us;
+      }
+    }
+    int kind = cp->SubjectKindIndex(r.kind);
+    school.gate().Update(r.id, [&](domain::SubjectState& s) {
+      s.kind = static_cast<uint16_t>(kind < 0 ? 63 : kind);
+      s.closing = r.state == "closing";
+      s.minor_until_us = minor_until;
+    });
+  }
+  std::map<SubjectId, std::vector<domain::LedgerEntry>> ledgers;
+  st = deps_.store.ForEachConsent(school.id(), [&](const ports::ConsentRow& c) {
+    ledgers[c.subject].push_back(domain::LedgerEntry{
+        c.consent_type, c.grants, c.action == "withdraw", Us(c.at),
+        c.expires_at ? Us(*c.expires_at) : domain::kForever});
+  });
+  if (!st.ok()) return st;
+  for (const auto& [subject, ledger] : ledgers) {
+    auto windows = domain::ConsentWindows(*cp, ledger);
+    school.gate().Update(subject, [&](domain::SubjectState& s) { s.consents = windows; });
+  }
+  return Status::Ok();
+}
+
+Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
+                                             const domain::Submission& submission,
+                                             const Actor& actor, const RequestContext& ctx) {
+  auto school = schools_.Get(school_id);
+  if (!school.ok()) return school.error();
+  auto cp = (*school)->policy();
+  const Timestamp now = deps_.clock.Now();
+  // API keys may only bring data for the purposes they are limited to; a form is public.
+  auto valid = domain::ValidateSubmission(*cp, submission, now);
+  if (!valid.ok()) {
+    AuditEvent e;
+    e.actor = actor.AuditName();
+    e.role = actor.role;
+    e.action = "subject.create";
+    e.outcome = "deny";
+    e.reason = valid.error().ReasonOrCode();
+    e.request_id = ctx.request_id;
+    e.detail = "{\"form\":\"" + submission.form + "\",\"field\":\"" + valid.error().field + "\"}";
+    (void)audit_.Record(school_id, std::move(e));
+    return valid.error();
+  }
+  const domain::ValidatedSubmission& v = *valid;
+  const policy::Policy& pol = cp->policy();
+  const std::string version = (*school)->version();
+
+  SubjectId subject(deps_.crypto.NewId());
+  ports::SecretKey key = deps_.crypto.NewKey();
+  auto wrapped = deps_.keys.Wrap(school_id, subject, key);
+  if (!wrapped.ok()) return wrapped.error();
+  auto pseudonym = audit_.Pseudonym(school_id, subject);
+  if (!pseudonym.ok()) return pseudonym.error();
+
+  ports::WriteBatch batch;
+  batch.subject_keys.push_back(
+      ports::SubjectKeyRow{school_id, subject, wrapped->kek_id, wrapped->wrapped, now});
+  ports::SubjectRow row;
+  row.school = school_id;
+  row.id = subject;
+  row.kind = v.subject_kind;
+  row.pseudonym = *pseudonym;
+  row.policy_version = version;
+  row.channel = v.channel;
+  row.form = v.form;
+  row.source = v.source;
+  row.state = "active";
+  row.created_at = now;
+  row.updated_at = now;
+  SubjectProfile profile;
+  profile.minor_until_us = v.minor_until_us;
+  profile.representative = v.representative;
+  profile.country = submission.country;
+  profile.lang = submission.lang;
+  row.sealed_profile = deps_.crypto.Seal(key, EncodeProfile(profile),
+                                         "profile|" + school_id.value() + "|" + subject.value());
+  batch.subjects.push_back(row);
+
+  IntakeReceipt receipt;
+  receipt.subject = subject;
+  receipt.kind = v.subject_kind;
+  receipt.policy_version = version;
+  receipt.channel = v.channel;
+  receipt.form = v.form;
+  receipt.minor = v.minor;
+  receipt.at = now;
+  for (const auto& [field, value] : v.fields) {
+    int fi = cp->FieldIndex(field);
+    const domain::CompiledField& cf = cp->field(static_cast<size_t>(fi));
+    for (const auto& store : cf.stores) {
+      ports::RecordRow rec;
+      rec.school = school_id;
+      rec.id = RecordId(deps_.crypto.NewId());
+      rec.subject = subject;
+      rec.store = store;
+      rec.field = field;
+      rec.category = cf.category;
+      rec.sealed_value = SealValue(key, school_id, subject, field, rec.id.value(), value);
+      rec.source = v.source;
+      rec.channel = v.channel;
+      rec.form = v.form;
+      rec.policy_version = version;
+      rec.collected_at = now;
+      rec.updated_at = now;
+      batch.records.push_back(std::move(rec));
+    }
+    receipt.fields.push_back(field);
+    if (cf.type == "email" || cf.type == "phone") {
+      auto token = LookupToken(school_id, cf.type, value);
+      if (!token.ok()) return token.error();
+      batch.lookups.push_back(ports::LookupRow{school_id, cf.type, *token, subject});
+    }
+  }
+  std::vector<domain::LedgerEntry> ledger;
+  for (const auto& c : v.consents) {
+    ports::ConsentRow cr;
+    cr.school = school_id;
+    cr.id = ConsentId(deps_.crypto.NewId());
+    cr.subject = subject;
+    cr.consent_type = c.consent_type;
+    cr.grants = c.grants;
+    cr.action = "grant";
+    cr.policy_version = version;
+    cr.text = c.text;
+    cr.text_sha256 = ports::ToHex(deps_.crypto.Sha256(c.text));
+    cr.lang = c.lang;
+    cr.channel = v.channel;
+    cr.form = v.form;
+    cr.checkbox = c.checkbox;
+    cr.given_by = v.minor ? "subject_with_representative" : "subject";
+    cr.evidence = "{\"ip\":\"" + TruncateIp(ctx.ip) + "\",\"user_agent_sha256\":\"" +
+                  (ctx.user_agent.empty() ? std::string()
+                                          : ports::ToHex(deps_.crypto.Sha256(ctx.user_agent))) +
+                  "\"}";
+    cr.at = now;
+    int64_t expires = ExpiryUs(*cp, c.term, now);
+    if (expires != domain::kForever) {
+      cr.expires_at = Timestamp(std::chrono::microseconds(expires));
+    }
+    ledger.push_back(domain::LedgerEntry{cr.consent_type, cr.grants, false, Us(now), expires});
+    ConsentReceipt rc;
+    rc.id = cr.id;
+    rc.consent_type = cr.consent_type;
+    rc.action = "grant";
+    rc.grants = cr.grants;
+    rc.text = cr.text;
+    rc.text_sha256 = cr.text_sha256;
+    rc.lang = cr.lang;
+    rc.channel = cr.channel;
+    rc.policy_version = version;
+    rc.given_by = cr.given_by;
+    rc.at = now;
+    rc.expires_at = cr.expires_at;
+    auto ct = pol.consents.find(c.consent_type);
+    if (ct != pol.consents.end()) {
+      rc.withdrawal_procedure = ct->second.withdrawal_procedure.Get(
+          submission.lang, pol.school.authoritative_language);
+    }
+    receipt.consents.push_back(std::move(rc));
+    AuditEvent ce;
+    ce.actor = actor.AuditName();
+    ce.role = actor.role;
+    ce.action = "consent.grant";
+    ce.subject_ref = *pseudonym;
+    ce.purpose = Join(cr.grants);
+    ce.outcome = "ok";
+    ce.request_id = ctx.request_id;
+    ce.detail = "{\"consent_id\":\"" + cr.id.value() + "\",\"consent\":\"" + cr.consent_type +
+                "\",\"text_sha256\":\"" + cr.text_sha256 + "\"}";
+    audit_.Add(batch, school_id, std::move(ce));
+    batch.consents.push_back(std::move(cr));
+  }
+  AuditEvent e;
+  e.actor = actor.AuditName();
+  e.role = actor.role;
+  e.action = "subject.create";
+  e.subject_ref = *pseudonym;
+  e.fields = Join(receipt.fields);
+  e.outcome = "ok";
+  e.request_id = ctx.request_id;
+  e.detail = "{\"kind\":\"" + v.subject_kind + "\",\"channel\":\"" + v.channel + "\",\"form\":\"" +
+             v.form + "\",\"source\":\"" + v.source + "\",\"policy_version\":\"" + version + "\"}";
+  audit_.Add(batch, school_id, std::move(e));
+
+  Status committed = deps_.store.Commit(std::move(batch));
+  if (!committed.ok()) return committed.error();
+  CacheKey(school_id.value() + "|" + subject.value(), key);
+  const int kind = cp->SubjectKindIndex(v.subject_kind);
+  auto windows = domain::ConsentWindows(*cp, ledger);
+  (*school)->gate().Update(subject, [&](domain::SubjectState& s) {
+    s.kind = static_cast<uint16_t>(kind < 0 ? 63 : kind);
+    s.minor_until_us = v.minor_until_us;
+    s.consents = windows;
+  });
+  return receipt;
+}
+
+Result<SubjectSummary> SubjectService::Get(const SchoolId& school, const SubjectId& subject,
+                                           const Actor& actor, const RequestContext& ctx) {
+  auto row = deps_.store.GetSubject(school, subject);
+  if (!row.ok()) return row.error();
+  if (!*row) {
+    return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
+  }
+  SubjectSummary out;
+  out.row = **row;
+  auto key = SubjectKey(school, subject);
+  if (key.ok() && !out.row.sealed_profile.empty()) {
+    auto plain = deps_.crypto.Open(*key, out.row.sealed_profile,
+                                   "profile|" + school.value() + "|" + subject.value());
+    if (plain.ok()) {
+      SubjectProfile p = DecodeProfile(*plain);
+      out.minor = Us(deps_.clock.Now()) < p.minor_until_us;
+      out.representative = p.representative;
+      out.country = p.country;
+    }
+  }
+  out.row.sealed_profile.clear();
+  AuditEvent e;
+  e.actor = actor.AuditName();
+  e.role = actor.role;
+  e.action = "subject.metadata";
+  e.subject_ref = out.row.pseudonym;
+  e.outcome = "ok";
+  e.request_id = ctx.request_id;
+  (void)audit_.Record(school, std::move(e));
+  return out;
+}
+
+Result<std::vector<ports::SubjectRow>> SubjectService::List(const SchoolId& school,
+                                                            const std::string& after,
+                                                            size_t limit) {
+  auto rows = deps_.store.ListSubjects(school, after, limit);
+  if (!rows.ok()) return rows.error();
+  for (auto& r : *rows) r.sealed_profile.clear();
+  return rows;
+}
+
+Result<std::vector<ProvenanceEntry>> SubjectService::Provenance(const SchoolId& school,
+                                                                const SubjectId& subject,
+                                                                const Actor& actor,
+                                                                const RequestContext& ctx) {
+  auto row = deps_.store.GetSubject(school, subject);
+  if (!row.ok()) return row.error();
+  if (!*row) return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
+  auto records = deps_.store.GetRecords(school, subject);
+  if (!records.ok()) return records.error();
+  std::vector<ProvenanceEntry> out;
+  for (const auto& r : *records) {
+    out.push_back(ProvenanceEntry{r.field, r.category, r.store, r.source, r.channel, r.form,
+                                  r.policy_version, r.collected_at});
+  }
+  std::sort(out.begin(), out.end(), [](const ProvenanceEntry& a, const ProvenanceEntry& b) {
+    return std::tie(a.field, a.store) < std::tie(b.field, b.store);
+  });
+  AuditEvent e;
+  e.actor = actor.AuditName();
+  e.role = actor.role;
+  e.action = "subject.provenance";
+  e.subject_ref = (*row)->pseudonym;
+  e.outcome = "ok";
+  e.request_id = ctx.request_id;
+  (void)audit_.Record(school, std::move(e));
+  return out;
+}
+
+Status SubjectService::DestroySubject(const SchoolId& school_id, const SubjectId& subject,
+                                      const std::string& ground, const Actor& actor,
+                                      const RequestContext& ctx) {
+  auto school = schools_.Get(school_id);
+  if (!school.ok()) return school.error();
+  auto row = deps_.store.GetSubject(school_id, subject);
+  if (!row.ok()) return row.error();
+  if (!*row) return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
+  ports::WriteBatch batch;
+  batch.destroyed_keys.emplace_back(school_id, subject);
+  batch.erased_subjects.emplace_back(school_id, subject);
+  AuditEvent e;
+  e.actor = actor.AuditName();
+  e.role = actor.role;
+  e.action = "subject.destroy";
+  e.subject_ref = (*row)->pseudonym;
+  e.outcome = "ok";
+  e.reason = ground;
+  e.request_id = ctx.request_id;
+  e.detail = "{\"tombstone\":true,\"key_destroyed\":true}";
+  audit_.Add(batch, school_id, std::move(e));
+  Status st = deps_.store.Commit(std::move(batch));
+  if (!st.ok()) return st;
+  ForgetKey(school_id.value() + "|" + subject.value());
+  (*school)->gate().Erase(subject);
+  return Status::Ok();
+}
+
+Result<SubjectService::RotationReport> SubjectService::RotateKeys(const SchoolId& school,
+                                                                  const Actor& actor,
+                                                                  const RequestContext& ctx) {
+  RotationReport report;
+  auto old_ids = deps_.keys.KekIds(school);
+  if (!old_ids.ok()) return old_ids.error();
+  auto fresh = deps_.keys.AddKek(school);
+  if (!fresh.ok()) return fresh.error();
+  report.new_kek = *fresh;
+  std::vector<ports::SubjectKeyRow> rows;
+  Status st = deps_.store.ForEachSubjectKey(school, [&](const ports::SubjectKeyRow& r) {
+    if (r.kek_id != *fresh) rows.push_back(r);
+  });
+  if (!st.ok()) return st.error();
+  constexpr size_t kChunk = 500;
+  for (size_t i = 0; i < rows.size(); i += kChunk) {
+    ports::WriteBatch batch;
+    for (size_t j = i; j < std::min(rows.size(), i + kChunk); ++j) {
+      const auto& r = rows[j];
+      auto key = deps_.keys.Unwrap(school, r.subject, ports::WrappedKey{r.kek_id, r.wrapped_key});
+      if (!key.ok()) return key.error();
+      auto wrapped = deps_.keys.Wrap(school, r.subject, *key);
+      if (!wrapped.ok()) return wrapped.error();
+      batch.subject_keys.push_back(
+          ports::SubjectKeyRow{school, r.subject, wrapped->kek_id, wrapped->wrapped, r.created_at});
+    }
+    st = deps_.store.Commit(std::move(batch));
+    if (!st.ok()) return st.error();
+    report.rewrapped += static_cast<int64_t>(std::min(rows.size(), i + kChunk) - i);
+  }
+  // A subject created during the rewrap was wrapped with the new key already; anything still on
+  // an old key keeps that key alive.
+  std::set<std::string> still_used;
+  st = deps_.store.ForEachSubjectKey(school, [&](const ports::SubjectKeyRow& r) {
+    if (r.kek_id != *fresh) still_used.insert(r.kek_id);
+  });
+  if (!st.ok()) return st.error();
+  for (const auto& id : *old_ids) {
+    if (still_used.count(id)) continue;
+    Status retired = deps_.keys.RetireKek(school, id);
+    if (!retired.ok()) return retired.error();
+    report.retired.push_back(id);
+  }
+  AuditEvent e;
+  e.actor = actor.AuditName();
+  e.role = actor.role;
+  e.action = "keys.rotate";
+  e.outcome = "ok";
+  e.request_id = ctx.request_id;
+  e.detail = "{\"new_kek\":\"" + report.new_kek + "\",\"rewrapped\":" +
+             std::to_string(report.rewrapped) + "}";
+  (void)audit_.Record(school, std::move(e));
+  return report;
+}
+
+}  // namespace dovira::services

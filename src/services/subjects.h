@@ -1,0 +1,151 @@
+// Subjects: intake through the policy's forms and the API (R02, R07-R12, R15-R18, R24, R25), each
+// subject's data key (XChaCha20-Poly1305, wrapped by the school's KEK; B02), the records sealed
+// under it and kept per store (R92), provenance (R11), and the gate's compact state for every
+// subject, rebuilt from the store at start.
+//
+// Personal data is never stored, logged or put in an error message in plain text: values are
+// sealed before they reach the store, the audit names subjects by pseudonym, and refusals name
+// fields, never values.
+//
+// Thread-safety: safe for concurrent use.
+#pragma once
+
+#include <list>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "domain/intake.h"
+#include "services/audit_log.h"
+#include "services/context.h"
+#include "services/schools.h"
+
+namespace dovira::services {
+
+struct ConsentReceipt {
+  ConsentId id;
+  std::string consent_type;
+  std::string action;  // grant | withdraw
+  std::vector<std::string> grants;
+  std::string text;
+  std::string text_sha256;
+  std::string lang;
+  std::string channel;
+  std::string policy_version;
+  std::string given_by;
+  std::string withdrawal_procedure;  // shown when consent is given (R19)
+  Timestamp at{};
+  std::optional<Timestamp> expires_at;
+};
+
+struct IntakeReceipt {
+  SubjectId subject;
+  std::string kind;
+  std::string policy_version;
+  std::string channel;
+  std::string form;
+  bool minor = false;
+  std::vector<std::string> fields;  // field ids stored
+  std::vector<ConsentReceipt> consents;
+  Timestamp at{};
+};
+
+struct ProvenanceEntry {
+  std::string field;
+  std::string category;
+  std::string store;
+  std::string source, channel, form, policy_version;
+  Timestamp collected_at{};
+};
+
+struct SubjectSummary {
+  ports::SubjectRow row;
+  bool minor = false;
+  std::optional<domain::Representative> representative;
+  std::string country;
+};
+
+class SubjectService {
+ public:
+  SubjectService(Deps deps, Schools& schools, AuditLog& audit);
+
+  // Rebuilds the school's gate state from the store: every subject's kind, status, minor status
+  // (from its sealed profile) and consent windows (from its ledger).
+  Status LoadGateState(SchoolRuntime& school);
+
+  // Validates (domain::ValidateSubmission) and stores a new subject atomically: key, subject row,
+  // sealed records in every store of their purposes, consents, lookup tokens and audit entries.
+  // Refusals are Error::Refused with the domain's reasons; nothing is stored then.
+  Result<IntakeReceipt> Intake(const SchoolId& school, const domain::Submission& submission,
+                               const Actor& actor, const RequestContext& ctx);
+
+  // Metadata only (no personal data values); kNotFound "subject_unknown". Audited.
+  Result<SubjectSummary> Get(const SchoolId& school, const SubjectId& subject, const Actor& actor,
+                             const RequestContext& ctx);
+  Result<std::vector<ports::SubjectRow>> List(const SchoolId& school, const std::string& after,
+                                              size_t limit);
+  Result<std::vector<ProvenanceEntry>> Provenance(const SchoolId& school, const SubjectId& subject,
+                                                  const Actor& actor, const RequestContext& ctx);
+
+  // The subject's data key (cached); kNotFound when the subject or its key is gone.
+  Result<ports::SecretKey> SubjectKey(const SchoolId& school, const SubjectId& subject);
+
+  // Destroys the subject's key first, then every row of the subject, and forgets its gate state;
+  // the audit keeps a tombstone naming only the pseudonym and the ground. Old backups of the data
+  // cannot be decrypted for this subject afterwards (B02). The erasure request workflow around it
+  // comes with the rights workflows.
+  Status DestroySubject(const SchoolId& school, const SubjectId& subject, const std::string& ground,
+                        const Actor& actor, const RequestContext& ctx);
+
+  struct RotationReport {
+    std::string new_kek;
+    std::vector<std::string> retired;
+    int64_t rewrapped = 0;
+  };
+  // `dovira keys rotate`: a new KEK, every subject key rewrapped with it in batches (the service
+  // stays up: reads unwrap with whichever KEK wrapped the key), then the old KEKs retired.
+  Result<RotationReport> RotateKeys(const SchoolId& school, const Actor& actor,
+                                    const RequestContext& ctx);
+
+  // Seals/opens one value of a subject (aad binds school, subject, field and record id).
+  std::string SealValue(const ports::SecretKey& key, const SchoolId& school,
+                        const SubjectId& subject, const std::string& field,
+                        const std::string& record_id, const std::string& value);
+  Result<std::string> OpenValue(const ports::SecretKey& key, const ports::RecordRow& record);
+
+  // A lookup token for a normalised value (e.g. an e-mail), keyed by the school's pseudonym key.
+  Result<std::string> LookupToken(const SchoolId& school, const std::string& field,
+                                  const std::string& normalised_value);
+
+ private:
+  struct CachedKey {
+    ports::SecretKey key;
+    std::list<std::string>::iterator lru;
+  };
+  void CacheKey(const std::string& cache_key, const ports::SecretKey& key);
+  void ForgetKey(const std::string& cache_key);
+
+  Deps deps_;
+  Schools& schools_;
+  AuditLog& audit_;
+
+  static constexpr size_t kKeyCacheSize = 100000;
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, CachedKey> key_cache_;  // guarded by cache_mu_
+  std::list<std::string> lru_;                             // guarded by cache_mu_
+};
+
+// The sealed profile of a subject: facts the gate needs that are themselves personal data.
+struct SubjectProfile {
+  int64_t minor_until_us = 0;
+  std::optional<domain::Representative> representative;
+  std::string country;
+  std::string lang;
+};
+std::string EncodeProfile(const SubjectProfile& p);
+SubjectProfile DecodeProfile(const std::string& json);
+
+}  // namespace dovira::services
