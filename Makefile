@@ -44,3 +44,7 @@ tidy: build
 
 clean:
 	@rm -rf build
+
+# docs/requirements-coverage.md from the requirement rows named in test names.
+coverage-doc:
+	@python3 scripts/coverage.py

@@ -1,24 +1,15 @@
 #!/usr/bin/env bash
-# Runs the demo school: checks its policy, prints the due dates of its rights for today, and writes
-# its privacy notice in three languages to build/demo/.
+# Serves the demo school (policy 001 by default) on the embedded SQLite store in build/demo-data.
+# On the first start it creates an administrator and prints a one-time password.
 set -euo pipefail
 build=${1:-build/release}
 policy=${DOVIRA_DEMO_POLICY:-policies/001_vkluchi_zhizn.toml}
+port=${DOVIRA_PORT:-8080}
+data=${DOVIRA_DATA:-build/demo-data}
 bin="$build/src/cli/dovira"
-out=build/demo
-mkdir -p "$out"
 
-"$bin" policy check --quiet "$policy"
-today=$(date +%F)
-echo
-echo "Due dates for a request received today ($today), in the school's calendar:"
-for right in access information rectification erasure; do
-  if due=$("$bin" deadline --policy "$policy" --from "$today" --right "$right" 2>/dev/null); then
-    printf '  %-14s %s\n' "$right" "$due"
-  fi
-done
-echo
-for lang in uk ru en; do
-  "$bin" policy render "$policy" --lang "$lang" --format html > "$out/notice.$lang.html"
-done
-echo "The privacy notice: $out/notice.uk.html, $out/notice.ru.html, $out/notice.en.html"
+"$bin" policy check --quiet "$policy" >/dev/null
+echo "Starting Dovira with the demo school ($policy); data in $data. Stop with Ctrl-C."
+# Plain HTTP on the loopback address for the demo: the session cookie cannot carry Secure there.
+exec "$bin" serve --data "$data" --policy "$policy" --port "$port" --insecure-cookies \
+  --bootstrap-admin admin@demo.school

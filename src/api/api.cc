@@ -186,8 +186,17 @@ std::string Api::OpenApiJson() const { return openapi_; }
 void Api::Register(const std::string& method, const std::string& pattern, Auth auth, RouteDoc doc,
                    Handler handler) {
   size_t i = router_.Add(method, pattern, auth, std::move(doc));
-  if (handlers_.size() <= i) handlers_.resize(i + 1);
+  handlers_.resize(i + 1);
+  async_handlers_.resize(i + 1);
   handlers_[i] = handler;
+}
+
+void Api::RegisterAsync(const std::string& method, const std::string& pattern, Auth auth,
+                        RouteDoc doc, AsyncHandler handler) {
+  size_t i = router_.Add(method, pattern, auth, std::move(doc));
+  handlers_.resize(i + 1);
+  async_handlers_.resize(i + 1);
+  async_handlers_[i] = handler;
 }
 
 void Api::RegisterRoutes() {
@@ -332,12 +341,12 @@ void Api::RegisterRoutes() {
   Register("GET", "/v1/schools/{school}/subjects/{subject}/provenance", Auth::kStaff,
            doc("Where each field came from (R11)", "subjects", nullptr, page, 200, {401, 403, 404}),
            &Api::Provenance);
-  Register("POST", "/v1/schools/{school}/subjects/{subject}/read", Auth::kStaff,
+  RegisterAsync("POST", "/v1/schools/{school}/subjects/{subject}/read", Auth::kStaff,
            doc("Read a subject's fields for a stated purpose, through the gate (R28-R30)",
                "gate", access, Obj({{"decision_id", kStr}, {"fields", kStrMap}}), 200,
                {400, 401, 403, 404, 423, 503}),
            &Api::ReadSubject);
-  Register("POST", "/v1/schools/{school}/process", Auth::kStaff,
+  RegisterAsync("POST", "/v1/schools/{school}/process", Auth::kStaff,
            doc("Ask the gate whether a use is allowed (no data returned)", "gate",
                Obj({{"subject", kStr}, {"purpose", kStr}, {"fields", kStrList}, {"operation", kStr}},
                    {"subject", "purpose"}),
@@ -394,31 +403,52 @@ void Api::RegisterRoutes() {
   }
 }
 
+void Api::Finished(Call& call, HttpResponse& resp, double seconds) {
+  const std::string route = call.route ? call.route->pattern : "unmatched";
+  metrics_.ObserveRequest(route, call.req.method, resp.status, seconds);
+  if (!options_.access_log) return;
+  // No personal data: the route pattern instead of the path, no query, no body, no address.
+  Json line = {{"ts", FormatTimestamp(SystemClock().Now())},
+               {"level", resp.status >= 500 ? "error" : "info"},
+               {"msg", "request"},
+               {"request_id", call.req.request_id},
+               {"method", call.req.method},
+               {"route", route},
+               {"status", resp.status},
+               {"duration_ms", seconds * 1000.0},
+               {"actor", call.actor.kind == Actor::Kind::kStaff    ? "staff"
+                         : call.actor.kind == Actor::Kind::kApiKey ? "api_key"
+                                                                   : "public"}};
+  spdlog::info("{}", line.dump());
+}
+
 void Api::Handle(ports::HttpRequest&& request, ports::HttpResponder respond) {
   auto call = std::make_shared<Call>();
   call->req = std::move(request);
-  pool_->Post([this, call, respond = std::move(respond)]() mutable {
-    const auto start = std::chrono::steady_clock::now();
-    HttpResponse resp = Dispatch(*call);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const std::string route = call->route ? call->route->pattern : "unmatched";
-    metrics_.ObserveRequest(route, call->req.method, resp.status, seconds);
-    if (options_.access_log) {
-      // No personal data: the route pattern instead of the path, no query, no body, no address.
-      Json line = {{"ts", FormatTimestamp(SystemClock().Now())},
-                   {"level", resp.status >= 500 ? "error" : "info"},
-                   {"msg", "request"},
-                   {"request_id", call->req.request_id},
-                   {"method", call->req.method},
-                   {"route", route},
-                   {"status", resp.status},
-                   {"duration_ms", seconds * 1000.0},
-                   {"actor", call->actor.kind == Actor::Kind::kStaff    ? "staff"
-                             : call->actor.kind == Actor::Kind::kApiKey ? "api_key"
-                                                                        : "public"}};
-      spdlog::info("{}", line.dump());
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed = [start] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  // Non-blocking routes run here, on the event loop, and answer from their completion callback.
+  Match m = router_.Find(call->req.method, call->req.path);
+  if (m.route) {
+    const size_t index = static_cast<size_t>(m.route - router_.routes().data());
+    if (AsyncHandler h = async_handlers_[index]) {
+      if (auto early = Prepare(*call)) {
+        Finished(*call, *early, elapsed());
+        return respond(std::move(*early));
+      }
+      auto shared_respond = std::make_shared<ports::HttpResponder>(std::move(respond));
+      (this->*h)(call, [this, call, shared_respond, elapsed](HttpResponse resp) {
+        Finished(*call, resp, elapsed());
+        (*shared_respond)(std::move(resp));
+      });
+      return;
     }
+  }
+  pool_->Post([this, call, respond = std::move(respond), elapsed]() mutable {
+    HttpResponse resp = Dispatch(*call);
+    Finished(*call, resp, elapsed());
     respond(std::move(resp));
   });
 }
@@ -465,7 +495,7 @@ Result<Actor> Api::Authenticate(Call& c) {
   return session->ToActor();
 }
 
-HttpResponse Api::Dispatch(Call& c) {
+std::optional<HttpResponse> Api::Prepare(Call& c) {
   c.ctx.request_id = c.req.request_id;
   c.ctx.ip = c.req.remote_address;
   c.ctx.user_agent = c.req.Header("user-agent");
@@ -490,10 +520,14 @@ HttpResponse Api::Dispatch(Call& c) {
     c.actor = std::move(*actor);
     // R118: credentials of one school never reach another school's data.
     if (c.params.count("school") && c.actor_school && *c.actor_school != c.school()) {
-      return ErrorResponse(403, "school_mismatch",
-                           "these credentials belong to another school");
+      return ErrorResponse(403, "school_mismatch", "these credentials belong to another school");
     }
   }
+  return std::nullopt;
+}
+
+HttpResponse Api::Dispatch(Call& c) {
+  if (auto early = Prepare(c)) return std::move(*early);
   const size_t index = static_cast<size_t>(c.route - router_.routes().data());
   Handler h = handlers_[index];
   return (this->*h)(c);
@@ -931,7 +965,9 @@ HttpResponse Api::CreateSubject(Call& c) {
   if (!source.ok()) return ErrorResponse(source.error());
   sub->subject_kind = *kind;
   sub->channel = *channel;
-  sub->source = source->value_or(c.actor.kind == Actor::Kind::kApiKey ? "client" : "offline");
+  // Another system usually forwards what the person typed into the school's own site; a caller
+  // relaying data from elsewhere names the source (client, offline, third_party, automatic).
+  sub->source = source->value_or("subject");
   auto receipt = s_.subjects.Intake(c.school(), *sub, c.actor, c.ctx);
   metrics_.CountIntake(receipt.ok());
   if (!receipt.ok()) return ErrorResponse(receipt.error());
@@ -1025,42 +1061,54 @@ HttpResponse DecisionResponse(const services::AccessResult& r, bool with_values)
 
 }  // namespace
 
-HttpResponse Api::ReadSubject(Call& c) {
-  auto body = ParseJsonObject(c.req);
-  if (!body.ok()) return ErrorResponse(body.error());
-  Status only = OnlyKeys(*body, {"purpose", "fields", "operation"});
-  if (!only.ok()) return ErrorResponse(only.error());
+namespace {
+
+// The typed request of /read and /process; `with_subject` when the subject is in the body.
+Result<services::AccessRequest> AccessRequestOf(const ports::HttpRequest& req,
+                                                const std::string& path_subject) {
+  auto body = ParseJsonObject(req);
+  if (!body.ok()) return body.error();
+  const bool in_body = path_subject.empty();
+  Status only = in_body ? OnlyKeys(*body, {"subject", "purpose", "fields", "operation"})
+                        : OnlyKeys(*body, {"purpose", "fields", "operation"});
+  if (!only.ok()) return only.error();
+  std::string subject = path_subject;
+  if (in_body) {
+    auto s = ReqString(*body, "subject");
+    if (!s.ok()) return s.error();
+    subject = *s;
+  }
   auto purpose = ReqString(*body, "purpose");
-  if (!purpose.ok()) return ErrorResponse(purpose.error());
+  if (!purpose.ok()) return purpose.error();
   auto fields = OptStringList(*body, "fields");
-  if (!fields.ok()) return ErrorResponse(fields.error());
+  if (!fields.ok()) return fields.error();
   auto op = OperationOf(*body);
-  if (!op.ok()) return ErrorResponse(op.error());
-  services::AccessRequest req{SubjectId(c.param("subject")), *purpose, *fields, *op};
-  auto r = s_.access.Read(c.school(), req, c.actor, c.ctx);
-  if (!r.ok()) return ErrorResponse(r.error());
-  metrics_.CountDecision(r->allowed);
-  return DecisionResponse(*r, true);
+  if (!op.ok()) return op.error();
+  return services::AccessRequest{SubjectId(subject), *purpose, *fields, *op};
 }
 
-HttpResponse Api::Process(Call& c) {
-  auto body = ParseJsonObject(c.req);
-  if (!body.ok()) return ErrorResponse(body.error());
-  Status only = OnlyKeys(*body, {"subject", "purpose", "fields", "operation"});
-  if (!only.ok()) return ErrorResponse(only.error());
-  auto subject = ReqString(*body, "subject");
-  if (!subject.ok()) return ErrorResponse(subject.error());
-  auto purpose = ReqString(*body, "purpose");
-  if (!purpose.ok()) return ErrorResponse(purpose.error());
-  auto fields = OptStringList(*body, "fields");
-  if (!fields.ok()) return ErrorResponse(fields.error());
-  auto op = OperationOf(*body);
-  if (!op.ok()) return ErrorResponse(op.error());
-  services::AccessRequest req{SubjectId(*subject), *purpose, *fields, *op};
-  auto r = s_.access.Decide(c.school(), req, c.actor, c.ctx);
-  if (!r.ok()) return ErrorResponse(r.error());
-  metrics_.CountDecision(r->allowed);
-  return DecisionResponse(*r, false);
+}  // namespace
+
+void Api::ReadSubject(std::shared_ptr<Call> c, Finish finish) {
+  auto req = AccessRequestOf(c->req, c->param("subject"));
+  if (!req.ok()) return finish(ErrorResponse(req.error()));
+  s_.access.ReadAsync(c->school(), *req, c->actor, c->ctx,
+                      [this, finish](Result<services::AccessResult> r) {
+                        if (!r.ok()) return finish(ErrorResponse(r.error()));
+                        metrics_.CountDecision(r->allowed);
+                        finish(DecisionResponse(*r, true));
+                      });
+}
+
+void Api::Process(std::shared_ptr<Call> c, Finish finish) {
+  auto req = AccessRequestOf(c->req, "");
+  if (!req.ok()) return finish(ErrorResponse(req.error()));
+  s_.access.DecideAsync(c->school(), *req, c->actor, c->ctx,
+                        [this, finish](Result<services::AccessResult> r) {
+                          if (!r.ok()) return finish(ErrorResponse(r.error()));
+                          metrics_.CountDecision(r->allowed);
+                          finish(DecisionResponse(*r, false));
+                        });
 }
 
 HttpResponse Api::ListConsents(Call& c) {

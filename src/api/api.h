@@ -7,7 +7,9 @@
 // work itself runs on a worker pool so that waiting for a durable commit never blocks a loop.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/metrics.h"
@@ -57,12 +59,20 @@ class Api {
 
   struct Call;
   using Handler = ports::HttpResponse (Api::*)(Call&);
+  using Finish = std::function<void(ports::HttpResponse)>;
+  // Handlers that never block: they run on the HTTP event loop and finish from a callback.
+  using AsyncHandler = void (Api::*)(std::shared_ptr<Call>, Finish);
 
  private:
   void Register(const std::string& method, const std::string& pattern, Auth auth, RouteDoc doc,
                 Handler handler);
+  void RegisterAsync(const std::string& method, const std::string& pattern, Auth auth,
+                     RouteDoc doc, AsyncHandler handler);
   void RegisterRoutes();
+  // Routing and authentication; a response when the request ends there (404, 401, ...).
+  std::optional<ports::HttpResponse> Prepare(Call& call);
   ports::HttpResponse Dispatch(Call& call);
+  void Finished(Call& call, ports::HttpResponse& resp, double seconds);
   Result<services::Actor> Authenticate(Call& call);
 
   // Handlers (api.cc).
@@ -93,8 +103,8 @@ class Api {
   ports::HttpResponse ListSubjects(Call& c);
   ports::HttpResponse GetSubject(Call& c);
   ports::HttpResponse Provenance(Call& c);
-  ports::HttpResponse ReadSubject(Call& c);
-  ports::HttpResponse Process(Call& c);
+  void ReadSubject(std::shared_ptr<Call> c, Finish finish);
+  void Process(std::shared_ptr<Call> c, Finish finish);
   ports::HttpResponse ListConsents(Call& c);
   ports::HttpResponse GrantConsent(Call& c);
   ports::HttpResponse WithdrawConsent(Call& c);
@@ -107,7 +117,8 @@ class Api {
   ApiServices s_;
   ApiOptions options_;
   Router router_;
-  std::vector<Handler> handlers_;  // by route index
+  std::vector<Handler> handlers_;             // by route index
+  std::vector<AsyncHandler> async_handlers_;  // by route index; null for pooled handlers
   Metrics metrics_;
   std::string openapi_;
   std::unique_ptr<WorkerPool> pool_;

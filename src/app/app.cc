@@ -40,7 +40,11 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return Error::Unavailable("cannot create the data directory " + dir);
   }
-  auto store = sqlite::SqliteStore::Open(dir + "/store");
+  // Enough idle readers for every worker: a reader opened per request re-reads the schema and
+  // re-prepares its statements.
+  sqlite::SqliteOptions so;
+  so.reader_connections = options.reader_connections;
+  auto store = sqlite::SqliteStore::Open(dir + "/store", so);
   if (!store.ok()) return store.error();
   app->store_ = std::move(*store);
   app->store_->SetAuditChainer(services::AuditLog::Chainer(*app->crypto_));

@@ -46,6 +46,7 @@ struct AppOptions {
   std::string data_dir = "data";           // store/ and keys/ live here
   std::vector<std::string> policy_files;   // one school each
   std::optional<Timestamp> fake_clock;     // a manual clock starting here (tests)
+  int reader_connections = 72;             // idle SQLite readers kept open
 };
 
 struct ServeOptions {

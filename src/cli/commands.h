@@ -68,6 +68,12 @@ struct AdminArgs {
 // `dovira admin create`: prints the one-time password (changed at first sign-in).
 int AdminCreate(const AdminArgs& args, std::istream& in, std::ostream& out, std::ostream& err);
 
+// `dovira apikey create`: an API key for another system, limited to a role and purposes; the key
+// is printed once.
+int ApiKeyCreate(const DataArgs& data, const std::string& school, const std::string& name,
+                 const std::string& role, const std::vector<std::string>& purposes,
+                 std::ostream& out, std::ostream& err);
+
 // `dovira audit verify`: exit 0 when the chain verifies, 1 naming the first broken entry.
 int AuditVerify(const DataArgs& data, const std::string& school, std::ostream& out,
                 std::ostream& err);

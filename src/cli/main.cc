@@ -89,6 +89,23 @@ int main(int argc, char** argv) {
     exit_code = dovira::cli::AdminCreate(admin_args, std::cin, std::cout, std::cerr);
   });
 
+  auto* apikey = app.add_subcommand("apikey", "API keys for the school's other systems");
+  apikey->require_subcommand(1);
+  dovira::cli::DataArgs key_data;
+  std::string key_school, key_name, key_role;
+  std::vector<std::string> key_purposes;
+  auto* key_create = apikey->add_subcommand("create", "Create a key; it is printed once");
+  add_data(key_create, key_data);
+  key_create->add_option("--school", key_school, "School id");
+  key_create->add_option("--name", key_name, "What the key is for")->required();
+  key_create->add_option("--role", key_role, "A role of the school's policy")->required();
+  key_create->add_option("--purpose", key_purposes, "A purpose it may state (repeatable)")
+      ->required();
+  key_create->callback([&] {
+    exit_code = dovira::cli::ApiKeyCreate(key_data, key_school, key_name, key_role, key_purposes,
+                                          std::cout, std::cerr);
+  });
+
   auto* audit = app.add_subcommand("audit", "The audit log");
   audit->require_subcommand(1);
   dovira::cli::DataArgs audit_data;

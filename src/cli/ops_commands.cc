@@ -147,6 +147,29 @@ int AdminCreate(const AdminArgs& args, std::istream& in, std::ostream& out, std:
   return 0;
 }
 
+int ApiKeyCreate(const DataArgs& data, const std::string& school_id, const std::string& name,
+                 const std::string& role, const std::vector<std::string>& purposes,
+                 std::ostream& out, std::ostream& err) {
+  auto app = OpenApp(data);
+  if (!app.ok()) {
+    err << "dovira apikey create: " << app.error().message << "\n";
+    return 1;
+  }
+  auto school = PickSchool(**app, school_id);
+  if (!school.ok()) {
+    err << "dovira apikey create: " << school.error().message << "\n";
+    return 2;
+  }
+  auto key = (*app)->staff().CreateApiKey(*school, name, role, purposes,
+                                          services::Actor::System("apikey-create"), {});
+  if (!key.ok()) {
+    err << "dovira apikey create: " << key.error().message << "\n";
+    return 1;
+  }
+  out << key->key << "\n";
+  return 0;
+}
+
 int AuditVerify(const DataArgs& data, const std::string& school_id, std::ostream& out,
                 std::ostream& err) {
   auto app = OpenApp(data);

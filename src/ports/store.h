@@ -253,6 +253,10 @@ class Store {
                                    const std::function<void(const SubjectKeyRow&)>& fn) = 0;
   virtual Result<std::vector<RecordRow>> GetRecords(const SchoolId& school,
                                                     const SubjectId& subject) = 0;
+  // The subject's records kept in one store (R92): GetRecords filtered by store.
+  virtual Result<std::vector<RecordRow>> GetStoreRecords(const SchoolId& school,
+                                                         const SubjectId& subject,
+                                                         const std::string& store) = 0;
   virtual Result<std::vector<ConsentRow>> GetConsents(const SchoolId& school,
                                                       const SubjectId& subject) = 0;
   virtual Result<std::optional<SubjectId>> FindByLookup(const SchoolId& school,

@@ -756,6 +756,21 @@ TEST_P(StoreConformance, RecordsRoundTripUpsertAndDelete) {
             Texts(std::vector{updated}));
 }
 
+TEST_P(StoreConformance, StoreRecordsAreThoseOfOneStore) {  // R92
+  ASSERT_NO_FATAL_FAILURE(AddSchoolAndSubject("sch", "sub"));
+  RecordRow crm = MakeRecord("sch", "sub-1", "sub");
+  RecordRow mailing = MakeRecord("sch", "sub-2", "sub");
+  mailing.store = "mailing";
+  WriteBatch b;
+  b.records = {crm, mailing};
+  ASSERT_TRUE(CommitOk(std::move(b)));
+  EXPECT_EQ(Texts(ValueOf(store().GetStoreRecords(SchoolId("sch"), SubjectId("sub"), "mailing"))),
+            Texts(std::vector{mailing}));
+  EXPECT_EQ(Texts(ValueOf(store().GetStoreRecords(SchoolId("sch"), SubjectId("sub"), "crm"))),
+            Texts(std::vector{crm}));
+  EXPECT_TRUE(ValueOf(store().GetStoreRecords(SchoolId("other"), SubjectId("sub"), "crm")).empty());
+}
+
 TEST_P(StoreConformance, ConsentsRoundTripInLedgerOrder) {
   ASSERT_NO_FATAL_FAILURE(AddSchoolAndSubject("sch", "sub"));
   ConsentRow late = MakeConsent("sch", "con-a", "sub", 30);

@@ -1,6 +1,9 @@
 #include "services/data_access.h"
 
 #include <algorithm>
+#include <future>
+#include <set>
+#include <memory>
 
 namespace dovira::services {
 namespace {
@@ -60,10 +63,10 @@ AccessResult DataAccessService::DecideOnly(const SchoolRuntime& school,
   return out;
 }
 
-Status DataAccessService::AuditDecision(const SchoolId& school, const AccessRequest& req,
-                                        const AccessResult& result,
-                                        const std::string& subject_ref, const Actor& actor,
-                                        const RequestContext& ctx) {
+ports::WriteBatch DataAccessService::AuditBatch(const SchoolId& school, const AccessRequest& req,
+                                                const AccessResult& result,
+                                                const std::string& subject_ref, const Actor& actor,
+                                                const RequestContext& ctx) {
   ports::WriteBatch batch;
   // Reads are not writes the client asked for: their entries need to survive a crash of the
   // process, not a power cut, so they share the next fsync instead of forcing one.
@@ -80,11 +83,12 @@ Status DataAccessService::AuditDecision(const SchoolId& school, const AccessRequ
   e.decision_id = result.decision_id;
   e.request_id = ctx.request_id;
   audit_.Add(batch, school, std::move(e));
-  return deps_.store.Commit(std::move(batch));
+  return batch;
 }
 
-Result<AccessResult> DataAccessService::Decide(const SchoolId& school_id, const AccessRequest& req,
-                                               const Actor& actor, const RequestContext& ctx) {
+Result<AccessResult> DataAccessService::DecideInMemory(const SchoolId& school_id,
+                                                       const AccessRequest& req,
+                                                       const Actor& actor) {
   auto school = schools_.Get(school_id);
   if (!school.ok()) return school.error();
   auto cp = (*school)->policy();
@@ -96,45 +100,103 @@ Result<AccessResult> DataAccessService::Decide(const SchoolId& school_id, const 
     result = DecideOnly(**school, *cp, req, actor);
   }
   result.decision_id = "dec_" + deps_.crypto.NewId();
-  auto pn = audit_.Pseudonym(school_id, req.subject);
-  Status st = AuditDecision(school_id, req, result, pn.ok() ? *pn : std::string(), actor, ctx);
-  if (!st.ok()) {
-    // No audit, no processing (fail closed).
-    return Error{ErrorCode::kUnavailable, "the decision could not be recorded", {}, "unavailable"};
-  }
   return result;
 }
 
-Result<AccessResult> DataAccessService::Read(const SchoolId& school_id, const AccessRequest& req,
-                                             const Actor& actor, const RequestContext& ctx) {
-  auto decided = Decide(school_id, req, actor, ctx);
-  if (!decided.ok()) return decided.error();
-  AccessResult result = std::move(*decided);
-  if (!result.allowed) return result;
+Status DataAccessService::OpenValues(const SchoolId& school_id, const AccessRequest& req,
+                                     AccessResult& result) {
   auto key = subjects_.SubjectKey(school_id, req.subject);
   if (!key.ok()) return key.error();
-  auto records = deps_.store.GetRecords(school_id, req.subject);
-  if (!records.ok()) return records.error();
   auto school = schools_.Get(school_id);
   if (!school.ok()) return school.error();
   auto cp = (*school)->policy();
   const int p = cp->PurposeIndex(req.purpose);
   const std::string& store = cp->purpose(static_cast<size_t>(p)).store;
+  // Only the purpose's own store is read (R92): intake keeps a copy of every field in the store
+  // of each purpose that uses it.
+  auto records = deps_.store.GetStoreRecords(school_id, req.subject, store);
+  if (!records.ok()) return records.error();
   for (const auto& r : *records) {
     if (std::find(result.fields.begin(), result.fields.end(), r.field) == result.fields.end()) {
       continue;
     }
-    // Read the copy kept in the purpose's own store (R92); another store's copy serves only when
-    // the purpose's store holds none (data collected before the store layout changed).
-    if (r.store != store && result.values.count(r.field)) continue;
     auto value = subjects_.OpenValue(*key, r);
     if (!value.ok()) {
       return Error{ErrorCode::kInternal, "a stored value could not be decrypted", r.field,
                    "integrity"};
     }
-    if (r.store == store || !result.values.count(r.field)) result.values[r.field] = *value;
+    result.values[r.field] = *value;
   }
-  return result;
+  return Status::Ok();
+}
+
+Result<AccessResult> DataAccessService::Decide(const SchoolId& school_id, const AccessRequest& req,
+                                               const Actor& actor, const RequestContext& ctx) {
+  std::promise<Result<AccessResult>> p;
+  auto f = p.get_future();
+  DecideAsync(school_id, req, actor, ctx,
+              [&p](Result<AccessResult> r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+Result<AccessResult> DataAccessService::Read(const SchoolId& school_id, const AccessRequest& req,
+                                             const Actor& actor, const RequestContext& ctx) {
+  std::promise<Result<AccessResult>> p;
+  auto f = p.get_future();
+  ReadAsync(school_id, req, actor, ctx,
+            [&p](Result<AccessResult> r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+void DataAccessService::DecideAsync(const SchoolId& school_id, const AccessRequest& req,
+                                    const Actor& actor, const RequestContext& ctx, Done done) {
+  auto decided = DecideInMemory(school_id, req, actor);
+  if (!decided.ok()) return done(decided.error());
+  auto pn = audit_.Pseudonym(school_id, req.subject);
+  ports::WriteBatch batch =
+      AuditBatch(school_id, req, *decided, pn.ok() ? *pn : std::string(), actor, ctx);
+  auto result = std::make_shared<AccessResult>(std::move(*decided));
+  deps_.store.Submit(std::move(batch), [result, done = std::move(done)](Status st) {
+    // No audit, no processing (fail closed).
+    if (!st.ok()) {
+      return done(Error{ErrorCode::kUnavailable, "the decision could not be recorded", {},
+                        "unavailable"});
+    }
+    done(std::move(*result));
+  });
+}
+
+void DataAccessService::ReadAsync(const SchoolId& school_id, const AccessRequest& req,
+                                  const Actor& actor, const RequestContext& ctx, Done done) {
+  auto decided = DecideInMemory(school_id, req, actor);
+  if (!decided.ok()) return done(decided.error());
+  if (decided->allowed) {
+    Status opened = OpenValues(school_id, req, *decided);
+    if (!opened.ok()) {
+      // Record the failure instead of the release, and answer with the error.
+      decided->allowed = false;
+      decided->reason = opened.error().ReasonOrCode();
+      decided->values.clear();
+      auto pn = audit_.Pseudonym(school_id, req.subject);
+      ports::WriteBatch batch =
+          AuditBatch(school_id, req, *decided, pn.ok() ? *pn : std::string(), actor, ctx);
+      Error error = opened.error();
+      deps_.store.Submit(std::move(batch),
+                         [error, done = std::move(done)](Status) { done(error); });
+      return;
+    }
+  }
+  auto pn = audit_.Pseudonym(school_id, req.subject);
+  ports::WriteBatch batch =
+      AuditBatch(school_id, req, *decided, pn.ok() ? *pn : std::string(), actor, ctx);
+  auto result = std::make_shared<AccessResult>(std::move(*decided));
+  deps_.store.Submit(std::move(batch), [result, done = std::move(done)](Status st) {
+    if (!st.ok()) {
+      return done(Error{ErrorCode::kUnavailable, "the decision could not be recorded", {},
+                        "unavailable"});
+    }
+    done(std::move(*result));
+  });
 }
 
 }  // namespace dovira::services

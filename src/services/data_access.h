@@ -6,6 +6,7 @@
 // Thread-safety: safe for concurrent use.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -47,12 +48,26 @@ class DataAccessService {
   Result<AccessResult> Read(const SchoolId& school, const AccessRequest& request,
                             const Actor& actor, const RequestContext& ctx);
 
+  // The same without blocking: the decision and the decryption happen on the calling thread, the
+  // audit entry is queued, and `done` runs (on the store's writer thread, so it must be quick)
+  // once the entry is committed; nothing is released before that.
+  using Done = std::function<void(Result<AccessResult>)>;
+  void ReadAsync(const SchoolId& school, const AccessRequest& request, const Actor& actor,
+                 const RequestContext& ctx, Done done);
+  void DecideAsync(const SchoolId& school, const AccessRequest& request, const Actor& actor,
+                   const RequestContext& ctx, Done done);
+
  private:
   AccessResult DecideOnly(const SchoolRuntime& school, const domain::CompiledPolicy& cp,
                           const AccessRequest& request, const Actor& actor);
-  Status AuditDecision(const SchoolId& school, const AccessRequest& request,
-                       const AccessResult& result, const std::string& subject_ref,
-                       const Actor& actor, const RequestContext& ctx);
+  ports::WriteBatch AuditBatch(const SchoolId& school, const AccessRequest& request,
+                               const AccessResult& result, const std::string& subject_ref,
+                               const Actor& actor, const RequestContext& ctx);
+  // The decision (with its id), or an error when the school is unknown.
+  Result<AccessResult> DecideInMemory(const SchoolId& school, const AccessRequest& request,
+                                      const Actor& actor);
+  // Fills result.values for an allowed read.
+  Status OpenValues(const SchoolId& school, const AccessRequest& request, AccessResult& result);
 
   Deps deps_;
   Schools& schools_;

@@ -408,7 +408,7 @@ Result<ports::StaffRow> StaffService::Create(const SchoolId& school, const std::
   const auto policy = (*runtime)->policy();
   const std::string clean_name = Trim(name);
   if (clean_name.empty()) {
-    return Error{ErrorCode::kInvalidArgument, "a name is required", "name", "name_required"};
+    return Error::Refused("name_required", "every staff account names one person (R87)", "name");
   }
   const std::string clean_email = NormaliseEmail(email);
   if (!PlausibleEmail(clean_email)) {
@@ -708,6 +708,10 @@ Status StaffService::ChangePassword(const std::string& session_token,
 
 Status StaffService::Leave(const SchoolId& school, const StaffId& staff_id, const Actor& by,
                            const RequestContext& ctx) {
+  struct ClearOnReturn {
+    StaffService* self;
+    ~ClearOnReturn() { self->ClearKeyCache(); }
+  } clear_on_return{this};
   std::lock_guard lock(StaffWriteMutex());
   auto current = deps_.store.GetStaff(school, staff_id);
   if (!current.ok()) return current.error();
@@ -831,11 +835,23 @@ Result<NewApiKey> StaffService::CreateApiKey(const SchoolId& school, const std::
   return out;
 }
 
+void StaffService::ClearKeyCache() {
+  std::lock_guard lock(key_cache_mu_);
+  key_cache_.clear();
+}
+
 Result<ApiKeyIdentity> StaffService::AuthenticateApiKey(const std::string& key) {
   if (key.size() != kApiKeyPrefix.size() + 2 * kApiKeyBytes || !key.starts_with(kApiKeyPrefix)) {
     return ApiKeyInvalid();
   }
-  auto row = deps_.store.FindApiKey(HashHex(deps_.crypto, key));
+  const std::string hash = HashHex(deps_.crypto, key);
+  const Timestamp now = deps_.clock.Now();
+  {
+    std::lock_guard lock(key_cache_mu_);
+    auto it = key_cache_.find(hash);
+    if (it != key_cache_.end() && it->second.until > now) return it->second.identity;
+  }
+  auto row = deps_.store.FindApiKey(hash);
   if (!row.ok()) return row.error();
   if (!*row || (*row)->revoked_at) return ApiKeyInvalid();
   // A key of a school this deployment no longer serves opens nothing.
@@ -846,11 +862,22 @@ Result<ApiKeyIdentity> StaffService::AuthenticateApiKey(const std::string& key) 
   out.name = (*row)->name;
   out.role = (*row)->role;
   out.purposes = (*row)->purposes;
+  {
+    std::lock_guard lock(key_cache_mu_);
+    if (key_cache_.size() > 10000) key_cache_.clear();
+    key_cache_[hash] = CachedKey{out, now + kApiKeyCacheTtl};
+  }
   return out;
 }
 
 Status StaffService::RevokeApiKey(const SchoolId& school, const ApiKeyId& id, const Actor& by,
                                   const RequestContext& ctx) {
+  // Cleared when the revocation is committed (on return), so no authentication in between can
+  // cache the key again.
+  struct ClearOnReturn {
+    StaffService* self;
+    ~ClearOnReturn() { self->ClearKeyCache(); }
+  } clear_on_return{this};
   auto keys = deps_.store.ListApiKeys(school);
   if (!keys.ok()) return keys.error();
   auto it =

@@ -17,7 +17,9 @@
 // Thread-safety: safe for concurrent use.
 #pragma once
 
+#include <chrono>
 #include <map>
+#include <unordered_map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -129,6 +131,17 @@ class StaffService {
   Deps deps_;
   Schools& schools_;
   AuditLog& audit_;
+  // Recently authenticated API keys (by key hash), for at most kApiKeyCacheTtl; revoking a key or
+  // a leaver clears it, so revocation in this process takes effect at once.
+  struct CachedKey {
+    ApiKeyIdentity identity;
+    Timestamp until;
+  };
+  static constexpr std::chrono::seconds kApiKeyCacheTtl{2};
+  std::mutex key_cache_mu_;
+  std::unordered_map<std::string, CachedKey> key_cache_;  // guarded by key_cache_mu_
+  void ClearKeyCache();
+
   std::mutex rate_mu_;
   std::map<std::string, std::vector<Timestamp>> attempts_by_ip_;  // guarded by rate_mu_
 };

@@ -271,13 +271,16 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
   receipt.form = v.form;
   receipt.minor = v.minor;
   receipt.at = now;
+  // Record ids start with the subject id, so a subject's records sit together in the store's
+  // index (one page touched per subject rather than one per record).
+  int record_no = 0;
   for (const auto& [field, value] : v.fields) {
     int fi = cp->FieldIndex(field);
     const domain::CompiledField& cf = cp->field(static_cast<size_t>(fi));
     for (const auto& store : cf.stores) {
       ports::RecordRow rec;
       rec.school = school_id;
-      rec.id = RecordId(deps_.crypto.NewId());
+      rec.id = RecordId(subject.value() + "-" + std::to_string(record_no++));
       rec.subject = subject;
       rec.store = store;
       rec.field = field;

@@ -132,8 +132,12 @@ inline constexpr char kDeleteRecord[] = "DELETE FROM records WHERE school_id = ?
 inline constexpr char kGetRecords[] =
     "SELECT school_id, record_id, subject_id, store, field, category, sealed_value, source,"
     " channel, form, policy_version, collected_at, updated_at"
-    " FROM records INDEXED BY records_by_subject"
-    " WHERE school_id = ? AND subject_id = ? ORDER BY record_id";
+    " FROM records WHERE school_id = ? AND subject_id = ? ORDER BY record_id";
+
+inline constexpr char kGetStoreRecords[] =
+    "SELECT school_id, record_id, subject_id, store, field, category, sealed_value, source,"
+    " channel, form, policy_version, collected_at, updated_at"
+    " FROM records WHERE school_id = ? AND subject_id = ? AND store = ? ORDER BY record_id";
 
 // --- Erasure of a subject (all with parameters school_id, subject_id) ----------------------------
 // Run in this order inside the batch's savepoint. The marker row lets the consents delete trigger

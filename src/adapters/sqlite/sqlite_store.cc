@@ -729,7 +729,8 @@ class SqliteStore::Impl {
  public:
   Impl(const std::string& dir, SqliteOptions options, std::unique_ptr<Connection> data_writer,
        std::unique_ptr<Connection> keys_writer)
-      : options_(options),
+      : dir_(dir),
+        options_(options),
         data_writer_(std::move(data_writer)),
         keys_writer_(std::move(keys_writer)),
         data_readers_(dir + "/" + kDataFile, kDataFile, options.reader_connections),
@@ -741,7 +742,9 @@ class SqliteStore::Impl {
       stopping_ = true;
     }
     cv_.notify_all();
+    checkpoint_cv_.notify_all();
     if (writer_.joinable()) writer_.join();
+    if (checkpointer_.joinable()) checkpointer_.join();
   }
 
   Status Start() {
@@ -749,8 +752,44 @@ class SqliteStore::Impl {
     if (!warm.ok()) return warm;
     warm = keys_readers_.Warm();
     if (!warm.ok()) return warm;
+    // The writer never checkpoints (wal_autocheckpoint=0): copying WAL frames into the database
+    // and fsyncing it would stall the group commit. A background thread does it instead.
+    if (data_writer_->Exec("PRAGMA wal_autocheckpoint=0") != SQLITE_OK) {
+      return Error::Unavailable("data.db: cannot configure checkpointing");
+    }
+    auto ckpt = Connection::Open(dir_ + "/" + kDataFile, "data.db checkpoints", false);
+    if (!ckpt.ok()) return ckpt.error();
+    checkpoint_conn_ = std::move(*ckpt);
+    sqlite3_busy_timeout(checkpoint_conn_->handle(), kBusyTimeoutMs);
     writer_ = std::thread([this] { WriterLoop(); });
+    checkpointer_ = std::thread([this] { CheckpointLoop(); });
     return Status::Ok();
+  }
+
+  // Every 50 ms: a passive checkpoint (never blocks the writer or readers), then, when every
+  // frame is in the database, an attempt to restart the WAL from its beginning. Without restarts
+  // the WAL only grows, and every read searches an ever longer WAL index. The attempt does not
+  // wait (busy timeout 0): if a reader still uses the WAL, the next round tries again.
+  void CheckpointLoop() {
+    sqlite3* db = checkpoint_conn_->handle();
+    sqlite3_busy_timeout(db, 0);
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      // Its own condition variable: sharing the writer's would let Submit's notify_one wake this
+      // thread instead of the writer.
+      checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(50));
+      if (stopping_) break;
+      lock.unlock();
+      int log = 0, done = 0;
+      int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+      if (rc == SQLITE_OK && log > 1024 && done == log) {
+        sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+      }
+      lock.lock();
+    }
+    lock.unlock();
+    // A last full checkpoint so that a clean shutdown leaves everything in data.db.
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   }
 
   void Submit(WriteBatch batch, std::function<void(Status)> done) {
@@ -908,6 +947,8 @@ class SqliteStore::Impl {
     commits_.fetch_add(1, std::memory_order_relaxed);
     audit_heads_ = std::move(staged_heads_);
     staged_heads_.clear();
+    frames_since_reset_ += group.size();
+    if (frames_since_reset_ > kWalResetEvery) ResetWal();
 
     if (destroyed_keys) vault_wal_holds_destroyed_keys_ = true;
     if (vault_wal_holds_destroyed_keys_) TruncateVaultWal();
@@ -997,6 +1038,19 @@ class SqliteStore::Impl {
   void SetAuditChainer(ports::AuditChainer chainer) { chainer_ = std::move(chainer); }
 
  private:
+  // The background checkpointer copies WAL frames into data.db but cannot restart the WAL while
+  // readers keep using it, and a WAL that only grows makes every read search a longer index. So
+  // every kWalResetEvery batches the writer, the only writer, checkpoints and truncates it,
+  // waiting briefly for readers of older snapshots to finish.
+  static constexpr uint64_t kWalResetEvery = 20000;
+  void ResetWal() {
+    sqlite3* db = data_writer_->handle();
+    sqlite3_busy_timeout(db, 200);
+    int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    if (rc == SQLITE_OK) frames_since_reset_ = 0;
+  }
+
   static void RollbackQuietly(Connection& conn) {
     if (conn.InTransaction()) conn.Exec(sql::kRollback);
   }
@@ -1012,6 +1066,7 @@ class SqliteStore::Impl {
     if (rc == SQLITE_OK) vault_wal_holds_destroyed_keys_ = false;
   }
 
+  const std::string dir_;
   const SqliteOptions options_;
   std::unique_ptr<Connection> data_writer_;  // writer thread only (after Open)
   std::unique_ptr<Connection> keys_writer_;  // writer thread only (after Open)
@@ -1023,10 +1078,14 @@ class SqliteStore::Impl {
   std::deque<Pending> queue_;  // guarded by mu_
   bool stopping_ = false;      // guarded by mu_
   std::thread writer_;
+  std::unique_ptr<Connection> checkpoint_conn_;  // checkpointer thread only
+  std::condition_variable checkpoint_cv_;
+  std::thread checkpointer_;
 
   bool vault_wal_holds_destroyed_keys_ = false;  // writer thread only
   ports::AuditChainer chainer_;                   // set before the first Submit
   bool data_synchronous_full_ = true;             // writer thread only
+  uint64_t frames_since_reset_ = 0;               // writer thread only: batches since a WAL reset
   // Last committed audit entry per school, and the heads as this group moves them (writer only).
   std::unordered_map<std::string, AuditHead> audit_heads_;
   std::unordered_map<std::string, AuditHead> staged_heads_;
@@ -1134,6 +1193,18 @@ Result<std::vector<RecordRow>> SqliteStore::GetRecords(const SchoolId& school,
                                                        const SubjectId& subject) {
   return impl_->QueryAll<RecordRow>(impl_->data_readers(), sql::kGetRecords,
                                     BindPair(school, subject.value()), ReadRecord);
+}
+
+Result<std::vector<RecordRow>> SqliteStore::GetStoreRecords(const SchoolId& school,
+                                                            const SubjectId& subject,
+                                                            const std::string& store) {
+  return impl_->QueryAll<RecordRow>(impl_->data_readers(), sql::kGetStoreRecords,
+                                    [&](Statement& s) {
+                                      s.BindText(1, school.value());
+                                      s.BindText(2, subject.value());
+                                      s.BindText(3, store);
+                                    },
+                                    ReadRecord);
 }
 
 Result<std::vector<ConsentRow>> SqliteStore::GetConsents(const SchoolId& school,

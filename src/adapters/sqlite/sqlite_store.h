@@ -79,6 +79,9 @@ class SqliteStore final : public ports::Store {
                            const std::function<void(const ports::SubjectKeyRow&)>& fn) override;
   Result<std::vector<ports::RecordRow>> GetRecords(const SchoolId& school,
                                                    const SubjectId& subject) override;
+  Result<std::vector<ports::RecordRow>> GetStoreRecords(const SchoolId& school,
+                                                        const SubjectId& subject,
+                                                        const std::string& store) override;
   Result<std::vector<ports::ConsentRow>> GetConsents(const SchoolId& school,
                                                      const SubjectId& subject) override;
   Result<std::optional<SubjectId>> FindByLookup(const SchoolId& school, const std::string& field,

@@ -1,0 +1,1528 @@
+// Black-box tests of the HTTP API: the real `dovira serve` on a fake clock, spoken to over HTTP as
+// the schools' forms, staff and other systems would. Each test names the requirement row it
+// proves (requirements.md); the placeholder endpoints of the acceptance tests map to ours:
+//   POST /subjects            -> POST /v1/schools/{s}/subjects (API intake) or
+//                                POST /v1/schools/{s}/forms/{form}/submissions (a form)
+//   POST /process             -> POST /v1/schools/{s}/process (decision only) or
+//                                POST /v1/schools/{s}/subjects/{id}/read (decision and values)
+//   GET /consents?subject=    -> GET /v1/schools/{s}/subjects/{id}/consents
+//   GET /audit                -> GET /v1/schools/{s}/audit
+//   pdp audit verify          -> dovira audit verify
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "server.h"
+
+namespace dovira::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kS1[] = "vkluchi_zhizn";         // policies/001_vkluchi_zhizn.toml
+constexpr char kS3[] = "it-pro";                // policies/003_it_pro.toml
+constexpr char kS4[] = "bbooster-masterclass";  // policies/004_bbooster_masterclass.toml
+
+// The exact check-box text of 001's forms (§3.2.3).
+constexpr char kConsent001Uk[] = "Я згоден на обробку моїх персональних даних";
+constexpr char kConsent001Ru[] = "Я согласен на обработку моих персональных данных";
+constexpr char kStaffPassword[] = "Quiet-Heron-Walks-5821";
+
+std::string SchoolPath(const std::string& school) { return "/v1/schools/" + school; }
+
+// An e-mail address no other test uses.
+std::string UniqueEmail(const std::string& tag) {
+  static int n = 0;
+  return tag + "-" + std::to_string(getpid()) + "-" + std::to_string(++n) + "@example.com";
+}
+
+// A request id no other call uses (the audit entries are found by it).
+std::string UniqueRequestId(const std::string& tag) {
+  static int n = 0;
+  return tag + "-" + std::to_string(getpid()) + "-" + std::to_string(++n);
+}
+
+// RFC 3339 text in the server's canonical form, so that equal instants compare equal as text.
+std::string Instant(const std::string& text) {
+  Timestamp t;
+  std::string err;
+  if (!ParseTimestamp(text, &t, &err)) return "unparseable: " + text;
+  return FormatTimestamp(t);
+}
+
+std::string Sha256Hex(const std::string& text) {
+  auto crypto = crypto::SodiumCrypto::Create();
+  if (!crypto.ok()) return "no crypto";
+  return ports::ToHex((*crypto)->Sha256(text));
+}
+
+std::set<std::string> StringSet(const Json& array) {
+  std::set<std::string> out;
+  if (!array.is_array()) return out;
+  for (const auto& v : array) {
+    if (v.is_string()) out.insert(v.get<std::string>());
+  }
+  return out;
+}
+
+// ---- submissions that pass, per school ----
+
+// 001 payment form: an adult buyer who ticks the check-box.
+Json Payment001(const std::string& email) {
+  return Json{{"fields",
+               {{"first_name", "Olena"},
+                {"last_name", "Shevchenko"},
+                {"email", email},
+                {"mobile_phone", "+380671234567"},
+                {"home_address", "Kyiv, Khreshchatyk 1"},
+                {"purchased_service", "Course: Breathing"},
+                {"purchase_amount", "1200.00"}}},
+              {"accept_policy", true},
+              {"age_statement", "adult"},
+              {"lang", "uk"},
+              {"consents", {"pd_consent"}}};
+}
+
+// 004 masterclass Application with the mandatory fields and the required Button consent.
+Json Masterclass004(const std::string& email) {
+  return Json{{"fields", {{"first_name", "Taras"}, {"email", email}, {"phone", "+380501112233"}}},
+              {"accept_policy", true},
+              {"age_statement", "adult"},
+              {"lang", "uk"},
+              {"consents", {"button_consent"}}};
+}
+
+// 003 registration form of an adult user.
+Json Registration003(const std::string& email, bool accept) {
+  return Json{{"fields",
+               {{"first_name", "Iryna"},
+                {"last_name", "Bondar"},
+                {"email", email},
+                {"date_of_birth", "2000-05-01"}}},
+              {"accept_policy", accept},
+              {"lang", "uk"}};
+}
+
+// ---- the server shared by the tests that neither stop it nor move its clock far ----
+
+struct Shared {
+  std::unique_ptr<TestServer> server;
+  std::string start_error;
+  std::map<std::string, std::unique_ptr<StaffClient>> admins;
+  std::map<std::string, std::string> keys;
+};
+
+Shared& State() {
+  static Shared s;
+  return s;
+}
+
+class SharedTeardown : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    State().admins.clear();
+    State().server.reset();
+  }
+};
+::testing::Environment* const kSharedTeardown =
+    ::testing::AddGlobalTestEnvironment(new SharedTeardown);
+
+// Signs in the bootstrap administrator of `school` on `server` (password change and TOTP included).
+std::unique_ptr<StaffClient> SignInAdmin(const TestServer& server, const std::string& school) {
+  auto c = std::make_unique<StaffClient>(&server, school, server.bootstrap_email(),
+                                         server.BootstrapPassword(school));
+  std::string err = c->SignIn();
+  if (!err.empty()) ADD_FAILURE() << "admin of " << school << ": " << err;
+  return c;
+}
+
+// Creates an API key on `school` with a privileged session; returns the key or "".
+std::string CreateKey(const StaffClient& admin, const std::string& role,
+                      const std::vector<std::string>& purposes) {
+  Response r = admin.Post(admin.Base() + "/api-keys",
+                          Json{{"name", "key-" + role}, {"role", role}, {"purposes", purposes}});
+  if (r.status != 201) {
+    ADD_FAILURE() << "api key " << role << ": " << r.Describe();
+    return {};
+  }
+  return r.Body().value("key", "");
+}
+
+Headers Bearer(const std::string& key) { return {{"Authorization", "Bearer " + key}}; }
+
+class SharedServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Shared& s = State();
+    if (!s.server) {
+      s.server = std::make_unique<TestServer>();
+      s.start_error = s.server->Start();
+    }
+    ASSERT_EQ(s.start_error, "");
+  }
+
+  TestServer& server() { return *State().server; }
+
+  StaffClient& Admin(const std::string& school) {
+    auto& slot = State().admins[school];
+    if (!slot) slot = SignInAdmin(server(), school);
+    return *slot;
+  }
+
+  // 004: a key of the marketing manager, for the consent-based purposes.
+  std::string MarketingKey004() {
+    return Key(kS4, "marketing_manager",
+               {"partner_programmes", "marketing_policy", "marketing_communications", "newsletter",
+                "ad_targeting_research"});
+  }
+  // 004: a key of the sales manager, for another system that brings offline contacts.
+  std::string SalesKey004() {
+    return Key(kS4, "sales_manager", {"application_handling", "sales_followup"});
+  }
+
+  std::string Key(const std::string& school, const std::string& role,
+                  const std::vector<std::string>& purposes) {
+    std::string name = school + "/" + role;
+    auto& slot = State().keys[name];
+    if (slot.empty()) slot = CreateKey(Admin(school), role, purposes);
+    return slot;
+  }
+
+  Response Submit(const std::string& school, const std::string& form, const Json& body,
+                  const Headers& headers = {}) {
+    return server().Post(SchoolPath(school) + "/forms/" + form + "/submissions", body, headers);
+  }
+
+  // A new subject through a form; "" (and a failure) when refused.
+  std::string NewSubject(const std::string& school, const std::string& form, const Json& body) {
+    Response r = Submit(school, form, body);
+    if (r.status != 201) {
+      ADD_FAILURE() << school << "/" << form << ": " << r.Describe();
+      return {};
+    }
+    return r.Body().value("subject", "");
+  }
+
+  Response Process(const StaffClient& staff, const std::string& subject,
+                   const std::string& purpose) {
+    return staff.Post(staff.Base() + "/process", Json{{"subject", subject}, {"purpose", purpose}});
+  }
+  Response ProcessWithKey(const std::string& school, const std::string& key,
+                          const std::string& subject, const std::string& purpose) {
+    return server().Post(SchoolPath(school) + "/process",
+                         Json{{"subject", subject}, {"purpose", purpose}}, Bearer(key));
+  }
+
+  // Every subject of the school, page by page.
+  size_t CountSubjects(const StaffClient& admin) {
+    size_t n = 0;
+    std::string cursor;
+    for (int page = 0; page < 1000; ++page) {
+      Response r = admin.Get(admin.Base() + "/subjects?limit=500" +
+                             (cursor.empty() ? "" : "&cursor=" + cursor));
+      if (r.status != 200) {
+        ADD_FAILURE() << r.Describe();
+        return 0;
+      }
+      Json j = r.Body();
+      n += j["items"].size();
+      if (j["next_cursor"].is_null()) break;
+      cursor = j["next_cursor"].get<std::string>();
+    }
+    return n;
+  }
+
+  Json Ledger(const StaffClient& admin, const std::string& subject) {
+    Response r = admin.Get(admin.Base() + "/subjects/" + subject + "/consents");
+    EXPECT_EQ(r.status, 200) << r.Describe();
+    return r.Body().value("items", Json::array());
+  }
+};
+
+// Every audit entry of the school, page by page.
+std::vector<Json> AuditEntries(const StaffClient& admin, const std::string& path) {
+  std::vector<Json> out;
+  int64_t after = 0;
+  for (int page = 0; page < 1000; ++page) {
+    Response r = admin.Get(path + "?limit=1000&after=" + std::to_string(after));
+    if (r.status != 200) {
+      ADD_FAILURE() << r.Describe();
+      break;
+    }
+    Json j = r.Body();
+    for (const auto& e : j["items"]) out.push_back(e);
+    if (j["next_cursor"].is_null()) break;
+    after = j["next_cursor"].get<int64_t>();
+  }
+  return out;
+}
+
+// ======================================================================================
+// R01: the notice and every published version, public
+// ======================================================================================
+
+class Notice : public SharedServerTest {};
+
+TEST_F(Notice, R01_PublicNoticeIsServedWithoutSignInInEveryLanguageWithItsVersion) {
+  for (const char* lang : {"uk", "ru", "en"}) {
+    Response r = server().Get(std::string("/policy?school=") + kS4 + "&lang=" + lang);
+    ASSERT_EQ(r.status, 200) << lang << ": " << r.Describe();
+    EXPECT_EQ(r.Header("content-type").rfind("text/html", 0), 0u) << r.Header("content-type");
+    EXPECT_EQ(r.Header("content-language"), lang);
+    EXPECT_NE(r.body.find("2025-03-10"), std::string::npos) << lang << ": no version id";
+  }
+  Response info = server().Get(SchoolPath(kS4) + "/policy");
+  ASSERT_EQ(info.status, 200) << info.Describe();
+  EXPECT_EQ(info.Body().value("version", ""), "2025-03-10");
+  EXPECT_EQ(info.Body().value("effective", ""), "2025-03-10");
+}
+
+TEST_F(Notice, R01_EveryPublishedVersionIsListedAndKeepsItsExactText) {
+  const std::string file_text = Slurp(PolicyPath("004"));
+  ASSERT_FALSE(file_text.empty());
+  Response list = server().Get(SchoolPath(kS4) + "/policy/versions");
+  ASSERT_EQ(list.status, 200) << list.Describe();
+  Json items = list.Body()["items"];
+  ASSERT_EQ(items.size(), 1u) << list.body;
+  EXPECT_EQ(items[0].value("version", ""), "2025-03-10");
+  EXPECT_EQ(items[0].value("sha256", ""), Sha256Hex(file_text));
+
+  Response one = server().Get(SchoolPath(kS4) + "/policy/versions/2025-03-10");
+  ASSERT_EQ(one.status, 200) << one.Describe();
+  EXPECT_EQ(one.Body().value("text", ""), file_text);
+  EXPECT_EQ(one.Body().value("sha256", ""), Sha256Hex(file_text));
+
+  Response unknown = server().Get(SchoolPath(kS4) + "/policy/versions/1999-01-01");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.ErrorCode(), "version_unknown");
+}
+
+// ======================================================================================
+// Intake: R02, R03, R07-R13, R24, R25, R92
+// ======================================================================================
+
+class Intake : public SharedServerTest {};
+
+TEST_F(Intake, R02_ApiIntakeRecordsChannelSourceAndPolicyVersion) {
+  const std::string key = SalesKey004();
+  ASSERT_FALSE(key.empty());
+  Response r =
+      server().Post(SchoolPath(kS4) + "/subjects",
+                    Json{{"kind", "applicant"},
+                         {"channel", "phone_call"},
+                         {"source", "offline"},
+                         {"fields", {{"first_name", "Mykola"}, {"phone", "+380931234567"}}}},
+                    Bearer(key));
+  ASSERT_EQ(r.status, 201) << r.Describe();
+  const std::string id = r.Body().value("subject", "");
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(r.Body().value("policy_version", ""), "2025-03-10");
+
+  StaffClient& admin = Admin(kS4);
+  Response s = admin.Get(admin.Base() + "/subjects/" + id);
+  ASSERT_EQ(s.status, 200) << s.Describe();
+  EXPECT_EQ(s.Body().value("channel", ""), "phone_call");
+  EXPECT_EQ(s.Body().value("source", ""), "offline");
+  EXPECT_EQ(s.Body().value("policy_version", ""), "2025-03-10");
+  EXPECT_EQ(s.Body().value("kind", ""), "applicant");
+
+  Response p = admin.Get(admin.Base() + "/subjects/" + id + "/provenance");
+  ASSERT_EQ(p.status, 200) << p.Describe();
+  std::set<std::string> fields;
+  const Json items = p.Body()["items"];
+  for (const auto& e : items) {
+    fields.insert(e.value("field", ""));
+    EXPECT_EQ(e.value("source", ""), "offline") << e.dump();
+    EXPECT_EQ(e.value("channel", ""), "phone_call") << e.dump();
+    EXPECT_EQ(e.value("policy_version", ""), "2025-03-10") << e.dump();
+  }
+  EXPECT_EQ(fields, (std::set<std::string>{"first_name", "phone"}));
+}
+
+TEST_F(Intake, R03_RegistrationWithoutPolicyAcceptanceIsRefusedAndStoresNothing) {
+  StaffClient& admin = Admin(kS3);
+  const size_t before = CountSubjects(admin);
+  Response r = Submit(kS3, "registration", Registration003(UniqueEmail("r03-refused"), false));
+  EXPECT_EQ(r.status, 422) << r.Describe();
+  EXPECT_EQ(r.ErrorCode(), "policy_not_accepted");
+  EXPECT_EQ(CountSubjects(admin), before);
+}
+
+TEST_F(Intake, R03_AcceptedRegistrationRecordsPolicyVersionAndTime) {
+  StaffClient& admin = Admin(kS3);
+  const size_t before = CountSubjects(admin);
+  auto now = server().Now();
+  ASSERT_TRUE(now);
+  Response r = Submit(kS3, "registration", Registration003(UniqueEmail("r03-accepted"), true));
+  ASSERT_EQ(r.status, 201) << r.Describe();
+  EXPECT_EQ(CountSubjects(admin), before + 1);
+  const std::string id = r.Body().value("subject", "");
+  Response s = admin.Get(admin.Base() + "/subjects/" + id);
+  ASSERT_EQ(s.status, 200) << s.Describe();
+  EXPECT_EQ(s.Body().value("policy_version", ""), "2025-03-03");
+  EXPECT_EQ(s.Body().value("channel", ""), "registration");
+  EXPECT_EQ(Instant(s.Body().value("created_at", "")), FormatTimestamp(*now));
+}
+
+TEST_F(Intake, R07_FieldOutsideTheInventoryIsRefusedNamingIt) {
+  // 001 §2.2 lists no birth date.
+  StaffClient& a1 = Admin(kS1);
+  const size_t before = CountSubjects(a1);
+  Response r1 = a1.Post(a1.Base() + "/subjects", Json{{"kind", "buyer"},
+                                                      {"channel", "application"},
+                                                      {"source", "subject"},
+                                                      {"fields",
+                                                       {{"first_name", "Oksana"},
+                                                        {"email", UniqueEmail("r07")},
+                                                        {"date_of_birth", "2001-01-01"}}}});
+  EXPECT_EQ(r1.status, 422) << r1.Describe();
+  EXPECT_EQ(r1.ErrorCode(), "field_undeclared");
+  EXPECT_EQ(r1.Body()["error"].value("field", ""), "date_of_birth");
+  EXPECT_EQ(CountSubjects(a1), before);
+
+  // 003 L45 lists it.
+  StaffClient& a3 = Admin(kS3);
+  Response r3 = a3.Post(a3.Base() + "/subjects", Json{{"kind", "user"},
+                                                      {"channel", "registration"},
+                                                      {"source", "subject"},
+                                                      {"fields",
+                                                       {{"first_name", "Oksana"},
+                                                        {"email", UniqueEmail("r07")},
+                                                        {"date_of_birth", "2001-01-01"}}}});
+  EXPECT_EQ(r3.status, 201) << r3.Describe();
+}
+
+TEST_F(Intake, R08_FormAcceptsMandatoryFieldsAloneAndRefusesMissingOrForeignFields) {
+  // Only the mandatory fields (photo and the rest are optional).
+  Response ok = Submit(kS4, "masterclass", Masterclass004(UniqueEmail("r08")));
+  EXPECT_EQ(ok.status, 201) << ok.Describe();
+  EXPECT_EQ(StringSet(ok.Body()["fields"]),
+            (std::set<std::string>{"first_name", "email", "phone"}));
+
+  Json no_phone = Masterclass004(UniqueEmail("r08"));
+  no_phone["fields"].erase("phone");
+  Response missing = Submit(kS4, "masterclass", no_phone);
+  EXPECT_EQ(missing.status, 422) << missing.Describe();
+  EXPECT_EQ(missing.ErrorCode(), "field_required");
+  EXPECT_EQ(missing.Body()["error"].value("field", ""), "phone");
+
+  // Declared by the school, but not part of this form.
+  Json foreign = Masterclass004(UniqueEmail("r08"));
+  foreign["fields"]["service_package"] = "Premium";
+  Response not_in_form = Submit(kS4, "masterclass", foreign);
+  EXPECT_EQ(not_in_form.status, 422) << not_in_form.Describe();
+  EXPECT_EQ(not_in_form.ErrorCode(), "field_not_in_form");
+  EXPECT_EQ(not_in_form.Body()["error"].value("field", ""), "service_package");
+
+  // Not declared at all.
+  Json extra = Masterclass004(UniqueEmail("r08"));
+  extra["fields"]["shoe_size"] = "42";
+  Response undeclared = Submit(kS4, "masterclass", extra);
+  EXPECT_EQ(undeclared.status, 422) << undeclared.Describe();
+  EXPECT_EQ(undeclared.ErrorCode(), "field_undeclared");
+}
+
+TEST_F(Intake, R09_UndeclaredSubjectKindIsRefused) {
+  StaffClient& a1 = Admin(kS1);
+  Response r1 = a1.Post(a1.Base() + "/subjects",
+                        Json{{"kind", "employee"},
+                             {"channel", "application"},
+                             {"source", "subject"},
+                             {"fields", {{"first_name", "Ivan"}, {"last_name", "Franko"}}}});
+  EXPECT_EQ(r1.status, 422) << r1.Describe();
+  EXPECT_EQ(r1.ErrorCode(), "subject_kind_undeclared");
+
+  // 004 §5.4 lists employees.
+  StaffClient& a4 = Admin(kS4);
+  Response r4 = a4.Post(a4.Base() + "/subjects",
+                        Json{{"kind", "employee"},
+                             {"channel", "in_person"},
+                             {"source", "offline"},
+                             {"fields", {{"first_name", "Ivan"}, {"last_name", "Franko"}}}});
+  EXPECT_EQ(r4.status, 201) << r4.Describe();
+  EXPECT_EQ(r4.Body().value("kind", ""), "employee");
+}
+
+TEST_F(Intake, R10_HealthFieldIsRefusedWhereTheInventoryExcludesIt) {
+  StaffClient& a4 = Admin(kS4);
+  const size_t before = CountSubjects(a4);
+  Response r4 = a4.Post(a4.Base() + "/subjects",
+                        Json{{"kind", "applicant"},
+                             {"channel", "in_person"},
+                             {"source", "offline"},
+                             {"fields", {{"first_name", "Petro"}, {"eyesight", "-2.5"}}}});
+  EXPECT_EQ(r4.status, 422) << r4.Describe();
+  EXPECT_EQ(r4.ErrorCode(), "field_undeclared");
+  EXPECT_EQ(r4.Body()["error"].value("field", ""), "eyesight");
+  EXPECT_EQ(CountSubjects(a4), before);
+
+  // 003 L47 declares eyesight.
+  StaffClient& a3 = Admin(kS3);
+  Response r3 = a3.Post(a3.Base() + "/subjects",
+                        Json{{"kind", "pupil"},
+                             {"channel", "personal_account"},
+                             {"source", "subject"},
+                             {"fields", {{"first_name", "Petro"}, {"eyesight", "-2.5"}}}});
+  EXPECT_EQ(r3.status, 201) << r3.Describe();
+}
+
+TEST_F(Intake, R11_ProvenanceListsSourceChannelFormAndTimePerField) {
+  Response sub = Submit(kS4, "masterclass", Masterclass004(UniqueEmail("r11")));
+  ASSERT_EQ(sub.status, 201) << sub.Describe();
+  const std::string id = sub.Body().value("subject", "");
+  const std::string at = Instant(sub.Body().value("at", ""));
+  StaffClient& admin = Admin(kS4);
+  Response p = admin.Get(admin.Base() + "/subjects/" + id + "/provenance");
+  ASSERT_EQ(p.status, 200) << p.Describe();
+  std::set<std::string> fields;
+  const Json items = p.Body()["items"];
+  for (const auto& e : items) {
+    fields.insert(e.value("field", ""));
+    EXPECT_EQ(e.value("source", ""), "subject") << e.dump();
+    EXPECT_EQ(e.value("channel", ""), "application") << e.dump();
+    EXPECT_EQ(e.value("form", ""), "masterclass") << e.dump();
+    EXPECT_EQ(Instant(e.value("collected_at", "")), at) << e.dump();
+    EXPECT_FALSE(e.value("store", "").empty()) << e.dump();
+  }
+  EXPECT_EQ(fields, (std::set<std::string>{"first_name", "email", "phone"}));
+}
+
+TEST_F(Intake, R12_SchoolThatAcceptsDataOnlyFromTheSubjectRefusesOtherSources) {
+  StaffClient& a1 = Admin(kS1);
+  const size_t before = CountSubjects(a1);
+  for (const char* source : {"third_party", "client"}) {
+    Response r = a1.Post(a1.Base() + "/subjects",
+                         Json{{"kind", "subscriber"},
+                              {"channel", "subscription_form"},
+                              {"source", source},
+                              {"fields", {{"first_name", "Anna"}, {"email", UniqueEmail("r12")}}}});
+    EXPECT_EQ(r.status, 422) << source << ": " << r.Describe();
+    EXPECT_EQ(r.ErrorCode(), "source_not_allowed") << source;
+    EXPECT_EQ(r.Body()["error"].value("field", ""), "source");
+  }
+  EXPECT_EQ(CountSubjects(a1), before);
+  // The subject's own submission is accepted.
+  Response own = a1.Post(a1.Base() + "/subjects",
+                         Json{{"kind", "subscriber"},
+                              {"channel", "subscription_form"},
+                              {"source", "subject"},
+                              {"fields", {{"first_name", "Anna"}, {"email", UniqueEmail("r12")}}}});
+  EXPECT_EQ(own.status, 201) << own.Describe();
+}
+
+TEST_F(Intake, R13_TechnicalDataIsStoredAsPersonalDataInTheTechnicalCategory) {
+  StaffClient& a4 = Admin(kS4);
+  Response r = a4.Post(a4.Base() + "/subjects", Json{{"kind", "visitor"},
+                                                     {"channel", "web"},
+                                                     {"source", "automatic"},
+                                                     {"fields",
+                                                      {{"ip_address", "203.0.113.5"},
+                                                       {"device_id", "dev-8841"},
+                                                       {"learning_progress", "module 3 of 8"}}}});
+  ASSERT_EQ(r.status, 201) << r.Describe();
+  const std::string id = r.Body().value("subject", "");
+  Response p = a4.Get(a4.Base() + "/subjects/" + id + "/provenance");
+  ASSERT_EQ(p.status, 200) << p.Describe();
+  std::set<std::string> fields;
+  const Json items = p.Body()["items"];
+  for (const auto& e : items) {
+    fields.insert(e.value("field", ""));
+    EXPECT_EQ(e.value("category", ""), "technical") << e.dump();
+    EXPECT_EQ(e.value("source", ""), "automatic") << e.dump();
+  }
+  EXPECT_EQ(fields, (std::set<std::string>{"ip_address", "device_id", "learning_progress"}));
+}
+
+TEST_F(Intake, R24_MinorNeedsARecordedRepresentative) {
+  Json body = Json{{"fields", {{"first_name", "Sofiia"}, {"email", UniqueEmail("r24")}}},
+                   {"accept_policy", true},
+                   {"lang", "uk"},
+                   {"consents", {"pd_consent"}}};
+  Response no_statement = Submit(kS1, "subscription", body);
+  EXPECT_EQ(no_statement.status, 422) << no_statement.Describe();
+  EXPECT_EQ(no_statement.ErrorCode(), "age_statement_required");
+
+  body["age_statement"] = "minor";
+  Response no_rep = Submit(kS1, "subscription", body);
+  EXPECT_EQ(no_rep.status, 422) << no_rep.Describe();
+  EXPECT_EQ(no_rep.ErrorCode(), "representative_required");
+
+  body["representative"] = {
+      {"name", "Halyna Koval"}, {"relation", "parent"}, {"permission_at", "2025-03-01"}};
+  Response ok = Submit(kS1, "subscription", body);
+  ASSERT_EQ(ok.status, 201) << ok.Describe();
+  EXPECT_TRUE(ok.Body().value("minor", false));
+  const std::string id = ok.Body().value("subject", "");
+
+  StaffClient& admin = Admin(kS1);
+  Response s = admin.Get(admin.Base() + "/subjects/" + id);
+  ASSERT_EQ(s.status, 200) << s.Describe();
+  EXPECT_TRUE(s.Body().value("minor", false)) << s.body;
+  ASSERT_TRUE(s.Body().contains("representative")) << s.body;
+  EXPECT_EQ(s.Body()["representative"].value("relation", ""), "parent");
+  EXPECT_EQ(s.Body()["representative"].value("permission_at", ""), "2025-03-01");
+  // The representative's name is personal data: shown only through the gate.
+  EXPECT_EQ(s.body.find("Halyna"), std::string::npos) << s.body;
+  Response read =
+      admin.Post(admin.Base() + "/subjects/" + id + "/read", Json{{"purpose", "minor_permission"}});
+  ASSERT_EQ(read.status, 200) << read.Describe();
+  EXPECT_EQ(read.Body()["fields"].value("representative_name", ""), "Halyna Koval");
+  EXPECT_EQ(read.Body()["fields"].value("representative_relation", ""), "parent");
+}
+
+TEST_F(Intake, R25_MinorsAreRefusedAndNothingIsStored) {
+  StaffClient& admin = Admin(kS4);
+  const size_t before = CountSubjects(admin);
+  Json body = Masterclass004(UniqueEmail("r25"));
+  body["age_statement"] = "minor";
+  Response r = Submit(kS4, "masterclass", body);
+  EXPECT_EQ(r.status, 422) << r.Describe();
+  EXPECT_EQ(r.ErrorCode(), "minor_not_accepted");
+  // Even with a representative: 004 accepts no data of minors at all.
+  body["representative"] = {
+      {"name", "Halyna Koval"}, {"relation", "parent"}, {"permission_at", "2025-03-01"}};
+  Response with_rep = Submit(kS4, "masterclass", body);
+  EXPECT_EQ(with_rep.status, 422) << with_rep.Describe();
+  EXPECT_EQ(CountSubjects(admin), before);
+}
+
+TEST_F(Intake, R92_EachFieldIsKeptInTheStoreOfEachOfItsPurposes) {
+  const std::string id = NewSubject(kS1, "payment", Payment001(UniqueEmail("r92")));
+  ASSERT_FALSE(id.empty());
+  StaffClient& admin = Admin(kS1);
+  Response p = admin.Get(admin.Base() + "/subjects/" + id + "/provenance");
+  ASSERT_EQ(p.status, 200) << p.Describe();
+  std::map<std::string, std::set<std::string>> stores;
+  const Json items = p.Body()["items"];
+  for (const auto& e : items) stores[e.value("field", "")].insert(e.value("store", ""));
+  // 001 §3.5.3: the e-mail serves the contract and identification (contracts), contract mailings
+  // (service_messages), marketing (marketing_subscribers), fraud prevention (security_events) and
+  // requests (requests_register); the home address only the contract.
+  EXPECT_EQ(stores["email"],
+            (std::set<std::string>{"contracts", "service_messages", "marketing_subscribers",
+                                   "security_events", "requests_register"}));
+  EXPECT_EQ(stores["home_address"], (std::set<std::string>{"contracts"}));
+}
+
+// ======================================================================================
+// Consents: R15, R16, R18-R20, B07
+// ======================================================================================
+
+class Consent : public SharedServerTest {};
+
+TEST_F(Consent, R15_PaymentFormRequiresTheUntickedCheckboxWithItsExactText) {
+  for (const auto& [lang, text] :
+       {std::pair<std::string, std::string>{"uk", kConsent001Uk}, {"ru", kConsent001Ru}}) {
+    Response form = server().Get(SchoolPath(kS1) + "/forms/payment?lang=" + lang);
+    ASSERT_EQ(form.status, 200) << form.Describe();
+    Json consents = form.Body()["consents"];
+    ASSERT_EQ(consents.size(), 1u) << form.body;
+    EXPECT_EQ(consents[0].value("id", ""), "pd_consent");
+    EXPECT_EQ(consents[0].value("text", ""), text);
+    EXPECT_TRUE(consents[0].value("required", false));
+    EXPECT_EQ(consents[0]["checked"], false);
+  }
+
+  StaffClient& admin = Admin(kS1);
+  const size_t before = CountSubjects(admin);
+  Json unticked = Payment001(UniqueEmail("r15"));
+  unticked["consents"] = Json::array();
+  Response refused = Submit(kS1, "payment", unticked);
+  EXPECT_EQ(refused.status, 422) << refused.Describe();
+  EXPECT_EQ(refused.ErrorCode(), "consent_required");
+  EXPECT_EQ(CountSubjects(admin), before);
+
+  auto now = server().Now();
+  ASSERT_TRUE(now);
+  Response ok = Submit(kS1, "payment", Payment001(UniqueEmail("r15")));
+  ASSERT_EQ(ok.status, 201) << ok.Describe();
+  Json ledger = Ledger(admin, ok.Body().value("subject", ""));
+  ASSERT_EQ(ledger.size(), 1u) << ledger.dump();
+  EXPECT_EQ(ledger[0].value("form", ""), "payment");
+  EXPECT_EQ(ledger[0].value("checkbox", ""), "pd_consent");
+  EXPECT_EQ(ledger[0].value("lang", ""), "uk");
+  EXPECT_EQ(ledger[0].value("text", ""), kConsent001Uk);
+  EXPECT_EQ(Instant(ledger[0].value("at", "")), FormatTimestamp(*now));
+}
+
+TEST_F(Consent, R16_OneTickRecordsOneConsentWithTheSixBundledGrants) {
+  Response ok = Submit(kS1, "payment", Payment001(UniqueEmail("r16")));
+  ASSERT_EQ(ok.status, 201) << ok.Describe();
+  ASSERT_EQ(ok.Body()["consents"].size(), 1u) << ok.body;
+  Json ledger = Ledger(Admin(kS1), ok.Body().value("subject", ""));
+  ASSERT_EQ(ledger.size(), 1u) << ledger.dump();
+  EXPECT_EQ(ledger[0].value("action", ""), "grant");
+  EXPECT_EQ(ledger[0].value("id", ""), ok.Body()["consents"][0].value("id", ""));
+  EXPECT_EQ(StringSet(ledger[0]["grants"]),
+            (std::set<std::string>{"processing", "third_party_transfer", "processor_entrustment",
+                                   "cross_border", "contract_mailing", "marketing_mailing"}));
+}
+
+TEST_F(Consent, R18_WrittenConsentNeedsItsDocument) {
+  const std::string id = NewSubject(kS4, "masterclass", Masterclass004(UniqueEmail("r18")));
+  ASSERT_FALSE(id.empty());
+  StaffClient& admin = Admin(kS4);
+  const std::string path = admin.Base() + "/subjects/" + id + "/consents";
+  Json grant = {{"consent", "written_processing"},
+                {"text", "Я даю письмову згоду на обробку моїх персональних даних."},
+                {"lang", "uk"},
+                {"channel", "written"}};
+  Response refused = admin.Post(path, grant);
+  EXPECT_EQ(refused.status, 422) << refused.Describe();
+  EXPECT_EQ(refused.ErrorCode(), "evidence_required");
+  EXPECT_EQ(refused.Body()["error"].value("field", ""), "evidence_document");
+
+  grant["evidence_document"] = "scans/2025-03-03-consent-0042.pdf";
+  Response ok = admin.Post(path, grant);
+  ASSERT_EQ(ok.status, 201) << ok.Describe();
+  EXPECT_EQ(ok.Body().value("channel", ""), "written");
+  Json ledger = Ledger(admin, id);
+  ASSERT_FALSE(ledger.empty());
+  const Json& last = ledger.back();
+  EXPECT_EQ(last.value("channel", ""), "written");
+  EXPECT_EQ(last["evidence"].value("document", ""), "scans/2025-03-03-consent-0042.pdf");
+}
+
+TEST_F(Consent, R18_NewsletterSubscriptionChannelGrantsOnlyTheNewsletter) {
+  const std::string id = NewSubject(kS4, "masterclass", Masterclass004(UniqueEmail("r18n")));
+  ASSERT_FALSE(id.empty());
+  StaffClient& admin = Admin(kS4);
+  Response ok =
+      admin.Post(admin.Base() + "/subjects/" + id + "/consents",
+                 Json{{"consent", "newsletter"},
+                      {"text", "Я хочу отримувати інформаційні розсилки на свою електронну пошту."},
+                      {"lang", "uk"},
+                      {"channel", "newsletter_subscription"}});
+  ASSERT_EQ(ok.status, 201) << ok.Describe();
+  EXPECT_EQ(ok.Body().value("channel", ""), "newsletter_subscription");
+  EXPECT_EQ(StringSet(ok.Body()["grants"]),
+            (std::set<std::string>{"newsletter", "hiring_newsletters"}));
+  EXPECT_FALSE(ok.Body().value("withdrawal_procedure", "").empty()) << ok.body;
+}
+
+TEST_F(Consent, R19_WithdrawalAppendsARowAndLeavesTheGrantUnchanged) {
+  Json body = Masterclass004(UniqueEmail("r19"));
+  body["consents"] = {"button_consent", "newsletter_optin"};
+  const std::string id = NewSubject(kS4, "masterclass", body);
+  ASSERT_FALSE(id.empty());
+  StaffClient& admin = Admin(kS4);
+  Json before = Ledger(admin, id);
+  ASSERT_EQ(before.size(), 2u) << before.dump();
+
+  Response w = admin.Post(admin.Base() + "/subjects/" + id + "/consents/withdraw",
+                          Json{{"consents", {"newsletter"}}, {"channel", "email"}});
+  ASSERT_EQ(w.status, 200) << w.Describe();
+  ASSERT_EQ(w.Body()["items"].size(), 1u) << w.body;
+
+  Json after = Ledger(admin, id);
+  ASSERT_EQ(after.size(), 3u) << after.dump();
+  // The earlier rows are exactly as they were; the withdrawal is a new row.
+  for (const auto& row : before) {
+    bool found = std::any_of(after.begin(), after.end(), [&](const Json& a) { return a == row; });
+    EXPECT_TRUE(found) << "grant row changed or gone: " << row.dump();
+  }
+  int withdrawals = 0;
+  for (const auto& row : after) {
+    if (row.value("action", "") == "withdraw") {
+      ++withdrawals;
+      EXPECT_EQ(row.value("consent", ""), "newsletter");
+      EXPECT_EQ(row.value("channel", ""), "email");
+    }
+  }
+  EXPECT_EQ(withdrawals, 1);
+}
+
+TEST_F(Consent, R19_LedgerRowsCannotBeEditedOrDeletedThroughTheApi) {
+  const std::string id = NewSubject(kS4, "masterclass", Masterclass004(UniqueEmail("r19e")));
+  ASSERT_FALSE(id.empty());
+  StaffClient& admin = Admin(kS4);
+  Json ledger = Ledger(admin, id);
+  ASSERT_EQ(ledger.size(), 1u);
+  const std::string consents = admin.Base() + "/subjects/" + id + "/consents";
+  for (const char* method : {"PUT", "PATCH", "DELETE"}) {
+    Response r = admin.Call(method, consents, Json{{"text", "edited"}}.dump());
+    EXPECT_EQ(r.status, 405) << method << ": " << r.Describe();
+    Response row = admin.Call(method, consents + "/" + ledger[0].value("id", ""),
+                              Json{{"text", "edited"}}.dump());
+    EXPECT_TRUE(row.status == 404 || row.status == 405) << method << ": " << row.Describe();
+  }
+  EXPECT_EQ(Ledger(admin, id), ledger);
+}
+
+TEST_F(Consent, R20_WithdrawingOnePurposeLeavesOtherPurposesAllowed) {
+  const std::string key = MarketingKey004();
+  ASSERT_FALSE(key.empty());
+  const std::string id = NewSubject(kS4, "masterclass", Masterclass004(UniqueEmail("r20")));
+  ASSERT_FALSE(id.empty());
+  StaffClient& admin = Admin(kS4);
+  ASSERT_EQ(ProcessWithKey(kS4, key, id, "partner_programmes").status, 200);
+
+  Response w = admin.Post(admin.Base() + "/subjects/" + id + "/consents/withdraw",
+                          Json{{"purposes", {"partner_programmes"}}, {"channel", "email"}});
+  ASSERT_EQ(w.status, 200) << w.Describe();
+
+  Response withdrawn = ProcessWithKey(kS4, key, id, "partner_programmes");
+  EXPECT_EQ(withdrawn.status, 403) << withdrawn.Describe();
+  EXPECT_EQ(withdrawn.ErrorCode(), "consent_withdrawn");
+  // Another purpose of the same consent, and a contract purpose, are untouched.
+  Response other = ProcessWithKey(kS4, key, id, "marketing_policy");
+  EXPECT_EQ(other.status, 200) << other.Describe();
+  Response contract = Process(admin, id, "account_management");
+  EXPECT_EQ(contract.status, 200) << contract.Describe();
+}
+
+TEST_F(Consent, B07_ReceiptHashIsTheSha256OfTheExactText) {
+  Response ok = Submit(kS1, "payment", Payment001(UniqueEmail("b07")));
+  ASSERT_EQ(ok.status, 201) << ok.Describe();
+  ASSERT_EQ(ok.Body()["consents"].size(), 1u);
+  const Json receipt = ok.Body()["consents"][0];
+  EXPECT_EQ(receipt.value("text", ""), kConsent001Uk);
+  EXPECT_EQ(receipt.value("text_sha256", ""), Sha256Hex(kConsent001Uk));
+  Json ledger = Ledger(Admin(kS1), ok.Body().value("subject", ""));
+  ASSERT_EQ(ledger.size(), 1u);
+  EXPECT_EQ(ledger[0].value("text_sha256", ""), Sha256Hex(kConsent001Uk));
+
+  // A consent recorded by staff: the hash of the text given, byte for byte.
+  StaffClient& admin = Admin(kS1);
+  const std::string text = "Я згоден на обробку моїх персональних даних (телефонна розмова).";
+  Response g =
+      admin.Post(admin.Base() + "/subjects/" + ok.Body().value("subject", "") + "/consents",
+                 Json{{"consent", "personal_data"},
+                      {"text", text},
+                      {"lang", "uk"},
+                      {"channel", "application"}});
+  ASSERT_EQ(g.status, 201) << g.Describe();
+  EXPECT_EQ(g.Body().value("text_sha256", ""), Sha256Hex(text));
+}
+
+// ======================================================================================
+// The purpose gate: R28-R30, B12
+// ======================================================================================
+
+class Gate : public SharedServerTest {};
+
+TEST_F(Gate, R28_UndeclaredPurposeIsDeniedAndDeclaredOneAllowed) {
+  const std::string s1 = NewSubject(kS1, "payment", Payment001(UniqueEmail("r28")));
+  ASSERT_FALSE(s1.empty());
+  Response undeclared = Process(Admin(kS1), s1, "partner_programmes");
+  EXPECT_EQ(undeclared.status, 403) << undeclared.Describe();
+  EXPECT_EQ(undeclared.ErrorCode(), "purpose_undeclared");
+  EXPECT_FALSE(undeclared.Header("x-decision-id").empty());
+
+  // 004 §6.1.7 declares it; the Button consent grants it.
+  const std::string key = MarketingKey004();
+  const std::string s4 = NewSubject(kS4, "masterclass", Masterclass004(UniqueEmail("r28")));
+  ASSERT_FALSE(s4.empty());
+  Response declared = ProcessWithKey(kS4, key, s4, "partner_programmes");
+  EXPECT_EQ(declared.status, 200) << declared.Describe();
+  EXPECT_TRUE(declared.Body().value("allowed", false));
+}
+
+TEST_F(Gate, R29_ConsentPurposeNeedsAnActiveGrantContractPurposeDoesNot) {
+  StaffClient& admin = Admin(kS1);
+  Response created =
+      admin.Post(admin.Base() + "/subjects", Json{{"kind", "buyer"},
+                                                  {"channel", "application"},
+                                                  {"source", "subject"},
+                                                  {"fields",
+                                                   {{"first_name", "Marta"},
+                                                    {"email", UniqueEmail("r29")},
+                                                    {"mobile_phone", "+380661112233"}}}});
+  ASSERT_EQ(created.status, 201) << created.Describe();
+  const std::string id = created.Body().value("subject", "");
+
+  Response no_consent = Process(admin, id, "marketing_mailing");
+  EXPECT_EQ(no_consent.status, 403) << no_consent.Describe();
+  EXPECT_EQ(no_consent.ErrorCode(), "no_consent");
+  Response contract = Process(admin, id, "contract_performance");
+  EXPECT_EQ(contract.status, 200) << contract.Describe();
+
+  Response g =
+      admin.Post(admin.Base() + "/subjects/" + id + "/consents", Json{{"consent", "personal_data"},
+                                                                      {"text", kConsent001Uk},
+                                                                      {"lang", "uk"},
+                                                                      {"channel", "application"}});
+  ASSERT_EQ(g.status, 201) << g.Describe();
+  Response granted = Process(admin, id, "marketing_mailing");
+  EXPECT_EQ(granted.status, 200) << granted.Describe();
+  EXPECT_EQ(Process(admin, id, "contract_performance").status, 200);
+}
+
+TEST_F(Gate, R30_ReadReturnsOnlyThePurposeFields) {
+  const std::string email = UniqueEmail("r30");
+  const std::string id = NewSubject(kS1, "payment", Payment001(email));
+  ASSERT_FALSE(id.empty());
+  StaffClient& admin = Admin(kS1);
+  const std::string read = admin.Base() + "/subjects/" + id + "/read";
+  Response r = admin.Post(read, Json{{"purpose", "marketing_mailing"}});
+  ASSERT_EQ(r.status, 200) << r.Describe();
+  Json fields = r.Body()["fields"];
+  std::set<std::string> names;
+  for (auto it = fields.begin(); it != fields.end(); ++it) names.insert(it.key());
+  EXPECT_EQ(names, (std::set<std::string>{"first_name", "email", "mobile_phone"}));
+  EXPECT_EQ(fields.value("email", ""), email);
+  EXPECT_EQ(fields.value("first_name", ""), "Olena");
+
+  Response denied =
+      admin.Post(read, Json{{"purpose", "marketing_mailing"}, {"fields", {"home_address"}}});
+  EXPECT_EQ(denied.status, 403) << denied.Describe();
+  EXPECT_EQ(denied.ErrorCode(), "field_not_in_purpose");
+  EXPECT_EQ(denied.body.find("Khreshchatyk"), std::string::npos);
+
+  // The contract purpose does include the address.
+  Response contract =
+      admin.Post(read, Json{{"purpose", "contract_performance"}, {"fields", {"home_address"}}});
+  ASSERT_EQ(contract.status, 200) << contract.Describe();
+  EXPECT_EQ(contract.Body()["fields"].value("home_address", ""), "Kyiv, Khreshchatyk 1");
+}
+
+TEST_F(Gate, B12_UnknownSubjectIsDenied) {
+  StaffClient& admin = Admin(kS1);
+  Response p = Process(admin, "nosuchsubjectaaaaaaaaaaaaa", "identification");
+  EXPECT_EQ(p.status, 404) << p.Describe();
+  EXPECT_EQ(p.ErrorCode(), "subject_unknown");
+  Response r = admin.Post(admin.Base() + "/subjects/nosuchsubjectaaaaaaaaaaaaa/read",
+                          Json{{"purpose", "identification"}});
+  EXPECT_EQ(r.status, 404) << r.Describe();
+  EXPECT_EQ(r.ErrorCode(), "subject_unknown");
+}
+
+// ======================================================================================
+// Staff access: R86, R87, R118
+// ======================================================================================
+
+class StaffAccess : public SharedServerTest {
+ protected:
+  // Creates a staff member of `school` with `role`; returns the id (or "").
+  std::string CreateStaff(const std::string& school, const std::string& role,
+                          const std::string& email, const std::string& name = "Maria Petrenko") {
+    StaffClient& admin = Admin(school);
+    Response r = admin.Post(
+        admin.Base() + "/staff",
+        Json{{"name", name}, {"email", email}, {"role", role}, {"password", kStaffPassword}});
+    if (r.status != 201) {
+      ADD_FAILURE() << "create staff: " << r.Describe();
+      return {};
+    }
+    return r.Body().value("id", "");
+  }
+  Response Brief(const std::string& school, const std::string& staff) {
+    StaffClient& admin = Admin(school);
+    return admin.Post(admin.Base() + "/staff/" + staff + "/briefing", Json::object());
+  }
+};
+
+TEST_F(StaffAccess, R86_RoleWithoutThePurposeIsDenied) {
+  const std::string subject = NewSubject(kS1, "payment", Payment001(UniqueEmail("r86")));
+  ASSERT_FALSE(subject.empty());
+  const std::string email = UniqueEmail("r86-support");
+  const std::string staff = CreateStaff(kS1, "support", email);
+  ASSERT_FALSE(staff.empty());
+  ASSERT_EQ(Brief(kS1, staff).status, 200);
+  StaffClient support(&server(), kS1, email, kStaffPassword);
+  ASSERT_EQ(support.SignIn(), "");
+  const std::string read = support.Base() + "/subjects/" + subject + "/read";
+
+  Response marketing = support.Post(read, Json{{"purpose", "marketing_mailing"}});
+  EXPECT_EQ(marketing.status, 403) << marketing.Describe();
+  EXPECT_EQ(marketing.ErrorCode(), "role_denied");
+
+  Response ident = support.Post(read, Json{{"purpose", "identification"}});
+  ASSERT_EQ(ident.status, 200) << ident.Describe();
+  EXPECT_EQ(ident.Body()["fields"].value("first_name", ""), "Olena");
+  // Privileged operations stay with privileged roles.
+  Response staff_list = support.Get(support.Base() + "/staff");
+  EXPECT_EQ(staff_list.status, 403) << staff_list.Describe();
+}
+
+TEST_F(StaffAccess, R87_PersonalDataNeedsTheBriefing) {
+  const std::string subject = NewSubject(kS1, "payment", Payment001(UniqueEmail("r87b")));
+  ASSERT_FALSE(subject.empty());
+  const std::string email = UniqueEmail("r87-new");
+  const std::string staff = CreateStaff(kS1, "support", email);
+  ASSERT_FALSE(staff.empty());
+  StaffClient person(&server(), kS1, email, kStaffPassword);
+  ASSERT_EQ(person.SignIn(), "");
+  EXPECT_FALSE(person.me().value("briefed", true));
+  const std::string read = person.Base() + "/subjects/" + subject + "/read";
+
+  Response before = person.Post(read, Json{{"purpose", "identification"}});
+  EXPECT_EQ(before.status, 403) << before.Describe();
+  EXPECT_EQ(before.ErrorCode(), "briefing_required");
+  EXPECT_EQ(before.body.find("Olena"), std::string::npos);
+
+  ASSERT_EQ(Brief(kS1, staff).status, 200);
+  Response after = person.Post(read, Json{{"purpose", "identification"}});
+  EXPECT_EQ(after.status, 200) << after.Describe();
+}
+
+TEST_F(StaffAccess, R87_CallsWithoutCredentialsAreRefused) {
+  const std::string base = SchoolPath(kS1);
+  Response anonymous = server().Get(base + "/subjects");
+  EXPECT_EQ(anonymous.status, 401) << anonymous.Describe();
+  Response bad_key =
+      server().Get(base + "/subjects", Bearer("dvk_0000000000000000000000000000000000000000"));
+  EXPECT_EQ(bad_key.status, 401) << bad_key.Describe();
+  Response bad_cookie = server().Get(base + "/subjects", {{"Cookie", "dovira_session=deadbeef"}});
+  EXPECT_EQ(bad_cookie.status, 401) << bad_cookie.Describe();
+  Response process =
+      server().Post(base + "/process", Json{{"subject", "x"}, {"purpose", "identification"}});
+  EXPECT_EQ(process.status, 401) << process.Describe();
+  // A session without its CSRF token cannot make changes.
+  StaffClient& admin = Admin(kS1);
+  Response no_csrf =
+      server().Post(base + "/process", Json{{"subject", "x"}, {"purpose", "identification"}},
+                    {{"Cookie", "dovira_session=" + admin.cookie()}});
+  EXPECT_EQ(no_csrf.status, 403) << no_csrf.Describe();
+  EXPECT_EQ(no_csrf.ErrorCode(), "csrf_token_invalid");
+}
+
+TEST_F(StaffAccess, R87_StaffAccountNeedsANamedPerson) {
+  StaffClient& admin = Admin(kS1);
+  Response r = admin.Post(admin.Base() + "/staff", Json{{"name", ""},
+                                                        {"email", UniqueEmail("r87-anon")},
+                                                        {"role", "support"},
+                                                        {"password", kStaffPassword}});
+  // R87: refused (422) with the field named.
+  EXPECT_EQ(r.status, 422) << r.Describe();
+  EXPECT_EQ(r.ErrorCode(), "name_required");
+  EXPECT_EQ(r.Body()["error"].value("field", ""), "name");
+}
+
+TEST_F(StaffAccess, R87_LeaverLosesSessionsAndKeysAtOnce) {
+  const std::string subject = NewSubject(kS1, "payment", Payment001(UniqueEmail("r87l")));
+  ASSERT_FALSE(subject.empty());
+  // A privileged person (they can make API keys), signed in with TOTP.
+  const std::string email = UniqueEmail("r87-leaver");
+  const std::string staff = CreateStaff(kS1, "security_officer", email);
+  ASSERT_FALSE(staff.empty());
+  ASSERT_EQ(Brief(kS1, staff).status, 200);
+  StaffClient leaver(&server(), kS1, email, kStaffPassword);
+  ASSERT_EQ(leaver.SignIn(), "");
+  const std::string key = CreateKey(leaver, "support", {"identification"});
+  ASSERT_FALSE(key.empty());
+  ASSERT_EQ(ProcessWithKey(kS1, key, subject, "identification").status, 200);
+  ASSERT_EQ(leaver.Get("/v1/auth/me").status, 200);
+
+  StaffClient& admin = Admin(kS1);
+  Response left = admin.Post(admin.Base() + "/staff/" + staff + "/leave", Json::object());
+  ASSERT_EQ(left.status, 200) << left.Describe();
+
+  Response session = leaver.Get("/v1/auth/me");
+  EXPECT_EQ(session.status, 401) << session.Describe();
+  Response keyed = ProcessWithKey(kS1, key, subject, "identification");
+  EXPECT_EQ(keyed.status, 401) << keyed.Describe();
+  Response again = leaver.Login();
+  EXPECT_EQ(again.status, 403) << again.Describe();
+  EXPECT_EQ(again.ErrorCode(), "account_left");
+}
+
+class Tenancy : public SharedServerTest {};
+
+TEST_F(Tenancy, R118_CredentialsOfOneSchoolCannotReachAnother) {
+  const std::string s4 = NewSubject(kS4, "masterclass", Masterclass004(UniqueEmail("r118")));
+  ASSERT_FALSE(s4.empty());
+  StaffClient& a1 = Admin(kS1);
+  Response list = a1.Get(SchoolPath(kS4) + "/subjects");
+  EXPECT_EQ(list.status, 403) << list.Describe();
+  EXPECT_EQ(list.ErrorCode(), "school_mismatch");
+  Response read = a1.Post(SchoolPath(kS4) + "/subjects/" + s4 + "/read",
+                          Json{{"purpose", "account_management"}});
+  EXPECT_EQ(read.status, 403) << read.Describe();
+  EXPECT_EQ(read.ErrorCode(), "school_mismatch");
+  EXPECT_EQ(read.body.find("Taras"), std::string::npos);
+
+  // An API key of 004 against 001.
+  const std::string key = SalesKey004();
+  Response keyed = server().Get(SchoolPath(kS1) + "/subjects", Bearer(key));
+  EXPECT_EQ(keyed.status, 403) << keyed.Describe();
+  EXPECT_EQ(keyed.ErrorCode(), "school_mismatch");
+  // The same subject id is unknown to 001's own gate.
+  Response own = Process(a1, s4, "identification");
+  EXPECT_EQ(own.status, 404) << own.Describe();
+}
+
+// ======================================================================================
+// R88: the audit log
+// ======================================================================================
+
+class AuditLog : public SharedServerTest {};
+
+TEST_F(AuditLog, R88_EveryDecisionAndConsentChangeIsLoggedUnderAPseudonym) {
+  const std::string email = UniqueEmail("r88");
+  const std::string create_rid = UniqueRequestId("r88-create");
+  Response created = Submit(kS1, "payment", Payment001(email), {{"X-Request-Id", create_rid}});
+  ASSERT_EQ(created.status, 201) << created.Describe();
+  const std::string id = created.Body().value("subject", "");
+  StaffClient& admin = Admin(kS1);
+  const std::string subject_path = admin.Base() + "/subjects/" + id;
+
+  const std::string read_rid = UniqueRequestId("r88-read");
+  Response read =
+      admin.Call("POST", subject_path + "/read", Json{{"purpose", "identification"}}.dump(),
+                 {{"X-Request-Id", read_rid}});
+  ASSERT_EQ(read.status, 200) << read.Describe();
+  const std::string withdraw_rid = UniqueRequestId("r88-withdraw");
+  Response withdraw =
+      admin.Call("POST", subject_path + "/consents/withdraw",
+                 Json{{"purposes", {"marketing_mailing"}}, {"channel", "email"}}.dump(),
+                 {{"X-Request-Id", withdraw_rid}});
+  ASSERT_EQ(withdraw.status, 200) << withdraw.Describe();
+  const std::string denied_rid = UniqueRequestId("r88-denied");
+  Response denied =
+      admin.Call("POST", subject_path + "/read", Json{{"purpose", "marketing_mailing"}}.dump(),
+                 {{"X-Request-Id", denied_rid}});
+  ASSERT_EQ(denied.status, 403) << denied.Describe();
+
+  std::vector<Json> entries = AuditEntries(admin, admin.Base() + "/audit");
+  std::map<std::string, Json> by_rid;
+  for (const auto& e : entries) {
+    const std::string dump = e.dump();
+    EXPECT_EQ(dump.find(id), std::string::npos) << "subject id in the audit: " << dump;
+    EXPECT_EQ(dump.find(email), std::string::npos) << "e-mail in the audit: " << dump;
+    EXPECT_EQ(dump.find("Olena"), std::string::npos) << "name in the audit: " << dump;
+    const std::string rid = e.value("request_id", "");
+    if (rid == create_rid || rid == read_rid || rid == withdraw_rid || rid == denied_rid) {
+      // A request may log more than one entry (the intake logs the consent too): keep the main.
+      if (!by_rid.count(rid) || e.value("action", "").rfind("subject.", 0) == 0 ||
+          e.value("action", "").rfind("gate.", 0) == 0 ||
+          e.value("action", "") == "consent.withdraw") {
+        by_rid[rid] = e;
+      }
+    }
+  }
+  ASSERT_EQ(by_rid.size(), 4u) << "entries found for: " << Json(by_rid).dump();
+  const std::string pseudonym = by_rid[read_rid].value("subject_ref", "");
+  EXPECT_FALSE(pseudonym.empty());
+  EXPECT_NE(pseudonym, id);
+  for (const auto& [rid, e] : by_rid) {
+    EXPECT_EQ(e.value("subject_ref", ""), pseudonym) << e.dump();
+    EXPECT_FALSE(e.value("at", "").empty()) << e.dump();
+    EXPECT_FALSE(e.value("actor", "").empty()) << e.dump();
+  }
+  const Json& c = by_rid[create_rid];
+  EXPECT_EQ(c.value("action", ""), "subject.create");
+  EXPECT_EQ(c.value("outcome", ""), "ok");
+
+  const Json& r = by_rid[read_rid];
+  EXPECT_EQ(r.value("action", ""), "gate.read");
+  EXPECT_EQ(r.value("actor", ""), "staff:" + admin.staff_id());
+  EXPECT_EQ(r.value("role", ""), "responsible_person");
+  EXPECT_EQ(r.value("purpose", ""), "identification");
+  EXPECT_EQ(r.value("outcome", ""), "allow");
+  EXPECT_EQ(r.value("decision_id", ""), read.Body().value("decision_id", ""));
+  EXPECT_FALSE(r.value("fields", "").empty());
+
+  const Json& w = by_rid[withdraw_rid];
+  EXPECT_EQ(w.value("action", ""), "consent.withdraw");
+  EXPECT_EQ(w.value("actor", ""), "staff:" + admin.staff_id());
+  EXPECT_EQ(w.value("outcome", ""), "ok");
+
+  const Json& d = by_rid[denied_rid];
+  EXPECT_EQ(d.value("action", ""), "gate.read");
+  EXPECT_EQ(d.value("purpose", ""), "marketing_mailing");
+  EXPECT_EQ(d.value("outcome", ""), "deny");
+  EXPECT_EQ(d.value("reason", ""), "consent_withdrawn");
+  EXPECT_EQ(d.value("decision_id", ""), denied.Header("x-decision-id"));
+
+  // The subject's own trail has the same entries.
+  std::vector<Json> own = AuditEntries(admin, subject_path + "/audit");
+  std::set<std::string> own_rids;
+  for (const auto& e : own) own_rids.insert(e.value("request_id", ""));
+  for (const auto& rid : {create_rid, read_rid, withdraw_rid, denied_rid}) {
+    EXPECT_TRUE(own_rids.count(rid)) << rid;
+  }
+}
+
+// ======================================================================================
+// Tests on a server of their own: they move the clock far, or stop the server
+// ======================================================================================
+
+TEST(ConsentClock, R17_ConsentStartsAtTheSubmitInstant) {
+  TestServer server(ServerOptions{{"004"}});
+  ASSERT_EQ(server.Start(), "");
+  auto admin = SignInAdmin(server, kS4);
+  const std::string key = CreateKey(*admin, "marketing_manager", {"partner_programmes"});
+  ASSERT_FALSE(key.empty());
+
+  ASSERT_EQ(server.SetClock("2025-03-03T10:15:00Z"), "2025-03-03T10:15:00.000000Z");
+  Response sub = server.Post(SchoolPath(kS4) + "/forms/masterclass/submissions",
+                             Masterclass004(UniqueEmail("r17")));
+  ASSERT_EQ(sub.status, 201) << sub.Describe();
+  const std::string id = sub.Body().value("subject", "");
+  ASSERT_EQ(sub.Body()["consents"].size(), 1u);
+  EXPECT_EQ(Instant(sub.Body()["consents"][0].value("at", "")), "2025-03-03T10:15:00.000000Z");
+  EXPECT_EQ(sub.Body()["consents"][0].value("channel", ""), "application");
+  Response ledger = admin->Get(admin->Base() + "/subjects/" + id + "/consents");
+  ASSERT_EQ(ledger.status, 200);
+  EXPECT_EQ(Instant(ledger.Body()["items"][0].value("at", "")), "2025-03-03T10:15:00.000000Z");
+
+  auto process = [&] {
+    return server.Post(SchoolPath(kS4) + "/process",
+                       Json{{"subject", id}, {"purpose", "partner_programmes"}}, Bearer(key));
+  };
+  EXPECT_EQ(process().status, 200) << "at the submit instant";
+  server.SetClock("2025-03-03T10:14:59Z");
+  Response before = process();
+  EXPECT_EQ(before.status, 403) << before.Describe();
+  EXPECT_EQ(before.ErrorCode(), "consent_not_yet_given");
+  server.SetClock("2025-03-03T10:15:01Z");
+  EXPECT_EQ(process().status, 200);
+
+  // A consent cannot be recorded as given later than now.
+  Response future = admin->Post(admin->Base() + "/subjects/" + id + "/consents",
+                                Json{{"consent", "marketing"},
+                                     {"text", "Я погоджуюся отримувати рекламні матеріали."},
+                                     {"channel", "personal_account"},
+                                     {"at", "2025-03-03T10:16:00Z"}});
+  EXPECT_EQ(future.status, 422) << future.Describe();
+  EXPECT_EQ(future.ErrorCode(), "time_in_future");
+}
+
+TEST(ConsentClock, R21_ConsentWithAnExpiryDateEndsAtMidnightSchoolTime) {
+  TestServer server(ServerOptions{{"004"}});
+  ASSERT_EQ(server.Start(), "");
+  auto admin = SignInAdmin(server, kS4);
+  const std::string key = CreateKey(*admin, "marketing_manager", {"marketing_communications"});
+  ASSERT_FALSE(key.empty());
+  Response sub = server.Post(SchoolPath(kS4) + "/forms/masterclass/submissions",
+                             Masterclass004(UniqueEmail("r21")));
+  ASSERT_EQ(sub.status, 201) << sub.Describe();
+  const std::string id = sub.Body().value("subject", "");
+  Response g = admin->Post(admin->Base() + "/subjects/" + id + "/consents",
+                           Json{{"consent", "marketing"},
+                                {"text", "Я погоджуюся отримувати рекламні матеріали та розсилки."},
+                                {"lang", "uk"},
+                                {"channel", "personal_account"},
+                                {"expires", "2025-04-02"}});
+  ASSERT_EQ(g.status, 201) << g.Describe();
+  // The end of 2025-04-02 in Europe/Kyiv (UTC+3 in April).
+  EXPECT_EQ(Instant(g.Body().value("expires_at", "")), "2025-04-02T21:00:00.000000Z") << g.body;
+
+  auto process = [&] {
+    return server.Post(SchoolPath(kS4) + "/process",
+                       Json{{"subject", id}, {"purpose", "marketing_communications"}}, Bearer(key));
+  };
+  EXPECT_EQ(process().status, 200) << "right after the grant";
+  ASSERT_FALSE(server.SetClock("2025-04-02T20:00:00Z").empty());
+  EXPECT_EQ(process().status, 200) << "23:00 Kyiv on the last day";
+  ASSERT_FALSE(server.SetClock("2025-04-02T23:59:59+03:00").empty());
+  EXPECT_EQ(process().status, 200) << "the last second of the last day";
+  ASSERT_FALSE(server.SetClock("2025-04-03T00:00:00+03:00").empty());
+  Response expired = process();
+  EXPECT_EQ(expired.status, 403) << expired.Describe();
+  EXPECT_EQ(expired.ErrorCode(), "consent_expired");
+}
+
+TEST(StaffPasswords, R90_PasswordOlderThanThreeMonthsMustBeChanged) {
+  TestServer server(ServerOptions{{"003"}});
+  ASSERT_EQ(server.Start(), "");
+  auto admin = SignInAdmin(server, kS3);
+  const std::string email = UniqueEmail("r90");
+  Response created = admin->Post(admin->Base() + "/staff", Json{{"name", "Vasyl Teacher"},
+                                                                {"email", email},
+                                                                {"role", "support"},
+                                                                {"password", kStaffPassword}});
+  ASSERT_EQ(created.status, 201) << created.Describe();
+
+  StaffClient person(&server, kS3, email, kStaffPassword);
+  Response fresh = person.Login();
+  ASSERT_EQ(fresh.status, 200) << fresh.Describe();
+  EXPECT_FALSE(fresh.Body().value("must_change_password", true));
+
+  ASSERT_FALSE(server.SetClock("2025-06-02T09:00:00Z").empty());
+  Response within = person.Login();
+  ASSERT_EQ(within.status, 200) << within.Describe();
+  EXPECT_FALSE(within.Body().value("must_change_password", true)) << "before three months";
+
+  ASSERT_FALSE(server.SetClock("2025-06-04T09:00:00Z").empty());
+  Response due = person.Login();
+  ASSERT_EQ(due.status, 200) << due.Describe();
+  EXPECT_TRUE(due.Body().value("must_change_password", false)) << "after three months";
+  // Until it is changed, nothing else is served.
+  Response blocked = person.Get(person.Base() + "/subjects");
+  EXPECT_EQ(blocked.status, 403) << blocked.Describe();
+  EXPECT_EQ(blocked.ErrorCode(), "password_change_required");
+  Response change = person.Post(
+      "/v1/auth/password",
+      Json{{"current_password", kStaffPassword}, {"new_password", "Brave-Linden-Grows-4410"}});
+  ASSERT_EQ(change.status, 200) << change.Describe();
+  EXPECT_EQ(person.Get(person.Base() + "/subjects").status, 200);
+}
+
+// Every file among `roots` (files, or directories searched recursively) that contains `needle`.
+std::vector<std::string> FilesContaining(const std::vector<std::string>& roots,
+                                         const std::string& needle) {
+  std::vector<std::string> hits;
+  auto check = [&](const fs::path& p) {
+    std::string bytes = Slurp(p.string());
+    if (bytes.find(needle) != std::string::npos) hits.push_back(p.string());
+  };
+  for (const auto& root : roots) {
+    if (fs::is_regular_file(root)) {
+      check(root);
+      continue;
+    }
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(root, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file()) check(it->path());
+    }
+  }
+  return hits;
+}
+
+TEST(Encryption, R89_NoPlaintextPersonalDataInDatabaseFilesOrBackups) {
+  TestServer server(ServerOptions{{"001"}});
+  ASSERT_EQ(server.Start(), "");
+  const std::string probe = "probe-7f3a";
+  const std::string email = probe + "@example.com";
+  Json body = Payment001(email);
+  body["fields"]["first_name"] = "Probe7f3aName";
+  Response sub = server.Post(SchoolPath(kS1) + "/forms/payment/submissions", body);
+  ASSERT_EQ(sub.status, 201) << sub.Describe();
+  const std::string id = sub.Body().value("subject", "");
+  auto admin = SignInAdmin(server, kS1);
+  // The value is really there: the gate gives it back.
+  Response read =
+      admin->Post(admin->Base() + "/subjects/" + id + "/read", Json{{"purpose", "identification"}});
+  ASSERT_EQ(read.status, 200) << read.Describe();
+  ASSERT_EQ(read.Body()["fields"].value("email", ""), email);
+
+  // An online backup, while the server runs.
+  const std::string backup = server.root() + "/backup.db";
+  const std::string keys_backup = server.root() + "/keys-backup.db";
+  RunResult b = RunDovira(
+      {"backup", "--data", server.data_dir(), "--out", backup, "--keys-out", keys_backup});
+  ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+  ASSERT_TRUE(fs::exists(backup));
+  EXPECT_GT(fs::file_size(backup), 0u);
+
+  const std::vector<std::string> roots = {server.data_dir(), backup, keys_backup};
+  // The scan does read the stored bytes: the school id is kept in the clear.
+  EXPECT_FALSE(FilesContaining({server.data_dir()}, kS1).empty());
+  EXPECT_FALSE(FilesContaining({backup}, kS1).empty());
+  for (const std::string& needle : {probe, std::string("Probe7f3aName")}) {
+    EXPECT_EQ(FilesContaining(roots, needle), std::vector<std::string>{}) << needle;
+  }
+  EXPECT_EQ(server.stderr_text().find(probe), std::string::npos);
+
+  // And once stopped (the write-ahead log checkpointed into the database).
+  EXPECT_EQ(server.Stop(), 0);
+  EXPECT_TRUE(fs::exists(server.data_dir() + "/store/data.db"));
+  for (const std::string& needle : {probe, std::string("Probe7f3aName")}) {
+    EXPECT_EQ(FilesContaining(roots, needle), std::vector<std::string>{}) << needle;
+  }
+}
+
+TEST(AuditChain, B01_EditedEntryIsReportedByVerify) {
+  TestServer server(ServerOptions{{"001"}});
+  ASSERT_EQ(server.Start(), "");
+  auto admin = SignInAdmin(server, kS1);
+  Response sub =
+      server.Post(SchoolPath(kS1) + "/forms/payment/submissions", Payment001(UniqueEmail("b01")));
+  ASSERT_EQ(sub.status, 201) << sub.Describe();
+  const std::string id = sub.Body().value("subject", "");
+  const std::string rid = UniqueRequestId("b01-read");
+  Response read = admin->Call("POST", admin->Base() + "/subjects/" + id + "/read",
+                              Json{{"purpose", "identification"}}.dump(), {{"X-Request-Id", rid}});
+  ASSERT_EQ(read.status, 200) << read.Describe();
+  ASSERT_EQ(admin
+                ->Post(admin->Base() + "/subjects/" + id + "/read",
+                       Json{{"purpose", "fraud_prevention"}, {"fields", {"home_address"}}})
+                .status,
+            403);
+  Response online = admin->Get(admin->Base() + "/audit/verify");
+  ASSERT_EQ(online.status, 200) << online.Describe();
+  EXPECT_TRUE(online.Body().value("ok", false)) << online.body;
+  ASSERT_EQ(server.Stop(), 0);
+
+  RunResult clean = RunDovira({"audit", "verify", "--data", server.data_dir(), "--school", kS1});
+  EXPECT_EQ(clean.exit_code, 0) << clean.out << clean.err;
+  EXPECT_EQ(clean.out.rfind("ok: ", 0), 0u) << clean.out;
+
+  const std::string db = server.data_dir() + "/store/data.db";
+  RunResult seq = RunProgram({"sqlite3", db,
+                              "SELECT seq FROM audit WHERE school_id = '" + std::string(kS1) +
+                                  "' AND request_id = '" + rid + "' AND purpose <> '';"});
+  ASSERT_EQ(seq.exit_code, 0) << seq.err;
+  std::string n = seq.out.substr(0, seq.out.find('\n'));
+  ASSERT_FALSE(n.empty()) << "no audit entry for the read";
+  // One byte of the purpose: "identification" -> "xdentification".
+  RunResult tamper = RunProgram(
+      {"sqlite3", db,
+       "DROP TRIGGER audit_no_update; UPDATE audit SET purpose = 'x' || substr(purpose, 2) "
+       "WHERE school_id = '" +
+           std::string(kS1) + "' AND seq = " + n + ";"});
+  ASSERT_EQ(tamper.exit_code, 0) << tamper.err;
+
+  RunResult broken = RunDovira({"audit", "verify", "--data", server.data_dir(), "--school", kS1});
+  EXPECT_EQ(broken.exit_code, 1) << broken.out << broken.err;
+  EXPECT_NE(broken.out.find("BROKEN at entry " + n + ":"), std::string::npos) << broken.out;
+}
+
+// ======================================================================================
+// The shape of the API: errors, request ids, routing, health, metrics, the OpenAPI document
+// ======================================================================================
+
+class ApiShape : public SharedServerTest {};
+
+void ExpectErrorShape(const Response& r) {
+  Json j = r.Body();
+  ASSERT_TRUE(j.is_object()) << r.Describe();
+  ASSERT_TRUE(j.contains("error") && j["error"].is_object()) << r.Describe();
+  EXPECT_TRUE(j["error"]["code"].is_string()) << r.Describe();
+  EXPECT_TRUE(j["error"]["message"].is_string()) << r.Describe();
+  EXPECT_FALSE(j["error"].value("message", "").empty()) << r.Describe();
+  ASSERT_TRUE(j["error"].contains("field")) << r.Describe();
+  EXPECT_TRUE(j["error"]["field"].is_null() || j["error"]["field"].is_string()) << r.Describe();
+  EXPECT_EQ(r.Header("content-type").rfind("application/json", 0), 0u) << r.Describe();
+}
+
+TEST_F(ApiShape, ErrorsHaveCodeMessageAndField) {
+  std::vector<Response> errors = {
+      server().Get("/v1/nope"),                                           // 404
+      server().Call("DELETE", "/healthz"),                                // 405
+      server().Get(SchoolPath(kS1) + "/subjects"),                        // 401
+      server().Post("/v1/auth/login", Json{{"school", kS1}}),             // 400
+      Submit(kS4, "masterclass", Json{{"fields", {{"eyesight", "1"}}}}),  // 422
+      server().Get(SchoolPath("nosuchschool") + "/forms"),                // 404 school
+  };
+  for (const auto& r : errors) {
+    EXPECT_GE(r.status, 400) << r.Describe();
+    ExpectErrorShape(r);
+  }
+  EXPECT_EQ(errors[4].Body()["error"].value("field", ""), "eyesight");
+}
+
+TEST_F(ApiShape, RequestIdIsEchoed) {
+  Response r = server().Get("/healthz", {{"X-Request-Id", "test-req.42_A"}});
+  EXPECT_EQ(r.Header("x-request-id"), "test-req.42_A");
+  Response err = server().Get("/v1/nope", {{"X-Request-Id", "test-req-404"}});
+  EXPECT_EQ(err.Header("x-request-id"), "test-req-404");
+  Response generated = server().Get("/healthz");
+  EXPECT_FALSE(generated.Header("x-request-id").empty());
+  EXPECT_NE(generated.Header("x-request-id"), r.Header("x-request-id"));
+}
+
+TEST_F(ApiShape, UnknownRouteIs404AndWrongMethodIs405WithAllow) {
+  Response unknown = server().Get("/v1/nope");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.ErrorCode(), "not_found");
+  Response deep = server().Get(SchoolPath(kS1) + "/subjects/x/nope");
+  EXPECT_EQ(deep.status, 404);
+  EXPECT_EQ(deep.ErrorCode(), "not_found");
+  Response wrong = server().Call("DELETE", "/healthz");
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(wrong.ErrorCode(), "method_not_allowed");
+  EXPECT_EQ(wrong.Header("allow"), "GET");
+}
+
+TEST_F(ApiShape, MalformedJsonAndUnknownMembersAre400) {
+  Response bad = server().Call("POST", "/v1/auth/login", "{\"school\": ");
+  EXPECT_EQ(bad.status, 400) << bad.Describe();
+  EXPECT_EQ(bad.ErrorCode(), "invalid_json");
+  Response not_object = server().Call("POST", "/v1/auth/login", "[1, 2]");
+  EXPECT_EQ(not_object.status, 400) << not_object.Describe();
+  EXPECT_EQ(not_object.ErrorCode(), "invalid_json");
+  Json extra = Masterclass004(UniqueEmail("shape"));
+  extra["favourite_colour"] = "blue";
+  Response unknown = Submit(kS4, "masterclass", extra);
+  EXPECT_EQ(unknown.status, 400) << unknown.Describe();
+  EXPECT_EQ(unknown.ErrorCode(), "unknown_field");
+  EXPECT_EQ(unknown.Body()["error"].value("field", ""), "favourite_colour");
+}
+
+TEST_F(ApiShape, HealthAndMetrics) {
+  Response h = server().Get("/healthz");
+  ASSERT_EQ(h.status, 200) << h.Describe();
+  EXPECT_EQ(h.Body().value("status", ""), "ok");
+  EXPECT_EQ(StringSet(h.Body()["schools"]), (std::set<std::string>{kS1, kS3, kS4}));
+  Response m = server().Get("/metrics");
+  ASSERT_EQ(m.status, 200) << m.Describe();
+  EXPECT_EQ(m.Header("content-type").rfind("text/plain", 0), 0u);
+  EXPECT_NE(m.body.find("dovira_http_requests_total"), std::string::npos);
+  // Metrics carry route patterns, never personal data or ids from paths.
+  EXPECT_EQ(m.body.find("@example.com"), std::string::npos);
+}
+
+TEST_F(ApiShape, OpenApiListsExactlyTheRoutesServed) {
+  Response doc = server().Get("/v1/openapi.json");
+  ASSERT_EQ(doc.status, 200) << doc.Describe();
+  Json paths = doc.Body()["paths"];
+  ASSERT_TRUE(paths.is_object() && !paths.empty()) << doc.body.substr(0, 300);
+  const std::set<std::string> kMethods = {"get", "post", "put", "patch", "delete"};
+  int operations = 0;
+  for (auto p = paths.begin(); p != paths.end(); ++p) {
+    // Fake ids for every parameter; no credentials, so nothing changes.
+    std::string path;
+    for (size_t i = 0; i < p.key().size(); ++i) {
+      if (p.key()[i] == '{') {
+        size_t close = p.key().find('}', i);
+        path += "zz" + p.key().substr(i + 1, close - i - 1);
+        i = close;
+      } else {
+        path += p.key()[i];
+      }
+    }
+    std::set<std::string> documented;
+    for (auto m = p.value().begin(); m != p.value().end(); ++m) {
+      if (!kMethods.count(m.key())) continue;
+      documented.insert(m.key());
+      std::string method = m.key();
+      std::transform(method.begin(), method.end(), method.begin(), ::toupper);
+      Response r = method == "GET" || method == "DELETE" ? server().Call(method, path)
+                                                         : server().Call(method, path, "{}");
+      ++operations;
+      EXPECT_NE(r.status, 0) << method << " " << path << ": " << r.body;
+      EXPECT_NE(r.status, 405) << method << " " << path << ": " << r.Describe();
+      EXPECT_FALSE(r.status == 404 && r.ErrorCode() == "not_found")
+          << method << " " << path << " is documented but not served";
+    }
+    // The methods not documented for the path are not served there either.
+    std::set<std::string> allowed_expected;
+    for (const auto& m : documented) {
+      std::string up = m;
+      std::transform(up.begin(), up.end(), up.begin(), ::toupper);
+      allowed_expected.insert(up);
+    }
+    for (const auto& m : kMethods) {
+      if (documented.count(m)) continue;
+      std::string up = m;
+      std::transform(up.begin(), up.end(), up.begin(), ::toupper);
+      Response r = server().Call(up, path, up == "DELETE" ? "" : "{}");
+      EXPECT_EQ(r.status, 405) << up << " " << path << ": " << r.Describe();
+      std::set<std::string> allow;
+      std::string header = r.Header("allow");
+      for (size_t start = 0; start < header.size();) {
+        size_t comma = header.find(',', start);
+        std::string part =
+            header.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        part.erase(0, part.find_first_not_of(' '));
+        while (!part.empty() && part.back() == ' ') part.pop_back();
+        if (!part.empty()) allow.insert(part);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      EXPECT_EQ(allow, allowed_expected) << up << " " << path;
+    }
+  }
+  EXPECT_GE(operations, 30);
+  // What the document does not list is not served.
+  for (const char* path : {"/v1/nope", "/v1/schools/x/erase", "/v1/admin", "/policy/versions"}) {
+    Response r = server().Get(path);
+    EXPECT_EQ(r.status, 404) << path;
+    EXPECT_EQ(r.ErrorCode(), "not_found") << path;
+  }
+}
+
+}  // namespace
+}  // namespace dovira::testing
