@@ -24,7 +24,7 @@ PAIRS = [
      1 / 3),
     ("BM_IntakeDurable/real_time/threads:1", "BM_RawSqliteInsertDurable/real_time",
      "durable intake, 1 client vs raw durable SQLite inserts of the same bytes", None),
-    ("BM_AuditVerify", "BM_RawBlake2bSameBytes",
+    ("BM_AuditVerify/real_time", "BM_RawBlake2bSameBytes/real_time",
      "audit-chain verification vs raw BLAKE2b of the same bytes", 0.5),
 ]
 

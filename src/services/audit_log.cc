@@ -1,13 +1,33 @@
 #include "services/audit_log.h"
 
+#include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
 namespace dovira::services {
 namespace {
 
 void Put(std::string& out, std::string_view field) {
-  out += std::to_string(field.size());
+  char len[24];
+  auto [end, ec] = std::to_chars(len, len + sizeof len, field.size());
+  (void)ec;
+  out.append(len, end);
   out += ':';
   out += field;
   out += ';';
+}
+
+// Whether `hex` (as stored) spells the bytes of `raw`, without building a string.
+bool HexEquals(std::string_view hex, std::string_view raw) {
+  static const char* kDigits = "0123456789abcdef";
+  if (hex.size() != raw.size() * 2) return false;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(raw[i]);
+    if (hex[2 * i] != kDigits[c >> 4] || hex[2 * i + 1] != kDigits[c & 15]) return false;
+  }
+  return true;
 }
 
 std::string CheckpointMessage(const ports::CheckpointRow& c) {
@@ -20,11 +40,18 @@ AuditLog::AuditLog(Deps deps) : deps_(deps) {}
 
 std::string AuditLog::Canonical(const ports::AuditRow& r) {
   std::string out;
-  out.reserve(256);
+  out.reserve(160 + r.school.value().size() + r.actor.size() + r.action.size() +
+              r.subject_ref.size() + r.purpose.size() + r.fields.size() + r.reason.size() +
+              r.decision_id.size() + r.request_id.size() + r.detail.size() + r.prev_hash.size());
   Put(out, "v1");
   Put(out, r.school.value());
-  Put(out, std::to_string(r.seq));
-  Put(out, std::to_string(r.at.time_since_epoch().count()));
+  char num[24];
+  auto [seq_end, e1] = std::to_chars(num, num + sizeof num, r.seq);
+  (void)e1;
+  Put(out, std::string_view(num, static_cast<size_t>(seq_end - num)));
+  auto [at_end, e2] = std::to_chars(num, num + sizeof num, r.at.time_since_epoch().count());
+  (void)e2;
+  Put(out, std::string_view(num, static_cast<size_t>(at_end - num)));
   for (const std::string* f : {&r.actor, &r.role, &r.action, &r.subject_ref, &r.purpose, &r.fields,
                                &r.outcome, &r.reason, &r.decision_id, &r.request_id, &r.detail,
                                &r.prev_hash}) {
@@ -77,8 +104,14 @@ Result<AuditVerification> AuditLog::Verify(const SchoolId& school) {
   std::map<int64_t, const ports::CheckpointRow*> by_seq;
   for (const auto& c : *checkpoints) by_seq[c.seq] = &c;
 
-  std::string prev;
-  int64_t expected = 1;
+  // Reading rows from the store and hashing them overlap: this thread reads, a second one checks,
+  // in order, chunk by chunk.
+  constexpr size_t kChunk = 512;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::vector<ports::AuditRow>> queue;
+  bool reading_done = false;
+  bool stop = false;  // the checker found a break: the reader may stop
   auto fail = [&](int64_t seq, std::string why) {
     if (v.ok) {
       v.ok = false;
@@ -86,37 +119,72 @@ Result<AuditVerification> AuditLog::Verify(const SchoolId& school) {
       v.problem = std::move(why);
     }
   };
-  Status st = deps_.store.ForEachAudit(school, 0, [&](const ports::AuditRow& row) {
-    ++v.entries;
-    if (row.seq != expected) {
-      fail(expected, "entry " + std::to_string(expected) + " is missing");
-      return false;
-    }
-    if (row.prev_hash != prev) {
-      fail(row.seq, "its link to the previous entry does not match");
-      return false;
-    }
-    std::string hash = ports::ToHex(deps_.crypto.Hash2(prev, Canonical(row)));
-    if (hash != row.hash) {
-      fail(row.seq, "its content does not match its hash (the entry was changed)");
-      return false;
-    }
-    auto cp = by_seq.find(row.seq);
-    if (cp != by_seq.end()) {
-      const ports::CheckpointRow& c = *cp->second;
-      auto sig = ports::FromHex(c.signature);
-      auto pk = ports::FromHex(c.public_key);
-      if (c.hash != row.hash || !sig.ok() || !pk.ok() ||
-          !deps_.crypto.Verify(*pk, CheckpointMessage(c), *sig)) {
-        fail(row.seq, "the signed checkpoint at this entry does not match");
-        return false;
+  int64_t expected = 1;
+  std::thread checker([&] {
+    std::string prev;
+    for (;;) {
+      std::vector<ports::AuditRow> chunk;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return !queue.empty() || reading_done; });
+        if (queue.empty()) return;
+        chunk = std::move(queue.front());
+        queue.pop_front();
       }
-      ++v.checkpoints;
+      cv.notify_all();
+      for (const auto& row : chunk) {
+        if (row.seq != expected) {
+          fail(expected, "entry " + std::to_string(expected) + " is missing");
+        } else if (row.prev_hash != prev) {
+          fail(row.seq, "its link to the previous entry does not match");
+        } else if (!HexEquals(row.hash, deps_.crypto.Hash2(prev, Canonical(row)))) {
+          fail(row.seq, "its content does not match its hash (the entry was changed)");
+        } else if (auto cp = by_seq.find(row.seq); cp != by_seq.end()) {
+          const ports::CheckpointRow& c = *cp->second;
+          auto sig = ports::FromHex(c.signature);
+          auto pk = ports::FromHex(c.public_key);
+          if (c.hash != row.hash || !sig.ok() || !pk.ok() ||
+              !deps_.crypto.Verify(*pk, CheckpointMessage(c), *sig)) {
+            fail(row.seq, "the signed checkpoint at this entry does not match");
+          } else {
+            ++v.checkpoints;
+          }
+        }
+        if (!v.ok) {
+          std::lock_guard lock(mu);
+          stop = true;
+          return;
+        }
+        ++v.entries;
+        prev = row.hash;
+        ++expected;
+      }
     }
-    prev = row.hash;
-    ++expected;
-    return true;
   });
+  std::vector<ports::AuditRow> chunk;
+  chunk.reserve(kChunk);
+  auto hand_over = [&]() {
+    std::unique_lock lock(mu);
+    // Bounded: at most four chunks wait, so memory stays flat for any length of log.
+    cv.wait(lock, [&] { return queue.size() < 4 || stop; });
+    if (!stop) queue.push_back(std::move(chunk));
+    chunk = {};
+    chunk.reserve(kChunk);
+    cv.notify_all();
+    return !stop;
+  };
+  Status st = deps_.store.ForEachAudit(school, 0, [&](const ports::AuditRow& row) {
+    chunk.push_back(row);
+    if (chunk.size() < kChunk) return true;
+    return hand_over();
+  });
+  if (!chunk.empty()) hand_over();
+  {
+    std::lock_guard lock(mu);
+    reading_done = true;
+  }
+  cv.notify_all();
+  checker.join();
   if (!st.ok()) return st.error();
   // A checkpoint beyond the last entry means entries were cut off the end.
   if (v.ok && !by_seq.empty() && by_seq.rbegin()->first >= expected) {

@@ -30,7 +30,9 @@ AccessResult DataAccessService::DecideOnly(const SchoolRuntime& school,
     out.status = status;
     return out;
   };
-  // Actor rules come first: an API key states only its own purposes; staff read personal data
+  // An undeclared purpose is refused as such, whoever asks (R28).
+  if (cp.PurposeIndex(req.purpose) < 0) return deny("purpose_undeclared", 403);
+  // Actor rules come next: an API key states only its own purposes; staff read personal data
   // only after their briefing is recorded (R87).
   if (actor.kind == Actor::Kind::kApiKey &&
       std::find(actor.purposes.begin(), actor.purposes.end(), req.purpose) ==
