@@ -225,7 +225,8 @@ void Api::RegisterRoutes() {
                                {"lang", kStr},
                                {"age_statement", kStr},
                                {"country", kStr},
-                               {"representative", kAny}},
+                               {"representative", kAny},
+                               {"evidence_document", kStr}},
                               {"fields"});
   const Json page = Obj({{"items", {{"type", "array"}, {"items", kAny}}}, {"next_cursor", kStr}});
   const Json access = Obj({{"purpose", kStr}, {"fields", kStrList}, {"operation", kStr}}, {"purpose"});
@@ -735,6 +736,9 @@ Result<domain::Submission> SubmissionFrom(const Json& body, const std::string& l
   auto rep = RepresentativeOf(body);
   if (!rep.ok()) return rep.error();
   s.representative = *rep;
+  auto evidence = OptString(body, "evidence_document");
+  if (!evidence.ok()) return evidence.error();
+  s.evidence_document = evidence->value_or("");
   return s;
 }
 
@@ -744,7 +748,7 @@ HttpResponse Api::SubmitForm(Call& c) {
   auto body = ParseJsonObject(c.req);
   if (!body.ok()) return ErrorResponse(body.error());
   Status only = OnlyKeys(*body, {"fields", "consents", "accept_policy", "lang", "age_statement",
-                                 "country", "representative"});
+                                 "country", "representative", "evidence_document"});
   if (!only.ok()) return ErrorResponse(only.error());
   auto sub = SubmissionFrom(*body, c.lang);
   if (!sub.ok()) return ErrorResponse(sub.error());
@@ -953,7 +957,7 @@ HttpResponse Api::CreateSubject(Call& c) {
   auto body = ParseJsonObject(c.req);
   if (!body.ok()) return ErrorResponse(body.error());
   Status only = OnlyKeys(*body, {"kind", "channel", "source", "fields", "lang", "country",
-                                 "age_statement", "representative"});
+                                 "age_statement", "representative", "evidence_document"});
   if (!only.ok()) return ErrorResponse(only.error());
   auto sub = SubmissionFrom(*body, c.lang);
   if (!sub.ok()) return ErrorResponse(sub.error());

@@ -236,6 +236,13 @@ Result<ValidatedSubmission> ValidateSubmission(const CompiledPolicy& cp, const S
       vc.lang = cb.text.Has(sub.lang) ? sub.lang : pol.school.authoritative_language;
       vc.text = cb.text.Get(vc.lang, pol.school.authoritative_language);
       auto ct = pol.consents.find(cb.consent);
+      if (ct != pol.consents.end() && ct->second.evidence_required &&
+          sub.evidence_document.empty()) {
+        return Error::Refused("evidence_required",
+                              "consent \"" + cb.id + "\" is given in writing: attach the signed "
+                              "document (evidence_document)",
+                              "evidence_document");
+      }
       if (ct != pol.consents.end()) {
         vc.grants = ct->second.grants;
         if (ct->second.term.unit != calendar::TermUnit::kIndefinite) vc.term = ct->second.term;

@@ -41,6 +41,7 @@ struct Submission {
   std::string age_statement;  // "adult" | "minor" | "" (rule self_declaration)
   std::optional<Representative> representative;
   std::string country;  // residence, for the per-country age map
+  std::string evidence_document;  // a reference to a signed document (written consent, R18)
 };
 
 struct ValidatedConsent {

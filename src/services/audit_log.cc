@@ -98,99 +98,103 @@ Status AuditLog::Record(const SchoolId& school, AuditEvent event) {
 }
 
 Result<AuditVerification> AuditLog::Verify(const SchoolId& school) {
-  AuditVerification v;
   auto checkpoints = deps_.store.ListCheckpoints(school);
   if (!checkpoints.ok()) return checkpoints.error();
   std::map<int64_t, const ports::CheckpointRow*> by_seq;
   for (const auto& c : *checkpoints) by_seq[c.seq] = &c;
+  auto last = deps_.store.LastAudit(school);
+  if (!last.ok()) return last.error();
+  const int64_t n = *last ? (*last)->seq : 0;
 
-  // Reading rows from the store and hashing them overlap: this thread reads, a second one checks,
-  // in order, chunk by chunk.
-  constexpr size_t kChunk = 512;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::vector<ports::AuditRow>> queue;
-  bool reading_done = false;
-  bool stop = false;  // the checker found a break: the reader may stop
+  // Every entry stores its predecessor's hash, so each entry's own hash can be checked anywhere;
+  // the log is cut into segments checked in parallel (reading and hashing both take time), and
+  // only the links across the cuts are checked at the end.
+  struct Segment {
+    int64_t from = 1, to = 0;  // seqs [from, to]
+    int64_t entries = 0, checkpoints = 0;
+    std::optional<int64_t> broken;
+    std::string problem;
+    std::string first_prev;  // prev_hash of the entry at `from`
+    std::string last_hash;   // hash of the entry at `to`
+    Status status;
+  };
+  const int64_t parts = n >= 8192 ? std::max(1u, std::min(4u, std::thread::hardware_concurrency())) : 1;
+  std::vector<Segment> segments(static_cast<size_t>(parts));
+  for (int64_t i = 0; i < parts; ++i) {
+    segments[static_cast<size_t>(i)].from = 1 + n * i / parts;
+    segments[static_cast<size_t>(i)].to = n * (i + 1) / parts;
+  }
+  auto check = [&](Segment& seg) {
+    int64_t expected = seg.from;
+    std::string prev;
+    auto fail = [&](int64_t seq, std::string why) {
+      seg.broken = seq;
+      seg.problem = std::move(why);
+      return false;
+    };
+    seg.status = deps_.store.ForEachAudit(school, seg.from, [&](const ports::AuditRow& row) {
+      if (row.seq > seg.to) return false;
+      if (row.seq != expected) return fail(expected, "entry " + std::to_string(expected) + " is missing");
+      if (row.seq == seg.from) {
+        seg.first_prev = row.prev_hash;
+      } else if (row.prev_hash != prev) {
+        return fail(row.seq, "its link to the previous entry does not match");
+      }
+      if (!HexEquals(row.hash, deps_.crypto.Hash2(row.prev_hash, Canonical(row)))) {
+        return fail(row.seq, "its content does not match its hash (the entry was changed)");
+      }
+      if (auto cp = by_seq.find(row.seq); cp != by_seq.end()) {
+        const ports::CheckpointRow& c = *cp->second;
+        auto sig = ports::FromHex(c.signature);
+        auto pk = ports::FromHex(c.public_key);
+        if (c.hash != row.hash || !sig.ok() || !pk.ok() ||
+            !deps_.crypto.Verify(*pk, CheckpointMessage(c), *sig)) {
+          return fail(row.seq, "the signed checkpoint at this entry does not match");
+        }
+        ++seg.checkpoints;
+      }
+      ++seg.entries;
+      prev = row.hash;
+      ++expected;
+      return true;
+    });
+    seg.last_hash = prev;
+    if (!seg.broken && seg.status.ok() && expected != seg.to + 1) {
+      fail(expected, "entry " + std::to_string(expected) + " is missing");
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < segments.size(); ++i) threads.emplace_back(check, std::ref(segments[i]));
+  check(segments[0]);
+  for (auto& t : threads) t.join();
+
+  AuditVerification v;
   auto fail = [&](int64_t seq, std::string why) {
-    if (v.ok) {
+    if (v.ok || (v.first_broken && seq < *v.first_broken)) {
       v.ok = false;
       v.first_broken = seq;
       v.problem = std::move(why);
     }
   };
-  int64_t expected = 1;
-  std::thread checker([&] {
-    std::string prev;
-    for (;;) {
-      std::vector<ports::AuditRow> chunk;
-      {
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return !queue.empty() || reading_done; });
-        if (queue.empty()) return;
-        chunk = std::move(queue.front());
-        queue.pop_front();
-      }
-      cv.notify_all();
-      for (const auto& row : chunk) {
-        if (row.seq != expected) {
-          fail(expected, "entry " + std::to_string(expected) + " is missing");
-        } else if (row.prev_hash != prev) {
-          fail(row.seq, "its link to the previous entry does not match");
-        } else if (!HexEquals(row.hash, deps_.crypto.Hash2(prev, Canonical(row)))) {
-          fail(row.seq, "its content does not match its hash (the entry was changed)");
-        } else if (auto cp = by_seq.find(row.seq); cp != by_seq.end()) {
-          const ports::CheckpointRow& c = *cp->second;
-          auto sig = ports::FromHex(c.signature);
-          auto pk = ports::FromHex(c.public_key);
-          if (c.hash != row.hash || !sig.ok() || !pk.ok() ||
-              !deps_.crypto.Verify(*pk, CheckpointMessage(c), *sig)) {
-            fail(row.seq, "the signed checkpoint at this entry does not match");
-          } else {
-            ++v.checkpoints;
-          }
-        }
-        if (!v.ok) {
-          std::lock_guard lock(mu);
-          stop = true;
-          return;
-        }
-        ++v.entries;
-        prev = row.hash;
-        ++expected;
-      }
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const Segment& seg = segments[i];
+    if (!seg.status.ok()) return seg.status.error();
+    v.entries += seg.entries;
+    v.checkpoints += seg.checkpoints;
+    if (seg.broken) fail(*seg.broken, seg.problem);
+    // The first entry links to nothing; every later segment must link to the one before it.
+    // (When the segment before is itself broken, its last hash proves nothing.)
+    const bool before_broken = i > 0 && segments[i - 1].broken.has_value();
+    const std::string expected_prev = i == 0 ? std::string() : segments[i - 1].last_hash;
+    if (seg.to >= seg.from && !before_broken && seg.first_prev != expected_prev) {
+      fail(seg.from, "its link to the previous entry does not match");
     }
-  });
-  std::vector<ports::AuditRow> chunk;
-  chunk.reserve(kChunk);
-  auto hand_over = [&]() {
-    std::unique_lock lock(mu);
-    // Bounded: at most four chunks wait, so memory stays flat for any length of log.
-    cv.wait(lock, [&] { return queue.size() < 4 || stop; });
-    if (!stop) queue.push_back(std::move(chunk));
-    chunk = {};
-    chunk.reserve(kChunk);
-    cv.notify_all();
-    return !stop;
-  };
-  Status st = deps_.store.ForEachAudit(school, 0, [&](const ports::AuditRow& row) {
-    chunk.push_back(row);
-    if (chunk.size() < kChunk) return true;
-    return hand_over();
-  });
-  if (!chunk.empty()) hand_over();
-  {
-    std::lock_guard lock(mu);
-    reading_done = true;
   }
-  cv.notify_all();
-  checker.join();
-  if (!st.ok()) return st.error();
+  if (!v.ok) v.entries = *v.first_broken - 1;
   // A checkpoint beyond the last entry means entries were cut off the end.
-  if (v.ok && !by_seq.empty() && by_seq.rbegin()->first >= expected) {
-    fail(expected, "entries after " + std::to_string(expected - 1) +
-                       " were removed (a signed checkpoint covers entry " +
-                       std::to_string(by_seq.rbegin()->first) + ")");
+  if (v.ok && !by_seq.empty() && by_seq.rbegin()->first > n) {
+    fail(n + 1, "entries after " + std::to_string(n) + " were removed (a signed checkpoint covers entry " +
+                    std::to_string(by_seq.rbegin()->first) + ")");
   }
   // The signing key must be the school's own.
   if (v.ok && !checkpoints->empty()) {

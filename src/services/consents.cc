@@ -18,16 +18,6 @@ std::string Join(const std::vector<std::string>& v) {
   return out;
 }
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) continue;
-    out += c;
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 ConsentService::ConsentService(Deps deps, Schools& schools, SubjectService& subjects,
@@ -95,8 +85,8 @@ Result<ConsentReceipt> ConsentService::Grant(const SchoolId& school_id, const Gr
   cr.lang = req.lang;
   cr.channel = req.channel;
   cr.given_by = req.given_by;
-  cr.evidence = "{\"ip\":" + JsonString(TruncateIp(ctx.ip)) + ",\"document\":" +
-                JsonString(req.evidence_document) + "}";
+  cr.evidence = "{\"ip\":" + JsonQuote(TruncateIp(ctx.ip)) + ",\"document\":" +
+                JsonQuote(req.evidence_document) + "}";
   cr.at = at;
   // Expiry: the earlier of the policy's term and the date given with the consent (R21).
   std::optional<Timestamp> expires;
@@ -125,8 +115,9 @@ Result<ConsentReceipt> ConsentService::Grant(const SchoolId& school_id, const Gr
   e.purpose = Join(cr.grants);
   e.outcome = "ok";
   e.request_id = ctx.request_id;
-  e.detail = "{\"consent_id\":\"" + cr.id.value() + "\",\"consent\":\"" + cr.consent_type +
-             "\",\"channel\":\"" + cr.channel + "\",\"text_sha256\":\"" + cr.text_sha256 + "\"}";
+  e.detail = "{\"consent_id\":" + JsonQuote(cr.id.value()) + ",\"consent\":" +
+             JsonQuote(cr.consent_type) + ",\"channel\":" + JsonQuote(cr.channel) +
+             ",\"text_sha256\":" + JsonQuote(cr.text_sha256) + "}";
   audit_.Add(batch, school_id, std::move(e));
   batch.consents.push_back(cr);
   Status st = deps_.store.Commit(std::move(batch));
@@ -220,7 +211,7 @@ Result<std::vector<ConsentReceipt>> ConsentService::Withdraw(const SchoolId& sch
     cr.policy_version = (*school)->version();
     cr.channel = req.channel;
     cr.given_by = actor.kind == Actor::Kind::kStaff ? "staff" : "subject";
-    cr.evidence = "{\"ip\":" + JsonString(TruncateIp(ctx.ip)) + "}";
+    cr.evidence = "{\"ip\":" + JsonQuote(TruncateIp(ctx.ip)) + "}";
     cr.at = at;
     AuditEvent e;
     e.actor = actor.AuditName();
@@ -230,8 +221,8 @@ Result<std::vector<ConsentReceipt>> ConsentService::Withdraw(const SchoolId& sch
     e.purpose = Join(withdrawn);
     e.outcome = "ok";
     e.request_id = ctx.request_id;
-    e.detail = "{\"consent_id\":\"" + cr.id.value() + "\",\"consent\":\"" + type +
-               "\",\"channel\":" + JsonString(req.channel) + "}";
+    e.detail = "{\"consent_id\":" + JsonQuote(cr.id.value()) + ",\"consent\":" +
+               JsonQuote(type) + ",\"channel\":" + JsonQuote(req.channel) + "}";
     audit_.Add(batch, school_id, std::move(e));
     ConsentReceipt r;
     r.id = cr.id;

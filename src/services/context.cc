@@ -22,6 +22,23 @@ std::string Actor::AuditName() const {
   return "public";
 }
 
+std::string JsonQuote(const std::string& text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
 std::string TruncateIp(const std::string& ip) {
   unsigned char buf[16];
   char out[INET6_ADDRSTRLEN];

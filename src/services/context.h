@@ -42,6 +42,10 @@ struct Deps {
   const Clock& clock;
 };
 
+// `text` as a JSON string literal, quotes included, with quotes, backslashes and control
+// characters escaped: audit details are built from ids that may come from a request.
+std::string JsonQuote(const std::string& text);
+
 // The IP truncated to its /24 (IPv4) or /48 (IPv6) network, "" when not an address: evidence
 // without identifying the person (R101).
 std::string TruncateIp(const std::string& ip);

@@ -116,9 +116,9 @@ Status DataAccessService::OpenValues(const SchoolId& school_id, const AccessRequ
   const std::string& store = cp->purpose(static_cast<size_t>(p)).store;
   // Only the purpose's own store is read (R92): intake keeps a copy of every field in the store
   // of each purpose that uses it.
-  auto records = deps_.store.GetStoreRecords(school_id, req.subject, store);
+  auto records = subjects_.StoreRecords(school_id, req.subject, store);
   if (!records.ok()) return records.error();
-  for (const auto& r : *records) {
+  for (const auto& r : **records) {
     if (std::find(result.fields.begin(), result.fields.end(), r.field) == result.fields.end()) {
       continue;
     }

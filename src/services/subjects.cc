@@ -161,6 +161,35 @@ Result<std::string> SubjectService::OpenValue(const ports::SecretKey& key,
       r.school.value() + "|" + r.subject.value() + "|" + r.field + "|" + r.id.value());
 }
 
+Result<std::shared_ptr<const std::vector<ports::RecordRow>>> SubjectService::StoreRecords(
+    const SchoolId& school, const SubjectId& subject, const std::string& store) {
+  const std::string key = school.value() + "|" + subject.value() + "|" + store;
+  {
+    std::lock_guard lock(records_mu_);
+    auto it = records_.find(key);
+    if (it != records_.end()) return it->second;
+  }
+  auto rows = deps_.store.GetStoreRecords(school, subject, store);
+  if (!rows.ok()) return rows.error();
+  auto shared = std::make_shared<const std::vector<ports::RecordRow>>(std::move(*rows));
+  std::lock_guard lock(records_mu_);
+  if (records_.size() >= kRecordCacheSize) records_.clear();
+  records_[key] = shared;
+  return shared;
+}
+
+void SubjectService::ForgetRecords(const SchoolId& school, const SubjectId& subject) {
+  const std::string prefix = school.value() + "|" + subject.value() + "|";
+  std::lock_guard lock(records_mu_);
+  for (auto it = records_.begin(); it != records_.end();) {
+    if (it->first.rfind(prefix, 0) == 0) {
+      it = records_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 Result<std::string> SubjectService::LookupToken(const SchoolId& school, const std::string& field,
                                                 const std::string& value) {
   auto key = deps_.keys.PseudonymKey(school);
@@ -224,7 +253,8 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
     e.outcome = "deny";
     e.reason = valid.error().ReasonOrCode();
     e.request_id = ctx.request_id;
-    e.detail = "{\"form\":\"" + submission.form + "\",\"field\":\"" + valid.error().field + "\"}";
+    e.detail = "{\"form\":" + JsonQuote(submission.form) +
+               ",\"field\":" + JsonQuote(valid.error().field) + "}";
     (void)audit_.Record(school_id, std::move(e));
     return valid.error();
   }
@@ -318,10 +348,14 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
     cr.form = v.form;
     cr.checkbox = c.checkbox;
     cr.given_by = v.minor ? "subject_with_representative" : "subject";
-    cr.evidence = "{\"ip\":\"" + TruncateIp(ctx.ip) + "\",\"user_agent_sha256\":\"" +
-                  (ctx.user_agent.empty() ? std::string()
-                                          : ports::ToHex(deps_.crypto.Sha256(ctx.user_agent))) +
-                  "\"}";
+    cr.evidence = "{\"ip\":" + JsonQuote(TruncateIp(ctx.ip)) + ",\"user_agent_sha256\":" +
+                  JsonQuote(ctx.user_agent.empty()
+                                ? std::string()
+                                : ports::ToHex(deps_.crypto.Sha256(ctx.user_agent))) +
+                  (submission.evidence_document.empty()
+                       ? std::string()
+                       : ",\"document\":" + JsonQuote(submission.evidence_document)) +
+                  "}";
     cr.at = now;
     int64_t expires = ExpiryUs(*cp, c.term, now);
     if (expires != domain::kForever) {
@@ -355,8 +389,8 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
     ce.purpose = Join(cr.grants);
     ce.outcome = "ok";
     ce.request_id = ctx.request_id;
-    ce.detail = "{\"consent_id\":\"" + cr.id.value() + "\",\"consent\":\"" + cr.consent_type +
-                "\",\"text_sha256\":\"" + cr.text_sha256 + "\"}";
+    ce.detail = "{\"consent_id\":" + JsonQuote(cr.id.value()) + ",\"consent\":" +
+                JsonQuote(cr.consent_type) + ",\"text_sha256\":" + JsonQuote(cr.text_sha256) + "}";
     audit_.Add(batch, school_id, std::move(ce));
     batch.consents.push_back(std::move(cr));
   }
@@ -368,8 +402,9 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
   e.fields = Join(receipt.fields);
   e.outcome = "ok";
   e.request_id = ctx.request_id;
-  e.detail = "{\"kind\":\"" + v.subject_kind + "\",\"channel\":\"" + v.channel + "\",\"form\":\"" +
-             v.form + "\",\"source\":\"" + v.source + "\",\"policy_version\":\"" + version + "\"}";
+  e.detail = "{\"kind\":" + JsonQuote(v.subject_kind) + ",\"channel\":" + JsonQuote(v.channel) +
+             ",\"form\":" + JsonQuote(v.form) + ",\"source\":" + JsonQuote(v.source) +
+             ",\"policy_version\":" + JsonQuote(version) + "}";
   audit_.Add(batch, school_id, std::move(e));
 
   Status committed = deps_.store.Commit(std::move(batch));
@@ -478,6 +513,7 @@ Status SubjectService::DestroySubject(const SchoolId& school_id, const SubjectId
   Status st = deps_.store.Commit(std::move(batch));
   if (!st.ok()) return st;
   ForgetKey(school_id.value() + "|" + subject.value());
+  ForgetRecords(school_id, subject);
   (*school)->gate().Erase(subject);
   return Status::Ok();
 }

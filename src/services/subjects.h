@@ -12,6 +12,7 @@
 
 #include <list>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -116,6 +117,12 @@ class SubjectService {
                         const std::string& record_id, const std::string& value);
   Result<std::string> OpenValue(const ports::SecretKey& key, const ports::RecordRow& record);
 
+  // The subject's sealed records kept in `store`, from a bounded in-memory cache of ciphertext
+  // (never plaintext). Every write to a subject's records in this service forgets its entries.
+  Result<std::shared_ptr<const std::vector<ports::RecordRow>>> StoreRecords(
+      const SchoolId& school, const SubjectId& subject, const std::string& store);
+  void ForgetRecords(const SchoolId& school, const SubjectId& subject);
+
   // A lookup token for a normalised value (e.g. an e-mail), keyed by the school's pseudonym key.
   Result<std::string> LookupToken(const SchoolId& school, const std::string& field,
                                   const std::string& normalised_value);
@@ -131,6 +138,11 @@ class SubjectService {
   Deps deps_;
   Schools& schools_;
   AuditLog& audit_;
+
+  static constexpr size_t kRecordCacheSize = 20000;
+  std::mutex records_mu_;
+  // "school|subject|store" → records; guarded by records_mu_. Cleared wholesale when full.
+  std::unordered_map<std::string, std::shared_ptr<const std::vector<ports::RecordRow>>> records_;
 
   static constexpr size_t kKeyCacheSize = 100000;
   std::mutex cache_mu_;

@@ -761,6 +761,7 @@ class SqliteStore::Impl {
     if (!ckpt.ok()) return ckpt.error();
     checkpoint_conn_ = std::move(*ckpt);
     sqlite3_busy_timeout(checkpoint_conn_->handle(), kBusyTimeoutMs);
+    sqlite3_wal_hook(data_writer_->handle(), &Impl::OnWalCommit, this);
     writer_ = std::thread([this] { WriterLoop(); });
     checkpointer_ = std::thread([this] { CheckpointLoop(); });
     return Status::Ok();
@@ -947,8 +948,7 @@ class SqliteStore::Impl {
     commits_.fetch_add(1, std::memory_order_relaxed);
     audit_heads_ = std::move(staged_heads_);
     staged_heads_.clear();
-    frames_since_reset_ += group.size();
-    if (frames_since_reset_ > kWalResetEvery) ResetWal();
+    if (wal_frames_ > kWalResetFrames) ResetWal();
 
     if (destroyed_keys) vault_wal_holds_destroyed_keys_ = true;
     if (vault_wal_holds_destroyed_keys_) TruncateVaultWal();
@@ -1039,16 +1039,20 @@ class SqliteStore::Impl {
 
  private:
   // The background checkpointer copies WAL frames into data.db but cannot restart the WAL while
-  // readers keep using it, and a WAL that only grows makes every read search a longer index. So
-  // every kWalResetEvery batches the writer, the only writer, checkpoints and truncates it,
-  // waiting briefly for readers of older snapshots to finish.
-  static constexpr uint64_t kWalResetEvery = 20000;
+  // readers keep using it, and a WAL that only grows makes every read search a longer index and
+  // fills the disk. So when the WAL passes kWalResetFrames pages (256 MiB) the writer, the only
+  // writer, checkpoints and truncates it, waiting briefly for readers of older snapshots.
+  static constexpr int kWalResetFrames = 65536;
   void ResetWal() {
     sqlite3* db = data_writer_->handle();
     sqlite3_busy_timeout(db, 200);
     int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
     sqlite3_busy_timeout(db, kBusyTimeoutMs);
-    if (rc == SQLITE_OK) frames_since_reset_ = 0;
+    if (rc == SQLITE_OK) wal_frames_ = 0;
+  }
+  static int OnWalCommit(void* self, sqlite3*, const char*, int frames) {
+    static_cast<Impl*>(self)->wal_frames_ = frames;
+    return SQLITE_OK;
   }
 
   static void RollbackQuietly(Connection& conn) {
@@ -1085,7 +1089,7 @@ class SqliteStore::Impl {
   bool vault_wal_holds_destroyed_keys_ = false;  // writer thread only
   ports::AuditChainer chainer_;                   // set before the first Submit
   bool data_synchronous_full_ = true;             // writer thread only
-  uint64_t frames_since_reset_ = 0;               // writer thread only: batches since a WAL reset
+  int wal_frames_ = 0;                            // writer thread only: WAL size after a commit
   // Last committed audit entry per school, and the heads as this group moves them (writer only).
   std::unordered_map<std::string, AuditHead> audit_heads_;
   std::unordered_map<std::string, AuditHead> staged_heads_;
