@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -44,19 +45,15 @@ inline void WriteFile(const std::string& path, const std::string& text) {
   out << text;
 }
 
-// Runs DOVIRA_BIN with `args`; stdout and stderr go to files so neither pipe can fill and block.
-inline RunResult RunDovira(const std::vector<std::string>& args) {
-  static const std::string dir = MakeTempDir();
-  static int counter = 0;
-  const std::string base = dir + "/run" + std::to_string(counter++);
-  const std::string out_path = base + ".out", err_path = base + ".err";
-
-  std::vector<std::string> argv_s = {DOVIRA_BIN};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
+// Runs any program (looked up in PATH) with `args` (args[0] is the program); stdout and stderr go
+// to files so neither pipe can fill and block.
+inline RunResult RunProgram(const std::vector<std::string>& args) {
+  const std::string dir = MakeTempDir();
+  const std::string out_path = dir + "/out", err_path = dir + "/err";
+  std::vector<std::string> argv_s = args;
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
-
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -64,7 +61,7 @@ inline RunResult RunDovira(const std::vector<std::string>& args) {
   posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid = 0;
   RunResult r;
-  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) == 0) {
+  if (posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ) == 0) {
     int status = 0;
     waitpid(pid, &status, 0);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -72,7 +69,16 @@ inline RunResult RunDovira(const std::vector<std::string>& args) {
   posix_spawn_file_actions_destroy(&fa);
   r.out = Slurp(out_path);
   r.err = Slurp(err_path);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
   return r;
+}
+
+// Runs DOVIRA_BIN with `args`.
+inline RunResult RunDovira(const std::vector<std::string>& args) {
+  std::vector<std::string> all = {DOVIRA_BIN};
+  all.insert(all.end(), args.begin(), args.end());
+  return RunProgram(all);
 }
 
 }  // namespace dovira::testing

@@ -228,33 +228,6 @@ inline std::string PolicyPath(const std::string& prefix) {
   return {};
 }
 
-// Runs any program (looked up in PATH) and captures its exit code and output.
-inline RunResult RunProgram(const std::vector<std::string>& args) {
-  const std::string dir = MakeTempDir();
-  const std::string out_path = dir + "/out", err_path = dir + "/err";
-  std::vector<std::string> argv_s = args;
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t pid = 0;
-  RunResult r;
-  if (posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), environ) == 0) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  posix_spawn_file_actions_destroy(&fa);
-  r.out = Slurp(out_path);
-  r.err = Slurp(err_path);
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
-  return r;
-}
 
 struct ServerOptions {
   // Prefixes of the shipped policy files to serve ("001", "004", ...).

@@ -125,21 +125,8 @@ Result<ConsentReceipt> ConsentService::Grant(const SchoolId& school_id, const Gr
   st = Refresh(**school, req.subject);
   if (!st.ok()) return st.error();
 
-  ConsentReceipt r;
-  r.id = cr.id;
-  r.consent_type = cr.consent_type;
-  r.action = "grant";
-  r.grants = cr.grants;
-  r.text = cr.text;
-  r.text_sha256 = cr.text_sha256;
-  r.lang = cr.lang;
-  r.channel = cr.channel;
-  r.policy_version = cr.policy_version;
-  r.given_by = cr.given_by;
-  r.withdrawal_procedure =
-      ct->second.withdrawal_procedure.Get(req.lang, pol.school.authoritative_language);
-  r.at = cr.at;
-  r.expires_at = cr.expires_at;
+  ConsentReceipt r = ReceiptOf(
+      cr, ct->second.withdrawal_procedure.Get(req.lang, pol.school.authoritative_language));
   return r;
 }
 
@@ -224,15 +211,7 @@ Result<std::vector<ConsentReceipt>> ConsentService::Withdraw(const SchoolId& sch
     e.detail = "{\"consent_id\":" + JsonQuote(cr.id.value()) + ",\"consent\":" +
                JsonQuote(type) + ",\"channel\":" + JsonQuote(req.channel) + "}";
     audit_.Add(batch, school_id, std::move(e));
-    ConsentReceipt r;
-    r.id = cr.id;
-    r.consent_type = type;
-    r.action = "withdraw";
-    r.grants = withdrawn;
-    r.channel = cr.channel;
-    r.policy_version = cr.policy_version;
-    r.given_by = cr.given_by;
-    r.at = at;
+    ConsentReceipt r = ReceiptOf(cr);
     out.push_back(std::move(r));
     batch.consents.push_back(std::move(cr));
   }

@@ -59,6 +59,24 @@ int64_t ExpiryUs(const domain::CompiledPolicy& cp, const std::optional<calendar:
 
 }  // namespace
 
+ConsentReceipt ReceiptOf(const ports::ConsentRow& row, std::string withdrawal_procedure) {
+  ConsentReceipt r;
+  r.id = row.id;
+  r.consent_type = row.consent_type;
+  r.action = row.action;
+  r.grants = row.grants;
+  r.text = row.text;
+  r.text_sha256 = row.text_sha256;
+  r.lang = row.lang;
+  r.channel = row.channel;
+  r.policy_version = row.policy_version;
+  r.given_by = row.given_by;
+  r.withdrawal_procedure = std::move(withdrawal_procedure);
+  r.at = row.at;
+  r.expires_at = row.expires_at;
+  return r;
+}
+
 std::string EncodeProfile(const SubjectProfile& p) {
   std::string out = "v1\n";
   out += "minor_until\t" + std::to_string(p.minor_until_us) + "\n";
@@ -362,24 +380,12 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
       cr.expires_at = Timestamp(std::chrono::microseconds(expires));
     }
     ledger.push_back(domain::LedgerEntry{cr.consent_type, cr.grants, false, Us(now), expires});
-    ConsentReceipt rc;
-    rc.id = cr.id;
-    rc.consent_type = cr.consent_type;
-    rc.action = "grant";
-    rc.grants = cr.grants;
-    rc.text = cr.text;
-    rc.text_sha256 = cr.text_sha256;
-    rc.lang = cr.lang;
-    rc.channel = cr.channel;
-    rc.policy_version = version;
-    rc.given_by = cr.given_by;
-    rc.at = now;
-    rc.expires_at = cr.expires_at;
     auto ct = pol.consents.find(c.consent_type);
-    if (ct != pol.consents.end()) {
-      rc.withdrawal_procedure = ct->second.withdrawal_procedure.Get(
-          submission.lang, pol.school.authoritative_language);
-    }
+    ConsentReceipt rc = ReceiptOf(
+        cr, ct == pol.consents.end()
+                ? std::string()
+                : ct->second.withdrawal_procedure.Get(submission.lang,
+                                                      pol.school.authoritative_language));
     receipt.consents.push_back(std::move(rc));
     AuditEvent ce;
     ce.actor = actor.AuditName();

@@ -42,6 +42,9 @@ struct ConsentReceipt {
   std::optional<Timestamp> expires_at;
 };
 
+// The receipt of a stored ledger row; `withdrawal_procedure` is shown with a grant (R19).
+ConsentReceipt ReceiptOf(const ports::ConsentRow& row, std::string withdrawal_procedure = {});
+
 struct IntakeReceipt {
   SubjectId subject;
   std::string kind;
