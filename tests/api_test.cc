@@ -521,7 +521,7 @@ TEST_F(Intake, R12_SchoolThatAcceptsDataOnlyFromTheSubjectRefusesOtherSources) {
 TEST_F(Intake, R13_TechnicalDataIsStoredAsPersonalDataInTheTechnicalCategory) {
   StaffClient& a4 = Admin(kS4);
   Response r = a4.Post(a4.Base() + "/subjects", Json{{"kind", "visitor"},
-                                                     {"channel", "web"},
+                                                     {"channel", "api"},
                                                      {"source", "automatic"},
                                                      {"fields",
                                                       {{"ip_address", "203.0.113.5"},

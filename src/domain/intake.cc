@@ -185,6 +185,19 @@ Result<ValidatedSubmission> ValidateSubmission(const CompiledPolicy& cp, const S
                               out.source + "\"",
                           "source");
   }
+  if (!form) {
+    // A channel the policy declares (R18), or "api" for the school's own systems.
+    const auto& channels = pol.collection.channels;
+    if (sub.channel != "api" && !channels.empty() &&
+        std::find(channels.begin(), channels.end(), sub.channel) == channels.end()) {
+      std::string allowed = "api";
+      for (const auto& c : channels) allowed += ", " + c;
+      return Error::Refused("channel_invalid",
+                            "the school's policy collects through no channel \"" + sub.channel +
+                                "\" (declared: " + allowed + ")",
+                            "channel");
+    }
+  }
   if (sub.fields.empty()) return Error::Refused("no_fields", "no personal data submitted", "fields");
   for (const auto& [id, value] : sub.fields) {
     int fi = cp.FieldIndex(id);

@@ -91,6 +91,22 @@ TEST(Intake, UndeclaredSubjectKindIsRefused) {  // R09
   EXPECT_EQ(ReasonOf(ValidateSubmission(*P004(), t, At("2025-03-03T10:00:00Z"))), "ok");
 }
 
+TEST(Intake, R18_ApiIntakeTakesOnlyAChannelThePolicyDeclares) {
+  Submission s;
+  s.subject_kind = "buyer";
+  s.fields = {{"first_name", "A"}};
+  s.channel = "carrier_pigeon";
+  auto r = ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"));
+  EXPECT_EQ(ReasonOf(r), "channel_invalid");
+  EXPECT_EQ(r.error().field, "channel");
+  s.channel = "phone_call";  // declared by 004, not by 001
+  EXPECT_EQ(ReasonOf(ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"))), "channel_invalid");
+  for (const char* ok : {"subscription_form", "api"}) {
+    s.channel = ok;
+    EXPECT_EQ(ReasonOf(ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"))), "ok") << ok;
+  }
+}
+
 TEST(Intake, Policy001AcceptsDataOnlyFromTheSubject) {  // R12
   Submission s;
   s.subject_kind = "buyer";

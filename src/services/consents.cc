@@ -60,6 +60,16 @@ Result<ConsentReceipt> ConsentService::Grant(const SchoolId& school_id, const Gr
   if (!kChannels.count(req.channel)) {
     return Error::Refused("channel_invalid", "unknown channel \"" + req.channel + "\"", "channel");
   }
+  // R18: a consent type that names its channels is given only through them.
+  const auto& declared = ct->second.channels;
+  if (!declared.empty() &&
+      std::find(declared.begin(), declared.end(), req.channel) == declared.end()) {
+    std::string allowed;
+    for (const auto& c : declared) allowed += (allowed.empty() ? "" : ", ") + c;
+    return Error::Refused("channel_invalid",
+                          "consent \"" + req.consent_type + "\" is given only through: " + allowed,
+                          "channel");
+  }
   if ((ct->second.evidence_required || req.channel == "written") && req.evidence_document.empty()) {
     return Error::Refused("evidence_required",
                           "a written consent needs the signed document (evidence_document)",

@@ -91,7 +91,7 @@ class ConsentServiceTest : public ::testing::Test {
     g.consent_type = "personal_data";
     g.text = text;
     g.lang = "en";
-    g.channel = "personal_account";
+    g.channel = "payment";  // 001 takes this consent on its subscription, application and payment forms
     return g;
   }
 
@@ -215,7 +215,7 @@ TEST_F(ConsentServiceTest, R19_GrantsAndWithdrawalsAppendRowsAndNeverEditEarlier
   EXPECT_EQ(ledger[1].action, "grant");
   EXPECT_EQ(ledger[1].text, "Renewed consent text");
   EXPECT_EQ(ledger[1].text_sha256, Hex256("Renewed consent text"));
-  EXPECT_EQ(ledger[1].channel, "personal_account");
+  EXPECT_EQ(ledger[1].channel, "payment");
   EXPECT_EQ(ledger[1].lang, "en");
   EXPECT_EQ(ledger[1].at, At("2025-03-03T10:00:00Z"));
   EXPECT_EQ(ledger[2].id, (*withdrawn)[0].id);
@@ -305,24 +305,22 @@ TEST_F(ConsentServiceTest, GrantRefusesWhatItCannotRecordFaithfully) {
   EXPECT_EQ(Gate(id, "marketing_mailing"), "no_consent");
 }
 
-TEST_F(ConsentServiceTest, R18_AConsentGivenInWritingNeedsTheSignedDocument) {
+TEST_F(ConsentServiceTest, R18_AConsentIsRecordedOnlyThroughTheChannelsItsTypeDeclares) {
   SubjectId id = MustIntake(ApiSubscriber());
+  // 001 takes its bundled consent only on its three forms, never as a separate written consent
+  // (§3.2.3): a written one is refused and nothing is recorded.
   GrantRequest g = Grant(id);
   g.channel = "written";
+  g.evidence_document = "scan-2025-03-03-0001.pdf";
   auto refused = consents.Grant(school, g, officer, ctx);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kRefused);
-  EXPECT_EQ(refused.error().reason, "evidence_required");
+  EXPECT_EQ(refused.error().reason, "channel_invalid");
   EXPECT_TRUE(LedgerOf(id).empty());
-
-  g.evidence_document = "scan-2025-03-03-0001.pdf";
+  g.channel = "subscription_form";
   auto granted = consents.Grant(school, g, officer, ctx);
   ASSERT_TRUE(granted.ok()) << granted.error().ReasonOrCode();
-  EXPECT_EQ(granted->channel, "written");
-  const auto ledger = LedgerOf(id);
-  ASSERT_EQ(ledger.size(), 1u);
-  EXPECT_EQ(ledger[0].channel, "written");
-  EXPECT_NE(ledger[0].evidence.find("scan-2025-03-03-0001.pdf"), std::string::npos);
+  EXPECT_EQ(granted->channel, "subscription_form");
 }
 
 TEST_F(ConsentServiceTest, R18_AConsentTypeThatRequiresEvidenceIsRefusedWithoutIt) {
