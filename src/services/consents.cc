@@ -10,13 +10,7 @@
 namespace dovira::services {
 namespace {
 
-int64_t Us(Timestamp t) { return t.time_since_epoch().count(); }
 
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
 
 }  // namespace
 
@@ -30,8 +24,8 @@ Status ConsentService::Refresh(SchoolRuntime& school, const SubjectId& subject) 
   std::vector<domain::LedgerEntry> ledger;
   for (const auto& c : *rows) {
     ledger.push_back(domain::LedgerEntry{c.consent_type, c.grants, c.action == "withdraw",
-                                         Us(c.at),
-                                         c.expires_at ? Us(*c.expires_at) : domain::kForever});
+                                         MicrosOf(c.at),
+                                         c.expires_at ? MicrosOf(*c.expires_at) : domain::kForever});
   }
   auto windows = domain::ConsentWindows(*school.policy(), ledger);
   school.gate().Update(subject, [&](domain::SubjectState& s) { s.consents = windows; });
@@ -122,7 +116,7 @@ Result<ConsentReceipt> ConsentService::Grant(const SchoolId& school_id, const Gr
   e.role = actor.role;
   e.action = "consent.grant";
   e.subject_ref = (*subject)->pseudonym;
-  e.purpose = Join(cr.grants);
+  e.purpose = JoinIds(cr.grants);
   e.outcome = "ok";
   e.request_id = ctx.request_id;
   e.detail = "{\"consent_id\":" + JsonQuote(cr.id.value()) + ",\"consent\":" +
@@ -215,7 +209,7 @@ Result<std::vector<ConsentReceipt>> ConsentService::Withdraw(const SchoolId& sch
     e.role = actor.role;
     e.action = "consent.withdraw";
     e.subject_ref = (*subject)->pseudonym;
-    e.purpose = Join(withdrawn);
+    e.purpose = JoinIds(withdrawn);
     e.outcome = "ok";
     e.request_id = ctx.request_id;
     e.detail = "{\"consent_id\":" + JsonQuote(cr.id.value()) + ",\"consent\":" +

@@ -22,6 +22,12 @@ std::string Actor::AuditName() const {
   return "public";
 }
 
+std::string JoinIds(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : ",") + id;
+  return out;
+}
+
 std::string JsonQuote(const std::string& text) {
   std::string out = "\"";
   for (unsigned char c : text) {

@@ -46,6 +46,11 @@ struct Deps {
 // characters escaped: audit details are built from ids that may come from a request.
 std::string JsonQuote(const std::string& text);
 
+// "a,b,c": field, purpose and grant lists as the audit stores them.
+std::string JoinIds(const std::vector<std::string>& ids);
+// Microseconds since the epoch (the unit of the gate's consent windows).
+inline int64_t MicrosOf(Timestamp t) { return t.time_since_epoch().count(); }
+
 // The IP truncated to its /24 (IPv4) or /48 (IPv6) network, "" when not an address: evidence
 // without identifying the person (R101).
 std::string TruncateIp(const std::string& ip);

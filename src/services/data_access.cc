@@ -8,11 +8,6 @@
 namespace dovira::services {
 namespace {
 
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
 
 }  // namespace
 
@@ -79,7 +74,7 @@ ports::WriteBatch DataAccessService::AuditBatch(const SchoolId& school, const Ac
   e.action = std::string("gate.") + domain::OperationName(req.operation);
   e.subject_ref = subject_ref;
   e.purpose = req.purpose;
-  e.fields = Join(result.allowed ? result.fields : req.fields);
+  e.fields = JoinIds(result.allowed ? result.fields : req.fields);
   e.outcome = result.allowed ? "allow" : "deny";
   e.reason = result.reason;
   e.decision_id = result.decision_id;

@@ -9,7 +9,6 @@
 namespace dovira::services {
 namespace {
 
-int64_t Us(Timestamp t) { return t.time_since_epoch().count(); }
 
 std::string Escape(const std::string& v) {
   std::string out;
@@ -40,11 +39,6 @@ std::string Unescape(const std::string& v) {
   return out;
 }
 
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
 
 // The term a consent lasts, from its grant instant; kForever when indefinite.
 int64_t ExpiryUs(const domain::CompiledPolicy& cp, const std::optional<calendar::Term>& term,
@@ -243,8 +237,8 @@ Status SubjectService::LoadGateState(SchoolRuntime& school) {
   std::map<SubjectId, std::vector<domain::LedgerEntry>> ledgers;
   st = deps_.store.ForEachConsent(school.id(), [&](const ports::ConsentRow& c) {
     ledgers[c.subject].push_back(domain::LedgerEntry{
-        c.consent_type, c.grants, c.action == "withdraw", Us(c.at),
-        c.expires_at ? Us(*c.expires_at) : domain::kForever});
+        c.consent_type, c.grants, c.action == "withdraw", MicrosOf(c.at),
+        c.expires_at ? MicrosOf(*c.expires_at) : domain::kForever});
   });
   if (!st.ok()) return st;
   for (const auto& [subject, ledger] : ledgers) {
@@ -379,7 +373,7 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
     if (expires != domain::kForever) {
       cr.expires_at = Timestamp(std::chrono::microseconds(expires));
     }
-    ledger.push_back(domain::LedgerEntry{cr.consent_type, cr.grants, false, Us(now), expires});
+    ledger.push_back(domain::LedgerEntry{cr.consent_type, cr.grants, false, MicrosOf(now), expires});
     auto ct = pol.consents.find(c.consent_type);
     ConsentReceipt rc = ReceiptOf(
         cr, ct == pol.consents.end()
@@ -392,7 +386,7 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
     ce.role = actor.role;
     ce.action = "consent.grant";
     ce.subject_ref = *pseudonym;
-    ce.purpose = Join(cr.grants);
+    ce.purpose = JoinIds(cr.grants);
     ce.outcome = "ok";
     ce.request_id = ctx.request_id;
     ce.detail = "{\"consent_id\":" + JsonQuote(cr.id.value()) + ",\"consent\":" +
@@ -405,7 +399,7 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
   e.role = actor.role;
   e.action = "subject.create";
   e.subject_ref = *pseudonym;
-  e.fields = Join(receipt.fields);
+  e.fields = JoinIds(receipt.fields);
   e.outcome = "ok";
   e.request_id = ctx.request_id;
   e.detail = "{\"kind\":" + JsonQuote(v.subject_kind) + ",\"channel\":" + JsonQuote(v.channel) +
@@ -441,7 +435,7 @@ Result<SubjectSummary> SubjectService::Get(const SchoolId& school, const Subject
                                    "profile|" + school.value() + "|" + subject.value());
     if (plain.ok()) {
       SubjectProfile p = DecodeProfile(*plain);
-      out.minor = Us(deps_.clock.Now()) < p.minor_until_us;
+      out.minor = MicrosOf(deps_.clock.Now()) < p.minor_until_us;
       out.representative = p.representative;
       out.country = p.country;
     }
