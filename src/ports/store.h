@@ -186,6 +186,78 @@ struct ApiKeyRow {
   std::string created_by;  // the staff id of its creator, "" for the system (revoked on leave, R87)
 };
 
+// A data-subject request, claim or other obligation with a due date (R35-R69). The store keeps the
+// columns it filters and sorts on; the rest is `body` (JSON without personal data, owned by the
+// service) and `sealed` (the personal details: reply address, statements; sealed with the
+// school's KEK, emptied once they are no longer needed).
+struct RequestRow {
+  SchoolId school;
+  std::string id;
+  std::string type;
+  std::string state;
+  std::string subject;   // a subject id, "" when the requester is not (yet) matched
+  bool open = true;
+  bool overdue = false;
+  std::string assignee;  // a staff id, "" when unassigned
+  Timestamp received_at{};
+  Timestamp due_at{};
+  Timestamp updated_at{};
+  std::string body;
+  std::string sealed;
+};
+
+// One step of a request's timeline: filed, verified, acted, commented, ... (append only).
+struct RequestEventRow {
+  SchoolId school;
+  std::string request;
+  int64_t seq = 0;  // 1, 2, 3, ... per request, assigned by the service
+  Timestamp at{};
+  std::string actor;  // Actor::AuditName()
+  std::string kind;
+  std::string body;    // JSON without personal data
+  std::string sealed;  // a comment's text, sealed with the school's KEK, or ""
+};
+
+// A message waiting to be sent or sent (e-mail or webhook). It survives restarts; the delivery
+// job retries with back-off. Once sent, `sealed` (recipient and content) is emptied.
+struct OutboxRow {
+  SchoolId school;
+  std::string id;
+  std::string request;  // the request it belongs to, or ""
+  std::string channel;  // email | webhook
+  std::string state;    // pending | sent | failed
+  int attempts = 0;
+  Timestamp created_at{};
+  Timestamp next_attempt_at{};
+  std::optional<Timestamp> sent_at;
+  std::string last_error;
+  std::string body;    // JSON without personal data: purpose, language, template
+  std::string sealed;  // recipient and content, sealed with the school's KEK
+};
+
+// What remains of an erased subject (B09): no personal data. Kept in the key vault, so that a
+// restored older data backup has its erasures re-applied before anything is served.
+struct TombstoneRow {
+  SchoolId school;
+  SubjectId subject;
+  std::string pseudonym;
+  std::string ground;
+  std::string request;  // the request that erased it, or ""
+  Timestamp at{};
+};
+
+// Which requests ListRequests returns: every condition set must hold. Ordered by due_at, then id.
+struct RequestFilter {
+  std::string type, state, assignee, subject;  // "" = any
+  bool open_only = false;
+  bool overdue_only = false;
+  std::optional<Timestamp> due_before;  // due_at < this
+  // Keyset cursor: requests after (after_due, after_id) in the order above.
+  std::optional<Timestamp> after_due;
+  std::string after_id;
+  size_t limit = 100;
+};
+
 // Everything one service call writes, applied atomically.
 struct WriteBatch {
   // Key vault (committed first).
@@ -207,6 +279,10 @@ struct WriteBatch {
   std::vector<SessionRow> sessions;                // upsert
   std::vector<std::string> deleted_sessions;       // by token_hash
   std::vector<ApiKeyRow> api_keys;                 // upsert
+  std::vector<RequestRow> requests;                // upsert
+  std::vector<RequestEventRow> request_events;     // append only
+  std::vector<OutboxRow> outbox;                   // upsert
+  std::vector<TombstoneRow> tombstones;            // key vault, append only
 
   // true: durable against a power cut before the callback runs (fsync). false: durable against a
   // crash of the process (the commit reaches the operating system) but may share a later fsync;
@@ -290,6 +366,24 @@ class Store {
   virtual Result<std::optional<SessionRow>> GetSession(const std::string& token_hash) = 0;
   virtual Result<std::optional<ApiKeyRow>> FindApiKey(const std::string& key_hash) = 0;
   virtual Result<std::vector<ApiKeyRow>> ListApiKeys(const SchoolId& school) = 0;
+
+  // Requests (R35-R69).
+  virtual Result<std::optional<RequestRow>> GetRequest(const SchoolId& school,
+                                                       const std::string& id) = 0;
+  virtual Result<std::vector<RequestRow>> ListRequests(const SchoolId& school,
+                                                       const RequestFilter& filter) = 0;
+  // Every request of the school (open ones only when `open_only`), in id order.
+  virtual Status ForEachRequest(const SchoolId& school, bool open_only,
+                                const std::function<void(const RequestRow&)>& fn) = 0;
+  virtual Result<std::vector<RequestEventRow>> GetRequestEvents(const SchoolId& school,
+                                                                const std::string& request) = 0;
+
+  // Outbox: pending messages of every school whose next attempt is due at `now`, oldest first.
+  virtual Result<std::vector<OutboxRow>> DueOutbox(Timestamp now, size_t limit) = 0;
+  virtual Result<std::vector<OutboxRow>> RequestOutbox(const SchoolId& school,
+                                                       const std::string& request) = 0;
+
+  virtual Result<std::vector<TombstoneRow>> ListTombstones(const SchoolId& school) = 0;
 
   // An online, consistent copy of the data database to `path` (the key vault is not included).
   virtual Status Backup(const std::string& path) = 0;

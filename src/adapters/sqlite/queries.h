@@ -287,4 +287,78 @@ inline constexpr char kListApiKeys[] =
     "SELECT school_id, api_key_id, name, key_hash, role, purposes, created_at, revoked_at,"
     " created_by FROM api_keys WHERE school_id = ? ORDER BY api_key_id";
 
+// --- Requests (R35-R69) ------------------------------------------------------------------------
+
+// kRequestColumns: school_id, request_id, type, state, subject_id, open, overdue, assignee,
+// received_at, due_at, updated_at, body, sealed
+inline constexpr char kUpsertRequest[] =
+    "INSERT INTO requests (school_id, request_id, type, state, subject_id, open, overdue,"
+    " assignee, received_at, due_at, updated_at, body, sealed)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (school_id, request_id) DO UPDATE SET type = excluded.type,"
+    " state = excluded.state, subject_id = excluded.subject_id, open = excluded.open,"
+    " overdue = excluded.overdue, assignee = excluded.assignee,"
+    " received_at = excluded.received_at, due_at = excluded.due_at,"
+    " updated_at = excluded.updated_at, body = excluded.body, sealed = excluded.sealed";
+#define DOVIRA_REQUEST_COLUMNS                                                            \
+  "SELECT school_id, request_id, type, state, subject_id, open, overdue, assignee,"       \
+  " received_at, due_at, updated_at, body, sealed FROM requests"
+inline constexpr char kGetRequest[] =
+    DOVIRA_REQUEST_COLUMNS " WHERE school_id = ? AND request_id = ?";
+inline constexpr char kForEachRequest[] =
+    DOVIRA_REQUEST_COLUMNS " WHERE school_id = ? AND (open = 1 OR ? = 0) ORDER BY request_id";
+// The queue, by due date. Parameters: school, overdue_only, type, state, assignee, subject,
+// due_before (or NULL), after_due (or NULL), after_id, limit. An empty text matches anything.
+#define DOVIRA_REQUEST_FILTER                                                                   \
+  " AND overdue IN (1, ?2)"                                                                     \
+  " AND (?3 = '' OR type = ?3) AND (?4 = '' OR state = ?4) AND (?5 = '' OR assignee = ?5)"      \
+  " AND (?6 = '' OR subject_id = ?6) AND (?7 IS NULL OR due_at < ?7)"                           \
+  " AND (?8 IS NULL OR due_at > ?8 OR (due_at = ?8 AND request_id > ?9))"                      \
+  " ORDER BY due_at, request_id LIMIT ?10"
+inline constexpr char kListOpenRequests[] =
+    DOVIRA_REQUEST_COLUMNS " INDEXED BY requests_by_due WHERE school_id = ?1 AND open = 1"
+    DOVIRA_REQUEST_FILTER;
+inline constexpr char kListRequests[] =
+    DOVIRA_REQUEST_COLUMNS " WHERE school_id = ?1" DOVIRA_REQUEST_FILTER;
+#undef DOVIRA_REQUEST_FILTER
+#undef DOVIRA_REQUEST_COLUMNS
+
+inline constexpr char kInsertRequestEvent[] =
+    "INSERT INTO request_events (school_id, request_id, seq, at, actor, kind, body, sealed)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr char kGetRequestEvents[] =
+    "SELECT school_id, request_id, seq, at, actor, kind, body, sealed FROM request_events"
+    " WHERE school_id = ? AND request_id = ? ORDER BY seq";
+
+// kOutboxColumns: school_id, message_id, request_id, channel, state, attempts, created_at,
+// next_attempt_at, sent_at, last_error, body, sealed
+inline constexpr char kUpsertOutbox[] =
+    "INSERT INTO outbox (school_id, message_id, request_id, channel, state, attempts, created_at,"
+    " next_attempt_at, sent_at, last_error, body, sealed)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (school_id, message_id) DO UPDATE SET state = excluded.state,"
+    " attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at,"
+    " sent_at = excluded.sent_at, last_error = excluded.last_error, body = excluded.body,"
+    " sealed = excluded.sealed";
+inline constexpr char kDueOutbox[] =
+    "SELECT school_id, message_id, request_id, channel, state, attempts, created_at,"
+    " next_attempt_at, sent_at, last_error, body, sealed FROM outbox INDEXED BY outbox_due"
+    " WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?";
+inline constexpr char kRequestOutbox[] =
+    "SELECT school_id, message_id, request_id, channel, state, attempts, created_at,"
+    " next_attempt_at, sent_at, last_error, body, sealed FROM outbox INDEXED BY outbox_by_request"
+    " WHERE school_id = ? AND request_id = ? ORDER BY created_at, message_id";
+
+// --- Tombstones (key vault, B09) -----------------------------------------------------------------
+
+inline constexpr char kInsertTombstone[] =
+    "INSERT OR IGNORE INTO tombstones (school_id, subject_id, pseudonym, ground, request_id, at)"
+    " VALUES (?, ?, ?, ?, ?, ?)";
+inline constexpr char kListTombstones[] =
+    "SELECT school_id, subject_id, pseudonym, ground, request_id, at FROM tombstones"
+    " WHERE school_id = ? ORDER BY at, subject_id";
+inline constexpr char kAllTombstones[] = "SELECT school_id, subject_id FROM tombstones";
+inline constexpr char kSubjectExists[] =
+    "SELECT 1 FROM subjects WHERE school_id = ? AND subject_id = ?";
+
 }  // namespace dovira::sqlite::sql

@@ -32,6 +32,10 @@ using ports::AuditRow;
 using ports::CheckpointRow;
 using ports::ConsentRow;
 using ports::LookupRow;
+using ports::OutboxRow;
+using ports::RequestEventRow;
+using ports::RequestRow;
+using ports::TombstoneRow;
 using ports::PolicyVersionRow;
 using ports::RecordRow;
 using ports::SchoolRow;
@@ -169,6 +173,65 @@ AuditRow ReadAudit(const Statement& s) {
   r.detail = s.Text(13);
   r.prev_hash = s.Text(14);
   r.hash = s.Text(15);
+  return r;
+}
+
+RequestRow ReadRequest(const Statement& s) {
+  RequestRow r;
+  r.school = SchoolId(s.Text(0));
+  r.id = s.Text(1);
+  r.type = s.Text(2);
+  r.state = s.Text(3);
+  r.subject = s.Text(4);
+  r.open = s.Bool(5);
+  r.overdue = s.Bool(6);
+  r.assignee = s.Text(7);
+  r.received_at = s.Time(8);
+  r.due_at = s.Time(9);
+  r.updated_at = s.Time(10);
+  r.body = s.Text(11);
+  r.sealed = s.Blob(12);
+  return r;
+}
+
+RequestEventRow ReadRequestEvent(const Statement& s) {
+  RequestEventRow r;
+  r.school = SchoolId(s.Text(0));
+  r.request = s.Text(1);
+  r.seq = s.Int(2);
+  r.at = s.Time(3);
+  r.actor = s.Text(4);
+  r.kind = s.Text(5);
+  r.body = s.Text(6);
+  r.sealed = s.Blob(7);
+  return r;
+}
+
+OutboxRow ReadOutbox(const Statement& s) {
+  OutboxRow r;
+  r.school = SchoolId(s.Text(0));
+  r.id = s.Text(1);
+  r.request = s.Text(2);
+  r.channel = s.Text(3);
+  r.state = s.Text(4);
+  r.attempts = static_cast<int>(s.Int(5));
+  r.created_at = s.Time(6);
+  r.next_attempt_at = s.Time(7);
+  r.sent_at = s.OptionalTime(8);
+  r.last_error = s.Text(9);
+  r.body = s.Text(10);
+  r.sealed = s.Blob(11);
+  return r;
+}
+
+TombstoneRow ReadTombstone(const Statement& s) {
+  TombstoneRow r;
+  r.school = SchoolId(s.Text(0));
+  r.subject = SubjectId(s.Text(1));
+  r.pseudonym = s.Text(2);
+  r.ground = s.Text(3);
+  r.request = s.Text(4);
+  r.at = s.Time(5);
   return r;
 }
 
@@ -382,7 +445,7 @@ int RunPlain(Connection& conn, const char* sql_text) {
 }
 
 bool HasKeyParts(const WriteBatch& b) {
-  return !b.subject_keys.empty() || !b.destroyed_keys.empty();
+  return !b.subject_keys.empty() || !b.destroyed_keys.empty() || !b.tombstones.empty();
 }
 
 void BindSchoolSubject(Statement& s, const SchoolId& school, const SubjectId& subject) {
@@ -411,6 +474,19 @@ WriteOutcome ApplyKeyParts(Connection& db, const WriteBatch& b) {
     auto bind = [&](Statement& s) { BindSchoolSubject(s, key.first, key.second); };
     if (auto f = RunWrite(db, sql::kZeroSubjectKey, "destroyed_keys", i, bind)) return f;
     if (auto f = RunWrite(db, sql::kDeleteSubjectKey, "destroyed_keys", i, bind)) return f;
+  }
+  for (size_t i = 0; i < b.tombstones.size(); ++i) {
+    const TombstoneRow& r = b.tombstones[i];
+    if (auto f = RunWrite(db, sql::kInsertTombstone, "tombstones", i, [&](Statement& s) {
+          s.BindText(1, r.school.value());
+          s.BindText(2, r.subject.value());
+          s.BindText(3, r.pseudonym);
+          s.BindText(4, r.ground);
+          s.BindText(5, r.request);
+          s.BindTime(6, r.at);
+        })) {
+      return f;
+    }
   }
   return std::nullopt;
 }
@@ -632,6 +708,60 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
       return f;
     }
   }
+  for (size_t i = 0; i < b.requests.size(); ++i) {
+    const RequestRow& r = b.requests[i];
+    if (auto f = RunWrite(db, sql::kUpsertRequest, "requests", i, [&](Statement& s) {
+          s.BindText(1, r.school.value());
+          s.BindText(2, r.id);
+          s.BindText(3, r.type);
+          s.BindText(4, r.state);
+          s.BindText(5, r.subject);
+          s.BindBool(6, r.open);
+          s.BindBool(7, r.overdue);
+          s.BindText(8, r.assignee);
+          s.BindTime(9, r.received_at);
+          s.BindTime(10, r.due_at);
+          s.BindTime(11, r.updated_at);
+          s.BindText(12, r.body);
+          s.BindBlob(13, r.sealed);
+        })) {
+      return f;
+    }
+  }
+  for (size_t i = 0; i < b.request_events.size(); ++i) {
+    const RequestEventRow& r = b.request_events[i];
+    if (auto f = RunWrite(db, sql::kInsertRequestEvent, "request_events", i, [&](Statement& s) {
+          s.BindText(1, r.school.value());
+          s.BindText(2, r.request);
+          s.BindInt(3, r.seq);
+          s.BindTime(4, r.at);
+          s.BindText(5, r.actor);
+          s.BindText(6, r.kind);
+          s.BindText(7, r.body);
+          s.BindBlob(8, r.sealed);
+        })) {
+      return f;
+    }
+  }
+  for (size_t i = 0; i < b.outbox.size(); ++i) {
+    const OutboxRow& r = b.outbox[i];
+    if (auto f = RunWrite(db, sql::kUpsertOutbox, "outbox", i, [&](Statement& s) {
+          s.BindText(1, r.school.value());
+          s.BindText(2, r.id);
+          s.BindText(3, r.request);
+          s.BindText(4, r.channel);
+          s.BindText(5, r.state);
+          s.BindInt(6, r.attempts);
+          s.BindTime(7, r.created_at);
+          s.BindTime(8, r.next_attempt_at);
+          s.BindOptionalTime(9, r.sent_at);
+          s.BindText(10, r.last_error);
+          s.BindText(11, r.body);
+          s.BindBlob(12, r.sealed);
+        })) {
+      return f;
+    }
+  }
   return std::nullopt;
 }
 
@@ -665,6 +795,53 @@ Result<std::unique_ptr<Connection>> OpenWriter(const std::string& path, const ch
     if (rc != SQLITE_OK) return db.StorageError("cannot set the page limit", rc);
   }
   return opened;
+}
+
+// B09: erases again, in one transaction, every subject that has a tombstone in the key vault but
+// still has rows in the data (an older data backup was restored). Runs before anything is served.
+// Returns how many subjects were erased again.
+Result<int64_t> ReplayTombstones(Connection& keys, Connection& data) {
+  std::vector<std::pair<std::string, std::string>> tombstones;
+  {
+    Result<Statement*> all = keys.Prepare(sql::kAllTombstones);
+    if (!all.ok()) return all.error();
+    ScopedReset reset(*all);
+    int rc;
+    while ((rc = (*all)->Step()) == SQLITE_ROW) {
+      tombstones.emplace_back((*all)->Text(0), (*all)->Text(1));
+    }
+    if (rc != SQLITE_DONE) return keys.StorageError("cannot read the tombstones", rc);
+  }
+  std::vector<size_t> present;
+  for (size_t i = 0; i < tombstones.size(); ++i) {
+    Result<Statement*> exists = data.Prepare(sql::kSubjectExists);
+    if (!exists.ok()) return exists.error();
+    ScopedReset reset(*exists);
+    (*exists)->BindText(1, tombstones[i].first);
+    (*exists)->BindText(2, tombstones[i].second);
+    int rc = (*exists)->Step();
+    if (rc == SQLITE_ROW) present.push_back(i);
+    else if (rc != SQLITE_DONE) return data.StorageError("cannot look up a subject", rc);
+  }
+  if (present.empty()) return int64_t{0};
+  int rc = RunPlain(data, sql::kBegin);
+  if (rc != SQLITE_OK) return data.StorageError("cannot begin the tombstone replay", rc);
+  for (size_t i : present) {
+    auto bind = [&](Statement& s) {
+      s.BindText(1, tombstones[i].first);
+      s.BindText(2, tombstones[i].second);
+    };
+    for (const char* step : {sql::kMarkErasure, sql::kEraseRecords, sql::kEraseConsents,
+                             sql::kEraseLookups, sql::kEraseSubject, sql::kUnmarkErasure}) {
+      if (auto f = RunWrite(data, step, "tombstones", i, bind)) {
+        RunPlain(data, "ROLLBACK");
+        return f->error;
+      }
+    }
+  }
+  rc = RunPlain(data, sql::kCommit);
+  if (rc != SQLITE_OK) return data.StorageError("cannot commit the tombstone replay", rc);
+  return static_cast<int64_t>(present.size());
 }
 
 // Copies the database behind `pool` to `path` with the online backup API: into a temporary file
@@ -746,6 +923,8 @@ class SqliteStore::Impl {
     if (writer_.joinable()) writer_.join();
     if (checkpointer_.joinable()) checkpointer_.join();
   }
+
+  int64_t replayed_tombstones = 0;  // set once by Open
 
   Status Start() {
     Status warm = data_readers_.Warm();
@@ -1121,7 +1300,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& dir,
       dir + "/" + kDataFile, kDataFile, DataMigrations(), options, options.max_data_pages);
   if (!data.ok()) return data.error();
 
+  Result<int64_t> replayed = ReplayTombstones(**keys, **data);
+  if (!replayed.ok()) return replayed.error();
+
   auto impl = std::make_unique<Impl>(dir, options, std::move(*data), std::move(*keys));
+  impl->replayed_tombstones = *replayed;
   Status started = impl->Start();
   if (!started.ok()) return started.error();
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
@@ -1136,6 +1319,7 @@ void SqliteStore::SetAuditChainer(ports::AuditChainer chainer) {
 }
 
 uint64_t SqliteStore::commits() const { return impl_->commits(); }
+int64_t SqliteStore::replayed_tombstones() const { return impl_->replayed_tombstones; }
 uint64_t SqliteStore::batches() const { return impl_->batches(); }
 
 // --- Reads ---------------------------------------------------------------------------------------
@@ -1331,6 +1515,72 @@ Result<std::optional<ApiKeyRow>> SqliteStore::FindApiKey(const std::string& key_
 Result<std::vector<ApiKeyRow>> SqliteStore::ListApiKeys(const SchoolId& school) {
   return impl_->QueryAll<ApiKeyRow>(impl_->data_readers(), sql::kListApiKeys, BindSchool(school),
                                     ReadApiKey);
+}
+
+Result<std::optional<RequestRow>> SqliteStore::GetRequest(const SchoolId& school,
+                                                          const std::string& id) {
+  return impl_->QueryOne<RequestRow>(impl_->data_readers(), sql::kGetRequest,
+                                     BindPair(school, id), ReadRequest);
+}
+
+Result<std::vector<RequestRow>> SqliteStore::ListRequests(const SchoolId& school,
+                                                          const ports::RequestFilter& f) {
+  if (f.limit == 0) return std::vector<RequestRow>{};
+  return impl_->QueryAll<RequestRow>(
+      impl_->data_readers(), f.open_only ? sql::kListOpenRequests : sql::kListRequests,
+      [&](Statement& s) {
+        s.BindText(1, school.value());
+        s.BindBool(2, f.overdue_only);
+        s.BindText(3, f.type);
+        s.BindText(4, f.state);
+        s.BindText(5, f.assignee);
+        s.BindText(6, f.subject);
+        s.BindOptionalTime(7, f.due_before);
+        s.BindOptionalTime(8, f.after_due);
+        s.BindText(9, f.after_id);
+        s.BindInt(10, ClampLimit(f.limit));
+      },
+      ReadRequest);
+}
+
+Status SqliteStore::ForEachRequest(const SchoolId& school, bool open_only,
+                                   const std::function<void(const RequestRow&)>& fn) {
+  return impl_->Query(impl_->data_readers(), sql::kForEachRequest,
+                      [&](Statement& s) {
+                        s.BindText(1, school.value());
+                        s.BindBool(2, open_only);
+                      },
+                      [&](const Statement& s) -> Result<bool> {
+                        fn(ReadRequest(s));
+                        return true;
+                      });
+}
+
+Result<std::vector<RequestEventRow>> SqliteStore::GetRequestEvents(const SchoolId& school,
+                                                                   const std::string& request) {
+  return impl_->QueryAll<RequestEventRow>(impl_->data_readers(), sql::kGetRequestEvents,
+                                          BindPair(school, request), ReadRequestEvent);
+}
+
+Result<std::vector<OutboxRow>> SqliteStore::DueOutbox(Timestamp now, size_t limit) {
+  if (limit == 0) return std::vector<OutboxRow>{};
+  return impl_->QueryAll<OutboxRow>(impl_->data_readers(), sql::kDueOutbox,
+                                    [&](Statement& s) {
+                                      s.BindTime(1, now);
+                                      s.BindInt(2, ClampLimit(limit));
+                                    },
+                                    ReadOutbox);
+}
+
+Result<std::vector<OutboxRow>> SqliteStore::RequestOutbox(const SchoolId& school,
+                                                          const std::string& request) {
+  return impl_->QueryAll<OutboxRow>(impl_->data_readers(), sql::kRequestOutbox,
+                                    BindPair(school, request), ReadOutbox);
+}
+
+Result<std::vector<TombstoneRow>> SqliteStore::ListTombstones(const SchoolId& school) {
+  return impl_->QueryAll<TombstoneRow>(impl_->keys_readers(), sql::kListTombstones,
+                                       BindSchool(school), ReadTombstone);
 }
 
 Status SqliteStore::Backup(const std::string& path) {

@@ -110,6 +110,21 @@ class SqliteStore final : public ports::Store {
   Result<std::optional<ports::SessionRow>> GetSession(const std::string& token_hash) override;
   Result<std::optional<ports::ApiKeyRow>> FindApiKey(const std::string& key_hash) override;
   Result<std::vector<ports::ApiKeyRow>> ListApiKeys(const SchoolId& school) override;
+  Result<std::optional<ports::RequestRow>> GetRequest(const SchoolId& school,
+                                                      const std::string& id) override;
+  Result<std::vector<ports::RequestRow>> ListRequests(const SchoolId& school,
+                                                      const ports::RequestFilter& filter) override;
+  Status ForEachRequest(const SchoolId& school, bool open_only,
+                        const std::function<void(const ports::RequestRow&)>& fn) override;
+  Result<std::vector<ports::RequestEventRow>> GetRequestEvents(
+      const SchoolId& school, const std::string& request) override;
+  Result<std::vector<ports::OutboxRow>> DueOutbox(Timestamp now, size_t limit) override;
+  Result<std::vector<ports::OutboxRow>> RequestOutbox(const SchoolId& school,
+                                                      const std::string& request) override;
+  Result<std::vector<ports::TombstoneRow>> ListTombstones(const SchoolId& school) override;
+  // Erasures recorded in the key vault re-applied to the data (B09): how many subjects were
+  // found in the data and erased again when the store was opened.
+  int64_t replayed_tombstones() const;
 
   // Both write a temporary file beside `path` (mode 0600), fsync it and rename it over `path`.
   // Return kUnavailable when the copy cannot be made (nothing is left at `path` then).

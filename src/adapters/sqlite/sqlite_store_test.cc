@@ -205,6 +205,10 @@ TEST(SqliteStore, EveryReadUsesAKeyOrIndex) {
       {"data.db", sql::kEraseConsents},    {"data.db", sql::kEraseLookups},
       {"data.db", sql::kDeleteRecord},     {"data.db", sql::kDeleteSession},
       {"keys.db", sql::kZeroSubjectKey},   {"keys.db", sql::kDeleteSubjectKey},
+      {"data.db", sql::kGetRequest},       {"data.db", sql::kListOpenRequests},
+      {"data.db", sql::kGetRequestEvents}, {"data.db", sql::kDueOutbox},
+      {"data.db", sql::kRequestOutbox},    {"keys.db", sql::kListTombstones},
+      {"data.db", sql::kSubjectExists},
   };
   for (const auto& [file, query] : reads) {
     SCOPED_TRACE(query);
@@ -662,6 +666,155 @@ TEST(SqliteStore, BackupHoldsTheDataButNoKeys) {
   Status nowhere = store->Backup(tmp.path("no/such/dir/backup.db"));
   ASSERT_FALSE(nowhere.ok());
   EXPECT_EQ(nowhere.error().code, ErrorCode::kUnavailable);
+}
+
+// --- Requests, outbox, tombstones ------------------------------------------------------------------
+
+ports::RequestRow MakeRequest(const std::string& id, int64_t due_day, bool open, bool overdue) {
+  ports::RequestRow r;
+  r.school = SchoolId("sch");
+  r.id = id;
+  r.type = "access";
+  r.state = open ? "in_progress" : "done";
+  r.subject = "sub";
+  r.open = open;
+  r.overdue = overdue;
+  r.received_at = Timestamp(std::chrono::hours(24));
+  r.due_at = Timestamp(std::chrono::hours(24 * due_day));
+  r.updated_at = r.received_at;
+  r.body = "{\"type\":\"access\"}";
+  r.sealed = std::string("\x01\x00sealed", 8);
+  return r;
+}
+
+TEST(SqliteStore, ListsRequestsByDueDateWithFiltersAndCursor) {
+  TempDir tmp;
+  std::unique_ptr<SqliteStore> store = OpenOrFail(tmp.path("store"));
+  ASSERT_NE(store, nullptr);
+  WriteBatch b;
+  b.schools.push_back(MakeSchool("sch"));
+  b.requests = {MakeRequest("r3", 30, true, false), MakeRequest("r1", 10, true, true),
+                MakeRequest("r2", 20, false, false), MakeRequest("r4", 10, true, false)};
+  b.request_events.push_back(ports::RequestEventRow{SchoolId("sch"), "r1", 1, Timestamp{},
+                                                    "system:test", "filed", "{}", ""});
+  ASSERT_TRUE(IsOk(store->Commit(std::move(b))));
+
+  auto ids = [](const std::vector<ports::RequestRow>& rows) {
+    std::vector<std::string> out;
+    for (const auto& r : rows) out.push_back(r.id);
+    return out;
+  };
+  ports::RequestFilter open;
+  open.open_only = true;
+  EXPECT_EQ(ids(ValueOf(store->ListRequests(SchoolId("sch"), open))),
+            (std::vector<std::string>{"r1", "r4", "r3"}));
+  ports::RequestFilter all;
+  EXPECT_EQ(ids(ValueOf(store->ListRequests(SchoolId("sch"), all))),
+            (std::vector<std::string>{"r1", "r4", "r2", "r3"}));
+  ports::RequestFilter overdue = open;
+  overdue.overdue_only = true;
+  EXPECT_EQ(ids(ValueOf(store->ListRequests(SchoolId("sch"), overdue))),
+            (std::vector<std::string>{"r1"}));
+  ports::RequestFilter page = open;
+  page.limit = 2;
+  auto first = ValueOf(store->ListRequests(SchoolId("sch"), page));
+  ASSERT_EQ(first.size(), 2u);
+  page.after_due = first.back().due_at;
+  page.after_id = first.back().id;
+  EXPECT_EQ(ids(ValueOf(store->ListRequests(SchoolId("sch"), page))),
+            (std::vector<std::string>{"r3"}));
+  ports::RequestFilter before = open;
+  before.due_before = Timestamp(std::chrono::hours(24 * 15));
+  EXPECT_EQ(ids(ValueOf(store->ListRequests(SchoolId("sch"), before))),
+            (std::vector<std::string>{"r1", "r4"}));
+
+  auto got = ValueOf(store->GetRequest(SchoolId("sch"), "r1"));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(got->overdue);
+  EXPECT_EQ(got->sealed, std::string("\x01\x00sealed", 8));
+  EXPECT_EQ(ValueOf(store->GetRequestEvents(SchoolId("sch"), "r1")).size(), 1u);
+  EXPECT_FALSE(ValueOf(store->GetRequest(SchoolId("other"), "r1")).has_value());
+
+  // Timelines are append-only.
+  WriteBatch again;
+  again.request_events.push_back(ports::RequestEventRow{SchoolId("sch"), "r1", 1, Timestamp{},
+                                                        "system:test", "filed", "{}", ""});
+  EXPECT_FALSE(store->Commit(std::move(again)).ok());
+}
+
+TEST(SqliteStore, DeliversDueOutboxMessagesOldestFirst) {
+  TempDir tmp;
+  std::unique_ptr<SqliteStore> store = OpenOrFail(tmp.path("store"));
+  ASSERT_NE(store, nullptr);
+  auto message = [](const std::string& id, int64_t next_s, const std::string& state) {
+    ports::OutboxRow m;
+    m.school = SchoolId("sch");
+    m.id = id;
+    m.request = "r1";
+    m.channel = "email";
+    m.state = state;
+    m.created_at = Timestamp(std::chrono::seconds(1));
+    m.next_attempt_at = Timestamp(std::chrono::seconds(next_s));
+    m.body = "{}";
+    m.sealed = "x";
+    return m;
+  };
+  WriteBatch b;
+  b.outbox = {message("m2", 20, "pending"), message("m1", 10, "pending"),
+              message("m3", 5, "sent"), message("m4", 100, "pending")};
+  ASSERT_TRUE(IsOk(store->Commit(std::move(b))));
+  auto due = ValueOf(store->DueOutbox(Timestamp(std::chrono::seconds(50)), 10));
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].id, "m1");
+  EXPECT_EQ(due[1].id, "m2");
+  EXPECT_EQ(ValueOf(store->RequestOutbox(SchoolId("sch"), "r1")).size(), 4u);
+}
+
+TEST(SqliteStore, B09RestoringAnOlderBackupReappliesLaterErasures) {
+  TempDir tmp;
+  const std::string dir = tmp.path("store");
+  const std::string backup = tmp.path("backup.db");
+  {
+    std::unique_ptr<SqliteStore> store = OpenOrFail(dir);
+    ASSERT_NE(store, nullptr);
+    WriteBatch b;
+    b.schools.push_back(MakeSchool("sch"));
+    for (const char* id : {"gone", "kept"}) {
+      b.subject_keys.push_back(MakeKey("sch", id));
+      b.subjects.push_back(MakeSubject("sch", id));
+      b.records.push_back(MakeRecord("sch", std::string("rec-") + id, id));
+    }
+    ASSERT_TRUE(IsOk(store->Commit(std::move(b))));
+    ASSERT_TRUE(IsOk(store->Backup(backup)));  // the older backup still holds "gone"
+
+    WriteBatch erase;
+    erase.destroyed_keys.emplace_back(SchoolId("sch"), SubjectId("gone"));
+    erase.erased_subjects.emplace_back(SchoolId("sch"), SubjectId("gone"));
+    erase.tombstones.push_back(ports::TombstoneRow{SchoolId("sch"), SubjectId("gone"), "ps",
+                                                   "consent_withdrawn", "req-1", Timestamp{}});
+    ASSERT_TRUE(IsOk(store->Commit(std::move(erase))));
+    auto stones = ValueOf(store->ListTombstones(SchoolId("sch")));
+    ASSERT_EQ(stones.size(), 1u);
+    EXPECT_EQ(stones[0].ground, "consent_withdrawn");
+  }
+  // Restore the older data file beside the current key vault.
+  for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(dir + "/data.db" + suffix);
+  std::filesystem::copy_file(backup, dir + "/data.db",
+                             std::filesystem::copy_options::overwrite_existing);
+  {
+    RawDb raw(dir + "/data.db");
+    EXPECT_EQ(raw.Query("SELECT count(*) FROM subjects WHERE subject_id = 'gone'"), "1");
+  }
+  std::unique_ptr<SqliteStore> reopened = OpenOrFail(dir);
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(reopened->replayed_tombstones(), 1);
+  EXPECT_FALSE(ValueOf(reopened->GetSubject(SchoolId("sch"), SubjectId("gone"))).has_value());
+  EXPECT_TRUE(ValueOf(reopened->GetRecords(SchoolId("sch"), SubjectId("gone"))).empty());
+  EXPECT_TRUE(ValueOf(reopened->GetSubject(SchoolId("sch"), SubjectId("kept"))).has_value());
+  reopened.reset();
+  std::unique_ptr<SqliteStore> again = OpenOrFail(dir);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->replayed_tombstones(), 0);
 }
 
 TEST(SqliteStore, BackupIsConsistentWhileWritesGoOn) {

@@ -1,0 +1,106 @@
+// The rules of data-subject requests (R35-R69, B10): which policy right a request type runs under,
+// its term and trigger, the due instant in the school's calendar, the early warnings at a half
+// and four fifths of the term, lateness, the fee rule, the states a request moves through, and
+// what an open or decided request does to the purpose gate (blocks, restrictions, objections).
+//
+// Pure functions over the policy and the calendar: no I/O, no clock (every instant is passed in).
+//
+// Thread-safety: every function is reentrant.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "calendar/calendar.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "domain/compiled_policy.h"
+#include "domain/gate.h"
+#include "policy/model.h"
+
+namespace dovira::domain {
+
+// received → (awaiting_identity | awaiting_evidence) → in_progress → done | partly_done | rejected.
+enum class RequestState : uint8_t {
+  kReceived,
+  kAwaitingIdentity,  // R37: nothing is released until the identity is confirmed
+  kAwaitingEvidence,  // R46: a rectification waits for the subject's evidence
+  kInProgress,
+  kDone,
+  kPartlyDone,  // B03: a store or recipient did not confirm, or part was refused
+  kRejected,
+};
+
+const char* RequestStateName(RequestState s);
+std::optional<RequestState> ParseRequestState(std::string_view name);
+inline bool IsOpen(RequestState s) { return s < RequestState::kDone; }
+// The moves the workflow allows; a closed request never reopens.
+bool CanMove(RequestState from, RequestState to);
+
+// Every request type the API accepts, with the policy right it runs under:
+//   access, confirmation (→ access), information, transfer_info, rectification, erasure,
+//   restriction, suspend (→ restriction, every purpose), objection, marketing_objection,
+//   object_direct_marketing (→ marketing_objection), portability, withdrawal,
+//   automated_decision_review, contest_segment (→ automated_decision_review),
+//   no_automated_decisions, complaint, claim (→ [claims] or complaint),
+//   unlawful_processing (staff only; [unlawful_processing]).
+// Returns nullptr for an unknown type.
+const char* RightOfType(std::string_view type);
+const std::vector<std::string>& RequestTypes();
+
+// A term, what starts it and where it came from.
+struct DueTerm {
+  calendar::Term term;
+  std::string trigger;  // request_received | evidence_supplied | withdrawal_received |
+                        // claim_received | detected | action_performed
+  std::string source;   // "policy" | "default" (R67: the policy states no term of its own)
+  std::string clause;
+};
+
+// The term of a request type under the policy. Refused "right_not_offered" when the policy does
+// not offer the right (absent or disabled); "unknown_request_type" for an unknown type.
+Result<DueTerm> TermFor(const policy::Policy& policy, std::string_view type);
+
+// The due instant (R65): trigger + term in the school's calendar, ending at the end of the local
+// due day; "immediate" is the trigger itself; hours are exact. Indefinite terms are refused.
+Result<Timestamp> DueAt(const calendar::Calendar& cal, Timestamp trigger,
+                        const calendar::Term& term);
+
+// B10: when to warn that a term is running out: after half and four fifths of its days (whole
+// local days from the trigger's date, rounded down; a term under two days warns at the trigger).
+struct Milestones {
+  Timestamp half{};
+  Timestamp four_fifths{};
+};
+Milestones WarningTimes(const calendar::Calendar& cal, Timestamp trigger, Timestamp due);
+
+// R68: whole local calendar days from the due date to the closing date; 0 when on time.
+int64_t LateByDays(const calendar::Calendar& cal, Timestamp due, Timestamp closed);
+
+// R41: whether a fee may apply to a request received at `received`, given when the subject's
+// earlier requests of the same right were received. Only "free_once_per_calendar_year" (in the
+// school's calendar year) ever answers true; "free" and the rest answer false.
+bool FeeMayApply(const policy::Right& right, const calendar::Calendar& cal, Timestamp received,
+                 const std::vector<Timestamp>& earlier);
+
+// What an open or decided request does to the gate for its subject.
+struct RequestEffect {
+  FieldSet blocked;           // R45: rectification pending on these fields
+  FieldSet restricted;        // R50, R51: storage only
+  bool restrict_all = false;  // R45 (003 suspend), R56 (001 withdrawal): every purpose
+  PurposeSet restricted_purposes = 0;
+  PurposeSet objection_pending = 0;  // R52
+  PurposeSet objection_upheld = 0;   // R52, R53
+
+  bool Empty() const;
+};
+
+// Replaces the request-driven part of `state` (blocked, restricted, restricted_purposes,
+// objection_pending, objection_upheld) with the union of `effects`.
+void ApplyEffects(const std::vector<RequestEffect>& effects, size_t purpose_count,
+                  SubjectState& state);
+
+}  // namespace dovira::domain

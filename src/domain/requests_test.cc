@@ -1,0 +1,147 @@
+#include "domain/requests.h"
+
+#include <gtest/gtest.h>
+
+#include "domain/test_policies.h"
+
+namespace dovira::domain {
+namespace {
+
+using testing::At;
+
+std::string LocalDay(const CompiledPolicy& cp, Timestamp t) {
+  return calendar::FormatDate(
+      cp.calendar().LocalDate(std::chrono::floor<std::chrono::seconds>(t)));
+}
+
+Timestamp Due(const CompiledPolicy& cp, const std::string& type, Timestamp trigger) {
+  auto term = TermFor(cp.policy(), type);
+  EXPECT_TRUE(term.ok()) << type;
+  auto due = DueAt(cp.calendar(), trigger, term->term);
+  EXPECT_TRUE(due.ok()) << type;
+  return *due;
+}
+
+TEST(RequestTermsTest, R39AccessIsDueThirtyCalendarDaysAfterReceipt) {
+  auto cp = testing::P004();
+  EXPECT_EQ(LocalDay(*cp, Due(*cp, "confirmation", At("2025-03-03T09:00:00Z"))), "2025-04-02");
+  auto cp1 = testing::P001();
+  EXPECT_EQ(LocalDay(*cp1, Due(*cp1, "access", At("2025-03-03T07:00:00Z"))), "2025-04-02");
+}
+
+TEST(RequestTermsTest, R46RectificationCountsSevenWorkingDaysFromTheEvidence) {
+  auto cp = testing::P001();
+  auto term = TermFor(cp->policy(), "rectification");
+  ASSERT_TRUE(term.ok());
+  EXPECT_EQ(term->trigger, "evidence_supplied");
+  EXPECT_EQ(LocalDay(*cp, Due(*cp, "rectification", At("2025-03-03T08:00:00Z"))), "2025-03-12");
+  // R66: evidence supplied on 2025-03-05 → 2025-03-14.
+  EXPECT_EQ(LocalDay(*cp, Due(*cp, "rectification", At("2025-03-05T08:00:00Z"))), "2025-03-14");
+}
+
+TEST(RequestTermsTest, R67ObjectionUnder004RunsOnTheDefaultTerm) {
+  auto cp = testing::P004();
+  auto term = TermFor(cp->policy(), "objection");
+  ASSERT_TRUE(term.ok());
+  EXPECT_EQ(term->source, "default");
+  EXPECT_EQ(LocalDay(*cp, Due(*cp, "objection", At("2025-03-03T09:00:00Z"))), "2025-04-02");
+  auto access = TermFor(cp->policy(), "access");
+  ASSERT_TRUE(access.ok());
+  EXPECT_EQ(access->source, "policy");
+}
+
+TEST(RequestTermsTest, R69WithdrawalIsImmediate) {
+  auto cp = testing::P004();
+  Timestamp t = At("2025-03-03T09:00:00Z");
+  EXPECT_EQ(Due(*cp, "withdrawal", t), t);
+}
+
+TEST(RequestTermsTest, RightsThePolicyDoesNotOfferAreRefused) {
+  auto cp = testing::P002();
+  auto term = TermFor(cp->policy(), "objection");
+  ASSERT_FALSE(term.ok());
+  EXPECT_EQ(term.error().reason, "right_not_offered");
+  auto unknown = TermFor(cp->policy(), "teleport");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().reason, "unknown_request_type");
+}
+
+TEST(RequestTermsTest, R63ClaimsRunOnTheClaimsTerm) {
+  auto cp = testing::P001();
+  auto term = TermFor(cp->policy(), "claim");
+  ASSERT_TRUE(term.ok());
+  EXPECT_EQ(term->trigger, "claim_received");
+  EXPECT_EQ(LocalDay(*cp, Due(*cp, "claim", At("2025-03-03T09:00:00Z"))), "2025-04-02");
+}
+
+TEST(RequestTermsTest, B10WarnsAtHalfAndFourFifthsOfTheTerm) {
+  auto cp = testing::P001();
+  Timestamp received = At("2025-03-03T07:00:00Z");
+  Milestones m = WarningTimes(cp->calendar(), received, Due(*cp, "access", received));
+  EXPECT_EQ(LocalDay(*cp, m.half), "2025-03-18");
+  EXPECT_EQ(LocalDay(*cp, m.four_fifths), "2025-03-27");
+  EXPECT_LT(m.half, m.four_fifths);
+}
+
+TEST(RequestTermsTest, R68LatenessInLocalDays) {
+  auto cp = testing::P001();
+  Timestamp due = Due(*cp, "access", At("2025-03-03T07:00:00Z"));
+  EXPECT_EQ(LateByDays(cp->calendar(), due, due), 0);
+  EXPECT_EQ(LateByDays(cp->calendar(), due, due - std::chrono::hours(5)), 0);
+  EXPECT_EQ(LateByDays(cp->calendar(), due, At("2025-04-05T10:00:00Z")), 3);
+  EXPECT_EQ(LateByDays(cp->calendar(), due, due + std::chrono::seconds(1)), 1);
+}
+
+TEST(RequestTermsTest, R41FeeOncePerCalendarYear) {
+  auto cp3 = testing::P003();
+  const policy::Right* r3 = cp3->policy().FindRight("access");
+  ASSERT_NE(r3, nullptr);
+  std::vector<Timestamp> seen;
+  std::vector<bool> got;
+  for (const char* t : {"2025-03-03T09:00:00Z", "2025-07-01T09:00:00Z", "2026-01-02T09:00:00Z"}) {
+    got.push_back(FeeMayApply(*r3, cp3->calendar(), At(t), seen));
+    seen.push_back(At(t));
+  }
+  EXPECT_EQ(got, (std::vector<bool>{false, true, false}));
+  auto cp1 = testing::P001();
+  const policy::Right* r1 = cp1->policy().FindRight("access");
+  EXPECT_FALSE(FeeMayApply(*r1, cp1->calendar(), At("2025-07-01T09:00:00Z"), seen));
+}
+
+TEST(RequestStatesTest, ClosedRequestsNeverReopen) {
+  EXPECT_TRUE(CanMove(RequestState::kReceived, RequestState::kAwaitingIdentity));
+  EXPECT_TRUE(CanMove(RequestState::kAwaitingIdentity, RequestState::kInProgress));
+  EXPECT_FALSE(CanMove(RequestState::kDone, RequestState::kInProgress));
+  EXPECT_FALSE(CanMove(RequestState::kRejected, RequestState::kDone));
+  EXPECT_FALSE(CanMove(RequestState::kInProgress, RequestState::kReceived));
+  for (int i = 0; i <= static_cast<int>(RequestState::kRejected); ++i) {
+    auto s = static_cast<RequestState>(i);
+    EXPECT_EQ(ParseRequestState(RequestStateName(s)), s);
+  }
+  EXPECT_FALSE(ParseRequestState("finished"));
+}
+
+TEST(RequestEffectsTest, EffectsFoldIntoTheGateState) {
+  auto cp = testing::P001();
+  SubjectState s;
+  RequestEffect rect;
+  rect.blocked.Set(static_cast<size_t>(cp->FieldIndex("mobile_phone")));
+  RequestEffect objection;
+  objection.objection_pending = PurposeSet{1} << 2;
+  RequestEffect decided;
+  decided.objection_upheld = PurposeSet{1} << 2;
+  ApplyEffects({rect, objection}, cp->purpose_count(), s);
+  EXPECT_TRUE(s.blocked.Test(static_cast<size_t>(cp->FieldIndex("mobile_phone"))));
+  EXPECT_EQ(s.objection_pending, PurposeSet{1} << 2);
+  ApplyEffects({objection, decided}, cp->purpose_count(), s);
+  EXPECT_TRUE(s.blocked.Empty());
+  EXPECT_EQ(s.objection_pending, 0u);
+  EXPECT_EQ(s.objection_upheld, PurposeSet{1} << 2);
+  RequestEffect all;
+  all.restrict_all = true;
+  ApplyEffects({all}, cp->purpose_count(), s);
+  EXPECT_EQ(std::popcount(s.restricted_purposes), static_cast<int>(cp->purpose_count()));
+}
+
+}  // namespace
+}  // namespace dovira::domain
