@@ -9,7 +9,7 @@ packages=(
   tzdata
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
   libhowardhinnant-date-dev
-  libsqlite3-dev sqlite3 libsodium-dev liboath-dev libboost-dev
+  libsqlite3-dev sqlite3 libsodium-dev liboath-dev libboost-dev libcurl4-openssl-dev
   wrk
   libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -236,6 +236,7 @@ struct ServerOptions {
   std::string bootstrap_admin = "admin@test.local";
   // Serve an existing data directory instead of a fresh one (a restart).
   std::string data_dir;
+  std::vector<std::string> extra_args;  // appended to `dovira serve` (e.g. --smtp-url)
 };
 
 // The real server in a child process. Start() and Stop() may be called more than once; the
@@ -271,6 +272,7 @@ class TestServer {
       args.push_back(path);
     }
     args.insert(args.end(), {"--port", "0", "--insecure-cookies", "--quiet"});
+    args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
     if (!options_.fake_clock.empty())
       args.insert(args.end(), {"--fake-clock", options_.fake_clock});
     if (!options_.bootstrap_admin.empty()) {

@@ -4,29 +4,14 @@
 
 #include <chrono>
 
+#include "api/call.h"
 #include "api/http_util.h"
 #include "calendar/date.h"
 #include "notice/render.h"
 
 namespace dovira::api {
 
-struct Api::Call {
-  ports::HttpRequest req;
-  PathParams params;
-  const Route* route = nullptr;
-  services::Actor actor;
-  services::RequestContext ctx;
-  std::optional<services::StaffSession> session;
-  std::string session_token;
-  std::optional<SchoolId> actor_school;  // the school the credentials belong to
-  std::string lang = "uk";
 
-  SchoolId school() const {
-    auto it = params.find("school");
-    return SchoolId(it == params.end() ? std::string() : it->second);
-  }
-  const std::string& param(const std::string& k) const { return params.at(k); }
-};
 
 namespace {
 
@@ -396,6 +381,7 @@ void Api::RegisterRoutes() {
   Register("POST", "/v1/schools/{school}/audit/checkpoint", Auth::kSession,
            doc("Sign the chain head now", "audit", nullptr, kAny, 200, kAuthErrors),
            &Api::CheckpointAudit);
+  if (s_.requests != nullptr) RegisterRequestRoutes();
   if (s_.test_clock) {
     Register("POST", "/v1/_test/clock", Auth::kPublic,
              doc("Move the server's clock (only with --fake-clock)", "system",

@@ -20,6 +20,8 @@
 #include "services/audit_log.h"
 #include "services/consents.h"
 #include "services/data_access.h"
+#include "services/outbox.h"
+#include "services/requests.h"
 #include "services/schools.h"
 #include "services/staff.h"
 #include "services/subjects.h"
@@ -35,6 +37,8 @@ struct ApiServices {
   services::AuditLog& audit;
   const Clock& clock;
   ManualClock* test_clock = nullptr;  // set only when the server runs with --fake-clock
+  services::RequestService* requests = nullptr;  // rights requests (null: routes not served)
+  services::Outbox* outbox = nullptr;
 };
 
 struct ApiOptions {
@@ -69,6 +73,7 @@ class Api {
   void RegisterAsync(const std::string& method, const std::string& pattern, Auth auth,
                      RouteDoc doc, AsyncHandler handler);
   void RegisterRoutes();
+  void RegisterRequestRoutes();  // requests_api.cc
   // Routing and authentication; a response when the request ends there (404, 401, ...).
   std::optional<ports::HttpResponse> Prepare(Call& call);
   ports::HttpResponse Dispatch(Call& call);
@@ -113,6 +118,16 @@ class Api {
   ports::HttpResponse VerifyAudit(Call& c);
   ports::HttpResponse CheckpointAudit(Call& c);
   ports::HttpResponse TestClock(Call& c);
+  // Rights requests (requests_api.cc).
+  ports::HttpResponse FileRequest(Call& c);
+  ports::HttpResponse PublicFileRequest(Call& c);
+  ports::HttpResponse PublicVerifyRequest(Call& c);
+  ports::HttpResponse ListRequests(Call& c);
+  ports::HttpResponse GetRequest(Call& c);
+  ports::HttpResponse RequestStep(Call& c);
+  ports::HttpResponse RequestPackage(Call& c);
+  ports::HttpResponse RunJob(Call& c);
+  ports::HttpResponse Obligations(Call& c);
 
   ApiServices s_;
   ApiOptions options_;

@@ -10,6 +10,8 @@
 #include "adapters/crypto/key_provider.h"
 #include "adapters/crypto/sodium_crypto.h"
 #include "adapters/http/http_server.h"
+#include "adapters/mail/smtp_mailer.h"
+#include "adapters/mail/webhook_sender.h"
 #include "adapters/sqlite/sqlite_store.h"
 #include "api/api.h"
 #include "services/audit_log.h"
@@ -17,6 +19,8 @@
 #include "services/data_access.h"
 #include "services/schools.h"
 #include "services/staff.h"
+#include "services/outbox.h"
+#include "services/requests.h"
 #include "services/subjects.h"
 
 namespace dovira::app {
@@ -61,6 +65,21 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   app->access_ = std::make_unique<services::DataAccessService>(deps, *app->schools_,
                                                                *app->subjects_, *app->audit_);
   app->staff_ = std::make_unique<services::StaffService>(deps, *app->schools_, *app->audit_);
+  if (!options.smtp_url.empty()) {
+    mail::SmtpMailerOptions mo;
+    mo.url = options.smtp_url;
+    mo.clock = app->clock_;
+    auto mailer = mail::SmtpMailer::Create(mo);
+    if (!mailer.ok()) return mailer.error();
+    app->mailer_ = std::move(*mailer);
+  }
+  auto webhooks = mail::CurlWebhookSender::Create();
+  if (!webhooks.ok()) return webhooks.error();
+  app->webhooks_ = std::move(*webhooks);
+  app->outbox_ = std::make_unique<services::Outbox>(deps, app->mailer_.get(), app->webhooks_.get(),
+                                                    options.mail_from, "Dovira");
+  app->requests_ = std::make_unique<services::RequestService>(
+      deps, *app->schools_, *app->subjects_, *app->consents_, *app->audit_, *app->outbox_);
   std::vector<std::pair<std::string, std::string>> policies;  // text, source name
   for (const auto& file : options.policy_files) {
     std::ifstream in(file, std::ios::binary);
@@ -88,6 +107,8 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
     if (!school.ok()) return school.error();
     Status st = app->subjects_->LoadGateState(**school);
     if (!st.ok()) return st.error();
+    st = app->requests_->LoadEffects(**school);
+    if (!st.ok()) return st.error();
   }
   return app;
 }
@@ -99,7 +120,7 @@ Status App::Serve(const ServeOptions& options) {
   ao.access_log = options.access_log;
   api_ = std::make_unique<api::Api>(
       api::ApiServices{*schools_, *subjects_, *consents_, *access_, *staff_, *audit_, *clock_,
-                       manual_clock_.get()},
+                       manual_clock_.get(), requests_.get(), outbox_.get()},
       ao);
   http::HttpServerOptions ho;
   ho.address = options.address;
@@ -112,7 +133,28 @@ Status App::Serve(const ServeOptions& options) {
   if (!server.ok()) return server.error();
   http_ = std::move(*server);
   checkpointer_ = std::thread([this] { CheckpointLoop(); });
+  if (!manual_clock_) jobs_ = std::thread([this] { JobsLoop(); });
   return Status::Ok();
+}
+
+void App::JobsLoop() {
+  // Every 30 seconds: deliver the outbox; every hour: the deadline job (R68, B10). On a fake
+  // clock (tests) both run only when asked through the API.
+  std::unique_lock lock(stop_mu_);
+  auto last_deadlines = std::chrono::steady_clock::time_point{};
+  while (!stopping_) {
+    stop_cv_.wait_for(lock, std::chrono::seconds(30), [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    (void)outbox_->DeliverDue();
+    if (std::chrono::steady_clock::now() - last_deadlines > std::chrono::hours(1)) {
+      last_deadlines = std::chrono::steady_clock::now();
+      for (const auto& school : schools_->List()) {
+        (void)requests_->RunDeadlines(school, services::RequestContext{"job-deadlines", "", ""});
+      }
+    }
+    lock.lock();
+  }
 }
 
 void App::CheckpointLoop() {
@@ -136,6 +178,7 @@ void App::Stop() {
   }
   stop_cv_.notify_all();
   if (checkpointer_.joinable()) checkpointer_.join();
+  if (jobs_.joinable()) jobs_.join();
   if (http_) http_->Stop();
   api_.reset();  // drains the worker pool
   if (schools_ && audit_) {
@@ -149,6 +192,8 @@ services::SubjectService& App::subjects() { return *subjects_; }
 services::ConsentService& App::consents() { return *consents_; }
 services::DataAccessService& App::access() { return *access_; }
 services::StaffService& App::staff() { return *staff_; }
+services::RequestService& App::requests() { return *requests_; }
+services::Outbox& App::outbox() { return *outbox_; }
 sqlite::SqliteStore& App::store() { return *store_; }
 const Clock& App::clock() const { return *clock_; }
 

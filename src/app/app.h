@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "ports/mailer.h"
 #include "common/result.h"
 
 namespace dovira::crypto {
@@ -38,6 +39,8 @@ class SubjectService;
 class ConsentService;
 class DataAccessService;
 class StaffService;
+class RequestService;
+class Outbox;
 }  // namespace dovira::services
 
 namespace dovira::app {
@@ -47,6 +50,8 @@ struct AppOptions {
   std::vector<std::string> policy_files;   // one school each
   std::optional<Timestamp> fake_clock;     // a manual clock starting here (tests)
   int reader_connections = 72;             // idle SQLite readers kept open
+  std::string smtp_url;                    // "smtp://host:port"; "" = messages wait in the outbox
+  std::string mail_from = "privacy@dovira.localhost";  // the sender when the school names none
 };
 
 struct ServeOptions {
@@ -75,12 +80,15 @@ class App {
   services::ConsentService& consents();
   services::DataAccessService& access();
   services::StaffService& staff();
+  services::RequestService& requests();
+  services::Outbox& outbox();
   sqlite::SqliteStore& store();
   const Clock& clock() const;
 
  private:
   App() = default;
   void CheckpointLoop();
+  void JobsLoop();
 
   AppOptions options_;
   std::unique_ptr<SystemClock> system_clock_;
@@ -95,6 +103,10 @@ class App {
   std::unique_ptr<services::ConsentService> consents_;
   std::unique_ptr<services::DataAccessService> access_;
   std::unique_ptr<services::StaffService> staff_;
+  std::unique_ptr<ports::Mailer> mailer_;
+  std::unique_ptr<ports::WebhookSender> webhooks_;
+  std::unique_ptr<services::Outbox> outbox_;
+  std::unique_ptr<services::RequestService> requests_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<http::HttpServer> http_;
 
@@ -102,6 +114,7 @@ class App {
   std::condition_variable stop_cv_;
   bool stopping_ = false;
   std::thread checkpointer_;
+  std::thread jobs_;
 };
 
 }  // namespace dovira::app

@@ -51,6 +51,8 @@ struct ServeArgs {
   bool insecure_cookies = false;
   bool quiet = false;       // no access log
   std::string bootstrap_admin;  // e-mail: create a first account if the school has none
+  std::string smtp_url;         // where the outbox sends e-mail; "" = messages wait
+  std::string mail_from;        // the sender when the school's policy names no mailbox
 };
 
 // `dovira serve`: serves until SIGINT or SIGTERM. Prints the URL (and a bootstrap admin's

@@ -71,6 +71,10 @@ int main(int argc, char** argv) {
   serve->add_flag("--quiet", serve_args.quiet, "No access log");
   serve->add_option("--bootstrap-admin", serve_args.bootstrap_admin,
                     "Create a first account with this e-mail when a school has none");
+  serve->add_option("--smtp-url", serve_args.smtp_url,
+                    "SMTP server for the outbox (smtp://host:port); without it messages wait");
+  serve->add_option("--mail-from", serve_args.mail_from,
+                    "Sender address when the school's policy names no mailbox");
   serve->callback([&] { exit_code = dovira::cli::Serve(serve_args, std::cout, std::cerr); });
 
   auto* admin = app.add_subcommand("admin", "Staff accounts");

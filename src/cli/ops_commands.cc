@@ -15,8 +15,13 @@
 namespace dovira::cli {
 namespace {
 
-Result<std::unique_ptr<app::App>> OpenApp(const DataArgs& d, const std::string& fake_clock = "") {
+Result<std::unique_ptr<app::App>> OpenApp(const DataArgs& d, const std::string& fake_clock = "",
+                                          const ServeArgs* serve = nullptr) {
   app::AppOptions o;
+  if (serve != nullptr) {
+    o.smtp_url = serve->smtp_url;
+    if (!serve->mail_from.empty()) o.mail_from = serve->mail_from;
+  }
   o.data_dir = d.data;
   o.policy_files = d.policies;
   if (!fake_clock.empty()) {
@@ -58,7 +63,7 @@ int Serve(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
-  auto app = OpenApp(args.data, args.fake_clock);
+  auto app = OpenApp(args.data, args.fake_clock, &args);
   if (!app.ok()) {
     err << "dovira serve: " << app.error().message << "\n";
     return 1;

@@ -491,15 +491,18 @@ Result<std::vector<ProvenanceEntry>> SubjectService::Provenance(const SchoolId& 
 
 Status SubjectService::DestroySubject(const SchoolId& school_id, const SubjectId& subject,
                                       const std::string& ground, const Actor& actor,
-                                      const RequestContext& ctx) {
+                                      const RequestContext& ctx, ports::WriteBatch extra,
+                                      const std::string& request) {
   auto school = schools_.Get(school_id);
   if (!school.ok()) return school.error();
   auto row = deps_.store.GetSubject(school_id, subject);
   if (!row.ok()) return row.error();
   if (!*row) return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
-  ports::WriteBatch batch;
+  ports::WriteBatch batch = std::move(extra);
   batch.destroyed_keys.emplace_back(school_id, subject);
   batch.erased_subjects.emplace_back(school_id, subject);
+  batch.tombstones.push_back(ports::TombstoneRow{school_id, subject, (*row)->pseudonym, ground,
+                                                 request, deps_.clock.Now()});
   AuditEvent e;
   e.actor = actor.AuditName();
   e.role = actor.role;
@@ -515,6 +518,59 @@ Status SubjectService::DestroySubject(const SchoolId& school_id, const SubjectId
   ForgetKey(school_id.value() + "|" + subject.value());
   ForgetRecords(school_id, subject);
   (*school)->gate().Erase(subject);
+  return Status::Ok();
+}
+
+Result<std::vector<SubjectService::OpenRecord>> SubjectService::OpenAll(const SchoolId& school,
+                                                                       const SubjectId& subject) {
+  auto rows = deps_.store.GetRecords(school, subject);
+  if (!rows.ok()) return rows.error();
+  std::vector<OpenRecord> out;
+  if (rows->empty()) return out;
+  auto key = SubjectKey(school, subject);
+  if (!key.ok()) return key.error();
+  out.reserve(rows->size());
+  for (auto& r : *rows) {
+    auto value = OpenValue(*key, r);
+    if (!value.ok()) return value.error();
+    out.push_back(OpenRecord{std::move(r), std::move(*value)});
+  }
+  return out;
+}
+
+Status SubjectService::PrepareFieldUpdate(const SchoolId& school_id, const SubjectId& subject,
+                                          const std::map<std::string, std::string>& values,
+                                          Timestamp now, ports::WriteBatch& batch) {
+  auto school = schools_.Get(school_id);
+  if (!school.ok()) return school.error();
+  auto cp = (*school)->policy();
+  auto rows = deps_.store.GetRecords(school_id, subject);
+  if (!rows.ok()) return rows.error();
+  auto key = SubjectKey(school_id, subject);
+  if (!key.ok()) return key.error();
+  for (const auto& [field, value] : values) {
+    const int index = cp->FieldIndex(field);
+    if (index < 0) {
+      return Error::Refused("field_undeclared",
+                            "the policy declares no field \"" + field + "\"", field);
+    }
+    if (static_cast<int64_t>(value.size()) > cp->field(static_cast<size_t>(index)).max_length) {
+      return Error::Refused("value_too_long", "the value of \"" + field + "\" is too long", field);
+    }
+    bool held = false;
+    for (const auto& r : *rows) {
+      if (r.field != field) continue;
+      held = true;
+      ports::RecordRow updated = r;
+      updated.sealed_value = SealValue(*key, school_id, subject, field, r.id.value(), value);
+      updated.updated_at = now;
+      batch.records.push_back(std::move(updated));
+    }
+    if (!held) {
+      return Error::Refused("field_not_held", "the subject has no \"" + field + "\" on file",
+                            field);
+    }
+  }
   return Status::Ok();
 }
 

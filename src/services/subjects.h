@@ -101,8 +101,26 @@ class SubjectService {
   // the audit keeps a tombstone naming only the pseudonym and the ground. Old backups of the data
   // cannot be decrypted for this subject afterwards (B02). The erasure request workflow around it
   // comes with the rights workflows.
+  // A tombstone (B09) goes to the key vault in the same batch; `extra` (the closing of the erasure
+  // request, its notices) commits atomically with the erasure.
   Status DestroySubject(const SchoolId& school, const SubjectId& subject, const std::string& ground,
-                        const Actor& actor, const RequestContext& ctx);
+                        const Actor& actor, const RequestContext& ctx,
+                        ports::WriteBatch extra = {}, const std::string& request = {});
+
+  // Every record of the subject with its value opened (access packages, exports, R38, R40).
+  struct OpenRecord {
+    ports::RecordRow row;
+    std::string value;
+  };
+  Result<std::vector<OpenRecord>> OpenAll(const SchoolId& school, const SubjectId& subject);
+
+  // Adds to `batch` new sealed values for fields the subject already has (rectification, R46):
+  // every stored copy of each field is replaced. kRefused "field_not_held" for a field without a
+  // record, "field_undeclared" for a field the policy does not declare. Call ForgetRecords after
+  // the batch commits.
+  Status PrepareFieldUpdate(const SchoolId& school, const SubjectId& subject,
+                            const std::map<std::string, std::string>& values, Timestamp now,
+                            ports::WriteBatch& batch);
 
   struct RotationReport {
     std::string new_kek;

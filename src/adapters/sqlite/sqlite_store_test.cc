@@ -181,7 +181,7 @@ TEST(SqliteStore, KeepsSubjectKeysOutOfTheDataDatabase) {
   EXPECT_EQ(data.Query("SELECT count(*) FROM sqlite_schema WHERE name = 'subject_keys'"), "0");
   EXPECT_EQ(keys.Query("SELECT group_concat(name) FROM"
                        " (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)"),
-            "schema_migrations,subject_keys");
+            "schema_migrations,subject_keys,tombstones");
 }
 
 // Every read of the interface finds its rows through a key or an index, never by scanning a table

@@ -1,0 +1,33 @@
+// One API call as the handlers see it: the request, the route and its path parameters, the
+// authenticated actor and the school its credentials belong to. Shared by the handler files of
+// the API (api.cc, requests_api.cc).
+//
+// Thread-safety: a Call belongs to one request; it is not shared.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "api/api.h"
+
+namespace dovira::api {
+
+struct Api::Call {
+  ports::HttpRequest req;
+  PathParams params;
+  const Route* route = nullptr;
+  services::Actor actor;
+  services::RequestContext ctx;
+  std::optional<services::StaffSession> session;
+  std::string session_token;
+  std::optional<SchoolId> actor_school;  // the school the credentials belong to
+  std::string lang = "uk";
+
+  SchoolId school() const {
+    auto it = params.find("school");
+    return SchoolId(it == params.end() ? std::string() : it->second);
+  }
+  const std::string& param(const std::string& k) const { return params.at(k); }
+};
+
+}  // namespace dovira::api

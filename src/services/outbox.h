@@ -1,0 +1,80 @@
+// The outbox (R36, R47, R48): every message to a subject, a staff member or a recipient is first
+// written to the store, sealed with the school's KEK, in the same batch as the action it reports,
+// so a message is never lost and never sent for an action that did not commit. A delivery job
+// sends due messages through the mail and webhook ports, retries transient failures with
+// exponential back-off (1 minute, 4, 16, ... at most 6 hours apart; given up after 8 attempts),
+// and empties a message's sealed content once it is sent, keeping its metadata and send time.
+//
+// Thread-safety: safe for concurrent use; DeliverDue runs one delivery at a time.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ports/mailer.h"
+#include "services/context.h"
+
+namespace dovira::services {
+
+struct OutMessage {
+  std::string request;            // the request it belongs to, or ""
+  std::string channel = "email";  // email | webhook
+  std::string kind;  // received, answer, identity_code, action_notice, rejected, warning, ...
+  std::string lang;
+  std::vector<std::string> to;  // e-mail addresses
+  std::string url;              // webhook URL
+  std::string subject;
+  std::string text;             // the e-mail body, or the webhook's JSON body
+  std::vector<ports::MailAttachment> attachments;
+  std::optional<Timestamp> due;  // when it must be sent by (R47), if the policy sets a term
+  std::string from;              // the sender address; "" = the deployment's (R36: a school mailbox)
+};
+
+struct OutboxEntry {
+  std::string id;
+  std::string request;
+  std::string channel;
+  std::string kind;
+  std::string state;  // pending | sent | failed
+  int attempts = 0;
+  Timestamp created_at{};
+  std::optional<Timestamp> sent_at;
+  std::optional<Timestamp> due;
+  std::string last_error;
+};
+
+class Outbox {
+ public:
+  // `mailer` and `webhooks` may be null: messages then wait in the outbox until a deployment with
+  // them configured delivers them. `from` is the sender address for e-mail.
+  Outbox(Deps deps, ports::Mailer* mailer, ports::WebhookSender* webhooks, std::string from,
+         std::string from_name);
+
+  // Adds the message to `batch`, sealed; returns its id. kInvalidArgument for a message without
+  // a recipient.
+  Result<std::string> Add(ports::WriteBatch& batch, const SchoolId& school,
+                          const OutMessage& message);
+
+  struct Report {
+    int sent = 0;
+    int retried = 0;
+    int failed = 0;
+  };
+  // Sends every message due now (by the injected clock).
+  Result<Report> DeliverDue();
+
+  Result<std::vector<OutboxEntry>> ForRequest(const SchoolId& school, const std::string& request);
+
+  static constexpr int kMaxAttempts = 8;
+
+ private:
+  Deps deps_;
+  ports::Mailer* mailer_;
+  ports::WebhookSender* webhooks_;
+  std::string from_, from_name_;
+  std::mutex deliver_mu_;
+};
+
+}  // namespace dovira::services

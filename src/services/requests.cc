@@ -1,0 +1,1448 @@
+#include "services/requests.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "calendar/term.h"
+#include "services/request_texts.h"
+
+namespace dovira::services {
+namespace {
+
+using Json = nlohmann::json;
+using domain::RequestState;
+
+constexpr const char* kEuCountries[] = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI",
+                                        "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU",
+                                        "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+                                        "IS", "LI", "NO"};
+
+Json OptTime(const std::optional<Timestamp>& t) {
+  return t ? Json(MicrosOf(*t)) : Json(nullptr);
+}
+std::optional<Timestamp> ReadOptTime(const Json& j, const char* key) {
+  if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+  return Timestamp(std::chrono::microseconds(j[key].get<int64_t>()));
+}
+Timestamp ReadTime(const Json& j, const char* key) {
+  return Timestamp(std::chrono::microseconds(j.value(key, int64_t{0})));
+}
+
+std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(s.begin());
+  return s;
+}
+
+bool LooksLikeEmail(const std::string& s) {
+  const size_t at = s.find('@');
+  return at != std::string::npos && at > 0 && at + 1 < s.size() && s.size() <= 254 &&
+         s.find_first_of(" \r\n\t,;<>") == std::string::npos;
+}
+
+std::string Hex(const std::string& bytes) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+std::string SealAad(const SchoolId& school, const std::string& id) {
+  return "request|" + school.value() + "|" + id;
+}
+
+std::string Join(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : ", ") + id;
+  return out;
+}
+
+Json ToBody(const RequestInfo& r) {
+  Json ext = Json::array();
+  for (const auto& e : r.extensions) {
+    ext.push_back({{"reason", e.reason},
+                   {"basis", e.basis},
+                   {"previous_due", MicrosOf(e.previous_due)},
+                   {"new_due", MicrosOf(e.new_due)}});
+  }
+  Json tasks = Json::array();
+  for (const auto& t : r.tasks) {
+    tasks.push_back({{"target", t.target},
+                     {"action", t.action},
+                     {"state", t.state},
+                     {"at", OptTime(t.at)},
+                     {"note", t.note}});
+  }
+  return Json{{"type", r.type},
+              {"right", r.right},
+              {"channel", r.channel},
+              {"filed_by", r.filed_by},
+              {"lang", r.lang},
+              {"fields", r.fields},
+              {"purposes", r.purposes},
+              {"consents", r.consents},
+              {"ground", r.ground},
+              {"segment", r.segment},
+              {"mode", r.mode},
+              {"outcome", r.outcome},
+              {"reason", r.reason},
+              {"decision", r.decision},
+              {"filed_at", MicrosOf(r.filed_at)},
+              {"due_source", r.due_source},
+              {"term", r.term},
+              {"trigger", r.trigger},
+              {"clause", r.clause},
+              {"evidence_at", OptTime(r.evidence_at)},
+              {"verified_at", OptTime(r.verified_at)},
+              {"closed_at", OptTime(r.closed_at)},
+              {"warned_half_at", OptTime(r.warned_half_at)},
+              {"warned_four_fifths_at", OptTime(r.warned_four_fifths_at)},
+              {"overdue_at", OptTime(r.overdue_at)},
+              {"identity", r.identity},
+              {"verification_method", r.verification_method},
+              {"fee_may_apply", r.fee_may_apply},
+              {"late_by_days", r.late_by_days},
+              {"extensions", ext},
+              {"tasks", tasks},
+              {"blocked", r.blocked},
+              {"restricted", r.restricted},
+              {"restrict_all", r.restrict_all},
+              {"objection_pending", r.objection_pending},
+              {"objection_upheld", r.objection_upheld},
+              {"kept", r.kept}};
+}
+
+void FromBody(const Json& b, RequestInfo& r) {
+  auto list = [&](const char* k) { return b.value(k, std::vector<std::string>{}); };
+  r.right = b.value("right", "");
+  r.channel = b.value("channel", "");
+  r.filed_by = b.value("filed_by", "");
+  r.lang = b.value("lang", "");
+  r.fields = list("fields");
+  r.purposes = list("purposes");
+  r.consents = list("consents");
+  r.ground = b.value("ground", "");
+  r.segment = b.value("segment", "");
+  r.mode = b.value("mode", "");
+  r.outcome = b.value("outcome", "");
+  r.reason = b.value("reason", "");
+  r.decision = b.value("decision", "");
+  r.filed_at = ReadTime(b, "filed_at");
+  r.due_source = b.value("due_source", "");
+  r.term = b.value("term", "");
+  r.trigger = b.value("trigger", "");
+  r.clause = b.value("clause", "");
+  r.evidence_at = ReadOptTime(b, "evidence_at");
+  r.verified_at = ReadOptTime(b, "verified_at");
+  r.closed_at = ReadOptTime(b, "closed_at");
+  r.warned_half_at = ReadOptTime(b, "warned_half_at");
+  r.warned_four_fifths_at = ReadOptTime(b, "warned_four_fifths_at");
+  r.overdue_at = ReadOptTime(b, "overdue_at");
+  r.identity = b.value("identity", "not_required");
+  r.verification_method = b.value("verification_method", "");
+  r.fee_may_apply = b.value("fee_may_apply", false);
+  r.late_by_days = b.value("late_by_days", int64_t{0});
+  for (const auto& e : b.value("extensions", Json::array())) {
+    r.extensions.push_back(RequestInfo::Extension{e.value("reason", ""), e.value("basis", ""),
+                                                  ReadTime(e, "previous_due"),
+                                                  ReadTime(e, "new_due")});
+  }
+  for (const auto& t : b.value("tasks", Json::array())) {
+    r.tasks.push_back(RequestTask{t.value("target", ""), t.value("action", ""),
+                                  t.value("state", ""), ReadOptTime(t, "at"),
+                                  t.value("note", "")});
+  }
+  r.blocked = list("blocked");
+  r.restricted = list("restricted");
+  r.restrict_all = b.value("restrict_all", false);
+  r.objection_pending = list("objection_pending");
+  r.objection_upheld = list("objection_upheld");
+  r.kept = list("kept");
+}
+
+domain::RequestEffect EffectOf(const domain::CompiledPolicy& cp, const RequestInfo& r) {
+  domain::RequestEffect e;
+  for (const auto& f : r.blocked) {
+    if (int i = cp.FieldIndex(f); i >= 0) e.blocked.Set(static_cast<size_t>(i));
+  }
+  for (const auto& f : r.restricted) {
+    if (int i = cp.FieldIndex(f); i >= 0) e.restricted.Set(static_cast<size_t>(i));
+  }
+  e.restrict_all = r.restrict_all;
+  for (const auto& p : r.objection_pending) {
+    if (int i = cp.PurposeIndex(p); i >= 0) e.objection_pending |= domain::PurposeSet{1} << i;
+  }
+  for (const auto& p : r.objection_upheld) {
+    if (int i = cp.PurposeIndex(p); i >= 0) e.objection_upheld |= domain::PurposeSet{1} << i;
+  }
+  return e;
+}
+
+bool Contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+RequestService::RequestService(Deps deps, Schools& schools, SubjectService& subjects,
+                               ConsentService& consents, AuditLog& audit, Outbox& outbox)
+    : deps_(deps),
+      schools_(schools),
+      subjects_(subjects),
+      consents_(consents),
+      audit_(audit),
+      outbox_(outbox) {}
+
+std::mutex& RequestService::SchoolMutex(const SchoolId& school) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& m = school_mu_[school];
+  if (!m) m = std::make_unique<std::mutex>();
+  return *m;
+}
+
+// --- Rows --------------------------------------------------------------------------------------
+
+Result<RequestInfo> RequestService::Load(const SchoolId& school, const std::string& id) {
+  auto row = deps_.store.GetRequest(school, id);
+  if (!row.ok()) return row.error();
+  if (!*row) return Error{ErrorCode::kNotFound, "no such request", "request", "request_unknown"};
+  const ports::RequestRow& r = **row;
+  RequestInfo info;
+  info.id = r.id;
+  info.type = r.type;
+  info.state = r.state;
+  info.subject = r.subject;
+  info.overdue = r.overdue;
+  info.assignee = r.assignee;
+  info.received_at = r.received_at;
+  info.due_at = r.due_at;
+  info.updated_at = r.updated_at;
+  Json body = Json::parse(r.body, nullptr, false);
+  if (body.is_discarded()) return Error{ErrorCode::kInternal, "request body is not JSON", "", ""};
+  FromBody(body, info);
+  if (!r.sealed.empty()) {
+    auto plain = deps_.keys.OpenSecret(school, r.sealed, SealAad(school, r.id));
+    if (!plain.ok()) return plain.error();
+    Json s = Json::parse(*plain, nullptr, false);
+    if (!s.is_discarded()) {
+      info.reply_email = s.value("reply_email", "");
+      info.requester_name = s.value("requester_name", "");
+      info.statement = s.value("statement", "");
+      info.code_hash = s.value("code_hash", "");
+      info.destination_url = s.value("destination_url", "");
+    }
+  }
+  auto sent = outbox_.ForRequest(school, id);
+  if (sent.ok()) {
+    for (const auto& m : *sent) {
+      if (m.sent_at && (m.kind == "answer" || m.kind == "no_data" || m.kind == "rejected")) {
+        info.answered_at = m.sent_at;
+      }
+    }
+  }
+  return info;
+}
+
+Status RequestService::Stage(ports::WriteBatch& batch, const SchoolId& school, RequestInfo& r,
+                             const std::string& event, const std::string& detail,
+                             const Actor& actor, const RequestContext& ctx,
+                             const std::string& comment) {
+  const Timestamp now = deps_.clock.Now();
+  r.updated_at = now;
+  ports::RequestRow row;
+  row.school = school;
+  row.id = r.id;
+  row.type = r.type;
+  row.state = r.state;
+  row.subject = r.subject;
+  auto state = domain::ParseRequestState(r.state);
+  row.open = state && domain::IsOpen(*state);
+  row.overdue = r.overdue;
+  row.assignee = r.assignee;
+  row.received_at = r.received_at;
+  row.due_at = r.due_at;
+  row.updated_at = now;
+  row.body = Dump(ToBody(r));
+  Json sealed = {{"reply_email", r.reply_email},
+                 {"requester_name", r.requester_name},
+                 {"statement", r.statement},
+                 {"code_hash", r.code_hash},
+                 {"destination_url", r.destination_url}};
+  auto s = deps_.keys.SealSecret(school, Dump(sealed), SealAad(school, r.id));
+  if (!s.ok()) return s.error();
+  row.sealed = std::move(*s);
+  batch.requests.push_back(std::move(row));
+
+  auto events = deps_.store.GetRequestEvents(school, r.id);
+  if (!events.ok()) return events.error();
+  int64_t seq = static_cast<int64_t>(events->size()) + 1;
+  for (const auto& e : batch.request_events) {
+    if (e.request == r.id) ++seq;
+  }
+  ports::RequestEventRow ev;
+  ev.school = school;
+  ev.request = r.id;
+  ev.seq = seq;
+  ev.at = now;
+  ev.actor = actor.AuditName();
+  ev.kind = event;
+  ev.body = detail.empty() ? "{}" : detail;
+  if (!comment.empty()) {
+    auto sc = deps_.keys.SealSecret(school, comment,
+                                    "request-event|" + school.value() + "|" + r.id + "|" +
+                                        std::to_string(seq));
+    if (!sc.ok()) return sc.error();
+    ev.sealed = std::move(*sc);
+  }
+  batch.request_events.push_back(std::move(ev));
+
+  AuditEvent a;
+  a.actor = actor.AuditName();
+  a.role = actor.role;
+  a.action = "request." + event;
+  if (!r.subject.empty()) {
+    auto pseudonym = audit_.Pseudonym(school, SubjectId(r.subject));
+    if (pseudonym.ok()) a.subject_ref = *pseudonym;
+  }
+  a.fields = JoinIds(r.fields);
+  a.outcome = "ok";
+  a.reason = r.type;
+  a.decision_id = r.id;
+  a.request_id = ctx.request_id;
+  a.detail = ev.body;
+  audit_.Add(batch, school, std::move(a));
+  return Status::Ok();
+}
+
+Status RequestService::Commit(const SchoolId& school, RequestInfo& r, ports::WriteBatch batch) {
+  Status st = deps_.store.Commit(std::move(batch));
+  if (!st.ok()) return st;
+  if (!r.subject.empty()) {
+    auto rt = schools_.Get(school);
+    if (rt.ok()) RefreshGate(**rt, r);
+  }
+  return Status::Ok();
+}
+
+void RequestService::RefreshGate(SchoolRuntime& school, const RequestInfo& r) {
+  auto cp = school.policy();
+  const std::string key = school.id().value() + "|" + r.subject;
+  std::vector<domain::RequestEffect> all;
+  {
+    std::lock_guard<std::mutex> lock(effects_mu_);
+    auto& per = effects_[key];
+    domain::RequestEffect e = EffectOf(*cp, r);
+    if (e.Empty()) {
+      per.erase(r.id);
+    } else {
+      per[r.id] = e;
+    }
+    for (const auto& [id, eff] : per) all.push_back(eff);
+    if (per.empty()) effects_.erase(key);
+  }
+  const SubjectId subject(r.subject);
+  const bool known = school.gate().With(subject, [](const domain::SubjectState* s) {
+    return s != nullptr;
+  });
+  if (!known) return;  // erased, or never stored
+  school.gate().Update(subject, [&](domain::SubjectState& s) {
+    domain::ApplyEffects(all, cp->purpose_count(), s);
+  });
+}
+
+Status RequestService::LoadEffects(SchoolRuntime& school) {
+  std::vector<RequestInfo> with_effects;
+  Status st = deps_.store.ForEachRequest(school.id(), false, [&](const ports::RequestRow& row) {
+    if (row.subject.empty()) return;
+    Json body = Json::parse(row.body, nullptr, false);
+    if (body.is_discarded()) return;
+    RequestInfo r;
+    r.id = row.id;
+    r.subject = row.subject;
+    FromBody(body, r);
+    if (!r.blocked.empty() || !r.restricted.empty() || r.restrict_all ||
+        !r.objection_pending.empty() || !r.objection_upheld.empty()) {
+      with_effects.push_back(std::move(r));
+    }
+  });
+  if (!st.ok()) return st;
+  for (const auto& r : with_effects) RefreshGate(school, r);
+  return Status::Ok();
+}
+
+// --- Messages ----------------------------------------------------------------------------------
+
+Status RequestService::Notify(ports::WriteBatch& batch, const SchoolId& school,
+                              const RequestInfo& r, const std::string& kind,
+                              const std::string& extra,
+                              std::vector<ports::MailAttachment> attachments) {
+  if (r.reply_email.empty()) return Status::Ok();  // nowhere to write: the answer is in the API
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  const auto& cal = cp->calendar();
+  const std::string lang = MessageLang(r.lang);
+  auto local = [&](Timestamp t) {
+    return cal.FormatLocal(std::chrono::floor<std::chrono::seconds>(t));
+  };
+  std::map<std::string, std::string> vars = {
+      {"id", r.id},
+      {"type", RequestTypeName(r.type, lang)},
+      {"received", local(r.received_at)},
+      {"due", local(r.due_at)},
+      {"closed", local(r.closed_at.value_or(deps_.clock.Now()))},
+      {"reason", r.reason},
+      {"extra", extra},
+      {"fields", Join(r.fields)},
+      {"purposes", Join(r.purposes)},
+      {"decision", r.decision},
+      {"performed", local(deps_.clock.Now())},
+  };
+  if (kind == "rejected") {
+    // R64: the right to complain, naming the authority of the subject's jurisdiction.
+    const policy::Policy& p = cp->policy();
+    std::string region = "UA";
+    if (!r.subject.empty()) {
+      auto summary = subjects_.Get(school, SubjectId(r.subject), Actor::System("requests"), {});
+      if (summary.ok()) {
+        const std::string& c = summary->country;
+        for (const char* eu : kEuCountries) {
+          if (c == eu) region = "EU";
+        }
+      }
+    }
+    auto it = p.complaint_authorities.find(region);
+    if (it == p.complaint_authorities.end()) it = p.complaint_authorities.begin();
+    const std::string name = it == p.complaint_authorities.end()
+                                 ? std::string()
+                                 : it->second.name.Get(lang) + " " + it->second.url;
+    static const std::map<std::string, std::string> kComplaint = {
+        {"uk", "Ви маєте право оскаржити цю відмову до органу нагляду: "},
+        {"ru", "Вы вправе обжаловать этот отказ в надзорный орган: "},
+        {"en", "You have the right to complain about this refusal to the supervisory authority: "}};
+    vars["complaint"] = kComplaint.at(lang) +
+                        (name.empty() ? std::string("Уповноважений Верховної Ради України з прав людини")
+                                      : name);
+  }
+  MessageText text = RenderMessage(kind, lang, vars);
+  OutMessage m;
+  m.request = r.id;
+  m.kind = kind;
+  m.lang = lang;
+  m.to = {r.reply_email};
+  m.subject = text.subject;
+  m.text = text.body;
+  m.attachments = std::move(attachments);
+  const policy::Policy& p = cp->policy();
+  // R36 (001): answers go out from the school's support mailbox when it has one.
+  for (const std::string* box : {&p.contacts.rights_requests, &p.contacts.support}) {
+    if (m.from.empty() && LooksLikeEmail(*box)) m.from = *box;
+  }
+  if (kind == "action_notice" && p.action_notice.declared && p.action_notice.deadline.term) {
+    auto due = domain::DueAt(cal, deps_.clock.Now(), *p.action_notice.deadline.term);
+    if (due.ok()) m.due = *due;  // R47: counted from the day the action was performed (R66)
+  }
+  auto id = outbox_.Add(batch, school, m);
+  if (!id.ok()) return id.error();
+  return Status::Ok();
+}
+
+// --- Filing ------------------------------------------------------------------------------------
+
+Result<RequestInfo> RequestService::File(const SchoolId& school, const FileRequest& in,
+                                         const Actor& actor, const RequestContext& ctx) {
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  const policy::Policy& p = cp->policy();
+  const Timestamp now = deps_.clock.Now();
+
+  auto term = domain::TermFor(p, in.type);
+  if (!term.ok()) return term.error();
+  if (in.type == "unlawful_processing" &&
+      (actor.kind == Actor::Kind::kPublic || actor.kind == Actor::Kind::kSubject)) {
+    return Error::Denied("staff_only", "unlawful-processing cases are opened by staff");
+  }
+  if (in.channel.empty()) return Error::Invalid("channel is required", "channel");
+  if (in.filed_by != "subject" && in.filed_by != "representative" && in.filed_by != "staff") {
+    return Error::Invalid("filed_by must be subject, representative or staff", "filed_by");
+  }
+  const Timestamp received = in.received_at.value_or(now);
+  if (received > now) {
+    return Error::Refused("time_in_future", "received_at is later than now", "received_at");
+  }
+  for (const std::string* e : {&in.email, &in.reply_email}) {
+    if (!e->empty() && !LooksLikeEmail(*e)) {
+      return Error::Invalid("not an e-mail address", e == &in.email ? "email" : "reply_email");
+    }
+  }
+  for (const auto& f : in.fields) {
+    if (cp->FieldIndex(f) < 0) {
+      return Error::Refused("field_undeclared", "the policy declares no field \"" + f + "\"",
+                            "fields");
+    }
+  }
+  for (const auto& pu : in.purposes) {
+    if (cp->PurposeIndex(pu) < 0) {
+      return Error::Refused("purpose_undeclared", "the policy declares no purpose \"" + pu + "\"",
+                            "purposes");
+    }
+  }
+
+  RequestInfo r;
+  r.id = deps_.crypto.NewId();
+  r.type = in.type;
+  r.right = domain::RightOfType(in.type);
+  r.channel = in.channel;
+  r.filed_by = in.filed_by;
+  r.lang = MessageLang(in.lang);
+  r.fields = in.fields;
+  r.purposes = in.purposes;
+  r.consents = in.consents;
+  r.ground = in.ground;
+  r.segment = in.segment;
+  r.mode = in.mode;
+  r.received_at = received;
+  r.filed_at = now;
+  r.reply_email = Lower(in.reply_email.empty() ? in.email : in.reply_email);
+  r.requester_name = in.requester_name;
+  r.statement = in.statement;
+  r.destination_url = in.destination_url;
+  r.due_source = term->source;
+  r.term = calendar::FormatTerm(term->term);
+  r.trigger = term->trigger;
+  r.clause = term->clause;
+  r.state = domain::RequestStateName(RequestState::kReceived);
+
+  // Who is it about?
+  std::string on_file;
+  if (in.subject) {
+    auto row = deps_.store.GetSubject(school, *in.subject);
+    if (!row.ok()) return row.error();
+    if (!*row) return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
+    r.subject = in.subject->value();
+  } else if (!in.email.empty()) {
+    auto token = subjects_.LookupToken(school, "email", Lower(in.email));
+    if (!token.ok()) return token.error();
+    auto found = deps_.store.FindByLookup(school, "email", *token);
+    if (!found.ok()) return found.error();
+    if (*found) r.subject = (*found)->value();
+  } else if (in.type != "unlawful_processing" && in.type != "claim" && in.type != "complaint") {
+    return Error::Invalid("name the subject, or give the requester's e-mail address", "email");
+  }
+  if (!r.subject.empty()) {
+    auto records = subjects_.OpenAll(school, SubjectId(r.subject));
+    if (records.ok()) {
+      for (const auto& rec : *records) {
+        const auto& f = cp->field(static_cast<size_t>(std::max(0, cp->FieldIndex(rec.row.field))));
+        if (f.type == "email" && on_file.empty()) on_file = Lower(rec.value);
+      }
+    }
+  }
+
+  // R58: the policy's consequence notice must be acknowledged before a withdrawal.
+  if (in.type == "withdrawal" && !in.acknowledged_warning &&
+      !p.withdrawal.consequence_notice.Get(r.lang, "uk").empty()) {
+    Error e = Error::Conflict("acknowledgement_required",
+                              p.withdrawal.consequence_notice.Get("uk") + "\n" +
+                                  p.withdrawal.consequence_notice.Get("ru") + "\n" +
+                                  p.withdrawal.consequence_notice.Get("en"));
+    e.field = "acknowledged_warning";
+    return e;
+  }
+
+  const policy::Right* right = p.FindRight(r.right);
+  // Identity (R37): required by the policy, or the request did not come from the subject's own
+  // account or a staff member who took it from the address on file.
+  const bool self_or_staff =
+      actor.kind == Actor::Kind::kSubject || actor.kind == Actor::Kind::kStaff ||
+      actor.kind == Actor::Kind::kApiKey || actor.kind == Actor::Kind::kSystem;
+  bool needs_identity = false;
+  if (!r.subject.empty()) {
+    if (right != nullptr && right->identity_verification == "required") needs_identity = true;
+    if (!self_or_staff) needs_identity = true;
+    if (self_or_staff && !r.reply_email.empty() && !on_file.empty() && r.reply_email != on_file &&
+        in.filed_by == "subject") {
+      needs_identity = true;  // the answer would go to an address that is not on file
+    }
+  }
+
+  // Fee (R41).
+  if (right != nullptr && !r.subject.empty()) {
+    ports::RequestFilter f;
+    f.subject = r.subject;
+    f.limit = 1000;
+    auto earlier = deps_.store.ListRequests(school, f);
+    if (!earlier.ok()) return earlier.error();
+    std::vector<Timestamp> times;
+    for (const auto& e : *earlier) {
+      if (domain::RightOfType(e.type) != nullptr && r.right == domain::RightOfType(e.type)) {
+        times.push_back(e.received_at);
+      }
+    }
+    r.fee_may_apply = domain::FeeMayApply(*right, cp->calendar(), received, times);
+  }
+
+  // The due date (R65-R67). A rectification that needs evidence counts from the evidence (R46);
+  // until it arrives the request runs on the default term from receipt.
+  Timestamp trigger = received;
+  bool awaiting_evidence = false;
+  if (term->trigger == "evidence_supplied") {
+    if (in.evidence_supplied) {
+      r.evidence_at = received;
+    } else if (right != nullptr && right->evidence_required) {
+      awaiting_evidence = true;
+    }
+  }
+  auto due = domain::DueAt(cp->calendar(), trigger,
+                           awaiting_evidence ? p.terms.default_request : term->term);
+  if (!due.ok()) return due.error();
+  r.due_at = *due;
+  if (awaiting_evidence) r.due_source = "awaiting_evidence";
+
+  std::lock_guard<std::mutex> lock(SchoolMutex(school));
+  ports::WriteBatch batch;
+
+  // Unknown requester: the explicit "not processed" answer, at once (R39).
+  if (r.subject.empty() && (r.right == "access" || r.right == "information")) {
+    r.state = domain::RequestStateName(RequestState::kDone);
+    r.outcome = "no_data";
+    r.closed_at = now;
+    if (auto st = Stage(batch, school, r, "filed", Dump({{"outcome", "no_data"}}), actor, ctx);
+        !st.ok()) {
+      return st.error();
+    }
+    if (auto st = Notify(batch, school, r, "no_data", ""); !st.ok()) return st.error();
+    if (auto st = Commit(school, r, std::move(batch)); !st.ok()) return st.error();
+    return r;
+  }
+  if (r.subject.empty() && r.right != "complaint" && r.right != "unlawful_processing") {
+    return Error{ErrorCode::kNotFound,
+                 "no subject of this school has that e-mail address; name the subject",
+                 "email", "subject_unknown"};
+  }
+
+  // The effects that start at filing.
+  if (r.right == "rectification" && right != nullptr && right->block_on_filing) {
+    if (r.fields.empty()) {
+      return Error::Refused("fields_required", "name the fields to rectify", "fields");
+    }
+    r.blocked = r.fields;  // R45: storage only until resolved
+  }
+  if (r.right == "restriction") {
+    if (in.type == "suspend" || r.fields.empty()) {
+      r.restrict_all = true;  // R45 (003 suspend): every purpose but storage
+    } else {
+      r.restricted = r.fields;
+    }
+  }
+  if (r.right == "objection") {
+    if (r.purposes.empty()) {
+      return Error::Refused("purposes_required", "name the purposes objected to", "purposes");
+    }
+    r.objection_pending = r.purposes;  // R52: at once, until decided
+  }
+  if (r.right == "marketing_objection") {
+    // R53: every marketing purpose stops at once for every later send; no officer step.
+    for (size_t i = 0; i < cp->purpose_count(); ++i) {
+      if (cp->purpose(i).marketing) r.objection_upheld.push_back(cp->purpose(i).id);
+    }
+  }
+  if (r.right == "no_automated_decisions") {
+    for (size_t i = 0; i < cp->purpose_count(); ++i) {
+      if (cp->purpose(i).profiling) r.objection_upheld.push_back(cp->purpose(i).id);
+    }
+  }
+  if (r.right == "unlawful_processing") {
+    if (!r.subject.empty()) r.restrict_all = true;  // stop at once (the term is the latest)
+    if (p.unlawful_processing.destroy) {
+      auto destroy_due = domain::DueAt(cp->calendar(), received, *p.unlawful_processing.destroy);
+      if (destroy_due.ok()) r.due_at = *destroy_due;
+    }
+  }
+
+  // State.
+  RequestState state = RequestState::kInProgress;
+  std::string code;
+  if (needs_identity) {
+    state = RequestState::kAwaitingIdentity;
+    r.identity = "required";
+    std::string bytes = deps_.crypto.RandomBytes(4);
+    uint32_t n = 0;
+    for (char c : bytes) n = (n << 8) | static_cast<unsigned char>(c);
+    code = std::to_string(100000 + n % 900000);
+    r.code_hash = Hex(deps_.crypto.Hash(r.id + "|" + code));
+  } else if (awaiting_evidence) {
+    state = RequestState::kAwaitingEvidence;
+  }
+  r.state = domain::RequestStateName(state);
+
+  Json detail = {{"type", r.type},
+                 {"channel", r.channel},
+                 {"filed_by", r.filed_by},
+                 {"received_at", FormatTimestamp(received)},
+                 {"due_at", FormatTimestamp(r.due_at)},
+                 {"due_source", r.due_source}};
+  if (auto st = Stage(batch, school, r, "filed", Dump(detail), actor, ctx); !st.ok()) {
+    return st.error();
+  }
+
+  // The withdrawal itself takes effect from receipt (R55), in the ledger.
+  const bool immediate_destroy =
+      r.right == "withdrawal" && p.withdrawal.declared &&
+      (p.withdrawal.then == "destroy" || p.withdrawal.then == "destroy_or_anonymise") &&
+      p.withdrawal.deadline.term &&
+      p.withdrawal.deadline.term->unit == calendar::TermUnit::kImmediate;
+  if (r.right == "withdrawal") {
+    WithdrawRequest w;
+    w.subject = SubjectId(r.subject);
+    w.consent_types = r.consents;
+    w.purposes = r.purposes;
+    w.channel = r.channel;
+    w.received_at = received;
+    auto done = consents_.Withdraw(school, w, actor, ctx);
+    if (!done.ok() && done.error().reason != "nothing_to_withdraw") return done.error();
+    const bool all = r.consents.empty() && r.purposes.empty();
+    if (all && p.withdrawal.effect == "stop_all_but_storage") r.restrict_all = true;  // R56
+    if (all && p.withdrawal.declared && p.withdrawal.deadline.term && !immediate_destroy) {
+      auto destroy_due = domain::DueAt(cp->calendar(), received, *p.withdrawal.deadline.term);
+      if (destroy_due.ok()) r.due_at = *destroy_due;
+    }
+    batch.requests.back().body = Dump(ToBody(r));
+    batch.requests.back().due_at = r.due_at;
+    if (all && immediate_destroy) {
+      // R57, R69: destroyed before the API answers.
+      if (auto st = Notify(batch, school, r, "received", ""); !st.ok()) return st.error();
+      return Destroy(school, std::move(r), "consent_withdrawn", actor, ctx, std::move(batch));
+    }
+    if (!all) {
+      r.state = domain::RequestStateName(RequestState::kDone);
+      r.outcome = "withdrawn";
+      r.closed_at = now;
+      batch.requests.clear();
+      batch.request_events.pop_back();
+      batch.audit.pop_back();
+      if (auto st = Stage(batch, school, r, "filed", Dump(detail), actor, ctx); !st.ok()) {
+        return st.error();
+      }
+    }
+  }
+  if (r.right == "marketing_objection" || r.right == "no_automated_decisions") {
+    r.state = domain::RequestStateName(RequestState::kDone);
+    r.outcome = "effective";
+    r.closed_at = now;
+    batch.requests.clear();
+    batch.request_events.pop_back();
+    batch.audit.pop_back();
+    if (auto st = Stage(batch, school, r, "filed", Dump(detail), actor, ctx); !st.ok()) {
+      return st.error();
+    }
+  }
+
+  if (auto st = Notify(batch, school, r, "received", ""); !st.ok()) return st.error();
+  if (!code.empty()) {
+    // The code goes to the address on file, else to the address given (the subject's own).
+    RequestInfo to = r;
+    if (!on_file.empty()) to.reply_email = on_file;
+    OutMessage m;
+    m.request = r.id;
+    m.kind = "identity_code";
+    m.lang = r.lang;
+    m.to = {to.reply_email};
+    MessageText t = RenderMessage("identity_code", r.lang,
+                                  {{"id", r.id}, {"type", RequestTypeName(r.type, r.lang)},
+                                   {"code", code}});
+    m.subject = t.subject;
+    m.text = t.body;
+    if (!to.reply_email.empty()) {
+      auto id = outbox_.Add(batch, school, m);
+      if (!id.ok()) return id.error();
+    }
+  }
+  if (auto st = Commit(school, r, std::move(batch)); !st.ok()) return st.error();
+  return r;
+}
+
+// --- Reading -----------------------------------------------------------------------------------
+
+Result<RequestInfo> RequestService::Get(const SchoolId& school, const std::string& id) {
+  return Load(school, id);
+}
+
+Result<std::vector<RequestInfo>> RequestService::List(const SchoolId& school,
+                                                      const ports::RequestFilter& filter) {
+  auto rows = deps_.store.ListRequests(school, filter);
+  if (!rows.ok()) return rows.error();
+  std::vector<RequestInfo> out;
+  out.reserve(rows->size());
+  for (const auto& row : *rows) {
+    RequestInfo r;
+    r.id = row.id;
+    r.type = row.type;
+    r.state = row.state;
+    r.subject = row.subject;
+    r.overdue = row.overdue;
+    r.assignee = row.assignee;
+    r.received_at = row.received_at;
+    r.due_at = row.due_at;
+    r.updated_at = row.updated_at;
+    Json body = Json::parse(row.body, nullptr, false);
+    if (!body.is_discarded()) FromBody(body, r);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::vector<RequestEvent>> RequestService::Events(const SchoolId& school,
+                                                         const std::string& id) {
+  auto rows = deps_.store.GetRequestEvents(school, id);
+  if (!rows.ok()) return rows.error();
+  std::vector<RequestEvent> out;
+  for (const auto& e : *rows) {
+    RequestEvent ev{e.seq, e.at, e.actor, e.kind, e.body, ""};
+    if (!e.sealed.empty()) {
+      auto text = deps_.keys.OpenSecret(school, e.sealed,
+                                        "request-event|" + school.value() + "|" + id + "|" +
+                                            std::to_string(e.seq));
+      if (text.ok()) ev.comment = *text;
+    }
+    out.push_back(std::move(ev));
+  }
+  return out;
+}
+
+// --- Steps -------------------------------------------------------------------------------------
+
+namespace {
+
+Status MustBeOpen(const RequestInfo& r) {
+  auto s = domain::ParseRequestState(r.state);
+  if (!s || !domain::IsOpen(*s)) {
+    return Error::Conflict("request_closed", "the request is already " + r.state);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<RequestInfo> RequestService::Verify(const SchoolId& school, const std::string& id,
+                                           const std::string& method, const std::string& code,
+                                           const std::string& evidence, const Actor& actor,
+                                           const RequestContext& ctx) {
+  std::lock_guard<std::mutex> lock(SchoolMutex(school));
+  auto r = Load(school, id);
+  if (!r.ok()) return r.error();
+  if (auto st = MustBeOpen(*r); !st.ok()) return st.error();
+  if (r->state != domain::RequestStateName(RequestState::kAwaitingIdentity)) {
+    return Error::Conflict("identity_not_awaited", "the request does not await identity");
+  }
+  if (method == "email_code") {
+    if (code.empty()) return Error::Invalid("code is required", "code");
+    if (r->code_hash.empty() ||
+        !deps_.crypto.Equal(Hex(deps_.crypto.Hash(r->id + "|" + code)), r->code_hash)) {
+      return Error::Refused("code_invalid", "the code does not match", "code");
+    }
+  } else if (method == "document") {
+    if (actor.kind != Actor::Kind::kStaff) {
+      return Error::Denied("staff_only", "a document check is recorded by staff");
+    }
+    if (evidence.empty()) {
+      return Error::Invalid("evidence is required: which document was checked", "evidence");
+    }
+  } else if (method == "signed_in") {
+    if (actor.kind != Actor::Kind::kSubject || actor.id != r->subject) {
+      return Error::Denied("not_the_subject", "only the signed-in subject can confirm this way");
+    }
+  } else {
+    return Error::Invalid("method must be email_code, document or signed_in", "method");
+  }
+  r->identity = "verified";
+  r->verification_method = method;
+  r->verified_at = deps_.clock.Now();
+  r->code_hash.clear();
+  const bool awaiting_evidence = r->due_source == "awaiting_evidence";
+  r->state = domain::RequestStateName(awaiting_evidence ? RequestState::kAwaitingEvidence
+                                                        : RequestState::kInProgress);
+  ports::WriteBatch batch;
+  Json detail = {{"method", method}, {"evidence_recorded", !evidence.empty()}};
+  if (auto st = Stage(batch, school, *r, "verified", Dump(detail), actor, ctx, evidence);
+      !st.ok()) {
+    return st.error();
+  }
+  if (auto st = Commit(school, *r, std::move(batch)); !st.ok()) return st.error();
+  return r;
+}
+
+Result<RequestInfo> RequestService::SupplyEvidence(const SchoolId& school, const std::string& id,
+                                                   std::optional<Timestamp> at,
+                                                   const std::string& note, const Actor& actor,
+                                                   const RequestContext& ctx) {
+  std::lock_guard<std::mutex> lock(SchoolMutex(school));
+  auto r = Load(school, id);
+  if (!r.ok()) return r.error();
+  if (auto st = MustBeOpen(*r); !st.ok()) return st.error();
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  auto term = domain::TermFor(cp->policy(), r->type);
+  if (!term.ok()) return term.error();
+  if (term->trigger != "evidence_supplied") {
+    return Error::Conflict("evidence_not_awaited", "this request's term does not run from evidence");
+  }
+  const Timestamp now = deps_.clock.Now();
+  const Timestamp when = at.value_or(now);
+  if (when > now) return Error::Refused("time_in_future", "the evidence time is later than now", "at");
+  auto due = domain::DueAt(cp->calendar(), when, term->term);
+  if (!due.ok()) return due.error();
+  r->evidence_at = when;
+  r->due_at = *due;  // R46, R66: counted from the day the evidence was supplied
+  r->due_source = term->source;
+  if (r->state == domain::RequestStateName(RequestState::kAwaitingEvidence)) {
+    r->state = domain::RequestStateName(RequestState::kInProgress);
+  }
+  ports::WriteBatch batch;
+  Json detail = {{"evidence_at", FormatTimestamp(when)}, {"due_at", FormatTimestamp(*due)}};
+  if (auto st = Stage(batch, school, *r, "evidence", Dump(detail), actor, ctx, note); !st.ok()) {
+    return st.error();
+  }
+  if (auto st = Commit(school, *r, std::move(batch)); !st.ok()) return st.error();
+  return r;
+}
+
+Result<RequestInfo> RequestService::Close(const SchoolId& school, RequestInfo r,
+                                          RequestState state, const std::string& outcome,
+                                          const std::string& detail, const Actor& actor,
+                                          const RequestContext& ctx, ports::WriteBatch batch) {
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  const Timestamp now = deps_.clock.Now();
+  // B03: done only when every store and recipient confirmed.
+  bool all_confirmed = true;
+  for (const auto& t : r.tasks) all_confirmed = all_confirmed && t.state == "done";
+  if (state == RequestState::kDone && !all_confirmed) state = RequestState::kPartlyDone;
+  r.state = domain::RequestStateName(state);
+  r.outcome = outcome;
+  r.closed_at = now;
+  r.late_by_days = domain::LateByDays(cp->calendar(), r.due_at, now);
+  Json d = Json::parse(detail.empty() ? "{}" : detail, nullptr, false);
+  if (d.is_discarded()) d = Json::object();
+  d["outcome"] = outcome;
+  d["late_by_days"] = r.late_by_days;
+  if (auto st = Stage(batch, school, r, "closed", Dump(d), actor, ctx); !st.ok()) {
+    return st.error();
+  }
+  if (auto st = Commit(school, r, std::move(batch)); !st.ok()) return st.error();
+  return r;
+}
+
+Result<RequestInfo> RequestService::Destroy(const SchoolId& school, RequestInfo r,
+                                            const std::string& ground, const Actor& actor,
+                                            const RequestContext& ctx, ports::WriteBatch batch) {
+  // The request closes in the same batch as the erasure; its own record keeps no personal data
+  // but the reply address of the pending answer (sealed; emptied by the outbox once sent).
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  const Timestamp now = deps_.clock.Now();
+  r.state = domain::RequestStateName(RequestState::kDone);
+  r.outcome = "erased";
+  r.closed_at = now;
+  r.late_by_days = domain::LateByDays(cp->calendar(), r.due_at, now);
+  r.blocked.clear();
+  r.restricted.clear();
+  r.restrict_all = false;
+  r.objection_pending.clear();
+  for (const auto& store : cp->stores()) {
+    r.tasks.push_back(RequestTask{"store:" + store, "erase", "done", now, ""});
+  }
+  // Stage needs the pseudonym, which the erasure removes: stage first.
+  Json d = {{"outcome", "erased"}, {"ground", ground}, {"late_by_days", r.late_by_days}};
+  if (auto st = Stage(batch, school, r, "closed", Dump(d), actor, ctx); !st.ok()) {
+    return st.error();
+  }
+  if (auto st = Notify(batch, school, r, "answer", ""); !st.ok()) return st.error();
+  const SubjectId subject(r.subject);
+  Status st = subjects_.DestroySubject(school, subject, ground, actor, ctx, std::move(batch), r.id);
+  if (!st.ok()) return st.error();
+  {
+    std::lock_guard<std::mutex> lock(effects_mu_);
+    effects_.erase(school.value() + "|" + r.subject);
+  }
+  return r;
+}
+
+Result<std::string> RequestService::BuildPackage(SchoolRuntime& school, const RequestInfo& r) {
+  auto cp = school.policy();
+  const policy::Policy& p = cp->policy();
+  const std::string lang = MessageLang(r.lang);
+  Json data = Json::array();
+  std::set<std::string> categories, purposes, sources;
+  if (!r.subject.empty()) {
+    auto records = subjects_.OpenAll(school.id(), SubjectId(r.subject));
+    if (!records.ok()) return records.error();
+    for (const auto& rec : *records) {
+      data.push_back({{"field", rec.row.field},
+                      {"category", rec.row.category},
+                      {"store", rec.row.store},
+                      {"value", rec.value},
+                      {"source", rec.row.source},
+                      {"channel", rec.row.channel},
+                      {"collected_at", FormatTimestamp(rec.row.collected_at)}});
+      categories.insert(rec.row.category);
+      sources.insert(rec.row.source + "/" + rec.row.channel);
+      const int fi = cp->FieldIndex(rec.row.field);
+      for (size_t i = 0; fi >= 0 && i < cp->purpose_count(); ++i) {
+        if (cp->purpose(i).fields.Test(static_cast<size_t>(fi))) purposes.insert(cp->purpose(i).id);
+      }
+    }
+  }
+  auto none_if_empty = [](Json j) { return j.empty() ? Json("none") : j; };
+  Json cats = Json::array();
+  for (const auto& c : categories) {
+    auto it = p.categories.find(c);
+    cats.push_back({{"id", c}, {"title", it == p.categories.end() ? c : it->second.title.Get(lang)}});
+  }
+  Json purp = Json::array(), retention = Json::array();
+  std::set<std::string> recipient_ids;
+  for (const auto& id : purposes) {
+    const policy::Purpose* pu = p.FindPurpose(id);
+    if (pu == nullptr) continue;
+    purp.push_back({{"id", id}, {"title", pu->title.Get(lang)}, {"basis", pu->basis}});
+    retention.push_back(
+        {{"purpose", id},
+         {"term", pu->retention ? calendar::FormatTerm(*pu->retention) : "while_needed"}});
+    for (const auto& [rid, rec] : p.recipients) {
+      if (Contains(rec.purposes, id) || Contains(pu->recipients, rid)) recipient_ids.insert(rid);
+    }
+  }
+  Json recipients = Json::array(), safeguards = Json::array();
+  for (const auto& rid : recipient_ids) {
+    const policy::Recipient& rec = p.recipients.at(rid);
+    recipients.push_back({{"id", rid},
+                          {"title", rec.title.Get(lang)},
+                          {"kind", rec.kind},
+                          {"countries", rec.countries}});
+    if (rec.safeguard != "none") {
+      safeguards.push_back({{"recipient", rid}, {"safeguard", rec.safeguard}});
+    }
+  }
+  Json src = Json::array();
+  for (const auto& s : sources) src.push_back(s);
+  Json package = {
+      {"request", r.id},
+      {"school", school.id().value()},
+      {"policy_version", school.version()},
+      {"generated_at", FormatTimestamp(deps_.clock.Now())},
+      {"confirmation", !r.subject.empty() && !data.empty()},
+      {"data", none_if_empty(data)},
+      {"categories", none_if_empty(cats)},
+      {"purposes", none_if_empty(purp)},
+      {"operations", Json::array({"collection", "recording", "storage", "use", "erasure"})},
+      {"recipients", none_if_empty(recipients)},
+      {"transfer_safeguards", none_if_empty(safeguards)},
+      {"retention", none_if_empty(retention)},
+      {"sources", none_if_empty(src)},
+      {"automated_decisions", p.automated_decisions.solely_automated_allowed},
+      {"profiling", p.automated_decisions.profiling},
+  };
+  if (!r.subject.empty()) {
+    Json consents = Json::array();
+    auto ledger = deps_.store.GetConsents(school.id(), SubjectId(r.subject));
+    if (ledger.ok()) {
+      for (const auto& c : *ledger) {
+        consents.push_back({{"consent", c.consent_type},
+                            {"action", c.action},
+                            {"grants", c.grants},
+                            {"at", FormatTimestamp(c.at)},
+                            {"channel", c.channel},
+                            {"policy_version", c.policy_version}});
+      }
+    }
+    package["consents"] = none_if_empty(consents);
+  }
+  return Dump(package);
+}
+
+Result<std::string> RequestService::Package(const SchoolId& school, const std::string& id,
+                                            const Actor& actor, const RequestContext& ctx) {
+  auto r = Load(school, id);
+  if (!r.ok()) return r.error();
+  if (r->identity == "required") {
+    return Error::Conflict("identity_unverified",
+                           "the requester's identity is not confirmed; nothing is released (R37)");
+  }
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto package = BuildPackage(**rt, *r);
+  if (!package.ok()) return package.error();
+  AuditEvent a;
+  a.actor = actor.AuditName();
+  a.role = actor.role;
+  a.action = "export";
+  if (!r->subject.empty()) {
+    auto pseudonym = audit_.Pseudonym(school, SubjectId(r->subject));
+    if (pseudonym.ok()) a.subject_ref = *pseudonym;
+  }
+  a.outcome = "ok";
+  a.reason = "access_package";
+  a.decision_id = r->id;
+  a.request_id = ctx.request_id;
+  if (auto st = audit_.Record(school, std::move(a)); !st.ok()) return st.error();
+  return package;
+}
+
+Result<RequestInfo> RequestService::Complete(const SchoolId& school, const std::string& id,
+                                             const CompleteRequest& in, const Actor& actor,
+                                             const RequestContext& ctx) {
+  std::unique_lock<std::mutex> lock(SchoolMutex(school));
+  auto loaded = Load(school, id);
+  if (!loaded.ok()) return loaded.error();
+  RequestInfo r = std::move(*loaded);
+  if (auto st = MustBeOpen(r); !st.ok()) return st.error();
+  if (r.state == domain::RequestStateName(RequestState::kAwaitingIdentity)) {
+    return Error::Conflict("identity_unverified", "confirm the requester's identity first");
+  }
+  if (r.state == domain::RequestStateName(RequestState::kAwaitingEvidence)) {
+    return Error::Conflict("evidence_missing", "the subject has not supplied the evidence (R46)");
+  }
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  const policy::Policy& p = cp->policy();
+  const Timestamp now = deps_.clock.Now();
+  ports::WriteBatch batch;
+  const std::string& right = r.right;
+
+  if (right == "access" || right == "information" || right == "transfer_info" ||
+      right == "portability") {
+    auto package = BuildPackage(**rt, r);
+    if (!package.ok()) return package.error();
+    std::vector<ports::MailAttachment> files = {
+        ports::MailAttachment{"dovira-" + r.id + ".json", "application/json", *package}};
+    std::string extra;
+    if (right == "portability" && !r.destination_url.empty()) {
+      OutMessage m;
+      m.request = r.id;
+      m.channel = "webhook";
+      m.kind = "transfer";
+      m.url = r.destination_url;
+      m.text = *package;
+      auto mid = outbox_.Add(batch, school, m);
+      if (!mid.ok()) return mid.error();
+      r.tasks.push_back(RequestTask{"recipient:destination", "transmit", "pending", std::nullopt, ""});
+    }
+    r.decision = in.note;
+    if (auto st = Notify(batch, school, r, "answer", extra, files); !st.ok()) return st.error();
+    return Close(school, std::move(r), RequestState::kDone, "answered", "{}", actor, ctx,
+                 std::move(batch));
+  }
+  if (right == "rectification") {
+    if (in.changes.empty()) {
+      return Error::Invalid("changes are required: the corrected value of each field", "changes");
+    }
+    for (const auto& [field, value] : in.changes) {
+      if (!r.fields.empty() && !Contains(r.fields, field)) {
+        return Error::Refused("field_not_in_request",
+                              "the request does not name \"" + field + "\"", "changes");
+      }
+    }
+    Status st = subjects_.PrepareFieldUpdate(school, SubjectId(r.subject), in.changes, now, batch);
+    if (!st.ok()) return st.error();
+    r.blocked.clear();  // R46: the block lifts with the correction
+    for (const auto& store : cp->stores()) {
+      r.tasks.push_back(RequestTask{"store:" + store, "rectify", "done", now, ""});
+    }
+    if (auto s = Notify(batch, school, r, "action_notice", ""); !s.ok()) return s.error();
+    auto closed = Close(school, std::move(r), RequestState::kDone, "rectified", "{}", actor, ctx,
+                        std::move(batch));
+    if (closed.ok()) subjects_.ForgetRecords(school, SubjectId(closed->subject));
+    return closed;
+  }
+  if (right == "erasure" || right == "unlawful_processing") {
+    lock.unlock();
+    return Destroy(school, std::move(r), right == "erasure" ? (r.ground.empty() ? "request" : r.ground)
+                                                            : "unlawful_processing",
+                   actor, ctx);
+  }
+  if (right == "withdrawal") {
+    if (in.storage_needed) {
+      // R56: a recorded need to keep: the data stay, restricted to storage.
+      if (in.storage_basis.empty()) {
+        return Error::Invalid("storage_basis is required with storage_needed", "storage_basis");
+      }
+      r.restrict_all = true;
+      r.kept.push_back("all: " + in.storage_basis);
+      if (auto st = Notify(batch, school, r, "answer", in.storage_basis); !st.ok()) {
+        return st.error();
+      }
+      return Close(school, std::move(r), RequestState::kDone, "kept_for_storage",
+                   Dump({{"basis", in.storage_basis}}), actor, ctx, std::move(batch));
+    }
+    lock.unlock();
+    return Destroy(school, std::move(r), "consent_withdrawn", actor, ctx);
+  }
+  if (right == "restriction") {
+    r.restricted.clear();
+    r.restrict_all = false;
+    if (auto st = Notify(batch, school, r, "restriction_lifted", ""); !st.ok()) return st.error();
+    return Close(school, std::move(r), RequestState::kDone, "lifted", "{}", actor, ctx,
+                 std::move(batch));
+  }
+  if (right == "objection") {
+    if (in.decision == "overriding_grounds") {
+      if (in.justification.empty()) {
+        return Error::Invalid("justification is required for overriding grounds", "justification");
+      }
+      r.objection_pending.clear();
+    } else if (in.decision == "no_overriding_grounds") {
+      r.objection_upheld = r.purposes;
+      r.objection_pending.clear();
+    } else {
+      return Error::Invalid("decision must be overriding_grounds or no_overriding_grounds",
+                            "decision");
+    }
+    r.decision = in.decision;
+    if (auto st = Notify(batch, school, r, "objection_decided", in.justification); !st.ok()) {
+      return st.error();
+    }
+    if (in.decision == "no_overriding_grounds") {
+      if (auto st = Notify(batch, school, r, "erasure_offer", ""); !st.ok()) return st.error();
+    }
+    return Close(school, std::move(r), RequestState::kDone, in.decision,
+                 Dump({{"decision", in.decision}}), actor, ctx, std::move(batch));
+  }
+  if (right == "automated_decision_review" || right == "complaint") {
+    if (in.answer.empty()) {
+      return Error::Invalid("answer is required: the written answer sent to the requester",
+                            "answer");
+    }
+    if (actor.kind != Actor::Kind::kStaff) {
+      return Error::Denied("staff_only", "a human records this decision (R60, R61)");
+    }
+    r.decision = in.decision;
+    if (auto st = Notify(batch, school, r, "answer", in.answer); !st.ok()) return st.error();
+    return Close(school, std::move(r), RequestState::kDone, "answered",
+                 Dump({{"decided_by", actor.id}, {"decision", in.decision}}), actor, ctx,
+                 std::move(batch));
+  }
+  (void)p;
+  if (auto st = Notify(batch, school, r, "answer", in.note); !st.ok()) return st.error();
+  return Close(school, std::move(r), RequestState::kDone, "done", "{}", actor, ctx,
+               std::move(batch));
+}
+
+Result<RequestInfo> RequestService::Reject(const SchoolId& school, const std::string& id,
+                                           const std::string& reason, const Actor& actor,
+                                           const RequestContext& ctx) {
+  if (reason.empty()) return Error::Invalid("reason is required", "reason");
+  std::lock_guard<std::mutex> lock(SchoolMutex(school));
+  auto r = Load(school, id);
+  if (!r.ok()) return r.error();
+  if (auto st = MustBeOpen(*r); !st.ok()) return st.error();
+  r->reason = reason;
+  // A refused request leaves no block or pending mark behind.
+  r->blocked.clear();
+  r->restricted.clear();
+  r->restrict_all = false;
+  r->objection_pending.clear();
+  ports::WriteBatch batch;
+  if (auto st = Notify(batch, school, *r, "rejected", ""); !st.ok()) return st.error();
+  return Close(school, std::move(*r), RequestState::kRejected, "rejected", "{}", actor, ctx,
+               std::move(batch));
+}
+
+Result<RequestInfo> RequestService::Extend(const SchoolId& school, const std::string& id,
+                                           const std::string& reason, const std::string& basis,
+                                           const std::string& term_text, const Actor& actor,
+                                           const RequestContext& ctx) {
+  if (reason.empty()) return Error::Refused("reason_required", "an extension needs a reason", "reason");
+  if (basis.empty()) return Error::Refused("basis_required", "an extension needs a legal basis", "basis");
+  auto term = calendar::ParseTerm(term_text);
+  if (!term.ok()) return Error::Invalid("term: " + term.error().message, "term");
+  std::lock_guard<std::mutex> lock(SchoolMutex(school));
+  auto r = Load(school, id);
+  if (!r.ok()) return r.error();
+  if (auto st = MustBeOpen(*r); !st.ok()) return st.error();
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto due = domain::DueAt((*rt)->policy()->calendar(), r->due_at, *term);
+  if (!due.ok()) return Error::Invalid("term: " + due.error().message, "term");
+  if (*due <= r->due_at) return Error::Refused("term_not_later", "the new due date is not later", "term");
+  r->extensions.push_back(RequestInfo::Extension{reason, basis, r->due_at, *due});
+  r->due_at = *due;
+  r->overdue = deps_.clock.Now() > *due && r->overdue;
+  ports::WriteBatch batch;
+  Json detail = {{"basis", basis}, {"due_at", FormatTimestamp(*due)}};
+  if (auto st = Stage(batch, school, *r, "extended", Dump(detail), actor, ctx, reason); !st.ok()) {
+    return st.error();
+  }
+  if (auto st = Commit(school, *r, std::move(batch)); !st.ok()) return st.error();
+  return r;
+}
+
+Result<RequestInfo> RequestService::Assign(const SchoolId& school, const std::string& id,
+                                           const StaffId& staff, const Actor& actor,
+                                           const RequestContext& ctx) {
+  auto member = deps_.store.GetStaff(school, staff);
+  if (!member.ok()) return member.error();
+  if (!*member || (*member)->left_at) {
+    return Error{ErrorCode::kNotFound, "no such staff member", "staff", "staff_unknown"};
+  }
+  std::lock_guard<std::mutex> lock(SchoolMutex(school));
+  auto r = Load(school, id);
+  if (!r.ok()) return r.error();
+  if (auto st = MustBeOpen(*r); !st.ok()) return st.error();
+  r->assignee = staff.value();
+  ports::WriteBatch batch;
+  if (auto st = Stage(batch, school, *r, "assigned", Dump({{"staff", staff.value()}}), actor, ctx);
+      !st.ok()) {
+    return st.error();
+  }
+  if (auto st = Commit(school, *r, std::move(batch)); !st.ok()) return st.error();
+  return r;
+}
+
+Result<RequestInfo> RequestService::Comment(const SchoolId& school, const std::string& id,
+                                            const std::string& text, const Actor& actor,
+                                            const RequestContext& ctx) {
+  if (text.empty()) return Error::Invalid("text is required", "text");
+  if (text.size() > 10000) return Error::Invalid("text is longer than 10000 bytes", "text");
+  std::lock_guard<std::mutex> lock(SchoolMutex(school));
+  auto r = Load(school, id);
+  if (!r.ok()) return r.error();
+  ports::WriteBatch batch;
+  if (auto st = Stage(batch, school, *r, "comment", "{}", actor, ctx, text); !st.ok()) {
+    return st.error();
+  }
+  if (auto st = Commit(school, *r, std::move(batch)); !st.ok()) return st.error();
+  return r;
+}
+
+Result<RequestInfo> RequestService::ConfirmTask(const SchoolId& school, const std::string& id,
+                                                const std::string& target, bool ok,
+                                                const std::string& note, const Actor& actor,
+                                                const RequestContext& ctx) {
+  std::lock_guard<std::mutex> lock(SchoolMutex(school));
+  auto r = Load(school, id);
+  if (!r.ok()) return r.error();
+  auto it = std::find_if(r->tasks.begin(), r->tasks.end(),
+                         [&](const RequestTask& t) { return t.target == target; });
+  if (it == r->tasks.end()) {
+    return Error{ErrorCode::kNotFound, "the request has no task for " + target, "target",
+                 "task_unknown"};
+  }
+  it->state = ok ? "done" : "failed";
+  it->at = deps_.clock.Now();
+  it->note = note;
+  bool all = std::all_of(r->tasks.begin(), r->tasks.end(),
+                         [](const RequestTask& t) { return t.state == "done"; });
+  if (r->state == domain::RequestStateName(RequestState::kPartlyDone) && all) {
+    r->state = domain::RequestStateName(RequestState::kDone);
+  }
+  ports::WriteBatch batch;
+  if (auto st = Stage(batch, school, *r, ok ? "task_done" : "task_failed",
+                      Dump({{"target", target}}), actor, ctx, note);
+      !st.ok()) {
+    return st.error();
+  }
+  if (auto st = Commit(school, *r, std::move(batch)); !st.ok()) return st.error();
+  return r;
+}
+
+// --- The daily job -----------------------------------------------------------------------------
+
+Result<DeadlineReport> RequestService::RunDeadlines(const SchoolId& school,
+                                                    const RequestContext& ctx) {
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  const policy::Policy& p = cp->policy();
+  const Timestamp now = deps_.clock.Now();
+  const Actor job = Actor::System("deadlines");
+  DeadlineReport report;
+  std::vector<std::string> open_ids;
+  Status st = deps_.store.ForEachRequest(school, true, [&](const ports::RequestRow& row) {
+    open_ids.push_back(row.id);
+  });
+  if (!st.ok()) return st.error();
+  const std::string officer = p.officers.responsible_person.email;
+  for (const auto& id : open_ids) {
+    std::unique_lock<std::mutex> lock(SchoolMutex(school));
+    auto r = Load(school, id);
+    if (!r.ok()) return r.error();
+    // R56: a destruction after a withdrawal falls due: carried out by the job.
+    if (r->right == "withdrawal" && now >= r->due_at &&
+        r->state == domain::RequestStateName(RequestState::kInProgress)) {
+      lock.unlock();
+      auto done = Destroy(school, std::move(*r), "consent_withdrawn", job, ctx);
+      if (!done.ok()) return done.error();
+      ++report.destroyed;
+      continue;
+    }
+    ports::WriteBatch batch;
+    std::vector<std::pair<std::string, std::string>> alerts;  // kind, share
+    const domain::Milestones m = domain::WarningTimes(cp->calendar(), r->received_at, r->due_at);
+    if (!r->warned_half_at && now >= m.half && now <= r->due_at) {
+      r->warned_half_at = now;
+      alerts.emplace_back("warning", "50%");
+    }
+    if (!r->warned_four_fifths_at && now >= m.four_fifths && now <= r->due_at) {
+      r->warned_four_fifths_at = now;
+      if (!r->warned_half_at) r->warned_half_at = now;
+      alerts.emplace_back("warning", "80%");
+    }
+    if (!r->overdue && now > r->due_at) {
+      r->overdue = true;
+      r->overdue_at = now;
+      alerts.emplace_back("overdue", "");
+    }
+    if (alerts.empty()) continue;
+    for (const auto& [kind, share] : alerts) {
+      if (kind == "overdue") ++report.overdue;
+      else ++report.warnings;
+      std::string to = officer;
+      if (!r->assignee.empty()) {
+        auto staff = deps_.store.GetStaff(school, StaffId(r->assignee));
+        if (staff.ok() && *staff) to = (*staff)->email;
+      }
+      Json detail = {{"share", share}, {"due_at", FormatTimestamp(r->due_at)}};
+      if (auto s = Stage(batch, school, *r, kind, Dump(detail), job, ctx); !s.ok()) {
+        return s.error();
+      }
+      if (LooksLikeEmail(to)) {
+        const std::string lang = "uk";
+        MessageText t = RenderMessage(
+            kind, lang,
+            {{"id", r->id},
+             {"type", RequestTypeName(r->type, lang)},
+             {"share", share},
+             {"due", cp->calendar().FormatLocal(std::chrono::floor<std::chrono::seconds>(r->due_at))}});
+        OutMessage msg;
+        msg.request = r->id;
+        msg.kind = kind;
+        msg.lang = lang;
+        msg.to = {to};
+        msg.subject = t.subject;
+        msg.text = t.body;
+        auto mid = outbox_.Add(batch, school, msg);
+        if (!mid.ok()) return mid.error();
+      }
+    }
+    if (auto s = Commit(school, *r, std::move(batch)); !s.ok()) return s.error();
+  }
+  return report;
+}
+
+}  // namespace dovira::services

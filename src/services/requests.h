@@ -1,0 +1,197 @@
+// Data-subject requests as workflows (R35-R69, B03, B10): filing through any channel with the
+// time of receipt on the original channel, identity checks (a one-time code e-mailed to the
+// address on file, a document check recorded by staff, a signed-in subject), the due date from
+// the policy's term and calendar, early warnings and the overdue job, extensions with a recorded
+// reason and basis, per-store receipts, and the action each type takes: the access package,
+// rectification with its block, erasure with a tombstone, restriction, objection, portability,
+// withdrawal with what the policy says follows, reviews of automated decisions, claims and
+// unlawful-processing cases. Every step is on the request's timeline and in the audit log; every
+// answer goes out through the outbox in the subject's language.
+//
+// Thread-safety: safe for concurrent use; changes to one school's requests are serialised.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "domain/requests.h"
+#include "services/audit_log.h"
+#include "services/consents.h"
+#include "services/outbox.h"
+#include "services/schools.h"
+#include "services/subjects.h"
+
+namespace dovira::services {
+
+struct FileRequest {
+  std::string type;
+  std::optional<SubjectId> subject;  // known to staff; else matched by `email`
+  std::string email;                 // the requester's address (matched against the lookups)
+  std::string reply_email;           // where answers go (R36); "" = `email`
+  std::string requester_name;
+  std::string channel;               // support, email, personal_account, written, web, ...
+  std::string filed_by = "subject";  // subject | representative | staff
+  std::optional<Timestamp> received_at;  // receipt on the original channel (R35)
+  std::string lang;
+  std::vector<std::string> fields, purposes, consents;
+  std::string ground, statement, segment, mode, destination_url;
+  bool acknowledged_warning = false;  // R58
+  bool evidence_supplied = false;     // R46: a rectification filed with its evidence
+};
+
+struct CompleteRequest {
+  std::map<std::string, std::string> changes;  // rectification: field → corrected value
+  std::string decision;       // objection: overriding_grounds | no_overriding_grounds; reviews
+  std::string justification;  // required with overriding_grounds
+  std::string answer;         // claims and reviews: the written answer (R63)
+  bool storage_needed = false;  // withdrawal (R56): a recorded need to keep the data
+  std::string storage_basis;
+  std::string note;
+};
+
+struct RequestTask {  // B03: one store or recipient that must confirm
+  std::string target;  // "store:<id>" | "recipient:<id>"
+  std::string action;  // erase | rectify | restrict | notify
+  std::string state;   // pending | done | failed
+  std::optional<Timestamp> at;
+  std::string note;
+};
+
+struct RequestInfo {
+  std::string id, type, right, state, subject, channel, filed_by, lang;
+  std::vector<std::string> fields, purposes, consents;
+  std::string ground, segment, mode, outcome, reason, decision;
+  Timestamp received_at{}, filed_at{}, due_at{}, updated_at{};
+  std::string due_source, term, trigger, clause;
+  std::optional<Timestamp> evidence_at, verified_at, closed_at, warned_half_at,
+      warned_four_fifths_at, overdue_at, answered_at;
+  std::string identity = "not_required";  // not_required | required | verified
+  std::string verification_method;
+  bool overdue = false;
+  bool fee_may_apply = false;
+  int64_t late_by_days = 0;
+  std::string assignee;
+  struct Extension {
+    std::string reason, basis;
+    Timestamp previous_due{}, new_due{};
+  };
+  std::vector<Extension> extensions;
+  std::vector<RequestTask> tasks;
+  // What the request does to the gate (field and purpose ids).
+  std::vector<std::string> blocked, restricted, objection_pending, objection_upheld;
+  bool restrict_all = false;
+  std::vector<std::string> kept;  // fields kept after an erasure or withdrawal, and why
+
+  // Sealed (personal): the reply address, the requester's name and statement, a code hash.
+  std::string reply_email, requester_name, statement, code_hash, destination_url;
+};
+
+struct RequestEvent {
+  int64_t seq = 0;
+  Timestamp at{};
+  std::string actor, kind;
+  std::string detail;   // JSON without personal data
+  std::string comment;  // a comment's text (opened), or ""
+};
+
+struct DeadlineReport {
+  int overdue = 0;
+  int warnings = 0;
+  int destroyed = 0;
+};
+
+class RequestService {
+ public:
+  RequestService(Deps deps, Schools& schools, SubjectService& subjects, ConsentService& consents,
+                 AuditLog& audit, Outbox& outbox);
+
+  // Rebuilds the gate effects of every request of the school (after Subjects::LoadGateState).
+  Status LoadEffects(SchoolRuntime& school);
+
+  Result<RequestInfo> File(const SchoolId& school, const FileRequest& request, const Actor& actor,
+                           const RequestContext& ctx);
+  Result<RequestInfo> Get(const SchoolId& school, const std::string& id);
+  Result<std::vector<RequestInfo>> List(const SchoolId& school, const ports::RequestFilter& filter);
+  Result<std::vector<RequestEvent>> Events(const SchoolId& school, const std::string& id);
+
+  // R37: method email_code (with `code`), document (staff, `evidence` describes the document
+  // checked) or signed_in.
+  Result<RequestInfo> Verify(const SchoolId& school, const std::string& id,
+                             const std::string& method, const std::string& code,
+                             const std::string& evidence, const Actor& actor,
+                             const RequestContext& ctx);
+  // R46: the evidence arrived at `at` (default now); the term restarts from it.
+  Result<RequestInfo> SupplyEvidence(const SchoolId& school, const std::string& id,
+                                     std::optional<Timestamp> at, const std::string& note,
+                                     const Actor& actor, const RequestContext& ctx);
+  Result<RequestInfo> Complete(const SchoolId& school, const std::string& id,
+                               const CompleteRequest& request, const Actor& actor,
+                               const RequestContext& ctx);
+  Result<RequestInfo> Reject(const SchoolId& school, const std::string& id,
+                             const std::string& reason, const Actor& actor,
+                             const RequestContext& ctx);
+  // B10: a later due date only with a reason and a legal basis.
+  Result<RequestInfo> Extend(const SchoolId& school, const std::string& id,
+                             const std::string& reason, const std::string& basis,
+                             const std::string& term, const Actor& actor,
+                             const RequestContext& ctx);
+  Result<RequestInfo> Assign(const SchoolId& school, const std::string& id, const StaffId& staff,
+                             const Actor& actor, const RequestContext& ctx);
+  Result<RequestInfo> Comment(const SchoolId& school, const std::string& id,
+                              const std::string& text, const Actor& actor,
+                              const RequestContext& ctx);
+  // B03: a store or recipient confirms (or reports a failure of) its part.
+  Result<RequestInfo> ConfirmTask(const SchoolId& school, const std::string& id,
+                                  const std::string& target, bool ok, const std::string& note,
+                                  const Actor& actor, const RequestContext& ctx);
+
+  // R40: the access package as JSON. kConflict "identity_unverified" while unverified (R37).
+  Result<std::string> Package(const SchoolId& school, const std::string& id, const Actor& actor,
+                              const RequestContext& ctx);
+
+  // R68, B10, R56: marks overdue requests and alerts, sends the early warnings, and carries out
+  // destructions that fall due. Run daily (and on demand).
+  Result<DeadlineReport> RunDeadlines(const SchoolId& school, const RequestContext& ctx);
+
+ private:
+  Result<RequestInfo> Load(const SchoolId& school, const std::string& id);
+  // Writes the request, its timeline entry and audit entry into `batch`.
+  Status Stage(ports::WriteBatch& batch, const SchoolId& school, RequestInfo& r,
+               const std::string& event, const std::string& detail, const Actor& actor,
+               const RequestContext& ctx, const std::string& comment = {});
+  Status Commit(const SchoolId& school, RequestInfo& r, ports::WriteBatch batch);
+  // Recomputes the subject's request effects in the gate.
+  void RefreshGate(SchoolRuntime& school, const RequestInfo& r);
+  Status Notify(ports::WriteBatch& batch, const SchoolId& school, const RequestInfo& r,
+                const std::string& kind, const std::string& extra,
+                std::vector<ports::MailAttachment> attachments = {});
+  Result<std::string> BuildPackage(SchoolRuntime& school, const RequestInfo& r);
+  Result<RequestInfo> Close(const SchoolId& school, RequestInfo r, domain::RequestState state,
+                            const std::string& outcome, const std::string& detail,
+                            const Actor& actor, const RequestContext& ctx,
+                            ports::WriteBatch batch = {});
+  Result<RequestInfo> Destroy(const SchoolId& school, RequestInfo r, const std::string& ground,
+                              const Actor& actor, const RequestContext& ctx,
+                              ports::WriteBatch batch = {});
+  std::mutex& SchoolMutex(const SchoolId& school);
+
+  Deps deps_;
+  Schools& schools_;
+  SubjectService& subjects_;
+  ConsentService& consents_;
+  AuditLog& audit_;
+  Outbox& outbox_;
+
+  std::mutex mu_;
+  std::map<SchoolId, std::unique_ptr<std::mutex>> school_mu_;  // guarded by mu_
+  // school|subject → request id → effect; guarded by effects_mu_.
+  std::mutex effects_mu_;
+  std::unordered_map<std::string, std::map<std::string, domain::RequestEffect>> effects_;
+};
+
+}  // namespace dovira::services
