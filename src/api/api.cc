@@ -20,7 +20,6 @@ using services::Actor;
 
 std::string Iso(Timestamp t) { return FormatTimestamp(t); }
 
-Json Opt(const std::optional<Timestamp>& t) { return t ? Json(Iso(*t)) : Json(nullptr); }
 
 bool IsUnsafe(const std::string& method) {
   return method != "GET" && method != "HEAD" && method != "OPTIONS";
@@ -49,7 +48,7 @@ Json ConsentReceiptJson(const services::ConsentReceipt& r) {
               {"given_by", r.given_by},
               {"withdrawal_procedure", r.withdrawal_procedure},
               {"at", Iso(r.at)},
-              {"expires_at", Opt(r.expires_at)}};
+              {"expires_at", TimeOrNull(r.expires_at)}};
 }
 
 Json SubjectJson(const ports::SubjectRow& r) {
@@ -849,8 +848,8 @@ HttpResponse Api::ListStaff(Call& c) {
                      {"email", r.email},
                      {"role", r.role},
                      {"totp_enabled", r.totp_enabled},
-                     {"briefing_completed_at", Opt(r.briefing_completed_at)},
-                     {"left_at", Opt(r.left_at)},
+                     {"briefing_completed_at", TimeOrNull(r.briefing_completed_at)},
+                     {"left_at", TimeOrNull(r.left_at)},
                      {"created_at", Iso(r.created_at)}});
   }
   return JsonResponse(200, {{"items", items}, {"next_cursor", nullptr}});
@@ -907,7 +906,7 @@ HttpResponse Api::ListApiKeys(Call& c) {
                      {"role", r.role},
                      {"purposes", r.purposes},
                      {"created_at", Iso(r.created_at)},
-                     {"revoked_at", Opt(r.revoked_at)}});
+                     {"revoked_at", TimeOrNull(r.revoked_at)}});
   }
   return JsonResponse(200, {{"items", items}, {"next_cursor", nullptr}});
 }
@@ -1121,7 +1120,7 @@ HttpResponse Api::ListConsents(Call& c) {
                      {"given_by", r.given_by},
                      {"evidence", evidence.is_discarded() ? Json(nullptr) : evidence},
                      {"at", Iso(r.at)},
-                     {"expires_at", Opt(r.expires_at)}});
+                     {"expires_at", TimeOrNull(r.expires_at)}});
   }
   return JsonResponse(200, {{"items", items}, {"next_cursor", nullptr}});
 }
@@ -1144,14 +1143,9 @@ HttpResponse Api::GrantConsent(Call& c) {
     if (!v.ok()) return ErrorResponse(v.error());
     if (*v) *dst = **v;
   }
-  auto at = OptString(*body, "at");
+  auto at = OptTimestamp(*body, "at");
   if (!at.ok()) return ErrorResponse(at.error());
-  if (*at) {
-    Timestamp t;
-    std::string err;
-    if (!ParseTimestamp(**at, &t, &err)) return ErrorResponse(400, "invalid_field", "at: " + err, "at");
-    g.at = t;
-  }
+  g.at = *at;
   auto expires = OptString(*body, "expires");
   if (!expires.ok()) return ErrorResponse(expires.error());
   g.expires = *expires;
@@ -1176,16 +1170,9 @@ HttpResponse Api::WithdrawConsent(Call& c) {
   auto channel = ReqString(*body, "channel");
   if (!channel.ok()) return ErrorResponse(channel.error());
   w.channel = *channel;
-  auto received = OptString(*body, "received_at");
+  auto received = OptTimestamp(*body, "received_at");
   if (!received.ok()) return ErrorResponse(received.error());
-  if (*received) {
-    Timestamp t;
-    std::string err;
-    if (!ParseTimestamp(**received, &t, &err)) {
-      return ErrorResponse(400, "invalid_field", "received_at: " + err, "received_at");
-    }
-    w.received_at = t;
-  }
+  w.received_at = *received;
   auto rows = s_.consents.Withdraw(c.school(), w, c.actor, c.ctx);
   if (!rows.ok()) return ErrorResponse(rows.error());
   Json items = Json::array();

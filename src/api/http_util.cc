@@ -101,6 +101,22 @@ Result<std::optional<bool>> OptBool(const Json& obj, const std::string& key) {
   return std::optional<bool>(it->get<bool>());
 }
 
+Result<std::optional<Timestamp>> OptTimestamp(const Json& obj, const std::string& key) {
+  auto text = OptString(obj, key);
+  if (!text.ok()) return text.error();
+  if (!*text) return std::optional<Timestamp>();
+  Timestamp t;
+  std::string err;
+  if (!ParseTimestamp(**text, &t, &err)) {
+    return Error{ErrorCode::kInvalidArgument, key + ": " + err, key, "invalid_field"};
+  }
+  return std::optional<Timestamp>(t);
+}
+
+Json TimeOrNull(const std::optional<Timestamp>& t) {
+  return t ? Json(FormatTimestamp(*t)) : Json(nullptr);
+}
+
 Result<std::vector<std::string>> OptStringList(const Json& obj, const std::string& key) {
   std::vector<std::string> out;
   auto it = obj.find(key);

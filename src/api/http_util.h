@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "ports/http.h"
 
@@ -36,6 +37,10 @@ Result<std::optional<std::string>> OptString(const Json& obj, const std::string&
 Result<std::string> ReqString(const Json& obj, const std::string& key);
 Result<std::optional<bool>> OptBool(const Json& obj, const std::string& key);
 Result<std::vector<std::string>> OptStringList(const Json& obj, const std::string& key);
+// An RFC 3339 member; the error names the member and what is wrong with the text.
+Result<std::optional<Timestamp>> OptTimestamp(const Json& obj, const std::string& key);
+// An optional instant as RFC 3339 text, or null.
+Json TimeOrNull(const std::optional<Timestamp>& t);
 // Rejects members not in `allowed` (clients learn of typos instead of silent ignoring).
 Status OnlyKeys(const Json& obj, const std::vector<std::string>& allowed);
 

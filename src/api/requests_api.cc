@@ -16,9 +16,6 @@ using services::Actor;
 
 const Json kAnyBody = Json{{"type", "object"}};
 
-Json OptTime(const std::optional<Timestamp>& t) {
-  return t ? Json(FormatTimestamp(*t)) : Json(nullptr);
-}
 
 Json RequestJson(const services::RequestInfo& r, bool full) {
   Json j = {{"id", r.id},
@@ -37,14 +34,14 @@ Json RequestJson(const services::RequestInfo& r, bool full) {
             {"late_by_days", r.late_by_days},
             {"assignee", r.assignee.empty() ? Json(nullptr) : Json(r.assignee)},
             {"outcome", r.outcome},
-            {"closed_at", OptTime(r.closed_at)}};
+            {"closed_at", TimeOrNull(r.closed_at)}};
   if (!full) return j;
   Json tasks = Json::array();
   for (const auto& t : r.tasks) {
     tasks.push_back({{"target", t.target},
                      {"action", t.action},
                      {"state", t.state},
-                     {"at", OptTime(t.at)},
+                     {"at", TimeOrNull(t.at)},
                      {"note", t.note}});
   }
   Json ext = Json::array();
@@ -67,14 +64,14 @@ Json RequestJson(const services::RequestInfo& r, bool full) {
             {"clause", r.clause},
             {"identity", r.identity},
             {"verification_method", r.verification_method},
-            {"verified_at", OptTime(r.verified_at)},
-            {"evidence_at", OptTime(r.evidence_at)},
+            {"verified_at", TimeOrNull(r.verified_at)},
+            {"evidence_at", TimeOrNull(r.evidence_at)},
             {"correction_due", r.evidence_at ? Json(FormatTimestamp(r.due_at)) : Json(nullptr)},
             {"fee_may_apply", r.fee_may_apply},
-            {"warned_half_at", OptTime(r.warned_half_at)},
-            {"warned_four_fifths_at", OptTime(r.warned_four_fifths_at)},
-            {"overdue_at", OptTime(r.overdue_at)},
-            {"answered_at", OptTime(r.answered_at)},
+            {"warned_half_at", TimeOrNull(r.warned_half_at)},
+            {"warned_four_fifths_at", TimeOrNull(r.warned_four_fifths_at)},
+            {"overdue_at", TimeOrNull(r.overdue_at)},
+            {"answered_at", TimeOrNull(r.answered_at)},
             {"reply_email", r.reply_email.empty() ? Json(nullptr) : Json(r.reply_email)},
             {"statement", r.statement},
             {"blocked", r.blocked},
@@ -88,15 +85,6 @@ Json RequestJson(const services::RequestInfo& r, bool full) {
   return j;
 }
 
-Result<std::optional<Timestamp>> OptTimestamp(const Json& body, const std::string& key) {
-  auto text = OptString(body, key);
-  if (!text.ok()) return text.error();
-  if (!*text) return std::optional<Timestamp>();
-  Timestamp t;
-  std::string err;
-  if (!ParseTimestamp(**text, &t, &err)) return Error::Invalid(key + ": " + err, key);
-  return std::optional<Timestamp>(t);
-}
 
 Result<services::FileRequest> FileRequestFrom(const Json& body, bool is_public) {
   std::vector<std::string> keys = {"type",      "email",         "reply_email", "name",
@@ -348,8 +336,8 @@ HttpResponse Api::GetRequest(Call& c) {
                           {"state", m.state},
                           {"attempts", m.attempts},
                           {"created_at", FormatTimestamp(m.created_at)},
-                          {"sent_at", OptTime(m.sent_at)},
-                          {"due", OptTime(m.due)},
+                          {"sent_at", TimeOrNull(m.sent_at)},
+                          {"due", TimeOrNull(m.due)},
                           {"last_error", m.last_error}});
     }
   }

@@ -63,6 +63,17 @@ bool IsEmail(const std::string& v) {
 
 }  // namespace
 
+std::optional<std::string> NormaliseEmail(std::string_view text) {
+  size_t b = 0, e = text.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(text[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(text[e - 1]))) --e;
+  std::string v(text.substr(b, e - b));
+  std::transform(v.begin(), v.end(), v.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (!IsEmail(v)) return std::nullopt;
+  return v;
+}
+
 Result<std::string> ValidateFieldValue(const CompiledField& f, const std::string& raw) {
   std::string v = raw;
   // Surrounding spaces are never meaningful in a form value.
@@ -79,9 +90,9 @@ Result<std::string> ValidateFieldValue(const CompiledField& f, const std::string
   }
   const std::string& t = f.type;
   if (t == "email") {
-    std::transform(v.begin(), v.end(), v.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (!IsEmail(v)) return Invalid(f, "not an e-mail address");
+    auto email = NormaliseEmail(v);
+    if (!email) return Invalid(f, "not an e-mail address");
+    v = std::move(*email);
   } else if (t == "phone") {
     size_t digits = 0;
     for (size_t i = 0; i < v.size(); ++i) {

@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -67,6 +68,10 @@ struct ValidatedSubmission {
 
 Result<ValidatedSubmission> ValidateSubmission(const CompiledPolicy& policy, const Submission& sub,
                                                Timestamp now);
+
+// An e-mail address as stored and looked up: trimmed and lower-cased; nullopt when it is not a
+// plausible address. Intake, lookups and reply addresses all go through it.
+std::optional<std::string> NormaliseEmail(std::string_view text);
 
 // Validates and normalises one value for `field` (trims e-mails to lower case, etc.).
 // Error::Refused("field_invalid", ...) naming the field.

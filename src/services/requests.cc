@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
 #include "calendar/term.h"
+#include "domain/intake.h"
 #include "services/request_texts.h"
 
 namespace dovira::services {
@@ -32,31 +34,6 @@ Timestamp ReadTime(const Json& j, const char* key) {
 }
 
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(s.begin());
-  return s;
-}
-
-bool LooksLikeEmail(const std::string& s) {
-  const size_t at = s.find('@');
-  return at != std::string::npos && at > 0 && at + 1 < s.size() && s.size() <= 254 &&
-         s.find_first_of(" \r\n\t,;<>") == std::string::npos;
-}
-
-std::string Hex(const std::string& bytes) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
 
 std::string SealAad(const SchoolId& school, const std::string& id) {
   return "request|" + school.value() + "|" + id;
@@ -447,7 +424,7 @@ Status RequestService::Notify(ports::WriteBatch& batch, const SchoolId& school,
   const policy::Policy& p = cp->policy();
   // R36 (001): answers go out from the school's support mailbox when it has one.
   for (const std::string* box : {&p.contacts.rights_requests, &p.contacts.support}) {
-    if (m.from.empty() && LooksLikeEmail(*box)) m.from = *box;
+    if (m.from.empty() && domain::NormaliseEmail(*box)) m.from = *box;
   }
   if (kind == "action_notice" && p.action_notice.declared && p.action_notice.deadline.term) {
     auto due = domain::DueAt(cal, deps_.clock.Now(), *p.action_notice.deadline.term);
@@ -482,10 +459,13 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   if (received > now) {
     return Error::Refused("time_in_future", "received_at is later than now", "received_at");
   }
-  for (const std::string* e : {&in.email, &in.reply_email}) {
-    if (!e->empty() && !LooksLikeEmail(*e)) {
-      return Error::Invalid("not an e-mail address", e == &in.email ? "email" : "reply_email");
-    }
+  std::string email, reply_email;
+  for (auto [given, dst, name] : {std::tuple{&in.email, &email, "email"},
+                                  std::tuple{&in.reply_email, &reply_email, "reply_email"}}) {
+    if (given->empty()) continue;
+    auto normalised = domain::NormaliseEmail(*given);
+    if (!normalised) return Error::Invalid("not an e-mail address", name);
+    *dst = std::move(*normalised);
   }
   for (const auto& f : in.fields) {
     if (cp->FieldIndex(f) < 0) {
@@ -515,7 +495,7 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   r.mode = in.mode;
   r.received_at = received;
   r.filed_at = now;
-  r.reply_email = Lower(in.reply_email.empty() ? in.email : in.reply_email);
+  r.reply_email = reply_email.empty() ? email : reply_email;
   r.requester_name = in.requester_name;
   r.statement = in.statement;
   r.destination_url = in.destination_url;
@@ -533,7 +513,7 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
     if (!*row) return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
     r.subject = in.subject->value();
   } else if (!in.email.empty()) {
-    auto token = subjects_.LookupToken(school, "email", Lower(in.email));
+    auto token = subjects_.LookupToken(school, "email", email);
     if (!token.ok()) return token.error();
     auto found = deps_.store.FindByLookup(school, "email", *token);
     if (!found.ok()) return found.error();
@@ -546,7 +526,7 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
     if (records.ok()) {
       for (const auto& rec : *records) {
         const auto& f = cp->field(static_cast<size_t>(std::max(0, cp->FieldIndex(rec.row.field))));
-        if (f.type == "email" && on_file.empty()) on_file = Lower(rec.value);
+        if (f.type == "email" && on_file.empty()) on_file = rec.value;  // stored normalised
       }
     }
   }
@@ -682,11 +662,52 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
     uint32_t n = 0;
     for (char c : bytes) n = (n << 8) | static_cast<unsigned char>(c);
     code = std::to_string(100000 + n % 900000);
-    r.code_hash = Hex(deps_.crypto.Hash(r.id + "|" + code));
+    r.code_hash = ports::ToHex(deps_.crypto.Hash(r.id + "|" + code));
   } else if (awaiting_evidence) {
     state = RequestState::kAwaitingEvidence;
   }
   r.state = domain::RequestStateName(state);
+
+  // Requests that take effect on filing are decided before they are recorded: a withdrawal from
+  // receipt (R55), marketing and automated-decision objections at once (R53, R62).
+  bool destroy_now = false;
+  if (r.right == "withdrawal") {
+    if (needs_identity) {
+      return Error::Refused("identity_required",
+                            "a withdrawal is taken by staff from the subject's own address or "
+                            "through the personal account",
+                            "email");
+    }
+    WithdrawRequest w;
+    w.subject = SubjectId(r.subject);
+    w.consent_types = r.consents;
+    w.purposes = r.purposes;
+    w.channel = r.channel;
+    w.received_at = received;
+    auto done = consents_.Withdraw(school, w, actor, ctx);
+    if (!done.ok() && done.error().reason != "nothing_to_withdraw") return done.error();
+    const bool all = r.consents.empty() && r.purposes.empty();
+    const policy::Withdrawal& wd = p.withdrawal;
+    const bool immediate = wd.declared && wd.deadline.term &&
+                           wd.deadline.term->unit == calendar::TermUnit::kImmediate;
+    const bool destroys = wd.then == "destroy" || wd.then == "destroy_or_anonymise";
+    if (all && wd.effect == "stop_all_but_storage") r.restrict_all = true;  // R56
+    if (all && wd.declared && wd.deadline.term && !immediate) {
+      auto destroy_due = domain::DueAt(cp->calendar(), received, *wd.deadline.term);
+      if (destroy_due.ok()) r.due_at = *destroy_due;
+    }
+    destroy_now = all && immediate && destroys;  // R57, R69: before the API answers
+    if (!all) {
+      r.state = domain::RequestStateName(RequestState::kDone);
+      r.outcome = "withdrawn";
+      r.closed_at = now;
+    }
+  }
+  if (r.right == "marketing_objection" || r.right == "no_automated_decisions") {
+    r.state = domain::RequestStateName(RequestState::kDone);
+    r.outcome = "effective";
+    r.closed_at = now;
+  }
 
   Json detail = {{"type", r.type},
                  {"channel", r.channel},
@@ -697,75 +718,26 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   if (auto st = Stage(batch, school, r, "filed", Dump(detail), actor, ctx); !st.ok()) {
     return st.error();
   }
-
-  // The withdrawal itself takes effect from receipt (R55), in the ledger.
-  const bool immediate_destroy =
-      r.right == "withdrawal" && p.withdrawal.declared &&
-      (p.withdrawal.then == "destroy" || p.withdrawal.then == "destroy_or_anonymise") &&
-      p.withdrawal.deadline.term &&
-      p.withdrawal.deadline.term->unit == calendar::TermUnit::kImmediate;
-  if (r.right == "withdrawal") {
-    WithdrawRequest w;
-    w.subject = SubjectId(r.subject);
-    w.consent_types = r.consents;
-    w.purposes = r.purposes;
-    w.channel = r.channel;
-    w.received_at = received;
-    auto done = consents_.Withdraw(school, w, actor, ctx);
-    if (!done.ok() && done.error().reason != "nothing_to_withdraw") return done.error();
-    const bool all = r.consents.empty() && r.purposes.empty();
-    if (all && p.withdrawal.effect == "stop_all_but_storage") r.restrict_all = true;  // R56
-    if (all && p.withdrawal.declared && p.withdrawal.deadline.term && !immediate_destroy) {
-      auto destroy_due = domain::DueAt(cp->calendar(), received, *p.withdrawal.deadline.term);
-      if (destroy_due.ok()) r.due_at = *destroy_due;
-    }
-    batch.requests.back().body = Dump(ToBody(r));
-    batch.requests.back().due_at = r.due_at;
-    if (all && immediate_destroy) {
-      // R57, R69: destroyed before the API answers.
-      if (auto st = Notify(batch, school, r, "received", ""); !st.ok()) return st.error();
-      return Destroy(school, std::move(r), "consent_withdrawn", actor, ctx, std::move(batch));
-    }
-    if (!all) {
-      r.state = domain::RequestStateName(RequestState::kDone);
-      r.outcome = "withdrawn";
-      r.closed_at = now;
-      batch.requests.clear();
-      batch.request_events.pop_back();
-      batch.audit.pop_back();
-      if (auto st = Stage(batch, school, r, "filed", Dump(detail), actor, ctx); !st.ok()) {
-        return st.error();
-      }
-    }
-  }
-  if (r.right == "marketing_objection" || r.right == "no_automated_decisions") {
-    r.state = domain::RequestStateName(RequestState::kDone);
-    r.outcome = "effective";
-    r.closed_at = now;
-    batch.requests.clear();
-    batch.request_events.pop_back();
-    batch.audit.pop_back();
-    if (auto st = Stage(batch, school, r, "filed", Dump(detail), actor, ctx); !st.ok()) {
-      return st.error();
-    }
+  if (destroy_now) {
+    if (auto st = Notify(batch, school, r, "received", ""); !st.ok()) return st.error();
+    return Destroy(school, std::move(r), "consent_withdrawn", actor, ctx, std::move(batch));
   }
 
   if (auto st = Notify(batch, school, r, "received", ""); !st.ok()) return st.error();
   if (!code.empty()) {
     // The code goes to the address on file, else to the address given (the subject's own).
-    RequestInfo to = r;
-    if (!on_file.empty()) to.reply_email = on_file;
+    const std::string& to = on_file.empty() ? r.reply_email : on_file;
     OutMessage m;
     m.request = r.id;
     m.kind = "identity_code";
     m.lang = r.lang;
-    m.to = {to.reply_email};
+    m.to = {to};
     MessageText t = RenderMessage("identity_code", r.lang,
                                   {{"id", r.id}, {"type", RequestTypeName(r.type, r.lang)},
                                    {"code", code}});
     m.subject = t.subject;
     m.text = t.body;
-    if (!to.reply_email.empty()) {
+    if (!to.empty()) {
       auto id = outbox_.Add(batch, school, m);
       if (!id.ok()) return id.error();
     }
@@ -850,7 +822,7 @@ Result<RequestInfo> RequestService::Verify(const SchoolId& school, const std::st
   if (method == "email_code") {
     if (code.empty()) return Error::Invalid("code is required", "code");
     if (r->code_hash.empty() ||
-        !deps_.crypto.Equal(Hex(deps_.crypto.Hash(r->id + "|" + code)), r->code_hash)) {
+        !deps_.crypto.Equal(ports::ToHex(deps_.crypto.Hash(r->id + "|" + code)), r->code_hash)) {
       return Error::Refused("code_invalid", "the code does not match", "code");
     }
   } else if (method == "document") {
@@ -1372,9 +1344,26 @@ Result<DeadlineReport> RequestService::RunDeadlines(const SchoolId& school,
   const Timestamp now = deps_.clock.Now();
   const Actor job = Actor::System("deadlines");
   DeadlineReport report;
+  // Only the requests with something to do are loaded (and their sealed part opened): a
+  // destruction due, a term just passed, or a warning not yet sent.
   std::vector<std::string> open_ids;
   Status st = deps_.store.ForEachRequest(school, true, [&](const ports::RequestRow& row) {
-    open_ids.push_back(row.id);
+    if (row.type == "withdrawal" && now >= row.due_at) {
+      open_ids.push_back(row.id);
+      return;
+    }
+    if (row.overdue) return;  // marked and alerted already
+    if (now > row.due_at) {
+      open_ids.push_back(row.id);
+      return;
+    }
+    const domain::Milestones m = domain::WarningTimes(cp->calendar(), row.received_at, row.due_at);
+    if (now < m.half) return;
+    Json body = Json::parse(row.body, nullptr, false);
+    if (body.is_discarded()) return;
+    const bool half_sent = !body.value("warned_half_at", Json()).is_null();
+    const bool four_fifths_sent = !body.value("warned_four_fifths_at", Json()).is_null();
+    if (!half_sent || (now >= m.four_fifths && !four_fifths_sent)) open_ids.push_back(row.id);
   });
   if (!st.ok()) return st.error();
   const std::string officer = p.officers.responsible_person.email;
@@ -1421,7 +1410,7 @@ Result<DeadlineReport> RequestService::RunDeadlines(const SchoolId& school,
       if (auto s = Stage(batch, school, *r, kind, Dump(detail), job, ctx); !s.ok()) {
         return s.error();
       }
-      if (LooksLikeEmail(to)) {
+      if (domain::NormaliseEmail(to)) {
         const std::string lang = "uk";
         MessageText t = RenderMessage(
             kind, lang,
