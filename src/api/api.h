@@ -14,11 +14,13 @@
 
 #include "api/metrics.h"
 #include "api/router.h"
+#include "api/static_files.h"
 #include "api/worker_pool.h"
 #include "common/clock.h"
 #include "ports/http.h"
 #include "services/audit_log.h"
 #include "services/consents.h"
+#include "services/cookie_consents.h"
 #include "services/data_access.h"
 #include "services/schools.h"
 #include "services/staff.h"
@@ -35,6 +37,7 @@ struct ApiServices {
   services::AuditLog& audit;
   const Clock& clock;
   ManualClock* test_clock = nullptr;  // set only when the server runs with --fake-clock
+  services::CookieConsentService* cookie_consents = nullptr;  // the cookie banner's records
 };
 
 struct ApiOptions {
@@ -42,6 +45,7 @@ struct ApiOptions {
   std::string version = "0.1.0";
   bool secure_cookies = true;  // the Secure attribute on the session cookie
   bool access_log = true;      // one JSON line per request on stderr
+  std::string web_root;        // web pages and scripts served outside /v1; "" = none
 };
 
 class Api {
@@ -113,9 +117,15 @@ class Api {
   ports::HttpResponse VerifyAudit(Call& c);
   ports::HttpResponse CheckpointAudit(Call& c);
   ports::HttpResponse TestClock(Call& c);
+  // The cookie banner's public routes (web_routes.cc).
+  void RegisterWebRoutes();
+  ports::HttpResponse CookieSettings(Call& c);
+  ports::HttpResponse RecordCookieConsent(Call& c);
+  ports::HttpResponse CookieConsentProof(Call& c);
 
   ApiServices s_;
   ApiOptions options_;
+  StaticFiles static_files_{options_.web_root};  // after options_: built from it
   Router router_;
   std::vector<Handler> handlers_;             // by route index
   std::vector<AsyncHandler> async_handlers_;  // by route index; null for pooled handlers

@@ -38,6 +38,7 @@ class SubjectService;
 class ConsentService;
 class DataAccessService;
 class StaffService;
+class CookieConsentService;
 }  // namespace dovira::services
 
 namespace dovira::app {
@@ -56,6 +57,7 @@ struct ServeOptions {
   int worker_threads = 32;
   bool secure_cookies = true;
   bool access_log = true;
+  std::string web_root;  // web pages served outside /v1 (web/dist); "" = none
 };
 
 class App {
@@ -95,6 +97,7 @@ class App {
   std::unique_ptr<services::ConsentService> consents_;
   std::unique_ptr<services::DataAccessService> access_;
   std::unique_ptr<services::StaffService> staff_;
+  std::unique_ptr<services::CookieConsentService> cookie_consents_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<http::HttpServer> http_;
 

@@ -51,6 +51,7 @@ struct ServeArgs {
   bool insecure_cookies = false;
   bool quiet = false;       // no access log
   std::string bootstrap_admin;  // e-mail: create a first account if the school has none
+  std::string web_root;         // web pages served outside /v1 (web/dist); "" = none
 };
 
 // `dovira serve`: serves until SIGINT or SIGTERM. Prints the URL (and a bootstrap admin's

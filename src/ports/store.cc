@@ -9,7 +9,8 @@ bool WriteBatch::empty() const {
          policy_versions.empty() && subjects.empty() && records.empty() &&
          deleted_records.empty() && erased_subjects.empty() && consents.empty() &&
          lookups.empty() && audit.empty() && checkpoints.empty() && staff.empty() &&
-         sessions.empty() && deleted_sessions.empty() && api_keys.empty();
+         sessions.empty() && deleted_sessions.empty() && api_keys.empty() &&
+         cookie_consents.empty();
 }
 
 Status Store::Commit(WriteBatch batch) {
