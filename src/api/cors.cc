@@ -57,7 +57,8 @@ std::optional<ports::HttpResponse> CorsPreflight(const ports::HttpRequest& req) 
 void AddCorsHeaders(const ports::HttpRequest& req, ports::HttpResponse& resp) {
   if (req.method == "OPTIONS" || req.Header("origin").empty()) return;
   const char* method = CrossOriginMethod(req.path);
-  if (!method || (req.method != method && !(req.method == "HEAD" && std::string_view(method) == "GET"))) {
+  if (!method ||
+      (req.method != method && !(req.method == "HEAD" && std::string_view(method) == "GET"))) {
     return;
   }
   resp.Header("Access-Control-Allow-Origin", "*");

@@ -122,16 +122,18 @@ std::optional<ports::HttpResponse> StaticFiles::Serve(const ports::HttpRequest& 
   if (::stat(file->c_str(), &st) != 0 || static_cast<uintmax_t>(st.st_size) > kMaxFileBytes) {
     return std::nullopt;
   }
-  const int64_t mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  const int64_t mtime_ns =
+      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   std::array<char, 64> tag{};
-  std::snprintf(tag.data(), tag.size(), "\"%llx-%llx\"", static_cast<unsigned long long>(st.st_size),
+  std::snprintf(tag.data(), tag.size(), "\"%llx-%llx\"",
+                static_cast<unsigned long long>(st.st_size),
                 static_cast<unsigned long long>(mtime_ns));
   const std::string etag = tag.data();
 
   ports::HttpResponse r;
   r.Header("ETag", etag);
   r.Header("Last-Modified", HttpDate(st.st_mtim.tv_sec));
-  r.Header("Cache-Control", IsHashedAsset(req.path) ? "public, max-age=31536000, immutable"
+  r.Header("Cache-Control", IsHashedAsset(req.path)        ? "public, max-age=31536000, immutable"
                             : file->extension() == ".html" ? "no-cache"
                                                            : "public, max-age=300");
   r.Header("X-Content-Type-Options", "nosniff");

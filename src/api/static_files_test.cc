@@ -90,10 +90,10 @@ TEST_F(StaticFilesTest, DirectoriesAnswerWithTheirIndex) {
 }
 
 TEST_F(StaticFilesTest, PathTraversalDotFilesAndSymlinkEscapesAreRefused) {
-  for (const char* path : {"/../outside.txt", "/docs/../../outside.txt", "/..", "/./index.html",
-                           "/.env", "/.hidden/x.html", "/escape.txt", "/up/outside.txt",
-                           "/docs//index.html", "/docs\\..\\index.html", "relative.html",
-                           "/missing.html"}) {
+  for (const char* path :
+       {"/../outside.txt", "/docs/../../outside.txt", "/..", "/./index.html", "/.env",
+        "/.hidden/x.html", "/escape.txt", "/up/outside.txt", "/docs//index.html",
+        "/docs\\..\\index.html", "relative.html", "/missing.html"}) {
     EXPECT_FALSE(Get(path).has_value()) << path;
   }
   // A link that stays inside the root is a file like any other.

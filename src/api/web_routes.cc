@@ -46,28 +46,27 @@ ports::HttpResponse CookieSettings(const ApiServices& s, const SchoolId& school,
   }
   Json inventory = Json::array();
   for (const auto& k : c.inventory) {
-    inventory.push_back({{"name", k.name},
-                         {"provider", k.provider},
-                         {"category", k.category},
-                         {"purpose", k.purpose.Get(lang, auth)},
-                         {"lifetime", k.lifetime ? Json(calendar::FormatTerm(*k.lifetime))
-                                                 : Json(nullptr)},
-                         {"created", k.created}});
+    inventory.push_back(
+        {{"name", k.name},
+         {"provider", k.provider},
+         {"category", k.category},
+         {"purpose", k.purpose.Get(lang, auth)},
+         {"lifetime", k.lifetime ? Json(calendar::FormatTerm(*k.lifetime)) : Json(nullptr)},
+         {"created", k.created}});
   }
-  return JsonResponse(
-      200, {{"school", p.school.id},
-            {"name", p.school.name.Get(lang, auth)},
-            {"policy_version", (*rt)->version()},
-            {"lang", lang},
-            {"used", c.used},
-            {"beacons", c.beacons},
-            {"consent_cookie", ConsentCookieName(c)},
-            {"consent_ttl", calendar::FormatTerm(c.consent_ttl)},
-            {"categories", categories},
-            {"inventory", inventory},
-            {"third_party_tools", c.third_party_tools},
-            {"notice", "/policy?school=" + p.school.id + "&lang=" + lang},
-            {"record", "/v1/schools/" + p.school.id + "/cookie-consents"}});
+  return JsonResponse(200, {{"school", p.school.id},
+                            {"name", p.school.name.Get(lang, auth)},
+                            {"policy_version", (*rt)->version()},
+                            {"lang", lang},
+                            {"used", c.used},
+                            {"beacons", c.beacons},
+                            {"consent_cookie", ConsentCookieName(c)},
+                            {"consent_ttl", calendar::FormatTerm(c.consent_ttl)},
+                            {"categories", categories},
+                            {"inventory", inventory},
+                            {"third_party_tools", c.third_party_tools},
+                            {"notice", "/policy?school=" + p.school.id + "&lang=" + lang},
+                            {"record", "/v1/schools/" + p.school.id + "/cookie-consents"}});
 }
 
 ports::HttpResponse RecordCookieConsent(const ApiServices& s, const SchoolId& school,
@@ -99,9 +98,10 @@ ports::HttpResponse RecordCookieConsent(const ApiServices& s, const SchoolId& sc
   if (!row.ok()) return ErrorResponse(row.error());
   Json j = RecordJson(*row);
   auto rt = s.schools.Get(school);
-  if (rt.ok()) j["cookie"] = {{"name", ConsentCookieName((*rt)->policy()->policy().cookies)},
-                              {"value", row->id},
-                              {"expires_at", FormatTimestamp(row->expires_at)}};
+  if (rt.ok())
+    j["cookie"] = {{"name", ConsentCookieName((*rt)->policy()->policy().cookies)},
+                   {"value", row->id},
+                   {"expires_at", FormatTimestamp(row->expires_at)}};
   return JsonResponse(201, j);
 }
 

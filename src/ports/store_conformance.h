@@ -1368,8 +1368,7 @@ TEST_P(StoreConformance, CookieConsentsRoundTripAndAreAppendOnly) {
   b.cookie_consents = {MakeCookieConsent("sch", "cc-1")};
   ASSERT_TRUE(CommitOk(std::move(b)));
 
-  std::optional<CookieConsentRow> got =
-      ValueOf(store().GetCookieConsent(SchoolId("sch"), "cc-1"));
+  std::optional<CookieConsentRow> got = ValueOf(store().GetCookieConsent(SchoolId("sch"), "cc-1"));
   ASSERT_TRUE(got.has_value());
   const CookieConsentRow want = MakeCookieConsent("sch", "cc-1");
   EXPECT_EQ(got->choice, want.choice);

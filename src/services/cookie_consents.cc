@@ -105,9 +105,9 @@ Result<ports::CookieConsentRow> CookieConsentService::Record(const SchoolId& sch
     const bool known = std::any_of(categories.begin(), categories.end(),
                                    [&](const CookieCategory& c) { return c.id == a; });
     if (!known) {
-      return Error::Invalid("\"accepted\": \"" + a.substr(0, 64) +
-                                "\" is not a cookie category of this school",
-                            "accepted");
+      return Error::Invalid(
+          "\"accepted\": \"" + a.substr(0, 64) + "\" is not a cookie category of this school",
+          "accepted");
     }
   }
   if (in.choice != "custom" && !in.accepted.empty()) {
@@ -125,8 +125,10 @@ Result<ports::CookieConsentRow> CookieConsentService::Record(const SchoolId& sch
   const Timestamp now = deps_.clock.Now();
   const std::string network = TruncateIp(ctx.ip);
   if (!Allow(network, now)) {
-    return Error{ErrorCode::kTooManyRequests, "too many cookie choices from this network; try again in a minute",
-                 {}, "rate_limited"};
+    return Error{ErrorCode::kTooManyRequests,
+                 "too many cookie choices from this network; try again in a minute",
+                 {},
+                 "rate_limited"};
   }
   auto expires = CookieExpiry(now, cookies.consent_ttl);
   if (!expires.ok()) return expires.error();
@@ -156,10 +158,10 @@ Result<ports::CookieConsentRow> CookieConsentService::Record(const SchoolId& sch
   e.action = "cookie_consent.record";
   e.outcome = "ok";
   e.request_id = ctx.request_id;
-  e.detail = "{\"cookie_consent_id\":" + JsonQuote(row.id) + ",\"choice\":" +
-             JsonQuote(row.choice) + ",\"accepted\":" + JsonList(row.accepted) +
-             ",\"gpc\":" + (row.gpc ? "true" : "false") + ",\"policy_version\":" +
-             JsonQuote(row.policy_version) + "}";
+  e.detail = "{\"cookie_consent_id\":" + JsonQuote(row.id) +
+             ",\"choice\":" + JsonQuote(row.choice) + ",\"accepted\":" + JsonList(row.accepted) +
+             ",\"gpc\":" + (row.gpc ? "true" : "false") +
+             ",\"policy_version\":" + JsonQuote(row.policy_version) + "}";
   audit_.Add(batch, school_id, std::move(e));
   batch.cookie_consents.push_back(row);
   Status st = deps_.store.Commit(std::move(batch));

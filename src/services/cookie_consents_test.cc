@@ -36,8 +36,8 @@ TEST_F(CookieConsentTest, R99_CategoriesAreNecessaryFirstThenThoseThePolicyAsksA
   auto school = env.schools.Get(it_pro);
   ASSERT_TRUE(school.ok());
   std::vector<CookieCategory> c = CookieCategories((*school)->policy()->policy().cookies);
-  EXPECT_EQ(Ids(c), (std::vector<std::string>{"necessary", "preferences", "statistics",
-                                              "marketing"}));
+  EXPECT_EQ(Ids(c),
+            (std::vector<std::string>{"necessary", "preferences", "statistics", "marketing"}));
   EXPECT_FALSE(c[0].consent_required);
   EXPECT_TRUE(c[2].consent_required);
 }
@@ -65,8 +65,7 @@ TEST_F(CookieConsentTest, R99_GlobalPrivacyControlKeepsStatisticsAndMarketingOff
 }
 
 TEST_F(CookieConsentTest, CustomChoiceKeepsOnlyTheNamedCategories) {
-  auto row =
-      service.Record(it_pro, CookieChoice{"custom", {"statistics"}, "", false, "ru"}, Ctx());
+  auto row = service.Record(it_pro, CookieChoice{"custom", {"statistics"}, "", false, "ru"}, Ctx());
   ASSERT_TRUE(row.ok()) << row.error().message;
   EXPECT_EQ(row->accepted, (std::vector<std::string>{"necessary", "statistics"}));
   EXPECT_EQ(row->rejected, (std::vector<std::string>{"preferences", "marketing"}));

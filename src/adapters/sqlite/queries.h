@@ -287,7 +287,7 @@ inline constexpr char kListApiKeys[] =
     "SELECT school_id, api_key_id, name, key_hash, role, purposes, created_at, revoked_at,"
     " created_by FROM api_keys WHERE school_id = ? ORDER BY api_key_id";
 
-// --- Cookie consents (append-only; see migrations/data/0005_cookie_consents.sql) ------------------
+// --- Cookie consents (append-only; migrations/data/0005_cookie_consents.sql) ---------------------
 
 inline constexpr char kInsertCookieConsent[] =
     "INSERT INTO cookie_consents (school_id, consent_id, choice, accepted, rejected, policy_version,"
