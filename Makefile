@@ -1,5 +1,5 @@
 # Dovira: one verb per task. Every verb installs what is missing first (scripts/install-deps.sh).
-.PHONY: deps build test asan bench run fuzz format tidy coverage-doc clean
+.PHONY: deps build web web-test test asan bench run screenshots fuzz format tidy coverage-doc clean
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
@@ -11,9 +11,20 @@ build: deps
 	@cmake --preset release >/dev/null
 	@cmake --build build/release -j $(JOBS)
 
-# The whole test suite: unit tests beside the code and black-box tests against the real binary.
+# The web pages, the cookie banner and the form snippet (web/dist), from the pinned npm packages.
+web: deps
+	@cd web && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } \
+		&& npm run build --silent
+
+# Browser tests of web/ against the real server and Debian's Chromium (needs the release build).
+web-test: build web
+	@cd web && npm test --silent
+
+# The whole test suite: unit tests beside the code, black-box tests against the real binary, and
+# the browser tests of the web pages.
 test: build
 	@cd build/release && ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory web-test
 
 # The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: deps
@@ -25,8 +36,12 @@ asan: deps
 bench: build
 	@python3 bench/run.py --build build/release --out docs/performance.md
 
-run: build
+run: build web
 	@bash scripts/run-demo.sh build/release
+
+# PNGs of the main public pages in docs/screenshots/.
+screenshots: build web
+	@cd web && npm run screenshots --silent
 
 # Coverage-guided fuzzing of the policy parser and checker (libFuzzer), seeded from fuzz/corpus.
 fuzz: deps

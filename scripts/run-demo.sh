@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Serves the demo school (policy 001 by default) on the embedded SQLite store in build/demo-data.
-# On the first start it creates an administrator and prints a one-time password.
+# On the first start it creates an administrator and prints a one-time password. The public pages,
+# the cookie banner and the form snippet come from web/dist (make web).
 set -euo pipefail
 build=${1:-build/release}
 policy=${DOVIRA_DEMO_POLICY:-policies/001_vkluchi_zhizn.toml}
@@ -12,4 +13,4 @@ bin="$build/src/cli/dovira"
 echo "Starting Dovira with the demo school ($policy); data in $data. Stop with Ctrl-C."
 # Plain HTTP on the loopback address for the demo: the session cookie cannot carry Secure there.
 exec "$bin" serve --data "$data" --policy "$policy" --port "$port" --insecure-cookies \
-  --bootstrap-admin admin@demo.school
+  --web-root web/dist --bootstrap-admin admin@demo.school

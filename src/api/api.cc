@@ -5,7 +5,9 @@
 #include <chrono>
 
 #include "api/call.h"
+#include "api/cors.h"
 #include "api/http_util.h"
+#include "api/web_routes.h"
 #include "calendar/date.h"
 #include "notice/render.h"
 
@@ -250,6 +252,7 @@ void Api::RegisterRoutes() {
            doc("Submit a form (R03, R07, R08, R15-R17, R24, R25)", "forms", submission, receipt,
                201, {400, 404, 422, 429}),
            &Api::SubmitForm);
+  RegisterWebRoutes();  // the cookie banner's public routes (web_routes.cc)
 
   Register("POST", "/v1/auth/login", Auth::kPublic,
            doc("Staff sign-in; sets the session cookie", "auth",
@@ -390,6 +393,7 @@ void Api::RegisterRoutes() {
 }
 
 void Api::Finished(Call& call, HttpResponse& resp, double seconds) {
+  AddCorsHeaders(call.req, resp);  // the public routes a school's own site calls (cors.h)
   const std::string route = call.route ? call.route->pattern : "unmatched";
   metrics_.ObserveRequest(route, call.req.method, resp.status, seconds);
   if (!options_.access_log) return;
@@ -488,6 +492,8 @@ std::optional<HttpResponse> Api::Prepare(Call& c) {
   c.lang = PreferredLang(c.req);
   Match m = router_.Find(c.req.method, c.req.path);
   if (!m.route) {
+    if (auto preflight = CorsPreflight(c.req)) return std::move(*preflight);
+    if (auto file = static_files_.Serve(c.req)) return std::move(*file);  // --web-root
     if (m.method_mismatch) {
       std::string allowed;
       for (const auto& a : m.allowed) allowed += (allowed.empty() ? "" : ", ") + a;
@@ -1274,6 +1280,16 @@ HttpResponse Api::TestClock(Call& c) {
     s_.test_clock->Advance(std::chrono::seconds(adv->get<int64_t>()));
   }
   return JsonResponse(200, {{"now", Iso(s_.clock.Now())}});
+}
+
+// ---- the cookie banner's public routes: thin bridges to web_routes.cc ----
+
+HttpResponse Api::CookieSettings(Call& c) { return web::CookieSettings(s_, c.school(), c.lang); }
+HttpResponse Api::RecordCookieConsent(Call& c) {
+  return web::RecordCookieConsent(s_, c.school(), c.lang, c.req, c.ctx);
+}
+HttpResponse Api::CookieConsentProof(Call& c) {
+  return web::CookieConsentProof(s_, c.school(), c.param("consent"));
 }
 
 }  // namespace dovira::api

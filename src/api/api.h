@@ -14,11 +14,13 @@
 
 #include "api/metrics.h"
 #include "api/router.h"
+#include "api/static_files.h"
 #include "api/worker_pool.h"
 #include "common/clock.h"
 #include "ports/http.h"
 #include "services/audit_log.h"
 #include "services/consents.h"
+#include "services/cookie_consents.h"
 #include "services/data_access.h"
 #include "services/outbox.h"
 #include "services/requests.h"
@@ -39,6 +41,7 @@ struct ApiServices {
   ManualClock* test_clock = nullptr;  // set only when the server runs with --fake-clock
   services::RequestService* requests = nullptr;  // rights requests (null: routes not served)
   services::Outbox* outbox = nullptr;
+  services::CookieConsentService* cookie_consents = nullptr;  // the cookie banner's records
 };
 
 struct ApiOptions {
@@ -46,6 +49,7 @@ struct ApiOptions {
   std::string version = "0.1.0";
   bool secure_cookies = true;  // the Secure attribute on the session cookie
   bool access_log = true;      // one JSON line per request on stderr
+  std::string web_root;        // web pages and scripts served outside /v1; "" = none
 };
 
 class Api {
@@ -128,9 +132,15 @@ class Api {
   ports::HttpResponse RequestPackage(Call& c);
   ports::HttpResponse RunJob(Call& c);
   ports::HttpResponse Obligations(Call& c);
+  // The cookie banner's public routes (web_routes.cc).
+  void RegisterWebRoutes();
+  ports::HttpResponse CookieSettings(Call& c);
+  ports::HttpResponse RecordCookieConsent(Call& c);
+  ports::HttpResponse CookieConsentProof(Call& c);
 
   ApiServices s_;
   ApiOptions options_;
+  StaticFiles static_files_{options_.web_root};  // after options_: built from it
   Router router_;
   std::vector<Handler> handlers_;             // by route index
   std::vector<AsyncHandler> async_handlers_;  // by route index; null for pooled handlers

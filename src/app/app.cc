@@ -16,6 +16,7 @@
 #include "api/api.h"
 #include "services/audit_log.h"
 #include "services/consents.h"
+#include "services/cookie_consents.h"
 #include "services/data_access.h"
 #include "services/schools.h"
 #include "services/staff.h"
@@ -80,6 +81,8 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
                                                     options.mail_from, "Dovira");
   app->requests_ = std::make_unique<services::RequestService>(
       deps, *app->schools_, *app->subjects_, *app->consents_, *app->audit_, *app->outbox_);
+  app->cookie_consents_ =
+      std::make_unique<services::CookieConsentService>(deps, *app->schools_, *app->audit_);
   std::vector<std::pair<std::string, std::string>> policies;  // text, source name
   for (const auto& file : options.policy_files) {
     std::ifstream in(file, std::ios::binary);
@@ -118,9 +121,11 @@ Status App::Serve(const ServeOptions& options) {
   ao.worker_threads = options.worker_threads;
   ao.secure_cookies = options.secure_cookies;
   ao.access_log = options.access_log;
+  ao.web_root = options.web_root;
   api_ = std::make_unique<api::Api>(
       api::ApiServices{*schools_, *subjects_, *consents_, *access_, *staff_, *audit_, *clock_,
-                       manual_clock_.get(), requests_.get(), outbox_.get()},
+                       manual_clock_.get(), requests_.get(), outbox_.get(),
+                       cookie_consents_.get()},
       ao);
   http::HttpServerOptions ho;
   ho.address = options.address;

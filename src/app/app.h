@@ -41,6 +41,7 @@ class DataAccessService;
 class StaffService;
 class RequestService;
 class Outbox;
+class CookieConsentService;
 }  // namespace dovira::services
 
 namespace dovira::app {
@@ -61,6 +62,7 @@ struct ServeOptions {
   int worker_threads = 32;
   bool secure_cookies = true;
   bool access_log = true;
+  std::string web_root;  // web pages served outside /v1 (web/dist); "" = none
 };
 
 class App {
@@ -107,6 +109,7 @@ class App {
   std::unique_ptr<ports::WebhookSender> webhooks_;
   std::unique_ptr<services::Outbox> outbox_;
   std::unique_ptr<services::RequestService> requests_;
+  std::unique_ptr<services::CookieConsentService> cookie_consents_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<http::HttpServer> http_;
 

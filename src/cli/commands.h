@@ -53,6 +53,7 @@ struct ServeArgs {
   std::string bootstrap_admin;  // e-mail: create a first account if the school has none
   std::string smtp_url;         // where the outbox sends e-mail; "" = messages wait
   std::string mail_from;        // the sender when the school's policy names no mailbox
+  std::string web_root;         // web pages served outside /v1 (web/dist); "" = none
 };
 
 // `dovira serve`: serves until SIGINT or SIGTERM. Prints the URL (and a bootstrap admin's

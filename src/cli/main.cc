@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
   serve->add_flag("--insecure-cookies", serve_args.insecure_cookies,
                   "Session cookies without the Secure attribute (plain-HTTP development only)");
   serve->add_flag("--quiet", serve_args.quiet, "No access log");
+  serve->add_option("--web-root", serve_args.web_root,
+                    "Serve the web pages in DIR (web/dist) outside /v1");
   serve->add_option("--bootstrap-admin", serve_args.bootstrap_admin,
                     "Create a first account with this e-mail when a school has none");
   serve->add_option("--smtp-url", serve_args.smtp_url,

@@ -1,6 +1,7 @@
 // The deployment commands: serve, admin create, audit verify, keys rotate, backup.
 #include <signal.h>
 
+#include <filesystem>
 #include <istream>
 #include <ostream>
 
@@ -63,6 +64,14 @@ int Serve(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
+  if (!args.web_root.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(args.web_root, ec)) {
+      err << "dovira serve: --web-root " << args.web_root
+          << ": not a directory (build the web pages first: make web)\n";
+      return 1;
+    }
+  }
   auto app = OpenApp(args.data, args.fake_clock, &args);
   if (!app.ok()) {
     err << "dovira serve: " << app.error().message << "\n";
@@ -75,6 +84,7 @@ int Serve(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   so.worker_threads = args.worker_threads;
   so.secure_cookies = !args.insecure_cookies;
   so.access_log = !args.quiet;
+  so.web_root = args.web_root;
   std::string bootstrap_note;
   if (!args.bootstrap_admin.empty()) {
     for (const auto& school : (*app)->schools().List()) {

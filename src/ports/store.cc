@@ -10,7 +10,8 @@ bool WriteBatch::empty() const {
          deleted_records.empty() && erased_subjects.empty() && consents.empty() &&
          lookups.empty() && audit.empty() && checkpoints.empty() && staff.empty() &&
          sessions.empty() && deleted_sessions.empty() && api_keys.empty() &&
-         requests.empty() && request_events.empty() && outbox.empty() && tombstones.empty();
+         requests.empty() && request_events.empty() && outbox.empty() && tombstones.empty() &&
+         cookie_consents.empty();
 }
 
 Status Store::Commit(WriteBatch batch) {

@@ -258,6 +258,24 @@ struct RequestFilter {
   size_t limit = 100;
 };
 
+// ---- Cookie consents (the web banner's proof of a visitor's choice, R99-R101) ----------------
+// One visitor's cookie choice, append-only. No personal data: the address is truncated and the
+// user agent hashed; the visitor is known only by the record id kept in their consent cookie.
+struct CookieConsentRow {
+  SchoolId school;
+  std::string id;                     // random; the value of the consent cookie
+  std::string choice;                 // accept_all | reject_all | custom
+  std::vector<std::string> accepted;  // cookie categories allowed ("necessary" always)
+  std::vector<std::string> rejected;  // cookie categories refused
+  std::string policy_version;         // the policy whose cookie list was shown
+  bool gpc = false;                   // the browser sent the Global Privacy Control signal
+  std::string lang;
+  std::string ip;                 // truncated to its network (services::TruncateIp)
+  std::string user_agent_sha256;  // hex, "" when none was sent
+  Timestamp at{};
+  Timestamp expires_at{};  // when the banner asks again (the policy's consent_ttl)
+};
+
 // Everything one service call writes, applied atomically.
 struct WriteBatch {
   // Key vault (committed first).
@@ -283,6 +301,9 @@ struct WriteBatch {
   std::vector<RequestEventRow> request_events;     // append only
   std::vector<OutboxRow> outbox;                   // upsert
   std::vector<TombstoneRow> tombstones;            // key vault, append only
+
+  // ---- Cookie consents ----
+  std::vector<CookieConsentRow> cookie_consents;   // append only
 
   // true: durable against a power cut before the callback runs (fsync). false: durable against a
   // crash of the process (the commit reaches the operating system) but may share a later fsync;
@@ -389,6 +410,11 @@ class Store {
   virtual Status Backup(const std::string& path) = 0;
   // An online copy of the key vault (kept apart from data backups; see B02, B09).
   virtual Status BackupKeyVault(const std::string& path) = 0;
+
+  // ---- Cookie consents ----
+  // The stored choice with this id, or nullopt.
+  virtual Result<std::optional<CookieConsentRow>> GetCookieConsent(const SchoolId& school,
+                                                                   const std::string& id) = 0;
 };
 
 }  // namespace dovira::ports

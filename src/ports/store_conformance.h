@@ -1342,4 +1342,55 @@ TEST_P(StoreConformance, ForEachCallbackMayReadAgain) {
 // Many writers at once: every callback succeeds and every row is present.
 TEST_P(StoreConformance, ConcurrentWritersAndReaders) { WriteConcurrently(store(), 8, 200); }
 
+// ---- Cookie consents ----------------------------------------------------------------------------
+
+inline CookieConsentRow MakeCookieConsent(const std::string& school, const std::string& id) {
+  CookieConsentRow r;
+  r.school = SchoolId(school);
+  r.id = id;
+  r.choice = "custom";
+  r.accepted = {"necessary", "statistics"};
+  r.rejected = {"marketing"};
+  r.policy_version = "v1";
+  r.gpc = true;
+  r.lang = "uk";
+  r.ip = "203.0.113.0/24";
+  r.user_agent_sha256 = std::string(64, 'b');
+  r.at = At(5);
+  r.expires_at = At(5 + 31 * 86400);
+  return r;
+}
+
+// R99: a visitor's cookie choice is kept as proof, scoped by school, and never rewritten.
+TEST_P(StoreConformance, CookieConsentsRoundTripAndAreAppendOnly) {
+  WriteBatch b;
+  b.schools = {MakeSchool("sch"), MakeSchool("other")};
+  b.cookie_consents = {MakeCookieConsent("sch", "cc-1")};
+  ASSERT_TRUE(CommitOk(std::move(b)));
+
+  std::optional<CookieConsentRow> got = ValueOf(store().GetCookieConsent(SchoolId("sch"), "cc-1"));
+  ASSERT_TRUE(got.has_value());
+  const CookieConsentRow want = MakeCookieConsent("sch", "cc-1");
+  EXPECT_EQ(got->choice, want.choice);
+  EXPECT_EQ(got->accepted, want.accepted);
+  EXPECT_EQ(got->rejected, want.rejected);
+  EXPECT_EQ(got->policy_version, want.policy_version);
+  EXPECT_TRUE(got->gpc);
+  EXPECT_EQ(got->lang, want.lang);
+  EXPECT_EQ(got->ip, want.ip);
+  EXPECT_EQ(got->user_agent_sha256, want.user_agent_sha256);
+  EXPECT_EQ(got->at, want.at);
+  EXPECT_EQ(got->expires_at, want.expires_at);
+  EXPECT_FALSE(ValueOf(store().GetCookieConsent(SchoolId("other"), "cc-1")).has_value());
+  EXPECT_FALSE(ValueOf(store().GetCookieConsent(SchoolId("sch"), "cc-2")).has_value());
+
+  CookieConsentRow rewrite = want;
+  rewrite.choice = "reject_all";
+  WriteBatch again;
+  again.cookie_consents = {rewrite};
+  Status st = store().Commit(std::move(again));
+  EXPECT_TRUE(IsRuleFailure(st));
+  EXPECT_EQ(ValueOf(store().GetCookieConsent(SchoolId("sch"), "cc-1"))->choice, "custom");
+}
+
 }  // namespace dovira::ports::conformance

@@ -360,5 +360,15 @@ inline constexpr char kListTombstones[] =
 inline constexpr char kAllTombstones[] = "SELECT school_id, subject_id FROM tombstones";
 inline constexpr char kSubjectExists[] =
     "SELECT 1 FROM subjects WHERE school_id = ? AND subject_id = ?";
+// --- Cookie consents (append-only; migrations/data/0005_cookie_consents.sql) ---------------------
+
+inline constexpr char kInsertCookieConsent[] =
+    "INSERT INTO cookie_consents (school_id, consent_id, choice, accepted, rejected, policy_version,"
+    " gpc, lang, ip, user_agent_sha256, at, expires_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr char kGetCookieConsent[] =
+    "SELECT school_id, consent_id, choice, accepted, rejected, policy_version, gpc, lang, ip,"
+    " user_agent_sha256, at, expires_at"
+    " FROM cookie_consents WHERE school_id = ? AND consent_id = ?";
 
 }  // namespace dovira::sqlite::sql

@@ -31,6 +31,7 @@ using ports::ApiKeyRow;
 using ports::AuditRow;
 using ports::CheckpointRow;
 using ports::ConsentRow;
+using ports::CookieConsentRow;
 using ports::LookupRow;
 using ports::OutboxRow;
 using ports::RequestEventRow;
@@ -152,6 +153,27 @@ Result<ConsentRow> ReadConsent(const Statement& s) {
   r.evidence = s.Text(15);
   r.at = s.Time(16);
   r.expires_at = s.OptionalTime(17);
+  return r;
+}
+
+Result<CookieConsentRow> ReadCookieConsent(const Statement& s) {
+  CookieConsentRow r;
+  r.school = SchoolId(s.Text(0));
+  r.id = s.Text(1);
+  r.choice = s.Text(2);
+  Result<std::vector<std::string>> accepted = DecodeJsonList(s.Text(3));
+  if (!accepted.ok()) return accepted.error();
+  r.accepted = std::move(*accepted);
+  Result<std::vector<std::string>> rejected = DecodeJsonList(s.Text(4));
+  if (!rejected.ok()) return rejected.error();
+  r.rejected = std::move(*rejected);
+  r.policy_version = s.Text(5);
+  r.gpc = s.Bool(6);
+  r.lang = s.Text(7);
+  r.ip = s.Text(8);
+  r.user_agent_sha256 = s.Text(9);
+  r.at = s.Time(10);
+  r.expires_at = s.Time(11);
   return r;
 }
 
@@ -758,6 +780,25 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
           s.BindText(10, r.last_error);
           s.BindText(11, r.body);
           s.BindBlob(12, r.sealed);
+        })) {
+      return f;
+    }
+  }
+  for (size_t i = 0; i < b.cookie_consents.size(); ++i) {
+    const CookieConsentRow& r = b.cookie_consents[i];
+    if (auto f = RunWrite(db, sql::kInsertCookieConsent, "cookie_consents", i, [&](Statement& s) {
+          s.BindText(1, r.school.value());
+          s.BindText(2, r.id);
+          s.BindText(3, r.choice);
+          s.BindText(4, EncodeJsonList(r.accepted));
+          s.BindText(5, EncodeJsonList(r.rejected));
+          s.BindText(6, r.policy_version);
+          s.BindBool(7, r.gpc);
+          s.BindText(8, r.lang);
+          s.BindText(9, r.ip);
+          s.BindText(10, r.user_agent_sha256);
+          s.BindTime(11, r.at);
+          s.BindTime(12, r.expires_at);
         })) {
       return f;
     }
@@ -1589,6 +1630,12 @@ Status SqliteStore::Backup(const std::string& path) {
 
 Status SqliteStore::BackupKeyVault(const std::string& path) {
   return CopyDatabase(impl_->keys_readers(), path, kKeysFile);
+}
+
+Result<std::optional<CookieConsentRow>> SqliteStore::GetCookieConsent(const SchoolId& school,
+                                                                    const std::string& id) {
+  return impl_->QueryOne<CookieConsentRow>(impl_->data_readers(), sql::kGetCookieConsent,
+                                           BindPair(school, id), ReadCookieConsent);
 }
 
 }  // namespace dovira::sqlite

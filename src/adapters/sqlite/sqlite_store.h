@@ -131,6 +131,10 @@ class SqliteStore final : public ports::Store {
   Status Backup(const std::string& path) override;
   Status BackupKeyVault(const std::string& path) override;
 
+  // ---- Cookie consents ----
+  Result<std::optional<ports::CookieConsentRow>> GetCookieConsent(const SchoolId& school,
+                                                                  const std::string& id) override;
+
   // Data transactions committed (one per group), and batches taken by the writer (whatever
   // their outcome). batches() / commits() is the average group size.
   uint64_t commits() const;

@@ -1,0 +1,16 @@
+import { h } from '../common/dom';
+import { ready, startPage } from './chrome';
+
+const { lang, t, main } = startPage((t) => t.homeTitle);
+main.append(
+  h('h1', {}, t.homeTitle),
+  h('p', { class: 'lead' }, t.tagline),
+  h('p', {}, t.homeIntro),
+  h(
+    'ul',
+    { class: 'links' },
+    h('li', {}, h('a', { href: `/notice.html?lang=${lang}` }, t.noticeLink)),
+    h('li', {}, h('a', { href: `/demo-school.html?lang=${lang}` }, t.demoLink)),
+  ),
+);
+ready();

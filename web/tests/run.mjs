@@ -1,0 +1,352 @@
+// Browser tests of the public pages, the embeddable form and the cookie banner against the real
+// server (build/release/src/cli/dovira) and Debian's Chromium. Prints each page's timings and the
+// sizes checked by the build; exits 1 on the first failing test's end with every failure listed.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { gzipSync } from 'node:zlib';
+import { axe, launch, SCHOOL, staffSession, startServer, timings } from './harness.mjs';
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+const pageTimes = [];
+
+let server;
+let browser;
+
+async function newPage({ gpc = false, width = 1280, height = 900, lang = 'en-US' } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, locale: lang });
+  if (gpc) {
+    await context.addInitScript(() => {
+      Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true, configurable: true });
+    });
+  }
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  // A refused submission (4xx) is logged by the browser as a failed resource; that is expected.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  });
+  return { page, context, errors };
+}
+
+async function noSeriousA11yIssues(page, where) {
+  const issues = await axe(page);
+  assert.deepEqual(issues, [], `${where}: axe found ${JSON.stringify(issues, null, 1)}`);
+}
+
+function rawGet(path) {
+  const { hostname, port } = new URL(server.url);
+  return new Promise((done, fail) => {
+    const r = request({ hostname, port, path, method: 'GET' }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => done({ status: res.statusCode, type: res.headers['content-type'], body }));
+    });
+    r.on('error', fail);
+    r.end();
+  });
+}
+
+const banner = (page) => page.locator('#dovira-cookie-banner');
+const consentCookie = async (context) =>
+  (await context.cookies()).find((c) => c.name === 'vz_cookie_consent');
+const proof = async (id) => (await fetch(`${server.url}/v1/schools/${SCHOOL}/cookie-consents/${id}`)).json();
+
+// ---- static serving ------------------------------------------------------------------------------
+
+test('the server serves the web build with content types, and refuses paths outside it', async () => {
+  for (const [path, type] of [['/notice.html', 'text/html'], ['/banner.js', 'text/javascript'], ['/form.js', 'text/javascript'], ['/', 'text/html']]) {
+    const r = await rawGet(path);
+    assert.equal(r.status, 200, path);
+    assert.ok(r.type.startsWith(type), `${path}: ${r.type}`);
+  }
+  for (const path of ['/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/.gitignore', '/..%2fREADME.md', '/missing.html']) {
+    const r = await rawGet(path);
+    assert.equal(r.status, 404, path);
+    assert.equal(JSON.parse(r.body).error.code, 'not_found', path);
+  }
+  assert.equal((await rawGet('/healthz')).status, 200);
+  assert.ok((await rawGet(`/policy?school=${SCHOOL}&lang=en`)).type.startsWith('text/html'));
+});
+
+// ---- pages -------------------------------------------------------------------------------------
+
+test('the home page links to the notice and the demo page, with a language switcher', async () => {
+  const { page, context, errors } = await newPage();
+  await page.goto(`${server.url}/`);
+  pageTimes.push({ page: 'index', ...(await timings(page)) });
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en');  // the browser's language
+  await page.getByRole('link', { name: 'Українська' }).click();
+  await page.waitForURL(/lang=uk/);
+  await page.waitForFunction(() => document.documentElement.lang === 'uk');
+  assert.ok(await page.getByRole('link', { name: 'Повідомлення про обробку персональних даних' }).isVisible());
+  await noSeriousA11yIssues(page, 'index');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the notice page shows the notice in uk, ru and en, and its versions', async () => {
+  const { page, context, errors } = await newPage();
+  const headings = { uk: 'Політика конфіденційності', ru: 'Политика конфиденциальности', en: 'Privacy policy' };
+  for (const [lang, heading] of Object.entries(headings)) {
+    await page.goto(`${server.url}/notice.html?school=${SCHOOL}&lang=${lang}`);
+    const t = await timings(page);
+    if (lang === 'uk') pageTimes.push({ page: 'notice', ...t });
+    assert.match(await page.locator('article.notice h1').innerText(), new RegExp(heading));
+    assert.equal(await page.locator('html').getAttribute('lang'), lang);
+    const versions = page.getByRole('navigation', { name: /Версії|Версии|versions/ });
+    assert.match(await versions.innerText(), /2025-03-03/);
+    await noSeriousA11yIssues(page, `notice ${lang}`);
+  }
+  // The school is found without the parameter when the server has one school.
+  await page.goto(`${server.url}/notice.html?lang=en`);
+  await timings(page);
+  assert.match(await page.locator('article.notice h1').innerText(), /Privacy policy/);
+  // An earlier version is reachable by its link and shows the file as published.
+  await page.goto(`${server.url}/notice.html?school=${SCHOOL}&lang=en&version=2025-03-03`);
+  await timings(page);
+  assert.match(await page.locator('pre.policy-file').innerText(), /\[school\]/);
+  await noSeriousA11yIssues(page, 'notice version');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('every page fits a 375 px phone screen without horizontal scrolling', async () => {
+  const { page, context } = await newPage({ width: 375, height: 740 });
+  for (const path of ['/?lang=uk', `/notice.html?school=${SCHOOL}&lang=uk`, '/demo-school.html?lang=uk']) {
+    await page.goto(server.url + path);
+    await timings(page);
+    if (path.startsWith('/demo')) {
+      await page.waitForSelector('form.dovira-form');
+      await banner(page).getByRole('button', { name: 'Вибрати' }).click();
+    }
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `${path}: ${overflow} px wider than the screen`);
+  }
+  await context.close();
+});
+
+// ---- the embedded form -------------------------------------------------------------------------
+
+test('a learner registers through the embedded form with the consent check-box', async () => {
+  const { page, context, errors } = await newPage();
+  await page.goto(`${server.url}/demo-school.html?lang=en`);
+  pageTimes.push({ page: 'demo-school', ...(await timings(page)) });
+  await page.waitForSelector('form.dovira-form');
+  await banner(page).getByRole('button', { name: 'Reject all' }).click();
+  const form = page.locator('form.dovira-form');
+  await noSeriousA11yIssues(page, 'demo form');
+  await form.getByLabel('First name').fill('Olena');
+  await form.getByLabel('E-mail address').fill('olena@example.com');
+  await form.getByLabel('I am 18 or older').check();
+  await form.getByLabel(/I have read the personal data notice/).check();
+  // Without the required consent the server refuses, and says so next to the check-box.
+  await form.getByRole('button', { name: 'Send' }).click();
+  const consentRow = form.locator('[data-consent]');
+  await consentRow.locator('.err').filter({ hasText: /must be given/ }).waitFor();
+  assert.equal(await consentRow.locator('input').getAttribute('aria-invalid'), 'true');
+  await noSeriousA11yIssues(page, 'demo form with an error');
+  await form.getByLabel('I agree to the processing of my personal data').check();
+  await form.getByRole('button', { name: 'Send' }).click();
+  const receipt = page.locator('.receipt');
+  await receipt.waitFor();
+  const subject = (await receipt.locator('dd.subject').innerText()).trim();
+  assert.match(subject, /^[a-z0-9]{8,}$/);
+  await noSeriousA11yIssues(page, 'demo receipt');
+  // The subject exists on the server, as the school's staff see it.
+  const staff = await staffSession(server);
+  const r = await staff.get(`/v1/schools/${SCHOOL}/subjects/${subject}`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.kind, 'subscriber');
+  assert.equal(r.body.form, 'subscription');
+  const consents = await staff.get(`/v1/schools/${SCHOOL}/subjects/${subject}/consents`);
+  assert.equal(consents.status, 200);
+  assert.ok(consents.body.items.some((c) => c.consent === 'personal_data' && c.action === 'grant'));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the form shows the server\'s field error next to the field', async () => {
+  const { page, context } = await newPage();
+  await page.goto(`${server.url}/demo-school.html?lang=uk`);
+  await page.waitForSelector('form.dovira-form');
+  await banner(page).getByRole('button', { name: 'Відхилити всі' }).click();
+  const form = page.locator('form.dovira-form');
+  await form.getByLabel('Адреса електронної пошти').fill('not-an-address');
+  await form.getByLabel('Мені 18 років або більше').check();
+  await form.locator('[data-consent] input').check();
+  await form.locator('input[name=accept_policy]').check();
+  await form.getByRole('button', { name: 'Надіслати' }).click();
+  const row = form.locator('[data-field=email]');
+  await row.locator('.err').filter({ hasText: /e-mail/ }).waitFor();
+  assert.equal(await row.locator('input').getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.locator('.receipt').count(), 0);
+  await context.close();
+});
+
+// ---- the cookie banner -------------------------------------------------------------------------
+
+test('rejecting cookies: the statistics script never runs, and the choice is stored on the server', async () => {
+  const { page, context, errors } = await newPage();
+  await page.goto(`${server.url}/demo-school.html?lang=en`);
+  const dialog = banner(page).getByRole('dialog', { name: 'Cookies on this site' });
+  await dialog.waitFor();
+  await noSeriousA11yIssues(page, 'banner');
+  // Equal weight: the two answers look the same.
+  const style = (name) => dialog.getByRole('button', { name }).evaluate((b) => {
+    const s = getComputedStyle(b);
+    return [s.backgroundColor, s.color, s.fontSize, s.fontWeight, s.borderWidth].join();
+  });
+  assert.equal(await style('Accept all'), await style('Reject all'));
+  await dialog.getByRole('button', { name: 'Reject all' }).click();
+  await banner(page).getByRole('button', { name: 'Cookie settings' }).waitFor();
+  assert.equal(await page.evaluate(() => window.__statsRan), undefined);
+  const cookie = await consentCookie(context);
+  assert.ok(cookie, 'the consent cookie is set');
+  const [id] = decodeURIComponent(cookie.value).split('|');
+  const stored = await proof(id);
+  assert.equal(stored.choice, 'reject_all');
+  assert.ok(stored.rejected.includes('statistics') && stored.rejected.includes('marketing'));
+  assert.equal(stored.gpc, false);
+  assert.equal(stored.lang, 'en');
+  assert.equal(stored.ip, '127.0.0.0/24');
+  assert.equal(stored.expires_at, '2026-03-03T09:00:00.000000Z');  // consent_ttl: 12 calendar months
+  // Lifetime of the cookie: the policy's consent_ttl (12 calendar months), from now.
+  const days = (cookie.expires - Date.now() / 1000) / 86400;
+  assert.ok(days > 360 && days < 367, `cookie lifetime ${days} days`);
+  // The next visit remembers the choice: no banner, still no statistics.
+  await page.reload();
+  await timings(page);
+  await banner(page).getByRole('button', { name: 'Cookie settings' }).waitFor();
+  assert.equal(await dialog.isVisible(), false);
+  await page.waitForTimeout(300);
+  assert.equal(await page.evaluate(() => window.__statsRan), undefined);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('accepting cookies runs the statistics script', async () => {
+  const { page, context } = await newPage({ lang: 'ru-RU' });
+  await page.goto(`${server.url}/demo-school.html`);
+  const dialog = banner(page).getByRole('dialog');
+  await dialog.waitFor();
+  assert.equal(await page.evaluate(() => window.__statsRan), undefined);  // nothing before a choice
+  await dialog.getByRole('button', { name: 'Разрешить все' }).click();
+  await page.waitForFunction(() => window.__statsRan === true);
+  const [id] = decodeURIComponent((await consentCookie(context)).value).split('|');
+  const stored = await proof(id);
+  assert.equal(stored.choice, 'accept_all');
+  assert.deepEqual(stored.accepted, ['necessary', 'statistics', 'marketing']);
+  assert.equal(stored.lang, 'ru');
+  await page.reload();
+  await page.waitForFunction(() => window.__statsRan === true);  // remembered on the next visit
+  await context.close();
+});
+
+test('with Global Privacy Control on, statistics stay off even on accept all, recorded as such', async () => {
+  const { page, context } = await newPage({ gpc: true });
+  await page.goto(`${server.url}/demo-school.html?lang=en`);
+  const dialog = banner(page).getByRole('dialog');
+  await dialog.waitFor();
+  assert.match(await dialog.innerText(), /Global Privacy Control/);
+  await dialog.getByRole('button', { name: 'Choose' }).click();
+  assert.equal(await dialog.getByLabel('Statistics').isDisabled(), true);
+  assert.equal(await dialog.getByLabel('Statistics').isChecked(), false);
+  await noSeriousA11yIssues(page, 'banner with choices');
+  await dialog.getByRole('button', { name: 'Accept all' }).click();
+  await banner(page).getByRole('button', { name: 'Cookie settings' }).waitFor();
+  await page.waitForTimeout(300);
+  assert.equal(await page.evaluate(() => window.__statsRan), undefined);
+  const [id] = decodeURIComponent((await consentCookie(context)).value).split('|');
+  const stored = await proof(id);
+  assert.equal(stored.gpc, true);
+  assert.ok(stored.rejected.includes('statistics') && stored.rejected.includes('marketing'));
+  await context.close();
+});
+
+test('the banner works by keyboard: a choice per category, reopening, Escape, visible focus', async () => {
+  const { page, context } = await newPage();
+  await page.goto(`${server.url}/demo-school.html?lang=en`);
+  const dialog = banner(page).getByRole('dialog');
+  await dialog.waitFor();
+  await dialog.getByRole('button', { name: 'Choose' }).focus();
+  await page.keyboard.press('Enter');
+  // Focus moves to the first category that can be changed: statistics.
+  await page.keyboard.press('Space');
+  assert.equal(await dialog.getByLabel('Statistics').isChecked(), true);
+  const outline = await page.evaluate(() => {
+    const el = document.querySelector('#dovira-cookie-banner').shadowRoot.activeElement;
+    return getComputedStyle(el).outlineStyle;
+  });
+  assert.notEqual(outline, 'none', 'the focused control shows a focus outline');
+  await dialog.getByRole('button', { name: 'Save my choice' }).focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => window.__statsRan === true);
+  const reopen = banner(page).getByRole('button', { name: 'Cookie settings' });
+  assert.equal(await reopen.evaluate((b) => b.getRootNode().activeElement === b), true, 'focus returns to the reopen button');
+  await page.keyboard.press('Enter');
+  await dialog.waitFor();
+  await page.keyboard.press('Escape');
+  await reopen.waitFor();
+  assert.equal(await dialog.isVisible(), false);
+  // The page's own link opens it too.
+  await page.getByRole('button', { name: 'Cookie settings' }).last().click();
+  await dialog.waitFor();
+  const [id] = decodeURIComponent((await consentCookie(context)).value).split('|');
+  const stored = await proof(id);
+  assert.equal(stored.choice, 'custom');
+  assert.deepEqual(stored.accepted, ['necessary', 'statistics']);
+  await context.close();
+});
+
+test('the cookie endpoints answer cross-origin and refuse bad input naming the field', async () => {
+  const pre = await fetch(`${server.url}/v1/schools/${SCHOOL}/cookie-consents`, {
+    method: 'OPTIONS', headers: { Origin: 'https://school.example', 'Access-Control-Request-Method': 'POST' },
+  });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers.get('access-control-allow-origin'), '*');
+  for (const [body, field] of [[{ choice: 'maybe' }, 'choice'], [{ choice: 'custom', accepted: ['ads'] }, 'accepted'],
+    [{ choice: 'custom', gpc: 'yes' }, 'gpc'], [{ choice: 'custom', extra: 1 }, 'extra'], [{}, 'choice']]) {
+    const r = await fetch(`${server.url}/v1/schools/${SCHOOL}/cookie-consents`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', Origin: 'https://school.example' }, body: JSON.stringify(body),
+    });
+    assert.equal(r.status, 400, JSON.stringify(body));
+    assert.equal(r.headers.get('access-control-allow-origin'), '*');
+    assert.equal((await r.json()).error.field, field, JSON.stringify(body));
+  }
+});
+
+// ---- run -----------------------------------------------------------------------------------------
+
+const started = Date.now();
+let failures = 0;
+try {
+  server = await startServer();
+  browser = await launch();
+  for (const { name, fn } of tests) {
+    const t0 = Date.now();
+    try {
+      await fn();
+      console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+    } catch (e) {
+      failures++;
+      console.log(`FAIL ${name} (${Date.now() - t0} ms)\n     ${String(e?.stack ?? e).split('\n').slice(0, 6).join('\n     ')}`);
+    }
+  }
+} finally {
+  await browser?.close();
+  await server?.stop();
+}
+console.log('\nPage timings (ms from navigation start, Chromium headless, local server)');
+console.log('page           dom-interactive  dom-content-loaded  content-ready');
+for (const t of pageTimes) {
+  console.log(`${t.page.padEnd(15)}${String(t.interactive).padStart(15)}${String(t.contentLoaded).padStart(20)}${String(t.ready).padStart(15)}`);
+}
+for (const file of ['banner.js', 'form.js']) {
+  const raw = readFileSync(new URL(`../dist/${file}`, import.meta.url));
+  console.log(`${file}: ${raw.length} bytes, ${gzipSync(raw, { level: 9 }).length} bytes gzipped`);
+}
+console.log(`\n${tests.length - failures}/${tests.length} browser tests passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+process.exit(failures ? 1 : 0);
