@@ -194,4 +194,15 @@ std::string CookieValue(const std::string& header, const std::string& name) {
   return "";
 }
 
+Json Obj(std::initializer_list<std::pair<const std::string, Json>> props,
+         std::vector<std::string> required) {
+  Json j = {{"type", "object"}, {"properties", Json(props)}};
+  if (!required.empty()) j["required"] = required;
+  return j;
+}
+
+bool IsUnsafe(const std::string& method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
 }  // namespace dovira::api

@@ -16,6 +16,7 @@ using services::Actor;
 
 const Json kAnyBody = Json{{"type", "object"}};
 
+}  // namespace
 
 Json RequestJson(const services::RequestInfo& r, bool full) {
   Json j = {{"id", r.id},
@@ -86,11 +87,13 @@ Json RequestJson(const services::RequestInfo& r, bool full) {
 }
 
 
-Result<services::FileRequest> FileRequestFrom(const Json& body, bool is_public) {
-  std::vector<std::string> keys = {"type",      "email",         "reply_email", "name",
+Result<services::FileRequest> FileRequestFrom(const Json& body, Filer filer) {
+  const bool is_public = filer != Filer::kStaff;
+  std::vector<std::string> keys = {"type",      "reply_email",   "name",
                                    "lang",      "fields",        "purposes",    "consents",
                                    "ground",    "statement",     "segment",     "mode",
                                    "destination_url", "acknowledged_warning"};
+  if (filer != Filer::kCabinet) keys.emplace_back("email");  // the cabinet's subject is known
   if (!is_public) {
     for (const char* k : {"subject", "channel", "filed_by", "received_at", "evidence_supplied"}) {
       keys.emplace_back(k);
@@ -134,13 +137,18 @@ Result<services::FileRequest> FileRequestFrom(const Json& body, bool is_public) 
   auto evidence = OptBool(body, "evidence_supplied");
   if (!evidence.ok()) return evidence.error();
   f.evidence_supplied = evidence->value_or(false);
-  if (is_public) {
+  if (filer == Filer::kPublic) {
     f.channel = "web";
     f.filed_by = "subject";
     if (f.email.empty()) return Error::Invalid("email is required", "email");
+  } else if (filer == Filer::kCabinet) {
+    f.channel = "personal_account";
+    f.filed_by = "subject";
   }
   return f;
 }
+
+namespace {
 
 std::string LastSegment(const std::string& path) {
   size_t slash = path.rfind('/');
@@ -212,7 +220,7 @@ void Api::RegisterRequestRoutes() {
 HttpResponse Api::FileRequest(Call& c) {
   auto body = ParseJsonObject(c.req);
   if (!body.ok()) return ErrorResponse(body.error());
-  auto f = FileRequestFrom(*body, false);
+  auto f = FileRequestFrom(*body, Filer::kStaff);
   if (!f.ok()) return ErrorResponse(f.error());
   if (f->channel.empty()) f->channel = "support";
   if (f->lang.empty()) f->lang = c.lang;
@@ -224,7 +232,7 @@ HttpResponse Api::FileRequest(Call& c) {
 HttpResponse Api::PublicFileRequest(Call& c) {
   auto body = ParseJsonObject(c.req);
   if (!body.ok()) return ErrorResponse(body.error());
-  auto f = FileRequestFrom(*body, true);
+  auto f = FileRequestFrom(*body, Filer::kPublic);
   if (!f.ok()) return ErrorResponse(f.error());
   if (f->lang.empty()) f->lang = c.lang;
   auto r = s_.requests->File(c.school(), *f, Actor::Public(), c.ctx);

@@ -1047,6 +1047,17 @@ Result<std::string> RequestService::BuildPackage(SchoolRuntime& school, const Re
   return Dump(package);
 }
 
+Result<std::string> RequestService::SubjectPackage(const SchoolId& school,
+                                                   const SubjectId& subject,
+                                                   const std::string& lang) {
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  RequestInfo r;
+  r.subject = subject.value();
+  r.lang = lang;
+  return BuildPackage(**rt, r);
+}
+
 Result<std::string> RequestService::Package(const SchoolId& school, const std::string& id,
                                             const Actor& actor, const RequestContext& ctx) {
   auto r = Load(school, id);

@@ -154,6 +154,11 @@ class RequestService {
   Result<std::string> Package(const SchoolId& school, const std::string& id, const Actor& actor,
                               const RequestContext& ctx);
 
+  // R38: what the access package says of a subject (purposes, recipients, retention, sources,
+  // consents, automated decisions), without a request; for the subject's own cabinet.
+  Result<std::string> SubjectPackage(const SchoolId& school, const SubjectId& subject,
+                                     const std::string& lang);
+
   // R68, B10, R56: marks overdue requests and alerts, sends the early warnings, and carries out
   // destructions that fall due. Run daily (and on demand).
   Result<DeadlineReport> RunDeadlines(const SchoolId& school, const RequestContext& ctx);
