@@ -671,6 +671,7 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   // Requests that take effect on filing are decided before they are recorded: a withdrawal from
   // receipt (R55), marketing and automated-decision objections at once (R53, R62).
   bool destroy_now = false;
+  bool forget_records = false;  // records were deleted in this batch (R57)
   if (r.right == "withdrawal") {
     if (needs_identity) {
       return Error::Refused("identity_required",
@@ -697,6 +698,40 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
       if (destroy_due.ok()) r.due_at = *destroy_due;
     }
     destroy_now = all && immediate && destroys;  // R57, R69: before the API answers
+    if (all && immediate && wd.then == "destroy_consent_only_fields" && !r.subject.empty()) {
+      // R57 (004, IC-004-4): the fields only consent-based purposes use are destroyed now, in
+      // this batch; the fields another lawful basis needs stay, restricted to storage, and the
+      // answer lists them with that basis.
+      auto rows = deps_.store.GetRecords(school, SubjectId(r.subject));
+      if (!rows.ok()) return rows.error();
+      std::set<std::string> destroyed;
+      std::map<std::string, std::string> kept;  // field → the purposes that keep it
+      for (const auto& rec : *rows) {
+        const int fi = cp->FieldIndex(rec.field);
+        std::string other;
+        for (size_t i = 0; fi >= 0 && i < cp->purpose_count(); ++i) {
+          const auto& pu = cp->purpose(i);
+          if (pu.fields.Test(static_cast<size_t>(fi)) && pu.basis != domain::Basis::kConsent) {
+            other += (other.empty() ? "" : ", ") + pu.id;
+          }
+        }
+        if (other.empty()) {
+          batch.deleted_records.emplace_back(school, rec.id);
+          destroyed.insert(rec.field);
+        } else {
+          kept[rec.field] = other;
+        }
+      }
+      for (const auto& [field, purposes] : kept) {
+        r.restricted.push_back(field);
+        r.kept.push_back(field + ": " + purposes);
+      }
+      r.fields.assign(destroyed.begin(), destroyed.end());
+      r.state = domain::RequestStateName(RequestState::kDone);
+      r.outcome = "consent_only_destroyed";
+      r.closed_at = now;
+      forget_records = true;
+    }
     if (!all) {
       r.state = domain::RequestStateName(RequestState::kDone);
       r.outcome = "withdrawn";
@@ -724,6 +759,12 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   }
 
   if (auto st = Notify(batch, school, r, "received", ""); !st.ok()) return st.error();
+  if (forget_records) {
+    // R57: the answer says what was destroyed and what was kept, and why.
+    std::string extra = "destroyed: " + (r.fields.empty() ? std::string("-") : Join(r.fields));
+    for (const auto& k : r.kept) extra += "\nkept (restricted to storage): " + k;
+    if (auto st = Notify(batch, school, r, "answer", extra); !st.ok()) return st.error();
+  }
   if (!code.empty()) {
     // The code goes to the address on file, else to the address given (the subject's own).
     const std::string& to = on_file.empty() ? r.reply_email : on_file;
@@ -743,6 +784,7 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
     }
   }
   if (auto st = Commit(school, r, std::move(batch)); !st.ok()) return st.error();
+  if (forget_records) subjects_.ForgetRecords(school, SubjectId(r.subject));
   return r;
 }
 
