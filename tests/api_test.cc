@@ -1526,3 +1526,43 @@ TEST_F(ApiShape, OpenApiListsExactlyTheRoutesServed) {
 
 }  // namespace
 }  // namespace dovira::testing
+
+namespace dovira::testing {
+namespace {
+
+// R60: a legally significant decision needs a human decision-maker; the register is the audit
+// log, one entry per decision.
+TEST_F(ApiShape, R60LegallySignificantDecisionsNeedAHuman) {
+  StaffClient& admin = Admin(kS4);
+  const std::string path = admin.Base() + "/decisions";
+  Response solo = admin.Post(path, Json{{"class", "legally_significant"},
+                                        {"decided_by", nullptr},
+                                        {"outcome", "refuse_enrolment"}});
+  EXPECT_EQ(solo.status, 422) << solo.Describe();
+  EXPECT_EQ(solo.ErrorCode(), "human_decision_required");
+  Response ghost = admin.Post(path, Json{{"class", "legally_significant"},
+                                         {"decided_by", "nobody"},
+                                         {"outcome", "refuse_enrolment"}});
+  EXPECT_EQ(ghost.ErrorCode(), "staff_unknown");
+  // 004 names no exception: an answer to the user's own query is no class it knows.
+  EXPECT_EQ(admin.Post(path, Json{{"class", "self_query_answer"}, {"outcome", "x"}}).status, 400);
+  Response human = admin.Post(path, Json{{"class", "legally_significant"},
+                                         {"decided_by", admin.staff_id()},
+                                         {"model", "enrolment_rules"},
+                                         {"outcome", "refuse_enrolment"}});
+  ASSERT_EQ(human.status, 201) << human.Describe();
+  const std::string id = human.Body().value("id", "");
+  Response audit = admin.Get(admin.Base() + "/audit?limit=1000");
+  ASSERT_EQ(audit.status, 200);
+  const Json entries = audit.Body()["items"];
+  bool found = false;
+  for (const auto& e : entries) {
+    if (e.value("decision_id", "") == id && e.value("action", "") == "decision.record") {
+      found = e["detail"].value("decided_by", "") == admin.staff_id();
+    }
+  }
+  EXPECT_TRUE(found) << "decision " << id << " is not in the audit log";
+}
+
+}  // namespace
+}  // namespace dovira::testing

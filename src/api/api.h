@@ -136,6 +136,7 @@ class Api {
   ports::HttpResponse GetRequest(Call& c);
   ports::HttpResponse RequestStep(Call& c);
   ports::HttpResponse RequestPackage(Call& c);
+  ports::HttpResponse RecordDecision(Call& c);
   // The personal cabinet (cabinet_api.cc).
   ports::HttpResponse MeSignIn(Call& c);
   ports::HttpResponse MeSignInVerify(Call& c);

@@ -208,6 +208,11 @@ void Api::RegisterRequestRoutes() {
   Register("POST", "/v1/schools/{school}/public/requests/{request}/verify", Auth::kPublic,
            doc("Confirm a public request with the e-mailed code", 200, {400, 404, 409, 422}),
            &Api::PublicVerifyRequest);
+  Register("POST", "/v1/schools/{school}/decisions", Auth::kStaff,
+           doc("Record a decision about a subject in the decisions register (the audit log); a "
+               "legally significant one needs a human in decided_by (R60)",
+               201, {400, 401, 403, 404, 422}),
+           &Api::RecordDecision);
   Register("GET", "/v1/schools/{school}/obligations", Auth::kStaff,
            doc("Obligations due, overdue and closed late (B10)", 200, {401, 403}),
            &Api::Obligations);
@@ -511,6 +516,36 @@ HttpResponse Api::RunJob(Call& c) {
                               {"failed", report->failed}});
   }
   return ErrorResponse(404, "job_unknown", "no such job: use deadlines or outbox", "job");
+}
+
+HttpResponse Api::RecordDecision(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  if (Status only = OnlyKeys(*body, {"class", "subject", "decided_by", "model", "outcome"});
+      !only.ok()) {
+    return ErrorResponse(only.error());
+  }
+  services::RequestService::Decision d;
+  auto cls = ReqString(*body, "class");
+  if (!cls.ok()) return ErrorResponse(cls.error());
+  d.cls = *cls;
+  if (body->contains("decided_by") && !(*body)["decided_by"].is_null()) {
+    auto by = ReqString(*body, "decided_by");
+    if (!by.ok()) return ErrorResponse(by.error());
+    d.decided_by = *by;
+  }
+  for (auto [key, dst] : {std::pair<const char*, std::string*>{"model", &d.model},
+                          {"outcome", &d.outcome}}) {
+    auto v = OptString(*body, key);
+    if (!v.ok()) return ErrorResponse(v.error());
+    if (*v) *dst = **v;
+  }
+  auto subject = OptString(*body, "subject");
+  if (!subject.ok()) return ErrorResponse(subject.error());
+  if (*subject) d.subject = SubjectId(**subject);
+  auto id = s_.requests->RecordDecision(c.school(), d, c.actor, c.ctx);
+  if (!id.ok()) return ErrorResponse(id.error());
+  return JsonResponse(201, {{"id", *id}, {"class", d.cls}, {"solely_automated", d.decided_by.empty()}});
 }
 
 }  // namespace dovira::api

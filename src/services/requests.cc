@@ -1089,6 +1089,62 @@ Result<std::string> RequestService::BuildPackage(SchoolRuntime& school, const Re
   return Dump(package);
 }
 
+Result<std::string> RequestService::RecordDecision(const SchoolId& school,
+                                                   const Decision& d, const Actor& actor,
+                                                   const RequestContext& ctx) {
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  const policy::AutomatedDecisions& ad = (*rt)->policy()->policy().automated_decisions;
+  if (d.cls.empty()) return Error::Invalid("class is required", "class");
+  if (d.outcome.empty()) return Error::Invalid("outcome is required", "outcome");
+  const bool significant = d.cls == "legally_significant" || d.cls == "similarly_significant";
+  const bool excepted = Contains(ad.exceptions, d.cls);
+  if (!significant && !excepted && d.cls != "no_significant_effect") {
+    return Error::Invalid("class must be legally_significant, similarly_significant, "
+                          "no_significant_effect or an exception the policy names",
+                          "class");
+  }
+  if (significant && d.decided_by.empty() && !ad.solely_automated_allowed) {
+    return Error::Refused("human_decision_required",
+                          "a decision with legal or similarly significant effect needs a human "
+                          "decision-maker in decided_by (R60)",
+                          "decided_by");
+  }
+  if (!d.decided_by.empty()) {
+    auto staff = deps_.store.GetStaff(school, StaffId(d.decided_by));
+    if (!staff.ok()) return staff.error();
+    if (!*staff || (*staff)->left_at) {
+      return Error::Refused("staff_unknown", "decided_by names no current staff member",
+                            "decided_by");
+    }
+  }
+  std::string subject_ref;
+  if (d.subject) {
+    auto row = deps_.store.GetSubject(school, *d.subject);
+    if (!row.ok()) return row.error();
+    if (!*row) return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
+    auto pseudonym = audit_.Pseudonym(school, *d.subject);
+    if (pseudonym.ok()) subject_ref = *pseudonym;
+  }
+  const std::string id = "dcs_" + deps_.crypto.NewId();
+  AuditEvent a;
+  a.actor = actor.AuditName();
+  a.role = actor.role;
+  a.action = "decision.record";
+  a.subject_ref = subject_ref;
+  a.outcome = "ok";
+  a.reason = d.cls;
+  a.decision_id = id;
+  a.request_id = ctx.request_id;
+  a.detail = Dump({{"class", d.cls},
+                   {"decided_by", d.decided_by.empty() ? Json(nullptr) : Json(d.decided_by)},
+                   {"model", d.model},
+                   {"outcome", d.outcome},
+                   {"solely_automated", d.decided_by.empty()}});
+  if (auto st = audit_.Record(school, std::move(a)); !st.ok()) return st.error();
+  return id;
+}
+
 Result<std::string> RequestService::SubjectPackage(const SchoolId& school,
                                                    const SubjectId& subject,
                                                    const std::string& lang) {
