@@ -1,6 +1,7 @@
 #include "services/requests.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <set>
 #include <tuple>
@@ -386,6 +387,17 @@ Status RequestService::Notify(ports::WriteBatch& batch, const SchoolId& school,
       {"decision", r.decision},
       {"performed", local(deps_.clock.Now())},
   };
+  {
+    // R47: what was done, in words ("{action} on {performed}").
+    static const std::map<std::string, std::array<const char*, 3>> kActions = {
+        {"rectification", {"дані виправлено", "данные исправлены", "your data were corrected"}},
+        {"erasure", {"дані знищено", "данные уничтожены", "your data were erased"}},
+        {"restriction", {"обробку обмежено", "обработка ограничена", "processing was restricted"}},
+        {"suspend", {"обробку призупинено", "обработка приостановлена", "processing was suspended"}}};
+    auto it = kActions.find(r.right);
+    if (it == kActions.end()) it = kActions.find("rectification");
+    vars["action"] = it->second[lang == "ru" ? 1 : lang == "en" ? 2 : 0];
+  }
   if (kind == "rejected") {
     // R64: the right to complain, naming the authority of the subject's jurisdiction.
     const policy::Policy& p = cp->policy();
