@@ -748,14 +748,13 @@ async function run(): Promise<void> {
   main.append(h('h1', { id: 'cab-title' }, c.title), status, body);
   try {
     if (!(await resolveSchool())) return ready();
-    await loadSchoolName();
+    // The school's name, its forms (for field titles) and the session, all at once.
+    const me = call<Session>('GET', '/me').catch((e) => {
+      if (e instanceof ApiError && e.status === 401) return null;
+      throw e;
+    });
+    [, , session] = await Promise.all([loadSchoolName(), loadFormList(), me]);
     if (schoolName) main.querySelector('h1')!.textContent = `${c.title}: ${schoolName}`;
-    await loadFormList();
-    try {
-      session = await call<Session>('GET', '/me');
-    } catch (e) {
-      if (!(e instanceof ApiError && e.status === 401)) throw e;
-    }
     if (session) await showCabinet();
     else showSignIn();
   } catch {
