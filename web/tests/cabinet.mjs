@@ -108,8 +108,14 @@ export function cabinetTests({ test, server, sink, newPage, noSeriousA11yIssues,
     await context.close();
   });
 
-  test('cabinet: the sign-in page speaks Ukrainian and Russian', async () => {
+  test('cabinet: the home page links to it; it finds the only school; it speaks Ukrainian and Russian', async () => {
     const { page, context } = await newPage();
+    await page.goto(`${server().url}/?lang=uk`);
+    await timings(page);
+    await page.getByRole('link', { name: 'Мої персональні дані (особистий кабінет)' }).click();
+    await page.waitForURL(/cabinet\.html\?lang=uk$/);
+    await timings(page);
+    assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Мої персональні дані: Включи життя');
     for (const [lang, heading, button] of [['uk', 'Вхід', 'Надіслати код'], ['ru', 'Вход', 'Отправить код']]) {
       await page.goto(url(lang));
       await timings(page);
