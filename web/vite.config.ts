@@ -17,6 +17,7 @@ export default defineConfig({
         index: resolve(root, 'index.html'),
         notice: resolve(root, 'notice.html'),
         demo: resolve(root, 'demo-school.html'),
+        cabinet: resolve(root, 'cabinet.html'),
       },
     },
   },

@@ -18,11 +18,12 @@ export const SCHOOL = 'vkluchi_zhizn';
 export const ADMIN = 'admin@web-test.local';
 
 // Starts the server; resolves once it prints its address and the bootstrap password.
-export async function startServer({ policies = ['001_vkluchi_zhizn.toml'], clock = '2025-03-03T09:00:00Z' } = {}) {
+export async function startServer({ policies = ['001_vkluchi_zhizn.toml'], clock = '2025-03-03T09:00:00Z', extraArgs = [] } = {}) {
   const data = mkdtempSync(join(tmpdir(), 'dovira-web-'));
   const args = ['serve', '--fake-clock', clock, '--data', data, '--port', '0', '--insecure-cookies',
     '--web-root', join(REPO, 'web/dist'), '--quiet', '--bootstrap-admin', ADMIN];
   for (const p of policies) args.push('--policy', join(REPO, 'policies', p));
+  args.push(...extraArgs);
   const child = spawn(BIN, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -103,8 +104,15 @@ function totp(secret, seconds) {
   return String((mac.readUInt32BE(o) & 0x7fffffff) % 1e6).padStart(6, '0');
 }
 
-// A signed-in administrator of the school (first sign-in: new password, TOTP enrolment).
+// A signed-in administrator of the school (first sign-in: new password, TOTP enrolment), made
+// once per server and school.
 export async function staffSession(server, school = SCHOOL) {
+  server.staff ??= {};
+  server.staff[school] ??= signInStaff(server, school);
+  return server.staff[school];
+}
+
+async function signInStaff(server, school) {
   let cookie = '';
   let csrf = '';
   const call = async (method, path, body) => {
@@ -130,5 +138,5 @@ export async function staffSession(server, school = SCHOOL) {
     const r = await call('POST', '/v1/auth/totp/confirm', { code: totp(begin.body.secret, Date.parse(now) / 1000) });
     if (r.status !== 200) throw new Error(`totp confirm: ${r.status} ${JSON.stringify(r.body)}`);
   }
-  return { get: (path) => call('GET', path) };
+  return { get: (path) => call('GET', path), post: (path, body) => call('POST', path, body ?? {}) };
 }
