@@ -447,15 +447,7 @@ Result<Actor> Api::Authenticate(Call& c) {
   }
   auto session = s_.staff.Authenticate(token);
   if (!session.ok()) return session.error();
-  // CSRF: an unsafe request with the session cookie must also carry the session's token.
-  if (IsUnsafe(c.req.method)) {
-    const std::string& sent = c.req.Header("x-csrf-token");
-    if (sent.size() != session->csrf_token.size() ||
-        !std::equal(sent.begin(), sent.end(), session->csrf_token.begin())) {
-      return Error::Denied("csrf_token_invalid",
-                           "the X-CSRF-Token header is missing or does not match the session");
-    }
-  }
+  if (Status csrf = CheckCsrf(c.req, session->csrf_token); !csrf.ok()) return csrf.error();
   const std::string& path = c.route->pattern;
   const bool auth_route = path.rfind("/v1/auth/", 0) == 0;
   if (session->mfa_required && !session->mfa_passed && !auth_route) {

@@ -107,14 +107,7 @@ Result<services::Actor> Api::AuthenticateSubject(Call& c) {
   }
   auto session = s_.cabinet->Authenticate(token);
   if (!session.ok()) return session.error();
-  if (IsUnsafe(c.req.method)) {
-    const std::string& sent = c.req.Header("x-csrf-token");
-    if (sent.size() != session->csrf_token.size() ||
-        !std::equal(sent.begin(), sent.end(), session->csrf_token.begin())) {
-      return Error::Denied("csrf_token_invalid",
-                           "the X-CSRF-Token header is missing or does not match the session");
-    }
-  }
+  if (Status csrf = CheckCsrf(c.req, session->csrf_token); !csrf.ok()) return csrf.error();
   c.subject_session = *session;
   c.session_token = token;
   c.actor_school = session->school;

@@ -40,6 +40,9 @@ inline const Json kStrList = {{"type", "array"}, {"items", {{"type", "string"}}}
 
 // A method that may change something (CSRF applies): anything but GET, HEAD and OPTIONS.
 bool IsUnsafe(const std::string& method);
+// CSRF: an unsafe request carrying a session cookie must also carry that session's token in
+// X-CSRF-Token (compared in constant time). kDenied "csrf_token_invalid" otherwise.
+Status CheckCsrf(const ports::HttpRequest& req, const std::string& session_token);
 
 Result<Json> ParseJsonObject(const ports::HttpRequest& req);
 

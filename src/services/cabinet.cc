@@ -19,25 +19,11 @@ constexpr int kMaxCodeAttempts = 5;
 constexpr std::chrono::minutes kCodeLifetime{15};
 constexpr std::chrono::hours kSessionLifetime{12};
 
-std::string RandomHex(ports::Crypto& crypto, size_t bytes) {
-  return ports::ToHex(crypto.RandomBytes(bytes));
-}
-std::string HashHex(ports::Crypto& crypto, std::string_view secret) {
-  return ports::ToHex(crypto.Hash(secret));
-}
-
 Error SessionInvalid() {
   Error e = Error::Unauthenticated("sign in to the personal account first (the session is missing, "
                                    "expired or ended)");
   e.reason = "session_invalid";
   return e;
-}
-
-std::string SixDigits(ports::Crypto& crypto) {
-  std::string bytes = crypto.RandomBytes(4);
-  uint32_t n = 0;
-  for (char c : bytes) n = (n << 8) | static_cast<unsigned char>(c);
-  return std::to_string(100000 + n % 900000);
 }
 
 }  // namespace
@@ -67,7 +53,7 @@ Result<std::string> CabinetService::BeginSignIn(const SchoolId& school, const st
 
   const Timestamp now = deps_.clock.Now();
   const std::string login_id = RandomHex(deps_.crypto, kTokenBytes);
-  const std::string code = SixDigits(deps_.crypto);
+  const std::string code = OneTimeCode(deps_.crypto);
   ports::SubjectSessionRow row;
   row.token_hash = HashHex(deps_.crypto, login_id);
   row.school = school;

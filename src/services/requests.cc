@@ -670,10 +670,7 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   if (needs_identity) {
     state = RequestState::kAwaitingIdentity;
     r.identity = "required";
-    std::string bytes = deps_.crypto.RandomBytes(4);
-    uint32_t n = 0;
-    for (char c : bytes) n = (n << 8) | static_cast<unsigned char>(c);
-    code = std::to_string(100000 + n % 900000);
+    code = OneTimeCode(deps_.crypto);
     r.code_hash = ports::ToHex(deps_.crypto.Hash(r.id + "|" + code));
   } else if (awaiting_evidence) {
     state = RequestState::kAwaitingEvidence;
