@@ -13,6 +13,12 @@ export function dateTime(c: Clock, iso: string | null | undefined): string {
   return new Intl.DateTimeFormat(c.lang, { timeZone: c.tz, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
 }
 
+// A compact form for dense tables (the audit log).
+export function dateTimeShort(c: Clock, iso: string | null | undefined): string {
+  if (!iso) return '';
+  return new Intl.DateTimeFormat(c.lang, { timeZone: c.tz, dateStyle: 'short', timeStyle: 'medium' }).format(new Date(iso));
+}
+
 export function date(c: Clock, iso: string | null | undefined): string {
   if (!iso) return '';
   return new Intl.DateTimeFormat(c.lang, { timeZone: c.tz, dateStyle: 'medium' }).format(new Date(iso));

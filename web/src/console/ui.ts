@@ -201,6 +201,14 @@ export function table(caption: string, headers: string[], rows: Cell[][], classN
     h('table', { class: 'data' }, h('caption', {}, caption), h('thead', {}, head), body));
 }
 
+// An identifier ("consent.withdraw", "mfa_enrolment_required") that may wrap after its dots and
+// underscores rather than inside a word.
+export function ident(text: string): HTMLElement {
+  const span = h('span', { class: 'id' });
+  for (const part of text.split(/(?<=[._,])/)) span.append(part, h('wbr'));
+  return span;
+}
+
 export function badge(kind: 'overdue' | 'urgent' | 'warning' | 'ok' | 'muted', text: string): HTMLElement {
   return h('span', { class: `badge badge-${kind}` }, text);
 }

@@ -3,8 +3,8 @@
 import { h } from '../../common/dom';
 import { get, post, type AuditRow, type Page } from '../api';
 import type { App } from '../app';
-import { dateTime } from '../format';
-import { badge, errorText, table } from '../ui';
+import { dateTimeShort } from '../format';
+import { badge, errorText, ident, table } from '../ui';
 
 const PAGE = 50;
 
@@ -40,14 +40,14 @@ export async function auditView(app: App, root: HTMLElement, params: URLSearchPa
   for (const e of [...entries.items].reverse()) {
     rows.push([
       String(e.seq),
-      dateTime(clock, e.at),
+      h('span', { class: 'nowrap' }, dateTimeShort(clock, e.at)),
       await app.actorName(e.actor),
       e.role ? app.roleTitle(e.role) : '',
-      e.action,
+      ident(e.action),
       e.subject_ref ? h('code', { title: e.subject_ref }, e.subject_ref.slice(0, 10)) : '',
-      e.purpose ? app.purposeTitle(e.purpose) : '',
+      e.purpose ? e.purpose.split(',').map(app.purposeTitle).join(', ') : '',
       e.outcome === 'deny' ? badge('overdue', e.outcome) : e.outcome,
-      e.reason,
+      ident(e.reason),
     ]);
   }
 
