@@ -451,13 +451,15 @@ test('staff: a new account with its one-time password signs in; briefing; a leav
   await heading(page, 'Staff').waitFor();
   await noSeriousA11yIssues(page, 'staff');
   const invite = page.locator('form.invite');
-  // The server's own refusal: a role the policy does not declare is impossible here, an e-mail
-  // address that is not one is not.
+  // The server's own refusals, beside the fields they name: an e-mail address that is not one,
+  // then no role chosen.
   await invite.getByLabel('Full name').fill('Iryna Bondar');
   await invite.getByLabel('E-mail address').fill('not-an-address');
   await invite.getByRole('button', { name: 'Create the account' }).click();
   await invite.locator('.row[data-field=email] .err').filter({ hasText: 'the e-mail address is not valid' }).waitFor();
   await invite.getByLabel('E-mail address').fill('iryna@school.example');
+  await invite.getByRole('button', { name: 'Create the account' }).click();  // no role chosen
+  await invite.locator('.row[data-field=role] .err').filter({ hasText: 'is not a role of the school\'s policy' }).waitFor();
   await invite.getByLabel('Role').selectOption('support');
   await timed('create a staff account', async () => {
     await invite.getByRole('button', { name: 'Create the account' }).click();

@@ -62,7 +62,14 @@ async function showSignIn(message?: string): Promise<void> {
   user.replaceChildren();
   const form = new ApiForm(t, lang, { submit: t.signIn, className: 'signin' });
   const options = await schoolOptions().catch(() => [] as [string, string][]);
-  const last = localStorage.getItem('dovira-console-school') ?? '';
+  const remembered = () => {
+    try {
+      return localStorage.getItem('dovira-console-school') ?? '';
+    } catch {
+      return '';  // storage switched off: the first school is offered
+    }
+  };
+  const last = remembered();
   form.addField({ label: t.school, name: 'school', type: 'select', options, value: last, required: true });
   form.addField({ label: t.email, name: 'email', type: 'email', autocomplete: 'username', required: true });
   form.addField({ label: t.password, name: 'password', type: 'password', autocomplete: 'current-password', required: true });
@@ -72,7 +79,11 @@ async function showSignIn(message?: string): Promise<void> {
     const code = value(f, 'totp');
     if (code) body.totp = code;
     const session = await post<Session>('/v1/auth/login', body);
-    localStorage.setItem('dovira-console-school', body.school);
+    try {
+      localStorage.setItem('dovira-console-school', body.school);
+    } catch {
+      // Not remembered; nothing else depends on it.
+    }
     setCsrf(session.csrf_token);
     await afterSignIn(session, false);
   });

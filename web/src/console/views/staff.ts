@@ -73,8 +73,9 @@ export async function staffView(app: App, root: HTMLElement): Promise<void> {
   const invite = new ApiForm(t, lang, { title: t.inviteTitle, submit: t.inviteBtn, className: 'invite' });
   invite.addField({ label: t.inviteName, name: 'name', autocomplete: 'off', required: true });
   invite.addField({ label: t.inviteEmail, name: 'email', type: 'email', autocomplete: 'off', required: true });
+  // No role is chosen for the person by default: the server names a missing one.
   invite.addField({ label: t.inviteRole, name: 'role', type: 'select', required: true,
-    options: app.settings.roles.map((r): [string, string] => [r.id, r.title]) });
+    options: [['', t.none], ...app.settings.roles.map((r): [string, string] => [r.id, r.title || r.id])] });
   const credentials = h('div', { class: 'credentials-slot' });
   invite.onSubmit(async (f) => {
     const password = oneTimePassword();
