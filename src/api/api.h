@@ -157,6 +157,9 @@ class Api {
   ports::HttpResponse CookieSettings(Call& c);
   ports::HttpResponse RecordCookieConsent(Call& c);
   ports::HttpResponse CookieConsentProof(Call& c);
+  // The staff console's read-only routes (console_routes.cc).
+  void RegisterConsoleRoutes();
+  ports::HttpResponse ConsoleRead(Call& c);
 
   ApiServices s_;
   ApiOptions options_;

@@ -99,7 +99,7 @@ export function cabinetTests({ test, server, sink, newPage, noSeriousA11yIssues,
     await page.getByLabel('Code from the e-mail').fill(code);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('navigation', { name: 'Sections of the personal account' }).waitFor();
-    assert.match(await page.locator('.cab-status').innerText(), /You are signed in/);
+    await page.locator('.cab-status', { hasText: /You are signed in/ }).waitFor();
     // The session survives a reload (the HttpOnly cookie), and the page is timed signed in.
     await page.reload();
     pageTimes.push({ page: 'cabinet (in)', ...(await timings(page)) });
@@ -315,7 +315,8 @@ export function cabinetTests({ test, server, sink, newPage, noSeriousA11yIssues,
     const { page, context, errors } = await signedIn();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in', level: 2 }).waitFor();
-    assert.match(await page.locator('.cab-status').innerText(), /You have signed out/);
+    // The status line is filled on the next animation frame (so screen readers read it anew).
+    await page.locator('.cab-status', { hasText: /You have signed out/ }).waitFor();
     const me = await page.evaluate(async (path) => (await fetch(path)).status, `${BASE}/me`);
     assert.equal(me, 401);
     await page.reload();

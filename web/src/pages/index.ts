@@ -12,6 +12,7 @@ main.append(
     h('li', {}, h('a', { href: `/notice.html?lang=${lang}` }, t.noticeLink)),
     h('li', {}, h('a', { href: `/demo-school.html?lang=${lang}` }, t.demoLink)),
     h('li', {}, h('a', { href: `/cabinet.html?lang=${lang}` }, t.cabinetLink)),
+    h('li', {}, h('a', { href: `/console.html?lang=${lang}` }, t.consoleLink)),
   ),
 );
 ready();
