@@ -1309,10 +1309,22 @@ TEST(StaffPasswords, R90_PasswordOlderThanThreeMonthsMustBeChanged) {
                                                                 {"password", kStaffPassword}});
   ASSERT_EQ(created.status, 201) << created.Describe();
 
-  StaffClient person(&server, kS3, email, kStaffPassword);
-  Response fresh = person.Login();
+  // The administrator chose that password, so it is one-time: the holder replaces it first.
+  StaffClient first(&server, kS3, email, kStaffPassword);
+  Response fresh = first.Login();
   ASSERT_EQ(fresh.status, 200) << fresh.Describe();
-  EXPECT_FALSE(fresh.Body().value("must_change_password", true));
+  EXPECT_TRUE(fresh.Body().value("must_change_password", false)) << "a password set by another";
+  EXPECT_EQ(first.Get(first.Base() + "/subjects").ErrorCode(), "password_change_required");
+  const std::string own = "Amber-Kestrel-Wades-1934";
+  ASSERT_EQ(first.Post("/v1/auth/password",
+                       Json{{"current_password", kStaffPassword}, {"new_password", own}})
+                .status,
+            200);
+
+  StaffClient person(&server, kS3, email, own);
+  Response chosen = person.Login();
+  ASSERT_EQ(chosen.status, 200) << chosen.Describe();
+  EXPECT_FALSE(chosen.Body().value("must_change_password", true)) << "the holder's own password";
 
   ASSERT_FALSE(server.SetClock("2025-06-02T09:00:00Z").empty());
   Response within = person.Login();
@@ -1329,7 +1341,7 @@ TEST(StaffPasswords, R90_PasswordOlderThanThreeMonthsMustBeChanged) {
   EXPECT_EQ(blocked.ErrorCode(), "password_change_required");
   Response change = person.Post(
       "/v1/auth/password",
-      Json{{"current_password", kStaffPassword}, {"new_password", "Brave-Linden-Grows-4410"}});
+      Json{{"current_password", own}, {"new_password", "Brave-Linden-Grows-4410"}});
   ASSERT_EQ(change.status, 200) << change.Describe();
   EXPECT_EQ(person.Get(person.Base() + "/subjects").status, 200);
 }

@@ -477,11 +477,16 @@ HttpResponse Api::Obligations(Call& c) {
     auto state = domain::ParseRequestState(r.state);
     if (state && domain::IsOpen(*state)) {
       ++open;
-      if (r.overdue || r.due_at < now) ++overdue;
+      const bool late = r.overdue || r.due_at < now;
+      if (late) ++overdue;
       else if (r.due_at < now + std::chrono::hours(24 * 7)) ++due_week;
-      const int64_t week = std::chrono::duration_cast<std::chrono::hours>(r.due_at - now).count() /
-                           (24 * 7);
-      const std::string key = week < 0 ? "overdue" : std::to_string(week);
+      // Whole weeks from now, for requests not yet due; anything past due is "overdue", however
+      // recently (a division alone would put the last 7 days' overdue requests in week 0).
+      const std::string key =
+          late ? "overdue"
+               : std::to_string(
+                     std::chrono::duration_cast<std::chrono::hours>(r.due_at - now).count() /
+                     (24 * 7));
       by_week[key] = by_week.value(key, 0) + 1;
     } else {
       ++closed;

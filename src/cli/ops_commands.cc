@@ -99,8 +99,6 @@ int Serve(const ServeArgs& args, std::ostream& out, std::ostream& err) {
             << "\n";
         return 1;
       }
-      (void)(*app)->staff().RequirePasswordChange(school, created->id,
-                                                  services::Actor::System("bootstrap"), {});
       (void)(*app)->staff().RecordBriefing(school, created->id,
                                            services::Actor::System("bootstrap"), {});
       bootstrap_note += "  school " + school.value() + ": sign in as " + args.bootstrap_admin +
@@ -145,15 +143,16 @@ int AdminCreate(const AdminArgs& args, std::istream& in, std::ostream& out, std:
   } else {
     password = (*app)->staff().GeneratePassword();
   }
-  auto created = (*app)->staff().Create(*school, args.name, args.email, role, password,
-                                        services::Actor::System("admin-create"), {});
+  // A password typed on stdin is the holder's own; a generated one is one-time.
+  using Initial = services::StaffService::InitialPassword;
+  auto created = (*app)->staff().Create(
+      *school, args.name, args.email, role, password, services::Actor::System("admin-create"), {},
+      args.password_stdin ? Initial::kChosenByHolder : Initial::kOneTime);
   if (!created.ok()) {
     err << "dovira admin create: " << created.error().message << "\n";
     return 1;
   }
   if (!args.password_stdin) {
-    (void)(*app)->staff().RequirePasswordChange(*school, created->id,
-                                                services::Actor::System("admin-create"), {});
     out << "created " << args.email << " (" << role << ") in " << school->value()
         << "; one-time password: " << password << "\n";
   } else {

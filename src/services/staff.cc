@@ -394,7 +394,8 @@ StaffService::StaffService(Deps deps, Schools& schools, AuditLog& audit)
 Result<ports::StaffRow> StaffService::Create(const SchoolId& school, const std::string& name,
                                              const std::string& email, const std::string& role,
                                              const std::string& password, const Actor& by,
-                                             const RequestContext& ctx) {
+                                             const RequestContext& ctx,
+                                             InitialPassword initial) {
   auto runtime = schools_.Get(school);
   if (!runtime.ok()) return runtime.error();
   const auto policy = (*runtime)->policy();
@@ -427,13 +428,16 @@ Result<ports::StaffRow> StaffService::Create(const SchoolId& school, const std::
   row.role = role;
   row.password_hash = std::move(*hash);
   row.password_set_at = now;
+  row.must_change_password = initial == InitialPassword::kOneTime;
   row.created_at = now;
 
   ports::WriteBatch batch;
   batch.staff.push_back(row);
   audit_.Add(batch, school,
              Event(by, "staff.create", "ok", "", ctx,
-                   JsonObject({{"staff", row.id.value()}, {"staff_role", role}})));
+                   JsonObject({{"staff", row.id.value()},
+                               {"staff_role", role},
+                               {"one_time_password", row.must_change_password ? "true" : "false"}})));
   // The address check and the insert are one step, or two concurrent creations could both pass.
   std::lock_guard lock(StaffWriteMutex());
   auto existing = deps_.store.FindStaffByEmail(school, clean_email);

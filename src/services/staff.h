@@ -76,13 +76,18 @@ class StaffService {
  public:
   StaffService(Deps deps, Schools& schools, AuditLog& audit);
 
+  // Who chose the first password. A password someone else set (an administrator, the bootstrap)
+  // is one-time: the holder must replace it at the first sign-in.
+  enum class InitialPassword { kOneTime, kChosenByHolder };
+
   // Errors (Error::reason): "name_required", "email_invalid", "role_undeclared" (not a role of the
   // school's policy), "password_weak" (shorter than the policy minimum or on a small built-in list
   // of common passwords), kConflict "email_taken".
   Result<ports::StaffRow> Create(const SchoolId& school, const std::string& name,
                                  const std::string& email, const std::string& role,
                                  const std::string& password, const Actor& by,
-                                 const RequestContext& ctx);
+                                 const RequestContext& ctx,
+                                 InitialPassword initial = InitialPassword::kOneTime);
 
   // kUnauthenticated "invalid_credentials" for a wrong e-mail, password or TOTP code (the same
   // message for all); kTooManyRequests "locked_out" / "rate_limited"; kPermissionDenied

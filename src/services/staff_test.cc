@@ -52,7 +52,8 @@ class StaffServiceTest : public ::testing::Test {
 
   ports::StaffRow MustCreate(const std::string& email, const std::string& role,
                              const SchoolId& in = SchoolId("vkluchi_zhizn")) {
-    auto row = staff.Create(in, "Olena Koval", email, role, kPassword, admin, ctx);
+    auto row = staff.Create(in, "Olena Koval", email, role, kPassword, admin, ctx,
+                            StaffService::InitialPassword::kChosenByHolder);
     EXPECT_TRUE(row.ok()) << row.error().message;
     return row.ok() ? *row : ports::StaffRow{};
   }
@@ -155,6 +156,17 @@ TEST_F(StaffServiceTest, RequiresANameAndAPlausibleEmail) {
 }
 
 // --- Signing in ----------------------------------------------------------------------------------
+
+TEST_F(StaffServiceTest, APasswordSetByAnotherMustBeReplacedAtTheFirstSignIn_R87) {
+  auto row = staff.Create(school, "Ivan Petrenko", "ivan@example.org", "support", kPassword, admin,
+                          ctx);  // an administrator chose it: one-time by default
+  ASSERT_TRUE(row.ok()) << Reason(row);
+  EXPECT_TRUE(row->must_change_password);
+  LoginResult login = MustLogin("ivan@example.org");
+  EXPECT_TRUE(login.session.must_change_password);
+  MustCreate("olena@example.org", "support");  // the holder's own
+  EXPECT_FALSE(MustLogin("olena@example.org").session.must_change_password);
+}
 
 TEST_F(StaffServiceTest, LoginReturnsASessionWhoseTokenAuthenticates) {
   ports::StaffRow row = MustCreate("olena@example.org", "support");
@@ -331,7 +343,8 @@ TEST_F(StaffServiceTest, APasswordOlderThanThePolicysMaxAgeMustBeChanged_R90) {
   ASSERT_TRUE(Security(it_pro).password_max_age.has_value()) << "003 §22.6: 3 months";
   env.clock.Set(At("2025-03-03T09:00:00Z"));
   ASSERT_EQ(
-      Reason(staff.Create(it_pro, "Ivan", "ivan@example.org", "support", kPassword, admin, ctx)),
+      Reason(staff.Create(it_pro, "Ivan", "ivan@example.org", "support", kPassword, admin, ctx,
+                          StaffService::InitialPassword::kChosenByHolder)),
       "ok");
 
   env.clock.Set(At("2025-06-02T09:00:00Z"));

@@ -445,7 +445,7 @@ test('consent rates per purpose: given, in force and withdrawn', async () => {
   await context.close();
 });
 
-test('staff: a new account with its one-time password signs in; briefing; a leaver is locked out', async () => {
+test('staff: a new account signs in with its one-time password and must replace it; briefing; a leaver is locked out', async () => {
   const { page, context, errors } = await newPage();
   await signInAdmin(page);
   await load(page, 'console staff', '#/staff');
@@ -472,9 +472,21 @@ test('staff: a new account with its one-time password signs in; briefing; a leav
   assert.match(await row.innerText(), /Support service[\s\S]*not yet/);
   await noSeriousA11yIssues(page, 'staff with credentials');
 
-  // The new person signs in with it: no privileged views for a support role.
+  // The new person signs in with it and must first replace it (another chose it); then no
+  // privileged views for a support role.
   const other = await newPage();
-  await signIn(other.page, { school: SCHOOL, email: 'iryna@school.example', password });
+  await nextMinute();
+  await other.page.goto(`${server.url}/console.html?lang=en`);
+  await heading(other.page, 'Staff sign-in').waitFor();
+  await other.page.getByLabel('School').selectOption(SCHOOL);
+  await other.page.getByLabel('E-mail address').fill('iryna@school.example');
+  await other.page.getByLabel('Password').fill(password);
+  await other.page.getByRole('button', { name: 'Sign in' }).click();
+  await heading(other.page, 'Choose a new password').waitFor();
+  await other.page.locator('input[name=current_password]').fill(password);
+  await other.page.locator('input[name=new_password]').fill('Violet-Otter-Drifts-5712');
+  await other.page.locator('input[name=repeat]').fill('Violet-Otter-Drifts-5712');
+  await other.page.getByRole('button', { name: 'Change password' }).click();
   await heading(other.page, 'Request queue').waitFor();
   assert.equal(await other.page.locator('nav.views').getByRole('link', { name: 'Audit log' }).count(), 0);
   assert.equal(await other.page.locator('nav.views').getByRole('link', { name: 'Staff' }).count(), 0);
