@@ -358,8 +358,9 @@ void Api::RegisterRoutes() {
                200, {401, 403, 404}, {"after", "limit"}),
            &Api::SubjectAudit);
   Register("GET", "/v1/schools/{school}/audit", Auth::kSession,
-           doc("The audit log, page by page", "audit", nullptr, page, 200, kAuthErrors,
-               {"after", "limit"}),
+           doc("The audit log, page by page: oldest first from `after`, or with order=desc "
+               "newest first from `before`; last_seq is the newest entry's number",
+               "audit", nullptr, page, 200, kAuthErrors, {"after", "before", "order", "limit"}),
            &Api::ListAudit);
   Register("GET", "/v1/schools/{school}/audit/verify", Auth::kSession,
            doc("Verify the hash chain and signed checkpoints (B01)", "audit", nullptr,
@@ -1211,12 +1212,47 @@ HttpResponse Api::ListAudit(Call& c) {
   if (!p.ok()) return ErrorResponse(p.error());
   auto paging = Paging(c.req.query);
   if (!paging.ok()) return ErrorResponse(paging.error());
-  auto rows = s_.audit.Page(c.school(), paging->first, paging->second);
+  // order=desc pages backwards from the newest entry (or from `before`): the console shows the
+  // newest first without probing for the head.
+  const std::string order = QueryParam(c.req.query, "order");
+  if (!order.empty() && order != "asc" && order != "desc") {
+    return ErrorResponse(Error{ErrorCode::kInvalidArgument, "order must be asc or desc", "order",
+                               "invalid_field"});
+  }
+  const std::string before_text = QueryParam(c.req.query, "before");
+  if (!before_text.empty() && order != "desc") {
+    return ErrorResponse(Error{ErrorCode::kInvalidArgument, "before needs order=desc", "before",
+                               "invalid_field"});
+  }
+  if (order == "desc" && !QueryParam(c.req.query, "after").empty()) {
+    return ErrorResponse(Error{ErrorCode::kInvalidArgument,
+                               "after pages forwards; with order=desc use before", "after",
+                               "invalid_field"});
+  }
+  std::optional<int64_t> before;
+  if (!before_text.empty()) {
+    char* end = nullptr;
+    const long long v = std::strtoll(before_text.c_str(), &end, 10);
+    if (*end != '\0' || v < 1) {
+      return ErrorResponse(Error{ErrorCode::kInvalidArgument, "before must be a sequence number",
+                                 "before", "invalid_field"});
+    }
+    before = v;
+  }
+  auto last = s_.audit.LastSeq(c.school());
+  if (!last.ok()) return ErrorResponse(last.error());
+  auto rows = order == "desc" ? s_.audit.PageBackward(c.school(), before, paging->second)
+                              : s_.audit.Page(c.school(), paging->first, paging->second);
   if (!rows.ok()) return ErrorResponse(rows.error());
   Json items = Json::array();
   for (const auto& r : *rows) items.push_back(AuditJson(r));
-  Json next = rows->size() == paging->second ? Json(rows->back().seq) : Json(nullptr);
-  return JsonResponse(200, {{"items", items}, {"next_cursor", next}});
+  Json next = nullptr;
+  if (order == "desc") {
+    if (!rows->empty() && rows->back().seq > 1) next = rows->back().seq;
+  } else if (rows->size() == paging->second) {
+    next = rows->back().seq;
+  }
+  return JsonResponse(200, {{"items", items}, {"next_cursor", next}, {"last_seq", *last}});
 }
 
 HttpResponse Api::VerifyAudit(Call& c) {

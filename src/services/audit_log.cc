@@ -1,5 +1,7 @@
 #include "services/audit_log.h"
 
+#include <algorithm>
+
 #include <charconv>
 #include <condition_variable>
 #include <deque>
@@ -237,6 +239,38 @@ Result<std::vector<ports::AuditRow>> AuditLog::Page(const SchoolId& school, int6
   });
   if (!st.ok()) return st.error();
   return out;
+}
+
+Result<std::vector<ports::AuditRow>> AuditLog::PageBackward(const SchoolId& school,
+                                                            std::optional<int64_t> before_seq,
+                                                            size_t limit) {
+  std::vector<ports::AuditRow> out;
+  int64_t before = 0;
+  if (before_seq) {
+    before = *before_seq;
+  } else {
+    auto last = LastSeq(school);
+    if (!last.ok()) return last.error();
+    before = *last + 1;
+  }
+  if (limit == 0 || before <= 1) return out;
+  // Sequence numbers are dense, so the page starts `limit` below the cursor; should one ever be
+  // missing, the page is short but the next cursor still continues below it.
+  const int64_t from = std::max<int64_t>(1, before - static_cast<int64_t>(limit));
+  Status st = deps_.store.ForEachAudit(school, from, [&](const ports::AuditRow& row) {
+    if (row.seq >= before) return false;
+    out.push_back(row);
+    return true;
+  });
+  if (!st.ok()) return st.error();
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+Result<int64_t> AuditLog::LastSeq(const SchoolId& school) {
+  auto last = deps_.store.LastAudit(school);
+  if (!last.ok()) return last.error();
+  return *last ? (*last)->seq : 0;
 }
 
 Result<std::vector<ports::AuditRow>> AuditLog::ForSubject(const SchoolId& school,

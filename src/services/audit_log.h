@@ -64,6 +64,12 @@ class AuditLog {
   // Entries after `after_seq`, at most `limit`, in seq order.
   Result<std::vector<ports::AuditRow>> Page(const SchoolId& school, int64_t after_seq,
                                             size_t limit);
+  // Entries before `before_seq` (every entry when it is nullopt), at most `limit`, newest first.
+  Result<std::vector<ports::AuditRow>> PageBackward(const SchoolId& school,
+                                                    std::optional<int64_t> before_seq,
+                                                    size_t limit);
+  // The newest entry's seq, 0 for an empty log.
+  Result<int64_t> LastSeq(const SchoolId& school);
   // The subject's own entries (for an access request).
   Result<std::vector<ports::AuditRow>> ForSubject(const SchoolId& school, const SubjectId& subject,
                                                   int64_t after_seq, size_t limit);

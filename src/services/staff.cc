@@ -66,6 +66,13 @@ Error LockedOut() {
                {},
                "locked_out"};
 }
+// The password was right, but the account has TOTP and no code came with it: the client asks
+// for the code and signs in again. Not a failed attempt.
+Error TotpRequired() {
+  return Error{ErrorCode::kUnauthenticated, "this account needs the code from its authenticator app",
+               "totp", "totp_required"};
+}
+
 Error RateLimited() {
   return Error{ErrorCode::kTooManyRequests,
                "too many sign-in attempts from this address; try again in a minute",
@@ -500,6 +507,13 @@ Result<LoginResult> StaffService::Login(const SchoolId& school, const std::strin
   const bool mfa_required = MfaRequired(*policy, seen.role);
   bool mfa_passed = !mfa_required;
   if (proven && mfa_required && seen.totp_enabled) {
+    if (totp_code.empty()) {
+      ForgetAttempt(ctx.ip, now);
+      Status st = audit_.Record(school, Event(StaffActor(seen), "staff.login", "deny",
+                                              "totp_required", ctx, IpDetail(ctx)));
+      if (!st.ok()) return st.error();
+      return TotpRequired();
+    }
     auto secret = deps_.keys.OpenSecret(school, seen.sealed_totp_secret, TotpAad(school, seen.id));
     if (!secret.ok()) return secret.error();
     proven = deps_.crypto.VerifyTotp(*secret, totp_code, now);
@@ -550,8 +564,18 @@ Result<LoginResult> StaffService::Login(const SchoolId& school, const std::strin
              Event(StaffActor(staff), "staff.login", "ok",
                    mfa_passed ? "" : "mfa_enrolment_required", ctx, IpDetail(ctx)));
   if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
+  ForgetAttempt(ctx.ip, now);  // the limit is on guessing, not on signing in
   result.session = ToSession(session, staff, *policy, now);
   return result;
+}
+
+void StaffService::ForgetAttempt(const std::string& ip, Timestamp at) {
+  std::lock_guard lock(rate_mu_);
+  auto it = attempts_by_ip_.find(ip);
+  if (it == attempts_by_ip_.end()) return;
+  auto& v = it->second;
+  if (auto hit = std::find(v.rbegin(), v.rend(), at); hit != v.rend()) v.erase(std::next(hit).base());
+  if (v.empty()) attempts_by_ip_.erase(it);
 }
 
 Result<StaffSession> StaffService::Authenticate(const std::string& session_token) {

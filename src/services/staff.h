@@ -149,6 +149,9 @@ class StaffService {
 
   std::mutex rate_mu_;
   std::map<std::string, std::vector<Timestamp>> attempts_by_ip_;  // guarded by rate_mu_
+  // Takes back an attempt counted at `at` that turned out not to be a guess (a sign-in, or a
+  // right password waiting for its TOTP code).
+  void ForgetAttempt(const std::string& ip, Timestamp at);
 };
 
 }  // namespace dovira::services

@@ -276,6 +276,13 @@ TEST_F(StaffServiceTest, LimitsSignInAttemptsToTenAMinutePerAddress) {
             "invalid_credentials");
 }
 
+TEST_F(StaffServiceTest, SuccessfulSignInsDoNotCountTowardsTheAddressLimit) {
+  MustCreate("olena@example.org", "support");
+  for (int i = 0; i < 25; ++i) MustLogin("olena@example.org");  // a shared school network
+  EXPECT_EQ(Reason(staff.Login(school, "nobody@example.org", kPassword, "", ctx)),
+            "invalid_credentials");
+}
+
 TEST_F(StaffServiceTest, APersonWhoLeftCannotSignIn_R87) {
   ports::StaffRow row = MustCreate("olena@example.org", "support");
   ASSERT_EQ(Reason(staff.Leave(school, row.id, admin, ctx)), "ok");
@@ -325,7 +332,15 @@ TEST_F(StaffServiceTest, OnceEnrolledAPrivilegedSignInNeedsTheCurrentCode) {
   ASSERT_FALSE(secret.empty());
 
   env.clock.Advance(minutes(5));
-  EXPECT_EQ(Reason(staff.Login(school, "owner@example.org", kPassword, "", ctx)),
+  // The right password without a code: the client is told to ask for it, and the account's
+  // failure count does not move; with a wrong password nothing about the code is said.
+  auto asked = staff.Login(school, "owner@example.org", kPassword, "", ctx);
+  ASSERT_FALSE(asked.ok());
+  EXPECT_EQ(asked.error().reason, "totp_required");
+  EXPECT_EQ(asked.error().field, "totp");
+  EXPECT_EQ(Reason(staff.Login(school, "owner@example.org", kWrongPassword, "", ctx)),
+            "invalid_credentials");
+  EXPECT_EQ(Reason(staff.Login(school, "owner@example.org", kPassword, "123", ctx)),
             "invalid_credentials");
   const std::string code = env.crypto->TotpCode(secret, env.clock.Now());
   auto login = staff.Login(school, "owner@example.org", kPassword, code, ctx);

@@ -11,22 +11,9 @@ const PAGE = 50;
 const page = (app: App, after: number, limit: number) =>
   get<Page<AuditRow, number>>(`${app.base}/audit?after=${after}&limit=${limit}`);
 
-// The newest sequence number: the API pages forwards only, so the head is found by probing.
+// The newest sequence number, which every page of GET /audit carries as last_seq.
 async function head(app: App): Promise<number> {
-  const exists = async (after: number) => (await page(app, after, 1)).items.length > 0;
-  if (!(await exists(0))) return 0;
-  let lo = 0;  // an entry follows lo
-  let hi = 256;
-  while (await exists(hi)) {
-    lo = hi;
-    hi *= 2;
-  }
-  while (hi - lo > 1) {  // an entry follows lo, none follows hi
-    const mid = Math.floor((lo + hi) / 2);
-    if (await exists(mid)) lo = mid;
-    else hi = mid;
-  }
-  return hi;
+  return (await get<Page<AuditRow, number> & { last_seq: number }>(`${app.base}/audit?order=desc&limit=1`)).last_seq;
 }
 
 export async function auditView(app: App, root: HTMLElement, params: URLSearchParams): Promise<void> {
