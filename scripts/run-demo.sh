@@ -39,7 +39,7 @@ fi
 
 python3 "$(dirname "$0")/mail-follow.py" "$mail" &
 follower=$!
-trap 'kill "$follower" 2>/dev/null || true' EXIT
+trap 'kill "$follower" 2>/dev/null && wait "$follower" 2>/dev/null; true' EXIT
 
 # In the foreground, so Ctrl-C reaches the server (a background job of a script ignores SIGINT);
 # the follower runs in the background and is stopped on the way out. Plain HTTP on the loopback
