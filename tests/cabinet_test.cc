@@ -1,6 +1,7 @@
 // The personal cabinet against the real server (R37, R38, R44, R54, R55, R58): sign-in with an
-// e-mailed code delivered to a real SMTP sink, the subject's data, self-service edits and
-// deletions, the export checked against schema/export-v1.json, withdrawal and sign-out.
+// e-mailed code delivered to a real SMTP sink (or written into a --mail-dir directory), the
+// subject's data, self-service edits and deletions, the export checked against
+// schema/export-v1.json, withdrawal and sign-out.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -314,8 +315,9 @@ TEST(CabinetMailDir, R37TheSignInCodeIsWrittenIntoTheMailDirectoryAndAFailureIsR
   std::smatch found;
   const std::string text = SmtpSink::DecodedText(data);
   ASSERT_TRUE(std::regex_search(text, found, std::regex(R"(: (\d{6}))"))) << text;
-  Response done = server.Post(kBase + "/me/sign-in/verify",
-                              Json{{"login", begin.Body().value("login", "")}, {"code", found[1].str()}});
+  Response done =
+      server.Post(kBase + "/me/sign-in/verify",
+                  Json{{"login", begin.Body().value("login", "")}, {"code", found[1].str()}});
   EXPECT_EQ(done.status, 200) << done.Describe();
   server.Stop();
   fs::remove_all(root);
@@ -326,15 +328,15 @@ TEST(CabinetMailDir, SmtpUrlAndMailDirTogetherAreRefusedNamingBoth) {
   char pattern[] = "/tmp/dovira-mail-XXXXXX";
   ASSERT_NE(mkdtemp(pattern), nullptr);
   const fs::path root = pattern;
-  RunResult r = RunDovira({"serve", "--data", (root / "data").string(), "--policy",
-                           PolicyPath("001"), "--port", "0", "--smtp-url", "smtp://127.0.0.1:25",
-                           "--mail-dir", root.string()});
+  RunResult r =
+      RunDovira({"serve", "--data", (root / "data").string(), "--policy", PolicyPath("001"),
+                 "--port", "0", "--smtp-url", "smtp://127.0.0.1:25", "--mail-dir", root.string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--smtp-url and --mail-dir are alternatives"), std::string::npos) << r.err;
   // A missing directory is named; nothing is created in either case.
-  RunResult missing = RunDovira({"serve", "--data", (root / "data").string(), "--policy",
-                                 PolicyPath("001"), "--port", "0", "--mail-dir",
-                                 (root / "nowhere").string()});
+  RunResult missing =
+      RunDovira({"serve", "--data", (root / "data").string(), "--policy", PolicyPath("001"),
+                 "--port", "0", "--mail-dir", (root / "nowhere").string()});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("--mail-dir: mail directory " + (root / "nowhere").string()),
             std::string::npos)

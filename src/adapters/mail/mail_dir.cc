@@ -68,8 +68,7 @@ std::string CompactTime(Timestamp now) {
   std::snprintf(buffer, sizeof buffer, "%04d%02u%02uT%02d%02d%02d.%06dZ",
                 static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
                 static_cast<unsigned>(ymd.day()), static_cast<int>(time.hours().count()),
-                static_cast<int>(time.minutes().count()),
-                static_cast<int>(time.seconds().count()),
+                static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()),
                 static_cast<int>(time.subseconds().count()));
   return buffer;
 }
@@ -79,7 +78,7 @@ std::string CompactTime(Timestamp now) {
 Result<std::unique_ptr<MailDirMailer>> MailDirMailer::Create(MailDirOptions options) {
   if (options.dir.empty()) return Error::Invalid("the mail directory is not named", "mail_dir");
   while (options.dir.size() > 1 && options.dir.back() == '/') options.dir.pop_back();
-  struct stat st{};
+  struct stat st {};
   if (::stat(options.dir.c_str(), &st) != 0) {
     return Error::Invalid("mail directory " + options.dir + ": " + Describe(errno), "mail_dir");
   }
@@ -88,9 +87,8 @@ Result<std::unique_ptr<MailDirMailer>> MailDirMailer::Create(MailDirOptions opti
   }
   // As the server's effective (file-system) user, not its real one.
   if (::faccessat(AT_FDCWD, options.dir.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
-    return Error::Invalid("mail directory " + options.dir + ": not writable (" + Describe(errno) +
-                              ")",
-                          "mail_dir");
+    return Error::Invalid(
+        "mail directory " + options.dir + ": not writable (" + Describe(errno) + ")", "mail_dir");
   }
   return std::unique_ptr<MailDirMailer>(new MailDirMailer(std::move(options)));
 }

@@ -2,6 +2,8 @@
 // path sends, appears whole under its .eml name, is logged, and every failure of the directory
 // (missing, not a directory, not writable, removed while serving) is reported without leaving
 // anything behind.
+#include "adapters/mail/mail_dir.h"
+
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
@@ -18,7 +20,6 @@
 #include <string>
 #include <vector>
 
-#include "adapters/mail/mail_dir.h"
 #include "adapters/mail/smtp_mailer.h"
 #include "common/clock.h"
 #include "tests/smtp_sink.h"
@@ -112,7 +113,8 @@ TEST_F(MailDirTest, WritesExactlyWhatTheSmtpPathSendsAsOneEmlFile) {
   auto mailer = Make();
   ASSERT_NE(mailer, nullptr);
   ports::MailMessage m = SignInMessage();
-  m.attachments.push_back({"мої-дані.json", "application/json", R"({"email":"olena@example.com"})"});
+  m.attachments.push_back(
+      {"мої-дані.json", "application/json", R"({"email":"olena@example.com"})"});
   Status sent = mailer->Send(m);
   ASSERT_TRUE(sent.ok()) << sent.error().message;
 
