@@ -1,6 +1,7 @@
 // The personal cabinet against the real server (R37, R38, R44, R54, R55, R58): sign-in with an
-// e-mailed code delivered to a real SMTP sink, the subject's data, self-service edits and
-// deletions, the export checked against schema/export-v1.json, withdrawal and sign-out.
+// e-mailed code delivered to a real SMTP sink (or written into a --mail-dir directory), the
+// subject's data, self-service edits and deletions, the export checked against
+// schema/export-v1.json, withdrawal and sign-out.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -260,6 +261,88 @@ TEST_F(Cabinet, R55R58WithdrawalFromTheCabinetNeedsTheWarningAcknowledged) {
   Response access = Me("POST", "/requests", Json{{"type", "access"}});
   ASSERT_EQ(access.status, 201) << access.Describe();
   EXPECT_EQ(access.Body().value("subject", ""), subject_);
+}
+
+// `dovira serve --mail-dir`: the outbox writes each e-mail as an .eml file, so a subject can
+// sign in with the code read from the directory; a directory that is gone is retried like an
+// unreachable relay, and the message is written once it is back (R37).
+TEST(CabinetMailDir, R37TheSignInCodeIsWrittenIntoTheMailDirectoryAndAFailureIsRetried) {
+  namespace fs = std::filesystem;
+  char pattern[] = "/tmp/dovira-mail-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const fs::path root = pattern;
+  const fs::path mail = root / "mail";
+  fs::create_directory(mail);
+  ServerOptions o;
+  o.policies = {"001"};
+  o.extra_args = {"--mail-dir", mail.string()};
+  TestServer server(o);
+  ASSERT_EQ(server.Start(), "");
+  EXPECT_NE(server.stdout_text().find("e-mail is written into " + mail.string()), std::string::npos)
+      << server.stdout_text();
+  StaffClient staff(&server, kSchool, server.bootstrap_email(), server.BootstrapPassword(kSchool));
+  ASSERT_EQ(staff.SignIn(), "");
+  ASSERT_EQ(server.Post(kBase + "/forms/payment/submissions", kOlena).status, 201);
+  auto eml = [&] {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(mail)) files.push_back(e.path());
+    return files;
+  };
+  auto run = [&] {
+    Response r = staff.Post(kBase + "/jobs/outbox/run", Json::object());
+    EXPECT_EQ(r.status, 200) << r.Describe();
+    return r.Body();
+  };
+
+  // The directory is gone when the code is sent: nothing is written, the message waits.
+  fs::rename(mail, root / "away");
+  Response begin = server.Post(kBase + "/me/sign-in", Json{{"email", "olena@example.com"}});
+  ASSERT_EQ(begin.status, 202) << begin.Describe();
+  Json failed = run();
+  EXPECT_EQ(failed.value("retried", -1), 1) << failed;
+  EXPECT_EQ(failed.value("sent", -1), 0) << failed;
+  fs::rename(root / "away", mail);
+  EXPECT_TRUE(eml().empty());
+  // Retried after its back-off (one minute), into the directory that is back.
+  EXPECT_EQ(run().value("sent", -1), 0);
+  ASSERT_FALSE(server.Advance(61).empty());
+  EXPECT_EQ(run().value("sent", -1), 1);
+  const std::vector<fs::path> files = eml();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].extension(), ".eml");
+  const std::string data = Slurp(files[0].string());
+  EXPECT_EQ(SmtpSink::HeaderOf(data, "To"), "olena@example.com");
+  std::smatch found;
+  const std::string text = SmtpSink::DecodedText(data);
+  ASSERT_TRUE(std::regex_search(text, found, std::regex(R"(: (\d{6}))"))) << text;
+  Response done =
+      server.Post(kBase + "/me/sign-in/verify",
+                  Json{{"login", begin.Body().value("login", "")}, {"code", found[1].str()}});
+  EXPECT_EQ(done.status, 200) << done.Describe();
+  server.Stop();
+  fs::remove_all(root);
+}
+
+TEST(CabinetMailDir, SmtpUrlAndMailDirTogetherAreRefusedNamingBoth) {
+  namespace fs = std::filesystem;
+  char pattern[] = "/tmp/dovira-mail-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const fs::path root = pattern;
+  RunResult r =
+      RunDovira({"serve", "--data", (root / "data").string(), "--policy", PolicyPath("001"),
+                 "--port", "0", "--smtp-url", "smtp://127.0.0.1:25", "--mail-dir", root.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--smtp-url and --mail-dir are alternatives"), std::string::npos) << r.err;
+  // A missing directory is named; nothing is created in either case.
+  RunResult missing =
+      RunDovira({"serve", "--data", (root / "data").string(), "--policy", PolicyPath("001"),
+                 "--port", "0", "--mail-dir", (root / "nowhere").string()});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("--mail-dir: mail directory " + (root / "nowhere").string()),
+            std::string::npos)
+      << missing.err;
+  EXPECT_FALSE(fs::exists(root / "data"));
+  fs::remove_all(root);
 }
 
 }  // namespace

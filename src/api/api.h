@@ -44,7 +44,8 @@ struct ApiServices {
   services::Outbox* outbox = nullptr;
   services::CabinetService* cabinet = nullptr;  // the personal cabinet (null: routes not served)
   services::CookieConsentService* cookie_consents = nullptr;  // the cookie banner's records
-  // Wakes the delivery job at once (a sign-in code should not wait for the next round).
+  // Wakes the delivery job at once: after a step that wrote mail (a sign-in code, a receipt, an
+  // answer), the message should not wait for the next round.
   std::function<void()> nudge_outbox;
 };
 
@@ -76,6 +77,10 @@ class Api {
   using AsyncHandler = void (Api::*)(std::shared_ptr<Call>, Finish);
 
  private:
+  // Wakes the outbox's delivery job, if there is one.
+  void NudgeOutbox() const {
+    if (s_.nudge_outbox) s_.nudge_outbox();
+  }
   void Register(const std::string& method, const std::string& pattern, Auth auth, RouteDoc doc,
                 Handler handler);
   void RegisterAsync(const std::string& method, const std::string& pattern, Auth auth,

@@ -126,7 +126,7 @@ HttpResponse Api::MeSignIn(Call& c) {
   if (!lang.ok()) return ErrorResponse(lang.error());
   auto login = s_.cabinet->BeginSignIn(c.school(), *email, lang->value_or(c.lang), c.ctx);
   if (!login.ok()) return ErrorResponse(login.error());
-  if (s_.nudge_outbox) s_.nudge_outbox();
+  NudgeOutbox();
   return JsonResponse(202, {{"login", *login},
                             {"message", "if the address is on file, a code was sent to it"},
                             {"expires_in_seconds", 900}});
@@ -265,6 +265,7 @@ HttpResponse Api::MeTransfer(Call& c) {
   auto done = s_.requests->Complete(c.school(), filed->id, services::CompleteRequest{}, c.actor,
                                     c.ctx);
   if (!done.ok()) return ErrorResponse(done.error());
+  NudgeOutbox();
   return JsonResponse(202, RequestJson(*done, false));
 }
 
@@ -288,6 +289,7 @@ HttpResponse Api::MeFileRequest(Call& c) {
   if (f->lang.empty()) f->lang = c.lang;
   auto r = s_.requests->File(c.school(), *f, c.actor, c.ctx);
   if (!r.ok()) return ErrorResponse(r.error());
+  NudgeOutbox();
   return JsonResponse(201, RequestJson(*r, true));
 }
 
@@ -316,6 +318,7 @@ HttpResponse Api::MeWithdraw(Call& c) {
   f.lang = lang->value_or(c.lang);
   auto r = s_.requests->File(c.school(), f, c.actor, c.ctx);
   if (!r.ok()) return ErrorResponse(r.error());
+  NudgeOutbox();
   return JsonResponse(202, RequestJson(*r, true));
 }
 

@@ -231,6 +231,7 @@ HttpResponse Api::FileRequest(Call& c) {
   if (f->lang.empty()) f->lang = c.lang;
   auto r = s_.requests->File(c.school(), *f, c.actor, c.ctx);
   if (!r.ok()) return ErrorResponse(r.error());
+  NudgeOutbox();
   return JsonResponse(201, RequestJson(*r, true));
 }
 
@@ -242,6 +243,7 @@ HttpResponse Api::PublicFileRequest(Call& c) {
   if (f->lang.empty()) f->lang = c.lang;
   auto r = s_.requests->File(c.school(), *f, Actor::Public(), c.ctx);
   if (!r.ok()) return ErrorResponse(r.error());
+  NudgeOutbox();
   // The public sees only what it needs to follow the request.
   return JsonResponse(201, {{"id", r->id},
                             {"type", r->type},
@@ -259,6 +261,7 @@ HttpResponse Api::PublicVerifyRequest(Call& c) {
   auto r = s_.requests->Verify(c.school(), c.param("request"), "email_code", *code, "",
                                Actor::Public(), c.ctx);
   if (!r.ok()) return ErrorResponse(r.error());
+  NudgeOutbox();
   return JsonResponse(200, {{"id", r->id}, {"state", r->state}, {"due_at", FormatTimestamp(r->due_at)}});
 }
 
@@ -450,6 +453,7 @@ HttpResponse Api::RequestStep(Call& c) {
     r = s_.requests->ConfirmTask(c.school(), id, *target, ok->value_or(true), *note, c.actor, c.ctx);
   }
   if (!r.ok()) return ErrorResponse(r.error());
+  NudgeOutbox();
   return JsonResponse(200, RequestJson(*r, true));
 }
 

@@ -10,6 +10,7 @@
 #include "adapters/crypto/key_provider.h"
 #include "adapters/crypto/sodium_crypto.h"
 #include "adapters/http/http_server.h"
+#include "adapters/mail/mail_dir.h"
 #include "adapters/mail/smtp_mailer.h"
 #include "adapters/mail/webhook_sender.h"
 #include "adapters/sqlite/sqlite_store.h"
@@ -37,6 +38,23 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   } else {
     app->system_clock_ = std::make_unique<SystemClock>();
     app->clock_ = app->system_clock_.get();
+  }
+  // The mail transport first: a wrong option is refused before the data directory is touched.
+  if (!options.smtp_url.empty() && !options.mail_dir.empty()) {
+    return Error::Invalid("--smtp-url and --mail-dir are alternatives: give one of them",
+                          "mail_dir");
+  }
+  if (!options.mail_dir.empty()) {
+    auto mailer = mail::MailDirMailer::Create({options.mail_dir, app->clock_});
+    if (!mailer.ok()) return Error::Invalid("--mail-dir: " + mailer.error().message, "mail_dir");
+    app->mailer_ = std::move(*mailer);
+  } else if (!options.smtp_url.empty()) {
+    mail::SmtpMailerOptions mo;
+    mo.url = options.smtp_url;
+    mo.clock = app->clock_;
+    auto mailer = mail::SmtpMailer::Create(mo);
+    if (!mailer.ok()) return mailer.error();
+    app->mailer_ = std::move(*mailer);
   }
   auto crypto = crypto::SodiumCrypto::Create();
   if (!crypto.ok()) return crypto.error();
@@ -66,14 +84,6 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   app->access_ = std::make_unique<services::DataAccessService>(deps, *app->schools_,
                                                                *app->subjects_, *app->audit_);
   app->staff_ = std::make_unique<services::StaffService>(deps, *app->schools_, *app->audit_);
-  if (!options.smtp_url.empty()) {
-    mail::SmtpMailerOptions mo;
-    mo.url = options.smtp_url;
-    mo.clock = app->clock_;
-    auto mailer = mail::SmtpMailer::Create(mo);
-    if (!mailer.ok()) return mailer.error();
-    app->mailer_ = std::move(*mailer);
-  }
   auto webhooks = mail::CurlWebhookSender::Create();
   if (!webhooks.ok()) return webhooks.error();
   app->webhooks_ = std::move(*webhooks);

@@ -53,6 +53,7 @@ struct AppOptions {
   std::optional<Timestamp> fake_clock;     // a manual clock starting here (tests)
   int reader_connections = 72;             // idle SQLite readers kept open
   std::string smtp_url;                    // "smtp://host:port"; "" = messages wait in the outbox
+  std::string mail_dir;                    // or: write them as .eml files into this directory
   std::string mail_from = "privacy@dovira.localhost";  // the sender when the school names none
 };
 

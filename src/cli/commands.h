@@ -52,6 +52,7 @@ struct ServeArgs {
   bool quiet = false;       // no access log
   std::string bootstrap_admin;  // e-mail: create a first account if the school has none
   std::string smtp_url;         // where the outbox sends e-mail; "" = messages wait
+  std::string mail_dir;         // or: the directory it writes e-mail into as .eml files
   std::string mail_from;        // the sender when the school's policy names no mailbox
   std::string web_root;         // web pages served outside /v1 (web/dist); "" = none
 };

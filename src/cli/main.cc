@@ -74,7 +74,11 @@ int main(int argc, char** argv) {
   serve->add_option("--bootstrap-admin", serve_args.bootstrap_admin,
                     "Create a first account with this e-mail when a school has none");
   serve->add_option("--smtp-url", serve_args.smtp_url,
-                    "SMTP server for the outbox (smtp://host:port); without it messages wait");
+                    "SMTP server for the outbox (smtp://host:port); without it or --mail-dir "
+                    "messages wait");
+  serve->add_option("--mail-dir", serve_args.mail_dir,
+                    "Write each outbox e-mail as an .eml file into DIR instead of sending it "
+                    "(demos, or another program delivers them); not with --smtp-url");
   serve->add_option("--mail-from", serve_args.mail_from,
                     "Sender address when the school's policy names no mailbox");
   serve->callback([&] { exit_code = dovira::cli::Serve(serve_args, std::cout, std::cerr); });

@@ -21,6 +21,7 @@ Result<std::unique_ptr<app::App>> OpenApp(const DataArgs& d, const std::string& 
   app::AppOptions o;
   if (serve != nullptr) {
     o.smtp_url = serve->smtp_url;
+    o.mail_dir = serve->mail_dir;
     if (!serve->mail_from.empty()) o.mail_from = serve->mail_from;
   }
   o.data_dir = d.data;
@@ -64,6 +65,11 @@ int Serve(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
+  if (!args.smtp_url.empty() && !args.mail_dir.empty()) {
+    err << "dovira serve: --smtp-url and --mail-dir are alternatives: give one of them "
+           "(send the outbox's e-mail to an SMTP server, or write it into a directory)\n";
+    return 2;
+  }
   if (!args.web_root.empty()) {
     std::error_code ec;
     if (!std::filesystem::is_directory(args.web_root, ec)) {
@@ -103,6 +109,9 @@ int Serve(const ServeArgs& args, std::ostream& out, std::ostream& err) {
                                            services::Actor::System("bootstrap"), {});
       bootstrap_note += "  school " + school.value() + ": sign in as " + args.bootstrap_admin +
                         " (role " + role + ") with the one-time password " + password + "\n";
+      bootstrap_note +=
+          "    (printed once: the first sign-in sets a new password and, for this privileged "
+          "role, a second factor from a TOTP authenticator app)\n";
     }
   }
   Status st = (*app)->Serve(so);
@@ -115,6 +124,15 @@ int Serve(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   for (const auto& school : (*app)->schools().List()) {
     out << "  school " << school.value() << ": notice http://" << host << ":" << (*app)->port()
         << "/policy?school=" << school.value() << "&lang=uk\n";
+  }
+  if (!args.web_root.empty()) {
+    const std::string base = "http://" + host + ":" + std::to_string((*app)->port());
+    out << "  staff console: " << base << "/console.html\n"
+        << "  personal cabinet: " << base << "/cabinet.html\n"
+        << "  demo school page: " << base << "/demo-school.html\n";
+  }
+  if (!args.mail_dir.empty()) {
+    out << "  e-mail is written into " << args.mail_dir << " (one .eml file per message)\n";
   }
   out << bootstrap_note;
   out.flush();
