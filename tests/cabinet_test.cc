@@ -255,6 +255,16 @@ TEST_F(Cabinet, R55R58WithdrawalFromTheCabinetNeedsTheWarningAcknowledged) {
   EXPECT_EQ(w.value("channel", ""), "personal_account");
   EXPECT_EQ(w.value("restrict_all", false), true);
   EXPECT_EQ(w.value("identity", ""), "not_required");
+  // R47: the subject is told at the address they signed in with, which the request keeps.
+  const size_t before = sink_.messages().size();
+  ASSERT_EQ(staff_->Post(kBase + "/jobs/outbox/run", Json::object()).status, 200);
+  size_t told = 0;
+  const auto mail = sink_.messages();
+  for (size_t i = before; i < mail.size(); ++i) {
+    const auto& m = mail[i];
+    if (std::find(m.rcpt.begin(), m.rcpt.end(), "olena@example.com") != m.rcpt.end()) ++told;
+  }
+  EXPECT_GE(told, 1u) << "no e-mail about the withdrawal";
   // A request filed from the cabinet is about the signed-in subject; naming another is refused.
   EXPECT_EQ(Me("POST", "/requests", Json{{"type", "access"}, {"email", "x@example.com"}}).status,
             400);

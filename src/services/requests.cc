@@ -542,6 +542,9 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
       }
     }
   }
+  // A subject filing from their own cabinet is answered at the address they signed in with
+  // (R36, R47): without it a withdrawal that erases them would leave them never told.
+  if (r.reply_email.empty() && actor.kind == Actor::Kind::kSubject) r.reply_email = on_file;
 
   // R58: the policy's consequence notice must be acknowledged before a withdrawal.
   if (in.type == "withdrawal" && !in.acknowledged_warning &&
