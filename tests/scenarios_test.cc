@@ -34,6 +34,8 @@
 //                                   contains NAME (and whose decoded content contains TEXT)
 //   nomail ADDRESS                  no message was sent to ADDRESS
 //   post PATH {json} | put PATH {json}  POST / PUT /v1/schools/<school>/PATH as staff
+//   disclose {json}                 POST /disclosures with the API key of the last `key` line
+//                                   (as staff before any)
 //   webhook N                       the webhook receiver (${webhook} is its URL) has received N
 //                                   calls in all
 //   hook TEXT...                    some webhook call's body contains TEXT
@@ -412,6 +414,12 @@ class Runner {
       auto [path, body] = NameAndBody(l);
       last_ = c == "post" ? staff_->Post(Base() + "/" + Subst(path), body)
                           : staff_->Call("PUT", Base() + "/" + Subst(path), body.dump());
+    } else if (c == "disclose") {
+      Json body = Json::parse(Subst(l.rest), nullptr, false);
+      ASSERT_FALSE(body.is_discarded()) << "bad JSON: " << l.rest;
+      last_ = key_.empty() ? staff_->Post(Base() + "/disclosures", body)
+                           : server_->Post(Base() + "/disclosures", body,
+                                           Headers{{"Authorization", "Bearer " + key_}});
     } else if (c == "webhook") {
       const size_t n = std::stoul(l.words.at(0));
       const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);

@@ -1457,7 +1457,7 @@ inline std::vector<std::string> DisclosureIds(const std::vector<DisclosureRow>& 
 
 // Every attribute round-trips; a subject's log comes newest first, filtered by recipient and
 // time, paged by the keyset cursor; other subjects and schools stay apart.
-TEST_P(StoreConformance, DisclosuresRoundTripPageAndFilter) {
+TEST_P(StoreConformance, R76_DisclosuresRoundTripPageAndFilter) {
   WriteBatch b;
   b.schools = {MakeSchool("sch"), MakeSchool("other")};
   for (const std::string sub : {"sub-1", "sub-2"}) {
@@ -1526,7 +1526,7 @@ TEST_P(StoreConformance, DisclosuresRoundTripPageAndFilter) {
 
 // The log is append-only: a disclosure id cannot be written twice. Erasure takes the subject's
 // rows with it and leaves other subjects' rows.
-TEST_P(StoreConformance, DisclosuresAreAppendOnlyAndGoWithTheSubject) {
+TEST_P(StoreConformance, R76_DisclosuresAreAppendOnlyAndGoWithTheSubject) {
   WriteBatch b;
   b.schools = {MakeSchool("sch")};
   b.subjects = {MakeSubject("sch", "sub-1"), MakeSubject("sch", "sub-2")};
@@ -1550,7 +1550,7 @@ TEST_P(StoreConformance, DisclosuresAreAppendOnlyAndGoWithTheSubject) {
             std::vector<std::string>{"d-2"});
 }
 
-TEST_P(StoreConformance, RecipientContactsUpsertAndList) {
+TEST_P(StoreConformance, R48_RecipientContactsUpsertAndList) {
   WriteBatch b;
   b.schools = {MakeSchool("sch"), MakeSchool("other")};
   b.recipient_contacts = {RecipientContactRow{SchoolId("sch"), "processors", "sealed-1", At(1), "staff:a"},
