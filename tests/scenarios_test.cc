@@ -33,6 +33,13 @@
 //   attachment ADDRESS NAME [TEXT...]  some message to ADDRESS has an attachment whose file name
 //                                   contains NAME (and whose decoded content contains TEXT)
 //   nomail ADDRESS                  no message was sent to ADDRESS
+//   post PATH {json} | put PATH {json}  POST / PUT /v1/schools/<school>/PATH as staff
+//   disclose {json}                 POST /disclosures with the API key of the last `key` line
+//                                   (as staff before any)
+//   webhook N                       the webhook receiver (${webhook} is its URL) has received N
+//                                   calls in all
+//   hook TEXT...                    some webhook call's body contains TEXT
+//   nohook TEXT...                  no webhook call's body contains TEXT
 //   restart                         stop the server and start it again on the same data
 //   print                           write the last response to the test log (when writing one)
 #include <gtest/gtest.h>
@@ -41,9 +48,12 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <sstream>
+#include <thread>
 
+#include "adapters/http/http_server.h"
 #include "server.h"
 #include "smtp_sink.h"
 
@@ -121,6 +131,21 @@ class Runner {
     policy_ = lines[0].words.at(0);
     school_ = SchoolOf(policy_);
     ASSERT_TRUE(sink_.ok());
+    // The webhook receiver: records every call and answers 200.
+    auto hooks = http::HttpServer::Start(
+        {}, [this](ports::HttpRequest&& request, const ports::HttpResponder& respond) {
+          {
+            std::lock_guard<std::mutex> lock(hooks_mu_);
+            hook_bodies_.push_back(request.body);
+          }
+          ports::HttpResponse response;
+          response.status = 200;
+          response.body = "{}";
+          respond(std::move(response));
+        });
+    ASSERT_TRUE(hooks.ok()) << hooks.error().message;
+    hooks_ = std::move(*hooks);
+    names_["webhook"] = "http://127.0.0.1:" + std::to_string(hooks_->port()) + "/hooks/dovira";
     ServerOptions o;
     o.policies = {policy_};
     o.extra_args = {"--smtp-url", "smtp://127.0.0.1:" + std::to_string(sink_.port()),
@@ -385,6 +410,36 @@ class Runner {
       } else {
         EXPECT_FALSE(found) << "a message went to " << address << ":\n" << seen;
       }
+    } else if (c == "post" || c == "put") {
+      auto [path, body] = NameAndBody(l);
+      last_ = c == "post" ? staff_->Post(Base() + "/" + Subst(path), body)
+                          : staff_->Call("PUT", Base() + "/" + Subst(path), body.dump());
+    } else if (c == "disclose") {
+      Json body = Json::parse(Subst(l.rest), nullptr, false);
+      ASSERT_FALSE(body.is_discarded()) << "bad JSON: " << l.rest;
+      last_ = key_.empty() ? staff_->Post(Base() + "/disclosures", body)
+                           : server_->Post(Base() + "/disclosures", body,
+                                           Headers{{"Authorization", "Bearer " + key_}});
+    } else if (c == "webhook") {
+      const size_t n = std::stoul(l.words.at(0));
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (HookBodies().size() < n && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      EXPECT_EQ(HookBodies().size(), n);
+    } else if (c == "hook" || c == "nohook") {
+      const std::string text = Subst(l.rest);
+      bool found = false;
+      std::string seen;
+      for (const auto& b : HookBodies()) {
+        seen += b + "\n";
+        if (b.find(text) != std::string::npos) found = true;
+      }
+      if (c == "hook") {
+        EXPECT_TRUE(found) << "no webhook call contains \"" << text << "\"; seen:\n" << seen;
+      } else {
+        EXPECT_FALSE(found) << "a webhook call contains \"" << text << "\":\n" << seen;
+      }
     } else if (c == "print") {
       std::cout << l.number << ": HTTP " << last_.status << " " << last_.body << "\n";
     } else if (c == "restart") {
@@ -396,8 +451,16 @@ class Runner {
     }
   }
 
+  std::vector<std::string> HookBodies() {
+    std::lock_guard<std::mutex> lock(hooks_mu_);
+    return hook_bodies_;
+  }
+
   std::string file_;
   std::string policy_, school_;
+  std::mutex hooks_mu_;
+  std::vector<std::string> hook_bodies_;
+  std::unique_ptr<http::HttpServer> hooks_;  // last: stopped first, before what its handler uses
   SmtpSink sink_;
   std::unique_ptr<TestServer> server_;
   std::unique_ptr<StaffClient> staff_;

@@ -372,6 +372,7 @@ void Api::RegisterRoutes() {
            &Api::CheckpointAudit);
   if (s_.requests != nullptr) RegisterRequestRoutes();
   if (s_.requests != nullptr && s_.cabinet != nullptr) RegisterCabinetRoutes();
+  if (s_.disclosures != nullptr) RegisterDisclosureRoutes();  // disclosures_api.cc
   RegisterConsoleRoutes();  // what the staff console reads (console_routes.cc)
   if (s_.test_clock) {
     Register("POST", "/v1/_test/clock", Auth::kPublic,

@@ -23,6 +23,7 @@
 #include "services/consents.h"
 #include "services/cookie_consents.h"
 #include "services/data_access.h"
+#include "services/disclosures.h"
 #include "services/outbox.h"
 #include "services/requests.h"
 #include "services/schools.h"
@@ -44,6 +45,7 @@ struct ApiServices {
   services::Outbox* outbox = nullptr;
   services::CabinetService* cabinet = nullptr;  // the personal cabinet (null: routes not served)
   services::CookieConsentService* cookie_consents = nullptr;  // the cookie banner's records
+  services::DisclosureService* disclosures = nullptr;  // the disclosure log (null: not served)
   // Wakes the delivery job at once: after a step that wrote mail (a sign-in code, a receipt, an
   // answer), the message should not wait for the next round.
   std::function<void()> nudge_outbox;
@@ -162,6 +164,12 @@ class Api {
   ports::HttpResponse CookieSettings(Call& c);
   ports::HttpResponse RecordCookieConsent(Call& c);
   ports::HttpResponse CookieConsentProof(Call& c);
+  // The disclosure log and the recipients (disclosures_api.cc).
+  void RegisterDisclosureRoutes();
+  ports::HttpResponse RecordDisclosure(Call& c);
+  ports::HttpResponse ListDisclosures(Call& c);
+  ports::HttpResponse ListRecipients(Call& c);
+  ports::HttpResponse SetRecipientContact(Call& c);
   // The staff console's read-only routes (console_routes.cc).
   void RegisterConsoleRoutes();
   ports::HttpResponse ConsoleRead(Call& c);

@@ -89,8 +89,11 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   app->webhooks_ = std::move(*webhooks);
   app->outbox_ = std::make_unique<services::Outbox>(deps, app->mailer_.get(), app->webhooks_.get(),
                                                     options.mail_from, "Dovira");
+  app->disclosures_ = std::make_unique<services::DisclosureService>(
+      deps, *app->schools_, *app->access_, *app->audit_, *app->outbox_);
   app->requests_ = std::make_unique<services::RequestService>(
-      deps, *app->schools_, *app->subjects_, *app->consents_, *app->audit_, *app->outbox_);
+      deps, *app->schools_, *app->subjects_, *app->consents_, *app->audit_, *app->outbox_,
+      *app->disclosures_);
   app->cabinet_ = std::make_unique<services::CabinetService>(deps, *app->schools_, *app->subjects_,
                                                             *app->audit_, *app->outbox_);
   app->cookie_consents_ =
@@ -137,7 +140,8 @@ Status App::Serve(const ServeOptions& options) {
   api_ = std::make_unique<api::Api>(
       api::ApiServices{*schools_, *subjects_, *consents_, *access_, *staff_, *audit_, *clock_,
                        manual_clock_.get(), requests_.get(), outbox_.get(),
-                       cabinet_.get(), cookie_consents_.get(), [this] { NudgeJobs(); }},
+                       cabinet_.get(), cookie_consents_.get(), disclosures_.get(),
+                       [this] { NudgeJobs(); }},
       ao);
   http::HttpServerOptions ho;
   ho.address = options.address;

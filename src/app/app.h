@@ -40,6 +40,7 @@ class ConsentService;
 class DataAccessService;
 class StaffService;
 class RequestService;
+class DisclosureService;
 class Outbox;
 class CabinetService;
 class CookieConsentService;
@@ -111,6 +112,7 @@ class App {
   std::unique_ptr<ports::Mailer> mailer_;
   std::unique_ptr<ports::WebhookSender> webhooks_;
   std::unique_ptr<services::Outbox> outbox_;
+  std::unique_ptr<services::DisclosureService> disclosures_;
   std::unique_ptr<services::RequestService> requests_;
   std::unique_ptr<services::CabinetService> cabinet_;
   std::unique_ptr<services::CookieConsentService> cookie_consents_;

@@ -11,7 +11,8 @@ bool WriteBatch::empty() const {
          lookups.empty() && audit.empty() && checkpoints.empty() && staff.empty() &&
          sessions.empty() && deleted_sessions.empty() && api_keys.empty() &&
          requests.empty() && request_events.empty() && outbox.empty() && tombstones.empty() &&
-         cookie_consents.empty() && subject_sessions.empty() && deleted_subject_sessions.empty();
+         cookie_consents.empty() && subject_sessions.empty() && deleted_subject_sessions.empty() &&
+         disclosures.empty() && recipient_contacts.empty();
 }
 
 Status Store::Commit(WriteBatch batch) {

@@ -290,6 +290,50 @@ struct SubjectSessionRow {
   Timestamp expires_at{};
 };
 
+// ---- Disclosures (R76) --------------------------------------------------------------------------
+// One disclosure or transfer of a subject's data to a recipient the policy names. Append-only; the
+// rows go with the subject on erasure (the subject's tombstone remains). No personal data: field
+// and category ids, never values.
+struct DisclosureRow {
+  SchoolId school;
+  std::string id;
+  SubjectId subject;
+  std::string recipient;  // [recipients.<id>] of the policy
+  Timestamp at{};         // when the data went out
+  std::vector<std::string> fields;      // the fields disclosed
+  std::vector<std::string> categories;  // their categories
+  std::string purpose;
+  std::string basis;      // the legal basis of the disclosure
+  std::string safeguard;  // the transfer safeguard (contract, scc, law, ...; "none")
+  std::string country;    // the recipient's country for this transfer, "" when not stated
+  std::string actor;      // Actor::AuditName() of who recorded it
+  std::string request;    // the rights request it was made for (a corrected value, R48), or ""
+  std::string detail;     // JSON without personal data (a formal request's reference, ...)
+  Timestamp recorded_at{};
+};
+
+// How a recipient is told of rectifications, erasures and restrictions (R48): a webhook URL or
+// an e-mail address, set by staff. `sealed` holds both, sealed with the school's KEK (a webhook
+// URL often carries a secret). Not personal data of subjects.
+struct RecipientContactRow {
+  SchoolId school;
+  std::string recipient;
+  std::string sealed;
+  Timestamp updated_at{};
+  std::string updated_by;
+};
+
+// Which disclosures ListDisclosures returns: the subject's (every subject's when empty), newest
+// first (at descending, then id descending), after the keyset cursor (before_at, before_id).
+struct DisclosureFilter {
+  std::string subject;
+  std::string recipient;               // "" = any
+  std::optional<Timestamp> since;      // at >= since
+  std::optional<Timestamp> before_at;  // cursor
+  std::string before_id;
+  size_t limit = 100;
+};
+
 // Everything one service call writes, applied atomically.
 struct WriteBatch {
   // Key vault (committed first).
@@ -320,6 +364,10 @@ struct WriteBatch {
   std::vector<CookieConsentRow> cookie_consents;   // append only
   std::vector<SubjectSessionRow> subject_sessions;  // upsert
   std::vector<std::string> deleted_subject_sessions;  // by token_hash
+
+  // ---- Disclosures ----
+  std::vector<DisclosureRow> disclosures;              // append only
+  std::vector<RecipientContactRow> recipient_contacts;  // upsert
 
   // true: durable against a power cut before the callback runs (fsync). false: durable against a
   // crash of the process (the commit reaches the operating system) but may share a later fsync;
@@ -433,6 +481,14 @@ class Store {
   // The stored choice with this id, or nullopt.
   virtual Result<std::optional<CookieConsentRow>> GetCookieConsent(const SchoolId& school,
                                                                    const std::string& id) = 0;
+
+  // ---- Disclosures (R76) ----
+  virtual Result<std::vector<DisclosureRow>> ListDisclosures(const SchoolId& school,
+                                                             const DisclosureFilter& filter) = 0;
+  virtual Result<std::optional<RecipientContactRow>> GetRecipientContact(
+      const SchoolId& school, const std::string& recipient) = 0;
+  virtual Result<std::vector<RecipientContactRow>> ListRecipientContacts(
+      const SchoolId& school) = 0;
 };
 
 }  // namespace dovira::ports

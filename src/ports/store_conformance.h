@@ -1425,4 +1425,153 @@ TEST_P(StoreConformance, CookieConsentsRoundTripAndAreAppendOnly) {
   EXPECT_EQ(ValueOf(store().GetCookieConsent(SchoolId("sch"), "cc-1"))->choice, "custom");
 }
 
+// ---- Disclosures (R76) ----
+
+inline DisclosureRow MakeDisclosure(const std::string& school, const std::string& id,
+                                    const std::string& subject, const std::string& recipient,
+                                    int64_t at) {
+  DisclosureRow r;
+  r.school = SchoolId(school);
+  r.id = id;
+  r.subject = SubjectId(subject);
+  r.recipient = recipient;
+  r.at = At(at);
+  r.fields = {"email", "phone"};
+  r.categories = {"contact"};
+  r.purpose = "contract_performance";
+  r.basis = "contract";
+  r.safeguard = "scc";
+  r.country = "US";
+  r.actor = "staff:st-1";
+  r.request = "req-" + id;
+  r.detail = R"({"note":"x"})";
+  r.recorded_at = At(at + 5);
+  return r;
+}
+
+inline std::vector<std::string> DisclosureIds(const std::vector<DisclosureRow>& rows) {
+  std::vector<std::string> ids;
+  for (const auto& r : rows) ids.push_back(r.id);
+  return ids;
+}
+
+// Every attribute round-trips; a subject's log comes newest first, filtered by recipient and
+// time, paged by the keyset cursor; other subjects and schools stay apart.
+TEST_P(StoreConformance, R76_DisclosuresRoundTripPageAndFilter) {
+  WriteBatch b;
+  b.schools = {MakeSchool("sch"), MakeSchool("other")};
+  for (const std::string sub : {"sub-1", "sub-2"}) {
+    b.subjects.push_back(MakeSubject("sch", sub));
+  }
+  b.subjects.push_back(MakeSubject("other", "sub-1"));
+  b.disclosures = {MakeDisclosure("sch", "d-1", "sub-1", "processors", 10),
+                   MakeDisclosure("sch", "d-2", "sub-1", "partners", 20),
+                   MakeDisclosure("sch", "d-3", "sub-1", "processors", 20),
+                   MakeDisclosure("sch", "d-4", "sub-2", "processors", 30),
+                   MakeDisclosure("other", "d-1", "sub-1", "processors", 40)};
+  ASSERT_TRUE(CommitOk(std::move(b)));
+  const SchoolId sch("sch");
+  DisclosureFilter f;
+  f.subject = "sub-1";
+  std::vector<DisclosureRow> rows = ValueOf(store().ListDisclosures(sch, f));
+  EXPECT_EQ(DisclosureIds(rows), (std::vector<std::string>{"d-3", "d-2", "d-1"}));
+  ASSERT_EQ(rows.size(), 3u);
+  const DisclosureRow want = MakeDisclosure("sch", "d-1", "sub-1", "processors", 10);
+  const DisclosureRow& got = rows[2];
+  EXPECT_EQ(got.school, want.school);
+  EXPECT_EQ(got.subject, want.subject);
+  EXPECT_EQ(got.recipient, want.recipient);
+  EXPECT_EQ(got.at, want.at);
+  EXPECT_EQ(got.fields, want.fields);
+  EXPECT_EQ(got.categories, want.categories);
+  EXPECT_EQ(got.purpose, want.purpose);
+  EXPECT_EQ(got.basis, want.basis);
+  EXPECT_EQ(got.safeguard, want.safeguard);
+  EXPECT_EQ(got.country, want.country);
+  EXPECT_EQ(got.actor, want.actor);
+  EXPECT_EQ(got.request, want.request);
+  EXPECT_EQ(got.detail, want.detail);
+  EXPECT_EQ(got.recorded_at, want.recorded_at);
+
+  // Pages of two: the cursor is the last row's (at, id).
+  f.limit = 2;
+  rows = ValueOf(store().ListDisclosures(sch, f));
+  EXPECT_EQ(DisclosureIds(rows), (std::vector<std::string>{"d-3", "d-2"}));
+  f.before_at = rows.back().at;
+  f.before_id = rows.back().id;
+  EXPECT_EQ(DisclosureIds(ValueOf(store().ListDisclosures(sch, f))),
+            std::vector<std::string>{"d-1"});
+
+  DisclosureFilter by_recipient;
+  by_recipient.subject = "sub-1";
+  by_recipient.recipient = "processors";
+  EXPECT_EQ(DisclosureIds(ValueOf(store().ListDisclosures(sch, by_recipient))),
+            (std::vector<std::string>{"d-3", "d-1"}));
+  DisclosureFilter since;
+  since.subject = "sub-1";
+  since.since = At(20);
+  EXPECT_EQ(DisclosureIds(ValueOf(store().ListDisclosures(sch, since))),
+            (std::vector<std::string>{"d-3", "d-2"}));
+  DisclosureFilter all;
+  EXPECT_EQ(DisclosureIds(ValueOf(store().ListDisclosures(sch, all))),
+            (std::vector<std::string>{"d-4", "d-3", "d-2", "d-1"}));
+  DisclosureFilter other;
+  other.subject = "sub-1";
+  EXPECT_EQ(DisclosureIds(ValueOf(store().ListDisclosures(SchoolId("other"), other))),
+            std::vector<std::string>{"d-1"});
+  DisclosureFilter none;
+  none.limit = 0;
+  EXPECT_TRUE(ValueOf(store().ListDisclosures(sch, none)).empty());
+}
+
+// The log is append-only: a disclosure id cannot be written twice. Erasure takes the subject's
+// rows with it and leaves other subjects' rows.
+TEST_P(StoreConformance, R76_DisclosuresAreAppendOnlyAndGoWithTheSubject) {
+  WriteBatch b;
+  b.schools = {MakeSchool("sch")};
+  b.subjects = {MakeSubject("sch", "sub-1"), MakeSubject("sch", "sub-2")};
+  b.disclosures = {MakeDisclosure("sch", "d-1", "sub-1", "processors", 10),
+                   MakeDisclosure("sch", "d-2", "sub-2", "processors", 20)};
+  ASSERT_TRUE(CommitOk(std::move(b)));
+  DisclosureRow rewrite = MakeDisclosure("sch", "d-1", "sub-1", "partners", 10);
+  WriteBatch again;
+  again.disclosures = {rewrite};
+  EXPECT_TRUE(IsRuleFailure(store().Commit(std::move(again))));
+  DisclosureFilter f;
+  f.subject = "sub-1";
+  ASSERT_EQ(ValueOf(store().ListDisclosures(SchoolId("sch"), f)).size(), 1u);
+  EXPECT_EQ(ValueOf(store().ListDisclosures(SchoolId("sch"), f))[0].recipient, "processors");
+
+  WriteBatch erase;
+  erase.erased_subjects.emplace_back(SchoolId("sch"), SubjectId("sub-1"));
+  ASSERT_TRUE(CommitOk(std::move(erase)));
+  EXPECT_TRUE(ValueOf(store().ListDisclosures(SchoolId("sch"), f)).empty());
+  EXPECT_EQ(DisclosureIds(ValueOf(store().ListDisclosures(SchoolId("sch"), DisclosureFilter{}))),
+            std::vector<std::string>{"d-2"});
+}
+
+TEST_P(StoreConformance, R48_RecipientContactsUpsertAndList) {
+  WriteBatch b;
+  b.schools = {MakeSchool("sch"), MakeSchool("other")};
+  b.recipient_contacts = {RecipientContactRow{SchoolId("sch"), "processors", "sealed-1", At(1), "staff:a"},
+                          RecipientContactRow{SchoolId("sch"), "partners", "sealed-2", At(2), "staff:a"}};
+  ASSERT_TRUE(CommitOk(std::move(b)));
+  WriteBatch update;
+  update.recipient_contacts = {
+      RecipientContactRow{SchoolId("sch"), "processors", "sealed-3", At(3), "staff:b"}};
+  ASSERT_TRUE(CommitOk(std::move(update)));
+  std::optional<RecipientContactRow> got =
+      ValueOf(store().GetRecipientContact(SchoolId("sch"), "processors"));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->sealed, "sealed-3");
+  EXPECT_EQ(got->updated_at, At(3));
+  EXPECT_EQ(got->updated_by, "staff:b");
+  EXPECT_FALSE(ValueOf(store().GetRecipientContact(SchoolId("other"), "processors")).has_value());
+  std::vector<std::string> ids;
+  for (const auto& r : ValueOf(store().ListRecipientContacts(SchoolId("sch")))) {
+    ids.push_back(r.recipient);
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"partners", "processors"}));
+}
+
 }  // namespace dovira::ports::conformance

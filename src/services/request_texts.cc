@@ -74,6 +74,11 @@ constexpr Entry kMessages[] = {
    {"Запит {id} ({type}) мав бути виконаний до {due} і досі відкритий.",
     "Запрос {id} ({type}) должен был быть выполнен до {due} и всё ещё открыт.",
     "Request {id} ({type}) was due by {due} and is still open."}},
+  {"recipient_notice",
+   {"Зміна персональних даних, які ми вам передали", "Изменение персональных данных, которые мы вам передали", "A change to personal data we disclosed to you"},
+   {"{school} повідомляє одержувача «{recipient}»: {event} {performed} (суб’єкт {subject}, запит {id}).\nПоля, які ми вам передавали: {fields}.\n{values}Просимо внести відповідні зміни у ваші дані.",
+    "{school} сообщает получателю «{recipient}»: {event} {performed} (субъект {subject}, запрос {id}).\nПоля, которые мы вам передавали: {fields}.\n{values}Просим внести соответствующие изменения в ваши данные.",
+    "{school} informs the recipient \"{recipient}\": {event} on {performed} (subject {subject}, request {id}).\nFields we disclosed to you: {fields}.\n{values}Please make the same change to the data you hold."}},
 };
 
 constexpr std::pair<const char*, std::array<const char*, 3>> kTypeNames[] = {
@@ -138,6 +143,25 @@ MessageText RenderMessage(const std::string& kind, const std::string& lang,
     if (kind == e.kind) return MessageText{Fill(e.subject[l], vars), Fill(e.body[l], vars)};
   }
   return MessageText{kind, ""};
+}
+
+std::string RecipientEventText(const std::string& event, const std::string& lang) {
+  static const std::pair<const char*, std::array<const char*, 3>> kEvents[] = {
+      {"rectification", {"дані виправлено", "данные исправлены", "the data were corrected"}},
+      {"erasure", {"дані знищено", "данные уничтожены", "the data were erased"}},
+      {"restriction", {"обробку обмежено", "обработка ограничена", "processing was restricted"}},
+  };
+  const size_t l = LangIndex(lang);
+  for (const auto& [id, names] : kEvents) {
+    if (event == id) return names[l];
+  }
+  return event;
+}
+
+std::string CorrectedValuesHeading(const std::string& lang) {
+  static const std::array<const char*, 3> kHeading = {"Нові значення:", "Новые значения:",
+                                                      "The corrected values:"};
+  return kHeading[LangIndex(lang)];
 }
 
 std::string RequestTypeName(const std::string& type, const std::string& lang) {

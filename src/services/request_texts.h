@@ -15,13 +15,18 @@ std::string MessageLang(const std::string& lang);
 
 // The subject line and the body of message `kind` in `lang`, with each {key} replaced by
 // vars[key]. Kinds: received, identity_code, sign_in_code, answer, no_data, rejected, action_notice,
-// restriction_lifted, objection_decided, erasure_offer, warning, overdue.
+// restriction_lifted, objection_decided, erasure_offer, warning, overdue, recipient_notice.
 struct MessageText {
   std::string subject;
   std::string body;
 };
 MessageText RenderMessage(const std::string& kind, const std::string& lang,
                           const std::map<std::string, std::string>& vars);
+
+// R48: what happened to data a recipient received (rectification, erasure, restriction), as the
+// recipient notice says it ("the data were corrected"), and the heading of its corrected values.
+std::string RecipientEventText(const std::string& event, const std::string& lang);
+std::string CorrectedValuesHeading(const std::string& lang);
 
 // The name of a request type in `lang` ("access" → "доступ до даних").
 std::string RequestTypeName(const std::string& type, const std::string& lang);

@@ -174,13 +174,53 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
 }  // namespace
 
 RequestService::RequestService(Deps deps, Schools& schools, SubjectService& subjects,
-                               ConsentService& consents, AuditLog& audit, Outbox& outbox)
+                               ConsentService& consents, AuditLog& audit, Outbox& outbox,
+                               DisclosureService& disclosures)
     : deps_(deps),
       schools_(schools),
       subjects_(subjects),
       consents_(consents),
       audit_(audit),
-      outbox_(outbox) {}
+      outbox_(outbox),
+      disclosures_(disclosures) {}
+
+Status RequestService::NotifyRecipients(ports::WriteBatch& batch, const SchoolId& school,
+                                        RequestInfo& r, const std::string& event,
+                                        const std::vector<std::string>& fields,
+                                        const std::map<std::string, std::string>& corrected,
+                                        const Actor& actor, const RequestContext& ctx) {
+  if (r.subject.empty()) return Status::Ok();
+  auto notices = disclosures_.StageNotices(batch, school, SubjectId(r.subject), event, fields,
+                                           corrected, r.id, r.lang);
+  if (!notices.ok()) return notices.error();
+  if (notices->empty()) return Status::Ok();  // nobody received those data
+  const Timestamp now = deps_.clock.Now();
+  Json list = Json::array();
+  for (const auto& n : *notices) {
+    list.push_back({{"recipient", n.recipient},
+                    {"channel", n.channel.empty() ? Json(nullptr) : Json(n.channel)},
+                    {"message", n.message_id.empty() ? Json(nullptr) : Json(n.message_id)},
+                    {"fields", n.fields},
+                    {"with_values", n.with_values}});
+    // B03: a recipient without a configured contact stays a task for staff to confirm.
+    RequestTask t{"recipient:" + n.recipient, "notify", "done", now,
+                  "queued by " + n.channel + " (" + n.message_id + ")"};
+    if (n.channel.empty()) {
+      t.state = "pending";
+      t.at.reset();
+      t.note = "no contact configured for the recipient: notify it by other means and confirm";
+    }
+    auto it = std::find_if(r.tasks.begin(), r.tasks.end(),
+                           [&](const RequestTask& x) { return x.target == t.target; });
+    if (it == r.tasks.end()) {
+      r.tasks.push_back(std::move(t));
+    } else {
+      *it = std::move(t);
+    }
+  }
+  return Stage(batch, school, r, "recipients_notified",
+               Dump({{"event", event}, {"recipients", list}}), actor, ctx);
+}
 
 std::mutex& RequestService::SchoolMutex(const SchoolId& school) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -765,6 +805,15 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   if (auto st = Stage(batch, school, r, "filed", Dump(detail), actor, ctx); !st.ok()) {
     return st.error();
   }
+  if (r.right == "restriction" && !r.subject.empty()) {
+    // The restriction holds from filing; the recipients of the restricted data are told now.
+    if (auto st = NotifyRecipients(batch, school, r, "restriction",
+                                   r.restrict_all ? std::vector<std::string>() : r.restricted, {},
+                                   actor, ctx);
+        !st.ok()) {
+      return st.error();
+    }
+  }
   if (destroy_now) {
     if (auto st = Notify(batch, school, r, "received", ""); !st.ok()) return st.error();
     return Destroy(school, std::move(r), "consent_withdrawn", actor, ctx, std::move(batch));
@@ -993,6 +1042,15 @@ Result<RequestInfo> RequestService::Destroy(const SchoolId& school, RequestInfo 
   for (const auto& store : cp->stores()) {
     r.tasks.push_back(RequestTask{"store:" + store, "erase", "done", now, ""});
   }
+  // The recipients that received the subject's data are told before the log goes with the
+  // subject (R48, R76).
+  if (auto st = NotifyRecipients(batch, school, r, "erasure", {}, {}, actor, ctx); !st.ok()) {
+    return st.error();
+  }
+  if (std::any_of(r.tasks.begin(), r.tasks.end(),
+                  [](const RequestTask& t) { return t.state != "done"; })) {
+    r.state = domain::RequestStateName(RequestState::kPartlyDone);
+  }
   // Stage needs the pseudonym, which the erasure removes: stage first.
   Json d = {{"outcome", "erased"}, {"ground", ground}, {"late_by_days", r.late_by_days}};
   if (auto st = Stage(batch, school, r, "closed", Dump(d), actor, ctx); !st.ok()) {
@@ -1053,13 +1111,49 @@ Result<std::string> RequestService::BuildPackage(SchoolRuntime& school, const Re
       if (Contains(rec.purposes, id) || Contains(pu->recipients, rid)) recipient_ids.insert(rid);
     }
   }
+  // R42, R76: what was actually disclosed, from the log (all of it: the log is kept as long as
+  // the subject, so it covers the year before the request and more).
+  std::vector<ports::DisclosureRow> log;
+  if (!r.subject.empty()) {
+    ports::DisclosureFilter f;
+    f.subject = r.subject;
+    f.limit = 100000;
+    auto rows = disclosures_.List(school.id(), f);
+    if (!rows.ok()) return rows.error();
+    log = std::move(*rows);
+  }
+  std::map<std::string, Json> received;  // recipient → its disclosures, newest first
+  std::map<std::string, std::set<std::string>> received_categories, received_fields;
+  std::map<std::string, std::set<std::string>> used_safeguards, used_countries;
+  Json disclosures = Json::array();
+  for (const auto& d : log) {
+    Json entry = {{"at", FormatTimestamp(d.at)},
+                  {"categories", d.categories},
+                  {"fields", d.fields},
+                  {"purpose", d.purpose},
+                  {"basis", d.basis},
+                  {"safeguard", d.safeguard},
+                  {"country", d.country}};
+    received[d.recipient].push_back(entry);
+    entry["recipient"] = d.recipient;
+    disclosures.push_back(std::move(entry));
+    received_categories[d.recipient].insert(d.categories.begin(), d.categories.end());
+    received_fields[d.recipient].insert(d.fields.begin(), d.fields.end());
+    used_safeguards[d.recipient].insert(d.safeguard);
+    if (!d.country.empty()) used_countries[d.recipient].insert(d.country);
+    recipient_ids.insert(d.recipient);
+  }
   Json recipients = Json::array(), safeguards = Json::array();
   for (const auto& rid : recipient_ids) {
-    const policy::Recipient& rec = p.recipients.at(rid);
+    auto pr = p.recipients.find(rid);
+    if (pr == p.recipients.end()) continue;
+    const policy::Recipient& rec = pr->second;
+    auto got = received.find(rid);
     recipients.push_back({{"id", rid},
                           {"title", rec.title.Get(lang)},
                           {"kind", rec.kind},
-                          {"countries", rec.countries}});
+                          {"countries", rec.countries},
+                          {"received", got == received.end() ? Json::array() : got->second}});
     if (rec.safeguard != "none") {
       safeguards.push_back({{"recipient", rid}, {"safeguard", rec.safeguard}});
     }
@@ -1077,12 +1171,42 @@ Result<std::string> RequestService::BuildPackage(SchoolRuntime& school, const Re
       {"purposes", none_if_empty(purp)},
       {"operations", Json::array({"collection", "recording", "storage", "use", "erasure"})},
       {"recipients", none_if_empty(recipients)},
+      {"disclosures", none_if_empty(disclosures)},
       {"transfer_safeguards", none_if_empty(safeguards)},
       {"retention", none_if_empty(retention)},
       {"sources", none_if_empty(src)},
       {"automated_decisions", p.automated_decisions.solely_automated_allowed},
       {"profiling", p.automated_decisions.profiling},
   };
+  if (r.right == "transfer_info") {
+    // R43: every third party the data went to, what it received, and the standard contractual
+    // clauses for each transfer made under them (R85).
+    Json transfers = Json::array();
+    for (const auto& [rid, cats] : received_categories) {
+      auto pr = p.recipients.find(rid);
+      const bool scc = used_safeguards[rid].count("scc") != 0 ||
+                       (pr != p.recipients.end() && pr->second.safeguard == "scc");
+      Json t = {{"recipient", rid},
+                {"title", pr == p.recipients.end() ? rid : pr->second.title.Get(lang)},
+                {"countries", used_countries[rid].empty() && pr != p.recipients.end()
+                                  ? Json(pr->second.countries)
+                                  : Json(used_countries[rid])},
+                {"categories", cats},
+                {"fields", received_fields[rid]},
+                {"safeguards", used_safeguards[rid]},
+                {"standard_contractual_clauses", nullptr}};
+      if (scc) {
+        auto contact = disclosures_.Contact(school.id(), rid);
+        if (!contact.ok()) return contact.error();
+        const std::string url = *contact ? (*contact)->scc_document_url : std::string();
+        t["standard_contractual_clauses"] =
+            url.empty() ? Json{{"on_file", false}, {"document", nullptr}}
+                        : Json{{"on_file", true}, {"document", url}};
+      }
+      transfers.push_back(std::move(t));
+    }
+    package["transfers"] = none_if_empty(transfers);
+  }
   if (!r.subject.empty()) {
     Json consents = Json::array();
     auto ledger = deps_.store.GetConsents(school.id(), SubjectId(r.subject));
@@ -1256,6 +1380,15 @@ Result<RequestInfo> RequestService::Complete(const SchoolId& school, const std::
     r.blocked.clear();  // R46: the block lifts with the correction
     for (const auto& store : cp->stores()) {
       r.tasks.push_back(RequestTask{"store:" + store, "rectify", "done", now, ""});
+    }
+    // R48: every recipient that received a corrected field is told, with the new value where
+    // the policy allows.
+    std::vector<std::string> changed;
+    for (const auto& [field, value] : in.changes) changed.push_back(field);
+    if (auto st = NotifyRecipients(batch, school, r, "rectification", changed, in.changes, actor,
+                                   ctx);
+        !st.ok()) {
+      return st.error();
     }
     if (auto s = Notify(batch, school, r, "action_notice", ""); !s.ok()) return s.error();
     auto closed = Close(school, std::move(r), RequestState::kDone, "rectified", "{}", actor, ctx,

@@ -22,6 +22,7 @@
 #include "domain/requests.h"
 #include "services/audit_log.h"
 #include "services/consents.h"
+#include "services/disclosures.h"
 #include "services/outbox.h"
 #include "services/schools.h"
 #include "services/subjects.h"
@@ -108,7 +109,7 @@ struct DeadlineReport {
 class RequestService {
  public:
   RequestService(Deps deps, Schools& schools, SubjectService& subjects, ConsentService& consents,
-                 AuditLog& audit, Outbox& outbox);
+                 AuditLog& audit, Outbox& outbox, DisclosureService& disclosures);
 
   // Rebuilds the gate effects of every request of the school (after Subjects::LoadGateState).
   Status LoadEffects(SchoolRuntime& school);
@@ -190,6 +191,13 @@ class RequestService {
                 const std::string& kind, const std::string& extra,
                 std::vector<ports::MailAttachment> attachments = {});
   Result<std::string> BuildPackage(SchoolRuntime& school, const RequestInfo& r);
+  // R48: tells the recipients that received `fields` of the request's subject (all when empty)
+  // of `event` through the outbox, adds a task per recipient (pending when it has no contact)
+  // and a "recipients_notified" timeline entry.
+  Status NotifyRecipients(ports::WriteBatch& batch, const SchoolId& school, RequestInfo& r,
+                          const std::string& event, const std::vector<std::string>& fields,
+                          const std::map<std::string, std::string>& corrected,
+                          const Actor& actor, const RequestContext& ctx);
   Result<RequestInfo> Close(const SchoolId& school, RequestInfo r, domain::RequestState state,
                             const std::string& outcome, const std::string& detail,
                             const Actor& actor, const RequestContext& ctx,
@@ -205,6 +213,7 @@ class RequestService {
   ConsentService& consents_;
   AuditLog& audit_;
   Outbox& outbox_;
+  DisclosureService& disclosures_;
 
   std::mutex mu_;
   std::map<SchoolId, std::unique_ptr<std::mutex>> school_mu_;  // guarded by mu_

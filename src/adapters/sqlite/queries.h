@@ -153,6 +153,8 @@ inline constexpr char kEraseLookups[] =
     "DELETE FROM lookups WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kEraseSubjectSessions[] =
     "DELETE FROM subject_sessions WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kEraseDisclosures[] =
+    "DELETE FROM disclosures WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kEraseSubject[] =
     "DELETE FROM subjects WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kUnmarkErasure[] =
@@ -384,5 +386,39 @@ inline constexpr char kGetCookieConsent[] =
     "SELECT school_id, consent_id, choice, accepted, rejected, policy_version, gpc, lang, ip,"
     " user_agent_sha256, at, expires_at"
     " FROM cookie_consents WHERE school_id = ? AND consent_id = ?";
+
+// --- Disclosures (append-only; migrations/data/0007_disclosures.sql) -----------------------------
+
+// kDisclosureColumns: school_id, disclosure_id, subject_id, recipient, at, fields, categories,
+// purpose, basis, safeguard, country, actor, request_id, detail, recorded_at
+inline constexpr char kInsertDisclosure[] =
+    "INSERT INTO disclosures (school_id, disclosure_id, subject_id, recipient, at, fields,"
+    " categories, purpose, basis, safeguard, country, actor, request_id, detail, recorded_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// Binds: school, subject, recipient ("" = any), recipient, since, before_at, before_id, limit.
+inline constexpr char kListSubjectDisclosures[] =
+    "SELECT school_id, disclosure_id, subject_id, recipient, at, fields, categories, purpose,"
+    " basis, safeguard, country, actor, request_id, detail, recorded_at FROM disclosures"
+    " WHERE school_id = ? AND subject_id = ? AND (? = '' OR recipient = ?) AND at >= ?"
+    " AND (at, disclosure_id) < (?, ?) ORDER BY at DESC, disclosure_id DESC LIMIT ?";
+// Binds: school, recipient ("" = any), recipient, since, before_at, before_id, limit.
+inline constexpr char kListDisclosures[] =
+    "SELECT school_id, disclosure_id, subject_id, recipient, at, fields, categories, purpose,"
+    " basis, safeguard, country, actor, request_id, detail, recorded_at FROM disclosures"
+    " WHERE school_id = ? AND (? = '' OR recipient = ?) AND at >= ?"
+    " AND (at, disclosure_id) < (?, ?) ORDER BY at DESC, disclosure_id DESC LIMIT ?";
+
+// kRecipientContactColumns: school_id, recipient, sealed, updated_at, updated_by
+inline constexpr char kUpsertRecipientContact[] =
+    "INSERT INTO recipient_contacts (school_id, recipient, sealed, updated_at, updated_by)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (school_id, recipient) DO UPDATE SET"
+    " sealed = excluded.sealed, updated_at = excluded.updated_at,"
+    " updated_by = excluded.updated_by";
+inline constexpr char kGetRecipientContact[] =
+    "SELECT school_id, recipient, sealed, updated_at, updated_by FROM recipient_contacts"
+    " WHERE school_id = ? AND recipient = ?";
+inline constexpr char kListRecipientContacts[] =
+    "SELECT school_id, recipient, sealed, updated_at, updated_by FROM recipient_contacts"
+    " WHERE school_id = ? ORDER BY recipient";
 
 }  // namespace dovira::sqlite::sql

@@ -32,6 +32,9 @@ using ports::AuditRow;
 using ports::CheckpointRow;
 using ports::ConsentRow;
 using ports::CookieConsentRow;
+using ports::DisclosureFilter;
+using ports::DisclosureRow;
+using ports::RecipientContactRow;
 using ports::LookupRow;
 using ports::OutboxRow;
 using ports::RequestEventRow;
@@ -53,6 +56,14 @@ constexpr int kVaultCheckpointWaitMs = 100;
 
 constexpr char kDataFile[] = "data.db";
 constexpr char kKeysFile[] = "keys.db";
+
+// Erasure of a subject, in this order inside one savepoint or transaction: mark, delete every row
+// of the subject, unmark (see queries.h). Used by batches and by the tombstone replay alike, so a
+// restored backup loses the same rows an erasure removes (B09).
+constexpr const char* kErasureSteps[] = {
+    sql::kMarkErasure,          sql::kEraseRecords,      sql::kEraseConsents,
+    sql::kEraseLookups,         sql::kEraseSubjectSessions, sql::kEraseDisclosures,
+    sql::kEraseSubject,         sql::kUnmarkErasure};
 
 int64_t ClampLimit(size_t limit) {
   return static_cast<int64_t>(
@@ -175,6 +186,40 @@ Result<CookieConsentRow> ReadCookieConsent(const Statement& s) {
   r.user_agent_sha256 = s.Text(9);
   r.at = s.Time(10);
   r.expires_at = s.Time(11);
+  return r;
+}
+
+Result<DisclosureRow> ReadDisclosure(const Statement& s) {
+  DisclosureRow r;
+  r.school = SchoolId(s.Text(0));
+  r.id = s.Text(1);
+  r.subject = SubjectId(s.Text(2));
+  r.recipient = s.Text(3);
+  r.at = s.Time(4);
+  Result<std::vector<std::string>> fields = DecodeJsonList(s.Text(5));
+  if (!fields.ok()) return fields.error();
+  r.fields = std::move(*fields);
+  Result<std::vector<std::string>> categories = DecodeJsonList(s.Text(6));
+  if (!categories.ok()) return categories.error();
+  r.categories = std::move(*categories);
+  r.purpose = s.Text(7);
+  r.basis = s.Text(8);
+  r.safeguard = s.Text(9);
+  r.country = s.Text(10);
+  r.actor = s.Text(11);
+  r.request = s.Text(12);
+  r.detail = s.Text(13);
+  r.recorded_at = s.Time(14);
+  return r;
+}
+
+RecipientContactRow ReadRecipientContact(const Statement& s) {
+  RecipientContactRow r;
+  r.school = SchoolId(s.Text(0));
+  r.recipient = s.Text(1);
+  r.sealed = s.Blob(2);
+  r.updated_at = s.Time(3);
+  r.updated_by = s.Text(4);
   return r;
 }
 
@@ -609,9 +654,7 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
   for (size_t i = 0; i < b.erased_subjects.size(); ++i) {
     const std::pair<SchoolId, SubjectId>& subject = b.erased_subjects[i];
     auto bind = [&](Statement& s) { BindSchoolSubject(s, subject.first, subject.second); };
-    for (const char* step : {sql::kMarkErasure, sql::kEraseRecords, sql::kEraseConsents,
-                             sql::kEraseLookups, sql::kEraseSubjectSessions, sql::kEraseSubject,
-                             sql::kUnmarkErasure}) {
+    for (const char* step : kErasureSteps) {
       if (auto f = RunWrite(db, step, "erased_subjects", i, bind)) return f;
     }
   }
@@ -824,6 +867,41 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
       return f;
     }
   }
+  for (size_t i = 0; i < b.disclosures.size(); ++i) {
+    const DisclosureRow& r = b.disclosures[i];
+    if (auto f = RunWrite(db, sql::kInsertDisclosure, "disclosures", i, [&](Statement& s) {
+          s.BindText(1, r.school.value());
+          s.BindText(2, r.id);
+          s.BindText(3, r.subject.value());
+          s.BindText(4, r.recipient);
+          s.BindTime(5, r.at);
+          s.BindText(6, EncodeJsonList(r.fields));
+          s.BindText(7, EncodeJsonList(r.categories));
+          s.BindText(8, r.purpose);
+          s.BindText(9, r.basis);
+          s.BindText(10, r.safeguard);
+          s.BindText(11, r.country);
+          s.BindText(12, r.actor);
+          s.BindText(13, r.request);
+          s.BindText(14, r.detail.empty() ? std::string("{}") : r.detail);
+          s.BindTime(15, r.recorded_at);
+        })) {
+      return f;
+    }
+  }
+  for (size_t i = 0; i < b.recipient_contacts.size(); ++i) {
+    const RecipientContactRow& r = b.recipient_contacts[i];
+    if (auto f = RunWrite(db, sql::kUpsertRecipientContact, "recipient_contacts", i,
+                          [&](Statement& s) {
+                            s.BindText(1, r.school.value());
+                            s.BindText(2, r.recipient);
+                            s.BindBlob(3, r.sealed);
+                            s.BindTime(4, r.updated_at);
+                            s.BindText(5, r.updated_by);
+                          })) {
+      return f;
+    }
+  }
   for (size_t i = 0; i < b.cookie_consents.size(); ++i) {
     const CookieConsentRow& r = b.cookie_consents[i];
     if (auto f = RunWrite(db, sql::kInsertCookieConsent, "cookie_consents", i, [&](Statement& s) {
@@ -912,8 +990,7 @@ Result<int64_t> ReplayTombstones(Connection& keys, Connection& data) {
       s.BindText(1, tombstones[i].first);
       s.BindText(2, tombstones[i].second);
     };
-    for (const char* step : {sql::kMarkErasure, sql::kEraseRecords, sql::kEraseConsents,
-                             sql::kEraseLookups, sql::kEraseSubject, sql::kUnmarkErasure}) {
+    for (const char* step : kErasureSteps) {
       if (auto f = RunWrite(data, step, "tombstones", i, bind)) {
         RunPlain(data, "ROLLBACK");
         return f->error;
@@ -1683,6 +1760,44 @@ Result<std::optional<CookieConsentRow>> SqliteStore::GetCookieConsent(const Scho
                                                                     const std::string& id) {
   return impl_->QueryOne<CookieConsentRow>(impl_->data_readers(), sql::kGetCookieConsent,
                                            BindPair(school, id), ReadCookieConsent);
+}
+
+Result<std::vector<DisclosureRow>> SqliteStore::ListDisclosures(const SchoolId& school,
+                                                                const DisclosureFilter& f) {
+  if (f.limit == 0) return std::vector<DisclosureRow>{};
+  const Timestamp since = f.since.value_or(Timestamp(std::chrono::microseconds(
+      std::numeric_limits<int64_t>::min())));
+  const Timestamp before = f.before_at.value_or(Timestamp(std::chrono::microseconds(
+      std::numeric_limits<int64_t>::max())));
+  const bool by_subject = !f.subject.empty();
+  return impl_->QueryAll<DisclosureRow>(
+      impl_->data_readers(), by_subject ? sql::kListSubjectDisclosures : sql::kListDisclosures,
+      [&](Statement& s) {
+        int i = 1;
+        s.BindText(i++, school.value());
+        if (by_subject) s.BindText(i++, f.subject);
+        s.BindText(i++, f.recipient);
+        s.BindText(i++, f.recipient);
+        s.BindTime(i++, since);
+        s.BindTime(i++, before);
+        // No cursor: every id sorts below the sentinel at the largest time.
+        s.BindText(i++, f.before_at ? f.before_id : std::string());
+        s.BindInt(i++, ClampLimit(f.limit));
+      },
+      ReadDisclosure);
+}
+
+Result<std::optional<RecipientContactRow>> SqliteStore::GetRecipientContact(
+    const SchoolId& school, const std::string& recipient) {
+  return impl_->QueryOne<RecipientContactRow>(impl_->data_readers(), sql::kGetRecipientContact,
+                                              BindPair(school, recipient), ReadRecipientContact);
+}
+
+Result<std::vector<RecipientContactRow>> SqliteStore::ListRecipientContacts(
+    const SchoolId& school) {
+  return impl_->QueryAll<RecipientContactRow>(impl_->data_readers(),
+                                              sql::kListRecipientContacts, BindSchool(school),
+                                              ReadRecipientContact);
 }
 
 }  // namespace dovira::sqlite

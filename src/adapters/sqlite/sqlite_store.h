@@ -137,6 +137,14 @@ class SqliteStore final : public ports::Store {
   Result<std::optional<ports::CookieConsentRow>> GetCookieConsent(const SchoolId& school,
                                                                   const std::string& id) override;
 
+  // ---- Disclosures ----
+  Result<std::vector<ports::DisclosureRow>> ListDisclosures(
+      const SchoolId& school, const ports::DisclosureFilter& filter) override;
+  Result<std::optional<ports::RecipientContactRow>> GetRecipientContact(
+      const SchoolId& school, const std::string& recipient) override;
+  Result<std::vector<ports::RecipientContactRow>> ListRecipientContacts(
+      const SchoolId& school) override;
+
   // Data transactions committed (one per group), and batches taken by the writer (whatever
   // their outcome). batches() / commits() is the average group size.
   uint64_t commits() const;
