@@ -149,6 +149,10 @@ Milestones WarningTimes(const calendar::Calendar& cal, Timestamp trigger, Timest
   return Milestones{at(5), at(8)};
 }
 
+bool DueDayReached(const calendar::Calendar& cal, Timestamp now, Timestamp due) {
+  return now >= due || cal.LocalDate(Seconds(now)) >= cal.LocalDate(Seconds(due));
+}
+
 int64_t LateByDays(const calendar::Calendar& cal, Timestamp due, Timestamp closed) {
   if (closed <= due) return 0;
   const int64_t days = cal.LocalDate(Seconds(closed)) - cal.LocalDate(Seconds(due));

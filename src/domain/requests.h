@@ -77,6 +77,10 @@ struct Milestones {
 };
 Milestones WarningTimes(const calendar::Calendar& cal, Timestamp trigger, Timestamp due);
 
+// R56: whether an action due at `due` is carried out by a job running at `now`: from the start of
+// the local due day, so that a destruction due on 04-14 runs on 04-14 itself, within its term.
+bool DueDayReached(const calendar::Calendar& cal, Timestamp now, Timestamp due);
+
 // R68: whole local calendar days from the due date to the closing date; 0 when on time.
 int64_t LateByDays(const calendar::Calendar& cal, Timestamp due, Timestamp closed);
 

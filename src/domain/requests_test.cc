@@ -50,6 +50,22 @@ TEST(RequestTermsTest, R67ObjectionUnder004RunsOnTheDefaultTerm) {
   EXPECT_EQ(access->source, "policy");
 }
 
+TEST(RequestTermsTest, R56DestructionRunsOnItsDueDay) {
+  // 001: a withdrawal received on 2025-03-03 is destroyed within 30 working days: due 2025-04-14
+  // (the end of that day in Kyiv). A job run on the due day carries it out; the day before, not.
+  auto cp = testing::P001();
+  const Timestamp received = At("2025-03-03T07:00:00Z");
+  auto due = DueAt(cp->calendar(), received, *cp->policy().withdrawal.deadline.term);
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(LocalDay(*cp, *due), "2025-04-14");
+  EXPECT_FALSE(DueDayReached(cp->calendar(), At("2025-04-13T20:59:59Z"), *due));  // 23:59:59 Kyiv
+  EXPECT_TRUE(DueDayReached(cp->calendar(), At("2025-04-13T21:00:00Z"), *due));   // 00:00 Kyiv
+  EXPECT_TRUE(DueDayReached(cp->calendar(), At("2025-04-14T06:00:00Z"), *due));
+  EXPECT_TRUE(DueDayReached(cp->calendar(), At("2025-04-20T06:00:00Z"), *due));
+  // The destruction is on time: closing on the due day is not late (R68).
+  EXPECT_EQ(LateByDays(cp->calendar(), *due, At("2025-04-14T06:00:00Z")), 0);
+}
+
 TEST(RequestTermsTest, R69WithdrawalIsImmediate) {
   auto cp = testing::P004();
   Timestamp t = At("2025-03-03T09:00:00Z");

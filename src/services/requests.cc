@@ -1466,7 +1466,7 @@ Result<DeadlineReport> RequestService::RunDeadlines(const SchoolId& school,
   // destruction due, a term just passed, or a warning not yet sent.
   std::vector<std::string> open_ids;
   Status st = deps_.store.ForEachRequest(school, true, [&](const ports::RequestRow& row) {
-    if (row.type == "withdrawal" && now >= row.due_at) {
+    if (row.type == "withdrawal" && domain::DueDayReached(cp->calendar(), now, row.due_at)) {
       open_ids.push_back(row.id);
       return;
     }
@@ -1489,8 +1489,8 @@ Result<DeadlineReport> RequestService::RunDeadlines(const SchoolId& school,
     std::unique_lock<std::mutex> lock(SchoolMutex(school));
     auto r = Load(school, id);
     if (!r.ok()) return r.error();
-    // R56: a destruction after a withdrawal falls due: carried out by the job.
-    if (r->right == "withdrawal" && now >= r->due_at &&
+    // R56: a destruction after a withdrawal falls due: carried out by the job on its due day.
+    if (r->right == "withdrawal" && domain::DueDayReached(cp->calendar(), now, r->due_at) &&
         r->state == domain::RequestStateName(RequestState::kInProgress)) {
       lock.unlock();
       auto done = Destroy(school, std::move(*r), "consent_withdrawn", job, ctx);
