@@ -73,8 +73,10 @@ std::optional<RequestState> ParseRequestState(std::string_view name) {
 }
 
 bool CanMove(RequestState from, RequestState to) {
-  if (!IsOpen(from)) return false;
   if (from == to) return false;
+  if (from == RequestState::kDone) return to == RequestState::kPartlyDone;  // B03
+  if (from == RequestState::kPartlyDone) return to == RequestState::kDone;
+  if (!IsOpen(from)) return false;
   if (to == RequestState::kReceived) return false;
   return true;
 }

@@ -130,11 +130,27 @@ TEST(RequestStatesTest, ClosedRequestsNeverReopen) {
   EXPECT_FALSE(CanMove(RequestState::kDone, RequestState::kInProgress));
   EXPECT_FALSE(CanMove(RequestState::kRejected, RequestState::kDone));
   EXPECT_FALSE(CanMove(RequestState::kInProgress, RequestState::kReceived));
+  EXPECT_FALSE(CanMove(RequestState::kPartlyDone, RequestState::kInProgress));
+  EXPECT_FALSE(CanMove(RequestState::kRejected, RequestState::kPartlyDone));
   for (int i = 0; i <= static_cast<int>(RequestState::kRejected); ++i) {
     auto s = static_cast<RequestState>(i);
     EXPECT_EQ(ParseRequestState(RequestStateName(s)), s);
   }
   EXPECT_FALSE(ParseRequestState("finished"));
+}
+
+TEST(RequestStatesTest, B03PartlyDoneStaysAnObligation) {
+  // A store that fails after the request was done moves it back to partly done; it is done again
+  // once every task confirmed. Meanwhile it is outstanding: the deadline job and the dashboard
+  // count it, though its workflow steps are over.
+  EXPECT_TRUE(CanMove(RequestState::kDone, RequestState::kPartlyDone));
+  EXPECT_TRUE(CanMove(RequestState::kPartlyDone, RequestState::kDone));
+  EXPECT_TRUE(CanMove(RequestState::kInProgress, RequestState::kPartlyDone));
+  EXPECT_TRUE(IsOutstanding(RequestState::kPartlyDone));
+  EXPECT_TRUE(IsOutstanding(RequestState::kInProgress));
+  EXPECT_FALSE(IsOpen(RequestState::kPartlyDone));
+  EXPECT_FALSE(IsOutstanding(RequestState::kDone));
+  EXPECT_FALSE(IsOutstanding(RequestState::kRejected));
 }
 
 TEST(RequestEffectsTest, EffectsFoldIntoTheGateState) {

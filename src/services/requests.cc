@@ -245,7 +245,7 @@ Status RequestService::Stage(ports::WriteBatch& batch, const SchoolId& school, R
   row.state = r.state;
   row.subject = r.subject;
   auto state = domain::ParseRequestState(r.state);
-  row.open = state && domain::IsOpen(*state);
+  row.open = state && domain::IsOutstanding(*state);  // B03: partly done is still an obligation
   row.overdue = r.overdue;
   row.assignee = r.assignee;
   row.received_at = r.received_at;
@@ -1433,13 +1433,24 @@ Result<RequestInfo> RequestService::ConfirmTask(const SchoolId& school, const st
     return Error{ErrorCode::kNotFound, "the request has no task for " + target, "target",
                  "task_unknown"};
   }
+  const Timestamp now = deps_.clock.Now();
   it->state = ok ? "done" : "failed";
-  it->at = deps_.clock.Now();
+  it->at = now;
   it->note = note;
-  bool all = std::all_of(r->tasks.begin(), r->tasks.end(),
-                         [](const RequestTask& t) { return t.state == "done"; });
-  if (r->state == domain::RequestStateName(RequestState::kPartlyDone) && all) {
+  const bool all = std::all_of(r->tasks.begin(), r->tasks.end(),
+                               [](const RequestTask& t) { return t.state == "done"; });
+  // B03: a request is done only when every store and recipient confirmed. A failure reported
+  // after it was done reopens it as partly done, an obligation the deadline job still watches;
+  // the last confirmation closes it again, and its lateness counts from then (R68).
+  const auto state = domain::ParseRequestState(r->state);
+  if (state && !all && *state == RequestState::kDone) {
+    r->state = domain::RequestStateName(RequestState::kPartlyDone);
+  } else if (state && all && *state == RequestState::kPartlyDone) {
+    auto rt = schools_.Get(school);
+    if (!rt.ok()) return rt.error();
     r->state = domain::RequestStateName(RequestState::kDone);
+    r->closed_at = now;
+    r->late_by_days = domain::LateByDays((*rt)->policy()->calendar(), r->due_at, now);
   }
   ports::WriteBatch batch;
   if (auto st = Stage(batch, school, *r, ok ? "task_done" : "task_failed",
