@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <utility>
 
 namespace dovira::domain {
@@ -41,21 +40,11 @@ Timestamp FromSeconds(std::chrono::sys_seconds s) {
   return std::chrono::time_point_cast<std::chrono::microseconds>(s);
 }
 
-// True when the W-TERM-DEFAULTED resolution names `right` among the terms it wrote out (R67).
+// True when the W-TERM-DEFAULTED resolution lists `right` among the rights whose written-out term
+// is the default (R67).
 bool ResolvedAsDefault(const policy::Policy& p, const std::string& right) {
   const policy::Resolution* r = p.FindResolution("W-TERM-DEFAULTED");
-  if (r == nullptr) return false;
-  const std::string& text = r->choice;
-  size_t pos = 0;
-  auto is_id_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
-  while ((pos = text.find(right, pos)) != std::string::npos) {
-    const bool start_ok = pos == 0 || !is_id_char(text[pos - 1]);
-    const size_t end = pos + right.size();
-    const bool end_ok = end >= text.size() || !is_id_char(text[end]);
-    if (start_ok && end_ok) return true;
-    pos = end;
-  }
-  return false;
+  return r != nullptr && std::find(r->rights.begin(), r->rights.end(), right) != r->rights.end();
 }
 
 }  // namespace

@@ -66,6 +66,22 @@ TEST(RequestTermsTest, R56DestructionRunsOnItsDueDay) {
   EXPECT_EQ(LateByDays(cp->calendar(), *due, At("2025-04-14T06:00:00Z")), 0);
 }
 
+TEST(RequestTermsTest, R67DefaultedTermsComeFromTheResolutionsList) {
+  // 001: erasure, restriction and objection state no term of their own (§3.3.2); access does.
+  auto cp1 = testing::P001();
+  for (const char* type : {"erasure", "restriction", "objection"}) {
+    auto term = TermFor(cp1->policy(), type);
+    ASSERT_TRUE(term.ok()) << type;
+    EXPECT_EQ(term->source, "default") << type;
+  }
+  EXPECT_EQ(TermFor(cp1->policy(), "access")->source, "policy");
+  EXPECT_EQ(TermFor(cp1->policy(), "rectification")->source, "policy");
+  // 003: the review of a profiling result (§19) has no term; contest_segment runs under it.
+  auto cp3 = testing::P003();
+  EXPECT_EQ(TermFor(cp3->policy(), "contest_segment")->source, "default");
+  EXPECT_EQ(TermFor(cp3->policy(), "access")->source, "policy");
+}
+
 TEST(RequestTermsTest, R69WithdrawalIsImmediate) {
   auto cp = testing::P004();
   Timestamp t = At("2025-03-03T09:00:00Z");
