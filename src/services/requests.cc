@@ -394,9 +394,13 @@ Status RequestService::Notify(ports::WriteBatch& batch, const SchoolId& school,
         {"erasure", {"дані знищено", "данные уничтожены", "your data were erased"}},
         {"restriction", {"обробку обмежено", "обработка ограничена", "processing was restricted"}},
         {"suspend", {"обробку призупинено", "обработка приостановлена", "processing was suspended"}}};
-    auto it = kActions.find(r.right);
+    auto it = kActions.find(r.type);  // "suspend" before its right, "restriction"
+    if (it == kActions.end()) it = kActions.find(r.right);
     if (it == kActions.end()) it = kActions.find("rectification");
     vars["action"] = it->second[lang == "ru" ? 1 : lang == "en" ? 2 : 0];
+    if (r.fields.empty() && r.restrict_all) {
+      vars["fields"] = lang == "ru" ? "все данные" : lang == "en" ? "all data" : "усі дані";
+    }
   }
   if (kind == "rejected") {
     // R64: the right to complain, naming the authority of the subject's jurisdiction.
@@ -768,6 +772,12 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   }
 
   if (auto st = Notify(batch, school, r, "received", ""); !st.ok()) return st.error();
+  if (r.right == "restriction" && p.action_notice.declared &&
+      (r.restrict_all || !r.restricted.empty())) {
+    // R47: the suspension (blocking) is performed at filing; the subject is told within the
+    // action-notice term counted from today (R66).
+    if (auto st = Notify(batch, school, r, "action_notice", ""); !st.ok()) return st.error();
+  }
   if (forget_records) {
     // R57: the answer says what was destroyed and what was kept, and why.
     std::string extra = "destroyed: " + (r.fields.empty() ? std::string("-") : Join(r.fields));
