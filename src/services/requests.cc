@@ -403,30 +403,43 @@ Status RequestService::Notify(ports::WriteBatch& batch, const SchoolId& school,
     }
   }
   if (kind == "rejected") {
-    // R64: the right to complain, naming the authority of the subject's jurisdiction.
+    // R64: the right to complain, to the EU authority for an EU/EEA subject, otherwise to the
+    // authority the policy names for the school's jurisdiction; when it names none, the letter
+    // says so rather than naming another country's authority. Always in the letter's language.
     const policy::Policy& p = cp->policy();
-    std::string region = "UA";
+    const std::string& jurisdiction = p.school.jurisdiction;
+    bool eu_subject = false;
     if (!r.subject.empty()) {
       auto summary = subjects_.Get(school, SubjectId(r.subject), Actor::System("requests"), {});
       if (summary.ok()) {
-        const std::string& c = summary->country;
         for (const char* eu : kEuCountries) {
-          if (c == eu) region = "EU";
+          if (summary->country == eu) eu_subject = true;
         }
       }
     }
-    auto it = p.complaint_authorities.find(region);
-    if (it == p.complaint_authorities.end()) it = p.complaint_authorities.begin();
-    const std::string name = it == p.complaint_authorities.end()
-                                 ? std::string()
-                                 : it->second.name.Get(lang) + " " + it->second.url;
+    auto it = p.complaint_authorities.end();
+    if (eu_subject) it = p.complaint_authorities.find("EU");
+    if (it == p.complaint_authorities.end()) it = p.complaint_authorities.find(jurisdiction);
     static const std::map<std::string, std::string> kComplaint = {
         {"uk", "Ви маєте право оскаржити цю відмову до органу нагляду: "},
         {"ru", "Вы вправе обжаловать этот отказ в надзорный орган: "},
         {"en", "You have the right to complain about this refusal to the supervisory authority: "}};
-    vars["complaint"] = kComplaint.at(lang) +
-                        (name.empty() ? std::string("Уповноважений Верховної Ради України з прав людини")
-                                      : name);
+    static const std::map<std::string, std::string> kNoneOnFile = {
+        {"uk", "орган із захисту персональних даних юрисдикції школи ({j}); політика школи не "
+               "називає його"},
+        {"ru", "орган по защите персональных данных юрисдикции школы ({j}); политика школы его "
+               "не называет"},
+        {"en", "the personal-data protection authority of the school's jurisdiction ({j}); the "
+               "school's policy does not name it"}};
+    std::string name;
+    if (it != p.complaint_authorities.end()) {
+      name = it->second.name.Get(lang);
+      if (!it->second.url.empty()) name += " " + it->second.url;
+    } else {
+      name = kNoneOnFile.at(lang);
+      name.replace(name.find("{j}"), 3, jurisdiction);
+    }
+    vars["complaint"] = kComplaint.at(lang) + name;
   }
   MessageText text = RenderMessage(kind, lang, vars);
   OutMessage m;
