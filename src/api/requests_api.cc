@@ -214,7 +214,7 @@ void Api::RegisterRequestRoutes() {
                201, {400, 401, 403, 404, 422}),
            &Api::RecordDecision);
   Register("GET", "/v1/schools/{school}/obligations", Auth::kStaff,
-           doc("Obligations due, overdue and closed late (B10)", 200, {401, 403}),
+           doc("Obligations due, overdue and closed late (B10), and partly done requests with the stores or recipients that have not confirmed (B03)", 200, {401, 403}),
            &Api::Obligations);
   Register("POST", "/v1/schools/{school}/jobs/{job}/run", Auth::kStaff,
            doc("Run a job now: deadlines (R68, B10, R56) or outbox (delivery)", 200,
@@ -477,10 +477,18 @@ HttpResponse Api::Obligations(Call& c) {
   const Timestamp now = s_.clock.Now();
   int open = 0, overdue = 0, due_week = 0, closed = 0, closed_late = 0;
   Json by_week = Json::object();
+  Json incomplete = Json::array();  // B03: partly done requests and the parts not confirmed
   for (const auto& r : *all) {
     auto state = domain::ParseRequestState(r.state);
-    if (state && domain::IsOpen(*state)) {
+    if (state && domain::IsOutstanding(*state)) {  // B03: partly done counts as open
       ++open;
+      if (*state == domain::RequestState::kPartlyDone) {
+        Json parts = Json::array();
+        for (const auto& t : r.tasks) {
+          if (t.state != "done") parts.push_back({{"target", t.target}, {"state", t.state}});
+        }
+        incomplete.push_back({{"request", r.id}, {"type", r.type}, {"tasks", parts}});
+      }
       const bool late = r.overdue || r.due_at < now;
       if (late) ++overdue;
       else if (r.due_at < now + std::chrono::hours(24 * 7)) ++due_week;
@@ -502,7 +510,8 @@ HttpResponse Api::Obligations(Call& c) {
                             {"due_within_7_days", due_week},
                             {"closed", closed},
                             {"closed_late", closed_late},
-                            {"open_by_weeks_until_due", by_week}});
+                            {"open_by_weeks_until_due", by_week},
+                            {"incomplete", incomplete}});
 }
 
 HttpResponse Api::RunJob(Call& c) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <utility>
 
 namespace dovira::domain {
@@ -41,21 +40,11 @@ Timestamp FromSeconds(std::chrono::sys_seconds s) {
   return std::chrono::time_point_cast<std::chrono::microseconds>(s);
 }
 
-// True when the W-TERM-DEFAULTED resolution names `right` among the terms it wrote out (R67).
+// True when the W-TERM-DEFAULTED resolution lists `right` among the rights whose written-out term
+// is the default (R67).
 bool ResolvedAsDefault(const policy::Policy& p, const std::string& right) {
   const policy::Resolution* r = p.FindResolution("W-TERM-DEFAULTED");
-  if (r == nullptr) return false;
-  const std::string& text = r->choice;
-  size_t pos = 0;
-  auto is_id_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
-  while ((pos = text.find(right, pos)) != std::string::npos) {
-    const bool start_ok = pos == 0 || !is_id_char(text[pos - 1]);
-    const size_t end = pos + right.size();
-    const bool end_ok = end >= text.size() || !is_id_char(text[end]);
-    if (start_ok && end_ok) return true;
-    pos = end;
-  }
-  return false;
+  return r != nullptr && std::find(r->rights.begin(), r->rights.end(), right) != r->rights.end();
 }
 
 }  // namespace
@@ -73,8 +62,10 @@ std::optional<RequestState> ParseRequestState(std::string_view name) {
 }
 
 bool CanMove(RequestState from, RequestState to) {
-  if (!IsOpen(from)) return false;
   if (from == to) return false;
+  if (from == RequestState::kDone) return to == RequestState::kPartlyDone;  // B03
+  if (from == RequestState::kPartlyDone) return to == RequestState::kDone;
+  if (!IsOpen(from)) return false;
   if (to == RequestState::kReceived) return false;
   return true;
 }
@@ -147,6 +138,10 @@ Milestones WarningTimes(const calendar::Calendar& cal, Timestamp trigger, Timest
     return FromSeconds(cal.StartOfDay(from + days * tenths / 10));
   };
   return Milestones{at(5), at(8)};
+}
+
+bool DueDayReached(const calendar::Calendar& cal, Timestamp now, Timestamp due) {
+  return now >= due || cal.LocalDate(Seconds(now)) >= cal.LocalDate(Seconds(due));
 }
 
 int64_t LateByDays(const calendar::Calendar& cal, Timestamp due, Timestamp closed) {

@@ -24,6 +24,7 @@
 namespace dovira::domain {
 
 // received → (awaiting_identity | awaiting_evidence) → in_progress → done | partly_done | rejected.
+// B03: done ⇄ partly_done as the per-store and per-recipient tasks fail or confirm.
 enum class RequestState : uint8_t {
   kReceived,
   kAwaitingIdentity,  // R37: nothing is released until the identity is confirmed
@@ -36,8 +37,14 @@ enum class RequestState : uint8_t {
 
 const char* RequestStateName(RequestState s);
 std::optional<RequestState> ParseRequestState(std::string_view name);
+// Open: the workflow's steps (identity, evidence, completion, refusal, extension) still apply.
 inline bool IsOpen(RequestState s) { return s < RequestState::kDone; }
-// The moves the workflow allows; a closed request never reopens.
+// Outstanding: an obligation the deadline job and the dashboard still count (R68, B03). A partly
+// done request is one: a store or recipient has not confirmed, so it can still become overdue.
+inline bool IsOutstanding(RequestState s) { return IsOpen(s) || s == RequestState::kPartlyDone; }
+// The moves the workflow allows. A rejected request never reopens; a done one goes back to
+// partly_done only when a store or recipient reports a failure afterwards (B03), and a partly
+// done one becomes done when every task has confirmed.
 bool CanMove(RequestState from, RequestState to);
 
 // Every request type the API accepts, with the policy right it runs under:
@@ -76,6 +83,10 @@ struct Milestones {
   Timestamp four_fifths{};
 };
 Milestones WarningTimes(const calendar::Calendar& cal, Timestamp trigger, Timestamp due);
+
+// R56: whether an action due at `due` is carried out by a job running at `now`: from the start of
+// the local due day, so that a destruction due on 04-14 runs on 04-14 itself, within its term.
+bool DueDayReached(const calendar::Calendar& cal, Timestamp now, Timestamp due);
 
 // R68: whole local calendar days from the due date to the closing date; 0 when on time.
 int64_t LateByDays(const calendar::Calendar& cal, Timestamp due, Timestamp closed);

@@ -50,6 +50,38 @@ TEST(RequestTermsTest, R67ObjectionUnder004RunsOnTheDefaultTerm) {
   EXPECT_EQ(access->source, "policy");
 }
 
+TEST(RequestTermsTest, R56DestructionRunsOnItsDueDay) {
+  // 001: a withdrawal received on 2025-03-03 is destroyed within 30 working days: due 2025-04-14
+  // (the end of that day in Kyiv). A job run on the due day carries it out; the day before, not.
+  auto cp = testing::P001();
+  const Timestamp received = At("2025-03-03T07:00:00Z");
+  auto due = DueAt(cp->calendar(), received, *cp->policy().withdrawal.deadline.term);
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(LocalDay(*cp, *due), "2025-04-14");
+  EXPECT_FALSE(DueDayReached(cp->calendar(), At("2025-04-13T20:59:59Z"), *due));  // 23:59:59 Kyiv
+  EXPECT_TRUE(DueDayReached(cp->calendar(), At("2025-04-13T21:00:00Z"), *due));   // 00:00 Kyiv
+  EXPECT_TRUE(DueDayReached(cp->calendar(), At("2025-04-14T06:00:00Z"), *due));
+  EXPECT_TRUE(DueDayReached(cp->calendar(), At("2025-04-20T06:00:00Z"), *due));
+  // The destruction is on time: closing on the due day is not late (R68).
+  EXPECT_EQ(LateByDays(cp->calendar(), *due, At("2025-04-14T06:00:00Z")), 0);
+}
+
+TEST(RequestTermsTest, R67DefaultedTermsComeFromTheResolutionsList) {
+  // 001: erasure, restriction and objection state no term of their own (§3.3.2); access does.
+  auto cp1 = testing::P001();
+  for (const char* type : {"erasure", "restriction", "objection"}) {
+    auto term = TermFor(cp1->policy(), type);
+    ASSERT_TRUE(term.ok()) << type;
+    EXPECT_EQ(term->source, "default") << type;
+  }
+  EXPECT_EQ(TermFor(cp1->policy(), "access")->source, "policy");
+  EXPECT_EQ(TermFor(cp1->policy(), "rectification")->source, "policy");
+  // 003: the review of a profiling result (§19) has no term; contest_segment runs under it.
+  auto cp3 = testing::P003();
+  EXPECT_EQ(TermFor(cp3->policy(), "contest_segment")->source, "default");
+  EXPECT_EQ(TermFor(cp3->policy(), "access")->source, "policy");
+}
+
 TEST(RequestTermsTest, R69WithdrawalIsImmediate) {
   auto cp = testing::P004();
   Timestamp t = At("2025-03-03T09:00:00Z");
@@ -114,11 +146,27 @@ TEST(RequestStatesTest, ClosedRequestsNeverReopen) {
   EXPECT_FALSE(CanMove(RequestState::kDone, RequestState::kInProgress));
   EXPECT_FALSE(CanMove(RequestState::kRejected, RequestState::kDone));
   EXPECT_FALSE(CanMove(RequestState::kInProgress, RequestState::kReceived));
+  EXPECT_FALSE(CanMove(RequestState::kPartlyDone, RequestState::kInProgress));
+  EXPECT_FALSE(CanMove(RequestState::kRejected, RequestState::kPartlyDone));
   for (int i = 0; i <= static_cast<int>(RequestState::kRejected); ++i) {
     auto s = static_cast<RequestState>(i);
     EXPECT_EQ(ParseRequestState(RequestStateName(s)), s);
   }
   EXPECT_FALSE(ParseRequestState("finished"));
+}
+
+TEST(RequestStatesTest, B03PartlyDoneStaysAnObligation) {
+  // A store that fails after the request was done moves it back to partly done; it is done again
+  // once every task confirmed. Meanwhile it is outstanding: the deadline job and the dashboard
+  // count it, though its workflow steps are over.
+  EXPECT_TRUE(CanMove(RequestState::kDone, RequestState::kPartlyDone));
+  EXPECT_TRUE(CanMove(RequestState::kPartlyDone, RequestState::kDone));
+  EXPECT_TRUE(CanMove(RequestState::kInProgress, RequestState::kPartlyDone));
+  EXPECT_TRUE(IsOutstanding(RequestState::kPartlyDone));
+  EXPECT_TRUE(IsOutstanding(RequestState::kInProgress));
+  EXPECT_FALSE(IsOpen(RequestState::kPartlyDone));
+  EXPECT_FALSE(IsOutstanding(RequestState::kDone));
+  EXPECT_FALSE(IsOutstanding(RequestState::kRejected));
 }
 
 TEST(RequestEffectsTest, EffectsFoldIntoTheGateState) {

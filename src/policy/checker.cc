@@ -743,6 +743,19 @@ class Checker {
       if (!seen.insert(r.code).second) {
         Add(r.pos, "E-DUPLICATE", "resolution of " + r.code + " is given twice");
       }
+      for (const auto& rid : r.rights) {
+        if (r.code != "W-TERM-DEFAULTED") {
+          Add(r.pos, "E-REF-RIGHT",
+              "only the resolution of W-TERM-DEFAULTED lists `rights` (R67); " + r.code +
+                  " names " + Quote(rid));
+          break;
+        }
+        if (!p_.rights.count(rid)) {
+          Add(r.pos, "E-REF-RIGHT",
+              "the W-TERM-DEFAULTED resolution lists " + Quote(rid) +
+                  ", which [rights] does not declare");
+        }
+      }
       if (r.code[0] == 'E' && r.approved_by.empty()) {
         Add(r.pos, "E-RESOLUTION-APPROVER",
             "resolution of " + r.code + " needs `approved_by` (an error blocks activation)");
@@ -761,6 +774,15 @@ class Checker {
       f.severity = Severity::kInfo;
     }
     for (const auto& r : p_.resolutions) {
+      if (r.code == "W-TERM-DEFAULTED" && !r.rights.empty() && !answered.count(r.code)) {
+        // R67: the rights whose written-out term is the default are listed in validation.
+        std::string list;
+        for (const auto& rid : r.rights) list += (list.empty() ? "" : ", ") + Quote(rid);
+        Add(r.pos, "I-RESOLVED",
+            "W-TERM-DEFAULTED resolved: " + list + " run on `terms.default_request` (" +
+                FormatTerm(p_.terms.default_request) + "), written out in each right");
+        answered.insert(r.code);
+      }
       if (!answered.count(r.code) && IsCode(r.code)) {
         Add(r.pos, "I-RESOLUTION-UNUSED",
             "resolution of " + r.code +

@@ -117,6 +117,45 @@ date = 2025-03-10
   EXPECT_EQ(FindCode(r.findings, "I-RESOLUTION-UNUSED"), nullptr);
 }
 
+TEST(PolicyChecker, R67WrittenOutDefaultTermsAreListedByTheResolution) {
+  // The term is written out, and the resolution lists the right whose term it is: validation
+  // names the right, and the right's requests report the default as their source.
+  std::string text = ReadMinimal() + R"(
+[[resolutions]]
+code = "W-TERM-DEFAULTED"
+choice = "30 calendar days"
+rights = ["access"]
+reason = "the source text states no term"
+date = 2025-03-10
+)";
+  auto r = Check(text);
+  EXPECT_TRUE(r.ok());
+  const Finding* f = FindCode(r.findings, "I-RESOLVED");
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->message.find("`access`"), std::string::npos) << f->message;
+  EXPECT_EQ(FindCode(r.findings, "I-RESOLUTION-UNUSED"), nullptr);
+  ASSERT_EQ(r.policy->FindResolution("W-TERM-DEFAULTED")->rights,
+            std::vector<std::string>{"access"});
+}
+
+TEST(PolicyChecker, R67ResolutionListingAnUndeclaredRightIsAnError) {
+  std::string text = ReadMinimal() + R"(
+[[resolutions]]
+code = "W-TERM-DEFAULTED"
+choice = "30 calendar days"
+rights = ["objection"]
+reason = "the source text states no term"
+)";
+  auto r = Check(text);
+  const Finding* f = FindCode(r.findings, "E-REF-RIGHT");
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->message.find("`objection`"), std::string::npos) << f->message;
+  EXPECT_FALSE(r.ok());
+  // A right id the format does not know is refused by the loader.
+  auto unknown = Check(Replace(text, "rights = [\"objection\"]", "rights = [\"teleport\"]"));
+  EXPECT_FALSE(unknown.ok());
+}
+
 TEST(PolicyChecker, UnresolvedErrorConflictBlocksActivation) {
   std::string text = ReadMinimal() + R"(
 [[conflicts]]

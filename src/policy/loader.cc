@@ -1214,6 +1214,7 @@ void ReadPolicy(Reader& root, Policy* p) {
     r.Str("approved_by", &res.approved_by);
     r.DateKey("date", &res.date, true);
     r.Str("clause", &res.clause);
+    r.StrList("rights", &res.rights, &right_ids);
     p->resolutions.push_back(std::move(res));
   });
 }

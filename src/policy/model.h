@@ -496,6 +496,9 @@ struct Conflict {
 
 struct Resolution {
   std::string code, choice, reason, approved_by, clause;
+  // W-TERM-DEFAULTED: the rights whose written-out term is `terms.default_request` because the
+  // source text states none; their requests report `due_source = "default"` (R67).
+  std::vector<std::string> rights;
   std::optional<calendar::Date> date;
   SourcePos pos;
 };

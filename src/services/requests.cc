@@ -285,7 +285,7 @@ Status RequestService::Stage(ports::WriteBatch& batch, const SchoolId& school, R
   row.state = r.state;
   row.subject = r.subject;
   auto state = domain::ParseRequestState(r.state);
-  row.open = state && domain::IsOpen(*state);
+  row.open = state && domain::IsOutstanding(*state);  // B03: partly done is still an obligation
   row.overdue = r.overdue;
   row.assignee = r.assignee;
   row.received_at = r.received_at;
@@ -434,35 +434,52 @@ Status RequestService::Notify(ports::WriteBatch& batch, const SchoolId& school,
         {"erasure", {"дані знищено", "данные уничтожены", "your data were erased"}},
         {"restriction", {"обробку обмежено", "обработка ограничена", "processing was restricted"}},
         {"suspend", {"обробку призупинено", "обработка приостановлена", "processing was suspended"}}};
-    auto it = kActions.find(r.right);
+    auto it = kActions.find(r.type);  // "suspend" before its right, "restriction"
+    if (it == kActions.end()) it = kActions.find(r.right);
     if (it == kActions.end()) it = kActions.find("rectification");
     vars["action"] = it->second[lang == "ru" ? 1 : lang == "en" ? 2 : 0];
+    if (r.fields.empty() && r.restrict_all) {
+      vars["fields"] = lang == "ru" ? "все данные" : lang == "en" ? "all data" : "усі дані";
+    }
   }
   if (kind == "rejected") {
-    // R64: the right to complain, naming the authority of the subject's jurisdiction.
+    // R64: the right to complain, to the EU authority for an EU/EEA subject, otherwise to the
+    // authority the policy names for the school's jurisdiction; when it names none, the letter
+    // says so rather than naming another country's authority. Always in the letter's language.
     const policy::Policy& p = cp->policy();
-    std::string region = "UA";
+    const std::string& jurisdiction = p.school.jurisdiction;
+    bool eu_subject = false;
     if (!r.subject.empty()) {
       auto summary = subjects_.Get(school, SubjectId(r.subject), Actor::System("requests"), {});
       if (summary.ok()) {
-        const std::string& c = summary->country;
         for (const char* eu : kEuCountries) {
-          if (c == eu) region = "EU";
+          if (summary->country == eu) eu_subject = true;
         }
       }
     }
-    auto it = p.complaint_authorities.find(region);
-    if (it == p.complaint_authorities.end()) it = p.complaint_authorities.begin();
-    const std::string name = it == p.complaint_authorities.end()
-                                 ? std::string()
-                                 : it->second.name.Get(lang) + " " + it->second.url;
+    auto it = p.complaint_authorities.end();
+    if (eu_subject) it = p.complaint_authorities.find("EU");
+    if (it == p.complaint_authorities.end()) it = p.complaint_authorities.find(jurisdiction);
     static const std::map<std::string, std::string> kComplaint = {
         {"uk", "Ви маєте право оскаржити цю відмову до органу нагляду: "},
         {"ru", "Вы вправе обжаловать этот отказ в надзорный орган: "},
         {"en", "You have the right to complain about this refusal to the supervisory authority: "}};
-    vars["complaint"] = kComplaint.at(lang) +
-                        (name.empty() ? std::string("Уповноважений Верховної Ради України з прав людини")
-                                      : name);
+    static const std::map<std::string, std::string> kNoneOnFile = {
+        {"uk", "орган із захисту персональних даних юрисдикції школи ({j}); політика школи не "
+               "називає його"},
+        {"ru", "орган по защите персональных данных юрисдикции школы ({j}); политика школы его "
+               "не называет"},
+        {"en", "the personal-data protection authority of the school's jurisdiction ({j}); the "
+               "school's policy does not name it"}};
+    std::string name;
+    if (it != p.complaint_authorities.end()) {
+      name = it->second.name.Get(lang);
+      if (!it->second.url.empty()) name += " " + it->second.url;
+    } else {
+      name = kNoneOnFile.at(lang);
+      name.replace(name.find("{j}"), 3, jurisdiction);
+    }
+    vars["complaint"] = kComplaint.at(lang) + name;
   }
   MessageText text = RenderMessage(kind, lang, vars);
   OutMessage m;
@@ -820,6 +837,12 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   }
 
   if (auto st = Notify(batch, school, r, "received", ""); !st.ok()) return st.error();
+  if (r.right == "restriction" && p.action_notice.declared &&
+      (r.restrict_all || !r.restricted.empty())) {
+    // R47: the suspension (blocking) is performed at filing; the subject is told within the
+    // action-notice term counted from today (R66).
+    if (auto st = Notify(batch, school, r, "action_notice", ""); !st.ok()) return st.error();
+  }
   if (forget_records) {
     // R57: the answer says what was destroyed and what was kept, and why.
     std::string extra = "destroyed: " + (r.fields.empty() ? std::string("-") : Join(r.fields));
@@ -1569,13 +1592,24 @@ Result<RequestInfo> RequestService::ConfirmTask(const SchoolId& school, const st
     return Error{ErrorCode::kNotFound, "the request has no task for " + target, "target",
                  "task_unknown"};
   }
+  const Timestamp now = deps_.clock.Now();
   it->state = ok ? "done" : "failed";
-  it->at = deps_.clock.Now();
+  it->at = now;
   it->note = note;
-  bool all = std::all_of(r->tasks.begin(), r->tasks.end(),
-                         [](const RequestTask& t) { return t.state == "done"; });
-  if (r->state == domain::RequestStateName(RequestState::kPartlyDone) && all) {
+  const bool all = std::all_of(r->tasks.begin(), r->tasks.end(),
+                               [](const RequestTask& t) { return t.state == "done"; });
+  // B03: a request is done only when every store and recipient confirmed. A failure reported
+  // after it was done reopens it as partly done, an obligation the deadline job still watches;
+  // the last confirmation closes it again, and its lateness counts from then (R68).
+  const auto state = domain::ParseRequestState(r->state);
+  if (state && !all && *state == RequestState::kDone) {
+    r->state = domain::RequestStateName(RequestState::kPartlyDone);
+  } else if (state && all && *state == RequestState::kPartlyDone) {
+    auto rt = schools_.Get(school);
+    if (!rt.ok()) return rt.error();
     r->state = domain::RequestStateName(RequestState::kDone);
+    r->closed_at = now;
+    r->late_by_days = domain::LateByDays((*rt)->policy()->calendar(), r->due_at, now);
   }
   ports::WriteBatch batch;
   if (auto st = Stage(batch, school, *r, ok ? "task_done" : "task_failed",
@@ -1602,7 +1636,7 @@ Result<DeadlineReport> RequestService::RunDeadlines(const SchoolId& school,
   // destruction due, a term just passed, or a warning not yet sent.
   std::vector<std::string> open_ids;
   Status st = deps_.store.ForEachRequest(school, true, [&](const ports::RequestRow& row) {
-    if (row.type == "withdrawal" && now >= row.due_at) {
+    if (row.type == "withdrawal" && domain::DueDayReached(cp->calendar(), now, row.due_at)) {
       open_ids.push_back(row.id);
       return;
     }
@@ -1625,8 +1659,8 @@ Result<DeadlineReport> RequestService::RunDeadlines(const SchoolId& school,
     std::unique_lock<std::mutex> lock(SchoolMutex(school));
     auto r = Load(school, id);
     if (!r.ok()) return r.error();
-    // R56: a destruction after a withdrawal falls due: carried out by the job.
-    if (r->right == "withdrawal" && now >= r->due_at &&
+    // R56: a destruction after a withdrawal falls due: carried out by the job on its due day.
+    if (r->right == "withdrawal" && domain::DueDayReached(cp->calendar(), now, r->due_at) &&
         r->state == domain::RequestStateName(RequestState::kInProgress)) {
       lock.unlock();
       auto done = Destroy(school, std::move(*r), "consent_withdrawn", job, ctx);
