@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Runs every benchmark, prints a table of each result beside the ceiling measured in the same
-run, and writes docs/performance.md. Absolute times on shared machines are noisy; the ratios are
+run, and rewrites its own part of docs/performance.md (between the bench markers; the sections
+other tools measure are kept as they are). Absolute times on shared machines are noisy; the ratios are
 the point."""
 import argparse
 import datetime
@@ -78,6 +79,27 @@ def run_gbench(binary, min_time, repetitions=1):
         results[name] = ops
         ms[name] = b["real_time"] * scale * 1000
     return results, ms
+
+
+# docs/performance.md also holds sections measured elsewhere (the web pages, by `make web-test`).
+# This script owns only the text between these two markers and keeps everything else verbatim.
+BEGIN = "<!-- bench:begin: written by `make bench` (bench/run.py); edit run.py, not this part -->"
+END = "<!-- bench:end -->"
+_BEGIN_RE = re.compile(r"^<!-- bench:begin\b[^\n]*-->$", re.M)
+_END_RE = re.compile(r"^<!-- bench:end -->$", re.M)
+
+
+def replace_generated(current, generated):
+    """Returns `current` with the text between its bench markers replaced by `generated`. Raises
+    ValueError naming what is wrong when the markers are missing, repeated or out of order."""
+    begins, ends = list(_BEGIN_RE.finditer(current)), list(_END_RE.finditer(current))
+    if len(begins) != 1 or len(ends) != 1:
+        raise ValueError(f"expected one '<!-- bench:begin ... -->' line and one '{END}' line, "
+                         f"found {len(begins)} and {len(ends)}")
+    b, e = begins[0], ends[0]
+    if e.start() < b.end():
+        raise ValueError(f"'{END}' comes before '<!-- bench:begin ... -->'")
+    return current[:b.end()] + "\n" + generated.strip("\n") + "\n" + current[e.start():]
 
 
 def fmt(ops):
@@ -256,9 +278,7 @@ def main():
                if one is not None and b.get("peak_growth_kib") is not None else "."))
     notes_text = "\n".join(textwrap.fill(n, width=100, subsequent_indent="  ") for n in notes)
 
-    doc = f"""# Performance
-
-Measured by `make bench` on {datetime.date.today().isoformat()} ({platform.machine()}, {os.cpu_count()} cores;
+    generated = f"""Measured by `make bench` on {datetime.date.today().isoformat()} ({platform.machine()}, {os.cpu_count()} cores;
 the load generator shares the cores with the server). Each result is printed beside a ceiling
 measured in the same run; on these shared machines the ratios are meaningful, the absolute rates
 less so.
@@ -321,10 +341,21 @@ Notes:
   cores and disk): CPU-bound ratios by about ±0.05, fsync-bound results (intake, the bare durable
   inserts, erasure) by several times, so compare those within one run only. The rights-request
   benchmarks run five times, interleaved in random order, and report the median.
-{notes_text}
-"""
-    with open(os.path.join(ROOT, args.out), "w", encoding="utf-8") as f:
+{notes_text}"""
+    out = os.path.join(ROOT, args.out)
+    try:
+        with open(out, encoding="utf-8") as f:
+            current = f.read()
+    except FileNotFoundError:
+        current = f"# Performance\n\n{BEGIN}\n{END}\n"
+    try:
+        doc = replace_generated(current, generated)
+    except ValueError as e:
+        print(f"{out}: {e}; nothing written", file=sys.stderr)
+        return 1
+    with open(out, "w", encoding="utf-8") as f:
         f.write(doc)
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes docs/requirements-coverage.md: for every requirement row of requirements.md (R01-R124,
-B01-B12), the tests that name it, found in test names (TEST(Suite, R07_...)) and in a row comment
-on the TEST line (TEST(...) {  // R65, R66)."""
+B01-B12), the tests that name it, found in test names (TEST(Suite, R07_...)), in a row comment
+on the TEST line (TEST(...) {  // R65, R66) and in the file names of the rights scenarios
+(tests/scenarios/004_objection_R52_R67.scn runs as Rights/Scenario.Runs/004_objection_R52_R67)."""
 import os
 import re
 import sys
@@ -48,6 +49,17 @@ def tests():
                 for i in ids:
                     i = i[0] + i[1:].zfill(2)
                     found.setdefault(i, []).append((name, rel))
+    scenarios = os.path.join(ROOT, "tests", "scenarios")
+    if os.path.isdir(scenarios):
+        for f in sorted(os.listdir(scenarios)):
+            if not f.endswith(".scn"):
+                continue
+            stem = f[:-len(".scn")]
+            name = f"Rights/Scenario.Runs/{stem}"
+            rel = os.path.join("tests", "scenarios", f)
+            for i in set(ROW.findall(stem.replace("_", " "))):
+                i = i[0] + i[1:].zfill(2)
+                found.setdefault(i, []).append((name, rel))
     return found
 
 

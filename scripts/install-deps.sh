@@ -11,7 +11,7 @@ packages=(
   libhowardhinnant-date-dev
   libsqlite3-dev sqlite3 libsodium-dev liboath-dev libboost-dev libcurl4-openssl-dev
   wrk
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev python3-jsonschema
 )
 
 missing=()

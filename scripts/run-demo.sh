@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Serves the demo school (policy 001 by default) on the embedded SQLite store in build/demo-data.
 # On the first start it creates an administrator and prints a one-time password. The public pages,
-# the cookie banner and the form snippet come from web/dist (make web).
+# the cookie banner, the form snippet and the staff console come from web/dist (make web).
 set -euo pipefail
 build=${1:-build/release}
 policy=${DOVIRA_DEMO_POLICY:-policies/001_vkluchi_zhizn.toml}

@@ -1051,6 +1051,82 @@ TEST_F(Tenancy, R118_CredentialsOfOneSchoolCannotReachAnother) {
 }
 
 // ======================================================================================
+// The staff console's read-only routes (console_routes.cc)
+// ======================================================================================
+
+class Console : public SharedServerTest {};
+
+// The newsletter row of GET /consents/rates.
+Json NewsletterRate(const StaffClient& admin) {
+  Response r = admin.Get(admin.Base() + "/consents/rates?lang=en");
+  EXPECT_EQ(r.status, 200) << r.Describe();
+  for (const auto& item : r.Body().value("items", Json::array())) {
+    if (item.value("purpose", "") == "newsletter") return item;
+  }
+  ADD_FAILURE() << "no newsletter row: " << r.body;
+  return Json::object();
+}
+
+TEST_F(Console, ConsentRatesCountGivenActiveAndWithdrawnPerConsentPurpose) {
+  StaffClient& admin = Admin(kS4);
+  const Json before = NewsletterRate(admin);
+  Json both = Masterclass004(UniqueEmail("rates-both"));
+  both["consents"] = {"button_consent", "newsletter_optin"};
+  const std::string a = NewSubject(kS4, "masterclass", both);
+  const std::string b = NewSubject(kS4, "masterclass", Masterclass004(UniqueEmail("rates-one")));
+  ASSERT_FALSE(a.empty() || b.empty());
+  const Json given = NewsletterRate(admin);
+  EXPECT_EQ(given.value("title", ""), "Informational newsletters by e-mail") << given.dump();
+  EXPECT_EQ(given.value("eligible", 0) - before.value("eligible", 0), 2) << given.dump();
+  EXPECT_EQ(given.value("given", 0) - before.value("given", 0), 1) << given.dump();
+  EXPECT_EQ(given.value("active", 0) - before.value("active", 0), 1) << given.dump();
+
+  Response w = admin.Post(admin.Base() + "/subjects/" + a + "/consents/withdraw",
+                          Json{{"consents", {"newsletter"}}, {"channel", "email"}});
+  ASSERT_EQ(w.status, 200) << w.Describe();
+  const Json after = NewsletterRate(admin);
+  EXPECT_EQ(after.value("given", 0) - before.value("given", 0), 1) << after.dump();
+  EXPECT_EQ(after.value("active", 0) - before.value("active", 0), 0) << after.dump();
+  EXPECT_EQ(after.value("withdrawn", 0) - before.value("withdrawn", 0), 1) << after.dump();
+  // Contract purposes are not consent rates.
+  Response r = admin.Get(admin.Base() + "/consents/rates");
+  for (const auto& item : r.Body()["items"]) {
+    EXPECT_NE(item.value("purpose", ""), "application_handling") << item.dump();
+  }
+  // Signed-in staff only, and only of their own school.
+  EXPECT_EQ(server().Get(SchoolPath(kS4) + "/consents/rates").status, 401);
+  EXPECT_EQ(Admin(kS1).Get(SchoolPath(kS4) + "/consents/rates").status, 403);
+}
+
+TEST_F(Console, R67_SettingsListRolesPurposesAndTheRequestTypesThePolicyOffers) {
+  StaffClient& admin = Admin(kS4);
+  Response r = admin.Get(admin.Base() + "/console?lang=en");
+  ASSERT_EQ(r.status, 200) << r.Describe();
+  Json j = r.Body();
+  EXPECT_EQ(j.value("time_zone", ""), "Europe/Kyiv");
+  auto find = [](const Json& list, const std::string& key, const std::string& value) {
+    for (const auto& item : list) {
+      if (item.value(key, "") == value) return item;
+    }
+    return Json(nullptr);
+  };
+  Json role = find(j["roles"], "id", "marketing_manager");
+  ASSERT_TRUE(role.is_object()) << j["roles"].dump();
+  EXPECT_FALSE(role.value("title", "").empty());
+  EXPECT_FALSE(role.value("privileged", true));
+  EXPECT_EQ(find(j["purposes"], "id", "newsletter").value("basis", ""), "consent");
+  EXPECT_TRUE(find(j["fields"], "id", "email").is_object());
+  // R67: a right without a term of its own runs on the default and says so.
+  Json objection = find(j["request_types"], "type", "objection");
+  ASSERT_TRUE(objection.is_object()) << j["request_types"].dump();
+  EXPECT_EQ(objection.value("source", ""), "default");
+  EXPECT_EQ(objection.value("term", ""), "30 calendar days");
+  Json access = find(j["request_types"], "type", "access");
+  EXPECT_EQ(access.value("right", ""), "access");
+  EXPECT_EQ(server().Get(SchoolPath(kS4) + "/console").status, 401);
+}
+
+// ======================================================================================
 // R88: the audit log
 // ======================================================================================
 
@@ -1522,6 +1598,46 @@ TEST_F(ApiShape, OpenApiListsExactlyTheRoutesServed) {
     EXPECT_EQ(r.status, 404) << path;
     EXPECT_EQ(r.ErrorCode(), "not_found") << path;
   }
+}
+
+}  // namespace
+}  // namespace dovira::testing
+
+namespace dovira::testing {
+namespace {
+
+// R60: a legally significant decision needs a human decision-maker; the register is the audit
+// log, one entry per decision.
+TEST_F(ApiShape, R60LegallySignificantDecisionsNeedAHuman) {
+  StaffClient& admin = Admin(kS4);
+  const std::string path = admin.Base() + "/decisions";
+  Response solo = admin.Post(path, Json{{"class", "legally_significant"},
+                                        {"decided_by", nullptr},
+                                        {"outcome", "refuse_enrolment"}});
+  EXPECT_EQ(solo.status, 422) << solo.Describe();
+  EXPECT_EQ(solo.ErrorCode(), "human_decision_required");
+  Response ghost = admin.Post(path, Json{{"class", "legally_significant"},
+                                         {"decided_by", "nobody"},
+                                         {"outcome", "refuse_enrolment"}});
+  EXPECT_EQ(ghost.ErrorCode(), "staff_unknown");
+  // 004 names no exception: an answer to the user's own query is no class it knows.
+  EXPECT_EQ(admin.Post(path, Json{{"class", "self_query_answer"}, {"outcome", "x"}}).status, 400);
+  Response human = admin.Post(path, Json{{"class", "legally_significant"},
+                                         {"decided_by", admin.staff_id()},
+                                         {"model", "enrolment_rules"},
+                                         {"outcome", "refuse_enrolment"}});
+  ASSERT_EQ(human.status, 201) << human.Describe();
+  const std::string id = human.Body().value("id", "");
+  Response audit = admin.Get(admin.Base() + "/audit?limit=1000");
+  ASSERT_EQ(audit.status, 200);
+  const Json entries = audit.Body()["items"];
+  bool found = false;
+  for (const auto& e : entries) {
+    if (e.value("decision_id", "") == id && e.value("action", "") == "decision.record") {
+      found = e["detail"].value("decided_by", "") == admin.staff_id();
+    }
+  }
+  EXPECT_TRUE(found) << "decision " << id << " is not in the audit log";
 }
 
 }  // namespace

@@ -17,17 +17,29 @@
 //   check NAME key=value ...        GET /requests/NAME: each key's value (a.b for nested keys)
 //                                   starts with value (strings), or equals it (other JSON)
 //   body key=value ...              the same on the last response's body
+//                                   value ~text: the string contains text instead; a pair in
+//                                   double quotes ("key=a value") may hold blanks.
+//                                   In a key, a part after an array picks an element: a number
+//                                   is its index (items.0.id), k:v the first element whose k is
+//                                   v (messages.kind:action_notice.due); the part # is the size
+//                                   of the array or object before it (tasks.#=3).
 //   key ROLE PURPOSE,...            later `process` calls use an API key of that role
 //   process SUBJECT PURPOSE N [FIELD,...] [OPERATION]   POST /process answers N
 //   job deadlines | outbox          run a job now
 //   mail N                          the sink has received N messages in all
 //   mailto ADDRESS TEXT...          some message to ADDRESS contains TEXT (decoded)
+//   mailnot ADDRESS TEXT...         no message to ADDRESS contains TEXT (decoded)
+//   mailfrom ADDRESS SENDER         some message to ADDRESS has SENDER in its From header
+//   attachment ADDRESS NAME [TEXT...]  some message to ADDRESS has an attachment whose file name
+//                                   contains NAME (and whose decoded content contains TEXT)
 //   nomail ADDRESS                  no message was sent to ADDRESS
 //   restart                         stop the server and start it again on the same data
+//   print                           write the last response to the test log (when writing one)
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -64,6 +76,29 @@ std::vector<Line> Parse(const std::string& path) {
     std::string w;
     while (words >> w) l.words.push_back(w);
     out.push_back(std::move(l));
+  }
+  return out;
+}
+
+// The key=value pairs of a check or body line, split on blanks; a pair written in double quotes
+// ("key=a value") may hold blanks.
+std::vector<std::string> Pairs(const std::string& text) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == ' ' || text[i] == '\t') {
+      ++i;
+    } else if (text[i] == '"') {
+      size_t close = text.find("\" ", i + 1);
+      if (close == std::string::npos) close = text.size() - 1;
+      out.push_back(text.substr(i + 1, close - i - 1));
+      i = close + 1;
+    } else {
+      size_t end = text.find_first_of(" \t", i);
+      if (end == std::string::npos) end = text.size();
+      out.push_back(text.substr(i, end - i));
+      i = end;
+    }
   }
   return out;
 }
@@ -108,6 +143,11 @@ class Runner {
     ASSERT_EQ(staff_->SignIn(), "");
   }
 
+  // Signs in again after the clock moved; a password that expired meanwhile is changed.
+  void Relogin() {
+    ASSERT_EQ(staff_->SignIn("Tall-Otter-Runs-" + std::to_string(7320 + ++relogins_) + "!"), "");
+  }
+
   std::string Subst(std::string text) const {
     static const std::regex var(R"(\$\{([A-Za-z0-9_]+)\})");
     std::smatch m;
@@ -144,8 +184,44 @@ class Runner {
   }
 
   static bool Matches(const Json& actual, const std::string& expected) {
+    if (actual.is_string() && !expected.empty() && expected[0] == '~') {
+      return actual.get<std::string>().find(expected.substr(1)) != std::string::npos;
+    }
     if (actual.is_string()) return actual.get<std::string>().rfind(expected, 0) == 0;
     return actual.dump() == expected;
+  }
+
+  // One part of a key path (see the header): an object member, an array element by index or by
+  // k:v, or # for the size.
+  static bool Step(const Json& at, const std::string& part, Json* out) {
+    if (part == "#" && (at.is_array() || at.is_object())) {
+      *out = at.size();
+      return true;
+    }
+    if (at.is_object()) {
+      if (!at.contains(part)) return false;
+      *out = at[part];
+      return true;
+    }
+    if (!at.is_array()) return false;
+    const size_t colon = part.find(':');
+    if (colon == std::string::npos) {
+      if (part.empty() || part.find_first_not_of("0123456789") != std::string::npos) return false;
+      const size_t i = std::stoul(part);
+      if (i >= at.size()) return false;
+      *out = at[i];
+      return true;
+    }
+    const std::string k = part.substr(0, colon), v = part.substr(colon + 1);
+    for (const Json& e : at) {
+      if (!e.is_object() || !e.contains(k)) continue;
+      const Json& ev = e[k];
+      if ((ev.is_string() && ev.get<std::string>() == v) || (!ev.is_string() && ev.dump() == v)) {
+        *out = e;
+        return true;
+      }
+    }
+    return false;
   }
 
   void CheckKeys(const Json& j, const std::vector<std::string>& pairs, size_t from) {
@@ -154,14 +230,16 @@ class Runner {
       size_t eq = pairs[i].find('=');
       ASSERT_NE(eq, std::string::npos) << pairs[i];
       const std::string key = pairs[i].substr(0, eq), value = Subst(pairs[i].substr(eq + 1));
-      const Json* at = &j;
+      Json at = j;
       std::istringstream path(key);
       std::string part;
       while (std::getline(path, part, '.')) {
-        ASSERT_TRUE(at->is_object() && at->contains(part)) << key << " missing in " << j.dump();
-        at = &(*at)[part];
+        Json next;
+        const bool found = Step(at, part, &next);
+        ASSERT_TRUE(found) << key << ": no " << part << " in " << at.dump();
+        at = std::move(next);
       }
-      EXPECT_TRUE(Matches(*at, value)) << key << " = " << at->dump() << ", expected " << value;
+      EXPECT_TRUE(Matches(at, value)) << key << " = " << at.dump() << ", expected " << value;
     }
   }
 
@@ -180,14 +258,14 @@ class Runner {
     const std::string& c = l.cmd;
     if (c == "clock") {
       ASSERT_FALSE(server_->SetClock(l.words.at(0)).empty());
-      ASSERT_EQ(staff_->Login().status, 200);  // sessions expire as the clock moves
+      Relogin();  // sessions expire as the clock moves
     } else if (c == "advance") {
       const std::string& w = l.words.at(0);
       int64_t n = std::stoll(w.substr(0, w.size() - 1));
       const char unit = w.back();
       int64_t seconds = unit == 'd' ? n * 86400 : unit == 'h' ? n * 3600 : unit == 'm' ? n * 60 : n;
       ASSERT_FALSE(server_->Advance(seconds).empty());
-      ASSERT_EQ(staff_->Login().status, 200);
+      Relogin();
     } else if (c == "key") {
       Json purposes = Json::array();
       std::istringstream list(l.words.at(1));
@@ -234,9 +312,9 @@ class Runner {
     } else if (c == "check") {
       last_ = staff_->Get(Base() + "/requests/" + Subst("${" + l.words.at(0) + "}"));
       ASSERT_EQ(last_.status, 200) << last_.Describe();
-      CheckKeys(last_.Body(), l.words, 1);
+      CheckKeys(last_.Body(), Pairs(l.rest), 1);
     } else if (c == "body") {
-      CheckKeys(last_.Body(), l.words, 0);
+      CheckKeys(last_.Body(), Pairs(l.rest), 0);
     } else if (c == "process") {
       Json body = {{"subject", Subst("${" + l.words.at(0) + "}")}, {"purpose", l.words.at(1)}};
       if (l.words.size() > 3) {
@@ -258,7 +336,35 @@ class Runner {
       const size_t n = std::stoul(l.words.at(0));
       sink_.WaitFor(n, std::chrono::seconds(5));
       EXPECT_EQ(sink_.messages().size(), n);
-    } else if (c == "mailto" || c == "nomail") {
+    } else if (c == "mailfrom" || c == "attachment") {
+      const std::string address = l.words.at(0);
+      const std::string want = l.words.at(1);
+      std::string text;
+      for (size_t i = 2; i < l.words.size(); ++i) text += (text.empty() ? "" : " ") + l.words[i];
+      text = Subst(text);
+      bool found = false;
+      std::string seen;
+      for (const auto& m : sink_.messages()) {
+        if (std::find(m.rcpt.begin(), m.rcpt.end(), address) == m.rcpt.end()) continue;
+        if (c == "mailfrom") {
+          const std::string from = SmtpSink::HeaderOf(m.data, "From");
+          seen += from + "\n";
+          if (from.find(want) != std::string::npos) found = true;
+          continue;
+        }
+        for (const auto& part : SmtpSink::Parts(m.data)) {
+          if (part.disposition != "attachment") continue;
+          seen += part.filename + " (" + std::to_string(part.body.size()) + " bytes)\n";
+          if (part.filename.find(Subst(want)) != std::string::npos &&
+              part.body.find(text) != std::string::npos) {
+            found = true;
+          }
+        }
+      }
+      EXPECT_TRUE(found) << "no message to " << address << " has " << c << " " << want << " "
+                         << text << "; seen:\n"
+                         << seen;
+    } else if (c == "mailto" || c == "nomail" || c == "mailnot") {
       const std::string address = l.words.at(0);
       std::string text = l.rest.substr(std::min(l.rest.size(), address.size() + 1));
       bool found = false;
@@ -270,12 +376,17 @@ class Runner {
         seen += decoded + "\n---\n";
         if (c == "nomail" || decoded.find(Subst(text)) != std::string::npos) found = true;
       }
-      if (c == "mailto") {
+      if (c == "mailnot") {
+        EXPECT_FALSE(found) << "a message to " << address << " contains \"" << text
+                            << "\":\n" << seen;
+      } else if (c == "mailto") {
         EXPECT_TRUE(found) << "no message to " << address << " contains \"" << text
                            << "\"; seen:\n" << seen;
       } else {
         EXPECT_FALSE(found) << "a message went to " << address << ":\n" << seen;
       }
+    } else if (c == "print") {
+      std::cout << l.number << ": HTTP " << last_.status << " " << last_.body << "\n";
     } else if (c == "restart") {
       server_->Stop();
       ASSERT_EQ(server_->Start(), "");
@@ -294,6 +405,7 @@ class Runner {
   Response last_;
   std::string last_code_;
   std::string key_;
+  int relogins_ = 0;
 };
 
 std::vector<std::string> ScenarioFiles() {
@@ -313,8 +425,8 @@ TEST_P(Scenario, Runs) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Rights, Scenario, ::testing::ValuesIn(ScenarioFiles()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name = info.param.substr(0, info.param.size() - 4);
+                         [](const ::testing::TestParamInfo<std::string>& param) {
+                           std::string name = param.param.substr(0, param.param.size() - 4);
                            for (char& ch : name) {
                              if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            }

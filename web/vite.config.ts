@@ -1,4 +1,4 @@
-// The public pages (multi-page build into dist/). The embeddable scripts (banner.js, form.js) are
+// The public pages and the staff console (multi-page build into dist/). The embeddable scripts (banner.js, form.js) are
 // built separately by vite.embed.config.ts, each into one self-contained file.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,8 @@ export default defineConfig({
         index: resolve(root, 'index.html'),
         notice: resolve(root, 'notice.html'),
         demo: resolve(root, 'demo-school.html'),
+        cabinet: resolve(root, 'cabinet.html'),
+        console: resolve(root, 'console.html'),
       },
     },
   },

@@ -23,10 +23,6 @@ using services::Actor;
 std::string Iso(Timestamp t) { return FormatTimestamp(t); }
 
 
-bool IsUnsafe(const std::string& method) {
-  return method != "GET" && method != "HEAD" && method != "OPTIONS";
-}
-
 std::string PreferredLang(const ports::HttpRequest& req) {
   std::string q = QueryParam(req.query, "lang");
   if (q == "uk" || q == "ru" || q == "en") return q;
@@ -81,17 +77,7 @@ Json AuditJson(const ports::AuditRow& a) {
               {"hash", a.hash}};
 }
 
-// Common schema fragments for the OpenAPI document.
-Json Obj(std::initializer_list<std::pair<const std::string, Json>> props,
-         std::vector<std::string> required = {}) {
-  Json j = {{"type", "object"}, {"properties", Json(props)}};
-  if (!required.empty()) j["required"] = required;
-  return j;
-}
-const Json kStr = {{"type", "string"}};
-const Json kBool = {{"type", "boolean"}};
 const Json kInt = {{"type", "integer"}};
-const Json kStrList = {{"type", "array"}, {"items", {{"type", "string"}}}};
 const Json kStrMap = {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}};
 const Json kAny = {{"type", "object"}};
 
@@ -384,6 +370,8 @@ void Api::RegisterRoutes() {
            doc("Sign the chain head now", "audit", nullptr, kAny, 200, kAuthErrors),
            &Api::CheckpointAudit);
   if (s_.requests != nullptr) RegisterRequestRoutes();
+  if (s_.requests != nullptr && s_.cabinet != nullptr) RegisterCabinetRoutes();
+  RegisterConsoleRoutes();  // what the staff console reads (console_routes.cc)
   if (s_.test_clock) {
     Register("POST", "/v1/_test/clock", Auth::kPublic,
              doc("Move the server's clock (only with --fake-clock)", "system",
@@ -444,6 +432,7 @@ void Api::Handle(ports::HttpRequest&& request, ports::HttpResponder respond) {
 }
 
 Result<Actor> Api::Authenticate(Call& c) {
+  if (c.route->auth == Auth::kSubject) return AuthenticateSubject(c);
   const std::string& auth = c.req.Header("authorization");
   if (c.route->auth == Auth::kStaff && auth.rfind("Bearer ", 0) == 0) {
     auto id = s_.staff.AuthenticateApiKey(auth.substr(7));
@@ -459,15 +448,7 @@ Result<Actor> Api::Authenticate(Call& c) {
   }
   auto session = s_.staff.Authenticate(token);
   if (!session.ok()) return session.error();
-  // CSRF: an unsafe request with the session cookie must also carry the session's token.
-  if (IsUnsafe(c.req.method)) {
-    const std::string& sent = c.req.Header("x-csrf-token");
-    if (sent.size() != session->csrf_token.size() ||
-        !std::equal(sent.begin(), sent.end(), session->csrf_token.begin())) {
-      return Error::Denied("csrf_token_invalid",
-                           "the X-CSRF-Token header is missing or does not match the session");
-    }
-  }
+  if (Status csrf = CheckCsrf(c.req, session->csrf_token); !csrf.ok()) return csrf.error();
   const std::string& path = c.route->pattern;
   const bool auth_route = path.rfind("/v1/auth/", 0) == 0;
   if (session->mfa_required && !session->mfa_passed && !auth_route) {

@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "ports/http.h"
 #include "services/audit_log.h"
+#include "services/cabinet.h"
 #include "services/consents.h"
 #include "services/cookie_consents.h"
 #include "services/data_access.h"
@@ -41,7 +42,10 @@ struct ApiServices {
   ManualClock* test_clock = nullptr;  // set only when the server runs with --fake-clock
   services::RequestService* requests = nullptr;  // rights requests (null: routes not served)
   services::Outbox* outbox = nullptr;
+  services::CabinetService* cabinet = nullptr;  // the personal cabinet (null: routes not served)
   services::CookieConsentService* cookie_consents = nullptr;  // the cookie banner's records
+  // Wakes the delivery job at once (a sign-in code should not wait for the next round).
+  std::function<void()> nudge_outbox;
 };
 
 struct ApiOptions {
@@ -78,6 +82,8 @@ class Api {
                      RouteDoc doc, AsyncHandler handler);
   void RegisterRoutes();
   void RegisterRequestRoutes();  // requests_api.cc
+  void RegisterCabinetRoutes();  // cabinet_api.cc
+  Result<services::Actor> AuthenticateSubject(Call& c);
   // Routing and authentication; a response when the request ends there (404, 401, ...).
   std::optional<ports::HttpResponse> Prepare(Call& call);
   ports::HttpResponse Dispatch(Call& call);
@@ -130,6 +136,20 @@ class Api {
   ports::HttpResponse GetRequest(Call& c);
   ports::HttpResponse RequestStep(Call& c);
   ports::HttpResponse RequestPackage(Call& c);
+  ports::HttpResponse RecordDecision(Call& c);
+  // The personal cabinet (cabinet_api.cc).
+  ports::HttpResponse MeSignIn(Call& c);
+  ports::HttpResponse MeSignInVerify(Call& c);
+  ports::HttpResponse MeSignOut(Call& c);
+  ports::HttpResponse MeSession(Call& c);
+  ports::HttpResponse MeData(Call& c);
+  ports::HttpResponse MeUpdate(Call& c);
+  ports::HttpResponse MeDeleteField(Call& c);
+  ports::HttpResponse MeExport(Call& c);
+  ports::HttpResponse MeTransfer(Call& c);
+  ports::HttpResponse MeRequests(Call& c);
+  ports::HttpResponse MeFileRequest(Call& c);
+  ports::HttpResponse MeWithdraw(Call& c);
   ports::HttpResponse RunJob(Call& c);
   ports::HttpResponse Obligations(Call& c);
   // The cookie banner's public routes (web_routes.cc).
@@ -137,6 +157,9 @@ class Api {
   ports::HttpResponse CookieSettings(Call& c);
   ports::HttpResponse RecordCookieConsent(Call& c);
   ports::HttpResponse CookieConsentProof(Call& c);
+  // The staff console's read-only routes (console_routes.cc).
+  void RegisterConsoleRoutes();
+  ports::HttpResponse ConsoleRead(Call& c);
 
   ApiServices s_;
   ApiOptions options_;

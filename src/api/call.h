@@ -9,6 +9,7 @@
 #include <string>
 
 #include "api/api.h"
+#include "api/http_util.h"
 
 namespace dovira::api {
 
@@ -19,6 +20,7 @@ struct Api::Call {
   services::Actor actor;
   services::RequestContext ctx;
   std::optional<services::StaffSession> session;
+  std::optional<services::SubjectSession> subject_session;
   std::string session_token;
   std::optional<SchoolId> actor_school;  // the school the credentials belong to
   std::string lang = "uk";
@@ -29,5 +31,12 @@ struct Api::Call {
   }
   const std::string& param(const std::string& k) const { return params.at(k); }
 };
+
+// requests_api.cc: a request as the API shows it (`full`: with every detail, not just the queue's
+// columns), and a filing read from a request body. Staff may give every key; the public must give
+// the requester's e-mail; the cabinet's subject is the signed-in one (no e-mail).
+enum class Filer { kStaff, kPublic, kCabinet };
+Json RequestJson(const services::RequestInfo& r, bool full);
+Result<services::FileRequest> FileRequestFrom(const Json& body, Filer filer);
 
 }  // namespace dovira::api

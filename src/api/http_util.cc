@@ -194,4 +194,29 @@ std::string CookieValue(const std::string& header, const std::string& name) {
   return "";
 }
 
+Json Obj(std::initializer_list<std::pair<const std::string, Json>> props,
+         std::vector<std::string> required) {
+  Json j = {{"type", "object"}, {"properties", Json(props)}};
+  if (!required.empty()) j["required"] = required;
+  return j;
+}
+
+bool IsUnsafe(const std::string& method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+Status CheckCsrf(const ports::HttpRequest& req, const std::string& session_token) {
+  if (!IsUnsafe(req.method)) return Status::Ok();
+  const std::string& sent = req.Header("x-csrf-token");
+  unsigned char diff = sent.size() == session_token.size() ? 0 : 1;
+  for (size_t i = 0; i < sent.size() && i < session_token.size(); ++i) {
+    diff |= static_cast<unsigned char>(sent[i] ^ session_token[i]);
+  }
+  if (diff != 0 || session_token.empty()) {
+    return Error::Denied("csrf_token_invalid",
+                         "the X-CSRF-Token header is missing or does not match the session");
+  }
+  return Status::Ok();
+}
+
 }  // namespace dovira::api

@@ -30,6 +30,20 @@ ports::HttpResponse ErrorResponse(int status, const std::string& code, const std
 
 // The body as a JSON object. Errors name the problem: wrong Content-Type, invalid JSON (with the
 // byte offset), or not an object.
+// Schema fragments for the OpenAPI document: an object with `props` (and `required` keys), a
+// string, a boolean, a list of strings.
+Json Obj(std::initializer_list<std::pair<const std::string, Json>> props,
+         std::vector<std::string> required = {});
+inline const Json kStr = {{"type", "string"}};
+inline const Json kBool = {{"type", "boolean"}};
+inline const Json kStrList = {{"type", "array"}, {"items", {{"type", "string"}}}};
+
+// A method that may change something (CSRF applies): anything but GET, HEAD and OPTIONS.
+bool IsUnsafe(const std::string& method);
+// CSRF: an unsafe request carrying a session cookie must also carry that session's token in
+// X-CSRF-Token (compared in constant time). kDenied "csrf_token_invalid" otherwise.
+Status CheckCsrf(const ports::HttpRequest& req, const std::string& session_token);
+
 Result<Json> ParseJsonObject(const ports::HttpRequest& req);
 
 // Typed member access; each error names the member. Absent optional members give nullopt.

@@ -16,6 +16,7 @@ using services::Actor;
 
 const Json kAnyBody = Json{{"type", "object"}};
 
+}  // namespace
 
 Json RequestJson(const services::RequestInfo& r, bool full) {
   Json j = {{"id", r.id},
@@ -86,11 +87,13 @@ Json RequestJson(const services::RequestInfo& r, bool full) {
 }
 
 
-Result<services::FileRequest> FileRequestFrom(const Json& body, bool is_public) {
-  std::vector<std::string> keys = {"type",      "email",         "reply_email", "name",
+Result<services::FileRequest> FileRequestFrom(const Json& body, Filer filer) {
+  const bool is_public = filer != Filer::kStaff;
+  std::vector<std::string> keys = {"type",      "reply_email",   "name",
                                    "lang",      "fields",        "purposes",    "consents",
                                    "ground",    "statement",     "segment",     "mode",
                                    "destination_url", "acknowledged_warning"};
+  if (filer != Filer::kCabinet) keys.emplace_back("email");  // the cabinet's subject is known
   if (!is_public) {
     for (const char* k : {"subject", "channel", "filed_by", "received_at", "evidence_supplied"}) {
       keys.emplace_back(k);
@@ -134,13 +137,18 @@ Result<services::FileRequest> FileRequestFrom(const Json& body, bool is_public) 
   auto evidence = OptBool(body, "evidence_supplied");
   if (!evidence.ok()) return evidence.error();
   f.evidence_supplied = evidence->value_or(false);
-  if (is_public) {
+  if (filer == Filer::kPublic) {
     f.channel = "web";
     f.filed_by = "subject";
     if (f.email.empty()) return Error::Invalid("email is required", "email");
+  } else if (filer == Filer::kCabinet) {
+    f.channel = "personal_account";
+    f.filed_by = "subject";
   }
   return f;
 }
+
+namespace {
 
 std::string LastSegment(const std::string& path) {
   size_t slash = path.rfind('/');
@@ -200,6 +208,11 @@ void Api::RegisterRequestRoutes() {
   Register("POST", "/v1/schools/{school}/public/requests/{request}/verify", Auth::kPublic,
            doc("Confirm a public request with the e-mailed code", 200, {400, 404, 409, 422}),
            &Api::PublicVerifyRequest);
+  Register("POST", "/v1/schools/{school}/decisions", Auth::kStaff,
+           doc("Record a decision about a subject in the decisions register (the audit log); a "
+               "legally significant one needs a human in decided_by (R60)",
+               201, {400, 401, 403, 404, 422}),
+           &Api::RecordDecision);
   Register("GET", "/v1/schools/{school}/obligations", Auth::kStaff,
            doc("Obligations due, overdue and closed late (B10)", 200, {401, 403}),
            &Api::Obligations);
@@ -212,7 +225,7 @@ void Api::RegisterRequestRoutes() {
 HttpResponse Api::FileRequest(Call& c) {
   auto body = ParseJsonObject(c.req);
   if (!body.ok()) return ErrorResponse(body.error());
-  auto f = FileRequestFrom(*body, false);
+  auto f = FileRequestFrom(*body, Filer::kStaff);
   if (!f.ok()) return ErrorResponse(f.error());
   if (f->channel.empty()) f->channel = "support";
   if (f->lang.empty()) f->lang = c.lang;
@@ -224,7 +237,7 @@ HttpResponse Api::FileRequest(Call& c) {
 HttpResponse Api::PublicFileRequest(Call& c) {
   auto body = ParseJsonObject(c.req);
   if (!body.ok()) return ErrorResponse(body.error());
-  auto f = FileRequestFrom(*body, true);
+  auto f = FileRequestFrom(*body, Filer::kPublic);
   if (!f.ok()) return ErrorResponse(f.error());
   if (f->lang.empty()) f->lang = c.lang;
   auto r = s_.requests->File(c.school(), *f, Actor::Public(), c.ctx);
@@ -503,6 +516,36 @@ HttpResponse Api::RunJob(Call& c) {
                               {"failed", report->failed}});
   }
   return ErrorResponse(404, "job_unknown", "no such job: use deadlines or outbox", "job");
+}
+
+HttpResponse Api::RecordDecision(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  if (Status only = OnlyKeys(*body, {"class", "subject", "decided_by", "model", "outcome"});
+      !only.ok()) {
+    return ErrorResponse(only.error());
+  }
+  services::RequestService::Decision d;
+  auto cls = ReqString(*body, "class");
+  if (!cls.ok()) return ErrorResponse(cls.error());
+  d.cls = *cls;
+  if (body->contains("decided_by") && !(*body)["decided_by"].is_null()) {
+    auto by = ReqString(*body, "decided_by");
+    if (!by.ok()) return ErrorResponse(by.error());
+    d.decided_by = *by;
+  }
+  for (auto [key, dst] : {std::pair<const char*, std::string*>{"model", &d.model},
+                          {"outcome", &d.outcome}}) {
+    auto v = OptString(*body, key);
+    if (!v.ok()) return ErrorResponse(v.error());
+    if (*v) *dst = **v;
+  }
+  auto subject = OptString(*body, "subject");
+  if (!subject.ok()) return ErrorResponse(subject.error());
+  if (*subject) d.subject = SubjectId(**subject);
+  auto id = s_.requests->RecordDecision(c.school(), d, c.actor, c.ctx);
+  if (!id.ok()) return ErrorResponse(id.error());
+  return JsonResponse(201, {{"id", *id}, {"class", d.cls}, {"solely_automated", d.decided_by.empty()}});
 }
 
 }  // namespace dovira::api

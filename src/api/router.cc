@@ -70,6 +70,7 @@ nlohmann::json Router::OpenApi(const std::string& title, const std::string& vers
               {"components",
                {{"securitySchemes",
                  {{"session", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "dovira_session"}}},
+                  {"subject", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "dovira_me"}}},
                   {"apiKey", {{"type", "http"}, {"scheme", "bearer"}}}}},
                 {"schemas",
                  {{"Error",
@@ -125,9 +126,10 @@ nlohmann::json Router::OpenApi(const std::string& title, const std::string& vers
     }
     op["responses"] = responses;
     if (r.auth != Auth::kPublic) {
-      op["security"] = r.auth == Auth::kSession
-                           ? json::array({{{"session", json::array()}}})
-                           : json::array({{{"session", json::array()}}, {{"apiKey", json::array()}}});
+      op["security"] =
+          r.auth == Auth::kSession   ? json::array({{{"session", json::array()}}})
+          : r.auth == Auth::kSubject ? json::array({{{"subject", json::array()}}})
+                                     : json::array({{{"session", json::array()}}, {{"apiKey", json::array()}}});
     }
     std::string method = r.method;
     std::transform(method.begin(), method.end(), method.begin(), ::tolower);

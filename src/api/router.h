@@ -23,6 +23,7 @@ enum class Auth {
   kPublic,   // anyone
   kStaff,    // a staff session (cookie + CSRF for unsafe methods) or an API key
   kSession,  // a staff session only (sign-out, TOTP, password)
+  kSubject,  // a subject's personal-cabinet session (cookie + CSRF for unsafe methods)
 };
 
 struct RouteDoc {

@@ -81,6 +81,8 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
                                                     options.mail_from, "Dovira");
   app->requests_ = std::make_unique<services::RequestService>(
       deps, *app->schools_, *app->subjects_, *app->consents_, *app->audit_, *app->outbox_);
+  app->cabinet_ = std::make_unique<services::CabinetService>(deps, *app->schools_, *app->subjects_,
+                                                            *app->audit_, *app->outbox_);
   app->cookie_consents_ =
       std::make_unique<services::CookieConsentService>(deps, *app->schools_, *app->audit_);
   std::vector<std::pair<std::string, std::string>> policies;  // text, source name
@@ -125,7 +127,7 @@ Status App::Serve(const ServeOptions& options) {
   api_ = std::make_unique<api::Api>(
       api::ApiServices{*schools_, *subjects_, *consents_, *access_, *staff_, *audit_, *clock_,
                        manual_clock_.get(), requests_.get(), outbox_.get(),
-                       cookie_consents_.get()},
+                       cabinet_.get(), cookie_consents_.get(), [this] { NudgeJobs(); }},
       ao);
   http::HttpServerOptions ho;
   ho.address = options.address;
@@ -148,8 +150,9 @@ void App::JobsLoop() {
   std::unique_lock lock(stop_mu_);
   auto last_deadlines = std::chrono::steady_clock::time_point{};
   while (!stopping_) {
-    stop_cv_.wait_for(lock, std::chrono::seconds(30), [this] { return stopping_; });
+    stop_cv_.wait_for(lock, std::chrono::seconds(30), [this] { return stopping_ || nudged_; });
     if (stopping_) break;
+    nudged_ = false;
     lock.unlock();
     (void)outbox_->DeliverDue();
     if (std::chrono::steady_clock::now() - last_deadlines > std::chrono::hours(1)) {
@@ -160,6 +163,14 @@ void App::JobsLoop() {
     }
     lock.lock();
   }
+}
+
+void App::NudgeJobs() {
+  {
+    std::lock_guard lock(stop_mu_);
+    nudged_ = true;
+  }
+  stop_cv_.notify_all();
 }
 
 void App::CheckpointLoop() {

@@ -41,6 +41,7 @@ class DataAccessService;
 class StaffService;
 class RequestService;
 class Outbox;
+class CabinetService;
 class CookieConsentService;
 }  // namespace dovira::services
 
@@ -91,6 +92,7 @@ class App {
   App() = default;
   void CheckpointLoop();
   void JobsLoop();
+  void NudgeJobs();  // wakes JobsLoop now
 
   AppOptions options_;
   std::unique_ptr<SystemClock> system_clock_;
@@ -109,6 +111,7 @@ class App {
   std::unique_ptr<ports::WebhookSender> webhooks_;
   std::unique_ptr<services::Outbox> outbox_;
   std::unique_ptr<services::RequestService> requests_;
+  std::unique_ptr<services::CabinetService> cabinet_;
   std::unique_ptr<services::CookieConsentService> cookie_consents_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<http::HttpServer> http_;
@@ -116,6 +119,7 @@ class App {
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;
+  bool nudged_ = false;  // guarded by stop_mu_: new mail waits in the outbox
   std::thread checkpointer_;
   std::thread jobs_;
 };

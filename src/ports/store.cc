@@ -11,7 +11,7 @@ bool WriteBatch::empty() const {
          lookups.empty() && audit.empty() && checkpoints.empty() && staff.empty() &&
          sessions.empty() && deleted_sessions.empty() && api_keys.empty() &&
          requests.empty() && request_events.empty() && outbox.empty() && tombstones.empty() &&
-         cookie_consents.empty();
+         cookie_consents.empty() && subject_sessions.empty() && deleted_subject_sessions.empty();
 }
 
 Status Store::Commit(WriteBatch batch) {

@@ -276,6 +276,20 @@ struct CookieConsentRow {
   Timestamp expires_at{};  // when the banner asks again (the policy's consent_ttl)
 };
 
+// A subject's personal-cabinet sign-in: pending (an e-mailed code, found by the hash of its login
+// id) or active (a session, found by the hash of its cookie).
+struct SubjectSessionRow {
+  std::string token_hash;  // hex
+  SchoolId school;
+  SubjectId subject;  // "" for a pending sign-in to an address that is not on file
+  std::string state;  // pending | active
+  std::string code_hash;
+  int attempts = 0;
+  std::string csrf_token;
+  Timestamp created_at{};
+  Timestamp expires_at{};
+};
+
 // Everything one service call writes, applied atomically.
 struct WriteBatch {
   // Key vault (committed first).
@@ -304,6 +318,8 @@ struct WriteBatch {
 
   // ---- Cookie consents ----
   std::vector<CookieConsentRow> cookie_consents;   // append only
+  std::vector<SubjectSessionRow> subject_sessions;  // upsert
+  std::vector<std::string> deleted_subject_sessions;  // by token_hash
 
   // true: durable against a power cut before the callback runs (fsync). false: durable against a
   // crash of the process (the commit reaches the operating system) but may share a later fsync;
@@ -385,6 +401,8 @@ class Store {
                                                            const std::string& email) = 0;
   virtual Result<std::vector<StaffRow>> ListStaff(const SchoolId& school) = 0;
   virtual Result<std::optional<SessionRow>> GetSession(const std::string& token_hash) = 0;
+  virtual Result<std::optional<SubjectSessionRow>> GetSubjectSession(
+      const std::string& token_hash) = 0;
   virtual Result<std::optional<ApiKeyRow>> FindApiKey(const std::string& key_hash) = 0;
   virtual Result<std::vector<ApiKeyRow>> ListApiKeys(const SchoolId& school) = 0;
 

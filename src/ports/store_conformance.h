@@ -1149,6 +1149,38 @@ TEST_P(StoreConformance, ReadsAreScopedBySchool) {
 
 // Erasure removes every row of the subject (records, consents, lookups, the subject, and with
 // destroyed_keys its key) but keeps the audit log, which names subjects by pseudonym only.
+TEST_P(StoreConformance, SubjectSessionsUpsertDeleteAndDieWithTheSubject) {
+  AddSchoolAndSubject("sch", "sub-1");
+  auto make = [](const std::string& hash, const std::string& state) {
+    return SubjectSessionRow{hash,  SchoolId("sch"), SubjectId("sub-1"), state, "code-" + hash, 0,
+                             "csrf", At(10),         At(3600)};
+  };
+  auto text = [](const std::optional<SubjectSessionRow>& r) {
+    if (!r) return std::string("none");
+    return r->token_hash + "|" + r->school.value() + "|" + r->subject.value() + "|" + r->state +
+           "|" + r->code_hash + "|" + std::to_string(r->attempts) + "|" + r->csrf_token + "|" +
+           std::to_string(r->created_at.time_since_epoch().count()) + "|" +
+           std::to_string(r->expires_at.time_since_epoch().count());
+  };
+  WriteBatch b;
+  b.subject_sessions = {make("p-1", "pending"), make("a-1", "active"), make("a-2", "active")};
+  ASSERT_TRUE(CommitOk(std::move(b)));
+  EXPECT_EQ(text(ValueOf(store().GetSubjectSession("p-1"))), text(make("p-1", "pending")));
+  SubjectSessionRow tried = make("p-1", "pending");
+  tried.attempts = 2;
+  WriteBatch upsert;
+  upsert.subject_sessions.push_back(tried);
+  upsert.deleted_subject_sessions = {"a-2", "none"};
+  ASSERT_TRUE(CommitOk(std::move(upsert)));
+  EXPECT_EQ(text(ValueOf(store().GetSubjectSession("p-1"))), text(tried));
+  EXPECT_FALSE(ValueOf(store().GetSubjectSession("a-2")).has_value());
+  WriteBatch erase;
+  erase.erased_subjects.push_back({SchoolId("sch"), SubjectId("sub-1")});
+  ASSERT_TRUE(CommitOk(std::move(erase)));
+  EXPECT_FALSE(ValueOf(store().GetSubjectSession("a-1")).has_value());
+  EXPECT_FALSE(ValueOf(store().GetSubjectSession("p-1")).has_value());
+}
+
 TEST_P(StoreConformance, ErasureRemovesEverySubjectRowButKeepsAudit) {
   WriteBatch b;
   b.schools.push_back(MakeSchool("sch"));

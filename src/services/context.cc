@@ -61,4 +61,19 @@ std::string TruncateIp(const std::string& ip) {
   return "";
 }
 
+std::string RandomHex(ports::Crypto& crypto, size_t bytes) {
+  return ports::ToHex(crypto.RandomBytes(bytes));
+}
+
+std::string HashHex(ports::Crypto& crypto, std::string_view secret) {
+  return ports::ToHex(crypto.Hash(secret));
+}
+
+std::string OneTimeCode(ports::Crypto& crypto) {
+  std::string bytes = crypto.RandomBytes(4);
+  uint32_t n = 0;
+  for (char c : bytes) n = (n << 8) | static_cast<unsigned char>(c);
+  return std::to_string(100000 + n % 900000);
+}
+
 }  // namespace dovira::services

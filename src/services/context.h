@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -50,6 +51,12 @@ std::string JsonQuote(const std::string& text);
 std::string JoinIds(const std::vector<std::string>& ids);
 // Microseconds since the epoch (the unit of the gate's consent windows).
 inline int64_t MicrosOf(Timestamp t) { return t.time_since_epoch().count(); }
+
+// Secrets as the services keep them: `bytes` random bytes as hex (tokens), the hex hash of a
+// secret (what is stored instead of it), and a six-digit code for an e-mail (100000-999999).
+std::string RandomHex(ports::Crypto& crypto, size_t bytes);
+std::string HashHex(ports::Crypto& crypto, std::string_view secret);
+std::string OneTimeCode(ports::Crypto& crypto);
 
 // The IP truncated to its /24 (IPv4) or /48 (IPv6) network, "" when not an address: evidence
 // without identifying the person (R101).

@@ -14,7 +14,7 @@ namespace dovira::services {
 std::string MessageLang(const std::string& lang);
 
 // The subject line and the body of message `kind` in `lang`, with each {key} replaced by
-// vars[key]. Kinds: received, identity_code, answer, no_data, rejected, action_notice,
+// vars[key]. Kinds: received, identity_code, sign_in_code, answer, no_data, rejected, action_notice,
 // restriction_lifted, objection_decided, erasure_offer, warning, overdue.
 struct MessageText {
   std::string subject;

@@ -1,6 +1,7 @@
 #include "services/requests.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <set>
 #include <tuple>
@@ -386,6 +387,17 @@ Status RequestService::Notify(ports::WriteBatch& batch, const SchoolId& school,
       {"decision", r.decision},
       {"performed", local(deps_.clock.Now())},
   };
+  {
+    // R47: what was done, in words ("{action} on {performed}").
+    static const std::map<std::string, std::array<const char*, 3>> kActions = {
+        {"rectification", {"дані виправлено", "данные исправлены", "your data were corrected"}},
+        {"erasure", {"дані знищено", "данные уничтожены", "your data were erased"}},
+        {"restriction", {"обробку обмежено", "обработка ограничена", "processing was restricted"}},
+        {"suspend", {"обробку призупинено", "обработка приостановлена", "processing was suspended"}}};
+    auto it = kActions.find(r.right);
+    if (it == kActions.end()) it = kActions.find("rectification");
+    vars["action"] = it->second[lang == "ru" ? 1 : lang == "en" ? 2 : 0];
+  }
   if (kind == "rejected") {
     // R64: the right to complain, naming the authority of the subject's jurisdiction.
     const policy::Policy& p = cp->policy();
@@ -658,10 +670,7 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   if (needs_identity) {
     state = RequestState::kAwaitingIdentity;
     r.identity = "required";
-    std::string bytes = deps_.crypto.RandomBytes(4);
-    uint32_t n = 0;
-    for (char c : bytes) n = (n << 8) | static_cast<unsigned char>(c);
-    code = std::to_string(100000 + n % 900000);
+    code = OneTimeCode(deps_.crypto);
     r.code_hash = ports::ToHex(deps_.crypto.Hash(r.id + "|" + code));
   } else if (awaiting_evidence) {
     state = RequestState::kAwaitingEvidence;
@@ -671,6 +680,7 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   // Requests that take effect on filing are decided before they are recorded: a withdrawal from
   // receipt (R55), marketing and automated-decision objections at once (R53, R62).
   bool destroy_now = false;
+  bool forget_records = false;  // records were deleted in this batch (R57)
   if (r.right == "withdrawal") {
     if (needs_identity) {
       return Error::Refused("identity_required",
@@ -697,6 +707,40 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
       if (destroy_due.ok()) r.due_at = *destroy_due;
     }
     destroy_now = all && immediate && destroys;  // R57, R69: before the API answers
+    if (all && immediate && wd.then == "destroy_consent_only_fields" && !r.subject.empty()) {
+      // R57 (004, IC-004-4): the fields only consent-based purposes use are destroyed now, in
+      // this batch; the fields another lawful basis needs stay, restricted to storage, and the
+      // answer lists them with that basis.
+      auto rows = deps_.store.GetRecords(school, SubjectId(r.subject));
+      if (!rows.ok()) return rows.error();
+      std::set<std::string> destroyed;
+      std::map<std::string, std::string> kept;  // field → the purposes that keep it
+      for (const auto& rec : *rows) {
+        const int fi = cp->FieldIndex(rec.field);
+        std::string other;
+        for (size_t i = 0; fi >= 0 && i < cp->purpose_count(); ++i) {
+          const auto& pu = cp->purpose(i);
+          if (pu.fields.Test(static_cast<size_t>(fi)) && pu.basis != domain::Basis::kConsent) {
+            other += (other.empty() ? "" : ", ") + pu.id;
+          }
+        }
+        if (other.empty()) {
+          batch.deleted_records.emplace_back(school, rec.id);
+          destroyed.insert(rec.field);
+        } else {
+          kept[rec.field] = other;
+        }
+      }
+      for (const auto& [field, purposes] : kept) {
+        r.restricted.push_back(field);
+        r.kept.push_back(field + ": " + purposes);
+      }
+      r.fields.assign(destroyed.begin(), destroyed.end());
+      r.state = domain::RequestStateName(RequestState::kDone);
+      r.outcome = "consent_only_destroyed";
+      r.closed_at = now;
+      forget_records = true;
+    }
     if (!all) {
       r.state = domain::RequestStateName(RequestState::kDone);
       r.outcome = "withdrawn";
@@ -724,6 +768,12 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   }
 
   if (auto st = Notify(batch, school, r, "received", ""); !st.ok()) return st.error();
+  if (forget_records) {
+    // R57: the answer says what was destroyed and what was kept, and why.
+    std::string extra = "destroyed: " + (r.fields.empty() ? std::string("-") : Join(r.fields));
+    for (const auto& k : r.kept) extra += "\nkept (restricted to storage): " + k;
+    if (auto st = Notify(batch, school, r, "answer", extra); !st.ok()) return st.error();
+  }
   if (!code.empty()) {
     // The code goes to the address on file, else to the address given (the subject's own).
     const std::string& to = on_file.empty() ? r.reply_email : on_file;
@@ -743,6 +793,7 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
     }
   }
   if (auto st = Commit(school, r, std::move(batch)); !st.ok()) return st.error();
+  if (forget_records) subjects_.ForgetRecords(school, SubjectId(r.subject));
   return r;
 }
 
@@ -1045,6 +1096,73 @@ Result<std::string> RequestService::BuildPackage(SchoolRuntime& school, const Re
     package["consents"] = none_if_empty(consents);
   }
   return Dump(package);
+}
+
+Result<std::string> RequestService::RecordDecision(const SchoolId& school,
+                                                   const Decision& d, const Actor& actor,
+                                                   const RequestContext& ctx) {
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  const policy::AutomatedDecisions& ad = (*rt)->policy()->policy().automated_decisions;
+  if (d.cls.empty()) return Error::Invalid("class is required", "class");
+  if (d.outcome.empty()) return Error::Invalid("outcome is required", "outcome");
+  const bool significant = d.cls == "legally_significant" || d.cls == "similarly_significant";
+  const bool excepted = Contains(ad.exceptions, d.cls);
+  if (!significant && !excepted && d.cls != "no_significant_effect") {
+    return Error::Invalid("class must be legally_significant, similarly_significant, "
+                          "no_significant_effect or an exception the policy names",
+                          "class");
+  }
+  if (significant && d.decided_by.empty() && !ad.solely_automated_allowed) {
+    return Error::Refused("human_decision_required",
+                          "a decision with legal or similarly significant effect needs a human "
+                          "decision-maker in decided_by (R60)",
+                          "decided_by");
+  }
+  if (!d.decided_by.empty()) {
+    auto staff = deps_.store.GetStaff(school, StaffId(d.decided_by));
+    if (!staff.ok()) return staff.error();
+    if (!*staff || (*staff)->left_at) {
+      return Error::Refused("staff_unknown", "decided_by names no current staff member",
+                            "decided_by");
+    }
+  }
+  std::string subject_ref;
+  if (d.subject) {
+    auto row = deps_.store.GetSubject(school, *d.subject);
+    if (!row.ok()) return row.error();
+    if (!*row) return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
+    auto pseudonym = audit_.Pseudonym(school, *d.subject);
+    if (pseudonym.ok()) subject_ref = *pseudonym;
+  }
+  const std::string id = "dcs_" + deps_.crypto.NewId();
+  AuditEvent a;
+  a.actor = actor.AuditName();
+  a.role = actor.role;
+  a.action = "decision.record";
+  a.subject_ref = subject_ref;
+  a.outcome = "ok";
+  a.reason = d.cls;
+  a.decision_id = id;
+  a.request_id = ctx.request_id;
+  a.detail = Dump({{"class", d.cls},
+                   {"decided_by", d.decided_by.empty() ? Json(nullptr) : Json(d.decided_by)},
+                   {"model", d.model},
+                   {"outcome", d.outcome},
+                   {"solely_automated", d.decided_by.empty()}});
+  if (auto st = audit_.Record(school, std::move(a)); !st.ok()) return st.error();
+  return id;
+}
+
+Result<std::string> RequestService::SubjectPackage(const SchoolId& school,
+                                                   const SubjectId& subject,
+                                                   const std::string& lang) {
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  RequestInfo r;
+  r.subject = subject.value();
+  r.lang = lang;
+  return BuildPackage(**rt, r);
 }
 
 Result<std::string> RequestService::Package(const SchoolId& school, const std::string& id,

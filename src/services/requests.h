@@ -154,6 +154,25 @@ class RequestService {
   Result<std::string> Package(const SchoolId& school, const std::string& id, const Actor& actor,
                               const RequestContext& ctx);
 
+  // R60: records a decision about a subject. A decision of class "legally_significant" (or any
+  // class with a legal or similarly significant effect) needs a human `decided_by` unless the
+  // policy's automated-decision exceptions name the class (002: "self_query_answer"). The
+  // register is the audit log: one tamper-evident entry per decision. Returns the decision id.
+  struct Decision {
+    std::string cls;          // legally_significant | similarly_significant | self_query_answer | ...
+    std::optional<SubjectId> subject;
+    std::string decided_by;   // a staff id, "" when taken by a system alone
+    std::string model;        // the model or rule that proposed it, if any
+    std::string outcome;
+  };
+  Result<std::string> RecordDecision(const SchoolId& school, const Decision& decision,
+                                     const Actor& actor, const RequestContext& ctx);
+
+  // R38: what the access package says of a subject (purposes, recipients, retention, sources,
+  // consents, automated decisions), without a request; for the subject's own cabinet.
+  Result<std::string> SubjectPackage(const SchoolId& school, const SubjectId& subject,
+                                     const std::string& lang);
+
   // R68, B10, R56: marks overdue requests and alerts, sends the early warnings, and carries out
   // destructions that fall due. Run daily (and on demand).
   Result<DeadlineReport> RunDeadlines(const SchoolId& school, const RequestContext& ctx);

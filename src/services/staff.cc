@@ -152,14 +152,6 @@ Status CheckPasswordStrength(const policy::Security& security, const std::string
   return Status::Ok();
 }
 
-std::string RandomHex(ports::Crypto& crypto, size_t bytes) {
-  return ports::ToHex(crypto.RandomBytes(bytes));
-}
-
-std::string HashHex(ports::Crypto& crypto, std::string_view secret) {
-  return ports::ToHex(crypto.Hash(secret));
-}
-
 // RFC 4648 base32, upper case, no padding (what authenticator apps expect in otpauth URIs).
 std::string Base32(std::string_view bytes) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

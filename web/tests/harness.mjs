@@ -18,11 +18,12 @@ export const SCHOOL = 'vkluchi_zhizn';
 export const ADMIN = 'admin@web-test.local';
 
 // Starts the server; resolves once it prints its address and the bootstrap password.
-export async function startServer({ policies = ['001_vkluchi_zhizn.toml'], clock = '2025-03-03T09:00:00Z' } = {}) {
+export async function startServer({ policies = ['001_vkluchi_zhizn.toml'], clock = '2025-03-03T09:00:00Z', extraArgs = [] } = {}) {
   const data = mkdtempSync(join(tmpdir(), 'dovira-web-'));
   const args = ['serve', '--fake-clock', clock, '--data', data, '--port', '0', '--insecure-cookies',
     '--web-root', join(REPO, 'web/dist'), '--quiet', '--bootstrap-admin', ADMIN];
   for (const p of policies) args.push('--policy', join(REPO, 'policies', p));
+  args.push(...extraArgs);
   const child = spawn(BIN, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -40,9 +41,13 @@ export async function startServer({ policies = ['001_vkluchi_zhizn.toml'], clock
     });
   });
   const password = out.match(/one-time password (\S+)/)?.[1];
+  // One bootstrap administrator per school, each with its own one-time password.
+  const passwords = Object.fromEntries(
+    [...out.matchAll(/school (\S+): sign in as \S+ \(role \S+\) with the one-time password (\S+)/g)].map((m) => [m[1], m[2]]));
   return {
     url,
     password,
+    passwords,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((done) => (child.exitCode !== null ? done() : child.once('exit', done)));
@@ -95,7 +100,7 @@ function base32Decode(s) {
   return Buffer.from(bytes);
 }
 
-function totp(secret, seconds) {
+export function totp(secret, seconds) {
   const counter = Buffer.alloc(8);
   counter.writeBigUInt64BE(BigInt(Math.floor(seconds / 30)));
   const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest();
@@ -103,8 +108,23 @@ function totp(secret, seconds) {
   return String((mac.readUInt32BE(o) & 0x7fffffff) % 1e6).padStart(6, '0');
 }
 
-// A signed-in administrator of the school (first sign-in: new password, TOTP enrolment).
+export const STAFF_PASSWORD = 'Quiet-Heron-Sings-4821!';
+
+// A TOTP code for `secret` at the server's own time (it may run on a fake clock).
+export async function totpNow(server, secret) {
+  const now = (await (await fetch(`${server.url}/healthz`)).json()).now;
+  return totp(secret, Date.parse(now) / 1000);
+}
+
+// A signed-in administrator of the school (first sign-in: new password, TOTP enrolment). Returns
+// get/post on the session and what a later sign-in needs (password, TOTP secret).
 export async function staffSession(server, school = SCHOOL) {
+  server.staff ??= {};
+  server.staff[school] ??= signInStaff(server, school);
+  return server.staff[school];
+}
+
+async function signInStaff(server, school) {
   let cookie = '';
   let csrf = '';
   const call = async (method, path, body) => {
@@ -116,19 +136,29 @@ export async function staffSession(server, school = SCHOOL) {
     if (setCookie) cookie = setCookie.split(';')[0];
     return { status: r.status, body: await r.json().catch(() => null) };
   };
-  const login = await call('POST', '/v1/auth/login', { school, email: ADMIN, password: server.password });
+  const oneTime = server.passwords?.[school] ?? server.password;
+  let secret = '';
+  const login = await call('POST', '/v1/auth/login', { school, email: ADMIN, password: oneTime });
   if (login.status !== 200) throw new Error(`login: ${login.status} ${JSON.stringify(login.body)}`);
   csrf = login.body.csrf_token;
   if (login.body.must_change_password) {
-    const r = await call('POST', '/v1/auth/password', { current_password: server.password, new_password: 'Quiet-Heron-Sings-4821!' });
+    const r = await call('POST', '/v1/auth/password', { current_password: oneTime, new_password: STAFF_PASSWORD });
     if (r.status !== 200) throw new Error(`password: ${r.status} ${JSON.stringify(r.body)}`);
   }
   if (login.body.mfa_required) {
     const begin = await call('POST', '/v1/auth/totp/begin', {});
     if (begin.status !== 200) throw new Error(`totp begin: ${begin.status} ${JSON.stringify(begin.body)}`);
-    const now = (await call('GET', '/healthz')).body.now;
-    const r = await call('POST', '/v1/auth/totp/confirm', { code: totp(begin.body.secret, Date.parse(now) / 1000) });
+    secret = begin.body.secret;
+    const r = await call('POST', '/v1/auth/totp/confirm', { code: await totpNow(server, secret) });
     if (r.status !== 200) throw new Error(`totp confirm: ${r.status} ${JSON.stringify(r.body)}`);
   }
-  return { get: (path) => call('GET', path) };
+  return {
+    get: (path) => call('GET', path),
+    post: (path, body = {}) => call('POST', path, body),
+    school,
+    email: ADMIN,
+    password: STAFF_PASSWORD,
+    secret,
+    staff: login.body.staff,
+  };
 }

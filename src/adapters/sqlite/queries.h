@@ -151,6 +151,8 @@ inline constexpr char kEraseConsents[] =
     "DELETE FROM consents WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kEraseLookups[] =
     "DELETE FROM lookups WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kEraseSubjectSessions[] =
+    "DELETE FROM subject_sessions WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kEraseSubject[] =
     "DELETE FROM subjects WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kUnmarkErasure[] =
@@ -266,6 +268,18 @@ inline constexpr char kUpsertSession[] =
     " csrf_token = excluded.csrf_token, mfa_passed = excluded.mfa_passed,"
     " created_at = excluded.created_at, expires_at = excluded.expires_at";
 inline constexpr char kDeleteSession[] = "DELETE FROM sessions WHERE token_hash = ?";
+inline constexpr char kUpsertSubjectSession[] =
+    "INSERT INTO subject_sessions (token_hash, school_id, subject_id, state, code_hash, attempts,"
+    " csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (token_hash) DO UPDATE SET school_id = excluded.school_id,"
+    " subject_id = excluded.subject_id, state = excluded.state, code_hash = excluded.code_hash,"
+    " attempts = excluded.attempts, csrf_token = excluded.csrf_token,"
+    " created_at = excluded.created_at, expires_at = excluded.expires_at";
+inline constexpr char kDeleteSubjectSession[] =
+    "DELETE FROM subject_sessions WHERE token_hash = ?";
+inline constexpr char kGetSubjectSession[] =
+    "SELECT token_hash, school_id, subject_id, state, code_hash, attempts, csrf_token, created_at,"
+    " expires_at FROM subject_sessions WHERE token_hash = ?";
 inline constexpr char kGetSession[] =
     "SELECT token_hash, school_id, staff_id, csrf_token, mfa_passed, created_at, expires_at"
     " FROM sessions WHERE token_hash = ?";

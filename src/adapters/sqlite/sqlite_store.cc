@@ -41,6 +41,7 @@ using ports::PolicyVersionRow;
 using ports::RecordRow;
 using ports::SchoolRow;
 using ports::SessionRow;
+using ports::SubjectSessionRow;
 using ports::StaffRow;
 using ports::SubjectKeyRow;
 using ports::SubjectRow;
@@ -285,6 +286,20 @@ StaffRow ReadStaff(const Statement& s) {
   r.briefing_completed_at = s.OptionalTime(12);
   r.left_at = s.OptionalTime(13);
   r.created_at = s.Time(14);
+  return r;
+}
+
+SubjectSessionRow ReadSubjectSession(const Statement& s) {
+  SubjectSessionRow r;
+  r.token_hash = s.Text(0);
+  r.school = SchoolId(s.Text(1));
+  r.subject = SubjectId(s.Text(2));
+  r.state = s.Text(3);
+  r.code_hash = s.Text(4);
+  r.attempts = static_cast<int>(s.Int(5));
+  r.csrf_token = s.Text(6);
+  r.created_at = s.Time(7);
+  r.expires_at = s.Time(8);
   return r;
 }
 
@@ -595,7 +610,8 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
     const std::pair<SchoolId, SubjectId>& subject = b.erased_subjects[i];
     auto bind = [&](Statement& s) { BindSchoolSubject(s, subject.first, subject.second); };
     for (const char* step : {sql::kMarkErasure, sql::kEraseRecords, sql::kEraseConsents,
-                             sql::kEraseLookups, sql::kEraseSubject, sql::kUnmarkErasure}) {
+                             sql::kEraseLookups, sql::kEraseSubjectSessions, sql::kEraseSubject,
+                             sql::kUnmarkErasure}) {
       if (auto f = RunWrite(db, step, "erased_subjects", i, bind)) return f;
     }
   }
@@ -710,6 +726,30 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
   for (size_t i = 0; i < b.deleted_sessions.size(); ++i) {
     const std::string& token_hash = b.deleted_sessions[i];
     if (auto f = RunWrite(db, sql::kDeleteSession, "deleted_sessions", i,
+                          [&](Statement& s) { s.BindText(1, token_hash); })) {
+      return f;
+    }
+  }
+  for (size_t i = 0; i < b.subject_sessions.size(); ++i) {
+    const SubjectSessionRow& r = b.subject_sessions[i];
+    if (auto f = RunWrite(db, sql::kUpsertSubjectSession, "subject_sessions", i,
+                          [&](Statement& s) {
+                            s.BindText(1, r.token_hash);
+                            s.BindText(2, r.school.value());
+                            s.BindText(3, r.subject.value());
+                            s.BindText(4, r.state);
+                            s.BindText(5, r.code_hash);
+                            s.BindInt(6, r.attempts);
+                            s.BindText(7, r.csrf_token);
+                            s.BindTime(8, r.created_at);
+                            s.BindTime(9, r.expires_at);
+                          })) {
+      return f;
+    }
+  }
+  for (size_t i = 0; i < b.deleted_subject_sessions.size(); ++i) {
+    const std::string& token_hash = b.deleted_subject_sessions[i];
+    if (auto f = RunWrite(db, sql::kDeleteSubjectSession, "deleted_subject_sessions", i,
                           [&](Statement& s) { s.BindText(1, token_hash); })) {
       return f;
     }
@@ -1545,6 +1585,13 @@ Result<std::optional<SessionRow>> SqliteStore::GetSession(const std::string& tok
   return impl_->QueryOne<SessionRow>(
       impl_->data_readers(), sql::kGetSession, [&](Statement& s) { s.BindText(1, token_hash); },
       ReadSession);
+}
+
+Result<std::optional<SubjectSessionRow>> SqliteStore::GetSubjectSession(
+    const std::string& token_hash) {
+  return impl_->QueryOne<SubjectSessionRow>(
+      impl_->data_readers(), sql::kGetSubjectSession,
+      [&](Statement& s) { s.BindText(1, token_hash); }, ReadSubjectSession);
 }
 
 Result<std::optional<ApiKeyRow>> SqliteStore::FindApiKey(const std::string& key_hash) {

@@ -108,6 +108,8 @@ class SqliteStore final : public ports::Store {
                                                           const std::string& email) override;
   Result<std::vector<ports::StaffRow>> ListStaff(const SchoolId& school) override;
   Result<std::optional<ports::SessionRow>> GetSession(const std::string& token_hash) override;
+  Result<std::optional<ports::SubjectSessionRow>> GetSubjectSession(
+      const std::string& token_hash) override;
   Result<std::optional<ports::ApiKeyRow>> FindApiKey(const std::string& key_hash) override;
   Result<std::vector<ports::ApiKeyRow>> ListApiKeys(const SchoolId& school) override;
   Result<std::optional<ports::RequestRow>> GetRequest(const SchoolId& school,

@@ -209,7 +209,8 @@ TEST(SqliteStore, EveryReadUsesAKeyOrIndex) {
       {"data.db", sql::kGetRequest},       {"data.db", sql::kListOpenRequests},
       {"data.db", sql::kGetRequestEvents}, {"data.db", sql::kDueOutbox},
       {"data.db", sql::kRequestOutbox},    {"keys.db", sql::kListTombstones},
-      {"data.db", sql::kSubjectExists},
+      {"data.db", sql::kSubjectExists},    {"data.db", sql::kGetSubjectSession},
+      {"data.db", sql::kDeleteSubjectSession}, {"data.db", sql::kEraseSubjectSessions},
   };
   for (const auto& [file, query] : reads) {
     SCOPED_TRACE(query);

@@ -13,7 +13,7 @@ export interface Page {
 function withLang(lang: Lang): string {
   const q = new URLSearchParams(location.search);
   q.set('lang', lang);
-  return `${location.pathname}?${q.toString()}`;
+  return `${location.pathname}?${q.toString()}${location.hash}`;
 }
 
 export function startPage(title: (t: Messages) => string): Page {
@@ -29,6 +29,10 @@ export function startPage(title: (t: Messages) => string): Page {
     list.append(h('li', {}, a));
   }
   nav.append(list);
+  // A page with views under #/ (the console) keeps its view when the language changes.
+  window.addEventListener('hashchange', () => {
+    for (const a of list.querySelectorAll<HTMLAnchorElement>('a[hreflang]')) a.href = withLang(a.hreflang as Lang);
+  });
   const header = h(
     'header',
     { class: 'top' },

@@ -11,6 +11,8 @@ main.append(
     { class: 'links' },
     h('li', {}, h('a', { href: `/notice.html?lang=${lang}` }, t.noticeLink)),
     h('li', {}, h('a', { href: `/demo-school.html?lang=${lang}` }, t.demoLink)),
+    h('li', {}, h('a', { href: `/cabinet.html?lang=${lang}` }, t.cabinetLink)),
+    h('li', {}, h('a', { href: `/console.html?lang=${lang}` }, t.consoleLink)),
   ),
 );
 ready();

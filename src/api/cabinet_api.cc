@@ -1,0 +1,322 @@
+// The personal cabinet's routes under /v1/schools/{school}/me: sign-in with an e-mailed code,
+// everything stored about the subject (R38), self-service edits and deletions (R44), the export
+// and its transfer to a third party (R54), the subject's requests and withdrawal (R55, R58).
+#include <algorithm>
+
+#include "api/api.h"
+#include "api/call.h"
+#include "api/http_util.h"
+
+namespace dovira::api {
+namespace {
+
+using ports::HttpResponse;
+
+const Json kAnyBody = Json{{"type", "object"}};
+constexpr char kCookie[] = "dovira_me";
+
+Json FieldJson(const services::CabinetField& f) {
+  return {{"field", f.field},
+          {"category", f.category},
+          {"value", f.value},
+          {"source", f.source},
+          {"channel", f.channel},
+          {"form", f.form},
+          {"stores", f.stores},
+          {"collected_at", FormatTimestamp(f.collected_at)},
+          {"editable", f.provided}};
+}
+
+}  // namespace
+
+void Api::RegisterCabinetRoutes() {
+  auto doc = [](std::string summary, Json request, int ok, std::vector<int> errors,
+                std::vector<std::string> query = {}) {
+    RouteDoc d;
+    d.summary = std::move(summary);
+    d.tag = "cabinet";
+    d.request_schema = std::move(request);
+    d.response_schema = kAnyBody;
+    d.success_status = ok;
+    d.errors = std::move(errors);
+    d.query = std::move(query);
+    return d;
+  };
+  const std::string me = "/v1/schools/{school}/me";
+  Register("POST", me + "/sign-in", Auth::kPublic,
+           doc("Start signing in to the personal account: a one-time code is e-mailed to the "
+               "address if it is on file (the answer is the same either way)",
+               Obj({{"email", kStr}, {"lang", kStr}}, {"email"}), 202, {400, 404}),
+           &Api::MeSignIn);
+  Register("POST", me + "/sign-in/verify", Auth::kPublic,
+           doc("Finish signing in with the e-mailed code; sets the dovira_me cookie",
+               Obj({{"login", kStr}, {"code", kStr}}, {"login", "code"}), 200, {400, 403}),
+           &Api::MeSignInVerify);
+  Register("POST", me + "/sign-out", Auth::kSubject,
+           doc("Sign out of the personal account", nullptr, 200, {401, 403}), &Api::MeSignOut);
+  Register("GET", me, Auth::kSubject,
+           doc("The signed-in subject's session (with its CSRF token)", nullptr, 200, {401}),
+           &Api::MeSession);
+  Register("PATCH", me, Auth::kSubject,
+           doc("Change fields you provided: {field: new value, ...} (R44)", kAnyBody, 200,
+               {400, 401, 403, 422}),
+           &Api::MeUpdate);
+  Register("GET", me + "/data", Auth::kSubject,
+           doc("Everything stored about you: fields, consents, purposes, recipients, retention, "
+               "sources and your requests (R38)",
+               nullptr, 200, {401}),
+           &Api::MeData);
+  Register("DELETE", me + "/fields/{field}", Auth::kSubject,
+           doc("Delete a field you provided from every store (R44, R73)", nullptr, 204,
+               {401, 403, 422}),
+           &Api::MeDeleteField);
+  Register("GET", me + "/export", Auth::kSubject,
+           doc("The data you provided, as JSON (schema/export-v1.json) or CSV (R54)", nullptr, 200,
+               {400, 401}, {"format"}),
+           &Api::MeExport);
+  Register("POST", me + "/export", Auth::kSubject,
+           doc("Send the data you provided to a third party over HTTPS (R54); filed as a "
+               "portability request",
+               Obj({{"destination_url", kStr}, {"lang", kStr}}, {"destination_url"}), 202,
+               {400, 401, 403, 422}),
+           &Api::MeTransfer);
+  Register("GET", me + "/requests", Auth::kSubject,
+           doc("Your requests", nullptr, 200, {401}), &Api::MeRequests);
+  Register("POST", me + "/requests", Auth::kSubject,
+           doc("File a rights request from the personal account (identity: signed in, R37)",
+               kAnyBody, 201, {400, 401, 403, 409, 422}),
+           &Api::MeFileRequest);
+  Register("POST", me + "/withdraw", Auth::kSubject,
+           doc("Withdraw consent: all, or the named consents or purposes; the consequence notice "
+               "must be acknowledged first (R55, R58)",
+               Obj({{"consents", kStrList},
+                    {"purposes", kStrList},
+                    {"acknowledged_warning", kBool},
+                    {"lang", kStr}},
+                   {}),
+               202, {400, 401, 403, 409, 422}),
+           &Api::MeWithdraw);
+}
+
+Result<services::Actor> Api::AuthenticateSubject(Call& c) {
+  std::string token = CookieValue(c.req.Header("cookie"), kCookie);
+  if (token.empty()) {
+    Error e = Error::Unauthenticated("sign in to the personal account first");
+    e.reason = "session_invalid";
+    return e;
+  }
+  auto session = s_.cabinet->Authenticate(token);
+  if (!session.ok()) return session.error();
+  if (Status csrf = CheckCsrf(c.req, session->csrf_token); !csrf.ok()) return csrf.error();
+  c.subject_session = *session;
+  c.session_token = token;
+  c.actor_school = session->school;
+  return session->ToActor();
+}
+
+HttpResponse Api::MeSignIn(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  if (Status only = OnlyKeys(*body, {"email", "lang"}); !only.ok()) {
+    return ErrorResponse(only.error());
+  }
+  auto email = ReqString(*body, "email");
+  if (!email.ok()) return ErrorResponse(email.error());
+  auto lang = OptString(*body, "lang");
+  if (!lang.ok()) return ErrorResponse(lang.error());
+  auto login = s_.cabinet->BeginSignIn(c.school(), *email, lang->value_or(c.lang), c.ctx);
+  if (!login.ok()) return ErrorResponse(login.error());
+  if (s_.nudge_outbox) s_.nudge_outbox();
+  return JsonResponse(202, {{"login", *login},
+                            {"message", "if the address is on file, a code was sent to it"},
+                            {"expires_in_seconds", 900}});
+}
+
+HttpResponse Api::MeSignInVerify(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  if (Status only = OnlyKeys(*body, {"login", "code"}); !only.ok()) {
+    return ErrorResponse(only.error());
+  }
+  auto login = ReqString(*body, "login");
+  if (!login.ok()) return ErrorResponse(login.error());
+  auto code = ReqString(*body, "code");
+  if (!code.ok()) return ErrorResponse(code.error());
+  auto signed_in = s_.cabinet->CompleteSignIn(c.school(), *login, *code, c.ctx);
+  if (!signed_in.ok()) return ErrorResponse(signed_in.error());
+  const services::SubjectSession& s = signed_in->session;
+  HttpResponse r = JsonResponse(200, {{"subject", s.subject.value()},
+                                      {"school", s.school.value()},
+                                      {"csrf_token", s.csrf_token},
+                                      {"expires_at", FormatTimestamp(s.expires_at)}});
+  r.Header("Set-Cookie", std::string(kCookie) + "=" + signed_in->token +
+                             "; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200" +
+                             (options_.secure_cookies ? "; Secure" : ""));
+  return r;
+}
+
+HttpResponse Api::MeSignOut(Call& c) {
+  Status st = s_.cabinet->SignOut(c.session_token, c.ctx);
+  if (!st.ok()) return ErrorResponse(st.error());
+  HttpResponse r = JsonResponse(200, {{"signed_out", true}});
+  r.Header("Set-Cookie", std::string(kCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
+                             (options_.secure_cookies ? "; Secure" : ""));
+  return r;
+}
+
+HttpResponse Api::MeSession(Call& c) {
+  const services::SubjectSession& s = *c.subject_session;
+  return JsonResponse(200, {{"subject", s.subject.value()},
+                            {"school", s.school.value()},
+                            {"csrf_token", s.csrf_token},
+                            {"expires_at", FormatTimestamp(s.expires_at)}});
+}
+
+HttpResponse Api::MeData(Call& c) {
+  const services::SubjectSession& s = *c.subject_session;
+  auto fields = s_.cabinet->Fields(s, c.ctx);
+  if (!fields.ok()) return ErrorResponse(fields.error());
+  auto package = s_.requests->SubjectPackage(s.school, s.subject, c.lang);
+  if (!package.ok()) return ErrorResponse(package.error());
+  Json info = Json::parse(*package);
+  ports::RequestFilter f;
+  f.subject = s.subject.value();
+  f.limit = 200;
+  auto requests = s_.requests->List(s.school, f);
+  if (!requests.ok()) return ErrorResponse(requests.error());
+  Json out = {{"subject", s.subject.value()}, {"fields", Json::array()}};
+  for (const auto& field : *fields) out["fields"].push_back(FieldJson(field));
+  for (const char* key : {"consents", "purposes", "categories", "recipients",
+                          "transfer_safeguards", "retention", "sources", "automated_decisions",
+                          "profiling"}) {
+    if (info.contains(key)) out[key] = info[key];
+  }
+  out["requests"] = Json::array();
+  for (const auto& r : *requests) out["requests"].push_back(RequestJson(r, false));
+  return JsonResponse(200, out);
+}
+
+HttpResponse Api::MeUpdate(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  std::map<std::string, std::string> values;
+  for (const auto& [field, value] : body->items()) {
+    if (!value.is_string()) {
+      return ErrorResponse(Error::Invalid("each value must be a string", field));
+    }
+    values[field] = value.get<std::string>();
+  }
+  Status st = s_.cabinet->UpdateFields(*c.subject_session, values, c.ctx);
+  if (!st.ok()) return ErrorResponse(st.error());
+  Json changed = Json::array();
+  for (const auto& [field, value] : values) changed.push_back(field);
+  return JsonResponse(200, {{"updated", changed}});
+}
+
+HttpResponse Api::MeDeleteField(Call& c) {
+  Status st = s_.cabinet->DeleteField(*c.subject_session, c.param("field"), c.ctx);
+  if (!st.ok()) return ErrorResponse(st.error());
+  HttpResponse r;
+  r.status = 204;
+  return r;
+}
+
+HttpResponse Api::MeExport(Call& c) {
+  std::string format = QueryParam(c.req.query, "format");
+  if (format.empty()) format = "json";
+  auto out = s_.cabinet->Export(*c.subject_session, format, c.ctx);
+  if (!out.ok()) return ErrorResponse(out.error());
+  HttpResponse r;
+  r.status = 200;
+  r.Header("Content-Type",
+           format == "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8");
+  r.Header("Content-Disposition", "attachment; filename=\"my-data." + format + "\"");
+  r.Header("Cache-Control", "no-store");
+  r.body = std::move(*out);
+  return r;
+}
+
+HttpResponse Api::MeTransfer(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  if (Status only = OnlyKeys(*body, {"destination_url", "lang"}); !only.ok()) {
+    return ErrorResponse(only.error());
+  }
+  auto url = ReqString(*body, "destination_url");
+  if (!url.ok()) return ErrorResponse(url.error());
+  const std::string prefix = "https://";
+  if (url->rfind(prefix, 0) != 0 || url->size() <= prefix.size() ||
+      url->find_first_of(" \t\r\n") != std::string::npos) {
+    return ErrorResponse(
+        Error::Invalid("destination_url must be an https:// address", "destination_url"));
+  }
+  auto lang = OptString(*body, "lang");
+  if (!lang.ok()) return ErrorResponse(lang.error());
+  services::FileRequest f;
+  f.type = "portability";
+  f.subject = c.subject_session->subject;
+  f.channel = "personal_account";
+  f.destination_url = *url;
+  f.lang = lang->value_or(c.lang);
+  auto filed = s_.requests->File(c.school(), f, c.actor, c.ctx);
+  if (!filed.ok()) return ErrorResponse(filed.error());
+  // A signed-in subject needs no officer to send their own data where they ask (R54): the
+  // transfer is queued at once and delivered by the outbox.
+  auto done = s_.requests->Complete(c.school(), filed->id, services::CompleteRequest{}, c.actor,
+                                    c.ctx);
+  if (!done.ok()) return ErrorResponse(done.error());
+  return JsonResponse(202, RequestJson(*done, false));
+}
+
+HttpResponse Api::MeRequests(Call& c) {
+  ports::RequestFilter f;
+  f.subject = c.subject_session->subject.value();
+  f.limit = 200;
+  auto requests = s_.requests->List(c.school(), f);
+  if (!requests.ok()) return ErrorResponse(requests.error());
+  Json out = Json::array();
+  for (const auto& r : *requests) out.push_back(RequestJson(r, false));
+  return JsonResponse(200, {{"requests", out}});
+}
+
+HttpResponse Api::MeFileRequest(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  auto f = FileRequestFrom(*body, Filer::kCabinet);
+  if (!f.ok()) return ErrorResponse(f.error());
+  f->subject = c.subject_session->subject;
+  if (f->lang.empty()) f->lang = c.lang;
+  auto r = s_.requests->File(c.school(), *f, c.actor, c.ctx);
+  if (!r.ok()) return ErrorResponse(r.error());
+  return JsonResponse(201, RequestJson(*r, true));
+}
+
+HttpResponse Api::MeWithdraw(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  if (Status only = OnlyKeys(*body, {"consents", "purposes", "acknowledged_warning", "lang"});
+      !only.ok()) {
+    return ErrorResponse(only.error());
+  }
+  services::FileRequest f;
+  f.type = "withdrawal";
+  f.subject = c.subject_session->subject;
+  f.channel = "personal_account";
+  auto consents = OptStringList(*body, "consents");
+  if (!consents.ok()) return ErrorResponse(consents.error());
+  f.consents = *consents;
+  auto purposes = OptStringList(*body, "purposes");
+  if (!purposes.ok()) return ErrorResponse(purposes.error());
+  f.purposes = *purposes;
+  auto ack = OptBool(*body, "acknowledged_warning");
+  if (!ack.ok()) return ErrorResponse(ack.error());
+  f.acknowledged_warning = ack->value_or(false);
+  auto lang = OptString(*body, "lang");
+  if (!lang.ok()) return ErrorResponse(lang.error());
+  f.lang = lang->value_or(c.lang);
+  auto r = s_.requests->File(c.school(), f, c.actor, c.ctx);
+  if (!r.ok()) return ErrorResponse(r.error());
+  return JsonResponse(202, RequestJson(*r, true));
+}
+
+}  // namespace dovira::api

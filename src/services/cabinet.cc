@@ -1,0 +1,366 @@
+#include "services/cabinet.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "domain/intake.h"
+#include "services/request_texts.h"
+
+namespace dovira::services {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr size_t kTokenBytes = 32;
+constexpr int kMaxCodeAttempts = 5;
+constexpr std::chrono::minutes kCodeLifetime{15};
+constexpr std::chrono::hours kSessionLifetime{12};
+
+Error SessionInvalid() {
+  Error e = Error::Unauthenticated("sign in to the personal account first (the session is missing, "
+                                   "expired or ended)");
+  e.reason = "session_invalid";
+  return e;
+}
+
+}  // namespace
+
+Actor SubjectSession::ToActor() const {
+  Actor a;
+  a.kind = Actor::Kind::kSubject;
+  a.id = subject.value();
+  return a;
+}
+
+CabinetService::CabinetService(Deps deps, Schools& schools, SubjectService& subjects,
+                               AuditLog& audit, Outbox& outbox)
+    : deps_(deps), schools_(schools), subjects_(subjects), audit_(audit), outbox_(outbox) {}
+
+Result<std::string> CabinetService::BeginSignIn(const SchoolId& school, const std::string& email,
+                                                const std::string& lang,
+                                                const RequestContext& ctx) {
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto normalised = domain::NormaliseEmail(email);
+  if (!normalised) return Error::Invalid("not an e-mail address", "email");
+  auto token = subjects_.LookupToken(school, "email", *normalised);
+  if (!token.ok()) return token.error();
+  auto found = deps_.store.FindByLookup(school, "email", *token);
+  if (!found.ok()) return found.error();
+
+  const Timestamp now = deps_.clock.Now();
+  const std::string login_id = RandomHex(deps_.crypto, kTokenBytes);
+  const std::string code = OneTimeCode(deps_.crypto);
+  ports::SubjectSessionRow row;
+  row.token_hash = HashHex(deps_.crypto, login_id);
+  row.school = school;
+  row.subject = *found ? **found : SubjectId("");
+  row.state = "pending";
+  row.code_hash = HashHex(deps_.crypto, login_id + "|" + code);
+  row.created_at = now;
+  row.expires_at = now + kCodeLifetime;
+  ports::WriteBatch batch;
+  batch.subject_sessions.push_back(row);
+  if (*found) {
+    auto cp = (*rt)->policy();
+    const std::string l = MessageLang(lang);
+    MessageText text = RenderMessage(
+        "sign_in_code", l,
+        {{"code", code},
+         {"school", cp->policy().school.name.Get(l)},
+         {"minutes", std::to_string(kCodeLifetime.count())}});
+    OutMessage m;
+    m.kind = "sign_in_code";
+    m.lang = l;
+    m.to = {*normalised};
+    m.subject = text.subject;
+    m.text = text.body;
+    auto id = outbox_.Add(batch, school, m);
+    if (!id.ok()) return id.error();
+    AuditEvent a;
+    a.actor = "subject";  // named by the entry's pseudonym, never by id
+    a.action = "cabinet.sign_in_code";
+    auto pseudonym = audit_.Pseudonym(school, **found);
+    if (pseudonym.ok()) a.subject_ref = *pseudonym;
+    a.outcome = "ok";
+    a.request_id = ctx.request_id;
+    audit_.Add(batch, school, std::move(a));
+  }
+  if (auto st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
+  return login_id;
+}
+
+Result<SubjectSignIn> CabinetService::CompleteSignIn(const SchoolId& school,
+                                                     const std::string& login_id,
+                                                     const std::string& code,
+                                                     const RequestContext& ctx) {
+  auto invalid = [] {
+    return Error::Denied("code_invalid",
+                         "the code is wrong, expired or was tried too often; ask for a new one");
+  };
+  if (login_id.size() != 2 * kTokenBytes) return invalid();
+  const std::string hash = HashHex(deps_.crypto, login_id);
+  auto row = deps_.store.GetSubjectSession(hash);
+  if (!row.ok()) return row.error();
+  const Timestamp now = deps_.clock.Now();
+  if (!*row || (*row)->state != "pending" || (*row)->school != school ||
+      (*row)->expires_at <= now || (*row)->attempts >= kMaxCodeAttempts) {
+    return invalid();
+  }
+  ports::SubjectSessionRow pending = **row;
+  const bool match = !pending.subject.value().empty() &&
+                     deps_.crypto.Equal(HashHex(deps_.crypto, login_id + "|" + code),
+                                        pending.code_hash);
+  ports::WriteBatch batch;
+  if (!match) {
+    ++pending.attempts;
+    batch.subject_sessions.push_back(pending);
+    if (auto st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
+    return invalid();
+  }
+  SubjectSignIn out;
+  out.token = RandomHex(deps_.crypto, kTokenBytes);
+  ports::SubjectSessionRow session;
+  session.token_hash = HashHex(deps_.crypto, out.token);
+  session.school = school;
+  session.subject = pending.subject;
+  session.state = "active";
+  session.csrf_token = RandomHex(deps_.crypto, kTokenBytes);
+  session.created_at = now;
+  session.expires_at = now + kSessionLifetime;
+  batch.deleted_subject_sessions.push_back(hash);
+  batch.subject_sessions.push_back(session);
+  out.session = SubjectSession{school, session.subject, session.csrf_token, session.expires_at};
+  Audit(batch, out.session, "login", "", "email_code", ctx);
+  if (auto st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
+  return out;
+}
+
+Result<SubjectSession> CabinetService::Authenticate(const std::string& token) {
+  if (token.size() != 2 * kTokenBytes) return SessionInvalid();
+  auto row = deps_.store.GetSubjectSession(HashHex(deps_.crypto, token));
+  if (!row.ok()) return row.error();
+  if (!*row || (*row)->state != "active" || (*row)->expires_at <= deps_.clock.Now()) {
+    return SessionInvalid();
+  }
+  return SubjectSession{(*row)->school, (*row)->subject, (*row)->csrf_token, (*row)->expires_at};
+}
+
+Status CabinetService::SignOut(const std::string& token, const RequestContext& ctx) {
+  auto session = Authenticate(token);
+  if (!session.ok()) return Status::Ok();
+  ports::WriteBatch batch;
+  batch.deleted_subject_sessions.push_back(HashHex(deps_.crypto, token));
+  Audit(batch, *session, "logout", "", "", ctx);
+  return deps_.store.Commit(std::move(batch));
+}
+
+void CabinetService::Audit(ports::WriteBatch& batch, const SubjectSession& session,
+                           const std::string& action, const std::string& fields,
+                           const std::string& reason, const RequestContext& ctx) {
+  AuditEvent a;
+  a.actor = session.ToActor().AuditName();
+  a.action = action;
+  auto pseudonym = audit_.Pseudonym(session.school, session.subject);
+  if (pseudonym.ok()) a.subject_ref = *pseudonym;
+  a.fields = fields;
+  a.outcome = "ok";
+  a.reason = reason;
+  a.request_id = ctx.request_id;
+  audit_.Add(batch, session.school, std::move(a));
+}
+
+Result<std::vector<CabinetField>> CabinetService::Collect(const SchoolId& school,
+                                                          const SubjectId& subject) {
+  auto records = subjects_.OpenAll(school, subject);
+  if (!records.ok()) return records.error();
+  std::vector<CabinetField> out;
+  std::map<std::string, size_t> index;
+  for (const auto& rec : *records) {
+    auto it = index.find(rec.row.field);
+    if (it == index.end()) {
+      CabinetField f;
+      f.field = rec.row.field;
+      f.category = rec.row.category;
+      f.value = rec.value;
+      f.source = rec.row.source;
+      f.channel = rec.row.channel;
+      f.form = rec.row.form;
+      f.collected_at = rec.row.collected_at;
+      f.provided = rec.row.source == "subject" || rec.row.source == "client";
+      index.emplace(f.field, out.size());
+      out.push_back(std::move(f));
+      it = index.find(rec.row.field);
+    }
+    out[it->second].stores.push_back(rec.row.store);
+  }
+  return out;
+}
+
+Result<std::vector<CabinetField>> CabinetService::Fields(const SubjectSession& session,
+                                                         const RequestContext& ctx) {
+  auto fields = Collect(session.school, session.subject);
+  if (!fields.ok()) return fields.error();
+  std::string ids;
+  for (const auto& f : *fields) ids += (ids.empty() ? "" : ",") + f.field;
+  ports::WriteBatch batch;
+  batch.power_safe = false;  // a read's audit entry (ports::WriteBatch)
+  Audit(batch, session, "read", ids, "self_service", ctx);
+  if (auto st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
+  return fields;
+}
+
+Status CabinetService::UpdateFields(const SubjectSession& session,
+                                    const std::map<std::string, std::string>& values,
+                                    const RequestContext& ctx) {
+  if (values.empty()) return Error::Invalid("name at least one field to change", "fields");
+  auto rt = schools_.Get(session.school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  auto held = Collect(session.school, session.subject);
+  if (!held.ok()) return held.error();
+  std::map<std::string, std::string> normalised;
+  for (const auto& [field, value] : values) {
+    const int fi = cp->FieldIndex(field);
+    if (fi < 0) {
+      return Error::Refused("field_undeclared", "the policy declares no field \"" + field + "\"",
+                            field);
+    }
+    auto it = std::find_if(held->begin(), held->end(),
+                           [&](const CabinetField& f) { return f.field == field; });
+    if (it == held->end()) {
+      return Error::Refused("field_not_held", "you have no \"" + field + "\" on file", field);
+    }
+    if (!it->provided) {
+      return Error::Refused("field_not_provided",
+                            "\"" + field + "\" was not provided by you; ask for a rectification",
+                            field);
+    }
+    auto valid = domain::ValidateFieldValue(cp->field(static_cast<size_t>(fi)), value);
+    if (!valid.ok()) {
+      Error e = valid.error();
+      if (e.field.empty()) e.field = field;
+      return e;
+    }
+    normalised[field] = *valid;
+  }
+  ports::WriteBatch batch;
+  Status st =
+      subjects_.PrepareFieldUpdate(session.school, session.subject, normalised,
+                                   deps_.clock.Now(), batch);
+  if (!st.ok()) return st;
+  std::string ids;
+  for (const auto& [field, value] : normalised) ids += (ids.empty() ? "" : ",") + field;
+  Audit(batch, session, "update", ids, "self_service", ctx);
+  st = deps_.store.Commit(std::move(batch));
+  subjects_.ForgetRecords(session.school, session.subject);
+  return st;
+}
+
+Status CabinetService::DeleteField(const SubjectSession& session, const std::string& field,
+                                   const RequestContext& ctx) {
+  auto rt = schools_.Get(session.school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  const int fi = cp->FieldIndex(field);
+  if (fi < 0) {
+    return Error::Refused("field_undeclared", "the policy declares no field \"" + field + "\"",
+                          "field");
+  }
+  if (cp->field(static_cast<size_t>(fi)).type == "email") {
+    return Error::Refused("field_required",
+                          "the e-mail address is how you sign in and receive answers; ask for "
+                          "erasure of your account instead",
+                          "field");
+  }
+  auto rows = deps_.store.GetRecords(session.school, session.subject);
+  if (!rows.ok()) return rows.error();
+  ports::WriteBatch batch;
+  for (const auto& r : *rows) {
+    if (r.field != field) continue;
+    if (r.source != "subject" && r.source != "client") {
+      return Error::Refused("field_not_provided",
+                            "\"" + field + "\" was not provided by you; ask for erasure", "field");
+    }
+    batch.deleted_records.emplace_back(session.school, r.id);
+  }
+  if (batch.deleted_records.empty()) {
+    return Error::Refused("field_not_held", "you have no \"" + field + "\" on file", "field");
+  }
+  Audit(batch, session, "delete", field, "self_service", ctx);
+  Status st = deps_.store.Commit(std::move(batch));
+  subjects_.ForgetRecords(session.school, session.subject);
+  return st;
+}
+
+Result<std::string> CabinetService::Export(const SubjectSession& session,
+                                           const std::string& format, const RequestContext& ctx) {
+  if (format != "json" && format != "csv") {
+    return Error::Invalid("format must be json or csv", "format");
+  }
+  auto rt = schools_.Get(session.school);
+  if (!rt.ok()) return rt.error();
+  auto all = Collect(session.school, session.subject);
+  if (!all.ok()) return all.error();
+  std::vector<CabinetField> provided;
+  for (auto& f : *all) {
+    if (f.provided) provided.push_back(std::move(f));
+  }
+  std::string ids;
+  for (const auto& f : provided) ids += (ids.empty() ? "" : ",") + f.field;
+  ports::WriteBatch batch;
+  Audit(batch, session, "export", ids, "portability_" + format, ctx);
+  if (auto st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
+  if (format == "csv") return ExportCsv(provided);
+  Json fields = Json::array();
+  for (const auto& f : provided) {
+    fields.push_back({{"field", f.field},
+                      {"category", f.category},
+                      {"value", f.value},
+                      {"collected_at", FormatTimestamp(f.collected_at)},
+                      {"channel", f.channel},
+                      {"form", f.form}});
+  }
+  Json consents = Json::array();
+  auto ledger = deps_.store.GetConsents(session.school, session.subject);
+  if (!ledger.ok()) return ledger.error();
+  for (const auto& c : *ledger) {
+    consents.push_back({{"consent", c.consent_type},
+                        {"action", c.action},
+                        {"at", FormatTimestamp(c.at)},
+                        {"policy_version", c.policy_version}});
+  }
+  Json out = {{"schema", "https://dovira.dev/schema/export-v1.json"},
+              {"school", session.school.value()},
+              {"subject", session.subject.value()},
+              {"policy_version", (*rt)->version()},
+              {"exported_at", FormatTimestamp(deps_.clock.Now())},
+              {"fields", fields},
+              {"consents", consents}};
+  return out.dump(2);
+}
+
+std::string ExportCsv(const std::vector<CabinetField>& fields) {
+  auto cell = [](std::string v) {
+    if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) v = "'" + v;
+    if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+    std::string q = "\"";
+    for (char c : v) {
+      if (c == '"') q += '"';
+      q += c;
+    }
+    return q + "\"";
+  };
+  std::string out = "field,category,value,collected_at,channel,form\r\n";
+  for (const auto& f : fields) {
+    out += cell(f.field) + "," + cell(f.category) + "," + cell(f.value) + "," +
+           cell(FormatTimestamp(f.collected_at)) + "," + cell(f.channel) + "," + cell(f.form) +
+           "\r\n";
+  }
+  return out;
+}
+
+}  // namespace dovira::services

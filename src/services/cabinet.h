@@ -1,0 +1,98 @@
+// The personal cabinet's server side: a subject signs in with a one-time code e-mailed to the
+// address on file, then sees everything stored about them (R38), edits and deletes what they
+// provided (R44) and takes their data away in a machine-readable form (R54). Rights requests
+// filed from the cabinet go through RequestService with the subject as the actor (identity
+// "signed_in", R37).
+//
+// A sign-in answers alike whether or not the address is on file, so the endpoint does not tell
+// who studies at the school. A code allows five tries and lives fifteen minutes; a session lives
+// twelve hours and dies with the subject (erasure deletes it in the same batch).
+//
+// Thread-safety: safe for concurrent use.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "services/audit_log.h"
+#include "services/context.h"
+#include "services/outbox.h"
+#include "services/schools.h"
+#include "services/subjects.h"
+
+namespace dovira::services {
+
+struct SubjectSession {
+  SchoolId school;
+  SubjectId subject;
+  std::string csrf_token;
+  Timestamp expires_at{};
+  Actor ToActor() const;
+};
+
+struct SubjectSignIn {
+  std::string token;  // the cookie value; only its hash is stored
+  SubjectSession session;
+};
+
+// One field the subject holds, as the cabinet shows it (copies in several stores are one entry).
+struct CabinetField {
+  std::string field, category, value, source, channel, form;
+  std::vector<std::string> stores;
+  Timestamp collected_at{};
+  bool provided = false;  // the subject (or the client on their behalf) gave it: editable (R44)
+};
+
+class CabinetService {
+ public:
+  CabinetService(Deps deps, Schools& schools, SubjectService& subjects, AuditLog& audit,
+                 Outbox& outbox);
+
+  // Starts a sign-in. Returns the login id the code must be entered with; e-mails the code only
+  // when `email` belongs to a subject of the school.
+  Result<std::string> BeginSignIn(const SchoolId& school, const std::string& email,
+                                  const std::string& lang, const RequestContext& ctx);
+  // kDenied "code_invalid" (wrong, expired or used up; the message says which it was not).
+  Result<SubjectSignIn> CompleteSignIn(const SchoolId& school, const std::string& login_id,
+                                       const std::string& code, const RequestContext& ctx);
+  // kUnauthenticated "session_invalid" when unknown, expired or the subject is gone.
+  Result<SubjectSession> Authenticate(const std::string& token);
+  Status SignOut(const std::string& token, const RequestContext& ctx);
+
+  // Every field the subject holds, opened, one entry per field (R38). Audited as a read by the
+  // subject.
+  Result<std::vector<CabinetField>> Fields(const SubjectSession& session,
+                                           const RequestContext& ctx);
+
+  // R44: new values for fields the subject provided. kRefused "field_not_provided" for a field
+  // the school obtained elsewhere, "field_not_held" for one the subject has no value of.
+  Status UpdateFields(const SubjectSession& session,
+                      const std::map<std::string, std::string>& values, const RequestContext& ctx);
+  // R44, R73: deletes every stored copy of a field the subject provided. kRefused
+  // "field_required" when a purpose the subject is in cannot do without it.
+  Status DeleteField(const SubjectSession& session, const std::string& field,
+                     const RequestContext& ctx);
+
+  // R54: the fields the subject provided, as JSON following schema/export-v1.json, or as CSV
+  // (one row per field). Audited as an export.
+  Result<std::string> Export(const SubjectSession& session, const std::string& format,
+                             const RequestContext& ctx);
+
+ private:
+  Result<std::vector<CabinetField>> Collect(const SchoolId& school, const SubjectId& subject);
+  void Audit(ports::WriteBatch& batch, const SubjectSession& session, const std::string& action,
+             const std::string& fields, const std::string& reason, const RequestContext& ctx);
+
+  Deps deps_;
+  Schools& schools_;
+  SubjectService& subjects_;
+  AuditLog& audit_;
+  Outbox& outbox_;
+};
+
+// RFC 4180 CSV of an export: field,category,value,collected_at,channel,form. A value that a
+// spreadsheet would run as a formula (=, +, -, @ first) is prefixed with an apostrophe.
+std::string ExportCsv(const std::vector<CabinetField>& fields);
+
+}  // namespace dovira::services

@@ -1,0 +1,266 @@
+// The personal cabinet against the real server (R37, R38, R44, R54, R55, R58): sign-in with an
+// e-mailed code delivered to a real SMTP sink, the subject's data, self-service edits and
+// deletions, the export checked against schema/export-v1.json, withdrawal and sign-out.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "server.h"
+#include "smtp_sink.h"
+
+namespace dovira::testing {
+namespace {
+
+constexpr char kSchool[] = "vkluchi_zhizn";
+const std::string kBase = std::string("/v1/schools/") + kSchool;
+const Json kOlena = Json::parse(R"({"fields":{"first_name":"Олена","email":"olena@example.com",
+  "mobile_phone":"+380671234567","purchased_service":"Курс","purchase_amount":"1200"},
+  "consents":["pd_consent"],"accept_policy":true,"age_statement":"adult"})");
+
+class Cabinet : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(sink_.ok());
+    ServerOptions o;
+    o.policies = {"001"};
+    o.extra_args = {"--smtp-url", "smtp://127.0.0.1:" + std::to_string(sink_.port()),
+                    "--mail-from", "privacy@school.test"};
+    server_ = std::make_unique<TestServer>(o);
+    ASSERT_EQ(server_->Start(), "");
+    ASSERT_FALSE(server_->SetClock("2025-03-03T09:00:00Z").empty());
+    staff_ = std::make_unique<StaffClient>(server_.get(), kSchool, server_->bootstrap_email(),
+                                           server_->BootstrapPassword(kSchool));
+    ASSERT_EQ(staff_->SignIn(), "");
+    Response r = server_->Post(kBase + "/forms/payment/submissions", kOlena);
+    ASSERT_EQ(r.status, 201) << r.Describe();
+    subject_ = r.Body().value("subject", "");
+    ASSERT_FALSE(subject_.empty());
+  }
+
+  // Runs the outbox and returns the last 6-digit code e-mailed to `address` ("" if none).
+  std::string MailedCode(const std::string& address) {
+    Response job = staff_->Post(kBase + "/jobs/outbox/run", Json::object());
+    EXPECT_EQ(job.status, 200) << job.Describe();
+    std::string code;
+    const std::regex six(R"(: (\d{6}))");
+    for (const auto& m : sink_.messages()) {
+      if (std::find(m.rcpt.begin(), m.rcpt.end(), address) == m.rcpt.end()) continue;
+      std::smatch found;
+      std::string text = SmtpSink::DecodedText(m.data);
+      if (std::regex_search(text, found, six)) code = found[1].str();
+    }
+    return code;
+  }
+
+  // Signs in as `email`; returns "" or what went wrong. Sets cookie_ and csrf_.
+  std::string SignIn(const std::string& email) {
+    Response begin = server_->Post(kBase + "/me/sign-in", Json{{"email", email}});
+    if (begin.status != 202) return "sign-in: " + begin.Describe();
+    const std::string login = begin.Body().value("login", "");
+    const std::string code = MailedCode(email);
+    if (code.empty()) return "no code was e-mailed to " + email;
+    Response done =
+        server_->Post(kBase + "/me/sign-in/verify", Json{{"login", login}, {"code", code}});
+    if (done.status != 200) return "verify: " + done.Describe();
+    const std::string set = done.Header("set-cookie");
+    const size_t eq = set.find('='), semi = set.find(';');
+    if (set.rfind("dovira_me=", 0) != 0 || semi == std::string::npos) return "cookie: " + set;
+    cookie_ = "dovira_me=" + set.substr(eq + 1, semi - eq - 1);
+    csrf_ = done.Body().value("csrf_token", "");
+    return "";
+  }
+
+  Response Me(const std::string& method, const std::string& path, const Json& body = nullptr,
+              bool with_csrf = true) {
+    Headers h = {{"Cookie", cookie_}};
+    if (with_csrf) h.emplace_back("X-CSRF-Token", csrf_);
+    return server_->Call(method, kBase + "/me" + path, body.is_null() ? "" : body.dump(), h);
+  }
+
+  // The subject's audit trail has an entry by the subject with this action, reason and fields.
+  bool Audited(const std::string& action, const std::string& reason,
+               const std::string& fields = "") {
+    Response r = staff_->Get(kBase + "/subjects/" + subject_ + "/audit?limit=500");
+    EXPECT_EQ(r.status, 200) << r.Describe();
+    const Json body = r.Body();
+    for (const auto& e : body["items"]) {
+      if (e.value("actor", "") == "subject" && e.value("action", "") == action &&
+          e.value("reason", "") == reason && (fields.empty() || e.value("fields", "") == fields)) {
+        return true;
+      }
+    }
+    ADD_FAILURE() << "no " << action << "/" << reason << " entry by the subject in " << r.body;
+    return false;
+  }
+
+  static const Json* FieldOf(const Json& data, const std::string& field) {
+    for (const auto& f : data["fields"]) {
+      if (f.value("field", "") == field) return &f;
+    }
+    return nullptr;
+  }
+
+  SmtpSink sink_;
+  std::unique_ptr<TestServer> server_;
+  std::unique_ptr<StaffClient> staff_;
+  std::string subject_, cookie_, csrf_;
+};
+
+TEST_F(Cabinet, R37SignInWithTheCodeMailedToTheAddressOnFile) {
+  // An address that is not on file gets the same answer, and no e-mail.
+  Response unknown = server_->Post(kBase + "/me/sign-in", Json{{"email", "nobody@example.com"}});
+  ASSERT_EQ(unknown.status, 202) << unknown.Describe();
+  EXPECT_EQ(MailedCode("nobody@example.com"), "");
+  Response bad = server_->Post(kBase + "/me/sign-in", Json{{"email", "not an address"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.Body()["error"].value("field", ""), "email");
+
+  // Wrong codes count; after five, even the right one is refused.
+  Response begin = server_->Post(kBase + "/me/sign-in", Json{{"email", "Olena@Example.com"}});
+  ASSERT_EQ(begin.status, 202);
+  const std::string login = begin.Body().value("login", "");
+  const std::string code = MailedCode("olena@example.com");
+  ASSERT_EQ(code.size(), 6u);
+  const std::string wrong = code == "123456" ? "654321" : "123456";
+  for (int i = 0; i < 5; ++i) {
+    Response r = server_->Post(kBase + "/me/sign-in/verify", Json{{"login", login}, {"code", wrong}});
+    ASSERT_EQ(r.status, 403) << r.Describe();
+    EXPECT_EQ(r.ErrorCode(), "code_invalid");
+  }
+  Response late = server_->Post(kBase + "/me/sign-in/verify", Json{{"login", login}, {"code", code}});
+  EXPECT_EQ(late.status, 403);
+
+  // A fresh code works once, and expires after 15 minutes.
+  ASSERT_EQ(SignIn("olena@example.com"), "");
+  Response me = Me("GET", "");
+  ASSERT_EQ(me.status, 200) << me.Describe();
+  EXPECT_EQ(me.Body().value("subject", ""), subject_);
+  Response again = server_->Post(kBase + "/me/sign-in", Json{{"email", "olena@example.com"}});
+  const std::string login2 = again.Body().value("login", "");
+  const std::string code2 = MailedCode("olena@example.com");
+  ASSERT_FALSE(server_->Advance(16 * 60).empty());
+  Response expired =
+      server_->Post(kBase + "/me/sign-in/verify", Json{{"login", login2}, {"code", code2}});
+  EXPECT_EQ(expired.status, 403);
+
+  // Sign-out ends the session.
+  ASSERT_EQ(Me("POST", "/sign-out").status, 200);
+  EXPECT_EQ(Me("GET", "").status, 401);
+  // Without a cookie, and on another school's path, nothing is served.
+  EXPECT_EQ(server_->Get(kBase + "/me/data").status, 401);
+}
+
+TEST_F(Cabinet, R38TheSubjectSeesEverythingStoredAboutThem) {
+  ASSERT_EQ(SignIn("olena@example.com"), "");
+  Response r = Me("GET", "/data");
+  ASSERT_EQ(r.status, 200) << r.Describe();
+  Json data = r.Body();
+  const Json* phone = FieldOf(data, "mobile_phone");
+  ASSERT_NE(phone, nullptr) << data.dump();
+  EXPECT_EQ((*phone)["value"], "+380671234567");
+  EXPECT_EQ((*phone)["editable"], true);
+  ASSERT_NE(FieldOf(data, "first_name"), nullptr);
+  ASSERT_TRUE(data["consents"].is_array()) << data.dump();
+  EXPECT_EQ(data["consents"][0]["consent"], "personal_data");
+  EXPECT_TRUE(data["purposes"].is_array());
+  EXPECT_TRUE(data.contains("automated_decisions"));
+  // The read is in the subject's audit trail, as the subject's own.
+  EXPECT_TRUE(Audited("read", "self_service")) << "no self-service read in the audit trail";
+}
+
+TEST_F(Cabinet, R44EditsAndDeletionsOfProvidedFieldsAreAudited) {
+  ASSERT_EQ(SignIn("olena@example.com"), "");
+  // CSRF: an edit without the session's token is refused and changes nothing.
+  Response no_csrf = Me("PATCH", "", Json{{"mobile_phone", "+380501112233"}}, false);
+  EXPECT_EQ(no_csrf.status, 403);
+  EXPECT_EQ(no_csrf.ErrorCode(), "csrf_token_invalid");
+  Response too_long = Me("PATCH", "", Json{{"mobile_phone", std::string(500, '1')}});
+  EXPECT_EQ(too_long.status, 422) << too_long.Describe();
+  EXPECT_EQ(too_long.Body()["error"].value("field", ""), "mobile_phone");
+  Response unknown = Me("PATCH", "", Json{{"shoe_size", "42"}});
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_EQ(unknown.Body()["error"].value("field", ""), "shoe_size");
+  EXPECT_EQ(Me("PATCH", "", Json{{"mobile_phone", 5}}).status, 400);
+  EXPECT_EQ((*FieldOf(Me("GET", "/data").Body(), "mobile_phone"))["value"], "+380671234567");
+
+  Response ok = Me("PATCH", "", Json{{"mobile_phone", "+380501112233"}});
+  ASSERT_EQ(ok.status, 200) << ok.Describe();
+  EXPECT_EQ((*FieldOf(Me("GET", "/data").Body(), "mobile_phone"))["value"], "+380501112233");
+  EXPECT_TRUE(Audited("update", "self_service", "mobile_phone"));
+
+  // Deleting: the sign-in address stays; another provided field goes from every store.
+  Response email = Me("DELETE", "/fields/email");
+  EXPECT_EQ(email.status, 422);
+  EXPECT_EQ(email.ErrorCode(), "field_required");
+  Response gone = Me("DELETE", "/fields/purchase_amount");
+  ASSERT_EQ(gone.status, 204) << gone.Describe();
+  EXPECT_EQ(FieldOf(Me("GET", "/data").Body(), "purchase_amount"), nullptr);
+  EXPECT_EQ(Me("DELETE", "/fields/purchase_amount").ErrorCode(), "field_not_held");
+}
+
+TEST_F(Cabinet, R54TheExportFollowsItsPublishedSchemaInJsonAndCsv) {
+  ASSERT_EQ(SignIn("olena@example.com"), "");
+  Response r = Me("GET", "/export");
+  ASSERT_EQ(r.status, 200) << r.Describe();
+  EXPECT_EQ(r.Header("content-type").rfind("application/json", 0), 0u);
+  Json exp = r.Body();
+  std::set<std::string> fields;
+  for (const auto& f : exp["fields"]) fields.insert(f.value("field", ""));
+  for (const auto& [field, value] : kOlena["fields"].items()) {
+    EXPECT_TRUE(fields.count(field)) << field << " missing from " << exp.dump();
+  }
+  // Validated by an independent JSON Schema implementation.
+  const std::string path = ::testing::TempDir() + "/export.json";
+  std::ofstream(path) << r.body;
+  const std::string cmd = "python3 -c \"import json,sys,jsonschema; "
+                          "jsonschema.Draft202012Validator(json.load(open(sys.argv[1])),"
+                          "format_checker=jsonschema.FormatChecker()).validate(json.load(open(sys.argv[2])))\" " +
+                          std::string(DOVIRA_SOURCE_DIR) + "/schema/export-v1.json " + path;
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << r.body;
+
+  Response csv = Me("GET", "/export?format=csv");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.Header("content-type").rfind("text/csv", 0), 0u);
+  EXPECT_EQ(csv.body.rfind("field,category,value,collected_at,channel,form\r\n", 0), 0u);
+  EXPECT_NE(csv.body.find("mobile_phone,"), std::string::npos);
+  EXPECT_EQ(Me("GET", "/export?format=xml").status, 400);
+
+  // A transfer needs an https destination; a good one is filed as portability and queued.
+  Response plain = Me("POST", "/export", Json{{"destination_url", "http://example.com/in"}});
+  EXPECT_EQ(plain.status, 400);
+  EXPECT_EQ(plain.Body()["error"].value("field", ""), "destination_url");
+  // 001 offers no portability; the refusal names the right and files nothing.
+  Response sent = Me("POST", "/export", Json{{"destination_url", "https://lms.example.com/in"}});
+  ASSERT_EQ(sent.status, 422) << sent.Describe();
+  EXPECT_EQ(sent.ErrorCode(), "right_not_offered");
+  Response mine = Me("GET", "/requests");
+  ASSERT_EQ(mine.status, 200);
+  EXPECT_EQ(mine.Body()["requests"].size(), 0u);
+  EXPECT_TRUE(Audited("export", "portability_json"));
+}
+
+TEST_F(Cabinet, R55R58WithdrawalFromTheCabinetNeedsTheWarningAcknowledged) {
+  ASSERT_EQ(SignIn("olena@example.com"), "");
+  Response first = Me("POST", "/withdraw", Json::object());
+  ASSERT_EQ(first.status, 409) << first.Describe();
+  EXPECT_EQ(first.ErrorCode(), "acknowledgement_required");
+  Response ok = Me("POST", "/withdraw", Json{{"acknowledged_warning", true}});
+  ASSERT_EQ(ok.status, 202) << ok.Describe();
+  Json w = ok.Body();
+  EXPECT_EQ(w.value("type", ""), "withdrawal");
+  EXPECT_EQ(w.value("channel", ""), "personal_account");
+  EXPECT_EQ(w.value("restrict_all", false), true);
+  EXPECT_EQ(w.value("identity", ""), "not_required");
+  // A request filed from the cabinet is about the signed-in subject; naming another is refused.
+  EXPECT_EQ(Me("POST", "/requests", Json{{"type", "access"}, {"email", "x@example.com"}}).status,
+            400);
+  Response access = Me("POST", "/requests", Json{{"type", "access"}});
+  ASSERT_EQ(access.status, 201) << access.Describe();
+  EXPECT_EQ(access.Body().value("subject", ""), subject_);
+}
+
+}  // namespace
+}  // namespace dovira::testing

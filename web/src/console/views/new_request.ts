@@ -1,0 +1,65 @@
+// Filing a request received through any channel (#/requests/new, POST /requests): the types the
+// policy offers with their terms, the subject or the requester's address, the channel and the
+// time of receipt on that channel (the term runs from it, R35), and what the type needs.
+import { h } from '../../common/dom';
+import { LANGS, LANG_NAMES } from '../../common/i18n';
+import { post, type RequestFull } from '../api';
+import type { App } from '../app';
+import { schoolWallTimeToIso } from '../format';
+import { ApiForm, checked, selected, value } from '../ui';
+
+const CHANNELS = ['email', 'support', 'written', 'phone', 'personal_account', 'web'];
+
+export async function newRequestView(app: App, root: HTMLElement): Promise<void> {
+  const { t, lang, settings } = app;
+  const form = new ApiForm(t, lang, { submit: t.fileBtn, className: 'file-request' });
+  const types = settings.request_types.map((r): [string, string] => [r.type, t.nTypeOption(app.typeName(r.type), r.term, r.source)]);
+  form.addField({ label: t.nType, name: 'type', type: 'select', options: types, required: true });
+  form.addField({ label: t.nSubject, name: 'subject', hint: t.nSubjectHint, autocomplete: 'off' });
+  form.addField({ label: t.nEmail, name: 'email', type: 'email', autocomplete: 'off' });
+  form.addField({ label: t.nReplyEmail, name: 'reply_email', type: 'email', autocomplete: 'off' });
+  form.addField({ label: t.nChannel, name: 'channel', type: 'select', options: CHANNELS.map((c): [string, string] => [c, t.channels[c] ?? c]), value: 'email', required: true });
+  form.addField({ label: t.nFiledBy, name: 'filed_by', type: 'select', options: Object.entries(t.filedBy), value: 'subject' });
+  form.addField({ label: t.nReceived, name: 'received_at', type: 'datetime-local', hint: t.nReceivedHint });
+  form.addField({ label: t.nLang, name: 'lang', type: 'select', options: LANGS.map((l): [string, string] => [l, LANG_NAMES[l]]), value: lang });
+
+  // What only some types need, folded away.
+  const more = h('details', { class: 'more' }, h('summary', {}, t.nOptional));
+  const moreForm = new ApiForm(t, lang, { submit: '' });
+  const fields = moreForm.addField({ label: t.nFields, name: 'fields', type: 'select', multiple: true, size: 6,
+    options: settings.fields.map((f): [string, string] => [f.id, f.title ? `${f.title} (${f.id})` : f.id]) });
+  const purposes = moreForm.addField({ label: t.nPurposes, name: 'purposes', type: 'select', multiple: true, size: 6,
+    options: settings.purposes.map((p): [string, string] => [p.id, p.title ? `${p.title} (${p.id})` : p.id]) });
+  void fields;
+  void purposes;
+  moreForm.addField({ label: t.nGround, name: 'ground' });
+  moreForm.addField({ label: t.nStatement, name: 'statement', type: 'textarea' });
+  moreForm.addField({ label: t.nDestination, name: 'destination_url', type: 'url', hint: t.nDestinationHint });
+  moreForm.addField({ label: t.nAck, name: 'acknowledged_warning', type: 'checkbox' });
+  moreForm.addField({ label: t.nEvidence, name: 'evidence_supplied', type: 'checkbox' });
+  more.append(...Array.from(moreForm.body.children));
+  form.add(more);
+
+  form.onSubmit(async (f) => {
+    const body: Record<string, unknown> = {
+      type: value(f, 'type'),
+      channel: value(f, 'channel'),
+      filed_by: value(f, 'filed_by'),
+      lang: value(f, 'lang'),
+    };
+    for (const k of ['subject', 'email', 'reply_email', 'ground', 'statement', 'destination_url']) {
+      if (value(f, k)) body[k] = value(f, k);
+    }
+    const received = value(f, 'received_at');
+    if (received) body.received_at = schoolWallTimeToIso(settings.time_zone, received);
+    const fl = selected(f, 'fields');
+    const pl = selected(f, 'purposes');
+    if (fl.length) body.fields = fl;
+    if (pl.length) body.purposes = pl;
+    if (checked(f, 'acknowledged_warning')) body.acknowledged_warning = true;
+    if (checked(f, 'evidence_supplied')) body.evidence_supplied = true;
+    const r = await post<RequestFull>(`${app.base}/requests`, body);
+    app.go(`#/requests/${encodeURIComponent(r.id)}`);
+  });
+  root.append(h('h1', {}, t.newTitle), h('p', {}, t.newIntro), h('p', { class: 'meta' }, t.schoolTime(settings.time_zone)), form.el);
+}

@@ -1,0 +1,766 @@
+// The personal cabinet (cabinet.html?school=ID): a learner, parent or buyer signs in with a code
+// e-mailed to the address on file, then sees and manages what the school holds about them, all
+// through the /v1/schools/{school}/me routes. Five views, each reached by its own address
+// (#data, #consents, #download, #requests, #processing), so the browser's back button and links
+// work; errors from the server are shown next to the control they name.
+import { h } from '../common/dom';
+import type { Lang } from '../common/i18n';
+import { ready, startPage } from './chrome';
+import { C, type CabinetTexts } from './cabinet-messages';
+
+// ---- what the server sends -----------------------------------------------------------------------
+
+interface Session { subject: string; school: string; csrf_token: string; expires_at: string }
+interface Field {
+  field: string; category: string; value: string; source: string; channel: string; form: string;
+  stores: string[]; collected_at: string; editable: boolean;
+}
+interface ConsentEntry { consent: string; action: string; grants: string[]; at: string; channel: string; policy_version: string }
+interface Titled { id: string; title: string }
+interface Purpose extends Titled { basis: string }
+interface Recipient extends Titled { kind: string; countries: string[] }
+interface RequestRow {
+  id: string; type: string; right: string; state: string; received_at: string; due_at: string;
+  overdue: boolean; outcome: string; closed_at: string | null;
+}
+// Lists the package has nothing in arrive as the string "none".
+type List<T> = T[] | 'none' | undefined;
+interface MeData {
+  subject: string; fields: Field[]; consents?: List<ConsentEntry>; purposes?: List<Purpose>;
+  categories?: List<Titled>; recipients?: List<Recipient>;
+  transfer_safeguards?: List<{ recipient: string; safeguard: string }>;
+  retention?: List<{ purpose: string; term: string }>; sources?: List<unknown>;
+  automated_decisions?: boolean; profiling?: boolean; requests: RequestRow[];
+}
+interface FormDef {
+  fields: { id: string; type: string; title: string; max_length: number }[];
+  consents: { consent: string; text: string; withdrawal_procedure: string }[];
+}
+interface ErrorBody { error?: { code?: string; message?: string; field?: string | null } }
+
+class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, readonly field: string, message: string) {
+    super(message);
+  }
+}
+
+const list = <T>(v: List<T>): T[] => (Array.isArray(v) ? v : []);
+
+// ---- page state ----------------------------------------------------------------------------------
+
+const page = startPage((t) => t.product);
+const { lang, main } = page;
+const c: CabinetTexts = C[lang];
+document.title = c.title;
+const params = new URLSearchParams(location.search);
+const VIEWS = ['data', 'consents', 'download', 'requests', 'processing'] as const;
+type View = (typeof VIEWS)[number];
+
+let school = '';
+let schoolName = '';
+let session: Session | null = null;
+let data: MeData | null = null;
+const fieldTitles = new Map<string, { title: string; type: string; max: number }>();
+const formTitles = new Map<string, string>();
+const consentTexts = new Map<string, { text: string; procedure: string }>();
+
+const status = h('p', { class: 'cab-status', role: 'status' });
+const body = h('div', { class: 'cab-body' });
+
+// ---- the API -------------------------------------------------------------------------------------
+
+const base = () => `/v1/schools/${encodeURIComponent(school)}`;
+
+async function call<T>(method: string, path: string, payload?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (payload !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && session) headers['X-CSRF-Token'] = session.csrf_token;
+  const sep = path.includes('?') ? '&' : '?';
+  const r = await fetch(`${base()}${path}${sep}lang=${lang}`, {
+    method, headers, credentials: 'same-origin', body: payload === undefined ? undefined : JSON.stringify(payload),
+  });
+  if (r.status === 204) return undefined as T;
+  const json = (await r.json().catch(() => ({}))) as T & ErrorBody;
+  if (r.ok) return json;
+  const e = json.error ?? {};
+  const err = new ApiError(r.status, e.code ?? `http_${r.status}`, e.field ?? '', e.message ?? '');
+  // A session that ended (expired, signed out elsewhere) sends the person back to the sign-in.
+  if (r.status === 401 && session) {
+    session = null;
+    showSignIn(c.sessionEnded);
+  }
+  throw err;
+}
+
+// The person's own words for a server error: known codes in the page's language, the server's
+// message otherwise.
+function explain(e: unknown): string {
+  if (!(e instanceof ApiError)) return c.network;
+  const known = (c.errors as Record<string, string>)[e.code];
+  // A refused value: the school's rule in the server's words follows the page's sentence.
+  if (e.code === 'field_invalid' && known) return `${known} (${e.message.replace(/^field "[^"]*": /, '')})`;
+  if (known) return known;
+  return e.message || c.failed;
+}
+
+// ---- helpers -------------------------------------------------------------------------------------
+
+const dateFmt = new Intl.DateTimeFormat(lang === 'uk' ? 'uk-UA' : lang === 'ru' ? 'ru-RU' : 'en-GB', { dateStyle: 'long', timeStyle: 'short' });
+const dayFmt = new Intl.DateTimeFormat(lang === 'uk' ? 'uk-UA' : lang === 'ru' ? 'ru-RU' : 'en-GB', { dateStyle: 'long' });
+const when = (iso: string | null | undefined) => (iso ? dateFmt.format(new Date(iso)) : '—');
+const day = (iso: string) => dayFmt.format(new Date(iso));
+const humanId = (id: string) => id.replace(/_/g, ' ').replace(/^./, (s) => s.toUpperCase());
+const fieldTitle = (id: string) => fieldTitles.get(id)?.title ?? humanId(id);
+const word = (map: Record<string, string>, key: string) => map[key] ?? humanId(key);
+let uid = 0;
+const nextId = (p: string) => `${p}-${++uid}`;
+
+function announce(text: string): void {
+  status.textContent = '';
+  // A fresh text each time, so screen readers read a repeated message again.
+  requestAnimationFrame(() => { status.textContent = text; });
+}
+
+function errorSlot(id: string): HTMLParagraphElement {
+  return h('p', { id, class: 'err' });
+}
+
+function setError(control: HTMLElement | null, slot: HTMLElement, text: string): void {
+  slot.textContent = text;
+  control?.setAttribute('aria-invalid', 'true');
+  control?.focus();
+}
+
+function clearErrors(scope: HTMLElement): void {
+  for (const e of scope.querySelectorAll('.err')) e.textContent = '';
+  for (const e of scope.querySelectorAll('[aria-invalid]')) e.removeAttribute('aria-invalid');
+}
+
+// Turns a policy term ("30 calendar days", "while_needed") into the page's language.
+function term(raw: string): string {
+  const fixed = (c.terms as Record<string, string>)[raw];
+  if (fixed) return fixed;
+  const m = raw.match(/^(\d+) (.+?)s?$/);
+  const units = c.units as Record<string, Record<string, string>>;
+  if (!m || !units[m[2]]) return raw;
+  const n = Number(m[1]);
+  const form = new Intl.PluralRules(lang).select(n);
+  const forms = units[m[2]];
+  return `${n} ${forms[form] ?? forms.other}`;
+}
+
+async function busy<T>(button: HTMLButtonElement, label: string, work: () => Promise<T>): Promise<T> {
+  const text = button.textContent;
+  button.disabled = true;
+  button.textContent = label;
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+    button.textContent = text;
+  }
+}
+
+// ---- school --------------------------------------------------------------------------------------
+
+async function resolveSchool(): Promise<boolean> {
+  const given = params.get('school');
+  if (given) {
+    school = given;
+    return true;
+  }
+  const health = (await (await fetch('/healthz')).json()) as { schools: string[] };
+  if (health.schools.length === 1) {
+    school = health.schools[0];
+    return true;
+  }
+  // Several schools on this server: the person picks theirs.
+  const items = await Promise.all(health.schools.map(async (id) => {
+    const r = await fetch(`/v1/schools/${encodeURIComponent(id)}/policy?lang=${lang}`);
+    const name = r.ok ? ((await r.json()) as { name: string }).name : id;
+    const q = new URLSearchParams({ school: id, lang });
+    return h('li', {}, h('a', { href: `/cabinet.html?${q.toString()}` }, name));
+  }));
+  body.replaceChildren(h('h2', {}, c.chooseSchool), h('ul', { class: 'links' }, ...items));
+  return false;
+}
+
+async function loadSchoolName(): Promise<void> {
+  try {
+    const r = await fetch(`${base()}/policy?lang=${lang}`);
+    if (r.ok) schoolName = ((await r.json()) as { name: string }).name;
+  } catch { /* the heading then goes without the school's name */ }
+}
+
+// Field titles and consent texts come from the school's forms, in the page's language.
+async function loadForms(forms: string[]): Promise<void> {
+  await Promise.all(forms.filter((f) => f).map(async (form) => {
+    const r = await fetch(`${base()}/forms/${encodeURIComponent(form)}?lang=${lang}`);
+    if (!r.ok) return;
+    const def = (await r.json()) as FormDef;
+    for (const f of def.fields) if (!fieldTitles.has(f.id)) fieldTitles.set(f.id, { title: f.title, type: f.type, max: f.max_length });
+    for (const k of def.consents) {
+      if (!consentTexts.has(k.consent)) consentTexts.set(k.consent, { text: k.text, procedure: k.withdrawal_procedure });
+    }
+  }));
+}
+
+async function loadFormList(): Promise<void> {
+  const r = await fetch(`${base()}/forms?lang=${lang}`);
+  if (!r.ok) return;
+  const items = ((await r.json()) as { items: { id: string; title: string }[] }).items;
+  for (const f of items) formTitles.set(f.id, f.title);
+  await loadForms(items.map((f) => f.id));
+}
+
+// ---- sign-in -------------------------------------------------------------------------------------
+
+function showSignIn(notice?: string): void {
+  data = null;
+  const emailId = nextId('email');
+  const email = h('input', { id: emailId, name: 'email', type: 'email', autocomplete: 'email', required: true,
+    'aria-describedby': `${emailId}-err`, inputmode: 'email' });
+  const send = h('button', { type: 'submit' }, c.sendCode);
+  const emailErr = errorSlot(`${emailId}-err`);
+  const form = h('form', { class: 'cab-form', novalidate: true, 'aria-labelledby': 'signin-title' },
+    h('div', { class: 'row' }, h('label', { for: emailId }, c.email), email, emailErr), send);
+  const section = h('section', { class: 'signin', 'aria-labelledby': 'signin-title' },
+    h('h2', { id: 'signin-title', tabindex: '-1' }, c.signInTitle),
+    notice ? h('p', { class: 'note', role: 'alert' }, notice) : null,
+    h('p', {}, c.signInIntro), form);
+  body.replaceChildren(section);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    const address = email.value.trim();
+    if (!address) return setError(email, emailErr, c.emailMissing);
+    try {
+      const r = await busy(send, c.sending, () => call<{ login: string; expires_in_seconds: number }>('POST', '/me/sign-in', { email: address, lang }));
+      showCode(address, r.login, Math.round(r.expires_in_seconds / 60));
+    } catch (err) {
+      setError(email, emailErr, err instanceof ApiError && err.field === 'email' ? c.emailInvalid : explain(err));
+    }
+  });
+}
+
+function showCode(address: string, login: string, minutes: number): void {
+  const codeId = nextId('code');
+  const code = h('input', { id: codeId, name: 'code', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code',
+    maxlength: 6, pattern: '[0-9]{6}', required: true, 'aria-describedby': `${codeId}-sent ${codeId}-hint ${codeId}-err`, class: 'code' });
+  const err = errorSlot(`${codeId}-err`);
+  const verify = h('button', { type: 'submit' }, c.signIn);
+  const other = h('button', { type: 'button', class: 'secondary' }, c.otherAddress);
+  const form = h('form', { class: 'cab-form', novalidate: true, 'aria-labelledby': 'code-title' },
+    h('div', { class: 'row' }, h('label', { for: codeId }, c.code),
+      h('p', { id: `${codeId}-hint`, class: 'hint' }, c.codeHint), code, err),
+    h('div', { class: 'actions' }, verify, other));
+  const heading = h('h2', { id: 'code-title', tabindex: '-1' }, c.codeTitle);
+  body.replaceChildren(h('section', { class: 'signin', 'aria-labelledby': 'code-title' }, heading,
+    h('p', { id: `${codeId}-sent` }, c.codeSent.replace('{email}', address).replace('{minutes}', String(minutes))), form));
+  code.focus();
+  other.addEventListener('click', () => {
+    showSignIn();
+    (body.querySelector('input') as HTMLInputElement | null)?.focus();
+  });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    const value = code.value.replace(/\s+/g, '');
+    if (!/^\d{6}$/.test(value)) return setError(code, err, c.codeFormat);
+    try {
+      session = await busy(verify, c.checking, () => call<Session>('POST', '/me/sign-in/verify', { login, code: value }));
+      announce(c.signedIn);
+      await showCabinet();
+      show(currentView(), true);
+    } catch (x) {
+      setError(code, err, x instanceof ApiError && x.code === 'code_invalid' ? c.codeWrong : explain(x));
+    }
+  });
+}
+
+async function signOut(button: HTMLButtonElement): Promise<void> {
+  try {
+    await busy(button, c.signingOut, () => call('POST', '/me/sign-out', {}));
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 401)) return announce(explain(e));
+  }
+  session = null;
+  showSignIn();
+  announce(c.signedOut);
+  (body.querySelector('h2') as HTMLElement | null)?.focus();
+}
+
+// ---- the signed-in cabinet -----------------------------------------------------------------------
+
+const views: Partial<Record<View, HTMLElement>> = {};
+let nav: HTMLElement | null = null;
+
+async function loadData(): Promise<MeData> {
+  data = await call<MeData>('GET', '/me/data');
+  return data;
+}
+
+async function showCabinet(): Promise<void> {
+  await loadData();
+  const out = h('button', { type: 'button', class: 'secondary' }, c.signOut);
+  out.addEventListener('click', () => void signOut(out));
+  const links = h('ul');
+  nav = h('nav', { class: 'cab-nav', 'aria-label': c.sections }, links);
+  for (const v of VIEWS) links.append(h('li', {}, h('a', { href: `#${v}`, 'data-view': v }, c.views[v])));
+  const bar = h('div', { class: 'cab-bar' },
+    h('p', {}, c.signedInUntil.replace('{time}', when(session?.expires_at))), out);
+  body.replaceChildren(bar, nav);
+  for (const v of VIEWS) {
+    const s = h('section', { id: `view-${v}`, class: 'cab-view', 'aria-labelledby': `h-${v}`, hidden: true });
+    views[v] = s;
+    body.append(s);
+  }
+  renderAll();
+  show(currentView(), false);
+}
+
+function currentView(): View {
+  const v = location.hash.slice(1);
+  return (VIEWS as readonly string[]).includes(v) ? (v as View) : 'data';
+}
+
+function show(view: View, focus: boolean): void {
+  for (const v of VIEWS) {
+    const s = views[v];
+    if (s) s.hidden = v !== view;
+  }
+  for (const a of nav?.querySelectorAll('a') ?? []) {
+    if (a.dataset.view === view) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  document.title = `${c.views[view]} — ${c.title}`;
+  if (focus) (views[view]?.querySelector('h2') as HTMLElement | null)?.focus();
+}
+
+window.addEventListener('hashchange', () => {
+  if (!session || !views.data) return;
+  status.textContent = '';
+  show(currentView(), true);
+});
+
+function renderAll(): void {
+  renderData();
+  renderConsents();
+  renderDownload();
+  renderRequests();
+  renderProcessing();
+}
+
+async function refresh(): Promise<void> {
+  await loadData();
+  renderAll();
+}
+
+function heading(view: View, intro: string): HTMLElement[] {
+  return [h('h2', { id: `h-${view}`, tabindex: '-1' }, c.views[view]), h('p', { class: 'note' }, intro)];
+}
+
+// ---- my data -------------------------------------------------------------------------------------
+
+function renderData(): void {
+  const s = views.data!;
+  const fields = data?.fields ?? [];
+  const categories = new Map(list(data?.categories).map((x) => [x.id, x.title]));
+  s.replaceChildren(...heading('data', c.dataIntro));
+  if (!fields.length) {
+    s.append(h('p', {}, c.noFields));
+    return;
+  }
+  const ul = h('ul', { class: 'fields' });
+  for (const f of fields) ul.append(fieldCard(f, categories.get(f.category) ?? humanId(f.category)));
+  s.append(ul);
+}
+
+function fieldCard(f: Field, category: string): HTMLElement {
+  const id = `f-${f.field}`;
+  const title = fieldTitle(f.field);
+  const err = errorSlot(`${id}-err`);
+  const value = h('p', { class: 'value', id: `${id}-value` }, f.value || '—');
+  const source = `${word(c.sources, f.source)} · ${word(c.channels, f.channel)}`;
+  const facts = h('dl', { class: 'facts' },
+    h('dt', {}, c.category), h('dd', {}, category),
+    h('dt', {}, c.cameFrom), h('dd', {}, f.form ? `${source} · ${c.form} ${c.quote.replace('{}', formTitles.get(f.form) ?? f.form)}` : source),
+    h('dt', {}, c.collectedAt), h('dd', {}, when(f.collected_at)),
+    h('dt', {}, c.stores), h('dd', {}, f.stores.join(', ')));
+  const li = h('li', { class: 'field', 'data-field': f.field, 'aria-labelledby': `${id}-title` },
+    h('h3', { id: `${id}-title` }, title), value, facts);
+  const actions = h('div', { class: 'actions' });
+  if (f.editable) {
+    const edit = h('button', { type: 'button', 'aria-describedby': `${id}-title`, 'data-action': 'edit' }, c.edit);
+    const del = h('button', { type: 'button', class: 'secondary', 'aria-describedby': `${id}-title`, 'data-action': 'delete' }, c.delete);
+    edit.addEventListener('click', () => editField(li, f, value, actions, err));
+    del.addEventListener('click', () => confirmDelete(li, f, actions, err));
+    actions.append(edit, del);
+  } else {
+    actions.append(h('p', { class: 'hint' }, c.notEditable, ' ', h('a', { href: '#requests' }, c.askRectification)));
+  }
+  li.append(actions, err);
+  return li;
+}
+
+function editField(li: HTMLElement, f: Field, value: HTMLElement, actions: HTMLElement, err: HTMLElement): void {
+  clearErrors(li);
+  const id = `f-${f.field}-input`;
+  const meta = fieldTitles.get(f.field);
+  const type = meta?.type === 'email' ? 'email' : meta?.type === 'phone' ? 'tel' : 'text';
+  const input = h('input', { id, name: f.field, type, value: f.value, 'aria-describedby': err.id,
+    maxlength: meta?.max || null, autocomplete: 'off' });
+  const save = h('button', { type: 'submit' }, c.save);
+  const cancel = h('button', { type: 'button', class: 'secondary' }, c.cancel);
+  const form = h('form', { class: 'cab-form edit', novalidate: true },
+    h('label', { for: id }, c.newValue.replace('{field}', fieldTitle(f.field))), input,
+    h('div', { class: 'actions' }, save, cancel));
+  value.hidden = true;
+  actions.hidden = true;
+  value.after(form);
+  input.focus();
+  const close = () => {
+    form.remove();
+    value.hidden = false;
+    actions.hidden = false;
+    (actions.querySelector('[data-action=edit]') as HTMLElement | null)?.focus();
+  };
+  cancel.addEventListener('click', () => { clearErrors(li); close(); });
+  form.addEventListener('keydown', (e) => { if (e.key === 'Escape') { clearErrors(li); close(); } });
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(li);
+    try {
+      await busy(save, c.saving, () => call('PATCH', '/me', { [f.field]: input.value.trim() }));
+      await refresh();
+      announce(c.saved.replace('{field}', fieldTitle(f.field)));
+      (views.data?.querySelector(`[data-field="${CSS.escape(f.field)}"] [data-action=edit]`) as HTMLElement | null)?.focus();
+    } catch (x) {
+      setError(input, err, explain(x));
+    }
+  });
+}
+
+function confirmDelete(li: HTMLElement, f: Field, actions: HTMLElement, err: HTMLElement): void {
+  clearErrors(li);
+  const yes = h('button', { type: 'button', class: 'danger' }, c.confirmDelete);
+  const no = h('button', { type: 'button', class: 'secondary' }, c.keep);
+  const box = h('div', { class: 'confirm', role: 'group', 'aria-label': c.deleteQuestion.replace('{field}', fieldTitle(f.field)) },
+    h('p', {}, c.deleteQuestion.replace('{field}', fieldTitle(f.field))), h('div', { class: 'actions' }, yes, no));
+  actions.hidden = true;
+  actions.after(box);
+  no.focus();
+  const close = () => {
+    box.remove();
+    actions.hidden = false;
+    (actions.querySelector('[data-action=delete]') as HTMLElement | null)?.focus();
+  };
+  no.addEventListener('click', close);
+  box.addEventListener('keydown', (e) => { if (e.key === 'Escape') close(); });
+  yes.addEventListener('click', async () => {
+    try {
+      await busy(yes, c.deleting, () => call('DELETE', `/me/fields/${encodeURIComponent(f.field)}`));
+      await refresh();
+      announce(c.deleted.replace('{field}', fieldTitle(f.field)));
+      (views.data?.querySelector('h2') as HTMLElement | null)?.focus();
+    } catch (x) {
+      close();
+      err.textContent = explain(x);
+    }
+  });
+}
+
+// ---- consents ------------------------------------------------------------------------------------
+
+function consentTitle(id: string): string {
+  return consentTexts.get(id)?.text ?? humanId(id);
+}
+
+function renderConsents(): void {
+  const s = views.consents!;
+  const ledger = list(data?.consents);
+  s.replaceChildren(...heading('consents', c.consentsIntro));
+  if (!ledger.length) {
+    s.append(h('p', {}, c.noConsents));
+    return;
+  }
+  const ul = h('ul', { class: 'ledger' });
+  for (const e of ledger) {
+    ul.append(h('li', { 'data-consent': e.consent },
+      h('p', { class: 'what' }, h('strong', {}, word(c.actions, e.action)), ' · ', when(e.at)),
+      h('p', {}, consentTitle(e.consent)),
+      h('p', { class: 'hint' }, `${c.channel}: ${word(c.channels, e.channel)} · ${c.policyVersion}: ${e.policy_version}`)));
+  }
+  s.append(h('h3', {}, c.ledger), ul);
+
+  // What is in force: the latest entry of each consent.
+  const latest = new Map<string, ConsentEntry>();
+  for (const e of ledger) latest.set(e.consent, e);
+  const active = [...latest.values()].filter((e) => e.action === 'grant');
+  const box = h('div', { class: 'withdraw' }, h('h3', { id: 'withdraw-title' }, c.withdrawTitle));
+  s.append(box);
+  if (!active.length) {
+    box.append(h('p', {}, c.nothingToWithdraw));
+    return;
+  }
+  const legendId = nextId('withdraw-legend');
+  const errId = nextId('withdraw-err');
+  const group = h('fieldset', { class: 'checks', 'aria-describedby': errId }, h('legend', { id: legendId }, c.withdrawWhich));
+  for (const e of active) {
+    const id = nextId('w');
+    const proc = consentTexts.get(e.consent)?.procedure;
+    group.append(h('div', { class: 'check' },
+      h('input', { id, type: 'checkbox', name: 'consent', value: e.consent, checked: active.length === 1 }),
+      h('label', { for: id }, consentTitle(e.consent)),
+      proc ? h('p', { class: 'hint' }, proc) : null));
+  }
+  const err = errorSlot(errId);
+  const go = h('button', { type: 'submit', class: 'danger' }, c.withdraw);
+  const form = h('form', { class: 'cab-form', novalidate: true, 'aria-labelledby': 'withdraw-title' }, group, err, go);
+  box.append(form);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(box);
+    box.querySelector('.consequence')?.remove();
+    const chosen = [...group.querySelectorAll<HTMLInputElement>('input:checked')].map((i) => i.value);
+    if (!chosen.length) return setError(group.querySelector('input'), err, c.chooseConsent);
+    const all = chosen.length === active.length;
+    // Withdrawing every consent asks for all of them, so the policy's "withdraw all" effects apply.
+    const payload: Record<string, unknown> = all ? { lang } : { consents: chosen, lang };
+    try {
+      const r = await busy(go, c.sending, () => call<RequestRow>('POST', '/me/withdraw', payload));
+      await withdrawn(r);
+    } catch (x) {
+      if (x instanceof ApiError && x.code === 'acknowledgement_required') {
+        askAcknowledgement(box, form, payload, x.message);
+      } else {
+        setError(group.querySelector('input'), err, explain(x));
+      }
+    }
+  });
+}
+
+// The 409 carries the policy's consequence notice, one line per language (uk, ru, en).
+function consequenceText(message: string): string {
+  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l);
+  const order: Lang[] = ['uk', 'ru', 'en'];
+  return lines.length === 3 ? lines[order.indexOf(lang)] : message;
+}
+
+function askAcknowledgement(box: HTMLElement, form: HTMLFormElement, payload: Record<string, unknown>, message: string): void {
+  form.hidden = true;
+  const ackId = nextId('ack');
+  const errId = `${ackId}-err`;
+  const ack = h('input', { id: ackId, type: 'checkbox', 'aria-describedby': errId });
+  const confirm = h('button', { type: 'submit', class: 'danger' }, c.confirmWithdraw);
+  const back = h('button', { type: 'button', class: 'secondary' }, c.cancel);
+  const err = errorSlot(errId);
+  const panel = h('form', { class: 'cab-form consequence', novalidate: true, 'aria-labelledby': 'consequence-title' },
+    h('h4', { id: 'consequence-title', tabindex: '-1' }, c.consequenceTitle),
+    h('p', { class: 'notice-text', lang }, consequenceText(message)),
+    h('div', { class: 'check' }, ack, h('label', { for: ackId }, c.acknowledge)), err,
+    h('div', { class: 'actions' }, confirm, back));
+  box.append(panel);
+  (panel.querySelector('h4') as HTMLElement).focus();
+  back.addEventListener('click', () => {
+    panel.remove();
+    form.hidden = false;
+    (form.querySelector('input') as HTMLElement | null)?.focus();
+  });
+  panel.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(panel);
+    if (!ack.checked) return setError(ack, err, c.acknowledgeFirst);
+    try {
+      const r = await busy(confirm, c.sending, () => call<RequestRow>('POST', '/me/withdraw', { ...payload, acknowledged_warning: true }));
+      await withdrawn(r);
+    } catch (x) {
+      setError(ack, err, explain(x));
+    }
+  });
+}
+
+async function withdrawn(r: RequestRow): Promise<void> {
+  await refresh();
+  const text = c.withdrawn.replace('{id}', r.id);
+  views.consents!.querySelector('.withdraw')?.prepend(h('p', { class: 'done' }, text));
+  announce(text);
+  (views.consents?.querySelector('h2') as HTMLElement | null)?.focus();
+}
+
+// ---- download and transfer ----------------------------------------------------------------------
+
+function renderDownload(): void {
+  const s = views.download!;
+  s.replaceChildren(...heading('download', c.downloadIntro));
+  const link = (format: string, label: string) =>
+    h('a', { class: 'button', href: `${base()}/me/export?format=${format}&lang=${lang}`, download: `my-data.${format}` }, label);
+  s.append(h('div', { class: 'actions' }, link('json', c.downloadJson), link('csv', c.downloadCsv)));
+
+  const urlId = nextId('dest');
+  const input = h('input', { id: urlId, name: 'destination_url', type: 'url', inputmode: 'url', placeholder: 'https://',
+    autocomplete: 'url', 'aria-describedby': `${urlId}-hint ${urlId}-err` });
+  const err = errorSlot(`${urlId}-err`);
+  const send = h('button', { type: 'submit' }, c.sendData);
+  const result = h('p', { class: 'done', role: 'status' });
+  const form = h('form', { class: 'cab-form', novalidate: true, 'aria-labelledby': 'transfer-title' },
+    h('div', { class: 'row' }, h('label', { for: urlId }, c.destination),
+      h('p', { id: `${urlId}-hint`, class: 'hint' }, c.destinationHint), input, err), send, result);
+  s.append(h('h3', { id: 'transfer-title' }, c.transferTitle), h('p', {}, c.transferIntro), form);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    result.textContent = '';
+    const url = input.value.trim();
+    if (!/^https:\/\/\S+$/.test(url)) return setError(input, err, c.errors.destination_url);
+    try {
+      const r = await busy(send, c.sending, () => call<RequestRow>('POST', '/me/export', { destination_url: url, lang }));
+      result.textContent = c.transferred.replace('{id}', r.id);
+      await refresh();
+    } catch (x) {
+      setError(input, err, x instanceof ApiError && x.field === 'destination_url' ? c.errors.destination_url : explain(x));
+    }
+  });
+}
+
+// ---- requests ------------------------------------------------------------------------------------
+
+const REQUEST_TYPES = ['access', 'rectification', 'erasure', 'restriction', 'objection', 'marketing_objection',
+  'portability', 'information', 'automated_decision_review', 'complaint'] as const;
+
+function requestItem(r: RequestRow): HTMLElement {
+  return h('li', { class: 'request', 'data-request': r.id, 'data-state': r.state },
+    h('h4', {}, word(c.types, r.type), ' ', h('span', { class: 'hint' }, `(${r.id})`)),
+    h('dl', { class: 'facts' },
+      h('dt', {}, c.state), h('dd', { class: 'state' }, word(c.states, r.state)),
+      h('dt', {}, c.received), h('dd', {}, when(r.received_at)),
+      r.closed_at ? h('dt', {}, c.closed) : h('dt', {}, c.due),
+      r.closed_at ? h('dd', {}, when(r.closed_at)) : h('dd', { class: 'due' }, day(r.due_at), r.overdue ? ` — ${c.overdue}` : ''),
+      r.outcome ? h('dt', {}, c.outcome) : null, r.outcome ? h('dd', {}, word(c.outcomes, r.outcome)) : null));
+}
+
+function renderRequests(): void {
+  const s = views.requests!;
+  const rows = data?.requests ?? [];
+  s.replaceChildren(...heading('requests', c.requestsIntro));
+  s.append(h('h3', {}, c.requestList));
+  s.append(rows.length ? h('ul', { class: 'requests' }, ...rows.map(requestItem)) : h('p', {}, c.noRequests));
+
+  const typeId = nextId('type');
+  const type = h('select', { id: typeId, name: 'type', 'aria-describedby': `${typeId}-hint ${typeId}-err` },
+    ...REQUEST_TYPES.map((t) => h('option', { value: t }, word(c.types, t))));
+  const typeErr = errorSlot(`${typeId}-err`);
+  const typeHint = h('p', { id: `${typeId}-hint`, class: 'hint' }, c.typeHints.access);
+  type.addEventListener('change', () => { typeHint.textContent = (c.typeHints as Record<string, string>)[type.value] ?? ''; });
+
+  const fieldsErr = errorSlot(nextId('fields-err'));
+  const fields = h('fieldset', { class: 'checks', 'aria-describedby': fieldsErr.id, 'data-name': 'fields' },
+    h('legend', {}, c.whichFields));
+  for (const f of data?.fields ?? []) {
+    const id = nextId('rf');
+    fields.append(h('div', { class: 'check' }, h('input', { id, type: 'checkbox', name: 'fields', value: f.field }), h('label', { for: id }, fieldTitle(f.field))));
+  }
+  const purposesErr = errorSlot(nextId('purposes-err'));
+  const purposes = h('fieldset', { class: 'checks', 'aria-describedby': purposesErr.id, 'data-name': 'purposes' },
+    h('legend', {}, c.whichPurposes));
+  for (const p of list(data?.purposes)) {
+    const id = nextId('rp');
+    purposes.append(h('div', { class: 'check' }, h('input', { id, type: 'checkbox', name: 'purposes', value: p.id }), h('label', { for: id }, p.title)));
+  }
+  const stId = nextId('statement');
+  const statement = h('textarea', { id: stId, name: 'statement', rows: 4, maxlength: 10000, 'aria-describedby': `${stId}-err` });
+  const stErr = errorSlot(`${stId}-err`);
+  const summary = h('p', { class: 'err', role: 'alert' });
+  const file = h('button', { type: 'submit' }, c.fileRequest);
+  const form = h('form', { class: 'cab-form', novalidate: true, 'aria-labelledby': 'new-request-title' },
+    h('div', { class: 'row' }, h('label', { for: typeId }, c.requestType), typeHint, type, typeErr),
+    fields, fieldsErr,
+    list(data?.purposes).length ? purposes : null, purposesErr,
+    h('div', { class: 'row' }, h('label', { for: stId }, c.statement), statement, stErr),
+    summary, file);
+  s.append(h('h3', { id: 'new-request-title' }, c.newRequest), form);
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    const picked = (name: string) => [...form.querySelectorAll<HTMLInputElement>(`input[name=${name}]:checked`)].map((i) => i.value);
+    const payload: Record<string, unknown> = { type: type.value, lang };
+    if (picked('fields').length) payload.fields = picked('fields');
+    if (picked('purposes').length) payload.purposes = picked('purposes');
+    if (statement.value.trim()) payload.statement = statement.value.trim();
+    try {
+      const r = await busy(file, c.sending, () => call<RequestRow>('POST', '/me/requests', payload));
+      await refresh();
+      const text = c.filed.replace('{type}', word(c.types, r.type)).replace('{due}', day(r.due_at));
+      const title = views.requests?.querySelector('h2') as HTMLElement | null;
+      views.requests?.querySelector('.requests, h3 + p')?.before(h('p', { class: 'done' }, text));
+      announce(text);
+      title?.focus();
+    } catch (x) {
+      const f = x instanceof ApiError ? x.field : '';
+      const target: Record<string, [HTMLElement | null, HTMLElement]> = {
+        type: [type, typeErr], fields: [fields.querySelector('input'), fieldsErr],
+        purposes: [purposes.querySelector('input'), purposesErr], statement: [statement, stErr],
+      };
+      const [control, slot] = target[f] ?? (x instanceof ApiError && x.code === 'right_not_offered' ? target.type : [null, summary]);
+      setError(control, slot, explain(x));
+    }
+  });
+}
+
+// ---- what is done with my data ---------------------------------------------------------------
+
+function renderProcessing(): void {
+  const s = views.processing!;
+  s.replaceChildren(...heading('processing', c.processingIntro));
+  const purposes = list(data?.purposes);
+  const retention = new Map(list(data?.retention).map((r) => [r.purpose, r.term]));
+  s.append(h('h3', {}, c.purposes));
+  s.append(purposes.length
+    ? h('ul', { class: 'plain purposes' }, ...purposes.map((p) => h('li', {},
+      h('strong', {}, p.title),
+      h('span', { class: 'hint' }, ` — ${c.basis}: ${word(c.bases, p.basis)}`),
+      retention.has(p.id) ? h('span', { class: 'hint' }, `; ${c.keptFor}: ${term(retention.get(p.id)!)}`) : null)))
+    : h('p', {}, c.none));
+
+  const cats = list(data?.categories);
+  s.append(h('h3', {}, c.categories), cats.length ? h('ul', { class: 'plain' }, ...cats.map((x) => h('li', {}, x.title))) : h('p', {}, c.none));
+
+  const safeguards = new Map(list(data?.transfer_safeguards).map((x) => [x.recipient, x.safeguard]));
+  const recipients = list(data?.recipients);
+  s.append(h('h3', {}, c.recipients), recipients.length
+    ? h('ul', { class: 'plain recipients' }, ...recipients.map((r) => h('li', {},
+      h('strong', {}, r.title), h('span', { class: 'hint' }, ` — ${word(c.kinds, r.kind)}`),
+      r.countries.length ? h('span', { class: 'hint' }, `; ${c.countries}: ${r.countries.join(', ')}`) : null,
+      safeguards.has(r.id) ? h('span', { class: 'hint' }, `; ${c.safeguard}: ${word(c.safeguards, safeguards.get(r.id)!)}`) : null)))
+    : h('p', {}, c.none));
+
+  s.append(h('h3', {}, c.automated),
+    h('p', { class: 'automated' }, data?.automated_decisions ? c.automatedYes : c.automatedNo),
+    h('p', { class: 'profiling' }, data?.profiling ? c.profilingYes : c.profilingNo));
+  const q = new URLSearchParams({ school, lang });
+  s.append(h('p', {}, h('a', { href: `/notice.html?${q.toString()}` }, c.fullNotice)));
+}
+
+// ---- start ---------------------------------------------------------------------------------------
+
+async function run(): Promise<void> {
+  main.append(h('h1', { id: 'cab-title' }, c.title), status, body);
+  try {
+    if (!(await resolveSchool())) return ready();
+    // The school's name, its forms (for field titles) and the session, all at once.
+    const me = call<Session>('GET', '/me').catch((e) => {
+      if (e instanceof ApiError && e.status === 401) return null;
+      throw e;
+    });
+    [, , session] = await Promise.all([loadSchoolName(), loadFormList(), me]);
+    if (schoolName) main.querySelector('h1')!.textContent = `${c.title}: ${schoolName}`;
+    if (session) await showCabinet();
+    else showSignIn();
+  } catch {
+    body.replaceChildren(h('p', { role: 'alert' }, c.loadError));
+  }
+  ready();
+}
+
+void run();

@@ -1,0 +1,411 @@
+// Browser tests of the personal cabinet (cabinet.html), registered by run.mjs against the same
+// server, which sends mail to the SMTP sink of smtp-sink.mjs: each test makes its own subject
+// through the public form endpoint, signs in with the code read from the sink, and checks what
+// the page shows against what the server holds.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { SCHOOL, staffSession, timings } from './harness.mjs';
+
+const BASE = `/v1/schools/${SCHOOL}`;
+let made = 0;
+
+// A buyer through the "payment" form, with the required consent; a fresh address per test.
+export async function makeSubject(server) {
+  const email = `buyer${++made}@example.com`;
+  const r = await fetch(`${server.url}${BASE}/forms/payment/submissions`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      fields: { first_name: 'Олена', email, mobile_phone: '+380671234567', purchased_service: 'Курс', purchase_amount: '1200' },
+      consents: ['pd_consent'], accept_policy: true, age_statement: 'adult',
+    }),
+  });
+  const body = await r.json();
+  assert.equal(r.status, 201, JSON.stringify(body));
+  return { email, subject: body.subject };
+}
+
+// Runs the outbox until the sink holds a code for `email` sent after message number `since`.
+export async function mailedCode(server, sink, email, since) {
+  const staff = await staffSession(server);
+  for (let i = 0; i < 50; i++) {
+    const code = sink.lastCode(email, since);
+    if (code) return code;
+    const job = await staff.post(`${BASE}/jobs/outbox/run`);
+    assert.equal(job.status, 200, JSON.stringify(job.body));
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new Error(`no code was e-mailed to ${email}`);
+}
+
+const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+
+export function cabinetTests({ test, server, sink, newPage, noSeriousA11yIssues, pageTimes }) {
+  const url = (lang = 'en', hash = '') => `${server().url}/cabinet.html?school=${SCHOOL}&lang=${lang}${hash}`;
+
+  // Signs in through the page as a fresh subject; returns the subject, the page and its context.
+  async function signedIn({ lang = 'en', width, height, hash = '' } = {}) {
+    const who = await makeSubject(server());
+    const { page, context, errors } = await newPage({ width, height });
+    await page.goto(url(lang, hash));
+    await timings(page);
+    await signIn(page, who.email);
+    return { ...who, page, context, errors };
+  }
+
+  async function signIn(page, email) {
+    const since = sink().messages.length;
+    await page.getByLabel('E-mail address').fill(email);
+    await page.getByRole('button', { name: 'Send me a code' }).click();
+    const code = await mailedCode(server(), sink(), email, since);
+    await page.getByLabel('Code from the e-mail').fill(code);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Sections of the personal account' }).waitFor();
+  }
+
+  const field = (page, id) => page.locator(`li.field[data-field="${id}"]`);
+
+  test('cabinet: sign-in with the e-mailed code; a wrong code is refused with a message', async () => {
+    const who = await makeSubject(server());
+    const { page, context, errors } = await newPage();
+    await page.goto(url('en'));
+    pageTimes.push({ page: 'cabinet', ...(await timings(page)) });
+    assert.equal(await page.getByRole('heading', { level: 2 }).innerText(), 'Sign in');
+    await noSeriousA11yIssues(page, 'cabinet sign-in');
+    // An empty address is caught before anything is sent.
+    await page.getByRole('button', { name: 'Send me a code' }).click();
+    await page.getByText('Enter your e-mail address.').waitFor();
+    assert.equal(await page.getByLabel('E-mail address').getAttribute('aria-invalid'), 'true');
+    // The server's answer is the same for an address it does not know; no mail is sent.
+    const before = sink().messages.length;
+    await page.getByLabel('E-mail address').fill('nobody@example.com');
+    await page.getByRole('button', { name: 'Send me a code' }).click();
+    await page.getByRole('heading', { name: 'Enter the code' }).waitFor();
+    assert.match(await page.locator('.signin').innerText(), /If nobody@example.com is on file, a code has been sent to it\. It is valid for 15 minutes\./);
+    await (await staffSession(server())).post(`${BASE}/jobs/outbox/run`);
+    assert.equal(sink().lastCode('nobody@example.com', before), null);
+    await page.getByRole('button', { name: 'Use another address or get a new code' }).click();
+    // A wrong code: the message sits next to the code field.
+    const since = sink().messages.length;
+    await page.getByLabel('E-mail address').fill(who.email.toUpperCase());
+    await page.getByRole('button', { name: 'Send me a code' }).click();
+    const code = await mailedCode(server(), sink(), who.email, since);
+    const wrong = code === '123456' ? '654321' : '123456';
+    await page.getByLabel('Code from the e-mail').fill(wrong);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('.err').filter({ hasText: 'This code is wrong or has expired' }).waitFor();
+    assert.equal(await page.getByLabel('Code from the e-mail').getAttribute('aria-invalid'), 'true');
+    await noSeriousA11yIssues(page, 'cabinet wrong code');
+    await page.getByLabel('Code from the e-mail').fill(code);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Sections of the personal account' }).waitFor();
+    await page.locator('.cab-status', { hasText: /You are signed in/ }).waitFor();
+    // The session survives a reload (the HttpOnly cookie), and the page is timed signed in.
+    await page.reload();
+    pageTimes.push({ page: 'cabinet (in)', ...(await timings(page)) });
+    await field(page, 'mobile_phone').waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('cabinet: the home page links to it; it finds the only school; it speaks Ukrainian and Russian', async () => {
+    const { page, context } = await newPage();
+    await page.goto(`${server().url}/?lang=uk`);
+    await timings(page);
+    await page.getByRole('link', { name: 'Мої персональні дані (особистий кабінет)' }).click();
+    await page.waitForURL(/cabinet\.html\?lang=uk$/);
+    await timings(page);
+    assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Мої персональні дані: Включи життя');
+    for (const [lang, heading, button] of [['uk', 'Вхід', 'Надіслати код'], ['ru', 'Вход', 'Отправить код']]) {
+      await page.goto(url(lang));
+      await timings(page);
+      assert.equal(await page.locator('html').getAttribute('lang'), lang);
+      assert.equal(await page.getByRole('heading', { level: 2 }).innerText(), heading);
+      assert.ok(await page.getByRole('button', { name: button }).isVisible());
+      await noSeriousA11yIssues(page, `cabinet sign-in ${lang}`);
+    }
+    await context.close();
+  });
+
+  test('cabinet: my data lists every field with its category, source, date and stores', async () => {
+    const { page, context, errors, subject } = await signedIn();
+    const phone = field(page, 'mobile_phone');
+    assert.equal(await phone.locator('.value').innerText(), '+380671234567');
+    const facts = await phone.locator('dl.facts').innerText();
+    assert.match(facts, /Category/);
+    assert.match(facts, /from you/);
+    assert.match(facts, /3 March 2025/);  // the fake clock's day
+    assert.match(facts, /Kept in\s+\S+/);
+    for (const id of ['first_name', 'email', 'purchased_service', 'purchase_amount']) {
+      assert.equal(await field(page, id).count(), 1, id);
+    }
+    // Titles come from the school's form, in the page's language.
+    assert.ok((await phone.locator('h3').innerText()).length > 0);
+    // The same fields as the server holds for the subject.
+    const staff = await staffSession(server());
+    const prov = await staff.get(`${BASE}/subjects/${subject}/provenance`);
+    assert.equal(prov.status, 200, JSON.stringify(prov.body));
+    const held = new Set((prov.body.items ?? prov.body).map((e) => e.field));
+    assert.equal(await page.locator('li.field').count(), held.size);
+    await noSeriousA11yIssues(page, 'cabinet my data');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('cabinet: a field is changed in place, and the server\'s refusal is shown next to it', async () => {
+    const { page, context, errors } = await signedIn();
+    const phone = field(page, 'mobile_phone');
+    await phone.getByRole('button', { name: 'Change' }).click();
+    const input = phone.getByLabel(/New value/);
+    assert.equal(await input.evaluate((e) => e === document.activeElement), true, 'the input takes the focus');
+    await input.fill('call me maybe');
+    await phone.getByRole('button', { name: 'Save' }).click();
+    // The page's sentence, then the school's rule in the server's words.
+    await phone.locator('.err').filter({ hasText: /^The school does not accept this value\. \(a phone number may contain only digits/ }).waitFor();
+    assert.equal(await input.getAttribute('aria-invalid'), 'true');
+    await noSeriousA11yIssues(page, 'cabinet field error');
+    await input.fill('+380501112233');
+    await phone.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.cab-status').filter({ hasText: 'has been changed' }).waitFor();
+    assert.equal(await field(page, 'mobile_phone').locator('.value').innerText(), '+380501112233');
+    assert.equal(await field(page, 'mobile_phone').locator('.err').innerText(), '');
+    // Stored: a reload shows the new value.
+    await page.reload();
+    await timings(page);
+    assert.equal(await field(page, 'mobile_phone').locator('.value').innerText(), '+380501112233');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('cabinet: deleting a field asks first; the sign-in address cannot be deleted', async () => {
+    const { page, context, errors } = await signedIn();
+    const amount = field(page, 'purchase_amount');
+    await amount.getByRole('button', { name: 'Delete' }).click();
+    assert.match(await amount.locator('.confirm').innerText(), /cannot be undone/);
+    await noSeriousA11yIssues(page, 'cabinet delete confirmation');
+    await amount.getByRole('button', { name: 'No, keep it' }).click();
+    assert.equal(await amount.locator('.confirm').count(), 0);
+    await amount.getByRole('button', { name: 'Delete' }).click();
+    await amount.getByRole('button', { name: 'Yes, delete' }).click();
+    await page.locator('.cab-status').filter({ hasText: 'has been deleted' }).waitFor();
+    assert.equal(await field(page, 'purchase_amount').count(), 0);
+    // The e-mail address: the server refuses, and says why next to the field.
+    const email = field(page, 'email');
+    await email.getByRole('button', { name: 'Delete' }).click();
+    await email.getByRole('button', { name: 'Yes, delete' }).click();
+    await email.locator('.err').filter({ hasText: 'how you sign in' }).waitFor();
+    assert.equal(await field(page, 'email').count(), 1);
+    await page.reload();
+    await timings(page);
+    assert.equal(await field(page, 'purchase_amount').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('cabinet: withdrawing consent shows the policy\'s consequence notice and needs it acknowledged', async () => {
+    const { page, context, errors, subject } = await signedIn({ hash: '#consents' });
+    const view = page.locator('#view-consents');
+    await view.getByRole('heading', { name: 'Consents', level: 2 }).waitFor();
+    assert.match(await view.locator('.ledger').innerText(), /Given/);
+    await noSeriousA11yIssues(page, 'cabinet consents');
+    await view.getByRole('button', { name: 'Withdraw consent' }).click();
+    const notice = view.locator('.consequence');
+    await notice.waitFor();
+    // The English line of the policy's notice, not the other two languages.
+    const text = await notice.locator('.notice-text').innerText();
+    assert.match(text, /^Please note: after you withdraw consent, the Project does not guarantee/);
+    assert.doesNotMatch(text, /Зверніть увагу/);
+    await noSeriousA11yIssues(page, 'cabinet consequence notice');
+    // Nothing is filed without the tick.
+    await notice.getByRole('button', { name: 'Confirm withdrawal' }).click();
+    await notice.locator('.err').filter({ hasText: 'Tick the box' }).waitFor();
+    const staff = await staffSession(server());
+    const none = await staff.get(`${BASE}/requests?subject=${subject}`);
+    assert.equal((none.body.items ?? []).filter((r) => r.type === 'withdrawal').length, 0);
+    await notice.getByLabel('I have read this and want to withdraw my consent').check();
+    await notice.getByRole('button', { name: 'Confirm withdrawal' }).click();
+    await view.locator('.done').filter({ hasText: 'Your withdrawal has been recorded' }).waitFor();
+    const filed = await staff.get(`${BASE}/requests?subject=${subject}`);
+    const withdrawal = (filed.body.items ?? []).find((r) => r.type === 'withdrawal');
+    assert.ok(withdrawal, JSON.stringify(filed.body));
+    assert.equal(withdrawal.channel, 'personal_account');
+    // The ledger shows the withdrawal, and nothing is left to withdraw.
+    assert.match(await view.locator('.ledger').innerText(), /Withdrawn/);
+    assert.match(await view.locator('.withdraw').innerText(), /nothing to withdraw/);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('cabinet: the data downloads as JSON and CSV; sending it on shows the school\'s refusal', async () => {
+    const { page, context, errors, email } = await signedIn({ hash: '#download' });
+    const view = page.locator('#view-download');
+    await noSeriousA11yIssues(page, 'cabinet download');
+    const [json] = await Promise.all([page.waitForEvent('download'), view.getByRole('link', { name: 'Download as JSON' }).click()]);
+    assert.equal(json.suggestedFilename(), 'my-data.json');
+    const exp = JSON.parse(readFileSync(await json.path(), 'utf8'));
+    const byField = Object.fromEntries(exp.fields.map((f) => [f.field, f.value]));
+    assert.equal(byField.email, email);
+    assert.equal(byField.mobile_phone, '+380671234567');
+    assert.equal(byField.purchase_amount, '1200');
+    const [csv] = await Promise.all([page.waitForEvent('download'), view.getByRole('link', { name: /Download as CSV/ }).click()]);
+    const text = readFileSync(await csv.path(), 'utf8');
+    assert.ok(text.startsWith('field,category,value,collected_at,channel,form\r\n'), text.slice(0, 80));
+    assert.match(text, /mobile_phone,/);
+    // A plain http address is caught on the page; this school offers no portability.
+    const dest = view.getByLabel('Address of the other service');
+    await dest.fill('http://lms.example.com/in');
+    await view.getByRole('button', { name: 'Send my data' }).click();
+    await view.locator('.err').filter({ hasText: 'https://' }).waitFor();
+    await dest.fill('https://lms.example.com/in');
+    await view.getByRole('button', { name: 'Send my data' }).click();
+    await view.locator('.err').filter({ hasText: 'does not offer this' }).waitFor();
+    assert.equal(await dest.getAttribute('aria-invalid'), 'true');
+    await noSeriousA11yIssues(page, 'cabinet transfer refused');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('cabinet: an access request is filed and listed with its state and due date', async () => {
+    const { page, context, errors, subject } = await signedIn({ hash: '#requests' });
+    const view = page.locator('#view-requests');
+    assert.match(await view.innerText(), /You have made no requests/);
+    await noSeriousA11yIssues(page, 'cabinet requests');
+    await view.getByLabel('What do you ask for?').selectOption('access');
+    await view.getByLabel('Anything you want to add (optional)').fill('Please send everything you hold.');
+    await view.getByRole('button', { name: 'Send the request' }).click();
+    await view.locator('.done').filter({ hasText: 'has been received' }).waitFor();
+    const item = view.locator('li.request');
+    assert.equal(await item.count(), 1);
+    const shown = await item.innerText();
+    assert.match(shown, /A copy of my data/);
+    assert.match(shown, /State\s+In progress|State\s+Received/);
+    // The due date is the server's.
+    const staff = await staffSession(server());
+    const listed = await staff.get(`${BASE}/requests?subject=${subject}`);
+    const access = listed.body.items.find((r) => r.type === 'access');
+    assert.ok(access, JSON.stringify(listed.body));
+    assert.equal(access.channel, 'personal_account');
+    const due = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long' }).format(new Date(access.due_at));
+    assert.match(await item.locator('dd.due').innerText(), new RegExp(due));
+    // An objection without purposes: the server's refusal sits next to the purposes.
+    await view.getByLabel('What do you ask for?').selectOption('objection');
+    await view.getByRole('button', { name: 'Send the request' }).click();
+    await view.locator('.err').filter({ hasText: 'Tick the purposes' }).waitFor();
+    await noSeriousA11yIssues(page, 'cabinet request error');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('cabinet: what is done with the data: purposes, recipients, retention, automated decisions', async () => {
+    const { page, context, errors } = await signedIn({ hash: '#processing' });
+    const view = page.locator('#view-processing');
+    const text = await view.innerText();
+    assert.match(text, /Purposes/);
+    assert.match(text, /legal basis: (a contract with you|your consent)/);
+    assert.match(text, /kept: /);
+    assert.match(text, /Who receives it/);
+    assert.match(text, /No decisions about you are made solely by automated means|may be made solely by automated means/);
+    assert.ok(await view.locator('.purposes li').count() > 0);
+    await noSeriousA11yIssues(page, 'cabinet processing');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('cabinet: signing out ends the session', async () => {
+    const { page, context, errors } = await signedIn();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in', level: 2 }).waitFor();
+    // The status line is filled on the next animation frame (so screen readers read it anew).
+    await page.locator('.cab-status', { hasText: /You have signed out/ }).waitFor();
+    const me = await page.evaluate(async (path) => (await fetch(path)).status, `${BASE}/me`);
+    assert.equal(me, 401);
+    await page.reload();
+    await timings(page);
+    await page.getByRole('heading', { name: 'Sign in', level: 2 }).waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('cabinet: every view fits a 375 px phone screen without horizontal scrolling', async () => {
+    const { page, context } = await newPage({ width: 375, height: 740 });
+    await page.goto(url('uk'));
+    await timings(page);
+    assert.ok(await overflow(page) <= 0, 'sign-in');
+    await context.close();
+    const s = await signedIn({ width: 375, height: 740 });
+    for (const view of ['data', 'consents', 'download', 'requests', 'processing']) {
+      await s.page.goto(url('uk', `#${view}`));
+      await timings(s.page);
+      await s.page.locator(`#view-${view}`).waitFor();
+      const o = await overflow(s.page);
+      assert.ok(o <= 0, `${view}: ${o} px wider than the screen`);
+    }
+    await s.page.goto(url('uk', '#data'));
+    await timings(s.page);
+    await field(s.page, 'first_name').getByRole('button', { name: 'Змінити' }).click();
+    assert.ok(await overflow(s.page) <= 0, 'editing a field');
+    await s.context.close();
+  });
+
+  test('cabinet: by keyboard only: sign in, change a field, sign out', async () => {
+    const who = await makeSubject(server());
+    const { page, context, errors } = await newPage();
+    await page.goto(url('en'));
+    await timings(page);
+    const focused = () => page.evaluate(() => {
+      const e = document.activeElement;
+      return `${e?.tagName.toLowerCase()}|${e?.getAttribute('name') ?? ''}|${(e?.textContent ?? '').trim()}`;
+    });
+    // Tab (or Shift+Tab) until the focused element matches; fails after 60 presses.
+    const tabTo = async (re, back = false) => {
+      for (let i = 0; i < 60; i++) {
+        await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+        if (re.test(await focused())) {
+          const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+          assert.notEqual(outline, 'none', `${await focused()} shows no focus outline`);
+          return;
+        }
+      }
+      throw new Error(`${re} was never focused; ended on ${await focused()}`);
+    };
+    await tabTo(/^input\|email\|/);
+    const since = sink().messages.length;
+    await page.keyboard.type(who.email);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Enter the code' }).waitFor();
+    assert.match(await focused(), /^input\|code\|/, 'the focus moves to the code');
+    await page.keyboard.type(await mailedCode(server(), sink(), who.email, since));
+    await page.keyboard.press('Enter');
+    await page.getByRole('navigation', { name: 'Sections of the personal account' }).waitFor();
+    // To the change button of the mobile phone: its accessible description names the field.
+    for (let i = 0; i < 60; i++) {
+      await page.keyboard.press('Tab');
+      const onPhone = await page.evaluate(() => document.activeElement?.closest('li.field')?.getAttribute('data-field') === 'mobile_phone'
+        && document.activeElement?.getAttribute('data-action') === 'edit');
+      if (onPhone) break;
+      assert.ok(i < 59, 'the change button of the mobile phone was never reached');
+    }
+    await page.keyboard.press('Enter');
+    assert.match(await focused(), /^input\|mobile_phone\|/);
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type('+380931234567');
+    await page.keyboard.press('Enter');
+    await page.locator('.cab-status').filter({ hasText: 'has been changed' }).waitFor();
+    assert.equal(await field(page, 'mobile_phone').locator('.value').innerText(), '+380931234567');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-action')), 'edit', 'the focus returns to the change button');
+    // Escape closes an edit without saving.
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('x');
+    await page.keyboard.press('Escape');
+    assert.equal(await field(page, 'mobile_phone').locator('.value').innerText(), '+380931234567');
+    // The sections are links: Enter on "Consents" moves to that view and its heading.
+    await tabTo(/^a\|\|Consents$/, true);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.id === 'h-consents');
+    await tabTo(/^button\|\|Sign out$/, true);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Sign in', level: 2 }).waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}

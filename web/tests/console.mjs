@@ -1,0 +1,621 @@
+// Browser tests of the staff console (console.html) against the real server serving two schools
+// (001 and 004) on a fake clock, through Debian's Chromium: sign-in with the first sign-in's
+// password change and TOTP enrolment, the queue and its filters and paging, a request filed and
+// carried out step by step, the server's errors beside the forms, the audit chain, consent rates,
+// staff accounts, axe-core on every view, a 375 px phone, and keyboard-only use. Prints the
+// console's timings; exits 1 when a test failed.
+import assert from 'node:assert/strict';
+import { ADMIN, axe, launch, SCHOOL, staffSession, startServer, timings, totpNow } from './harness.mjs';
+
+const SCHOOL4 = 'bbooster-masterclass';
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+const pageTimes = [];
+const actionTimes = [];
+
+let server;
+let browser;
+let admin;          // the API session of 001's administrator (seeds data, checks what was stored)
+let admin4 = null;  // 004's administrator, once the first sign-in test has set the account up
+
+async function newPage({ width = 1280, height = 900, lang = 'en-US' } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, locale: lang });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  // Refused calls (4xx) are logged by the browser as failed resources; the tests expect some.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  });
+  return { page, context, errors };
+}
+
+async function noSeriousA11yIssues(page, where) {
+  const issues = await axe(page);
+  assert.deepEqual(issues, [], `${where}: axe found ${JSON.stringify(issues, null, 1)}`);
+}
+
+const heading = (page, name) => page.getByRole('heading', { level: 1, name });
+
+async function timed(what, fn) {
+  const t0 = Date.now();
+  const out = await fn();
+  actionTimes.push({ what, ms: Date.now() - t0 });
+  return out;
+}
+
+// The server counts sign-in attempts per address per minute (ten at most); its fake clock only
+// moves when told, so each sign-in of these tests happens a minute after the one before.
+async function nextMinute() {
+  const r = await fetch(`${server.url}/v1/_test/clock`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ advance_seconds: 61 }),
+  });
+  assert.equal(r.status, 200);
+}
+
+// Signs in through the form (password, and the TOTP code when the account has one).
+async function signIn(page, { school = SCHOOL, email = ADMIN, password, secret = '' }, path = '') {
+  await nextMinute();
+  await page.goto(`${server.url}/console.html?lang=en${path}`);
+  await timings(page);
+  await heading(page, 'Staff sign-in').waitFor();
+  await page.getByLabel('School').selectOption(school);
+  await page.getByLabel('E-mail address').fill(email);
+  await page.getByLabel('Password').fill(password);
+  if (secret) await page.getByLabel('Code from the authenticator app').fill(await totpNow(server, secret));
+  await timed('sign in → first view', async () => {
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('nav.views').waitFor();
+    await page.waitForFunction(() => document.documentElement.dataset.ready === 'true');
+  });
+}
+
+const signInAdmin = (page, path = '') => signIn(page, admin, path);
+
+// A full load of a page (a jump between two views of the console would not reload it).
+async function visit(page, path) {
+  await page.goto('about:blank');
+  await page.goto(server.url + path);
+  return timings(page);
+}
+
+// A full load of a console view (signed in): its timings go into the table.
+async function load(page, name, path) {
+  const t = await visit(page, `/console.html?lang=en${path}`);
+  pageTimes.push({ page: name, ...t });
+  return t;
+}
+
+const api = (path) => `/v1/schools/${SCHOOL}${path}`;
+
+async function newSubject(email) {
+  const r = await fetch(`${server.url}${api('/forms/payment/submissions')}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      fields: { first_name: 'Olena', email, mobile_phone: '+380671234567', purchased_service: 'Course', purchase_amount: '1200' },
+      consents: ['pd_consent'], accept_policy: true, age_statement: 'adult',
+    }),
+  });
+  const text = await r.text();
+  assert.equal(r.status, 201, text);
+  return JSON.parse(text).subject;
+}
+
+async function fileRequest(body) {
+  const r = await admin.post(api('/requests'), body);
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body;
+}
+
+// Runs `action`, which moves the console to another view (or redraws this one), and waits until
+// the new view is drawn: the old one is marked first, so it is never taken for the new one.
+async function nextView(page, action) {
+  await page.locator('main .view').evaluate((v) => { v.dataset.stale = 'true'; });
+  await action();
+  await page.locator('main .view:not([data-stale])').waitFor({ state: 'attached' });
+  await page.waitForFunction(() => document.documentElement.dataset.ready === 'true');
+}
+
+const rowsOf = (page) => page.locator('table.data').first().locator('tbody tr');
+const seeded = {};
+
+// ---- signing in ----------------------------------------------------------------------------------
+
+test('the home page links to the staff console', async () => {
+  const { page, context, errors } = await newPage();
+  await page.goto(`${server.url}/?lang=en`);
+  await timings(page);
+  await page.getByRole('link', { name: /Staff console/ }).click();
+  await page.waitForURL(/console\.html/);
+  pageTimes.push({ page: 'console sign-in', ...(await timings(page)) });
+  await heading(page, 'Staff sign-in').waitFor();
+  // Both schools of the server are offered, by name.
+  const options = await page.getByLabel('School').locator('option').allInnerTexts();
+  assert.equal(options.length, 2, options.join());
+  await noSeriousA11yIssues(page, 'sign-in');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('first sign-in: the server\'s error for a wrong password, then a new password and TOTP enrolment', async () => {
+  const { page, context, errors } = await newPage();
+  const oneTime = server.passwords[SCHOOL4];
+  assert.ok(oneTime, 'the server printed a one-time password for 004');
+  await nextMinute();
+  await page.goto(`${server.url}/console.html?lang=en`);
+  await timings(page);
+  await page.getByLabel('School').selectOption(SCHOOL4);
+  await page.getByLabel('E-mail address').fill(ADMIN);
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const alert = page.locator('form.signin .form-error');
+  await alert.filter({ hasText: 'The e-mail, password or code is not correct.' }).waitFor();
+  assert.equal(await alert.getAttribute('role'), 'alert');
+  await noSeriousA11yIssues(page, 'sign-in with an error');
+
+  await page.getByLabel('Password').fill(oneTime);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await heading(page, 'Choose a new password').waitFor();
+  await noSeriousA11yIssues(page, 'password change');
+  await page.getByLabel('Current password').fill(oneTime);
+  await page.getByLabel(/^New password(?! again)/).fill('Amber-Lantern-Drifts-9173');
+  await page.getByLabel('New password again').fill('Amber-Lantern-Drifts-9137');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await page.locator('.row[data-field=repeat] .err').filter({ hasText: 'The two new passwords differ.' }).waitFor();
+  await page.getByLabel('New password again').fill('Amber-Lantern-Drifts-9173');
+  await page.getByRole('button', { name: 'Change password' }).click();
+
+  await heading(page, 'Set up a second factor').waitFor();
+  await noSeriousA11yIssues(page, 'TOTP enrolment');
+  const secret = await page.locator('.totp-secret').getAttribute('data-secret');
+  assert.match(secret, /^[A-Z2-7]{16,}$/);
+  assert.match(await page.getByRole('link', { name: 'Open in an authenticator app' }).getAttribute('href'), /^otpauth:\/\/totp\//);
+  await page.getByLabel('Code from the app').fill('000000');
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.locator('.form-error:visible, .err:visible').first().waitFor();
+  await page.getByLabel('Code from the app').fill(await totpNow(server, secret));
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await heading(page, 'Request queue').waitFor();
+  assert.match(await page.locator('header .user').innerText(), /Signed in as Administrator/);
+  admin4 = { school: SCHOOL4, email: ADMIN, password: 'Amber-Lantern-Drifts-9173', secret };
+
+  // Signing out ends the session on the server; signing in again asks for the code.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByText('You have signed out.').waitFor();
+  const me = await page.evaluate(async () => (await fetch('/v1/auth/me')).status);
+  assert.equal(me, 401);
+  await nextMinute();
+  await page.getByLabel('School').selectOption(SCHOOL4);
+  await page.getByLabel('E-mail address').fill(ADMIN);
+  await page.getByLabel('Password').fill(admin4.password);
+  await page.getByLabel('Code from the authenticator app').fill(await totpNow(server, secret));
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await heading(page, 'Request queue').waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+// ---- the queue -------------------------------------------------------------------------------------
+
+test('the queue: obligations, the due chart, filters by type, state, overdue and assignee', async () => {
+  const subject = await newSubject('olena.queue@example.com');
+  seeded.subject = subject;
+  const base = { subject, channel: 'email', reply_email: 'olena.queue@example.com' };
+  seeded.a1 = (await fileRequest({ ...base, type: 'access', received_at: '2025-02-25T08:00:00Z' })).id;
+  seeded.a2 = (await fileRequest({ ...base, type: 'access', received_at: '2025-01-20T08:00:00Z' })).id;
+  seeded.r1 = (await fileRequest({ ...base, type: 'rectification', fields: ['mobile_phone'] })).id;
+  seeded.o1 = (await fileRequest({ ...base, type: 'objection', purposes: ['marketing_mailing'] })).id;
+  seeded.e1 = (await fileRequest({ ...base, type: 'erasure', ground: 'not_necessary' })).id;
+  assert.equal((await admin.post(api('/jobs/deadlines/run'))).status, 200);
+  assert.equal((await admin.post(api(`/requests/${seeded.a1}/assign`), { staff: admin.staff })).status, 200);
+
+  const { page, context, errors } = await newPage();
+  await signInAdmin(page);
+  await load(page, 'console queue', '#/requests');
+  await heading(page, 'Request queue').waitFor();
+  // The dashboard.
+  const tile = (name) => page.locator('.tiles .tile').filter({ has: page.locator('dt', { hasText: new RegExp(`^${name}$`) }) }).locator('dd');
+  assert.equal(await tile('Open').innerText(), '5');
+  assert.equal(await tile('Overdue').innerText(), '1');
+  // The chart: one overdue, the rest in the weeks ahead, as many as are open.
+  const chartRows = page.locator('table.due-chart tbody tr');
+  assert.equal(await chartRows.first().locator('th').innerText(), 'Overdue');
+  assert.equal(await chartRows.first().locator('td.num').innerText(), '1');
+  const counts = (await chartRows.locator('td.num').allInnerTexts()).map(Number);
+  assert.equal(counts.reduce((a, b) => a + b, 0), 5);
+  // The table by due date: the overdue request first, marked, with its days.
+  assert.equal(await rowsOf(page).count(), 5);
+  const first = rowsOf(page).first();
+  assert.match(await first.innerText(), /Overdue/);
+  assert.match(await first.innerText(), /12 days overdue/);
+  await noSeriousA11yIssues(page, 'queue');
+
+  const apply = async (label, option) => {
+    await page.getByLabel(label, { exact: true }).selectOption(option);
+    await timed('filter the queue', () => nextView(page, () => page.getByRole('button', { name: 'Apply' }).click()));
+  };
+  await apply('Type', 'access');
+  assert.equal(await rowsOf(page).count(), 2);
+  assert.match(page.url(), /type=access/);
+  await apply('Show', 'overdue');
+  assert.equal(await rowsOf(page).count(), 1);
+  assert.match(await rowsOf(page).first().innerText(), /Access to data/);
+  await nextView(page, () => page.getByRole('link', { name: 'Reset' }).click());
+  assert.equal(await rowsOf(page).count(), 5);
+  await apply('State', 'awaiting_evidence');
+  assert.equal(await rowsOf(page).count(), 1);
+  assert.match(await rowsOf(page).first().innerText(), /Rectification/);
+  await nextView(page, () => page.getByRole('link', { name: 'Reset' }).click());
+  await apply('Assignee', admin.staff);
+  assert.equal(await rowsOf(page).count(), 1);
+  assert.match(await rowsOf(page).first().innerText(), /Administrator/);
+  // Back in the browser's history: the previous filter again.
+  await nextView(page, () => page.goBack());
+  assert.ok(!page.url().includes('assignee'));
+  assert.equal(await rowsOf(page).count(), 5);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the queue pages by its keyset cursor, forwards and back', async () => {
+  const { page, context } = await newPage();
+  await signInAdmin(page, '#/requests?limit=2');
+  await page.locator('table.data').waitFor();
+  const ids = async () => (await rowsOf(page).locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href'))));
+  const page1 = await ids();
+  assert.equal(page1.length, 2);
+  await nextView(page, () => page.getByRole('button', { name: 'Next page' }).click());
+  assert.match(page.url(), /cursor=/);
+  const page2 = await ids();
+  assert.equal(page2.length, 2);
+  assert.ok(!page2.some((id) => page1.includes(id)), 'the second page has other requests');
+  await nextView(page, () => page.getByRole('button', { name: 'Next page' }).click());
+  assert.equal(await rowsOf(page).count(), 1);
+  assert.equal(await page.getByRole('button', { name: 'Next page' }).count(), 0);
+  await nextView(page, () => page.getByRole('button', { name: 'Previous page' }).click());
+  assert.deepEqual(await ids(), page2);
+  await nextView(page, () => page.getByRole('button', { name: 'Previous page' }).click());
+  assert.ok(!page.url().includes('cursor='));
+  assert.deepEqual(await ids(), page1);
+  await context.close();
+});
+
+// ---- a request, step by step ---------------------------------------------------------------------
+
+test('a rectification filed in the console is carried out through its steps until done', async () => {
+  const { page, context, errors } = await newPage();
+  await signInAdmin(page, '#/requests/new');
+  await load(page, 'console new request', '#/requests/new');
+  await heading(page, 'File a request').waitFor();
+  await noSeriousA11yIssues(page, 'new request');
+  await page.getByLabel('Type').selectOption('rectification');
+  await page.getByLabel('Subject id').fill(seeded.subject);
+  await page.getByLabel('Reply address').fill('olena.queue@example.com');
+  await page.getByLabel('Received through').selectOption('support');
+  await page.getByLabel('Received on (school time)').fill('2025-03-03T10:15');
+  await page.getByText('More details').click();
+  await page.getByLabel('Fields (rectification, restriction)').selectOption('mobile_phone');
+  await page.getByRole('button', { name: 'File the request' }).click();
+  await heading(page, /Request: Rectification/).waitFor();
+  const id = decodeURIComponent(page.url().split('#/requests/')[1]);
+  const facts = page.locator('dl.facts').first();
+  assert.match(await facts.innerText(), /Awaiting evidence|the default term until the evidence arrives/);
+  // Received at 10:15 Kyiv time is 08:15 UTC.
+  assert.equal((await admin.get(api(`/requests/${id}`))).body.received_at, '2025-03-03T08:15:00.000000Z');
+  assert.match(await facts.innerText(), /Blocked fields \(storage only\)\s+Mobile phone/i);
+  await load(page, 'console request', `#/requests/${id}`);
+  await noSeriousA11yIssues(page, 'request awaiting evidence');
+
+  const step = async (what, form, fill) => {
+    const f = page.locator(`form.${form}`);
+    await fill(f);
+    // Each step redraws the view; the old one (and its "Saved.") is marked so it is not taken
+    // for the answer.
+    await page.locator('main .view').evaluate((v) => { v.dataset.stale = 'true'; });
+    await timed(what, async () => {
+      await f.getByRole('button').first().click();
+      await page.locator('main .view:not([data-stale]) .step-status').filter({ hasText: 'Saved.' }).waitFor();
+    });
+  };
+  await step('assign', 'step-assign', async (f) => f.getByLabel('Staff member').selectOption(admin.staff));
+  assert.match(await page.locator('dl.facts').first().innerText(), /Assignee\s+Administrator/);
+  await step('comment', 'step-comment', async (f) => f.getByLabel('Comment').fill('Called the subject; a copy of the SIM contract follows.'));
+  assert.match(await page.locator('ol.timeline').innerText(), /Called the subject/);
+  await step('record evidence', 'step-evidence', async (f) => f.getByLabel('What was supplied').fill('A copy of the SIM contract'));
+  await heading(page, /In progress/).waitFor();
+  assert.match(await page.locator('dl.facts').first().innerText(), /the school’s policy: 7 working days, from the day the evidence is supplied/);
+  await step('complete', 'step-complete', async (f) => f.getByLabel(/Corrected value of/).fill('+380500000000'));
+  await heading(page, /Done/).waitFor();
+  assert.match(await page.locator('dl.facts').first().innerText(), /Outcome\s+rectified/);
+  assert.equal(await page.locator('form.step-complete').count(), 0);
+  const timeline = await page.locator('ol.timeline').innerText();
+  for (const kind of ['Filed', 'Assigned', 'Comment', 'Evidence received', 'Closed']) assert.match(timeline, new RegExp(kind));
+  assert.match(await page.locator('section[aria-labelledby=messages-title]').innerText(), /Receipt|Notice of the action/);
+  await noSeriousA11yIssues(page, 'request done');
+  const stored = (await admin.get(api(`/requests/${id}`))).body;
+  assert.equal(stored.state, 'done');
+  assert.equal(stored.outcome, 'rectified');
+  assert.equal(stored.assignee, admin.staff);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('an extension without a reason shows the server\'s error next to the reason', async () => {
+  const { page, context, errors } = await newPage();
+  await signInAdmin(page, `#/requests/${seeded.a1}`);
+  await heading(page, /Request: Access to data/).waitFor();
+  const form = page.locator('form.step-extend');
+  await form.getByLabel('Legal basis').fill('GDPR art. 12(3)');
+  await form.getByRole('button', { name: 'Extend' }).click();
+  const reason = form.locator('.row[data-field=reason]');
+  await reason.locator('.err').filter({ hasText: 'an extension needs a reason' }).waitFor();
+  assert.equal(await reason.locator('textarea').getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'reason');
+  await noSeriousA11yIssues(page, 'extension error');
+  assert.equal((await admin.get(api(`/requests/${seeded.a1}`))).body.extensions.length, 0);
+  // With a reason the term is extended, and the timeline says why.
+  await form.getByLabel('Reason').fill('A large volume of records');
+  await form.getByRole('button', { name: 'Extend' }).click();
+  await page.locator('.step-status').filter({ hasText: 'Saved.' }).waitFor();
+  assert.match(await page.locator('dl.facts').first().innerText(), /A large volume of records \(basis: GDPR art\. 12\(3\)\)/);
+  assert.match(await page.locator('ol.timeline').innerText(), /Term extended/);
+  assert.equal((await admin.get(api(`/requests/${seeded.a1}`))).body.extensions.length, 1);
+  // A refusal needs its reason too; this one is the server's 400.
+  const reject = page.locator('form.step-reject');
+  await reject.getByRole('button', { name: 'Refuse the request' }).click();
+  await reject.locator('.row[data-field=reason] .err').filter({ hasText: 'reason is required' }).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a portability request stays partly done until the recipient confirms its part (B03)', async () => {
+  assert.ok(admin4, 'needs the 004 administrator of the first sign-in test');
+  const r = await fetch(`${server.url}/v1/schools/${SCHOOL4}/forms/masterclass/submissions`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ fields: { first_name: 'Ivan', email: 'ivan@example.com', phone: '+380501234567' },
+      consents: ['button_consent'], accept_policy: true, age_statement: 'adult' }),
+  });
+  assert.equal(r.status, 201);
+  const subject = (await r.json()).subject;
+  const { page, context, errors } = await newPage();
+  await signIn(page, admin4, '#/requests/new');
+  await heading(page, 'File a request').waitFor();
+  await page.getByLabel('Type').selectOption('portability');
+  await page.getByLabel('Subject id').fill(subject);
+  await page.getByText('More details').click();
+  await page.getByLabel('Transmit to (portability)').fill('http://127.0.0.1:9/receive');
+  await page.getByRole('button', { name: 'File the request' }).click();
+  await heading(page, /Request: Data portability/).waitFor();
+  await page.locator('form.step-complete').getByRole('button', { name: 'Carry out' }).click();
+  await heading(page, /Partly done/).waitFor();
+  const tasks = page.locator('section[aria-labelledby=tasks-title]');
+  assert.match(await tasks.innerText(), /recipient:destination[\s\S]*waiting/);
+  await noSeriousA11yIssues(page, 'request with tasks');
+  await tasks.getByLabel('Note').fill('received by the other school');
+  await tasks.getByRole('button', { name: 'Confirm done' }).click();
+  await heading(page, /Done/).waitFor();
+  assert.match(await tasks.innerText(), /received by the other school/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+// ---- audit, consents, staff ----------------------------------------------------------------------
+
+test('the audit log: the newest entries, paging back, and the chain verified', async () => {
+  const { page, context, errors } = await newPage();
+  await signInAdmin(page);
+  await load(page, 'console audit', '#/audit?limit=5');
+  await heading(page, 'Audit log').waitFor();
+  const seqs = async () => (await rowsOf(page).locator('td:first-child').allInnerTexts()).map(Number);
+  const newest = await seqs();
+  assert.equal(newest.length, 5);
+  assert.ok(newest[0] > newest[4], 'newest first');
+  await nextView(page, () => page.getByRole('link', { name: 'Older' }).click());
+  const older = await seqs();
+  assert.equal(older[0], newest[4] - 1);
+  await timed('verify the audit chain', async () => {
+    await page.getByRole('button', { name: 'Verify the chain' }).click();
+    await page.locator('.chain-result.ok').waitFor();
+  });
+  assert.match(await page.locator('.chain-result').innerText(), /^The chain is intact: \d+ entries/);
+  await page.getByRole('button', { name: 'Sign a checkpoint now' }).click();
+  await page.locator('.chain-result').filter({ hasText: 'The chain head is signed.' }).waitFor();
+  await noSeriousA11yIssues(page, 'audit');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('consent rates per purpose: given, in force and withdrawn', async () => {
+  const subject = await newSubject('olena.consents@example.com');
+  const w = await admin.post(api(`/subjects/${subject}/consents/withdraw`), { channel: 'email', purposes: ['marketing_mailing'] });
+  assert.equal(w.status, 200, JSON.stringify(w.body));
+  const { page, context, errors } = await newPage();
+  await signInAdmin(page);
+  await load(page, 'console consents', '#/consents');
+  await heading(page, 'Consents by purpose').waitFor();
+  const row = rowsOf(page).filter({ hasText: 'marketing_mailing' });
+  const cells = await row.locator('td').allInnerTexts();
+  // Purpose, concerned, gave consent, in force, withdrawn, expired, share.
+  const [, eligible, given, active, withdrawn] = cells.map((c) => Number(c.trim()));
+  assert.ok(given >= 2 && withdrawn === 1 && active === given - 1, cells.join(' | '));
+  assert.ok(eligible >= given, cells.join(' | '));
+  await noSeriousA11yIssues(page, 'consents');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('staff: a new account with its one-time password signs in; briefing; a leaver is locked out', async () => {
+  const { page, context, errors } = await newPage();
+  await signInAdmin(page);
+  await load(page, 'console staff', '#/staff');
+  await heading(page, 'Staff').waitFor();
+  await noSeriousA11yIssues(page, 'staff');
+  const invite = page.locator('form.invite');
+  // The server's own refusals, beside the fields they name: an e-mail address that is not one,
+  // then no role chosen.
+  await invite.getByLabel('Full name').fill('Iryna Bondar');
+  await invite.getByLabel('E-mail address').fill('not-an-address');
+  await invite.getByRole('button', { name: 'Create the account' }).click();
+  await invite.locator('.row[data-field=email] .err').filter({ hasText: 'the e-mail address is not valid' }).waitFor();
+  await invite.getByLabel('E-mail address').fill('iryna@school.example');
+  await invite.getByRole('button', { name: 'Create the account' }).click();  // no role chosen
+  await invite.locator('.row[data-field=role] .err').filter({ hasText: 'is not a role of the school\'s policy' }).waitFor();
+  await invite.getByLabel('Role').selectOption('support');
+  await timed('create a staff account', async () => {
+    await invite.getByRole('button', { name: 'Create the account' }).click();
+    await page.locator('.credentials').waitFor();
+  });
+  const password = await page.locator('.one-time-password').innerText();
+  assert.match(password, /^[a-z2-9A]{5}(-[a-z2-9A]{5}){3}$/);
+  const row = rowsOf(page).filter({ hasText: 'iryna@school.example' });
+  assert.match(await row.innerText(), /Support service[\s\S]*not yet/);
+  await noSeriousA11yIssues(page, 'staff with credentials');
+
+  // The new person signs in with it: no privileged views for a support role.
+  const other = await newPage();
+  await signIn(other.page, { school: SCHOOL, email: 'iryna@school.example', password });
+  await heading(other.page, 'Request queue').waitFor();
+  assert.equal(await other.page.locator('nav.views').getByRole('link', { name: 'Audit log' }).count(), 0);
+  assert.equal(await other.page.locator('nav.views').getByRole('link', { name: 'Staff' }).count(), 0);
+
+  await row.getByRole('button', { name: 'Record briefing: Iryna Bondar' }).click();
+  await page.locator('.step-status').filter({ hasText: 'Briefing of Iryna Bondar recorded.' }).waitFor();
+  page.once('dialog', (d) => d.accept());
+  await rowsOf(page).filter({ hasText: 'iryna@school.example' }).getByRole('button', { name: 'Mark as leaver: Iryna Bondar' }).click();
+  await page.locator('.step-status').filter({ hasText: 'Iryna Bondar has left' }).waitFor();
+  assert.match(await rowsOf(page).filter({ hasText: 'iryna@school.example' }).innerText(), /left/);
+  // Her open console learns at its next call that the session is gone.
+  await other.page.locator('nav.views').getByRole('link', { name: 'Consents' }).click();
+  await other.page.getByText('Your session has ended. Please sign in again.').waitFor();
+  await other.context.close();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+// ---- every view: language, phone, keyboard -------------------------------------------------------
+
+const VIEWS = ['#/requests', '#/requests/new', () => `#/requests/${seeded.a1}`, '#/audit', '#/consents', '#/staff', '#/account'];
+
+test('every console view has no serious axe findings, in Ukrainian too, and keeps its view across languages', async () => {
+  const { page, context, errors } = await newPage({ lang: 'uk-UA' });
+  await page.goto(`${server.url}/console.html`);
+  await timings(page);
+  await heading(page, 'Вхід для персоналу').waitFor();
+  await noSeriousA11yIssues(page, 'sign-in uk');
+  await signInAdmin(page);
+  for (const v of VIEWS) {
+    const hash = typeof v === 'function' ? v() : v;
+    await visit(page, `/console.html?lang=uk${hash}`);
+    await noSeriousA11yIssues(page, `uk ${hash}`);
+  }
+  await load(page, 'console account', '#/account');
+  await heading(page, 'Account').waitFor();
+  // The language switcher keeps the view and the session.
+  await visit(page, '/console.html?lang=en#/audit');
+  await heading(page, 'Audit log').waitFor();
+  await page.getByRole('link', { name: 'Русский' }).click();
+  await page.waitForURL(/lang=ru/);
+  await heading(page, 'Журнал аудита').waitFor();
+  assert.match(page.url(), /#\/audit$/);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'ru');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('every console view fits a 375 px phone screen without horizontal scrolling', async () => {
+  const { page, context } = await newPage({ width: 375, height: 740 });
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  await page.goto(`${server.url}/console.html?lang=uk`);
+  await timings(page);
+  assert.ok((await overflow()) <= 0, `sign-in: ${await overflow()} px wider than the screen`);
+  await signInAdmin(page);
+  for (const v of VIEWS) {
+    const hash = typeof v === 'function' ? v() : v;
+    for (const lang of ['uk', 'en']) {
+      await visit(page, `/console.html?lang=${lang}${hash}`);
+      const o = await overflow();
+      assert.ok(o <= 0, `${lang} ${hash}: ${o} px wider than the screen`);
+    }
+  }
+  await noSeriousA11yIssues(page, 'phone queue');
+  await context.close();
+});
+
+test('the console works by keyboard alone: sign in, open a request, add a comment', async () => {
+  const { page, context, errors } = await newPage();
+  await nextMinute();
+  await page.goto(`${server.url}/console.html?lang=en`);
+  await timings(page);
+  // Tab until `matches` holds for the focused element; every stop shows a focus outline.
+  const tabTo = async (matches, what) => {
+    for (let i = 0; i < 120; ++i) {
+      await page.keyboard.press('Tab');
+      const hit = await page.evaluate(matches);
+      const outline = await page.evaluate(() => {
+        const el = document.activeElement;
+        return el && el !== document.body ? getComputedStyle(el).outlineStyle : 'n/a';
+      });
+      assert.notEqual(outline, 'none', `no visible focus at tab stop ${i} on the way to ${what}`);
+      if (hit) return;
+    }
+    assert.fail(`never reached ${what} by Tab`);
+  };
+  await tabTo(() => document.activeElement?.getAttribute('name') === 'school', 'the school');
+  for (let i = 0; i < 3 && (await page.evaluate(() => document.activeElement.value)) !== SCHOOL; ++i) {
+    await page.keyboard.press('ArrowDown');
+  }
+  assert.equal(await page.evaluate(() => document.activeElement.value), SCHOOL);
+  await tabTo(() => document.activeElement?.getAttribute('name') === 'email', 'the e-mail');
+  await page.keyboard.type(ADMIN);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(admin.password);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(await totpNow(server, admin.secret));
+  await page.keyboard.press('Enter');
+  await heading(page, 'Request queue').waitFor();
+  await tabTo(() => document.activeElement?.getAttribute('href')?.startsWith('#/requests/') && document.activeElement.getAttribute('href') !== '#/requests/new', 'a request');
+  await page.keyboard.press('Enter');
+  await heading(page, /^Request: /).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H1', 'focus moves to the new view');
+  await tabTo(() => document.activeElement?.closest('form.step-comment') && document.activeElement.tagName === 'TEXTAREA', 'the comment');
+  await page.keyboard.type('Checked by keyboard only.');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await page.locator('.step-status').filter({ hasText: 'Saved.' }).waitFor();
+  assert.match(await page.locator('ol.timeline').innerText(), /Checked by keyboard only\./);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+// ---- run -----------------------------------------------------------------------------------------
+
+const started = Date.now();
+let failures = 0;
+try {
+  server = await startServer({ policies: ['001_vkluchi_zhizn.toml', '004_bbooster_masterclass.toml'] });
+  browser = await launch();
+  admin = await staffSession(server, SCHOOL);
+  for (const { name, fn } of tests) {
+    const t0 = Date.now();
+    try {
+      await fn();
+      console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+    } catch (e) {
+      failures++;
+      console.log(`FAIL ${name} (${Date.now() - t0} ms)\n     ${String(e?.stack ?? e).split('\n').slice(0, 6).join('\n     ')}`);
+    }
+  }
+} finally {
+  await browser?.close();
+  await server?.stop();
+}
+console.log('\nConsole page timings (ms from navigation start, Chromium headless, local server, signed in)');
+console.log('page                    dom-interactive  dom-content-loaded  content-ready');
+for (const t of pageTimes) {
+  console.log(`${t.page.padEnd(24)}${String(t.interactive).padStart(15)}${String(t.contentLoaded).padStart(20)}${String(t.ready).padStart(15)}`);
+}
+console.log('\nConsole actions (ms from the click to the answer on screen)');
+for (const a of actionTimes) console.log(`${a.what.padEnd(28)}${String(a.ms).padStart(8)}`);
+console.log(`\n${tests.length - failures}/${tests.length} console browser tests passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+process.exit(failures ? 1 : 0);
