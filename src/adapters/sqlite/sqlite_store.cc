@@ -1614,8 +1614,11 @@ Result<std::optional<RequestRow>> SqliteStore::GetRequest(const SchoolId& school
 Result<std::vector<RequestRow>> SqliteStore::ListRequests(const SchoolId& school,
                                                           const ports::RequestFilter& f) {
   if (f.limit == 0) return std::vector<RequestRow>{};
+  const bool after = f.after_due.has_value();
+  const char* query = f.open_only ? (after ? sql::kListOpenRequestsAfter : sql::kListOpenRequests)
+                                  : (after ? sql::kListRequestsAfter : sql::kListRequests);
   return impl_->QueryAll<RequestRow>(
-      impl_->data_readers(), f.open_only ? sql::kListOpenRequests : sql::kListRequests,
+      impl_->data_readers(), query,
       [&](Statement& s) {
         s.BindText(1, school.value());
         s.BindBool(2, f.overdue_only);
