@@ -96,7 +96,23 @@ def timed_get(port, path, headers):
     raw = b"".join(chunks)
     head, _, body = raw.partition(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/1.") else 0
+    if b"\r\ntransfer-encoding: chunked" in head.lower():
+        body = dechunk(body)
     return t_first, t_last, status, len(body)
+
+
+def dechunk(body):
+    """The body of a chunked response; raises when it lacks its last chunk (ended early)."""
+    out, pos = [], 0
+    while True:
+        eol = body.find(b"\r\n", pos)
+        if eol < 0:
+            raise RuntimeError("a chunked body ended early")
+        size = int(body[pos:eol].split(b";")[0], 16)
+        if size == 0:
+            return b"".join(out)
+        out.append(body[eol + 2:eol + 2 + size])
+        pos = eol + 2 + size + 2
 
 
 def series(pid, port, path, headers, runs, warmup=2):

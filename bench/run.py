@@ -258,23 +258,32 @@ def main():
             f"{ms[small]:.1f} ms at 10 records and {ms[large]:.1f} ms at 10,000 "
             f"({ms[large] / ms[small]:.1f}×); bare SQLite doing only the deletes grows "
             f"{ms[raw_large] / ms[raw_small]:.1f}× over the same sizes. Most of the 10-record time "
-            f"is the two fsyncs (vault, then data), which vary a lot on this shared disk.")
+            f"is the two fsyncs (vault, then data), which vary a lot on this shared disk. Moving "
+            f"the row deletion to a background job after the key and tombstone commit would make "
+            f"the wait independent of the records, but it is not done: `records` references "
+            f"`subjects` by a foreign key, so the subject row (whose absence is the 404 of `GET "
+            f"/subjects/{{id}}` the scenarios check) cannot go before its records without a schema "
+            f"change; the per-store receipts (B03) would need a state between erased and "
+            f"confirmed that the job sets; and the job must survive a crash, which the B09 replay "
+            f"of tombstones covers only at the next start.")
     if "small" in package and "large" in package:
         a, b = package["small"], package["large"]
         one = b.get("peak_growth_one_kib")
         notes.append(
-            f"- The access package is not streamed: `RequestService::BuildPackage` opens every "
-            f"record, builds the whole JSON document and `ports::HttpResponse` carries it as one "
-            f"body, so the first byte leaves only when the last one is ready (first byte "
-            f"{b['first_byte_ms']:.0f} ms, last {b['total_ms']:.0f} ms for "
-            f"{b['records']:,} records, {b['body_bytes'] / 1048576:.1f} MiB), and memory grows "
-            f"with the records"
-            + (f": one request for the large subject raised the server's peak resident memory "
-               f"by {one / 1024:.0f} MiB ({one * 1024 / b['body_bytes']:.0f}× the body), the "
-               f"small subject's by {a['peak_growth_one_kib'] / 1024:.1f} MiB. Over a series the "
-               f"peak reached {b['peak_growth_kib'] / 1024:.0f} MiB above the starting point, "
-               f"because each worker thread's malloc arena keeps what it grew to (the benchmark "
-               f"runs 4 workers; `dovira serve` starts 32)."
+            f"- The access package is streamed (`ports::HttpResponse::stream`, chunked transfer "
+            f"encoding): before the headers the server reads what the records say without opening "
+            f"a value (categories, purposes, sources, count) and commits the audit entry; then it "
+            f"opens and writes the records 256 at a time, in pieces of about 64 KiB, held back "
+            f"while the client has 256 KiB unread. First byte {b['first_byte_ms']:.1f} ms, last "
+            f"{b['total_ms']:.0f} ms for {b['records']:,} records "
+            f"({b['body_bytes'] / 1048576:.1f} MiB); the first byte still grows with the records "
+            f"because of that first read (about {b['first_byte_ms'] / a['first_byte_ms']:.0f}× "
+            f"the small subject's)"
+            + (f". One request for the large subject raised the server's peak resident memory by "
+               f"{one / 1024:.1f} MiB, the small subject's by "
+               f"{a['peak_growth_one_kib'] / 1024:.1f} MiB; over a series "
+               f"{b['peak_growth_kib'] / 1024:.1f} MiB (each worker thread's malloc arena keeps "
+               f"what it grew to; the benchmark runs 4 workers)."
                if one is not None and b.get("peak_growth_kib") is not None else "."))
     notes_text = "\n".join(textwrap.fill(n, width=100, subsequent_indent="  ") for n in notes)
 

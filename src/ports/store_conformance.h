@@ -757,6 +757,38 @@ TEST_P(StoreConformance, RecordsRoundTripUpsertAndDelete) {
             Texts(std::vector{updated}));
 }
 
+// Paged reads of a subject's records (the access package and the export write them out page by
+// page, R40, R54): the pages together are GetRecords, in its order, and no other subject's.
+TEST_P(StoreConformance, RecordPagesTogetherAreTheSubjectsRecordsInOrder) {
+  ASSERT_NO_FATAL_FAILURE(AddSchoolAndSubject("sch", "sub"));
+  ASSERT_NO_FATAL_FAILURE(AddSchoolAndSubject("sch", "other"));
+  WriteBatch b;
+  for (int i = 0; i < 23; ++i) {
+    b.records.push_back(MakeRecord("sch", "rec-" + std::to_string((i * 7) % 23 + 10), "sub"));
+    b.records.push_back(MakeRecord("sch", "oth-" + std::to_string(i), "other"));
+  }
+  ASSERT_TRUE(CommitOk(std::move(b)));
+  const std::vector<RecordRow> all = ValueOf(store().GetRecords(SchoolId("sch"), SubjectId("sub")));
+  ASSERT_EQ(all.size(), 23u);
+  for (size_t limit : {size_t{1}, size_t{5}, size_t{23}, size_t{100}}) {
+    SCOPED_TRACE(limit);
+    std::vector<RecordRow> paged;
+    std::string after;
+    for (int page = 0; page < 50; ++page) {
+      std::vector<RecordRow> rows =
+          ValueOf(store().GetRecordsPage(SchoolId("sch"), SubjectId("sub"), after, limit));
+      ASSERT_LE(rows.size(), limit);
+      if (rows.empty()) break;
+      after = rows.back().id.value();
+      for (auto& r : rows) paged.push_back(std::move(r));
+    }
+    EXPECT_EQ(Texts(paged), Texts(all));
+  }
+  EXPECT_TRUE(ValueOf(store().GetRecordsPage(SchoolId("sch"), SubjectId("sub"), "", 0)).empty());
+  EXPECT_TRUE(
+      ValueOf(store().GetRecordsPage(SchoolId("sch"), SubjectId("none"), "", 10)).empty());
+}
+
 TEST_P(StoreConformance, StoreRecordsAreThoseOfOneStore) {  // R92
   ASSERT_NO_FATAL_FAILURE(AddSchoolAndSubject("sch", "sub"));
   RecordRow crm = MakeRecord("sch", "sub-1", "sub");

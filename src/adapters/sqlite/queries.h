@@ -134,6 +134,12 @@ inline constexpr char kGetRecords[] =
     " channel, form, policy_version, collected_at, updated_at"
     " FROM records WHERE school_id = ? AND subject_id = ? ORDER BY record_id";
 
+inline constexpr char kGetRecordsPage[] =
+    "SELECT school_id, record_id, subject_id, store, field, category, sealed_value, source,"
+    " channel, form, policy_version, collected_at, updated_at"
+    " FROM records WHERE school_id = ? AND subject_id = ? AND record_id > ? ORDER BY record_id"
+    " LIMIT ?";
+
 inline constexpr char kGetStoreRecords[] =
     "SELECT school_id, record_id, subject_id, store, field, category, sealed_value, source,"
     " channel, form, policy_version, collected_at, updated_at"

@@ -1464,6 +1464,21 @@ Result<std::vector<RecordRow>> SqliteStore::GetRecords(const SchoolId& school,
                                     BindPair(school, subject.value()), ReadRecord);
 }
 
+Result<std::vector<RecordRow>> SqliteStore::GetRecordsPage(const SchoolId& school,
+                                                           const SubjectId& subject,
+                                                           const std::string& after_id,
+                                                           size_t limit) {
+  if (limit == 0) return std::vector<RecordRow>{};
+  return impl_->QueryAll<RecordRow>(impl_->data_readers(), sql::kGetRecordsPage,
+                                    [&](Statement& s) {
+                                      s.BindText(1, school.value());
+                                      s.BindText(2, subject.value());
+                                      s.BindText(3, after_id);
+                                      s.BindInt(4, ClampLimit(limit));
+                                    },
+                                    ReadRecord);
+}
+
 Result<std::vector<RecordRow>> SqliteStore::GetStoreRecords(const SchoolId& school,
                                                             const SubjectId& subject,
                                                             const std::string& store) {

@@ -200,6 +200,7 @@ TEST(SqliteStore, EveryReadUsesAKeyOrIndex) {
       {"data.db", sql::kForEachAudit},     {"data.db", sql::kAuditForSubject},
       {"data.db", sql::kListCheckpoints},  {"data.db", sql::kGetStaff},
       {"data.db", sql::kFindStaffByEmail}, {"data.db", sql::kListStaff},
+      {"data.db", sql::kGetRecordsPage},
       {"data.db", sql::kGetSession},       {"data.db", sql::kFindApiKey},
       {"data.db", sql::kListApiKeys},      {"data.db", sql::kEraseRecords},
       {"data.db", sql::kGetCookieConsent},
