@@ -7,39 +7,20 @@
 // bench/run.py prints the ratios and writes docs/performance.md.
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <thread>
 
-#include "adapters/crypto/key_provider.h"
-#include "adapters/crypto/sodium_crypto.h"
-#include "adapters/sqlite/sqlite_store.h"
+#include "bench_env.h"
 #include "domain/gate.h"
 #include "policy/checker.h"
-#include "services/audit_log.h"
-#include "services/schools.h"
-#include "services/subjects.h"
 
 namespace {
 
 using namespace dovira;  // NOLINT(google-build-using-namespace)
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string TempDir() {
-  char tmpl[] = "/var/tmp/dovira-bench-XXXXXX";  // on disk, not tmpfs: fsync must be real
-  char* d = mkdtemp(tmpl);
-  return d ? d : "/var/tmp";
-}
+using bench::Env;
+using bench::PaymentForm;
+using bench::TempDir;
 
 // ---- gate ----
 
@@ -121,52 +102,6 @@ void BM_GateDecisionWithState(benchmark::State& state) {
 BENCHMARK(BM_GateDecisionWithState);
 
 // ---- durable intake vs raw SQLite ----
-
-struct Env {
-  std::string dir;
-  std::unique_ptr<crypto::SodiumCrypto> crypto;
-  std::unique_ptr<sqlite::SqliteStore> store;
-  std::unique_ptr<crypto::KeyRingProvider> keys;
-  SystemClock clock;
-  std::unique_ptr<services::Schools> schools;
-  std::unique_ptr<services::AuditLog> audit;
-  std::unique_ptr<services::SubjectService> subjects;
-  SchoolId school;
-
-  Env() {
-    dir = TempDir();
-    crypto = std::move(*crypto::SodiumCrypto::Create());
-    store = std::move(*sqlite::SqliteStore::Open(dir + "/store"));
-    store->SetAuditChainer(services::AuditLog::Chainer(*crypto));
-    keys = std::make_unique<crypto::KeyRingProvider>(*crypto, dir + "/keys", std::nullopt);
-    services::Deps deps{*store, *crypto, *keys, clock};
-    schools = std::make_unique<services::Schools>(deps);
-    audit = std::make_unique<services::AuditLog>(deps);
-    subjects = std::make_unique<services::SubjectService>(deps, *schools, *audit);
-    auto rt = schools->Load(
-        ReadFile(std::string(DOVIRA_SOURCE_DIR) + "/policies/001_vkluchi_zhizn.toml"), "001");
-    school = (*rt)->id();
-  }
-  ~Env() {
-    subjects.reset();
-    store.reset();
-    std::filesystem::remove_all(dir);
-  }
-};
-
-domain::Submission PaymentForm(int i) {
-  domain::Submission s;
-  s.form = "payment";
-  s.fields = {{"first_name", "Олена"},
-              {"email", "learner" + std::to_string(i) + "@example.com"},
-              {"mobile_phone", "+380671234567"},
-              {"purchased_service", "Курс англійської мови"},
-              {"purchase_amount", "1200"}};
-  s.ticked = {"pd_consent"};
-  s.accept_policy = true;
-  s.age_statement = "adult";
-  return s;
-}
 
 // Bytes one intake writes (subject, key, sealed records, consent, lookup and audit rows), counted
 // once so that the raw benchmark inserts as much.

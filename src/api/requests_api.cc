@@ -2,7 +2,10 @@
 // the original channel) and by the public (a person without an account, identity by an e-mailed
 // code), the queue, a request's timeline and steps, the access package, the obligations
 // dashboard and the jobs run on demand.
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
+#include <memory>
 
 #include "api/api.h"
 #include "api/call.h"
@@ -465,7 +468,19 @@ HttpResponse Api::RequestPackage(Call& c) {
   resp.Header("Content-Type", "application/json; charset=utf-8");
   resp.Header("Content-Disposition", "attachment; filename=\"package-" + c.param("request") + ".json\"");
   resp.Header("Cache-Control", "no-store");
-  resp.body = std::move(*package);
+  // Streamed (chunked): the records are read and written a page at a time (R40). The audit entry
+  // is already committed; a failure from here on ends the body early.
+  auto stream = std::make_shared<services::RequestService::PackageStream>(std::move(*package));
+  resp.stream = [stream, request_id = c.req.request_id](ports::HttpBodyWriter& w) -> Status {
+    Status st = stream->Write([&w](std::string piece) { return w.Write(std::move(piece)); });
+    if (!st.ok()) {
+      spdlog::warn("{}", Json({{"msg", "access package ended early"},
+                               {"request_id", request_id},
+                               {"reason", st.error().message}})
+                             .dump());
+    }
+    return st;
+  };
   return resp;
 }
 

@@ -3,7 +3,8 @@
 // src/api; the adapter knows nothing of them.
 //
 // Thread-safety: a handler may be called concurrently from several I/O threads; the Responder it
-// receives may be invoked from any thread, exactly once.
+// receives may be invoked from any thread, exactly once (a streamed response: see
+// HttpResponse::stream).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "common/result.h"
 
 namespace dovira::ports {
 
@@ -34,10 +37,32 @@ struct HttpRequest {
   }
 };
 
+// Where a streamed body goes (HttpResponse::stream).
+class HttpBodyWriter {
+ public:
+  virtual ~HttpBodyWriter() = default;
+  // Sends `chunk` as the next piece of the body (an empty chunk is ignored). Blocks while the
+  // connection has more than a bounded amount queued unsent, so a slow client slows the producer
+  // instead of filling memory. False once the connection is gone: stop producing.
+  virtual bool Write(std::string chunk) = 0;
+};
+
+// Produces a body piece by piece through the writer. Returns an error if the body cannot be
+// completed; the headers have left by then, so the adapter ends the response abnormally (the
+// connection closes without the body's end) and the client sees an incomplete body.
+using HttpBodyProducer = std::function<Status(HttpBodyWriter&)>;
+
 struct HttpResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. {"Content-Type", "..."}
   std::string body;
+  // When set, the body is this producer's output instead of `body` (which must stay empty), sent
+  // with chunked transfer encoding. The adapter sends the status and headers, then runs the
+  // producer on the thread that called the responder, before the responder returns; so a
+  // responder carrying a stream must be called from a thread that may block (a worker, never an
+  // event loop). Called from an event loop, the adapter runs the producer into memory first and
+  // sends the whole body at once, so the output is the same either way.
+  HttpBodyProducer stream;
 
   HttpResponse& Header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

@@ -414,6 +414,13 @@ class Store {
                                    const std::function<void(const SubjectKeyRow&)>& fn) = 0;
   virtual Result<std::vector<RecordRow>> GetRecords(const SchoolId& school,
                                                     const SubjectId& subject) = 0;
+  // GetRecords page by page: at most `limit` records with ids after `after_id` ("" for the first
+  // page), in the same order. Each page is its own short read, so a caller that writes the records
+  // out as it goes (the access package, the export) holds neither a snapshot nor every record.
+  virtual Result<std::vector<RecordRow>> GetRecordsPage(const SchoolId& school,
+                                                        const SubjectId& subject,
+                                                        const std::string& after_id,
+                                                        size_t limit) = 0;
   // The subject's records kept in one store (R92): GetRecords filtered by store.
   virtual Result<std::vector<RecordRow>> GetStoreRecords(const SchoolId& school,
                                                          const SubjectId& subject,

@@ -31,6 +31,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -754,6 +755,38 @@ TEST_P(StoreConformance, RecordsRoundTripUpsertAndDelete) {
   ASSERT_TRUE(CommitOk(std::move(upsert)));
   EXPECT_EQ(Texts(ValueOf(store().GetRecords(SchoolId("sch"), SubjectId("sub")))),
             Texts(std::vector{updated}));
+}
+
+// Paged reads of a subject's records (the access package and the export write them out page by
+// page, R40, R54): the pages together are GetRecords, in its order, and no other subject's.
+TEST_P(StoreConformance, RecordPagesTogetherAreTheSubjectsRecordsInOrder) {
+  ASSERT_NO_FATAL_FAILURE(AddSchoolAndSubject("sch", "sub"));
+  ASSERT_NO_FATAL_FAILURE(AddSchoolAndSubject("sch", "other"));
+  WriteBatch b;
+  for (int i = 0; i < 23; ++i) {
+    b.records.push_back(MakeRecord("sch", "rec-" + std::to_string((i * 7) % 23 + 10), "sub"));
+    b.records.push_back(MakeRecord("sch", "oth-" + std::to_string(i), "other"));
+  }
+  ASSERT_TRUE(CommitOk(std::move(b)));
+  const std::vector<RecordRow> all = ValueOf(store().GetRecords(SchoolId("sch"), SubjectId("sub")));
+  ASSERT_EQ(all.size(), 23u);
+  for (size_t limit : {size_t{1}, size_t{5}, size_t{23}, size_t{100}}) {
+    SCOPED_TRACE(limit);
+    std::vector<RecordRow> paged;
+    std::string after;
+    for (int page = 0; page < 50; ++page) {
+      std::vector<RecordRow> rows =
+          ValueOf(store().GetRecordsPage(SchoolId("sch"), SubjectId("sub"), after, limit));
+      ASSERT_LE(rows.size(), limit);
+      if (rows.empty()) break;
+      after = rows.back().id.value();
+      for (auto& r : rows) paged.push_back(std::move(r));
+    }
+    EXPECT_EQ(Texts(paged), Texts(all));
+  }
+  EXPECT_TRUE(ValueOf(store().GetRecordsPage(SchoolId("sch"), SubjectId("sub"), "", 0)).empty());
+  EXPECT_TRUE(
+      ValueOf(store().GetRecordsPage(SchoolId("sch"), SubjectId("none"), "", 10)).empty());
 }
 
 TEST_P(StoreConformance, StoreRecordsAreThoseOfOneStore) {  // R92
@@ -1572,6 +1605,97 @@ TEST_P(StoreConformance, R48_RecipientContactsUpsertAndList) {
     ids.push_back(r.recipient);
   }
   EXPECT_EQ(ids, (std::vector<std::string>{"partners", "processors"}));
+}
+
+// The due list pages by (due_at, request_id) with a keyset cursor (R68): many requests share a due
+// date, so a page may end inside a run of equal dates and the next page must start right after
+// the last id, neither repeating nor skipping one, whatever else the filter asks.
+TEST_P(StoreConformance, RequestsPageByDueDateThenIdThroughRunsOfEqualDueDates) {
+  std::vector<RequestRow> all;
+  WriteBatch b;
+  b.schools = {MakeSchool("sch"), MakeSchool("other")};
+  for (int i = 0; i < 61; ++i) {
+    RequestRow r;
+    r.school = SchoolId(i % 10 == 9 ? "other" : "sch");
+    // Ids out of due order; due dates in four runs of equal instants.
+    r.id = "req-" + std::to_string((i * 37) % 61 + 100);
+    r.type = i % 3 == 0 ? "erasure" : "access";
+    r.state = "received";
+    r.subject = i % 2 == 0 ? "subj-a" : "subj-b";
+    r.open = i % 7 != 3;
+    r.overdue = r.open && i % 4 == 1;
+    r.received_at = At(1000);
+    r.due_at = At(5000 + 86400 * (i % 4));
+    r.updated_at = At(1000);
+    r.body = "{}";
+    all.push_back(r);
+    b.requests.push_back(r);
+  }
+  ASSERT_TRUE(CommitOk(std::move(b)));
+
+  struct Case {
+    bool open_only, overdue_only;
+    std::string type;
+    size_t limit;
+  };
+  for (const Case& c : {Case{true, false, "", 7}, Case{false, false, "", 5},
+                        Case{true, true, "", 2}, Case{true, false, "access", 4},
+                        Case{false, false, "erasure", 6}, Case{true, false, "", 1}}) {
+    SCOPED_TRACE(std::string("open_only=") + (c.open_only ? "1" : "0") +
+                 " overdue_only=" + (c.overdue_only ? "1" : "0") + " type=" + c.type +
+                 " limit=" + std::to_string(c.limit));
+    std::vector<std::string> want;
+    {
+      std::vector<const RequestRow*> kept;
+      for (const RequestRow& r : all) {
+        if (r.school.value() != "sch") continue;
+        if (c.open_only && !r.open) continue;
+        if (c.overdue_only && !r.overdue) continue;
+        if (!c.type.empty() && r.type != c.type) continue;
+        kept.push_back(&r);
+      }
+      std::sort(kept.begin(), kept.end(), [](const RequestRow* x, const RequestRow* y) {
+        return x->due_at != y->due_at ? x->due_at < y->due_at : x->id < y->id;
+      });
+      for (const RequestRow* r : kept) want.push_back(r->id);
+    }
+    ASSERT_GT(want.size(), c.limit);
+
+    RequestFilter f;
+    f.open_only = c.open_only;
+    f.overdue_only = c.overdue_only;
+    f.type = c.type;
+    f.limit = c.limit;
+    std::vector<std::string> got;
+    for (int page = 0; page < 100; ++page) {
+      std::vector<RequestRow> rows = ValueOf(store().ListRequests(SchoolId("sch"), f));
+      ASSERT_LE(rows.size(), c.limit);
+      for (const RequestRow& r : rows) got.push_back(r.id);
+      if (rows.size() < c.limit) break;
+      f.after_due = rows.back().due_at;
+      f.after_id = rows.back().id;
+    }
+    EXPECT_EQ(got, want);
+  }
+
+  // A cursor whose id is not (or no longer) in the list still resumes at the right place, and a
+  // cursor with an empty id resumes at the first request of its due date.
+  RequestFilter f;
+  f.limit = 100;
+  f.after_due = At(5000 + 86400);
+  f.after_id = "req-1305";  // no such id: it sorts between "req-130" and "req-131"
+  std::vector<std::string> got, want;
+  for (const RequestRow& r : ValueOf(store().ListRequests(SchoolId("sch"), f))) got.push_back(r.id);
+  RequestFilter from_date;
+  from_date.limit = 100;
+  from_date.after_due = At(5000 + 86400);
+  std::vector<RequestRow> from = ValueOf(store().ListRequests(SchoolId("sch"), from_date));
+  ASSERT_FALSE(from.empty());
+  EXPECT_EQ(from.front().due_at, At(5000 + 86400));
+  for (const RequestRow& r : from)
+    if (r.due_at > At(5000 + 86400) || r.id > "req-1305") want.push_back(r.id);
+  EXPECT_EQ(got, want);
+  EXPECT_LT(got.size(), from.size());
 }
 
 }  // namespace dovira::ports::conformance

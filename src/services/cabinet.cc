@@ -175,27 +175,35 @@ void CabinetService::Audit(ports::WriteBatch& batch, const SubjectSession& sessi
 
 Result<std::vector<CabinetField>> CabinetService::Collect(const SchoolId& school,
                                                           const SubjectId& subject) {
-  auto records = subjects_.OpenAll(school, subject);
-  if (!records.ok()) return records.error();
+  // A page of records at a time: a subject with many records (the same fields collected many
+  // times) costs memory for its distinct fields, not for every record and its value (R38, R54).
+  constexpr size_t kPage = 256;
   std::vector<CabinetField> out;
   std::map<std::string, size_t> index;
-  for (const auto& rec : *records) {
-    auto it = index.find(rec.row.field);
-    if (it == index.end()) {
-      CabinetField f;
-      f.field = rec.row.field;
-      f.category = rec.row.category;
-      f.value = rec.value;
-      f.source = rec.row.source;
-      f.channel = rec.row.channel;
-      f.form = rec.row.form;
-      f.collected_at = rec.row.collected_at;
-      f.provided = rec.row.source == "subject" || rec.row.source == "client";
-      index.emplace(f.field, out.size());
-      out.push_back(std::move(f));
-      it = index.find(rec.row.field);
+  std::string after;
+  for (;;) {
+    auto records = subjects_.OpenPage(school, subject, after, kPage);
+    if (!records.ok()) return records.error();
+    if (records->empty()) break;
+    after = records->back().row.id.value();
+    for (const auto& rec : *records) {
+      auto it = index.find(rec.row.field);
+      if (it == index.end()) {
+        CabinetField f;
+        f.field = rec.row.field;
+        f.category = rec.row.category;
+        f.value = rec.value;
+        f.source = rec.row.source;
+        f.channel = rec.row.channel;
+        f.form = rec.row.form;
+        f.collected_at = rec.row.collected_at;
+        f.provided = rec.row.source == "subject" || rec.row.source == "client";
+        index.emplace(f.field, out.size());
+        out.push_back(std::move(f));
+        it = index.find(rec.row.field);
+      }
+      out[it->second].stores.push_back(rec.row.store);
     }
-    out[it->second].stores.push_back(rec.row.store);
   }
   return out;
 }

@@ -1090,40 +1090,65 @@ Result<RequestInfo> RequestService::Destroy(const SchoolId& school, RequestInfo 
   return r;
 }
 
-Result<std::string> RequestService::BuildPackage(SchoolRuntime& school, const RequestInfo& r) {
+namespace {
+
+// What a subject's records contribute to the access package's summary parts (R40).
+struct PackageFacts {
+  std::set<std::string> categories, purposes, sources;
+  size_t records = 0;
+};
+
+void AddFacts(const domain::CompiledPolicy& cp, const ports::RecordRow& row, PackageFacts& f) {
+  ++f.records;
+  f.categories.insert(row.category);
+  f.sources.insert(row.source + "/" + row.channel);
+  const int fi = cp.FieldIndex(row.field);
+  for (size_t i = 0; fi >= 0 && i < cp.purpose_count(); ++i) {
+    if (cp.purpose(i).fields.Test(static_cast<size_t>(fi))) f.purposes.insert(cp.purpose(i).id);
+  }
+}
+
+// True when `row` adds nothing to `f` but its count: the package's summary, written before the
+// records, still describes them.
+bool CoveredBy(const domain::CompiledPolicy& cp, const ports::RecordRow& row,
+               const PackageFacts& f) {
+  PackageFacts one;
+  AddFacts(cp, row, one);
+  return std::includes(f.categories.begin(), f.categories.end(), one.categories.begin(),
+                       one.categories.end()) &&
+         std::includes(f.sources.begin(), f.sources.end(), one.sources.begin(),
+                       one.sources.end()) &&
+         std::includes(f.purposes.begin(), f.purposes.end(), one.purposes.begin(),
+                       one.purposes.end());
+}
+
+Json PackageItem(const SubjectService::OpenRecord& rec) {
+  return {{"field", rec.row.field},
+          {"category", rec.row.category},
+          {"store", rec.row.store},
+          {"value", rec.value},
+          {"source", rec.row.source},
+          {"channel", rec.row.channel},
+          {"collected_at", FormatTimestamp(rec.row.collected_at)}};
+}
+
+// The access package with `data` as given: everything but the records comes from the policy, the
+// facts and the consent ledger.
+Result<Json> PackageJson(ports::Store& store, DisclosureService& disclosure_log, SchoolRuntime& school,
+                         const RequestInfo& r, const PackageFacts& facts, Json data,
+                         Timestamp generated_at) {
   auto cp = school.policy();
   const policy::Policy& p = cp->policy();
   const std::string lang = MessageLang(r.lang);
-  Json data = Json::array();
-  std::set<std::string> categories, purposes, sources;
-  if (!r.subject.empty()) {
-    auto records = subjects_.OpenAll(school.id(), SubjectId(r.subject));
-    if (!records.ok()) return records.error();
-    for (const auto& rec : *records) {
-      data.push_back({{"field", rec.row.field},
-                      {"category", rec.row.category},
-                      {"store", rec.row.store},
-                      {"value", rec.value},
-                      {"source", rec.row.source},
-                      {"channel", rec.row.channel},
-                      {"collected_at", FormatTimestamp(rec.row.collected_at)}});
-      categories.insert(rec.row.category);
-      sources.insert(rec.row.source + "/" + rec.row.channel);
-      const int fi = cp->FieldIndex(rec.row.field);
-      for (size_t i = 0; fi >= 0 && i < cp->purpose_count(); ++i) {
-        if (cp->purpose(i).fields.Test(static_cast<size_t>(fi))) purposes.insert(cp->purpose(i).id);
-      }
-    }
-  }
   auto none_if_empty = [](Json j) { return j.empty() ? Json("none") : j; };
   Json cats = Json::array();
-  for (const auto& c : categories) {
+  for (const auto& c : facts.categories) {
     auto it = p.categories.find(c);
     cats.push_back({{"id", c}, {"title", it == p.categories.end() ? c : it->second.title.Get(lang)}});
   }
   Json purp = Json::array(), retention = Json::array();
   std::set<std::string> recipient_ids;
-  for (const auto& id : purposes) {
+  for (const auto& id : facts.purposes) {
     const policy::Purpose* pu = p.FindPurpose(id);
     if (pu == nullptr) continue;
     purp.push_back({{"id", id}, {"title", pu->title.Get(lang)}, {"basis", pu->basis}});
@@ -1141,7 +1166,7 @@ Result<std::string> RequestService::BuildPackage(SchoolRuntime& school, const Re
     ports::DisclosureFilter f;
     f.subject = r.subject;
     f.limit = 100000;
-    auto rows = disclosures_.List(school.id(), f);
+    auto rows = disclosure_log.List(school.id(), f);
     if (!rows.ok()) return rows.error();
     log = std::move(*rows);
   }
@@ -1182,12 +1207,12 @@ Result<std::string> RequestService::BuildPackage(SchoolRuntime& school, const Re
     }
   }
   Json src = Json::array();
-  for (const auto& s : sources) src.push_back(s);
+  for (const auto& s : facts.sources) src.push_back(s);
   Json package = {
       {"request", r.id},
       {"school", school.id().value()},
       {"policy_version", school.version()},
-      {"generated_at", FormatTimestamp(deps_.clock.Now())},
+      {"generated_at", FormatTimestamp(generated_at)},
       {"confirmation", !r.subject.empty() && !data.empty()},
       {"data", none_if_empty(data)},
       {"categories", none_if_empty(cats)},
@@ -1219,7 +1244,7 @@ Result<std::string> RequestService::BuildPackage(SchoolRuntime& school, const Re
                 {"safeguards", used_safeguards[rid]},
                 {"standard_contractual_clauses", nullptr}};
       if (scc) {
-        auto contact = disclosures_.Contact(school.id(), rid);
+        auto contact = disclosure_log.Contact(school.id(), rid);
         if (!contact.ok()) return contact.error();
         const std::string url = *contact ? (*contact)->scc_document_url : std::string();
         t["standard_contractual_clauses"] =
@@ -1232,7 +1257,7 @@ Result<std::string> RequestService::BuildPackage(SchoolRuntime& school, const Re
   }
   if (!r.subject.empty()) {
     Json consents = Json::array();
-    auto ledger = deps_.store.GetConsents(school.id(), SubjectId(r.subject));
+    auto ledger = store.GetConsents(school.id(), SubjectId(r.subject));
     if (ledger.ok()) {
       for (const auto& c : *ledger) {
         consents.push_back({{"consent", c.consent_type},
@@ -1245,7 +1270,146 @@ Result<std::string> RequestService::BuildPackage(SchoolRuntime& school, const Re
     }
     package["consents"] = none_if_empty(consents);
   }
-  return Dump(package);
+  return package;
+}
+
+// Records read and written per page by the streamed package.
+constexpr size_t kPackagePage = 256;
+// The streamed package hands its output over in pieces of about this size.
+constexpr size_t kPackageChunk = size_t{64} * 1024;
+
+}  // namespace
+
+Result<std::string> RequestService::BuildPackage(SchoolRuntime& school, const RequestInfo& r) {
+  auto cp = school.policy();
+  Json data = Json::array();
+  PackageFacts facts;
+  if (!r.subject.empty()) {
+    auto records = subjects_.OpenAll(school.id(), SubjectId(r.subject));
+    if (!records.ok()) return records.error();
+    for (const auto& rec : *records) {
+      data.push_back(PackageItem(rec));
+      AddFacts(*cp, rec.row, facts);
+    }
+  }
+  auto package =
+      PackageJson(deps_.store, disclosures_, school, r, facts, std::move(data), deps_.clock.Now());
+  if (!package.ok()) return package.error();
+  return Dump(*package);
+}
+
+// The streamed package: the summary of the records (their categories, purposes and sources, read
+// without opening a value) is known before the first byte; the records themselves are opened and
+// written a page at a time. The bytes are those of BuildPackage: the object's members are written
+// one by one in the order nlohmann-json writes them, with "data" spliced in as it is read.
+class RequestService::PackageWriter {
+ public:
+  PackageWriter(RequestService& service, SchoolRuntime* school, RequestInfo r, PackageFacts facts,
+                Timestamp generated_at)
+      : service_(service),
+        school_(school),
+        r_(std::move(r)),
+        facts_(std::move(facts)),
+        generated_at_(generated_at) {}
+
+  Status Write(const std::function<bool(std::string)>& out) {
+    const bool with_data = !r_.subject.empty() && facts_.records > 0;
+    auto built = PackageJson(service_.deps_.store, service_.disclosures_, *school_, r_, facts_,
+                             with_data ? Json::array({nullptr}) : Json::array(), generated_at_);
+    if (!built.ok()) return built.error();
+    const Json package = std::move(*built);
+    std::string buf;
+    auto flush = [&](bool always) {
+      if (buf.empty() || (!always && buf.size() < kPackageChunk)) return true;
+      bool ok = out(std::move(buf));
+      buf.clear();
+      return ok;
+    };
+    auto gone = [] { return Error::Unavailable("the client went away"); };
+    buf.push_back('{');
+    bool first = true;
+    for (const auto& [key, value] : package.items()) {
+      if (!first) buf.push_back(',');
+      first = false;
+      buf += Dump(Json(key));
+      buf.push_back(':');
+      if (key != "data" || !with_data) {
+        buf += Dump(value);
+        continue;
+      }
+      buf.push_back('[');
+      if (!flush(true)) return gone();  // the summary leaves before any record is opened
+      if (Status st = WriteData(buf, flush); !st.ok()) return st;
+      buf.push_back(']');
+    }
+    buf.push_back('}');
+    if (!flush(true)) return gone();
+    return Status::Ok();
+  }
+
+ private:
+  template <typename Flush>
+  Status WriteData(std::string& buf, Flush& flush) {
+    auto cp = school_->policy();
+    const SubjectId subject(r_.subject);
+    std::string after;
+    size_t written = 0;
+    for (;;) {
+      auto page = service_.subjects_.OpenPage(school_->id(), subject, after, kPackagePage);
+      if (!page.ok()) return page.error();
+      if (page->empty()) break;
+      for (const auto& rec : *page) {
+        if (written == facts_.records || !CoveredBy(*cp, rec.row, facts_)) return Changed();
+        if (written++ > 0) buf.push_back(',');
+        buf += Dump(PackageItem(rec));
+        if (!flush(false)) return Error::Unavailable("the client went away");
+      }
+      after = page->back().row.id.value();
+    }
+    if (written != facts_.records) return Changed();
+    return Status::Ok();
+  }
+
+  static Error Changed() {
+    return Error::Unavailable(
+        "the subject's records changed while the access package was written; ask for it again");
+  }
+
+  RequestService& service_;
+  SchoolRuntime* school_;  // the service's schools outlive their requests
+  RequestInfo r_;
+  PackageFacts facts_;
+  Timestamp generated_at_;
+};
+
+RequestService::PackageStream::PackageStream(std::unique_ptr<PackageWriter> writer)
+    : writer_(std::move(writer)) {}
+RequestService::PackageStream::PackageStream(PackageStream&&) noexcept = default;
+RequestService::PackageStream& RequestService::PackageStream::operator=(PackageStream&&) noexcept =
+    default;
+RequestService::PackageStream::~PackageStream() = default;
+
+Status RequestService::PackageStream::Write(const std::function<bool(std::string)>& out) {
+  return writer_->Write(out);
+}
+
+Result<RequestService::PackageStream> RequestService::StartPackage(SchoolRuntime* school,
+                                                                   const RequestInfo& r) {
+  auto cp = school->policy();
+  PackageFacts facts;
+  if (!r.subject.empty()) {
+    const SubjectId subject(r.subject);
+    std::string after;
+    for (;;) {
+      auto page = deps_.store.GetRecordsPage(school->id(), subject, after, kPackagePage * 4);
+      if (!page.ok()) return page.error();
+      if (page->empty()) break;
+      for (const auto& row : *page) AddFacts(*cp, row, facts);
+      after = page->back().id.value();
+    }
+  }
+  return PackageStream(
+      std::make_unique<PackageWriter>(*this, school, r, std::move(facts), deps_.clock.Now()));
 }
 
 Result<std::string> RequestService::RecordDecision(const SchoolId& school,
@@ -1315,8 +1479,10 @@ Result<std::string> RequestService::SubjectPackage(const SchoolId& school,
   return BuildPackage(**rt, r);
 }
 
-Result<std::string> RequestService::Package(const SchoolId& school, const std::string& id,
-                                            const Actor& actor, const RequestContext& ctx) {
+Result<RequestService::PackageStream> RequestService::Package(const SchoolId& school,
+                                                              const std::string& id,
+                                                              const Actor& actor,
+                                                              const RequestContext& ctx) {
   auto r = Load(school, id);
   if (!r.ok()) return r.error();
   if (r->identity == "required") {
@@ -1325,7 +1491,7 @@ Result<std::string> RequestService::Package(const SchoolId& school, const std::s
   }
   auto rt = schools_.Get(school);
   if (!rt.ok()) return rt.error();
-  auto package = BuildPackage(**rt, *r);
+  auto package = StartPackage(*rt, *r);
   if (!package.ok()) return package.error();
   AuditEvent a;
   a.actor = actor.AuditName();

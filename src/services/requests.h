@@ -11,6 +11,7 @@
 // Thread-safety: safe for concurrent use; changes to one school's requests are serialised.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -151,9 +152,29 @@ class RequestService {
                                   const std::string& target, bool ok, const std::string& note,
                                   const Actor& actor, const RequestContext& ctx);
 
-  // R40: the access package as JSON. kConflict "identity_unverified" while unverified (R37).
-  Result<std::string> Package(const SchoolId& school, const std::string& id, const Actor& actor,
-                              const RequestContext& ctx);
+  // R40: the access package as JSON, written out as it is read. Write hands the output over in
+  // pieces (each a few tens of KiB) to `out`, reading and opening the subject's records a page at
+  // a time, so neither the time to the first piece nor the memory grows with the records; the
+  // bytes are exactly those of the package built in memory (the e-mailed answer). Write returns an
+  // error when `out` returns false (stop), when a record cannot be read or opened, or when the
+  // subject's records changed since Package (ask again); what was written is then incomplete.
+  class PackageWriter;
+  class PackageStream {
+   public:
+    explicit PackageStream(std::unique_ptr<PackageWriter> writer);
+    PackageStream(PackageStream&&) noexcept;
+    PackageStream& operator=(PackageStream&&) noexcept;
+    ~PackageStream();
+    Status Write(const std::function<bool(std::string)>& out);
+
+   private:
+    std::unique_ptr<PackageWriter> writer_;
+  };
+  // R40: checks the request, reads what the package says of the records (not their values) and
+  // commits the export's audit entry before anything of the package exists (R88). kConflict
+  // "identity_unverified" while unverified (R37).
+  Result<PackageStream> Package(const SchoolId& school, const std::string& id, const Actor& actor,
+                                const RequestContext& ctx);
 
   // R60: records a decision about a subject. A decision of class "legally_significant" (or any
   // class with a legal or similarly significant effect) needs a human `decided_by` unless the
@@ -198,6 +219,8 @@ class RequestService {
                           const std::string& event, const std::vector<std::string>& fields,
                           const std::map<std::string, std::string>& corrected,
                           const Actor& actor, const RequestContext& ctx);
+  Result<PackageStream> StartPackage(SchoolRuntime* school, const RequestInfo& r);
+  friend class RequestServicePeer;  // tests compare the streamed package with BuildPackage
   Result<RequestInfo> Close(const SchoolId& school, RequestInfo r, domain::RequestState state,
                             const std::string& outcome, const std::string& detail,
                             const Actor& actor, const RequestContext& ctx,

@@ -538,6 +538,23 @@ Result<std::vector<SubjectService::OpenRecord>> SubjectService::OpenAll(const Sc
   return out;
 }
 
+Result<std::vector<SubjectService::OpenRecord>> SubjectService::OpenPage(
+    const SchoolId& school, const SubjectId& subject, const std::string& after_id, size_t limit) {
+  auto rows = deps_.store.GetRecordsPage(school, subject, after_id, limit);
+  if (!rows.ok()) return rows.error();
+  std::vector<OpenRecord> out;
+  if (rows->empty()) return out;
+  auto key = SubjectKey(school, subject);
+  if (!key.ok()) return key.error();
+  out.reserve(rows->size());
+  for (auto& r : *rows) {
+    auto value = OpenValue(*key, r);
+    if (!value.ok()) return value.error();
+    out.push_back(OpenRecord{std::move(r), std::move(*value)});
+  }
+  return out;
+}
+
 Status SubjectService::PrepareFieldUpdate(const SchoolId& school_id, const SubjectId& subject,
                                           const std::map<std::string, std::string>& values,
                                           Timestamp now, ports::WriteBatch& batch) {

@@ -113,6 +113,10 @@ class SubjectService {
     std::string value;
   };
   Result<std::vector<OpenRecord>> OpenAll(const SchoolId& school, const SubjectId& subject);
+  // OpenAll page by page (ports::Store::GetRecordsPage): at most `limit` records with ids after
+  // `after_id` ("" for the first page), so that a caller writing them out holds one page at a time.
+  Result<std::vector<OpenRecord>> OpenPage(const SchoolId& school, const SubjectId& subject,
+                                           const std::string& after_id, size_t limit);
 
   // Adds to `batch` new sealed values for fields the subject already has (rectification, R46):
   // every stored copy of each field is replaced. kRefused "field_not_held" for a field without a

@@ -20,9 +20,12 @@
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <condition_variable>
@@ -54,6 +57,8 @@ using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
 using Stream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
 using Parser = bhttp::request_parser<bhttp::string_body>;
 using Response = bhttp::response<bhttp::string_body>;
+using StreamHead = bhttp::response<bhttp::empty_body>;
+using StreamHeadSerializer = bhttp::response_serializer<bhttp::empty_body>;
 
 // After a response that closes the connection, unread request bytes are drained for at most this
 // long so the client sees the response instead of a reset.
@@ -61,6 +66,12 @@ constexpr std::chrono::seconds kLingerLimit{2};
 // Back-off after an accept failure that is not the client's doing (e.g. out of file descriptors).
 constexpr std::chrono::milliseconds kAcceptRetry{50};
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// A streamed body's producer waits while this much is queued for its connection unsent.
+constexpr size_t kStreamQueueBytes = size_t{256} * 1024;
+
+// True on the event loops' own threads: a streamed response handed over there is produced into
+// memory, since a producer waiting for its connection to drain would wait for its own thread.
+thread_local bool tls_on_loop = false;
 
 // ---------------------------------------------------------------------------------------------
 // Values
@@ -243,10 +254,13 @@ class LoopGate {
  public:
   explicit LoopGate(net::io_context* ioc) : ioc_(ioc) {}
 
+  // False when the loop is gone and `f` was dropped.
   template <typename F>
-  void Post(F&& f) {
+  bool Post(F&& f) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (ioc_ != nullptr) net::post(*ioc_, std::forward<F>(f));
+    if (ioc_ == nullptr) return false;
+    net::post(*ioc_, std::forward<F>(f));
+    return true;
   }
   void Close() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -259,6 +273,88 @@ class LoopGate {
 };
 
 class Session;
+
+// A streamed body between its producer (a worker thread) and its connection (the loop): the bytes
+// produced and not yet taken by the loop, bounded by kStreamQueueBytes.
+class BodyChannel : public ports::HttpBodyWriter {
+ public:
+  BodyChannel(std::shared_ptr<LoopGate> gate, std::weak_ptr<Session> session)
+      : gate_(std::move(gate)), session_(std::move(session)) {}
+
+  bool Write(std::string chunk) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    space_.wait(lock, [this] { return gone_ || queued_.size() < kStreamQueueBytes; });
+    if (gone_) return false;
+    if (chunk.empty()) return true;
+    queued_.append(chunk);
+    const bool kick = std::exchange(loop_waiting_, false);
+    lock.unlock();
+    if (kick) Kick();
+    return true;
+  }
+
+  // The producer is done; `ok` false ends the response abnormally.
+  void Finish(bool ok) {
+    std::unique_lock<std::mutex> lock(mu_);
+    finished_ = true;
+    failed_ = !ok;
+    const bool kick = std::exchange(loop_waiting_, false);
+    lock.unlock();
+    if (kick) Kick();
+  }
+
+  // The connection is gone (or never took the stream): Write returns false from now on.
+  void Gone() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      gone_ = true;
+    }
+    space_.notify_all();
+  }
+
+  // Loop side. Takes what is queued; when nothing is and the producer is not done, remembers that
+  // the loop waits, so the next Write or Finish posts a pump.
+  struct Taken {
+    std::string data;
+    bool finished = false;
+    bool failed = false;
+  };
+  Taken Take() {
+    Taken t;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      t.data.swap(queued_);
+      t.finished = finished_;
+      t.failed = failed_;
+      if (t.data.empty() && !t.finished) loop_waiting_ = true;
+    }
+    space_.notify_all();
+    return t;
+  }
+
+ private:
+  void Kick();
+
+  std::shared_ptr<LoopGate> gate_;
+  std::weak_ptr<Session> session_;
+  std::mutex mu_;
+  std::condition_variable space_;
+  std::string queued_;
+  bool finished_ = false;
+  bool failed_ = false;
+  bool gone_ = false;
+  bool loop_waiting_ = false;
+};
+
+// A body written into memory: a streamed response handed over on an event loop.
+class MemoryBodyWriter : public ports::HttpBodyWriter {
+ public:
+  bool Write(std::string chunk) override {
+    body.append(chunk);
+    return true;
+  }
+  std::string body;
+};
 
 // One event loop and its thread. `stopping` and `sessions` are touched only on the loop's thread
 // (or after it has been joined). The registry owns the connections; a responder holds only a weak
@@ -299,10 +395,97 @@ class Session : public std::enable_shared_from_this<Session> {
   void Start() { ReadRequest(); }
   State state() const { return state_; }
 
+  ~Session() {
+    if (channel_) channel_->Gone();
+  }
+
   // The handler's answer, delivered on this loop (see PendingResponse).
   void OnResponse(ports::HttpResponse&& response) {
     if (state_ != State::kHandling) return;  // closed by Stop() meanwhile
     SendResponse(std::move(response));
+  }
+
+  // A streamed answer: the status and headers now, then the body as its producer hands it over.
+  // HTTP/1.1 gets chunked transfer encoding; HTTP/1.0 gets the bare bytes and the end of the body
+  // is the end of the connection.
+  void OnStreamResponse(ports::HttpResponse&& response, std::shared_ptr<BodyChannel> channel) {
+    if (state_ != State::kHandling || response.status < 200 || response.status > 599 ||
+        response.status == 204 || response.status == 304) {
+      channel->Gone();
+      if (state_ == State::kHandling) SendResponse(InternalError());
+      return;
+    }
+    state_ = State::kWriting;
+    channel_ = std::move(channel);
+    chunked_ = version_ == 11;
+    stream_close_ = !keep_alive_ || loop_->stopping || !chunked_;
+    stream_head_.emplace();
+    stream_head_->version(version_);
+    stream_head_->result(static_cast<unsigned>(response.status));
+    stream_head_->set(bhttp::field::server, "dovira");
+    for (const auto& [name, value] : response.headers) {
+      if (HandlerHeaderAllowed(name, value)) stream_head_->insert(name, value);
+    }
+    stream_head_->set("X-Request-Id", request_id_);
+    if (chunked_) stream_head_->chunked(true);
+    stream_head_->keep_alive(!stream_close_);
+    head_serializer_.emplace(*stream_head_);
+    stream_.expires_after(options_.read_timeout);
+    bhttp::async_write_header(stream_, *head_serializer_,
+                              [self = shared_from_this()](error_code ec, size_t) {
+                                if (self->state_ == State::kClosed) return;
+                                if (ec) {
+                                  self->Close();
+                                  return;
+                                }
+                                if (self->head_) {  // HEAD: the headers only
+                                  self->EndStream();
+                                  self->OnWrite(ec, self->stream_close_);
+                                  return;
+                                }
+                                self->PumpStream();
+                              });
+  }
+
+  // Writes what the producer has handed over, then waits for more (BodyChannel::Kick).
+  void PumpStream() {
+    if (state_ != State::kWriting || !channel_ || chunk_in_flight_) return;
+    BodyChannel::Taken t = channel_->Take();
+    if (!t.data.empty()) {
+      chunk_ = std::move(t.data);
+      chunk_in_flight_ = true;
+      stream_.expires_after(options_.read_timeout);
+      auto done = [self = shared_from_this()](error_code ec, size_t) {
+        self->chunk_in_flight_ = false;
+        if (self->state_ == State::kClosed) return;
+        if (ec) {
+          self->Close();
+          return;
+        }
+        self->PumpStream();
+      };
+      if (chunked_) {
+        net::async_write(stream_, bhttp::make_chunk(net::buffer(chunk_)), std::move(done));
+      } else {
+        net::async_write(stream_, net::buffer(chunk_), std::move(done));
+      }
+      return;
+    }
+    if (!t.finished) return;
+    if (t.failed) {  // no end of body: the client sees the response as incomplete
+      Close();
+      return;
+    }
+    EndStream();
+    if (!chunked_) {
+      OnWrite({}, true);
+      return;
+    }
+    stream_.expires_after(options_.read_timeout);
+    const bool close = stream_close_;
+    net::async_write(
+        stream_, bhttp::make_chunk_last(),
+        [self = shared_from_this(), close](error_code ec, size_t) { self->OnWrite(ec, close); });
   }
 
   // Closes the socket at once and leaves the registry. Pending operations complete with
@@ -311,6 +494,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
     auto self = shared_from_this();  // the registry may hold the last reference
+    if (channel_) {  // a streamed body's producer stops; buffers in flight stay until destruction
+      channel_->Gone();
+      channel_.reset();
+    }
     stream_.close();
     loop_->Remove(this);
   }
@@ -486,6 +673,16 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Lets go of a streamed response; its producer, if still running, finds the connection gone.
+  void EndStream() {
+    if (channel_) channel_->Gone();
+    channel_.reset();
+    head_serializer_.reset();
+    stream_head_.reset();
+    chunk_.clear();
+    chunk_.shrink_to_fit();
+  }
+
   void OnWrite(error_code ec, bool close) {
     if (state_ == State::kClosed) return;
     if (ec) {
@@ -544,9 +741,57 @@ class Session : public std::enable_shared_from_this<Session> {
 
     void Deliver(ports::HttpResponse&& response) {
       if (answered_.exchange(true, std::memory_order_acq_rel)) return;
-      gate_->Post([session = session_, response = std::move(response)]() mutable {
-        if (auto s = session.lock()) s->OnResponse(std::move(response));
-      });
+      if (response.stream && tls_on_loop) {
+        MemoryBodyWriter memory;
+        bool ok = false;
+        try {
+          ok = response.stream(memory).ok();
+        } catch (...) {
+        }
+        response.stream = nullptr;
+        if (ok) {
+          response.body = std::move(memory.body);
+        } else {
+          response = InternalError();
+        }
+      }
+      if (!response.stream) {
+        gate_->Post([session = session_, response = std::move(response)]() mutable {
+          if (auto s = session.lock()) s->OnResponse(std::move(response));
+        });
+        return;
+      }
+      ports::HttpBodyProducer producer = std::move(response.stream);
+      response.stream = nullptr;
+      response.body.clear();
+      auto channel = std::make_shared<BodyChannel>(gate_, session_);
+      // Dropped without reaching its session (the loop is gone, or the connection closed): the
+      // producer finds the connection gone instead of waiting for it.
+      struct GoneIfDropped {
+        std::shared_ptr<BodyChannel> channel;
+        bool taken = false;
+        ~GoneIfDropped() {
+          if (!taken && channel) channel->Gone();
+        }
+      };
+      auto guard = std::make_shared<GoneIfDropped>();
+      guard->channel = channel;
+      if (!gate_->Post([session = session_, response = std::move(response), guard]() mutable {
+            auto s = session.lock();
+            if (!s) return;
+            guard->taken = true;
+            s->OnStreamResponse(std::move(response), guard->channel);
+          })) {
+        channel->Gone();
+      }
+      guard.reset();
+      bool ok = false;
+      try {
+        ok = producer(*channel).ok();
+      } catch (...) {
+        // A throwing producer ends the response like a failing one.
+      }
+      channel->Finish(ok);
     }
 
    private:
@@ -561,6 +806,14 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   Response res_;
+  // A streamed response (OnStreamResponse): its head, the chunk being written, its producer.
+  std::optional<StreamHead> stream_head_;
+  std::optional<StreamHeadSerializer> head_serializer_;
+  std::shared_ptr<BodyChannel> channel_;
+  std::string chunk_;
+  bool chunk_in_flight_ = false;
+  bool chunked_ = true;
+  bool stream_close_ = false;
   std::string remote_;
   std::string request_id_;
   State state_ = State::kReading;
@@ -568,6 +821,14 @@ class Session : public std::enable_shared_from_this<Session> {
   bool head_ = false;
   unsigned version_ = 11;
 };
+
+void BodyChannel::Kick() {
+  if (!gate_->Post([session = session_] {
+        if (auto s = session.lock()) s->PumpStream();
+      })) {
+    Gone();
+  }
+}
 
 void Loop::Add(Socket socket, std::string remote) {
   if (stopping) {
@@ -649,6 +910,7 @@ class HttpServer::Impl {
     for (auto& loop : loops_) {
       Loop* l = loop.get();
       l->thread = std::thread([l] {
+        tls_on_loop = true;
         std::string name = "dovira-http-" + std::to_string(l->index);
         pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
         for (;;) {

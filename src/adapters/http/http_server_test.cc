@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
@@ -124,6 +125,28 @@ class Client {
       pos = next + 2;
     }
     if (head || response.status < 200 || response.status == 204 || response.status == 304) {
+      return response;
+    }
+    if (Lower(response.Header("transfer-encoding")) == "chunked") {
+      // Chunks until the last one; nullopt when the connection ends before it.
+      for (;;) {
+        size_t eol;
+        while ((eol = buf_.find("\r\n")) == std::string::npos) {
+          if (!Fill()) return std::nullopt;
+        }
+        size_t size = std::strtoul(buf_.substr(0, eol).c_str(), nullptr, 16);
+        while (buf_.size() < eol + 2 + size + 2) {
+          if (!Fill()) return std::nullopt;
+        }
+        response.body.append(buf_, eol + 2, size);
+        buf_.erase(0, eol + 2 + size + 2);
+        if (size == 0) return response;
+      }
+    }
+    if (response.version == "HTTP/1.0" && response.Header("content-length").empty()) {
+      while (Fill()) {
+      }
+      response.body.swap(buf_);
       return response;
     }
     size_t length = static_cast<size_t>(std::atoll(response.Header("content-length").c_str()));
@@ -533,6 +556,130 @@ TEST_F(HttpServerTest, ResponderCalledFromAnotherThreadLater) {
     EXPECT_EQ(response->status, 202);
     EXPECT_EQ(response->body, "late /r" + std::to_string(i));
   }
+}
+
+// A body in pieces of distinct content, each `size` bytes.
+std::string Piece(int i, size_t size) {
+  std::string p(size, static_cast<char>('a' + i % 26));
+  p.replace(0, std::to_string(i).size(), std::to_string(i));
+  return p;
+}
+
+// A streamed response leaves with chunked transfer encoding, byte for byte, and the connection
+// carries on with the next request.
+TEST_F(HttpServerTest, StreamedBodyIsSentChunkedOnAKeptConnection) {
+  Start({}, [this](ports::HttpRequest&&, ports::HttpResponder respond) {
+    RunLater([respond = std::move(respond)]() mutable {
+      ports::HttpResponse response;
+      response.Header("Content-Type", "application/json");
+      response.stream = [](ports::HttpBodyWriter& w) -> Status {
+        for (int i = 0; i < 200; ++i) {
+          if (!w.Write(Piece(i, 10000))) return Error::Unavailable("gone");
+        }
+        return Status::Ok();
+      };
+      respond(std::move(response));
+    });
+  });
+  std::string want;
+  for (int i = 0; i < 200; ++i) want += Piece(i, 10000);
+  Client client(port());
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_TRUE(client.Send("GET /p HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto response = client.Read();
+    ASSERT_TRUE(response.has_value());
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->Header("transfer-encoding"), "chunked");
+    EXPECT_EQ(response->Header("content-length"), "");
+    EXPECT_EQ(response->Header("content-type"), "application/json");
+    EXPECT_FALSE(response->Header("x-request-id").empty());
+    EXPECT_TRUE(response->body == want) << response->body.size() << " bytes";
+  }
+}
+
+// A producer that fails after the headers have left ends the response without its last chunk,
+// so the client sees an incomplete body; an HTTP/1.0 client gets the bare bytes, ended by the
+// end of the connection.
+TEST_F(HttpServerTest, StreamedBodyThatFailsIsCutShortAndHttp10GetsBareBytes) {
+  Start({}, [this](ports::HttpRequest&& request, ports::HttpResponder respond) {
+    RunLater([respond = std::move(respond), fail = request.path == "/fail"]() mutable {
+      ports::HttpResponse response;
+      response.stream = [fail](ports::HttpBodyWriter& w) -> Status {
+        if (!w.Write("first,") || !w.Write("second")) return Error::Unavailable("gone");
+        if (fail) return Error::Unavailable("the store failed");
+        return Status::Ok();
+      };
+      respond(std::move(response));
+    });
+  });
+  Client failing(port());
+  ASSERT_TRUE(failing.Send("GET /fail HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_FALSE(failing.Read().has_value());
+
+  Client old(port());
+  ASSERT_TRUE(old.Send("GET /ok HTTP/1.0\r\n\r\n"));
+  auto response = old.Read();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->Header("transfer-encoding"), "");
+  EXPECT_EQ(response->body, "first,second");
+}
+
+// The producer is held back while the client does not read, and learns that the client left.
+TEST_F(HttpServerTest, StreamedBodyWaitsForASlowClientAndStopsWhenItLeaves) {
+  std::atomic<size_t> produced{0};
+  std::atomic<bool> refused{false};
+  std::atomic<bool> finished{false};
+  const size_t total = size_t{64} << 20;  // far more than the socket buffers hold
+  Start({}, [&, this](ports::HttpRequest&&, ports::HttpResponder respond) {
+    RunLater([&, respond = std::move(respond)]() mutable {
+      ports::HttpResponse response;
+      response.stream = [&](ports::HttpBodyWriter& w) -> Status {
+        const std::string piece(64 * 1024, 'x');
+        while (produced.load() < total) {
+          if (!w.Write(piece)) {
+            refused = true;
+            return Error::Unavailable("gone");
+          }
+          produced += piece.size();
+        }
+        return Status::Ok();
+      };
+      respond(std::move(response));
+      finished = true;
+    });
+  });
+  {
+    Client client(port());
+    ASSERT_TRUE(client.Send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n"));
+    std::this_thread::sleep_for(300ms);
+    EXPECT_LT(produced.load(), total / 4);
+    const size_t held = produced.load();
+    std::this_thread::sleep_for(200ms);
+    EXPECT_LT(produced.load(), held + (size_t{1} << 20));
+  }
+  const auto deadline = Clock::now() + 5s;
+  while (!finished.load() && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(finished.load());
+  EXPECT_TRUE(refused.load());
+  EXPECT_LT(produced.load(), total);
+}
+
+// Handed over on the event loop itself, a stream is produced into memory and sent whole.
+TEST_F(HttpServerTest, StreamedBodyHandedOverOnTheLoopIsSentWhole) {
+  Start({}, [](ports::HttpRequest&&, const ports::HttpResponder& respond) {
+    ports::HttpResponse response;
+    response.stream = [](ports::HttpBodyWriter& w) -> Status {
+      for (int i = 0; i < 3; ++i) w.Write(Piece(i, 1000));
+      return Status::Ok();
+    };
+    respond(std::move(response));
+  });
+  auto response = RoundTrip(port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->Header("content-length"), "3000");
+  EXPECT_EQ(response->body, Piece(0, 1000) + Piece(1, 1000) + Piece(2, 1000));
 }
 
 TEST_F(HttpServerTest, DroppedResponderIs500) {

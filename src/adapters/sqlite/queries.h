@@ -134,6 +134,12 @@ inline constexpr char kGetRecords[] =
     " channel, form, policy_version, collected_at, updated_at"
     " FROM records WHERE school_id = ? AND subject_id = ? ORDER BY record_id";
 
+inline constexpr char kGetRecordsPage[] =
+    "SELECT school_id, record_id, subject_id, store, field, category, sealed_value, source,"
+    " channel, form, policy_version, collected_at, updated_at"
+    " FROM records WHERE school_id = ? AND subject_id = ? AND record_id > ? ORDER BY record_id"
+    " LIMIT ?";
+
 inline constexpr char kGetStoreRecords[] =
     "SELECT school_id, record_id, subject_id, store, field, category, sealed_value, source,"
     " channel, form, policy_version, collected_at, updated_at"
@@ -324,18 +330,29 @@ inline constexpr char kGetRequest[] =
 inline constexpr char kForEachRequest[] =
     DOVIRA_REQUEST_COLUMNS " WHERE school_id = ? AND (open = 1 OR ? = 0) ORDER BY request_id";
 // The queue, by due date. Parameters: school, overdue_only, type, state, assignee, subject,
-// due_before (or NULL), after_due (or NULL), after_id, limit. An empty text matches anything.
+// due_before (or NULL), after_due, after_id, limit. An empty text matches anything. The page after
+// a keyset cursor has its own query: the cursor is the row value `(due_at, request_id) > (?8,
+// ?9)`, which SQLite uses as a range on `requests_by_due` after the (school_id, open) prefix, so
+// the page costs the same wherever the cursor is; the first-page queries leave ?8 and ?9 unused.
 #define DOVIRA_REQUEST_FILTER                                                                   \
   " AND overdue IN (1, ?2)"                                                                     \
   " AND (?3 = '' OR type = ?3) AND (?4 = '' OR state = ?4) AND (?5 = '' OR assignee = ?5)"      \
-  " AND (?6 = '' OR subject_id = ?6) AND (?7 IS NULL OR due_at < ?7)"                           \
-  " AND (?8 IS NULL OR due_at > ?8 OR (due_at = ?8 AND request_id > ?9))"                      \
-  " ORDER BY due_at, request_id LIMIT ?10"
+  " AND (?6 = '' OR subject_id = ?6) AND (?7 IS NULL OR due_at < ?7)"
+#define DOVIRA_REQUEST_AFTER " AND (due_at, request_id) > (?8, ?9)"
+#define DOVIRA_REQUEST_ORDER " ORDER BY due_at, request_id LIMIT ?10"
 inline constexpr char kListOpenRequests[] =
     DOVIRA_REQUEST_COLUMNS " INDEXED BY requests_by_due WHERE school_id = ?1 AND open = 1"
-    DOVIRA_REQUEST_FILTER;
+    DOVIRA_REQUEST_FILTER DOVIRA_REQUEST_ORDER;
+inline constexpr char kListOpenRequestsAfter[] =
+    DOVIRA_REQUEST_COLUMNS " INDEXED BY requests_by_due WHERE school_id = ?1 AND open = 1"
+    DOVIRA_REQUEST_FILTER DOVIRA_REQUEST_AFTER DOVIRA_REQUEST_ORDER;
 inline constexpr char kListRequests[] =
-    DOVIRA_REQUEST_COLUMNS " WHERE school_id = ?1" DOVIRA_REQUEST_FILTER;
+    DOVIRA_REQUEST_COLUMNS " WHERE school_id = ?1" DOVIRA_REQUEST_FILTER DOVIRA_REQUEST_ORDER;
+inline constexpr char kListRequestsAfter[] =
+    DOVIRA_REQUEST_COLUMNS " WHERE school_id = ?1" DOVIRA_REQUEST_FILTER DOVIRA_REQUEST_AFTER
+    DOVIRA_REQUEST_ORDER;
+#undef DOVIRA_REQUEST_ORDER
+#undef DOVIRA_REQUEST_AFTER
 #undef DOVIRA_REQUEST_FILTER
 #undef DOVIRA_REQUEST_COLUMNS
 

@@ -1541,6 +1541,21 @@ Result<std::vector<RecordRow>> SqliteStore::GetRecords(const SchoolId& school,
                                     BindPair(school, subject.value()), ReadRecord);
 }
 
+Result<std::vector<RecordRow>> SqliteStore::GetRecordsPage(const SchoolId& school,
+                                                           const SubjectId& subject,
+                                                           const std::string& after_id,
+                                                           size_t limit) {
+  if (limit == 0) return std::vector<RecordRow>{};
+  return impl_->QueryAll<RecordRow>(impl_->data_readers(), sql::kGetRecordsPage,
+                                    [&](Statement& s) {
+                                      s.BindText(1, school.value());
+                                      s.BindText(2, subject.value());
+                                      s.BindText(3, after_id);
+                                      s.BindInt(4, ClampLimit(limit));
+                                    },
+                                    ReadRecord);
+}
+
 Result<std::vector<RecordRow>> SqliteStore::GetStoreRecords(const SchoolId& school,
                                                             const SubjectId& subject,
                                                             const std::string& store) {
@@ -1691,8 +1706,11 @@ Result<std::optional<RequestRow>> SqliteStore::GetRequest(const SchoolId& school
 Result<std::vector<RequestRow>> SqliteStore::ListRequests(const SchoolId& school,
                                                           const ports::RequestFilter& f) {
   if (f.limit == 0) return std::vector<RequestRow>{};
+  const bool after = f.after_due.has_value();
+  const char* query = f.open_only ? (after ? sql::kListOpenRequestsAfter : sql::kListOpenRequests)
+                                  : (after ? sql::kListRequestsAfter : sql::kListRequests);
   return impl_->QueryAll<RequestRow>(
-      impl_->data_readers(), f.open_only ? sql::kListOpenRequests : sql::kListRequests,
+      impl_->data_readers(), query,
       [&](Statement& s) {
         s.BindText(1, school.value());
         s.BindBool(2, f.overdue_only);

@@ -79,6 +79,10 @@ class SqliteStore final : public ports::Store {
                            const std::function<void(const ports::SubjectKeyRow&)>& fn) override;
   Result<std::vector<ports::RecordRow>> GetRecords(const SchoolId& school,
                                                    const SubjectId& subject) override;
+  Result<std::vector<ports::RecordRow>> GetRecordsPage(const SchoolId& school,
+                                                       const SubjectId& subject,
+                                                       const std::string& after_id,
+                                                       size_t limit) override;
   Result<std::vector<ports::RecordRow>> GetStoreRecords(const SchoolId& school,
                                                         const SubjectId& subject,
                                                         const std::string& store) override;

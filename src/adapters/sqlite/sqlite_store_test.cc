@@ -200,6 +200,7 @@ TEST(SqliteStore, EveryReadUsesAKeyOrIndex) {
       {"data.db", sql::kForEachAudit},     {"data.db", sql::kAuditForSubject},
       {"data.db", sql::kListCheckpoints},  {"data.db", sql::kGetStaff},
       {"data.db", sql::kFindStaffByEmail}, {"data.db", sql::kListStaff},
+      {"data.db", sql::kGetRecordsPage},
       {"data.db", sql::kGetSession},       {"data.db", sql::kFindApiKey},
       {"data.db", sql::kListApiKeys},      {"data.db", sql::kEraseRecords},
       {"data.db", sql::kGetCookieConsent},
@@ -207,6 +208,7 @@ TEST(SqliteStore, EveryReadUsesAKeyOrIndex) {
       {"data.db", sql::kDeleteRecord},     {"data.db", sql::kDeleteSession},
       {"keys.db", sql::kZeroSubjectKey},   {"keys.db", sql::kDeleteSubjectKey},
       {"data.db", sql::kGetRequest},       {"data.db", sql::kListOpenRequests},
+      {"data.db", sql::kListOpenRequestsAfter},
       {"data.db", sql::kGetRequestEvents}, {"data.db", sql::kDueOutbox},
       {"data.db", sql::kRequestOutbox},    {"keys.db", sql::kListTombstones},
       {"data.db", sql::kSubjectExists},    {"data.db", sql::kGetSubjectSession},
@@ -234,6 +236,34 @@ TEST(SqliteStore, EveryReadUsesAKeyOrIndex) {
     EXPECT_EQ(plan.find("SCAN"), std::string::npos) << plan;
     EXPECT_NE(plan.find("SEARCH"), std::string::npos) << plan;
   }
+}
+
+// The page after a keyset cursor seeks `requests_by_due` to the cursor (R68): the row value is a
+// range on the index after its (school_id, open) prefix, so the page does not walk the open
+// requests before the cursor.
+TEST(SqliteStore, DueListCursorIsARangeOnTheDueIndex) {
+  TempDir tmp;
+  const std::string dir = tmp.path("store");
+  ASSERT_NE(OpenOrFail(dir), nullptr);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir + "/data.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  const std::string explain = std::string("EXPLAIN QUERY PLAN ") + sql::kListOpenRequestsAfter;
+  ASSERT_EQ(sqlite3_prepare_v2(db, explain.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  std::string plan;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+    plan += "; ";
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close_v2(db);
+  EXPECT_NE(plan.find("USING INDEX requests_by_due (school_id=? AND open=? AND "
+                      "(due_at,request_id)>(?,?))"),
+            std::string::npos)
+      << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
 }
 
 TEST(SqliteStore, RefusesADatabaseNewerThanTheCode) {
