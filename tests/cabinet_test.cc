@@ -202,6 +202,38 @@ TEST_F(Cabinet, R44EditsAndDeletionsOfProvidedFieldsAreAudited) {
   EXPECT_EQ(Me("DELETE", "/fields/purchase_amount").ErrorCode(), "field_not_held");
 }
 
+// R44, R37: a changed e-mail address is the one that finds the subject from then on; the old one
+// finds nobody, and another person's address is refused without changing anything.
+TEST_F(Cabinet, R44AChangedAddressReplacesTheOldOneForSignIn) {
+  Json taras = kOlena;
+  taras["fields"]["email"] = "taras@example.com";
+  taras["fields"]["mobile_phone"] = "+380671230000";
+  ASSERT_EQ(server_->Post(kBase + "/forms/payment/submissions", taras).status, 201);
+  ASSERT_EQ(SignIn("olena@example.com"), "");
+  Response taken = Me("PATCH", "", Json{{"email", "Taras@Example.com"}});
+  EXPECT_EQ(taken.status, 409) << taken.Describe();
+  EXPECT_EQ(taken.ErrorCode(), "value_taken");
+  EXPECT_EQ(taken.Body()["error"].value("field", ""), "email");
+  EXPECT_EQ((*FieldOf(Me("GET", "/data").Body(), "email"))["value"], "olena@example.com");
+
+  Response moved = Me("PATCH", "", Json{{"email", "olena.new@example.com"}});
+  ASSERT_EQ(moved.status, 200) << moved.Describe();
+  auto mailed_to = [&](const std::string& address) {
+    size_t n = 0;
+    for (const auto& m : sink_.messages()) {
+      n += std::count(m.rcpt.begin(), m.rcpt.end(), address);
+    }
+    return n;
+  };
+  const size_t old_before = mailed_to("olena@example.com");
+  Response old_login = server_->Post(kBase + "/me/sign-in", Json{{"email", "olena@example.com"}});
+  EXPECT_EQ(old_login.status, 202) << "the same answer for any address";
+  ASSERT_EQ(staff_->Post(kBase + "/jobs/outbox/run", Json::object()).status, 200);
+  EXPECT_EQ(mailed_to("olena@example.com"), old_before) << "the old address still finds her";
+  ASSERT_EQ(SignIn("olena.new@example.com"), "");
+  EXPECT_EQ(Me("GET", "").Body().value("subject", ""), subject_);
+}
+
 TEST_F(Cabinet, R54TheExportFollowsItsPublishedSchemaInJsonAndCsv) {
   ASSERT_EQ(SignIn("olena@example.com"), "");
   Response r = Me("GET", "/export");

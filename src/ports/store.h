@@ -348,7 +348,8 @@ struct WriteBatch {
   std::vector<std::pair<SchoolId, RecordId>> deleted_records;
   std::vector<std::pair<SchoolId, SubjectId>> erased_subjects;  // every row of the subject
   std::vector<ConsentRow> consents;                // append only
-  std::vector<LookupRow> lookups;                  // upsert
+  std::vector<LookupRow> deleted_lookups;  // by (school, field, token), if it names the subject
+  std::vector<LookupRow> lookups;                  // upsert, after deleted_lookups
   std::vector<AuditRow> audit;                     // append only, in seq order
   std::vector<CheckpointRow> checkpoints;          // append only
   std::vector<StaffRow> staff;                     // upsert

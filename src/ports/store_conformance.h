@@ -882,6 +882,19 @@ TEST_P(StoreConformance, LookupsUpsertAndFind) {
   ASSERT_TRUE(CommitOk(std::move(move)));
   EXPECT_EQ(ValueOf(store().FindByLookup(SchoolId("sch"), "email", "tok-1")),
             std::optional(SubjectId("sub-2")));
+
+  // A changed address (R44): the old token goes and the new one comes in the same batch; a
+  // deletion that names another subject leaves the token alone.
+  WriteBatch change;
+  change.deleted_lookups.push_back(LookupRow{SchoolId("sch"), "email", "tok-1", SubjectId("sub-2")});
+  change.deleted_lookups.push_back(LookupRow{SchoolId("sch"), "phone", "tok-1", SubjectId("sub-1")});
+  change.lookups.push_back(LookupRow{SchoolId("sch"), "email", "tok-9", SubjectId("sub-2")});
+  ASSERT_TRUE(CommitOk(std::move(change)));
+  EXPECT_EQ(ValueOf(store().FindByLookup(SchoolId("sch"), "email", "tok-1")), std::nullopt);
+  EXPECT_EQ(ValueOf(store().FindByLookup(SchoolId("sch"), "email", "tok-9")),
+            std::optional(SubjectId("sub-2")));
+  EXPECT_EQ(ValueOf(store().FindByLookup(SchoolId("sch"), "phone", "tok-1")),
+            std::optional(SubjectId("sub-2")));
 }
 
 // R88, B01: the audit log is appended in seq order and never rewritten.

@@ -574,9 +574,37 @@ Status SubjectService::PrepareFieldUpdate(const SchoolId& school_id, const Subje
     if (static_cast<int64_t>(value.size()) > cp->field(static_cast<size_t>(index)).max_length) {
       return Error::Refused("value_too_long", "the value of \"" + field + "\" is too long", field);
     }
+    // An e-mail or phone finds its subject through a lookup token (R37): the old value's token
+    // goes and the new one comes in the same batch, and another person's value is refused.
+    const std::string& type = cp->field(static_cast<size_t>(index)).type;
+    const bool looked_up = type == "email" || type == "phone";
+    std::string new_token;
+    if (looked_up) {
+      auto token = LookupToken(school_id, type, value);
+      if (!token.ok()) return token.error();
+      auto owner = deps_.store.FindByLookup(school_id, type, *token);
+      if (!owner.ok()) return owner.error();
+      if (*owner && **owner != subject) {
+        Error taken = Error::Conflict("value_taken",
+                                      "this " + type + " belongs to another person's record");
+        taken.field = field;
+        return taken;
+      }
+      new_token = *token;
+    }
     bool held = false;
     for (const auto& r : *rows) {
       if (r.field != field) continue;
+      if (looked_up && !held) {
+        auto old_value = OpenValue(*key, r);
+        if (!old_value.ok()) return old_value.error();
+        auto old_token = LookupToken(school_id, type, *old_value);
+        if (!old_token.ok()) return old_token.error();
+        if (*old_token != new_token) {
+          batch.deleted_lookups.push_back(ports::LookupRow{school_id, type, *old_token, subject});
+        }
+        batch.lookups.push_back(ports::LookupRow{school_id, type, new_token, subject});
+      }
       held = true;
       ports::RecordRow updated = r;
       updated.sealed_value = SealValue(*key, school_id, subject, field, r.id.value(), value);

@@ -194,6 +194,8 @@ inline constexpr char kForEachConsent[] =
 inline constexpr char kUpsertLookup[] =
     "INSERT INTO lookups (school_id, field, token, subject_id) VALUES (?, ?, ?, ?)"
     " ON CONFLICT (school_id, field, token) DO UPDATE SET subject_id = excluded.subject_id";
+inline constexpr char kDeleteLookup[] =
+    "DELETE FROM lookups WHERE school_id = ? AND field = ? AND token = ? AND subject_id = ?";
 inline constexpr char kFindLookup[] =
     "SELECT subject_id FROM lookups WHERE school_id = ? AND field = ? AND token = ?";
 

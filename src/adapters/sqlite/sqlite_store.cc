@@ -683,6 +683,17 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
       return f;
     }
   }
+  for (size_t i = 0; i < b.deleted_lookups.size(); ++i) {
+    const LookupRow& r = b.deleted_lookups[i];
+    if (auto f = RunWrite(db, sql::kDeleteLookup, "deleted_lookups", i, [&](Statement& s) {
+          s.BindText(1, r.school.value());
+          s.BindText(2, r.field);
+          s.BindText(3, r.token);
+          s.BindText(4, r.subject.value());
+        })) {
+      return f;
+    }
+  }
   for (size_t i = 0; i < b.lookups.size(); ++i) {
     const LookupRow& r = b.lookups[i];
     if (auto f = RunWrite(db, sql::kUpsertLookup, "lookups", i, [&](Statement& s) {
