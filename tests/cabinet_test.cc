@@ -234,6 +234,36 @@ TEST_F(Cabinet, R44AChangedAddressReplacesTheOldOneForSignIn) {
   EXPECT_EQ(Me("GET", "").Body().value("subject", ""), subject_);
 }
 
+// R37: codes are mailed to whoever is asked for, so one address gets at most 5 in 15 minutes,
+// and one client at most 20 public mail-sending calls a minute; known and unknown addresses are
+// limited alike.
+TEST_F(Cabinet, R37CodesPerAddressAndCallsPerClientAreLimited) {
+  for (const std::string address : {"olena@example.com", "nobody@example.com"}) {
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_EQ(server_->Post(kBase + "/me/sign-in", Json{{"email", address}}).status, 202);
+    }
+    Response over = server_->Post(kBase + "/me/sign-in", Json{{"email", address}});
+    EXPECT_EQ(over.status, 429) << over.Describe();
+    EXPECT_EQ(over.ErrorCode(), "rate_limited");
+  }
+  // Public requests share the per-address limit.
+  Response request = server_->Post(kBase + "/public/requests",
+                                   Json{{"type", "access"}, {"email", "olena@example.com"}});
+  EXPECT_EQ(request.status, 429) << request.Describe();
+  // The client's own limit: 20 calls a minute, whatever the address.
+  int accepted = 13;  // the calls above, each counted by the client limit
+  for (int i = 0; accepted < 20; ++i, ++accepted) {
+    ASSERT_EQ(server_->Post(kBase + "/me/sign-in",
+                            Json{{"email", "n" + std::to_string(i) + "@example.com"}})
+                  .status,
+              202);
+  }
+  EXPECT_EQ(server_->Post(kBase + "/me/sign-in", Json{{"email", "fresh@example.com"}}).status, 429);
+  // Later the client and the address may ask again.
+  ASSERT_FALSE(server_->SetClock("2025-03-03T09:16:00Z").empty());
+  EXPECT_EQ(SignIn("olena@example.com"), "");
+}
+
 TEST_F(Cabinet, R54TheExportFollowsItsPublishedSchemaInJsonAndCsv) {
   ASSERT_EQ(SignIn("olena@example.com"), "");
   Response r = Me("GET", "/export");

@@ -25,6 +25,7 @@
 #include "services/data_access.h"
 #include "services/disclosures.h"
 #include "services/outbox.h"
+#include "services/rate_limiter.h"
 #include "services/requests.h"
 #include "services/schools.h"
 #include "services/staff.h"
@@ -173,6 +174,12 @@ class Api {
   // The staff console's read-only routes (console_routes.cc).
   void RegisterConsoleRoutes();
   ports::HttpResponse ConsoleRead(Call& c);
+  // Public routes that write, or send mail, for whoever asks (a cabinet sign-in code, a public
+  // request's identity code): a limit per client address, and one per e-mail address so that
+  // nobody's mailbox can be flooded with codes. The error is 429 rate_limited.
+  Status AllowPublicMail(const Call& c, const std::string& email);
+  services::RateLimiter public_by_ip_{20, std::chrono::minutes(1)};
+  services::RateLimiter mail_by_address_{5, std::chrono::minutes(15)};
 
   ApiServices s_;
   ApiOptions options_;

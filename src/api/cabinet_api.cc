@@ -124,6 +124,9 @@ HttpResponse Api::MeSignIn(Call& c) {
   if (!email.ok()) return ErrorResponse(email.error());
   auto lang = OptString(*body, "lang");
   if (!lang.ok()) return ErrorResponse(lang.error());
+  if (Status allowed = AllowPublicMail(c, *email); !allowed.ok()) {
+    return ErrorResponse(allowed.error());
+  }
   auto login = s_.cabinet->BeginSignIn(c.school(), *email, lang->value_or(c.lang), c.ctx);
   if (!login.ok()) return ErrorResponse(login.error());
   NudgeOutbox();

@@ -244,6 +244,9 @@ HttpResponse Api::PublicFileRequest(Call& c) {
   auto f = FileRequestFrom(*body, Filer::kPublic);
   if (!f.ok()) return ErrorResponse(f.error());
   if (f->lang.empty()) f->lang = c.lang;
+  if (Status allowed = AllowPublicMail(c, f->email); !allowed.ok()) {
+    return ErrorResponse(allowed.error());
+  }
   auto r = s_.requests->File(c.school(), *f, Actor::Public(), c.ctx);
   if (!r.ok()) return ErrorResponse(r.error());
   NudgeOutbox();
@@ -253,6 +256,22 @@ HttpResponse Api::PublicFileRequest(Call& c) {
                             {"state", r->state},
                             {"received_at", FormatTimestamp(r->received_at)},
                             {"due_at", FormatTimestamp(r->due_at)}});
+}
+
+Status Api::AllowPublicMail(const Call& c, const std::string& email) {
+  const Timestamp now = s_.clock.Now();
+  auto limited = [](std::string what) {
+    return Error{ErrorCode::kTooManyRequests, std::move(what), {}, "rate_limited"};
+  };
+  if (!public_by_ip_.Allow(c.ctx.ip, now)) {
+    return limited("too many requests from this address; try again in a minute");
+  }
+  // Keyed by the address asked for, known or not, so the limit says nothing about who is on file.
+  if (auto address = domain::NormaliseEmail(email);
+      address && !mail_by_address_.Allow(c.school().value() + "|" + *address, now)) {
+    return limited("too many codes were asked for this e-mail address; try again in 15 minutes");
+  }
+  return Status::Ok();
 }
 
 HttpResponse Api::PublicVerifyRequest(Call& c) {

@@ -25,11 +25,6 @@ using ports::SessionRow;
 using ports::StaffRow;
 
 constexpr std::chrono::hours kSessionLifetime{12};
-constexpr std::chrono::minutes kRateWindow{1};
-constexpr size_t kRateLimit = 10;  // sign-in attempts per IP per rolling minute
-// Past this many tracked addresses the whole table is swept of stale entries, so that a stream of
-// one-off addresses cannot grow it without bound.
-constexpr size_t kRateSweepThreshold = 4096;
 constexpr size_t kTokenBytes = 32;
 constexpr size_t kApiKeyBytes = 20;  // 40 hex characters
 constexpr size_t kTotpSecretBytes = 20;
@@ -467,23 +462,7 @@ Result<LoginResult> StaffService::Login(const SchoolId& school, const std::strin
 
   // Rate-limited attempts are refused before any work and are not audited: an address over the
   // limit could otherwise write to the audit log as fast as it can send.
-  {
-    std::lock_guard lock(rate_mu_);
-    const Timestamp cutoff = now - kRateWindow;
-    auto prune = [&](std::vector<Timestamp>& v) {
-      v.erase(v.begin(), std::find_if(v.begin(), v.end(), [&](Timestamp t) { return t > cutoff; }));
-    };
-    if (attempts_by_ip_.size() > kRateSweepThreshold) {
-      for (auto it = attempts_by_ip_.begin(); it != attempts_by_ip_.end();) {
-        prune(it->second);
-        it = it->second.empty() ? attempts_by_ip_.erase(it) : std::next(it);
-      }
-    }
-    std::vector<Timestamp>& attempts = attempts_by_ip_[ctx.ip];
-    prune(attempts);
-    if (attempts.size() >= kRateLimit) return RateLimited();
-    attempts.push_back(now);
-  }
+  if (!attempts_by_ip_.Allow(ctx.ip, now)) return RateLimited();
 
   auto found = deps_.store.FindStaffByEmail(school, NormaliseEmail(email));
   if (!found.ok()) return found.error();
@@ -508,7 +487,7 @@ Result<LoginResult> StaffService::Login(const SchoolId& school, const std::strin
   bool mfa_passed = !mfa_required;
   if (proven && mfa_required && seen.totp_enabled) {
     if (totp_code.empty()) {
-      ForgetAttempt(ctx.ip, now);
+      attempts_by_ip_.Forget(ctx.ip, now);
       Status st = audit_.Record(school, Event(StaffActor(seen), "staff.login", "deny",
                                               "totp_required", ctx, IpDetail(ctx)));
       if (!st.ok()) return st.error();
@@ -564,18 +543,9 @@ Result<LoginResult> StaffService::Login(const SchoolId& school, const std::strin
              Event(StaffActor(staff), "staff.login", "ok",
                    mfa_passed ? "" : "mfa_enrolment_required", ctx, IpDetail(ctx)));
   if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
-  ForgetAttempt(ctx.ip, now);  // the limit is on guessing, not on signing in
+  attempts_by_ip_.Forget(ctx.ip, now);  // the limit is on guessing, not on signing in
   result.session = ToSession(session, staff, *policy, now);
   return result;
-}
-
-void StaffService::ForgetAttempt(const std::string& ip, Timestamp at) {
-  std::lock_guard lock(rate_mu_);
-  auto it = attempts_by_ip_.find(ip);
-  if (it == attempts_by_ip_.end()) return;
-  auto& v = it->second;
-  if (auto hit = std::find(v.rbegin(), v.rend(), at); hit != v.rend()) v.erase(std::next(hit).base());
-  if (v.empty()) attempts_by_ip_.erase(it);
 }
 
 Result<StaffSession> StaffService::Authenticate(const std::string& session_token) {

@@ -27,6 +27,7 @@
 
 #include "services/audit_log.h"
 #include "services/context.h"
+#include "services/rate_limiter.h"
 #include "services/schools.h"
 
 namespace dovira::services {
@@ -147,11 +148,9 @@ class StaffService {
   std::unordered_map<std::string, CachedKey> key_cache_;  // guarded by key_cache_mu_
   void ClearKeyCache();
 
-  std::mutex rate_mu_;
-  std::map<std::string, std::vector<Timestamp>> attempts_by_ip_;  // guarded by rate_mu_
-  // Takes back an attempt counted at `at` that turned out not to be a guess (a sign-in, or a
-  // right password waiting for its TOTP code).
-  void ForgetAttempt(const std::string& ip, Timestamp at);
+  // Sign-in attempts per client address: 10 a rolling minute. A sign-in that succeeds, or a
+  // right password waiting for its TOTP code, is taken back: the limit is on guessing.
+  RateLimiter attempts_by_ip_{10, std::chrono::minutes(1)};
 };
 
 }  // namespace dovira::services
