@@ -41,6 +41,8 @@
 //   hook TEXT...                    some webhook call's body contains TEXT
 //   nohook TEXT...                  no webhook call's body contains TEXT
 //   restart                         stop the server and start it again on the same data
+//   remember NAME KEY               ${NAME} is the string at KEY (a path as in `body`) of the last
+//                                   response's body (an id the other commands do not name)
 //   print                           write the last response to the test log (when writing one)
 #include <gtest/gtest.h>
 
@@ -440,6 +442,17 @@ class Runner {
       } else {
         EXPECT_FALSE(found) << "a webhook call contains \"" << text << "\":\n" << seen;
       }
+    } else if (c == "remember") {
+      Json at = last_.Body();
+      std::istringstream path(l.words.at(1));
+      std::string part;
+      while (std::getline(path, part, '.')) {
+        Json next;
+        ASSERT_TRUE(Step(at, part, &next)) << l.words[1] << ": no " << part << " in " << at.dump();
+        at = std::move(next);
+      }
+      ASSERT_TRUE(at.is_string()) << l.words[1] << " = " << at.dump();
+      names_[l.words.at(0)] = at.get<std::string>();
     } else if (c == "print") {
       std::cout << l.number << ": HTTP " << last_.status << " " << last_.body << "\n";
     } else if (c == "restart") {

@@ -373,6 +373,7 @@ void Api::RegisterRoutes() {
   if (s_.requests != nullptr) RegisterRequestRoutes();
   if (s_.requests != nullptr && s_.cabinet != nullptr) RegisterCabinetRoutes();
   if (s_.disclosures != nullptr) RegisterDisclosureRoutes();  // disclosures_api.cc
+  if (s_.holds != nullptr && s_.requests != nullptr) RegisterHoldRoutes();  // holds_api.cc
   RegisterConsoleRoutes();  // what the staff console reads (console_routes.cc)
   if (s_.test_clock) {
     Register("POST", "/v1/_test/clock", Auth::kPublic,

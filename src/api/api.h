@@ -24,6 +24,7 @@
 #include "services/cookie_consents.h"
 #include "services/data_access.h"
 #include "services/disclosures.h"
+#include "services/holds.h"
 #include "services/outbox.h"
 #include "services/rate_limiter.h"
 #include "services/requests.h"
@@ -47,6 +48,7 @@ struct ApiServices {
   services::CabinetService* cabinet = nullptr;  // the personal cabinet (null: routes not served)
   services::CookieConsentService* cookie_consents = nullptr;  // the cookie banner's records
   services::DisclosureService* disclosures = nullptr;  // the disclosure log (null: not served)
+  services::LegalHoldService* holds = nullptr;  // legal holds (null: routes not served)
   // Wakes the delivery job at once: after a step that wrote mail (a sign-in code, a receipt, an
   // answer), the message should not wait for the next round.
   std::function<void()> nudge_outbox;
@@ -171,6 +173,12 @@ class Api {
   ports::HttpResponse ListDisclosures(Call& c);
   ports::HttpResponse ListRecipients(Call& c);
   ports::HttpResponse SetRecipientContact(Call& c);
+  // Legal holds and the retention job (holds_api.cc).
+  void RegisterHoldRoutes();
+  ports::HttpResponse PlaceHold(Call& c);
+  ports::HttpResponse ListHolds(Call& c);
+  ports::HttpResponse ReleaseHold(Call& c);
+  ports::HttpResponse RunRetention(Call& c);
   // The staff console's read-only routes (console_routes.cc).
   void RegisterConsoleRoutes();
   ports::HttpResponse ConsoleRead(Call& c);

@@ -84,6 +84,7 @@ Json RequestJson(const services::RequestInfo& r, bool full) {
             {"objection_pending", r.objection_pending},
             {"objection_upheld", r.objection_upheld},
             {"kept", r.kept},
+            {"deferred", r.deferred},
             {"tasks", tasks},
             {"extensions", ext}});
   return j;
@@ -220,7 +221,8 @@ void Api::RegisterRequestRoutes() {
            doc("Obligations due, overdue and closed late (B10), and partly done requests with the stores or recipients that have not confirmed (B03)", 200, {401, 403}),
            &Api::Obligations);
   Register("POST", "/v1/schools/{school}/jobs/{job}/run", Auth::kStaff,
-           doc("Run a job now: deadlines (R68, B10, R56) or outbox (delivery)", 200,
+           doc("Run a job now: deadlines (R68, B10, R56), outbox (delivery) or retention (the "
+               "erasures legal holds deferred, once the hold ends; R50)", 200,
                {401, 403, 404}),
            &Api::RunJob);
 }
@@ -567,7 +569,9 @@ HttpResponse Api::RunJob(Call& c) {
                               {"retried", report->retried},
                               {"failed", report->failed}});
   }
-  return ErrorResponse(404, "job_unknown", "no such job: use deadlines or outbox", "job");
+  if (job == "retention" && s_.holds != nullptr) return RunRetention(c);
+  return ErrorResponse(404, "job_unknown", "no such job: use deadlines, outbox or retention",
+                       "job");
 }
 
 HttpResponse Api::RecordDecision(Call& c) {

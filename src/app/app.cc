@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "adapters/crypto/key_provider.h"
@@ -19,6 +20,7 @@
 #include "services/consents.h"
 #include "services/cookie_consents.h"
 #include "services/data_access.h"
+#include "services/holds.h"
 #include "services/schools.h"
 #include "services/staff.h"
 #include "services/outbox.h"
@@ -91,9 +93,10 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
                                                     options.mail_from, "Dovira");
   app->disclosures_ = std::make_unique<services::DisclosureService>(
       deps, *app->schools_, *app->access_, *app->audit_, *app->outbox_);
+  app->holds_ = std::make_unique<services::LegalHoldService>(deps, *app->schools_, *app->audit_);
   app->requests_ = std::make_unique<services::RequestService>(
       deps, *app->schools_, *app->subjects_, *app->consents_, *app->audit_, *app->outbox_,
-      *app->disclosures_);
+      *app->disclosures_, app->holds_.get());
   app->cabinet_ = std::make_unique<services::CabinetService>(deps, *app->schools_, *app->subjects_,
                                                             *app->audit_, *app->outbox_);
   app->cookie_consents_ =
@@ -141,7 +144,7 @@ Status App::Serve(const ServeOptions& options) {
       api::ApiServices{*schools_, *subjects_, *consents_, *access_, *staff_, *audit_, *clock_,
                        manual_clock_.get(), requests_.get(), outbox_.get(),
                        cabinet_.get(), cookie_consents_.get(), disclosures_.get(),
-                       [this] { NudgeJobs(); }},
+                       holds_.get(), [this] { NudgeJobs(); }},
       ao);
   http::HttpServerOptions ho;
   ho.address = options.address;
@@ -159,10 +162,12 @@ Status App::Serve(const ServeOptions& options) {
 }
 
 void App::JobsLoop() {
-  // Every 30 seconds: deliver the outbox; every hour: the deadline job (R68, B10). On a fake
-  // clock (tests) both run only when asked through the API.
+  // Every 30 seconds: deliver the outbox; every hour: the deadline job (R68, B10); once a day,
+  // when the date in the school's time zone changes: the retention job (R50). On a fake clock
+  // (tests) they run only when asked through the API.
   std::unique_lock lock(stop_mu_);
   auto last_deadlines = std::chrono::steady_clock::time_point{};
+  std::map<SchoolId, std::string> retention_day;  // the local date of each school's last run
   while (!stopping_) {
     stop_cv_.wait_for(lock, std::chrono::seconds(30), [this] { return stopping_ || nudged_; });
     if (stopping_) break;
@@ -174,6 +179,13 @@ void App::JobsLoop() {
       for (const auto& school : schools_->List()) {
         (void)requests_->RunDeadlines(school, services::RequestContext{"job-deadlines", "", ""});
       }
+    }
+    for (const auto& school : schools_->List()) {
+      auto today = holds_->Today(school);
+      if (!today.ok() || retention_day[school] == *today) continue;
+      auto report =
+          requests_->RunRetention(school, services::RequestContext{"job-retention", "", ""});
+      if (report.ok()) retention_day[school] = *today;  // a failed run is tried again next round
     }
     lock.lock();
   }

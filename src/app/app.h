@@ -41,6 +41,7 @@ class DataAccessService;
 class StaffService;
 class RequestService;
 class DisclosureService;
+class LegalHoldService;
 class Outbox;
 class CabinetService;
 class CookieConsentService;
@@ -113,6 +114,7 @@ class App {
   std::unique_ptr<ports::WebhookSender> webhooks_;
   std::unique_ptr<services::Outbox> outbox_;
   std::unique_ptr<services::DisclosureService> disclosures_;
+  std::unique_ptr<services::LegalHoldService> holds_;
   std::unique_ptr<services::RequestService> requests_;
   std::unique_ptr<services::CabinetService> cabinet_;
   std::unique_ptr<services::CookieConsentService> cookie_consents_;

@@ -12,7 +12,8 @@ bool WriteBatch::empty() const {
          sessions.empty() && deleted_sessions.empty() && api_keys.empty() &&
          requests.empty() && request_events.empty() && outbox.empty() && tombstones.empty() &&
          cookie_consents.empty() && subject_sessions.empty() && deleted_subject_sessions.empty() &&
-         disclosures.empty() && recipient_contacts.empty();
+         disclosures.empty() && recipient_contacts.empty() && legal_holds.empty() &&
+         deleted_lookups.empty() && deleted_field_lookups.empty();
 }
 
 Status Store::Commit(WriteBatch batch) {

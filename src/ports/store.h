@@ -334,6 +334,33 @@ struct DisclosureFilter {
   size_t limit = 100;
 };
 
+// ---- Legal holds (R50) ---------------------------------------------------------------------------
+// Erasure of some of a subject's fields deferred because the law permits or requires keeping them
+// (a retention term set by law, legal claims). No personal data: field and category ids, the
+// reason and the law as staff recorded them, dates. A hold is changed (released, ended, its
+// deferred erasure settled) by upserting its row; the rows go with the subject on erasure.
+struct LegalHoldRow {
+  SchoolId school;
+  std::string id;
+  SubjectId subject;
+  std::vector<std::string> fields;      // the held fields (categories resolved when placed)
+  std::vector<std::string> categories;  // the categories named when placed, if any
+  std::string reason;
+  std::string basis;  // a [[laws]] id of the policy
+  std::string until;  // YYYY-MM-DD, the last day of the hold in the school's time zone
+  std::string state;  // active | released | ended
+  std::string request;  // the erasure or withdrawal deferred under it, "" while none is
+  bool notify_subject = false;  // tell the subject when the deferred erasure is carried out
+  Timestamp created_at{};
+  std::string created_by;  // Actor::AuditName()
+  std::optional<Timestamp> closed_at;  // released or ended
+  std::string closed_by;
+  std::string close_reason;
+  // When the retention job dealt with the end of the hold (erased what it deferred); unset while
+  // the hold is active or its end is still to be carried out.
+  std::optional<Timestamp> settled_at;
+};
+
 // Everything one service call writes, applied atomically.
 struct WriteBatch {
   // Key vault (committed first).
@@ -369,6 +396,12 @@ struct WriteBatch {
   // ---- Disclosures ----
   std::vector<DisclosureRow> disclosures;              // append only
   std::vector<RecipientContactRow> recipient_contacts;  // upsert
+
+  // ---- Legal holds ----
+  std::vector<LegalHoldRow> legal_holds;  // upsert by (school, id)
+  // The blind-index entries of some fields of a subject (a partial erasure, R50): every lookup
+  // row of the subject whose field is named. `token` is ignored.
+  std::vector<LookupRow> deleted_field_lookups;
 
   // true: durable against a power cut before the callback runs (fsync). false: durable against a
   // crash of the process (the commit reaches the operating system) but may share a later fsync;
@@ -497,6 +530,18 @@ class Store {
       const SchoolId& school, const std::string& recipient) = 0;
   virtual Result<std::vector<RecipientContactRow>> ListRecipientContacts(
       const SchoolId& school) = 0;
+
+  // ---- Legal holds (R50) ----
+  // Every hold of the subject, in any state, oldest first (created_at, then id).
+  virtual Result<std::vector<LegalHoldRow>> ListLegalHolds(const SchoolId& school,
+                                                           const SubjectId& subject) = 0;
+  virtual Result<std::optional<LegalHoldRow>> GetLegalHold(const SchoolId& school,
+                                                           const std::string& id) = 0;
+  // The holds whose end the retention job has still to carry out: not settled, and either no
+  // longer active (released) or active with `until` before `today` (YYYY-MM-DD); by until, id.
+  virtual Result<std::vector<LegalHoldRow>> DueLegalHolds(const SchoolId& school,
+                                                          const std::string& today,
+                                                          size_t limit) = 0;
 };
 
 }  // namespace dovira::ports

@@ -1711,4 +1711,172 @@ TEST_P(StoreConformance, RequestsPageByDueDateThenIdThroughRunsOfEqualDueDates) 
   EXPECT_LT(got.size(), from.size());
 }
 
+
+// ---- Legal holds (R50) ----
+
+inline LegalHoldRow MakeHold(const std::string& school, const std::string& id,
+                             const std::string& subject, const std::string& until,
+                             int64_t created) {
+  LegalHoldRow r;
+  r.school = SchoolId(school);
+  r.id = id;
+  r.subject = SubjectId(subject);
+  r.fields = {"invoice_details", "agreement_end_date"};
+  r.categories = {"financial"};
+  r.reason = "tax law";
+  r.basis = "ua_tax_code";
+  r.until = until;
+  r.state = "active";
+  r.created_at = At(created);
+  r.created_by = "staff:st-1";
+  return r;
+}
+
+inline std::vector<std::string> HoldIds(const std::vector<LegalHoldRow>& rows) {
+  std::vector<std::string> ids;
+  for (const auto& r : rows) ids.push_back(r.id);
+  return ids;
+}
+
+// Every attribute round-trips; a subject's holds come oldest first; a change is an upsert of the
+// row; other subjects and schools stay apart.
+TEST_P(StoreConformance, R50_LegalHoldsRoundTripAndUpsert) {
+  WriteBatch b;
+  b.schools = {MakeSchool("sch"), MakeSchool("other")};
+  b.subjects = {MakeSubject("sch", "sub-1"), MakeSubject("sch", "sub-2"),
+                MakeSubject("other", "sub-1")};
+  b.legal_holds = {MakeHold("sch", "h-2", "sub-1", "2028-12-31", 10),
+                   MakeHold("sch", "h-1", "sub-1", "2027-06-30", 20),
+                   MakeHold("sch", "h-3", "sub-2", "2028-12-31", 5),
+                   MakeHold("other", "h-1", "sub-1", "2026-01-01", 5)};
+  ASSERT_TRUE(CommitOk(std::move(b)));
+  const SchoolId sch("sch");
+  std::vector<LegalHoldRow> rows = ValueOf(store().ListLegalHolds(sch, SubjectId("sub-1")));
+  EXPECT_EQ(HoldIds(rows), (std::vector<std::string>{"h-2", "h-1"}));
+  ASSERT_EQ(rows.size(), 2u);
+  const LegalHoldRow want = MakeHold("sch", "h-2", "sub-1", "2028-12-31", 10);
+  const LegalHoldRow& got = rows[0];
+  EXPECT_EQ(got.school, want.school);
+  EXPECT_EQ(got.subject, want.subject);
+  EXPECT_EQ(got.fields, want.fields);
+  EXPECT_EQ(got.categories, want.categories);
+  EXPECT_EQ(got.reason, want.reason);
+  EXPECT_EQ(got.basis, want.basis);
+  EXPECT_EQ(got.until, want.until);
+  EXPECT_EQ(got.state, "active");
+  EXPECT_EQ(got.request, "");
+  EXPECT_FALSE(got.notify_subject);
+  EXPECT_EQ(got.created_at, want.created_at);
+  EXPECT_EQ(got.created_by, want.created_by);
+  EXPECT_FALSE(got.closed_at.has_value());
+  EXPECT_FALSE(got.settled_at.has_value());
+
+  LegalHoldRow released = want;
+  released.state = "released";
+  released.request = "req-9";
+  released.notify_subject = true;
+  released.closed_at = At(30);
+  released.closed_by = "staff:st-2";
+  released.close_reason = "the tax audit closed early";
+  WriteBatch update;
+  update.legal_holds = {released};
+  ASSERT_TRUE(CommitOk(std::move(update)));
+  std::optional<LegalHoldRow> again = ValueOf(store().GetLegalHold(sch, "h-2"));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->state, "released");
+  EXPECT_EQ(again->request, "req-9");
+  EXPECT_TRUE(again->notify_subject);
+  EXPECT_EQ(again->closed_at, std::optional<Timestamp>(At(30)));
+  EXPECT_EQ(again->closed_by, "staff:st-2");
+  EXPECT_EQ(again->close_reason, "the tax audit closed early");
+  EXPECT_FALSE(again->settled_at.has_value());
+  EXPECT_FALSE(ValueOf(store().GetLegalHold(sch, "h-9")).has_value());
+  EXPECT_EQ(HoldIds(ValueOf(store().ListLegalHolds(SchoolId("other"), SubjectId("sub-1")))),
+            std::vector<std::string>{"h-1"});
+  EXPECT_TRUE(ValueOf(store().ListLegalHolds(sch, SubjectId("sub-9"))).empty());
+}
+
+// The retention job's list: unsettled holds that ended before `today` or were released, by their
+// last day; settled ones and those still running are left out; the limit holds.
+TEST_P(StoreConformance, R50_DueLegalHoldsAreTheUnsettledEndedOrReleasedOnes) {
+  WriteBatch b;
+  b.schools = {MakeSchool("sch"), MakeSchool("other")};
+  b.subjects = {MakeSubject("sch", "sub-1"), MakeSubject("other", "sub-1")};
+  LegalHoldRow ended = MakeHold("sch", "h-ended", "sub-1", "2028-12-31", 1);
+  LegalHoldRow today = MakeHold("sch", "h-today", "sub-1", "2029-01-01", 2);
+  LegalHoldRow released = MakeHold("sch", "h-released", "sub-1", "2035-01-01", 3);
+  released.state = "released";
+  released.closed_at = At(4);
+  LegalHoldRow settled = MakeHold("sch", "h-settled", "sub-1", "2020-01-01", 4);
+  settled.state = "ended";
+  settled.settled_at = At(5);
+  LegalHoldRow early = MakeHold("sch", "h-early", "sub-1", "2027-03-01", 5);
+  b.legal_holds = {ended, today, released, settled, early,
+                   MakeHold("other", "h-other", "sub-1", "2020-01-01", 1)};
+  ASSERT_TRUE(CommitOk(std::move(b)));
+  const SchoolId sch("sch");
+  EXPECT_EQ(HoldIds(ValueOf(store().DueLegalHolds(sch, "2029-01-01", 10))),
+            (std::vector<std::string>{"h-early", "h-ended", "h-released"}));
+  EXPECT_EQ(HoldIds(ValueOf(store().DueLegalHolds(sch, "2029-01-01", 1))),
+            std::vector<std::string>{"h-early"});
+  EXPECT_EQ(HoldIds(ValueOf(store().DueLegalHolds(sch, "2025-03-03", 10))),
+            std::vector<std::string>{"h-released"});
+  EXPECT_TRUE(ValueOf(store().DueLegalHolds(sch, "2029-01-01", 0)).empty());
+}
+
+// A hold names a subject of the school; an unknown state or an empty field list is refused; the
+// holds go with the subject on erasure, and other subjects keep theirs.
+TEST_P(StoreConformance, R50_LegalHoldsAreCheckedAndGoWithTheSubject) {
+  WriteBatch b;
+  b.schools = {MakeSchool("sch")};
+  b.subjects = {MakeSubject("sch", "sub-1"), MakeSubject("sch", "sub-2")};
+  b.legal_holds = {MakeHold("sch", "h-1", "sub-1", "2028-12-31", 1),
+                   MakeHold("sch", "h-2", "sub-2", "2028-12-31", 2)};
+  ASSERT_TRUE(CommitOk(std::move(b)));
+  WriteBatch unknown;
+  unknown.legal_holds = {MakeHold("sch", "h-3", "sub-9", "2028-12-31", 3)};
+  EXPECT_TRUE(IsRuleFailure(store().Commit(std::move(unknown))));
+  WriteBatch bad_state;
+  bad_state.legal_holds = {MakeHold("sch", "h-4", "sub-1", "2028-12-31", 4)};
+  bad_state.legal_holds[0].state = "paused";
+  EXPECT_TRUE(IsRuleFailure(store().Commit(std::move(bad_state))));
+  WriteBatch no_fields;
+  no_fields.legal_holds = {MakeHold("sch", "h-5", "sub-1", "2028-12-31", 5)};
+  no_fields.legal_holds[0].fields.clear();
+  EXPECT_TRUE(IsRuleFailure(store().Commit(std::move(no_fields))));
+  WriteBatch bad_date;
+  bad_date.legal_holds = {MakeHold("sch", "h-6", "sub-1", "31.12.2028", 6)};
+  EXPECT_TRUE(IsRuleFailure(store().Commit(std::move(bad_date))));
+  EXPECT_EQ(HoldIds(ValueOf(store().ListLegalHolds(SchoolId("sch"), SubjectId("sub-1")))),
+            std::vector<std::string>{"h-1"});
+
+  WriteBatch erase;
+  erase.erased_subjects.emplace_back(SchoolId("sch"), SubjectId("sub-1"));
+  ASSERT_TRUE(CommitOk(std::move(erase)));
+  EXPECT_TRUE(ValueOf(store().ListLegalHolds(SchoolId("sch"), SubjectId("sub-1"))).empty());
+  EXPECT_FALSE(ValueOf(store().GetLegalHold(SchoolId("sch"), "h-1")).has_value());
+  EXPECT_EQ(HoldIds(ValueOf(store().ListLegalHolds(SchoolId("sch"), SubjectId("sub-2")))),
+            std::vector<std::string>{"h-2"});
+}
+
+// A partial erasure deletes the blind-index rows of the fields it names for that subject only.
+TEST_P(StoreConformance, R50_DeletedLookupsTakeOneFieldOfOneSubject) {
+  WriteBatch b;
+  b.schools = {MakeSchool("sch")};
+  b.subjects = {MakeSubject("sch", "sub-1"), MakeSubject("sch", "sub-2")};
+  b.lookups = {LookupRow{SchoolId("sch"), "email", "tok-1", SubjectId("sub-1")},
+               LookupRow{SchoolId("sch"), "phone", "tok-2", SubjectId("sub-1")},
+               LookupRow{SchoolId("sch"), "email", "tok-3", SubjectId("sub-2")}};
+  ASSERT_TRUE(CommitOk(std::move(b)));
+  WriteBatch del;
+  del.deleted_field_lookups = {LookupRow{SchoolId("sch"), "email", "", SubjectId("sub-1")}};
+  ASSERT_TRUE(CommitOk(std::move(del)));
+  const SchoolId sch("sch");
+  EXPECT_FALSE(ValueOf(store().FindByLookup(sch, "email", "tok-1")).has_value());
+  EXPECT_EQ(ValueOf(store().FindByLookup(sch, "phone", "tok-2")),
+            std::optional<SubjectId>(SubjectId("sub-1")));
+  EXPECT_EQ(ValueOf(store().FindByLookup(sch, "email", "tok-3")),
+            std::optional<SubjectId>(SubjectId("sub-2")));
+}
+
 }  // namespace dovira::ports::conformance

@@ -74,6 +74,21 @@ constexpr Entry kMessages[] = {
    {"Запит {id} ({type}) мав бути виконаний до {due} і досі відкритий.",
     "Запрос {id} ({type}) должен был быть выполнен до {due} и всё ещё открыт.",
     "Request {id} ({type}) was due by {due} and is still open."}},
+  // R50: the lines of an erasure or withdrawal answer that name what a legal hold keeps, and the
+  // message when the hold has ended and the kept data are erased.
+  {"legal_hold_erased",
+   {"", "", ""},
+   {"Знищено: {fields}.", "Уничтожено: {fields}.", "Erased: {fields}."}},
+  {"legal_hold_kept",
+   {"", "", ""},
+   {"Збережено з доступом, обмеженим лише зберіганням, бо цього вимагає або це дозволяє закон: {fields}. Причина: {reason}. Правова підстава: {basis}. Строк зберігання: до {until} включно; після нього ці дані буде знищено.",
+    "Сохранено с доступом, ограниченным только хранением, поскольку этого требует или это разрешает закон: {fields}. Причина: {reason}. Правовое основание: {basis}. Срок хранения: до {until} включительно; после него эти данные будут уничтожены.",
+    "Kept with access restricted to storage only, because the law requires or permits it: {fields}. Reason: {reason}. Legal basis: {basis}. Kept until {until} inclusive; after that these data will be erased."}},
+  {"legal_hold_ended",
+   {"Збережені за законом дані знищено", "Сохранённые по закону данные уничтожены", "The data kept under the law were erased"},
+   {"Строк зберігання даних, які ми зберігали після вашого запиту {id} ({type}), закінчився. Причина зберігання: {reason}. Правова підстава: {basis}. Строк: до {until}.\nДані знищено {performed}: {fields}.{extra}",
+    "Срок хранения данных, которые мы хранили после вашего запроса {id} ({type}), истёк. Причина хранения: {reason}. Правовое основание: {basis}. Срок: до {until}.\nДанные уничтожены {performed}: {fields}.{extra}",
+    "The data we kept after your request {id} ({type}) are no longer held. Reason they were kept: {reason}. Legal basis: {basis}. Kept until: {until}.\nThe data were erased on {performed}: {fields}.{extra}"}},
   {"recipient_notice",
    {"Зміна персональних даних, які ми вам передали", "Изменение персональных данных, которые мы вам передали", "A change to personal data we disclosed to you"},
    {"{school} повідомляє одержувача «{recipient}»: {event} {performed} (суб’єкт {subject}, запит {id}).\nПоля, які ми вам передавали: {fields}.\n{values}Просимо внести відповідні зміни у ваші дані.",
@@ -156,6 +171,14 @@ std::string RecipientEventText(const std::string& event, const std::string& lang
     if (event == id) return names[l];
   }
   return event;
+}
+
+std::string ErasureCompleteText(const std::string& lang) {
+  static const std::array<const char*, 3> kText = {
+      " Ваших персональних даних у нас більше немає.",
+      " Ваших персональных данных у нас больше нет.",
+      " We no longer hold any personal data of yours."};
+  return kText[LangIndex(lang)];
 }
 
 std::string CorrectedValuesHeading(const std::string& lang) {

@@ -15,7 +15,8 @@ std::string MessageLang(const std::string& lang);
 
 // The subject line and the body of message `kind` in `lang`, with each {key} replaced by
 // vars[key]. Kinds: received, identity_code, sign_in_code, answer, no_data, rejected, action_notice,
-// restriction_lifted, objection_decided, erasure_offer, warning, overdue, recipient_notice.
+// restriction_lifted, objection_decided, erasure_offer, warning, overdue, recipient_notice,
+// legal_hold_ended; and the answer lines legal_hold_erased and legal_hold_kept (body only; R50).
 struct MessageText {
   std::string subject;
   std::string body;
@@ -27,6 +28,8 @@ MessageText RenderMessage(const std::string& kind, const std::string& lang,
 // recipient notice says it ("the data were corrected"), and the heading of its corrected values.
 std::string RecipientEventText(const std::string& event, const std::string& lang);
 std::string CorrectedValuesHeading(const std::string& lang);
+// R50: the closing sentence of legal_hold_ended when nothing of the subject is left.
+std::string ErasureCompleteText(const std::string& lang);
 
 // The name of a request type in `lang` ("access" → "доступ до даних").
 std::string RequestTypeName(const std::string& type, const std::string& lang);

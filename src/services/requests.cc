@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "calendar/date.h"
 #include "calendar/term.h"
 #include "domain/intake.h"
 #include "services/request_texts.h"
@@ -98,7 +99,8 @@ Json ToBody(const RequestInfo& r) {
               {"restrict_all", r.restrict_all},
               {"objection_pending", r.objection_pending},
               {"objection_upheld", r.objection_upheld},
-              {"kept", r.kept}};
+              {"kept", r.kept},
+              {"deferred", r.deferred}};
 }
 
 void FromBody(const Json& b, RequestInfo& r) {
@@ -147,6 +149,7 @@ void FromBody(const Json& b, RequestInfo& r) {
   r.objection_pending = list("objection_pending");
   r.objection_upheld = list("objection_upheld");
   r.kept = list("kept");
+  r.deferred = list("deferred");
 }
 
 domain::RequestEffect EffectOf(const domain::CompiledPolicy& cp, const RequestInfo& r) {
@@ -175,14 +178,15 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
 
 RequestService::RequestService(Deps deps, Schools& schools, SubjectService& subjects,
                                ConsentService& consents, AuditLog& audit, Outbox& outbox,
-                               DisclosureService& disclosures)
+                               DisclosureService& disclosures, LegalHoldService* holds)
     : deps_(deps),
       schools_(schools),
       subjects_(subjects),
       consents_(consents),
       audit_(audit),
       outbox_(outbox),
-      disclosures_(disclosures) {}
+      disclosures_(disclosures),
+      holds_(holds) {}
 
 Status RequestService::NotifyRecipients(ports::WriteBatch& batch, const SchoolId& school,
                                         RequestInfo& r, const std::string& event,
@@ -741,6 +745,7 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   // receipt (R55), marketing and automated-decision objections at once (R53, R62).
   bool destroy_now = false;
   bool forget_records = false;  // records were deleted in this batch (R57)
+  std::string held_extra;  // R50: what legal holds keep, for the answer
   if (r.right == "withdrawal") {
     if (needs_identity) {
       return Error::Refused("identity_required",
@@ -773,7 +778,15 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
       // answer lists them with that basis.
       auto rows = deps_.store.GetRecords(school, SubjectId(r.subject));
       if (!rows.ok()) return rows.error();
-      std::set<std::string> destroyed;
+      // R50: a consent-only field under a legal hold in force is kept too, until the hold ends.
+      std::vector<ports::LegalHoldRow> holds;
+      if (holds_ != nullptr) {
+        auto in_force = holds_->InForce(school, SubjectId(r.subject));
+        if (!in_force.ok()) return in_force.error();
+        holds = std::move(*in_force);
+      }
+      const std::set<std::string> held_fields = LegalHoldService::HeldFields(holds);
+      std::set<std::string> destroyed, held;
       std::map<std::string, std::string> kept;  // field → the purposes that keep it
       for (const auto& rec : *rows) {
         const int fi = cp->FieldIndex(rec.field);
@@ -784,7 +797,9 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
             other += (other.empty() ? "" : ", ") + pu.id;
           }
         }
-        if (other.empty()) {
+        if (other.empty() && held_fields.count(rec.field) != 0) {
+          held.insert(rec.field);
+        } else if (other.empty()) {
           batch.deleted_records.emplace_back(school, rec.id);
           destroyed.insert(rec.field);
         } else {
@@ -794,6 +809,24 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
       for (const auto& [field, purposes] : kept) {
         r.restricted.push_back(field);
         r.kept.push_back(field + ": " + purposes);
+      }
+      for (auto& h : holds) {
+        std::vector<std::string> mine;
+        for (const auto& f : h.fields) {
+          if (held.count(f) != 0) mine.push_back(f);
+        }
+        if (mine.empty()) continue;
+        r.kept.push_back(Join(mine) + ": legal hold " + h.id + " (" + h.basis + ", until " +
+                         h.until + ")");
+        h.request = r.id;
+        holds_->Stage(batch, h, "defer", actor, ctx);
+      }
+      for (const auto& f : held) {
+        r.restricted.push_back(f);
+        r.deferred.push_back(f);
+      }
+      if (!held.empty()) {
+        held_extra = HeldText(*cp, r.lang, holds, held);
       }
       r.fields.assign(destroyed.begin(), destroyed.end());
       r.state = domain::RequestStateName(RequestState::kDone);
@@ -847,6 +880,7 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
     // R57: the answer says what was destroyed and what was kept, and why.
     std::string extra = "destroyed: " + (r.fields.empty() ? std::string("-") : Join(r.fields));
     for (const auto& k : r.kept) extra += "\nkept (restricted to storage): " + k;
+    if (!held_extra.empty()) extra += "\n" + held_extra;
     if (auto st = Notify(batch, school, r, "answer", extra); !st.ok()) return st.error();
   }
   if (!code.empty()) {
@@ -1054,6 +1088,21 @@ Result<RequestInfo> RequestService::Destroy(const SchoolId& school, RequestInfo 
   if (!rt.ok()) return rt.error();
   auto cp = (*rt)->policy();
   const Timestamp now = deps_.clock.Now();
+  if (holds_ != nullptr && !r.subject.empty()) {
+    // R50: fields under a legal hold in force are kept, restricted to storage, until it ends.
+    auto holds = holds_->InForce(school, SubjectId(r.subject));
+    if (!holds.ok()) return holds.error();
+    if (!holds->empty()) {
+      auto records = deps_.store.GetRecords(school, SubjectId(r.subject));
+      if (!records.ok()) return records.error();
+      const std::set<std::string> held = LegalHoldService::HeldFields(*holds);
+      if (std::any_of(records->begin(), records->end(),
+                      [&](const ports::RecordRow& rec) { return held.count(rec.field) != 0; })) {
+        return DestroyExceptHeld(school, std::move(r), ground, std::move(*holds), *records, actor,
+                                 ctx, std::move(batch));
+      }
+    }
+  }
   r.state = domain::RequestStateName(RequestState::kDone);
   r.outcome = "erased";
   r.closed_at = now;
@@ -1090,6 +1139,145 @@ Result<RequestInfo> RequestService::Destroy(const SchoolId& school, RequestInfo 
   return r;
 }
 
+std::string RequestService::HeldText(const domain::CompiledPolicy& cp, const std::string& lang,
+                                     const std::vector<ports::LegalHoldRow>& holds,
+                                     const std::set<std::string>& present) const {
+  const policy::Policy& p = cp.policy();
+  std::string out;
+  for (const auto& h : holds) {
+    std::vector<std::string> mine;
+    for (const auto& f : h.fields) {
+      if (present.count(f) != 0) mine.push_back(f);
+    }
+    if (mine.empty()) continue;
+    std::string basis = h.basis;
+    for (const auto& law : p.laws) {
+      if (law.id != h.basis) continue;
+      basis = law.title.Get(lang);
+      if (!law.citation.empty()) basis += " (" + law.citation + ")";
+    }
+    MessageText line = RenderMessage(
+        "legal_hold_kept", lang,
+        {{"fields", Join(mine)}, {"reason", h.reason}, {"basis", basis}, {"until", h.until}});
+    out += (out.empty() ? "" : "\n") + line.body;
+  }
+  return out;
+}
+
+Result<RequestInfo> RequestService::DestroyExceptHeld(const SchoolId& school, RequestInfo r,
+                                                      const std::string& ground,
+                                                      std::vector<ports::LegalHoldRow> holds,
+                                                      const std::vector<ports::RecordRow>& records,
+                                                      const Actor& actor,
+                                                      const RequestContext& ctx,
+                                                      ports::WriteBatch batch) {
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  const Timestamp now = deps_.clock.Now();
+  const SubjectId subject(r.subject);
+  const std::set<std::string> held_fields = LegalHoldService::HeldFields(holds);
+  std::set<std::string> erased, kept;
+  std::map<std::string, std::set<std::string>> kept_by_store;
+  for (const auto& rec : records) {
+    if (held_fields.count(rec.field) != 0) {
+      kept.insert(rec.field);
+      kept_by_store[rec.store].insert(rec.field);
+    } else {
+      batch.deleted_records.emplace_back(school, rec.id);
+      erased.insert(rec.field);
+    }
+  }
+  for (const auto& f : erased) {
+    batch.deleted_field_lookups.push_back(ports::LookupRow{school, f, "", subject});
+  }
+  // The subject row says its erasure waits for a hold; the key stays, so that the held data can
+  // still be read for storage (and shown in an access package) until the retention job ends it.
+  auto row = deps_.store.GetSubject(school, subject);
+  if (!row.ok()) return row.error();
+  if (!*row) return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
+  ports::SubjectRow subject_row = **row;
+  subject_row.state = "held";
+  subject_row.updated_at = now;
+  batch.subjects.push_back(std::move(subject_row));
+
+  r.state = domain::RequestStateName(RequestState::kDone);
+  r.outcome = "partly_erased_held";
+  r.closed_at = now;
+  r.late_by_days = domain::LateByDays(cp->calendar(), r.due_at, now);
+  r.blocked.clear();
+  r.objection_pending.clear();
+  r.restricted.assign(kept.begin(), kept.end());
+  r.restrict_all = true;  // nothing but the held data is left: storage only, for every purpose
+  r.deferred.assign(kept.begin(), kept.end());
+  r.kept.clear();
+  Json held = Json::array();
+  for (auto& h : holds) {
+    std::vector<std::string> mine;
+    for (const auto& f : h.fields) {
+      if (kept.count(f) != 0) mine.push_back(f);
+    }
+    if (mine.empty()) continue;
+    r.kept.push_back(Join(mine) + ": legal hold " + h.id + " (" + h.basis + ", until " +
+                     h.until + ")");
+    held.push_back({{"hold", h.id}, {"fields", mine}, {"basis", h.basis}, {"until", h.until}});
+    h.request = r.id;
+    holds_->Stage(batch, h, "defer", actor, ctx);
+  }
+  // B03: each store erased what it was asked to; a store keeping held records says until when.
+  for (const auto& store : cp->stores()) {
+    std::string note;
+    auto it = kept_by_store.find(store);
+    if (it != kept_by_store.end()) {
+      note = "kept under a legal hold until it ends: " +
+             Join(std::vector<std::string>(it->second.begin(), it->second.end()));
+    }
+    r.tasks.push_back(RequestTask{"store:" + store, "erase", "done", now, note});
+  }
+  const std::vector<std::string> erased_list(erased.begin(), erased.end());
+  if (!erased_list.empty()) {
+    if (auto st = NotifyRecipients(batch, school, r, "erasure", erased_list, {}, actor, ctx);
+        !st.ok()) {
+      return st.error();
+    }
+  }
+  if (std::any_of(r.tasks.begin(), r.tasks.end(),
+                  [](const RequestTask& t) { return t.state != "done"; })) {
+    r.state = domain::RequestStateName(RequestState::kPartlyDone);
+  }
+  Json d = {{"outcome", r.outcome},
+            {"ground", ground},
+            {"late_by_days", r.late_by_days},
+            {"erased", erased_list},
+            {"held", held}};
+  if (auto st = Stage(batch, school, r, "closed", Dump(d), actor, ctx); !st.ok()) {
+    return st.error();
+  }
+  AuditEvent a;
+  a.actor = actor.AuditName();
+  a.role = actor.role;
+  a.action = "subject.erase_except_held";
+  auto pseudonym = audit_.Pseudonym(school, subject);
+  if (pseudonym.ok()) a.subject_ref = *pseudonym;
+  a.fields = JoinIds(erased_list);
+  a.outcome = "ok";
+  a.reason = ground;
+  a.decision_id = r.id;
+  a.request_id = ctx.request_id;
+  a.detail = Dump({{"held", held}, {"key_destroyed", false}});
+  audit_.Add(batch, school, std::move(a));
+  const std::string lang = MessageLang(r.lang);
+  std::string extra;
+  if (!erased_list.empty()) {
+    extra = RenderMessage("legal_hold_erased", lang, {{"fields", Join(erased_list)}}).body + "\n";
+  }
+  extra += HeldText(*cp, lang, holds, kept);
+  if (auto st = Notify(batch, school, r, "answer", extra); !st.ok()) return st.error();
+  if (auto st = Commit(school, r, std::move(batch)); !st.ok()) return st.error();
+  subjects_.ForgetRecords(school, subject);
+  return r;
+}
+
 namespace {
 
 // What a subject's records contribute to the access package's summary parts (R40).
@@ -1122,21 +1310,51 @@ bool CoveredBy(const domain::CompiledPolicy& cp, const ports::RecordRow& row,
                        one.purposes.end());
 }
 
-Json PackageItem(const SubjectService::OpenRecord& rec) {
-  return {{"field", rec.row.field},
-          {"category", rec.row.category},
-          {"store", rec.row.store},
-          {"value", rec.value},
-          {"source", rec.row.source},
-          {"channel", rec.row.channel},
-          {"collected_at", FormatTimestamp(rec.row.collected_at)}};
+// R50: held data are ordinary data until erased: the package lists them, each marked with the
+// hold that keeps it, and names the holds in force.
+struct HeldMarks {
+  std::map<std::string, Json> by_field;  // field → {hold, until}
+  Json holds = Json::array();
+};
+
+Result<HeldMarks> HeldMarksOf(ports::Store& store, SchoolRuntime& school,
+                              const std::string& subject, Timestamp at) {
+  HeldMarks marks;
+  if (subject.empty()) return marks;
+  auto rows = store.ListLegalHolds(school.id(), SubjectId(subject));
+  if (!rows.ok()) return rows.error();
+  const std::string today = calendar::FormatDate(
+      school.policy()->calendar().LocalDate(std::chrono::floor<std::chrono::seconds>(at)));
+  for (const auto& h : *rows) {
+    if (!LegalHoldService::InForceOn(h, today)) continue;
+    for (const auto& f : h.fields) marks.by_field[f] = {{"hold", h.id}, {"until", h.until}};
+    marks.holds.push_back({{"id", h.id},
+                           {"fields", h.fields},
+                           {"reason", h.reason},
+                           {"basis", h.basis},
+                           {"until", h.until}});
+  }
+  return marks;
+}
+
+Json PackageItem(const SubjectService::OpenRecord& rec, const HeldMarks& marks) {
+  Json item = {{"field", rec.row.field},
+               {"category", rec.row.category},
+               {"store", rec.row.store},
+               {"value", rec.value},
+               {"source", rec.row.source},
+               {"channel", rec.row.channel},
+               {"collected_at", FormatTimestamp(rec.row.collected_at)}};
+  auto it = marks.by_field.find(rec.row.field);
+  if (it != marks.by_field.end()) item["held"] = it->second;
+  return item;
 }
 
 // The access package with `data` as given: everything but the records comes from the policy, the
 // facts and the consent ledger.
 Result<Json> PackageJson(ports::Store& store, DisclosureService& disclosure_log, SchoolRuntime& school,
-                         const RequestInfo& r, const PackageFacts& facts, Json data,
-                         Timestamp generated_at) {
+                         const RequestInfo& r, const PackageFacts& facts, const HeldMarks& marks,
+                         Json data, Timestamp generated_at) {
   auto cp = school.policy();
   const policy::Policy& p = cp->policy();
   const std::string lang = MessageLang(r.lang);
@@ -1226,6 +1444,7 @@ Result<Json> PackageJson(ports::Store& store, DisclosureService& disclosure_log,
       {"automated_decisions", p.automated_decisions.solely_automated_allowed},
       {"profiling", p.automated_decisions.profiling},
   };
+  if (!marks.holds.empty()) package["legal_holds"] = marks.holds;
   if (r.right == "transfer_info") {
     // R43: every third party the data went to, what it received, and the standard contractual
     // clauses for each transfer made under them (R85).
@@ -1284,16 +1503,19 @@ Result<std::string> RequestService::BuildPackage(SchoolRuntime& school, const Re
   auto cp = school.policy();
   Json data = Json::array();
   PackageFacts facts;
+  const Timestamp now = deps_.clock.Now();
+  auto marks = HeldMarksOf(deps_.store, school, r.subject, now);
+  if (!marks.ok()) return marks.error();
   if (!r.subject.empty()) {
     auto records = subjects_.OpenAll(school.id(), SubjectId(r.subject));
     if (!records.ok()) return records.error();
     for (const auto& rec : *records) {
-      data.push_back(PackageItem(rec));
+      data.push_back(PackageItem(rec, *marks));
       AddFacts(*cp, rec.row, facts);
     }
   }
   auto package =
-      PackageJson(deps_.store, disclosures_, school, r, facts, std::move(data), deps_.clock.Now());
+      PackageJson(deps_.store, disclosures_, school, r, facts, *marks, std::move(data), now);
   if (!package.ok()) return package.error();
   return Dump(*package);
 }
@@ -1305,17 +1527,19 @@ Result<std::string> RequestService::BuildPackage(SchoolRuntime& school, const Re
 class RequestService::PackageWriter {
  public:
   PackageWriter(RequestService& service, SchoolRuntime* school, RequestInfo r, PackageFacts facts,
-                Timestamp generated_at)
+                HeldMarks marks, Timestamp generated_at)
       : service_(service),
         school_(school),
         r_(std::move(r)),
         facts_(std::move(facts)),
+        marks_(std::move(marks)),
         generated_at_(generated_at) {}
 
   Status Write(const std::function<bool(std::string)>& out) {
     const bool with_data = !r_.subject.empty() && facts_.records > 0;
     auto built = PackageJson(service_.deps_.store, service_.disclosures_, *school_, r_, facts_,
-                             with_data ? Json::array({nullptr}) : Json::array(), generated_at_);
+                             marks_, with_data ? Json::array({nullptr}) : Json::array(),
+                             generated_at_);
     if (!built.ok()) return built.error();
     const Json package = std::move(*built);
     std::string buf;
@@ -1361,7 +1585,7 @@ class RequestService::PackageWriter {
       for (const auto& rec : *page) {
         if (written == facts_.records || !CoveredBy(*cp, rec.row, facts_)) return Changed();
         if (written++ > 0) buf.push_back(',');
-        buf += Dump(PackageItem(rec));
+        buf += Dump(PackageItem(rec, marks_));
         if (!flush(false)) return Error::Unavailable("the client went away");
       }
       after = page->back().row.id.value();
@@ -1379,6 +1603,7 @@ class RequestService::PackageWriter {
   SchoolRuntime* school_;  // the service's schools outlive their requests
   RequestInfo r_;
   PackageFacts facts_;
+  HeldMarks marks_;
   Timestamp generated_at_;
 };
 
@@ -1408,8 +1633,11 @@ Result<RequestService::PackageStream> RequestService::StartPackage(SchoolRuntime
       after = page->back().id.value();
     }
   }
-  return PackageStream(
-      std::make_unique<PackageWriter>(*this, school, r, std::move(facts), deps_.clock.Now()));
+  const Timestamp now = deps_.clock.Now();
+  auto marks = HeldMarksOf(deps_.store, *school, r.subject, now);
+  if (!marks.ok()) return marks.error();
+  return PackageStream(std::make_unique<PackageWriter>(*this, school, r, std::move(facts),
+                                                       std::move(*marks), now));
 }
 
 Result<std::string> RequestService::RecordDecision(const SchoolId& school,
@@ -1886,6 +2114,181 @@ Result<DeadlineReport> RequestService::RunDeadlines(const SchoolId& school,
     if (auto s = Commit(school, *r, std::move(batch)); !s.ok()) return s.error();
   }
   return report;
+}
+
+// --- The retention job (R50) ---------------------------------------------------------------------
+
+Result<RetentionReport> RequestService::RunRetention(const SchoolId& school,
+                                                     const RequestContext& ctx) {
+  RetentionReport report;
+  if (holds_ == nullptr) return report;
+  auto today = holds_->Today(school);
+  if (!today.ok()) return today.error();
+  // Each round settles what it read, so the next round reads the holds after them; a hold that
+  // cannot be settled (a store failure) ends the run with its error.
+  for (int round = 0; round < 1000; ++round) {
+    auto due = deps_.store.DueLegalHolds(school, *today, 256);
+    if (!due.ok()) return due.error();
+    if (due->empty()) break;
+    // One settlement per deferred request (or per hold that deferred nothing).
+    std::map<std::string, std::vector<ports::LegalHoldRow>> by_request;
+    for (auto& h : *due) {
+      by_request[h.request.empty() ? "hold:" + h.id : h.request].push_back(std::move(h));
+    }
+    for (auto& [key, holds] : by_request) {
+      const std::string request = key.rfind("hold:", 0) == 0 ? std::string() : key;
+      if (Status st = SettleHolds(school, request, std::move(holds), *today, report, ctx);
+          !st.ok()) {
+        return st.error();
+      }
+    }
+  }
+  return report;
+}
+
+Status RequestService::SettleHolds(const SchoolId& school, const std::string& request,
+                                   std::vector<ports::LegalHoldRow> due, const std::string& today,
+                                   RetentionReport& report, const RequestContext& ctx) {
+  const Actor job = Actor::System("retention");
+  const Timestamp now = deps_.clock.Now();
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  std::unique_lock<std::mutex> lock(SchoolMutex(school));
+  ports::WriteBatch batch;
+  bool notify = false;
+  Json ended = Json::array();
+  for (auto& h : due) {
+    if (h.state == "active") {
+      h.state = "ended";
+      h.closed_at = now;
+      h.closed_by = job.AuditName();
+      h.close_reason = "the hold's last day (" + h.until + ") has passed";
+      ++report.holds_ended;
+    }
+    h.settled_at = now;
+    ++report.holds_settled;
+    notify = notify || h.notify_subject;
+    ended.push_back({{"hold", h.id}, {"state", h.state}, {"until", h.until}, {"basis", h.basis}});
+    holds_->Stage(batch, h, h.state == "ended" ? "end" : "settle", job, ctx);
+  }
+  std::optional<RequestInfo> loaded;
+  if (!request.empty()) {
+    auto r = Load(school, request);
+    if (!r.ok() && r.error().code != ErrorCode::kNotFound) return r.error();
+    if (r.ok()) loaded = std::move(*r);
+  }
+  if (!loaded || loaded->subject.empty()) {
+    // The hold deferred nothing (or its request is gone): the data stay ordinary data.
+    return deps_.store.Commit(std::move(batch));
+  }
+  RequestInfo r = std::move(*loaded);
+  const SubjectId subject(r.subject);
+  auto records = deps_.store.GetRecords(school, subject);
+  if (!records.ok()) return records.error();
+  // What other holds in force still keep.
+  auto all = deps_.store.ListLegalHolds(school, subject);
+  if (!all.ok()) return all.error();
+  std::vector<ports::LegalHoldRow> remaining;
+  for (const auto& h : *all) {
+    const bool settling = std::any_of(due.begin(), due.end(),
+                                      [&](const ports::LegalHoldRow& d) { return d.id == h.id; });
+    if (!settling && LegalHoldService::InForceOn(h, today)) remaining.push_back(h);
+  }
+  const std::set<std::string> still = LegalHoldService::HeldFields(remaining);
+  std::set<std::string> erase, keep;
+  for (const auto& f : r.deferred) (still.count(f) != 0 ? keep : erase).insert(f);
+  const bool whole = r.outcome == "partly_erased_held";  // the request erases the subject
+  const bool finish = whole && std::none_of(records->begin(), records->end(),
+                                            [&](const ports::RecordRow& rec) {
+                                              return still.count(rec.field) != 0;
+                                            });
+  std::vector<std::string> erased_list(erase.begin(), erase.end());
+  report.fields_erased += static_cast<int>(erased_list.size());
+  const std::string lang = MessageLang(r.lang);
+  auto tell = [&](const std::string& extra) -> Status {
+    if (!notify || r.reply_email.empty()) return Status::Ok();
+    const ports::LegalHoldRow& h = due.front();
+    std::string basis = h.basis;
+    for (const auto& law : cp->policy().laws) {
+      if (law.id == h.basis) basis = law.title.Get(lang);
+    }
+    MessageText text = RenderMessage(
+        "legal_hold_ended", lang,
+        {{"id", r.id},
+         {"type", RequestTypeName(r.type, lang)},
+         {"reason", h.reason},
+         {"basis", basis},
+         {"until", h.until},
+         {"performed", cp->calendar().FormatLocal(std::chrono::floor<std::chrono::seconds>(now))},
+         {"fields", erased_list.empty() ? std::string("-") : Join(erased_list)},
+         {"extra", extra}});
+    OutMessage m;
+    m.request = r.id;
+    m.kind = "legal_hold_ended";
+    m.lang = lang;
+    m.to = {r.reply_email};
+    m.subject = text.subject;
+    m.text = text.body;
+    auto id = outbox_.Add(batch, school, m);
+    if (!id.ok()) return id.error();
+    return Status::Ok();
+  };
+  Json detail = {{"holds", ended}, {"erased", erased_list}, {"still_held", keep},
+                 {"erasure_finished", finish}};
+  if (finish) {
+    r.outcome = "erased";
+    r.restricted.clear();
+    r.restrict_all = false;
+    r.deferred.clear();
+    for (auto& t : r.tasks) {
+      if (t.target.rfind("store:", 0) == 0 && !t.note.empty()) {
+        t.at = now;
+        t.note = "held records erased when the hold ended";
+      }
+    }
+    if (auto st = Stage(batch, school, r, "hold_ended", Dump(detail), job, ctx); !st.ok()) {
+      return st;
+    }
+    if (Status st = tell(ErasureCompleteText(lang)); !st.ok()) return st;
+    Status st = subjects_.DestroySubject(school, subject, "erasure_after_legal_hold", job, ctx,
+                                         std::move(batch), r.id);
+    if (!st.ok()) return st;
+    {
+      std::lock_guard<std::mutex> effects_lock(effects_mu_);
+      effects_.erase(school.value() + "|" + r.subject);
+    }
+    ++report.subjects_erased;
+    return Status::Ok();
+  }
+  for (const auto& rec : *records) {
+    if (erase.count(rec.field) != 0) batch.deleted_records.emplace_back(school, rec.id);
+  }
+  for (const auto& f : erased_list) {
+    batch.deleted_field_lookups.push_back(ports::LookupRow{school, f, "", subject});
+  }
+  r.deferred.assign(keep.begin(), keep.end());
+  r.restricted.erase(std::remove_if(r.restricted.begin(), r.restricted.end(),
+                                    [&](const std::string& f) { return erase.count(f) != 0; }),
+                     r.restricted.end());
+  if (auto st = Stage(batch, school, r, "hold_ended", Dump(detail), job, ctx); !st.ok()) return st;
+  if (!erased_list.empty()) {
+    AuditEvent a;
+    a.actor = job.AuditName();
+    a.action = "records.erase";
+    auto pseudonym = audit_.Pseudonym(school, subject);
+    if (pseudonym.ok()) a.subject_ref = *pseudonym;
+    a.fields = JoinIds(erased_list);
+    a.outcome = "ok";
+    a.reason = "legal_hold_ended";
+    a.decision_id = r.id;
+    a.request_id = ctx.request_id;
+    audit_.Add(batch, school, std::move(a));
+    if (Status st = tell(""); !st.ok()) return st;
+  }
+  if (auto st = Commit(school, r, std::move(batch)); !st.ok()) return st;
+  subjects_.ForgetRecords(school, subject);
+  return Status::Ok();
 }
 
 }  // namespace dovira::services

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "services/audit_log.h"
 #include "services/consents.h"
 #include "services/disclosures.h"
+#include "services/holds.h"
 #include "services/outbox.h"
 #include "services/schools.h"
 #include "services/subjects.h"
@@ -88,6 +90,8 @@ struct RequestInfo {
   std::vector<std::string> blocked, restricted, objection_pending, objection_upheld;
   bool restrict_all = false;
   std::vector<std::string> kept;  // fields kept after an erasure or withdrawal, and why
+  // R50: the fields whose erasure waits for a legal hold to end (the retention job erases them).
+  std::vector<std::string> deferred;
 
   // Sealed (personal): the reply address, the requester's name and statement, a code hash.
   std::string reply_email, requester_name, statement, code_hash, destination_url;
@@ -107,10 +111,20 @@ struct DeadlineReport {
   int destroyed = 0;
 };
 
+// R50: what one run of the retention job did.
+struct RetentionReport {
+  int holds_ended = 0;      // holds whose last day passed
+  int holds_settled = 0;    // ended or released holds dealt with
+  int fields_erased = 0;    // fields whose deferred erasure was carried out
+  int subjects_erased = 0;  // subjects finally erased: key destroyed, tombstone written
+};
+
 class RequestService {
  public:
+  // `holds` (may be null: no legal holds) makes erasure honour them (R50).
   RequestService(Deps deps, Schools& schools, SubjectService& subjects, ConsentService& consents,
-                 AuditLog& audit, Outbox& outbox, DisclosureService& disclosures);
+                 AuditLog& audit, Outbox& outbox, DisclosureService& disclosures,
+                 LegalHoldService* holds = nullptr);
 
   // Rebuilds the gate effects of every request of the school (after Subjects::LoadGateState).
   Status LoadEffects(SchoolRuntime& school);
@@ -199,6 +213,16 @@ class RequestService {
   // destructions that fall due. Run daily (and on demand).
   Result<DeadlineReport> RunDeadlines(const SchoolId& school, const RequestContext& ctx);
 
+  // R50: the retention job. For every legal hold whose last day has passed (before today in the
+  // school's time zone) or that was released early, and which deferred an erasure, erases the
+  // deferred fields no other hold in force still keeps; once nothing held is left of a subject
+  // whose erasure was deferred, finishes that erasure (key destroyed, every row deleted,
+  // tombstone). Each step is on the deferred request's timeline and in the audit log; the subject
+  // is told when a hold asked for it. Purpose retention terms (R70, R71) are not applied: every
+  // term the policies declare runs from an event (agreement end, end of use, a verification
+  // decision) the platform does not record per subject. Run daily and on demand.
+  Result<RetentionReport> RunRetention(const SchoolId& school, const RequestContext& ctx);
+
  private:
   Result<RequestInfo> Load(const SchoolId& school, const std::string& id);
   // Writes the request, its timeline entry and audit entry into `batch`.
@@ -228,6 +252,22 @@ class RequestService {
   Result<RequestInfo> Destroy(const SchoolId& school, RequestInfo r, const std::string& ground,
                               const Actor& actor, const RequestContext& ctx,
                               ports::WriteBatch batch = {});
+  // R50: Destroy for a subject with fields under legal holds in force: erases every other field,
+  // keeps the held ones restricted to storage, and closes the request done with outcome
+  // partly_erased_held; the key and the subject row stay until the retention job finishes.
+  Result<RequestInfo> DestroyExceptHeld(const SchoolId& school, RequestInfo r,
+                                        const std::string& ground,
+                                        std::vector<ports::LegalHoldRow> holds,
+                                        const std::vector<ports::RecordRow>& records,
+                                        const Actor& actor, const RequestContext& ctx,
+                                        ports::WriteBatch batch);
+  // The answer's lines naming what each hold keeps (reason, law, last day), in `lang`.
+  std::string HeldText(const domain::CompiledPolicy& cp, const std::string& lang,
+                       const std::vector<ports::LegalHoldRow>& holds,
+                       const std::set<std::string>& present) const;
+  Status SettleHolds(const SchoolId& school, const std::string& request,
+                     std::vector<ports::LegalHoldRow> due, const std::string& today,
+                     RetentionReport& report, const RequestContext& ctx);
   std::mutex& SchoolMutex(const SchoolId& school);
 
   Deps deps_;
@@ -237,6 +277,7 @@ class RequestService {
   AuditLog& audit_;
   Outbox& outbox_;
   DisclosureService& disclosures_;
+  LegalHoldService* holds_;
 
   std::mutex mu_;
   std::map<SchoolId, std::unique_ptr<std::mutex>> school_mu_;  // guarded by mu_

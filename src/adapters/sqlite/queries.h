@@ -161,6 +161,8 @@ inline constexpr char kEraseSubjectSessions[] =
     "DELETE FROM subject_sessions WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kEraseDisclosures[] =
     "DELETE FROM disclosures WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kEraseLegalHolds[] =
+    "DELETE FROM legal_holds WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kEraseSubject[] =
     "DELETE FROM subjects WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kUnmarkErasure[] =
@@ -439,5 +441,40 @@ inline constexpr char kGetRecipientContact[] =
 inline constexpr char kListRecipientContacts[] =
     "SELECT school_id, recipient, sealed, updated_at, updated_by FROM recipient_contacts"
     " WHERE school_id = ? ORDER BY recipient";
+
+// --- Legal holds (migrations/data/0008_legal_holds.sql) -------------------------------------------
+
+// kLegalHoldColumns: school_id, hold_id, subject_id, fields, categories, reason, basis, until,
+// state, request_id, notify_subject, created_at, created_by, closed_at, closed_by, close_reason,
+// settled_at
+#define DOVIRA_LEGAL_HOLD_COLUMNS                                                           \
+  " school_id, hold_id, subject_id, fields, categories, reason, basis, until, state,"       \
+  " request_id, notify_subject, created_at, created_by, closed_at, closed_by, close_reason," \
+  " settled_at"
+inline constexpr char kUpsertLegalHold[] =
+    "INSERT INTO legal_holds (" DOVIRA_LEGAL_HOLD_COLUMNS ")"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (school_id, hold_id) DO UPDATE SET"
+    " subject_id = excluded.subject_id, fields = excluded.fields,"
+    " categories = excluded.categories, reason = excluded.reason, basis = excluded.basis,"
+    " until = excluded.until, state = excluded.state, request_id = excluded.request_id,"
+    " notify_subject = excluded.notify_subject, created_at = excluded.created_at,"
+    " created_by = excluded.created_by, closed_at = excluded.closed_at,"
+    " closed_by = excluded.closed_by, close_reason = excluded.close_reason,"
+    " settled_at = excluded.settled_at";
+inline constexpr char kListLegalHolds[] =
+    "SELECT" DOVIRA_LEGAL_HOLD_COLUMNS " FROM legal_holds"
+    " WHERE school_id = ? AND subject_id = ? ORDER BY created_at, hold_id";
+inline constexpr char kGetLegalHold[] =
+    "SELECT" DOVIRA_LEGAL_HOLD_COLUMNS " FROM legal_holds WHERE school_id = ? AND hold_id = ?";
+// Binds: school, today, limit.
+inline constexpr char kDueLegalHolds[] =
+    "SELECT" DOVIRA_LEGAL_HOLD_COLUMNS " FROM legal_holds"
+    " WHERE school_id = ? AND settled_at IS NULL AND (state <> 'active' OR until < ?)"
+    " ORDER BY until, hold_id LIMIT ?";
+#undef DOVIRA_LEGAL_HOLD_COLUMNS
+// A partial erasure (R50): the blind-index rows of one field of a subject.
+inline constexpr char kDeleteSubjectLookups[] =
+    "DELETE FROM lookups WHERE school_id = ? AND subject_id = ? AND field = ?";
 
 }  // namespace dovira::sqlite::sql

@@ -35,6 +35,7 @@ using ports::CookieConsentRow;
 using ports::DisclosureFilter;
 using ports::DisclosureRow;
 using ports::RecipientContactRow;
+using ports::LegalHoldRow;
 using ports::LookupRow;
 using ports::OutboxRow;
 using ports::RequestEventRow;
@@ -63,7 +64,7 @@ constexpr char kKeysFile[] = "keys.db";
 constexpr const char* kErasureSteps[] = {
     sql::kMarkErasure,          sql::kEraseRecords,      sql::kEraseConsents,
     sql::kEraseLookups,         sql::kEraseSubjectSessions, sql::kEraseDisclosures,
-    sql::kEraseSubject,         sql::kUnmarkErasure};
+    sql::kEraseLegalHolds,      sql::kEraseSubject,         sql::kUnmarkErasure};
 
 int64_t ClampLimit(size_t limit) {
   return static_cast<int64_t>(
@@ -210,6 +211,32 @@ Result<DisclosureRow> ReadDisclosure(const Statement& s) {
   r.request = s.Text(12);
   r.detail = s.Text(13);
   r.recorded_at = s.Time(14);
+  return r;
+}
+
+Result<LegalHoldRow> ReadLegalHold(const Statement& s) {
+  LegalHoldRow r;
+  r.school = SchoolId(s.Text(0));
+  r.id = s.Text(1);
+  r.subject = SubjectId(s.Text(2));
+  Result<std::vector<std::string>> fields = DecodeJsonList(s.Text(3));
+  if (!fields.ok()) return fields.error();
+  r.fields = std::move(*fields);
+  Result<std::vector<std::string>> categories = DecodeJsonList(s.Text(4));
+  if (!categories.ok()) return categories.error();
+  r.categories = std::move(*categories);
+  r.reason = s.Text(5);
+  r.basis = s.Text(6);
+  r.until = s.Text(7);
+  r.state = s.Text(8);
+  r.request = s.Text(9);
+  r.notify_subject = s.Bool(10);
+  r.created_at = s.Time(11);
+  r.created_by = s.Text(12);
+  r.closed_at = s.OptionalTime(13);
+  r.closed_by = s.Text(14);
+  r.close_reason = s.Text(15);
+  r.settled_at = s.OptionalTime(16);
   return r;
 }
 
@@ -646,6 +673,42 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
           s.BindText(1, record.first.value());
           s.BindText(2, record.second.value());
         })) {
+      return f;
+    }
+  }
+  // Legal holds before erasure, so that an erasure in the same batch takes them along.
+  for (size_t i = 0; i < b.legal_holds.size(); ++i) {
+    const LegalHoldRow& r = b.legal_holds[i];
+    if (auto f = RunWrite(db, sql::kUpsertLegalHold, "legal_holds", i, [&](Statement& s) {
+          s.BindText(1, r.school.value());
+          s.BindText(2, r.id);
+          s.BindText(3, r.subject.value());
+          s.BindText(4, EncodeJsonList(r.fields));
+          s.BindText(5, EncodeJsonList(r.categories));
+          s.BindText(6, r.reason);
+          s.BindText(7, r.basis);
+          s.BindText(8, r.until);
+          s.BindText(9, r.state);
+          s.BindText(10, r.request);
+          s.BindInt(11, r.notify_subject ? 1 : 0);
+          s.BindTime(12, r.created_at);
+          s.BindText(13, r.created_by);
+          s.BindOptionalTime(14, r.closed_at);
+          s.BindText(15, r.closed_by);
+          s.BindText(16, r.close_reason);
+          s.BindOptionalTime(17, r.settled_at);
+        })) {
+      return f;
+    }
+  }
+  for (size_t i = 0; i < b.deleted_field_lookups.size(); ++i) {
+    const LookupRow& r = b.deleted_field_lookups[i];
+    if (auto f = RunWrite(db, sql::kDeleteSubjectLookups, "deleted_field_lookups", i,
+                          [&](Statement& s) {
+                            s.BindText(1, r.school.value());
+                            s.BindText(2, r.subject.value());
+                            s.BindText(3, r.field);
+                          })) {
       return f;
     }
   }
@@ -1827,6 +1890,32 @@ Result<std::vector<RecipientContactRow>> SqliteStore::ListRecipientContacts(
   return impl_->QueryAll<RecipientContactRow>(impl_->data_readers(),
                                               sql::kListRecipientContacts, BindSchool(school),
                                               ReadRecipientContact);
+}
+
+Result<std::vector<LegalHoldRow>> SqliteStore::ListLegalHolds(const SchoolId& school,
+                                                              const SubjectId& subject) {
+  return impl_->QueryAll<LegalHoldRow>(impl_->data_readers(), sql::kListLegalHolds,
+                                       BindPair(school, subject.value()), ReadLegalHold);
+}
+
+Result<std::optional<LegalHoldRow>> SqliteStore::GetLegalHold(const SchoolId& school,
+                                                              const std::string& id) {
+  return impl_->QueryOne<LegalHoldRow>(impl_->data_readers(), sql::kGetLegalHold,
+                                       BindPair(school, id), ReadLegalHold);
+}
+
+Result<std::vector<LegalHoldRow>> SqliteStore::DueLegalHolds(const SchoolId& school,
+                                                             const std::string& today,
+                                                             size_t limit) {
+  if (limit == 0) return std::vector<LegalHoldRow>{};
+  return impl_->QueryAll<LegalHoldRow>(
+      impl_->data_readers(), sql::kDueLegalHolds,
+      [&](Statement& s) {
+        s.BindText(1, school.value());
+        s.BindText(2, today);
+        s.BindInt(3, ClampLimit(limit));
+      },
+      ReadLegalHold);
 }
 
 }  // namespace dovira::sqlite

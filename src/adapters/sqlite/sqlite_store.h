@@ -149,6 +149,15 @@ class SqliteStore final : public ports::Store {
   Result<std::vector<ports::RecipientContactRow>> ListRecipientContacts(
       const SchoolId& school) override;
 
+  // ---- Legal holds ----
+  Result<std::vector<ports::LegalHoldRow>> ListLegalHolds(const SchoolId& school,
+                                                          const SubjectId& subject) override;
+  Result<std::optional<ports::LegalHoldRow>> GetLegalHold(const SchoolId& school,
+                                                          const std::string& id) override;
+  Result<std::vector<ports::LegalHoldRow>> DueLegalHolds(const SchoolId& school,
+                                                         const std::string& today,
+                                                         size_t limit) override;
+
   // Data transactions committed (one per group), and batches taken by the writer (whatever
   // their outcome). batches() / commits() is the average group size.
   uint64_t commits() const;

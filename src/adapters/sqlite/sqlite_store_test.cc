@@ -216,6 +216,9 @@ TEST(SqliteStore, EveryReadUsesAKeyOrIndex) {
       {"data.db", sql::kListSubjectDisclosures}, {"data.db", sql::kListDisclosures},
       {"data.db", sql::kEraseDisclosures},       {"data.db", sql::kGetRecipientContact},
       {"data.db", sql::kListRecipientContacts},
+      {"data.db", sql::kListLegalHolds},         {"data.db", sql::kGetLegalHold},
+      {"data.db", sql::kDueLegalHolds},          {"data.db", sql::kEraseLegalHolds},
+      {"data.db", sql::kDeleteSubjectLookups},
   };
   for (const auto& [file, query] : reads) {
     SCOPED_TRACE(query);
