@@ -157,6 +157,8 @@ class Api {
   ports::HttpResponse MeRequests(Call& c);
   ports::HttpResponse MeFileRequest(Call& c);
   ports::HttpResponse MeWithdraw(Call& c);
+  ports::HttpResponse MeMarketing(Call& c);
+  ports::HttpResponse MeSetMarketing(Call& c);
   ports::HttpResponse RunJob(Call& c);
   ports::HttpResponse Obligations(Call& c);
   // The cookie banner's public routes (web_routes.cc).
@@ -173,6 +175,7 @@ class Api {
   // The staff console's read-only routes (console_routes.cc).
   void RegisterConsoleRoutes();
   ports::HttpResponse ConsoleRead(Call& c);
+  ports::HttpResponse ConsoleSearch(Call& c);
 
   ApiServices s_;
   ApiOptions options_;
