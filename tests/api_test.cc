@@ -1186,7 +1186,8 @@ TEST_F(ConsoleSearch, R28_R30_R86_SearchByEmailReleasesOnlyThePurposesFieldsForT
   Json other = Payment001(UniqueEmail("search-phone"));
   other["fields"]["mobile_phone"] = "+380 44 555 01 99";
   const std::string by_phone = NewSubject(kS1, "payment", other);
-  Response phone = Search(support, Json{{"purpose", "identification"}, {"phone", "+380 44 555 01 99"}});
+  Response phone =
+      Search(support, Json{{"purpose", "identification"}, {"phone", "+380 44 555 01 99"}});
   ASSERT_EQ(phone.status, 200) << phone.Describe();
   EXPECT_EQ(phone.Body().value("subject", ""), by_phone);
 }
@@ -1202,13 +1203,13 @@ TEST_F(ConsoleSearch, R86_APurposeTheRoleMayNotUseIsRefusedWithoutSayingWhoIsOnF
   EXPECT_FALSE(known.Body()["error"].value("decision_id", "").empty());
   EXPECT_EQ(known.body.find("Olena"), std::string::npos);
   // The same answer for an address nobody has: the refusal is the role's, not the subject's.
-  Response unknown = Search(support, Json{{"purpose", "marketing_mailing"},
-                                          {"email", UniqueEmail("search-nobody")}});
+  Response unknown = Search(
+      support, Json{{"purpose", "marketing_mailing"}, {"email", UniqueEmail("search-nobody")}});
   EXPECT_EQ(unknown.status, 403) << unknown.Describe();
   EXPECT_EQ(unknown.ErrorCode(), "role_denied");
   // A purpose of the role, an address nobody has: 404.
-  Response none = Search(support, Json{{"purpose", "identification"},
-                                       {"email", UniqueEmail("search-nobody")}});
+  Response none =
+      Search(support, Json{{"purpose", "identification"}, {"email", UniqueEmail("search-nobody")}});
   EXPECT_EQ(none.status, 404) << none.Describe();
   EXPECT_EQ(none.ErrorCode(), "subject_unknown");
   EXPECT_TRUE(none.Body()["error"]["subject"].is_null());
@@ -1229,10 +1230,12 @@ TEST_F(ConsoleSearch, R45_R29_RestrictedDataAndAMissingConsentAreRefusedNamingTh
   ASSERT_FALSE(subject.empty());
   StaffClient& admin = Admin(kS1);
   // A rectification of the phone blocks it while pending (R45): 423 for a purpose that uses it.
-  Response filed = admin.Post(admin.Base() + "/requests",
-                              Json{{"type", "rectification"}, {"subject", subject},
-                                   {"channel", "support"}, {"fields", {"mobile_phone"}},
-                                   {"reply_email", email}, {"evidence_supplied", true}});
+  Response filed = admin.Post(admin.Base() + "/requests", Json{{"type", "rectification"},
+                                                               {"subject", subject},
+                                                               {"channel", "support"},
+                                                               {"fields", {"mobile_phone"}},
+                                                               {"reply_email", email},
+                                                               {"evidence_supplied", true}});
   ASSERT_EQ(filed.status, 201) << filed.Describe();
   Response blocked = Search(admin, Json{{"purpose", "identification"}, {"email", email}});
   EXPECT_EQ(blocked.status, 423) << blocked.Describe();
@@ -1261,8 +1264,8 @@ TEST_F(ConsoleSearch, R88_EverySearchIsAnAuditedReadWithItsPurpose) {
   ASSERT_EQ(ok.status, 200) << ok.Describe();
   Response refused = Search(support, Json{{"purpose", "marketing_mailing"}, {"email", email}});
   ASSERT_EQ(refused.status, 403) << refused.Describe();
-  Response missing = Search(support, Json{{"purpose", "identification"},
-                                          {"email", UniqueEmail("search-audit-nobody")}});
+  Response missing = Search(
+      support, Json{{"purpose", "identification"}, {"email", UniqueEmail("search-audit-nobody")}});
   ASSERT_EQ(missing.status, 404) << missing.Describe();
   auto entry = [&](const std::string& decision) {
     for (const auto& e : NewestAudit(kS1)) {
@@ -1295,10 +1298,12 @@ TEST_F(ConsoleSearch, BadSearchesAreRefusedNamingTheMemberAndStaffSessionsOnly) 
   Response neither = Search(support, Json{{"purpose", "identification"}});
   EXPECT_EQ(neither.status, 400) << neither.Describe();
   EXPECT_EQ(neither.Body()["error"].value("field", ""), "email");
-  Response both = Search(support, Json{{"purpose", "identification"},
-                                       {"email", "a@example.com"}, {"phone", "+380671234567"}});
+  Response both = Search(
+      support,
+      Json{{"purpose", "identification"}, {"email", "a@example.com"}, {"phone", "+380671234567"}});
   EXPECT_EQ(both.status, 400) << both.Describe();
-  Response bad_email = Search(support, Json{{"purpose", "identification"}, {"email", "not-an-address"}});
+  Response bad_email =
+      Search(support, Json{{"purpose", "identification"}, {"email", "not-an-address"}});
   EXPECT_EQ(bad_email.status, 400) << bad_email.Describe();
   EXPECT_EQ(bad_email.Body()["error"].value("field", ""), "email");
   Response bad_phone = Search(support, Json{{"purpose", "identification"}, {"phone", "call me"}});
@@ -1307,8 +1312,8 @@ TEST_F(ConsoleSearch, BadSearchesAreRefusedNamingTheMemberAndStaffSessionsOnly) 
   Response no_purpose = Search(support, Json{{"email", "a@example.com"}});
   EXPECT_EQ(no_purpose.status, 400) << no_purpose.Describe();
   EXPECT_EQ(no_purpose.Body()["error"].value("field", ""), "purpose");
-  Response extra = Search(support, Json{{"purpose", "identification"}, {"email", "a@example.com"},
-                                        {"subject", "x"}});
+  Response extra = Search(
+      support, Json{{"purpose", "identification"}, {"email", "a@example.com"}, {"subject", "x"}});
   EXPECT_EQ(extra.status, 400) << extra.Describe();
   const std::string path = SchoolPath(kS1) + "/subject-search";
   const Json body = {{"purpose", "identification"}, {"email", "a@example.com"}};

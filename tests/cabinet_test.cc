@@ -327,7 +327,8 @@ TEST_F(Cabinet, R20R53MarketingOptOutStopsTheGateAtOnceAndOptInRecordsTheWording
   EXPECT_EQ(last["grants"], Json({"marketing_mailing"}));
   EXPECT_EQ(last.value("channel", ""), "personal_account");
   EXPECT_TRUE(Audited("consent.withdraw", "", ""));
-  Response again = Me("PUT", "/marketing", Json{{"purpose", "marketing_mailing"}, {"opt_in", false}});
+  Response again =
+      Me("PUT", "/marketing", Json{{"purpose", "marketing_mailing"}, {"opt_in", false}});
   EXPECT_EQ(again.status, 409) << again.Describe();
   EXPECT_EQ(again.ErrorCode(), "already_opted_out");
 
@@ -348,9 +349,9 @@ TEST_F(Cabinet, R20R53MarketingOptOutStopsTheGateAtOnceAndOptInRecordsTheWording
   EXPECT_FALSE(grant.value("withdrawal_procedure", "").empty());
   EXPECT_EQ(find(in.Body(), "marketing_mailing").value("state", ""), "in");
   EXPECT_EQ(process("marketing_mailing").status, 200);
-  EXPECT_EQ(Me("PUT", "/marketing", Json{{"purpose", "marketing_mailing"}, {"opt_in", true}})
-                .ErrorCode(),
-            "already_opted_in");
+  EXPECT_EQ(
+      Me("PUT", "/marketing", Json{{"purpose", "marketing_mailing"}, {"opt_in", true}}).ErrorCode(),
+      "already_opted_in");
 
   // A later full withdrawal still withdraws every grant of the consent, the marketing grant
   // given alone included; under 001 everything but storage stops at once (R55).
@@ -368,7 +369,8 @@ TEST_F(Cabinet, R20R53MarketingOptOutStopsTheGateAtOnceAndOptInRecordsTheWording
 
 TEST_F(Cabinet, R53MarketingPreferencesRefuseWhatIsNotAMarketingChoice) {
   ASSERT_EQ(SignIn("olena@example.com"), "");
-  Response service = Me("PUT", "/marketing", Json{{"purpose", "contract_mailing"}, {"opt_in", false}});
+  Response service =
+      Me("PUT", "/marketing", Json{{"purpose", "contract_mailing"}, {"opt_in", false}});
   EXPECT_EQ(service.status, 422) << service.Describe();
   EXPECT_EQ(service.ErrorCode(), "purpose_not_marketing");
   EXPECT_EQ(service.Body()["error"].value("field", ""), "purpose");
@@ -378,14 +380,15 @@ TEST_F(Cabinet, R53MarketingPreferencesRefuseWhatIsNotAMarketingChoice) {
   Response bad_lang = Me("PUT", "/marketing",
                          Json{{"purpose", "marketing_mailing"}, {"opt_in", true}, {"lang", "de"}});
   EXPECT_EQ(bad_lang.status, 400) << bad_lang.Describe();
-  Response no_csrf = Me("PUT", "/marketing", Json{{"purpose", "marketing_mailing"}, {"opt_in", false}},
-                        false);
+  Response no_csrf =
+      Me("PUT", "/marketing", Json{{"purpose", "marketing_mailing"}, {"opt_in", false}}, false);
   EXPECT_EQ(no_csrf.status, 403) << no_csrf.Describe();
   // Nothing changed: the consent is still in force.
-  EXPECT_EQ(staff_->Post(kBase + "/process",
-                         Json{{"subject", subject_}, {"purpose", "marketing_mailing"}})
-                .status,
-            200);
+  EXPECT_EQ(
+      staff_
+          ->Post(kBase + "/process", Json{{"subject", subject_}, {"purpose", "marketing_mailing"}})
+          .status,
+      200);
   EXPECT_EQ(server_->Get(kBase + "/me/marketing").status, 401);
 }
 

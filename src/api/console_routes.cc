@@ -150,9 +150,9 @@ ports::HttpResponse SearchSubject(const ApiServices& s, const SchoolId& school,
   const bool by_email = email->has_value() && !(*email)->empty();
   const bool by_phone = phone->has_value() && !(*phone)->empty();
   if (by_email == by_phone) {
-    return ErrorResponse(Error::Invalid(
-        "give either \"email\" or \"phone\" to search by, not both and not neither",
-        by_email ? "phone" : "email"));
+    return ErrorResponse(
+        Error::Invalid("give either \"email\" or \"phone\" to search by, not both and not neither",
+                       by_email ? "phone" : "email"));
   }
   services::SearchRequest search;
   search.by = by_email ? "email" : "phone";
@@ -217,9 +217,8 @@ void Api::RegisterConsoleRoutes() {
       "Find a subject by e-mail address or phone number for a stated purpose, through the gate: "
       "only the fields the purpose and the role release, or the refusal (403, 423, 404 when "
       "nobody matches); every search is an audited read with its purpose (R28-R30, R86, R88)");
-  search.request_schema = Obj({{"purpose", kStr}, {"email", kStr}, {"phone", kStr},
-                               {"fields", kStrList}},
-                              {"purpose"});
+  search.request_schema =
+      Obj({{"purpose", kStr}, {"email", kStr}, {"phone", kStr}, {"fields", kStrList}}, {"purpose"});
   search.errors = {400, 401, 403, 404, 423, 503};
   search.query = {};
   Register("POST", "/v1/schools/{school}/subject-search", Auth::kSession, search,

@@ -280,8 +280,8 @@ Result<std::vector<ports::ConsentRow>> ConsentService::Ledger(const SchoolId& sc
 }
 
 Result<MarketingPreferences> ConsentService::Preferences(const SchoolRuntime& school,
-                                                        const SubjectId& subject,
-                                                        const std::string& lang) {
+                                                         const SubjectId& subject,
+                                                         const std::string& lang) {
   auto cp = school.policy();
   if (!cp) return Error::Unavailable("the school has no policy loaded");
   const policy::Policy& pol = cp->policy();
@@ -362,9 +362,9 @@ Result<MarketingPreferences> ConsentService::Preferences(const SchoolRuntime& sc
 }
 
 Result<MarketingPreferences> ConsentService::Marketing(const SchoolId& school_id,
-                                                      const SubjectId& subject,
-                                                      const std::string& lang, const Actor& actor,
-                                                      const RequestContext& ctx) {
+                                                       const SubjectId& subject,
+                                                       const std::string& lang, const Actor& actor,
+                                                       const RequestContext& ctx) {
   auto school = schools_.Get(school_id);
   if (!school.ok()) return school.error();
   auto prefs = Preferences(**school, subject, lang);
@@ -405,14 +405,14 @@ Result<ConsentReceipt> ConsentService::MarketingOptIn(const SchoolId& school_id,
     return Error::Conflict("already_opted_in", "the consent to \"" + purpose + "\" is in force");
   }
   if (m->reason == "objection_upheld") {
-    return Error::Conflict("objection_upheld",
-                           "an upheld objection stops \"" + purpose + "\"; a consent cannot lift it");
+    return Error::Conflict("objection_upheld", "an upheld objection stops \"" + purpose +
+                                                   "\"; a consent cannot lift it");
   }
   if (m->consent_type.empty()) {
-    return Error::Refused("marketing_consent_unavailable",
-                          "no consent of the policy can be given for \"" + purpose +
-                              "\" in the personal account",
-                          "purpose");
+    return Error::Refused(
+        "marketing_consent_unavailable",
+        "no consent of the policy can be given for \"" + purpose + "\" in the personal account",
+        "purpose");
   }
   GrantRequest g;
   g.subject = subject;

@@ -48,16 +48,16 @@ struct MarketingPreference {
   // consent was given; stopped: the gate refuses for another reason (an objection upheld,
   // a restriction, a minor, ...), given in `reason`.
   std::string state;
-  std::string reason;                 // the gate's reason code for a message to the subject
-  bool consent_active = false;        // a grant in force that an opt-out withdraws
-  std::optional<Timestamp> since;     // the latest grant or withdrawal touching the purpose
-  std::string text;                   // the wording an opt-in records, in the language asked for
-  std::string withdrawal_procedure;   // the consent's own procedure (R19)
+  std::string reason;                // the gate's reason code for a message to the subject
+  bool consent_active = false;       // a grant in force that an opt-out withdraws
+  std::optional<Timestamp> since;    // the latest grant or withdrawal touching the purpose
+  std::string text;                  // the wording an opt-in records, in the language asked for
+  std::string withdrawal_procedure;  // the consent's own procedure (R19)
 };
 
 struct MarketingPreferences {
-  std::string model;                  // the policy's marketing model: opt_in | opt_out | none
-  std::string policy_version;         // the version an opt-in is recorded under
+  std::string model;           // the policy's marketing model: opt_in | opt_out | none
+  std::string policy_version;  // the version an opt-in is recorded under
   bool granular_optout = false;
   std::vector<MarketingPreference> purposes;
 };

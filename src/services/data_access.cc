@@ -1,11 +1,11 @@
 #include "services/data_access.h"
 
-#include "domain/intake.h"
-
 #include <algorithm>
 #include <future>
-#include <set>
 #include <memory>
+#include <set>
+
+#include "domain/intake.h"
 
 namespace dovira::services {
 namespace {
@@ -13,9 +13,9 @@ namespace {
 // Reasons that concern the subject's own state rather than the actor or the request.
 bool ConcernsSubject(const std::string& reason) {
   static const std::set<std::string> kActorOrRequest = {
-      "purpose_undeclared", "purpose_disabled", "purpose_not_allowed_for_key",
-      "briefing_required",  "role_denied",      "field_unknown",
-      "field_not_in_purpose", "field_not_in_role", "subject_unknown", "unavailable"};
+      "purpose_undeclared", "purpose_disabled", "purpose_not_allowed_for_key", "briefing_required",
+      "role_denied",        "field_unknown",    "field_not_in_purpose",        "field_not_in_role",
+      "subject_unknown",    "unavailable"};
   return !kActorOrRequest.count(reason);
 }
 
@@ -208,9 +208,8 @@ void DataAccessService::ReadAsync(const SchoolId& school_id, const AccessRequest
   });
 }
 
-Result<SearchResult> DataAccessService::Search(const SchoolId& school_id,
-                                               const SearchRequest& req, const Actor& actor,
-                                               const RequestContext& ctx) {
+Result<SearchResult> DataAccessService::Search(const SchoolId& school_id, const SearchRequest& req,
+                                               const Actor& actor, const RequestContext& ctx) {
   std::string value;
   if (req.by == "email") {
     auto email = domain::NormaliseEmail(req.value);
@@ -250,14 +249,13 @@ Result<SearchResult> DataAccessService::Search(const SchoolId& school_id,
     auto pn = audit_.Pseudonym(school_id, **found);
     if (pn.ok()) subject_ref = *pn;
   }
-  const std::string detail = "{\"lookup\":" + JsonQuote(req.by) +
-                             ",\"matched\":" + (*found ? "true" : "false") + "}";
-  Status st = deps_.store.Commit(
-      AuditBatch(school_id, access, *decided, subject_ref, actor, ctx, detail));
+  const std::string detail =
+      "{\"lookup\":" + JsonQuote(req.by) + ",\"matched\":" + (*found ? "true" : "false") + "}";
+  Status st =
+      deps_.store.Commit(AuditBatch(school_id, access, *decided, subject_ref, actor, ctx, detail));
   // No audit, no processing (fail closed).
   if (!st.ok()) {
-    return Error{ErrorCode::kUnavailable, "the decision could not be recorded", {},
-                 "unavailable"};
+    return Error{ErrorCode::kUnavailable, "the decision could not be recorded", {}, "unavailable"};
   }
   if (failed) return *failed;
   SearchResult out;
