@@ -1126,6 +1126,203 @@ TEST_F(Console, R67_SettingsListRolesPurposesAndTheRequestTypesThePolicyOffers) 
   EXPECT_EQ(server().Get(SchoolPath(kS4) + "/console").status, 401);
 }
 
+// The console's subject search: POST /subject-search for a stated purpose, through the gate.
+class ConsoleSearch : public StaffAccess {
+ protected:
+  // A briefed support-service member of 001 (identification, contract performance, ...; no
+  // marketing), signed in once for the suite.
+  StaffClient& Support() {
+    static std::unique_ptr<StaffClient> support;
+    static const TestServer* on = nullptr;
+    if (!support || on != &server()) {
+      const std::string email = UniqueEmail("search-support");
+      const std::string id = CreateStaff(kS1, "support", email, "Iryna Bondar");
+      EXPECT_EQ(Brief(kS1, id).status, 200);
+      support = std::make_unique<StaffClient>(&server(), kS1, email, kStaffPassword);
+      EXPECT_EQ(support->SignIn(), "");
+      on = &server();
+    }
+    return *support;
+  }
+  static Response Search(const StaffClient& staff, const Json& body) {
+    return staff.Post(staff.Base() + "/subject-search", body);
+  }
+  // The newest audit entries (newest first), as the privileged admin reads them.
+  Json NewestAudit(const std::string& school, int limit = 50) {
+    StaffClient& admin = Admin(school);
+    Response r = admin.Get(admin.Base() + "/audit?order=desc&limit=" + std::to_string(limit));
+    EXPECT_EQ(r.status, 200) << r.Describe();
+    return r.Body()["items"];
+  }
+};
+
+TEST_F(ConsoleSearch, R28_R30_R86_SearchByEmailReleasesOnlyThePurposesFieldsForTheRole) {
+  const std::string email = UniqueEmail("search-found");
+  const std::string subject = NewSubject(kS1, "payment", Payment001(email));
+  ASSERT_FALSE(subject.empty());
+  StaffClient& support = Support();
+  // The address as a person might type it: spaces and capitals are normalised like the intake's.
+  std::string typed = "  " + email + " ";
+  std::transform(typed.begin(), typed.end(), typed.begin(), ::toupper);
+  Response r = Search(support, Json{{"purpose", "identification"}, {"email", typed}});
+  ASSERT_EQ(r.status, 200) << r.Describe();
+  const Json j = r.Body();
+  EXPECT_TRUE(j.value("allowed", false));
+  EXPECT_EQ(j.value("subject", ""), subject);
+  EXPECT_EQ(j.value("purpose", ""), "identification");
+  EXPECT_FALSE(r.Header("x-decision-id").empty());
+  EXPECT_EQ(j.value("decision_id", ""), r.Header("x-decision-id"));
+  EXPECT_EQ(j["fields"].value("first_name", ""), "Olena");
+  EXPECT_EQ(j["fields"].value("email", ""), email);
+  // Only identification's fields: the purchase and the home address stay closed (R30).
+  for (const auto& [field, value] : j["fields"].items()) {
+    EXPECT_TRUE(field == "first_name" || field == "last_name" || field == "patronymic" ||
+                field == "email" || field == "mobile_phone")
+        << field;
+  }
+  EXPECT_EQ(r.body.find("1200.00"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("Khreshchatyk"), std::string::npos) << r.body;
+  // By phone: the number as the intake stored it.
+  Json other = Payment001(UniqueEmail("search-phone"));
+  other["fields"]["mobile_phone"] = "+380 44 555 01 99";
+  const std::string by_phone = NewSubject(kS1, "payment", other);
+  Response phone =
+      Search(support, Json{{"purpose", "identification"}, {"phone", "+380 44 555 01 99"}});
+  ASSERT_EQ(phone.status, 200) << phone.Describe();
+  EXPECT_EQ(phone.Body().value("subject", ""), by_phone);
+}
+
+TEST_F(ConsoleSearch, R86_APurposeTheRoleMayNotUseIsRefusedWithoutSayingWhoIsOnFile) {
+  const std::string email = UniqueEmail("search-role");
+  ASSERT_FALSE(NewSubject(kS1, "payment", Payment001(email)).empty());
+  StaffClient& support = Support();
+  Response known = Search(support, Json{{"purpose", "marketing_mailing"}, {"email", email}});
+  EXPECT_EQ(known.status, 403) << known.Describe();
+  EXPECT_EQ(known.ErrorCode(), "role_denied");
+  EXPECT_TRUE(known.Body()["error"]["subject"].is_null()) << known.body;
+  EXPECT_FALSE(known.Body()["error"].value("decision_id", "").empty());
+  EXPECT_EQ(known.body.find("Olena"), std::string::npos);
+  // The same answer for an address nobody has: the refusal is the role's, not the subject's.
+  Response unknown = Search(
+      support, Json{{"purpose", "marketing_mailing"}, {"email", UniqueEmail("search-nobody")}});
+  EXPECT_EQ(unknown.status, 403) << unknown.Describe();
+  EXPECT_EQ(unknown.ErrorCode(), "role_denied");
+  // A purpose of the role, an address nobody has: 404.
+  Response none =
+      Search(support, Json{{"purpose", "identification"}, {"email", UniqueEmail("search-nobody")}});
+  EXPECT_EQ(none.status, 404) << none.Describe();
+  EXPECT_EQ(none.ErrorCode(), "subject_unknown");
+  EXPECT_TRUE(none.Body()["error"]["subject"].is_null());
+  // The console's settings list the purposes each role may state.
+  Response settings = support.Get(support.Base() + "/console?lang=en");
+  ASSERT_EQ(settings.status, 200) << settings.Describe();
+  for (const auto& role : settings.Body()["roles"]) {
+    if (role.value("id", "") != "support") continue;
+    const Json purposes = role["purposes"];
+    EXPECT_NE(std::find(purposes.begin(), purposes.end(), "identification"), purposes.end());
+    EXPECT_EQ(std::find(purposes.begin(), purposes.end(), "marketing_mailing"), purposes.end());
+  }
+}
+
+TEST_F(ConsoleSearch, R45_R29_RestrictedDataAndAMissingConsentAreRefusedNamingTheSubject) {
+  const std::string email = UniqueEmail("search-gate");
+  const std::string subject = NewSubject(kS1, "payment", Payment001(email));
+  ASSERT_FALSE(subject.empty());
+  StaffClient& admin = Admin(kS1);
+  // A rectification of the phone blocks it while pending (R45): 423 for a purpose that uses it.
+  Response filed = admin.Post(admin.Base() + "/requests", Json{{"type", "rectification"},
+                                                               {"subject", subject},
+                                                               {"channel", "support"},
+                                                               {"fields", {"mobile_phone"}},
+                                                               {"reply_email", email},
+                                                               {"evidence_supplied", true}});
+  ASSERT_EQ(filed.status, 201) << filed.Describe();
+  Response blocked = Search(admin, Json{{"purpose", "identification"}, {"email", email}});
+  EXPECT_EQ(blocked.status, 423) << blocked.Describe();
+  EXPECT_EQ(blocked.ErrorCode(), "blocked");
+  EXPECT_EQ(blocked.Body()["error"].value("subject", ""), subject);
+  EXPECT_EQ(blocked.body.find("Olena"), std::string::npos);
+  // A consent purpose after the marketing grant is withdrawn (R29), for another subject.
+  const std::string other_email = UniqueEmail("search-consent");
+  const std::string other = NewSubject(kS1, "payment", Payment001(other_email));
+  Response w = admin.Post(admin.Base() + "/subjects/" + other + "/consents/withdraw",
+                          Json{{"purposes", {"marketing_mailing"}}, {"channel", "email"}});
+  ASSERT_EQ(w.status, 200) << w.Describe();
+  Response consent = Search(admin, Json{{"purpose", "marketing_mailing"}, {"email", other_email}});
+  EXPECT_EQ(consent.status, 403) << consent.Describe();
+  EXPECT_EQ(consent.ErrorCode(), "consent_withdrawn");
+  EXPECT_EQ(consent.Body()["error"].value("subject", ""), other);
+  EXPECT_EQ(consent.body.find("Olena"), std::string::npos);
+}
+
+TEST_F(ConsoleSearch, R88_EverySearchIsAnAuditedReadWithItsPurpose) {
+  const std::string email = UniqueEmail("search-audit");
+  ASSERT_FALSE(NewSubject(kS1, "payment", Payment001(email)).empty());
+  StaffClient& support = Support();
+  const std::string who = "staff:" + support.me().value("staff", "");
+  Response ok = Search(support, Json{{"purpose", "identification"}, {"email", email}});
+  ASSERT_EQ(ok.status, 200) << ok.Describe();
+  Response refused = Search(support, Json{{"purpose", "marketing_mailing"}, {"email", email}});
+  ASSERT_EQ(refused.status, 403) << refused.Describe();
+  Response missing = Search(
+      support, Json{{"purpose", "identification"}, {"email", UniqueEmail("search-audit-nobody")}});
+  ASSERT_EQ(missing.status, 404) << missing.Describe();
+  auto entry = [&](const std::string& decision) {
+    for (const auto& e : NewestAudit(kS1)) {
+      if (e.value("decision_id", "") == decision) return e;
+    }
+    ADD_FAILURE() << "no audit entry for " << decision;
+    return Json::object();
+  };
+  const Json a = entry(ok.Header("x-decision-id"));
+  EXPECT_EQ(a.value("action", ""), "gate.read");
+  EXPECT_EQ(a.value("actor", ""), who);
+  EXPECT_EQ(a.value("role", ""), "support");
+  EXPECT_EQ(a.value("purpose", ""), "identification");
+  EXPECT_EQ(a.value("outcome", ""), "allow");
+  EXPECT_FALSE(a.value("subject_ref", "").empty());
+  EXPECT_EQ(a["detail"].value("lookup", ""), "email");
+  EXPECT_EQ(a.dump().find(email), std::string::npos) << "the address itself is not logged";
+  const Json b = entry(refused.Header("x-decision-id"));
+  EXPECT_EQ(b.value("purpose", ""), "marketing_mailing");
+  EXPECT_EQ(b.value("outcome", ""), "deny");
+  EXPECT_EQ(b.value("reason", ""), "role_denied");
+  const Json c = entry(missing.Header("x-decision-id"));
+  EXPECT_EQ(c.value("reason", ""), "subject_unknown");
+  EXPECT_EQ(c.value("subject_ref", "x"), "");
+  EXPECT_FALSE(c["detail"].value("matched", true));
+}
+
+TEST_F(ConsoleSearch, BadSearchesAreRefusedNamingTheMemberAndStaffSessionsOnly) {
+  StaffClient& support = Support();
+  Response neither = Search(support, Json{{"purpose", "identification"}});
+  EXPECT_EQ(neither.status, 400) << neither.Describe();
+  EXPECT_EQ(neither.Body()["error"].value("field", ""), "email");
+  Response both = Search(
+      support,
+      Json{{"purpose", "identification"}, {"email", "a@example.com"}, {"phone", "+380671234567"}});
+  EXPECT_EQ(both.status, 400) << both.Describe();
+  Response bad_email =
+      Search(support, Json{{"purpose", "identification"}, {"email", "not-an-address"}});
+  EXPECT_EQ(bad_email.status, 400) << bad_email.Describe();
+  EXPECT_EQ(bad_email.Body()["error"].value("field", ""), "email");
+  Response bad_phone = Search(support, Json{{"purpose", "identification"}, {"phone", "call me"}});
+  EXPECT_EQ(bad_phone.status, 400) << bad_phone.Describe();
+  EXPECT_EQ(bad_phone.Body()["error"].value("field", ""), "phone");
+  Response no_purpose = Search(support, Json{{"email", "a@example.com"}});
+  EXPECT_EQ(no_purpose.status, 400) << no_purpose.Describe();
+  EXPECT_EQ(no_purpose.Body()["error"].value("field", ""), "purpose");
+  Response extra = Search(
+      support, Json{{"purpose", "identification"}, {"email", "a@example.com"}, {"subject", "x"}});
+  EXPECT_EQ(extra.status, 400) << extra.Describe();
+  const std::string path = SchoolPath(kS1) + "/subject-search";
+  const Json body = {{"purpose", "identification"}, {"email", "a@example.com"}};
+  EXPECT_EQ(server().Post(path, body).status, 401);
+  // An API key is another system, not a member of staff at the console.
+  Response keyed = server().Post(path, body, Bearer(Key(kS1, "support", {"identification"})));
+  EXPECT_EQ(keyed.status, 401) << keyed.Describe();
+}
+
 // ======================================================================================
 // R88: the audit log
 // ======================================================================================

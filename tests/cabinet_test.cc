@@ -335,6 +335,125 @@ TEST_F(Cabinet, R55R58WithdrawalFromTheCabinetNeedsTheWarningAcknowledged) {
   EXPECT_EQ(access.Body().value("subject", ""), subject_);
 }
 
+// Marketing preferences (GET/PUT /me/marketing): an opt-out is a withdrawal of the marketing
+// grant alone that the gate honours at once, with no request and no officer step (R20, R53);
+// service messages go on (R103); an opt-in records the wording shown and the policy's version.
+TEST_F(Cabinet, R20R53MarketingOptOutStopsTheGateAtOnceAndOptInRecordsTheWording) {
+  ASSERT_EQ(SignIn("olena@example.com"), "");
+  auto process = [&](const std::string& purpose) {
+    return staff_->Post(kBase + "/process", Json{{"subject", subject_}, {"purpose", purpose}});
+  };
+  auto find = [](const Json& prefs, const std::string& purpose) {
+    for (const auto& p : prefs["purposes"]) {
+      if (p.value("purpose", "") == purpose) return p;
+    }
+    return Json(nullptr);
+  };
+  Response got = Me("GET", "/marketing?lang=en");
+  ASSERT_EQ(got.status, 200) << got.Describe();
+  Json mk = find(got.Body(), "marketing_mailing");
+  ASSERT_TRUE(mk.is_object()) << got.body;
+  EXPECT_EQ(got.Body().value("model", ""), "opt_in");
+  EXPECT_EQ(mk.value("state", ""), "in");
+  EXPECT_TRUE(mk.value("consent_active", false));
+  EXPECT_EQ(mk["channels"], Json({"email", "sms"}));
+  EXPECT_EQ(mk.value("consent", ""), "personal_data");
+  EXPECT_EQ(mk.value("title", ""), "Advertising and marketing mailings");
+  // Only marketing purposes: contract mailings are service messages (R103).
+  EXPECT_TRUE(find(got.Body(), "contract_mailing").is_null());
+  ASSERT_EQ(process("marketing_mailing").status, 200);
+
+  // Opt out: the gate refuses the purpose from this very instant (the clock has not moved).
+  Response out = Me("PUT", "/marketing", Json{{"purpose", "marketing_mailing"}, {"opt_in", false}});
+  ASSERT_EQ(out.status, 200) << out.Describe();
+  ASSERT_EQ(out.Body()["recorded"].size(), 1u) << out.body;
+  const Json withdrawal = out.Body()["recorded"][0];
+  EXPECT_EQ(withdrawal.value("action", ""), "withdraw");
+  EXPECT_EQ(withdrawal["grants"], Json({"marketing_mailing"}));
+  EXPECT_EQ(find(out.Body(), "marketing_mailing").value("state", ""), "out");
+  Response refused = process("marketing_mailing");
+  EXPECT_EQ(refused.status, 403) << refused.Describe();
+  EXPECT_EQ(refused.ErrorCode(), "consent_withdrawn");
+  // The rest of the consent and the contract's service messages go on (R20, R103).
+  EXPECT_EQ(process("contract_mailing").status, 200);
+  EXPECT_EQ(process("identification").status, 200);
+  // No request and no officer task: it is in effect already (R53).
+  Response requests = Me("GET", "/requests");
+  ASSERT_EQ(requests.status, 200);
+  EXPECT_TRUE(requests.Body()["requests"].empty()) << requests.body;
+  // The ledger the school keeps shows the withdrawal of that grant alone.
+  Response ledger = staff_->Get(kBase + "/subjects/" + subject_ + "/consents");
+  ASSERT_EQ(ledger.status, 200) << ledger.Describe();
+  const Json last = ledger.Body()["items"].back();
+  EXPECT_EQ(last.value("action", ""), "withdraw");
+  EXPECT_EQ(last["grants"], Json({"marketing_mailing"}));
+  EXPECT_EQ(last.value("channel", ""), "personal_account");
+  EXPECT_TRUE(Audited("consent.withdraw", "", ""));
+  Response again =
+      Me("PUT", "/marketing", Json{{"purpose", "marketing_mailing"}, {"opt_in", false}});
+  EXPECT_EQ(again.status, 409) << again.Describe();
+  EXPECT_EQ(again.ErrorCode(), "already_opted_out");
+
+  // Opt back in: a grant of marketing alone, with the wording the preferences showed.
+  Response shown = Me("GET", "/marketing?lang=uk");
+  const std::string wording = find(shown.Body(), "marketing_mailing").value("text", "");
+  EXPECT_NE(wording.find("Рекламна та маркетингова розсилка"), std::string::npos) << wording;
+  Response in = Me("PUT", "/marketing",
+                   Json{{"purpose", "marketing_mailing"}, {"opt_in", true}, {"lang", "uk"}});
+  ASSERT_EQ(in.status, 200) << in.Describe();
+  const Json grant = in.Body()["recorded"][0];
+  EXPECT_EQ(grant.value("action", ""), "grant");
+  EXPECT_EQ(grant["grants"], Json({"marketing_mailing"}));
+  EXPECT_EQ(grant.value("text", ""), wording);
+  EXPECT_EQ(grant.value("lang", ""), "uk");
+  EXPECT_EQ(grant.value("channel", ""), "personal_account");
+  EXPECT_EQ(grant.value("policy_version", ""), in.Body().value("policy_version", "x"));
+  EXPECT_FALSE(grant.value("withdrawal_procedure", "").empty());
+  EXPECT_EQ(find(in.Body(), "marketing_mailing").value("state", ""), "in");
+  EXPECT_EQ(process("marketing_mailing").status, 200);
+  EXPECT_EQ(
+      Me("PUT", "/marketing", Json{{"purpose", "marketing_mailing"}, {"opt_in", true}}).ErrorCode(),
+      "already_opted_in");
+
+  // A later full withdrawal still withdraws every grant of the consent, the marketing grant
+  // given alone included; under 001 everything but storage stops at once (R55).
+  Response all = Me("POST", "/withdraw", Json{{"acknowledged_warning", true}});
+  ASSERT_EQ(all.status, 202) << all.Describe();
+  EXPECT_EQ(process("marketing_mailing").status, 423);
+  Response after = staff_->Get(kBase + "/subjects/" + subject_ + "/consents");
+  const Json full = after.Body()["items"].back();
+  EXPECT_EQ(full.value("action", ""), "withdraw");
+  const Json grants = full["grants"];
+  for (const char* g : {"processing", "contract_mailing", "marketing_mailing"}) {
+    EXPECT_NE(std::find(grants.begin(), grants.end(), g), grants.end()) << g << " in " << full;
+  }
+}
+
+TEST_F(Cabinet, R53MarketingPreferencesRefuseWhatIsNotAMarketingChoice) {
+  ASSERT_EQ(SignIn("olena@example.com"), "");
+  Response service =
+      Me("PUT", "/marketing", Json{{"purpose", "contract_mailing"}, {"opt_in", false}});
+  EXPECT_EQ(service.status, 422) << service.Describe();
+  EXPECT_EQ(service.ErrorCode(), "purpose_not_marketing");
+  EXPECT_EQ(service.Body()["error"].value("field", ""), "purpose");
+  Response no_choice = Me("PUT", "/marketing", Json{{"purpose", "marketing_mailing"}});
+  EXPECT_EQ(no_choice.status, 400) << no_choice.Describe();
+  EXPECT_EQ(no_choice.Body()["error"].value("field", ""), "opt_in");
+  Response bad_lang = Me("PUT", "/marketing",
+                         Json{{"purpose", "marketing_mailing"}, {"opt_in", true}, {"lang", "de"}});
+  EXPECT_EQ(bad_lang.status, 400) << bad_lang.Describe();
+  Response no_csrf =
+      Me("PUT", "/marketing", Json{{"purpose", "marketing_mailing"}, {"opt_in", false}}, false);
+  EXPECT_EQ(no_csrf.status, 403) << no_csrf.Describe();
+  // Nothing changed: the consent is still in force.
+  EXPECT_EQ(
+      staff_
+          ->Post(kBase + "/process", Json{{"subject", subject_}, {"purpose", "marketing_mailing"}})
+          .status,
+      200);
+  EXPECT_EQ(server_->Get(kBase + "/me/marketing").status, 401);
+}
+
 // `dovira serve --mail-dir`: the outbox writes each e-mail as an .eml file, so a subject can
 // sign in with the code read from the directory; a directory that is gone is retried like an
 // unreachable relay, and the message is written once it is back (R37).

@@ -160,6 +160,8 @@ class Api {
   ports::HttpResponse MeRequests(Call& c);
   ports::HttpResponse MeFileRequest(Call& c);
   ports::HttpResponse MeWithdraw(Call& c);
+  ports::HttpResponse MeMarketing(Call& c);
+  ports::HttpResponse MeSetMarketing(Call& c);
   ports::HttpResponse RunJob(Call& c);
   ports::HttpResponse Obligations(Call& c);
   // The cookie banner's public routes (web_routes.cc).
@@ -182,6 +184,7 @@ class Api {
   // The staff console's read-only routes (console_routes.cc).
   void RegisterConsoleRoutes();
   ports::HttpResponse ConsoleRead(Call& c);
+  ports::HttpResponse ConsoleSearch(Call& c);
   // Public routes that write, or send mail, for whoever asks (a cabinet sign-in code, a public
   // request's identity code): a limit per client address, and one per e-mail address so that
   // nobody's mailbox can be flooded with codes. The error is 429 rate_limited.

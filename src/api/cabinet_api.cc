@@ -27,6 +27,42 @@ Json FieldJson(const services::CabinetField& f) {
           {"editable", f.provided}};
 }
 
+Json ReceiptJson(const services::ConsentReceipt& r) {
+  return Json{{"id", r.id.value()},
+              {"consent", r.consent_type},
+              {"action", r.action},
+              {"grants", r.grants},
+              {"text", r.text},
+              {"text_sha256", r.text_sha256},
+              {"lang", r.lang},
+              {"channel", r.channel},
+              {"policy_version", r.policy_version},
+              {"withdrawal_procedure", r.withdrawal_procedure},
+              {"at", FormatTimestamp(r.at)}};
+}
+
+Json MarketingJson(const services::MarketingPreferences& m) {
+  Json purposes = Json::array();
+  for (const auto& p : m.purposes) {
+    purposes.push_back({{"purpose", p.purpose},
+                        {"title", p.title},
+                        {"description", p.description},
+                        {"channels", p.channels},
+                        {"state", p.state},
+                        {"reason", p.reason},
+                        {"consent_active", p.consent_active},
+                        {"since", TimeOrNull(p.since)},
+                        {"consent", p.consent_type.empty() ? Json(nullptr) : Json(p.consent_type)},
+                        {"consent_title", p.consent_title},
+                        {"text", p.text},
+                        {"withdrawal_procedure", p.withdrawal_procedure}});
+  }
+  return Json{{"model", m.model},
+              {"granular_optout", m.granular_optout},
+              {"policy_version", m.policy_version},
+              {"purposes", purposes}};
+}
+
 }  // namespace
 
 void Api::RegisterCabinetRoutes() {
@@ -96,6 +132,62 @@ void Api::RegisterCabinetRoutes() {
                    {}),
                202, {400, 401, 403, 409, 422}),
            &Api::MeWithdraw);
+  Register("GET", me + "/marketing", Auth::kSubject,
+           doc("Your marketing preferences: each marketing purpose of the policy with its "
+               "channels, its state as the gate sees it now, and the wording an opt-in records "
+               "(R20, R53, R102)",
+               nullptr, 200, {401}, {"lang"}),
+           &Api::MeMarketing);
+  Register("PUT", me + "/marketing", Auth::kSubject,
+           doc("Opt in to a marketing purpose (a consent grant of that purpose alone, with the "
+               "policy's wording and version) or opt out (its consent withdrawn at once, R53)",
+               Obj({{"purpose", kStr}, {"opt_in", kBool}, {"lang", kStr}}, {"purpose", "opt_in"}),
+               200, {400, 401, 403, 409, 422}),
+           &Api::MeSetMarketing);
+}
+
+HttpResponse Api::MeMarketing(Call& c) {
+  const services::SubjectSession& s = *c.subject_session;
+  auto prefs = s_.consents.Marketing(s.school, s.subject, c.lang, c.actor, c.ctx);
+  if (!prefs.ok()) return ErrorResponse(prefs.error());
+  return JsonResponse(200, MarketingJson(*prefs));
+}
+
+HttpResponse Api::MeSetMarketing(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  if (Status only = OnlyKeys(*body, {"purpose", "opt_in", "lang"}); !only.ok()) {
+    return ErrorResponse(only.error());
+  }
+  auto purpose = ReqString(*body, "purpose");
+  if (!purpose.ok()) return ErrorResponse(purpose.error());
+  auto opt_in = OptBool(*body, "opt_in");
+  if (!opt_in.ok()) return ErrorResponse(opt_in.error());
+  if (!*opt_in) {
+    return ErrorResponse(Error::Invalid("\"opt_in\" (true or false) is required", "opt_in"));
+  }
+  auto lang = OptString(*body, "lang");
+  if (!lang.ok()) return ErrorResponse(lang.error());
+  const std::string l = lang->value_or(c.lang);
+  if (l != "uk" && l != "ru" && l != "en") {
+    return ErrorResponse(Error::Invalid("\"lang\" must be uk, ru or en", "lang"));
+  }
+  const services::SubjectSession& s = *c.subject_session;
+  Json changed = Json::array();
+  if (**opt_in) {
+    auto r = s_.consents.MarketingOptIn(s.school, s.subject, *purpose, l, c.actor, c.ctx);
+    if (!r.ok()) return ErrorResponse(r.error());
+    changed.push_back(ReceiptJson(*r));
+  } else {
+    auto r = s_.consents.MarketingOptOut(s.school, s.subject, *purpose, c.actor, c.ctx);
+    if (!r.ok()) return ErrorResponse(r.error());
+    for (const auto& receipt : *r) changed.push_back(ReceiptJson(receipt));
+  }
+  auto prefs = s_.consents.Marketing(s.school, s.subject, l, c.actor, c.ctx);
+  if (!prefs.ok()) return ErrorResponse(prefs.error());
+  Json out = MarketingJson(*prefs);
+  out["recorded"] = changed;
+  return JsonResponse(200, out);
 }
 
 Result<services::Actor> Api::AuthenticateSubject(Call& c) {

@@ -15,9 +15,22 @@ ports::HttpResponse SchoolSettings(const ApiServices& s, const SchoolId& school,
   if (!rt.ok()) return ErrorResponse(rt.error());
   const policy::Policy& p = (*rt)->policy()->policy();
   const std::string& auth = p.school.authoritative_language;
+  const auto cp = (*rt)->policy();
   Json roles = Json::array();
   for (const auto& [id, r] : p.roles) {
-    roles.push_back({{"id", id}, {"title", r.title.Get(lang, auth)}, {"privileged", r.privileged}});
+    // The purposes the gate lets the role state (all of them when the role lists none).
+    Json allowed = Json::array();
+    const int ri = cp->RoleIndex(id);
+    for (size_t i = 0; ri >= 0 && i < cp->purpose_count(); ++i) {
+      const domain::CompiledRole& role = cp->role(static_cast<size_t>(ri));
+      if (cp->purpose(i).enabled && (role.all_purposes || ((role.purposes >> i) & 1))) {
+        allowed.push_back(cp->purpose(i).id);
+      }
+    }
+    roles.push_back({{"id", id},
+                     {"title", r.title.Get(lang, auth)},
+                     {"privileged", r.privileged},
+                     {"purposes", allowed}});
   }
   Json purposes = Json::array();
   for (const auto& [id, pu] : p.purposes) {
@@ -118,6 +131,66 @@ ports::HttpResponse ConsentRates(const ApiServices& s, const SchoolId& school,
                       {{"at", FormatTimestamp(now)}, {"subjects", subjects}, {"items", items}});
 }
 
+ports::HttpResponse SearchSubject(const ApiServices& s, const SchoolId& school,
+                                  const ports::HttpRequest& req, const services::Actor& actor,
+                                  const services::RequestContext& ctx) {
+  auto body = ParseJsonObject(req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  if (Status only = OnlyKeys(*body, {"purpose", "email", "phone", "fields"}); !only.ok()) {
+    return ErrorResponse(only.error());
+  }
+  auto purpose = ReqString(*body, "purpose");
+  if (!purpose.ok()) return ErrorResponse(purpose.error());
+  auto email = OptString(*body, "email");
+  if (!email.ok()) return ErrorResponse(email.error());
+  auto phone = OptString(*body, "phone");
+  if (!phone.ok()) return ErrorResponse(phone.error());
+  auto fields = OptStringList(*body, "fields");
+  if (!fields.ok()) return ErrorResponse(fields.error());
+  const bool by_email = email->has_value() && !(*email)->empty();
+  const bool by_phone = phone->has_value() && !(*phone)->empty();
+  if (by_email == by_phone) {
+    return ErrorResponse(
+        Error::Invalid("give either \"email\" or \"phone\" to search by, not both and not neither",
+                       by_email ? "phone" : "email"));
+  }
+  services::SearchRequest search;
+  search.by = by_email ? "email" : "phone";
+  search.value = by_email ? **email : **phone;
+  search.purpose = *purpose;
+  search.fields = *fields;
+  auto found = s.access.Search(school, search, actor, ctx);
+  if (!found.ok()) return ErrorResponse(found.error());
+  const services::AccessResult& a = found->access;
+  const Json subject = found->subject ? Json(found->subject->value()) : Json(nullptr);
+  ports::HttpResponse resp;
+  if (a.allowed) {
+    resp = JsonResponse(200, {{"allowed", true},
+                              {"reason", a.reason},
+                              {"decision_id", a.decision_id},
+                              {"purpose", search.purpose},
+                              {"subject", subject},
+                              {"fields", a.values},
+                              {"audited", true}});
+  } else {
+    Json err = {{"code", a.reason},
+                {"message", a.reason == "subject_unknown"
+                                ? std::string("no subject of the school has this ") + search.by +
+                                      " (decision " + a.decision_id + ")"
+                                : "refused by the school's policy: " + a.reason + " (decision " +
+                                      a.decision_id + ")"},
+                {"field", nullptr},
+                {"decision_id", a.decision_id},
+                {"purpose", search.purpose},
+                {"subject", subject},
+                {"audited", true}};
+    resp = JsonResponse(a.status, Json{{"error", err}});
+  }
+  resp.Header("X-Decision-Id", a.decision_id);
+  resp.Header("Cache-Control", "no-store");
+  return resp;
+}
+
 }  // namespace console
 
 void Api::RegisterConsoleRoutes() {
@@ -140,6 +213,20 @@ void Api::RegisterConsoleRoutes() {
            doc("Consent rates per consent-based purpose: eligible, given, active, withdrawn, "
                "expired (no personal data)"),
            &Api::ConsoleRead);
+  RouteDoc search = doc(
+      "Find a subject by e-mail address or phone number for a stated purpose, through the gate: "
+      "only the fields the purpose and the role release, or the refusal (403, 423, 404 when "
+      "nobody matches); every search is an audited read with its purpose (R28-R30, R86, R88)");
+  search.request_schema =
+      Obj({{"purpose", kStr}, {"email", kStr}, {"phone", kStr}, {"fields", kStrList}}, {"purpose"});
+  search.errors = {400, 401, 403, 404, 423, 503};
+  search.query = {};
+  Register("POST", "/v1/schools/{school}/subject-search", Auth::kSession, search,
+           &Api::ConsoleSearch);
+}
+
+ports::HttpResponse Api::ConsoleSearch(Call& c) {
+  return console::SearchSubject(s_, c.school(), c.req, c.actor, c.ctx);
 }
 
 ports::HttpResponse Api::ConsoleRead(Call& c) {

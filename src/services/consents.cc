@@ -10,7 +10,19 @@
 namespace dovira::services {
 namespace {
 
+// The wording a marketing opt-in records: the policy's own title and description of the purpose,
+// introduced in the subject's language.
+std::string MarketingWording(const std::string& lang, const std::string& title,
+                             const std::string& description) {
+  std::string lead = lang == "ru"   ? "Я даю согласие на «" + title + "»"
+                     : lang == "en" ? "I consent to “" + title + "”"
+                                    : "Я даю згоду на «" + title + "»";
+  return description.empty() ? lead + "." : lead + ": " + description;
+}
 
+bool Contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
 
 }  // namespace
 
@@ -54,9 +66,24 @@ Result<ConsentReceipt> ConsentService::Grant(const SchoolId& school_id, const Gr
   if (!kChannels.count(req.channel)) {
     return Error::Refused("channel_invalid", "unknown channel \"" + req.channel + "\"", "channel");
   }
+  for (const auto& p : req.purposes) {
+    if (!Contains(ct->second.grants, p)) {
+      return Error::Refused("grant_not_in_consent",
+                            "consent \"" + req.consent_type + "\" does not grant \"" + p + "\"",
+                            "purposes");
+    }
+  }
+  // A grant of marketing purposes alone, in the personal account, where the policy lets
+  // marketing be dropped alone: what can be dropped there can be taken back there (R20, R53).
+  const bool marketing_only =
+      !req.purposes.empty() && pol.marketing.granular_optout &&
+      std::all_of(req.purposes.begin(), req.purposes.end(), [&](const std::string& p) {
+        const policy::Purpose* pu = pol.FindPurpose(p);
+        return pu != nullptr && pu->marketing;
+      });
   // R18: a consent type that names its channels is given only through them.
   const auto& declared = ct->second.channels;
-  if (!declared.empty() &&
+  if (!declared.empty() && !(marketing_only && req.channel == "personal_account") &&
       std::find(declared.begin(), declared.end(), req.channel) == declared.end()) {
     std::string allowed;
     for (const auto& c : declared) allowed += (allowed.empty() ? "" : ", ") + c;
@@ -81,7 +108,7 @@ Result<ConsentReceipt> ConsentService::Grant(const SchoolId& school_id, const Gr
   cr.id = ConsentId(deps_.crypto.NewId());
   cr.subject = req.subject;
   cr.consent_type = req.consent_type;
-  cr.grants = ct->second.grants;
+  cr.grants = req.purposes.empty() ? ct->second.grants : req.purposes;
   cr.action = "grant";
   cr.policy_version = (*school)->version();
   cr.text = req.text;
@@ -164,15 +191,18 @@ Result<std::vector<ConsentReceipt>> ConsentService::Withdraw(const SchoolId& sch
   }
   auto rows = deps_.store.GetConsents(school_id, req.subject);
   if (!rows.ok()) return rows.error();
-  // What is active now per consent type: the grants of its latest grant minus later withdrawals.
+  // What is active now per consent type: per grant, the latest row that names it (a grant in
+  // force, or a withdrawal or an expired grant that ended it).
   std::map<std::string, std::set<std::string>> active;
   for (const auto& c : *rows) {
     auto& set = active[c.consent_type];
-    if (c.action == "grant") {
-      set = std::set<std::string>(c.grants.begin(), c.grants.end());
-      if (c.expires_at && *c.expires_at <= now) set.clear();
-    } else {
-      for (const auto& g : c.grants) set.erase(g);
+    const bool in_force = c.action == "grant" && !(c.expires_at && *c.expires_at <= now);
+    for (const auto& g : c.grants) {
+      if (in_force) {
+        set.insert(g);
+      } else {
+        set.erase(g);
+      }
     }
   }
   ports::WriteBatch batch;
@@ -247,6 +277,178 @@ Result<std::vector<ports::ConsentRow>> ConsentService::Ledger(const SchoolId& sc
   e.request_id = ctx.request_id;
   (void)audit_.Record(school, std::move(e));
   return rows;
+}
+
+Result<MarketingPreferences> ConsentService::Preferences(const SchoolRuntime& school,
+                                                         const SubjectId& subject,
+                                                         const std::string& lang) {
+  auto cp = school.policy();
+  if (!cp) return Error::Unavailable("the school has no policy loaded");
+  const policy::Policy& pol = cp->policy();
+  const std::string& auth = pol.school.authoritative_language;
+  auto row = deps_.store.GetSubject(school.id(), subject);
+  if (!row.ok()) return row.error();
+  if (!*row) return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
+  auto rows = deps_.store.GetConsents(school.id(), subject);
+  if (!rows.ok()) return rows.error();
+  const int64_t now_us = MicrosOf(deps_.clock.Now());
+
+  MarketingPreferences out;
+  out.model = pol.marketing.model;
+  out.policy_version = school.version();
+  out.granular_optout = pol.marketing.granular_optout;
+  for (size_t i = 0; i < cp->purpose_count(); ++i) {
+    const domain::CompiledPurpose& cpu = cp->purpose(i);
+    const policy::Purpose* pu = pol.FindPurpose(cpu.id);
+    if (!cpu.marketing || !cpu.enabled || pu == nullptr) continue;
+    domain::GateRequest g;
+    g.purpose = static_cast<int>(i);
+    g.operation = domain::Operation::kMessage;
+    g.all_fields = true;
+    g.now_us = now_us;
+    bool active = false;
+    const domain::Decision d = school.gate().With(subject, [&](const domain::SubjectState* st) {
+      if (st != nullptr) {
+        const domain::ConsentWindow* w = st->Consent(i);
+        active = w != nullptr && !w->withdrawn && w->from_us <= now_us && now_us < w->until_us;
+      }
+      return domain::Decide(cp.get(), st, g);
+    });
+    if (d.reason == domain::Reason::kSubjectKindExcluded) continue;  // not for this person
+    MarketingPreference m;
+    m.purpose = cpu.id;
+    m.title = pu->title.Get(lang, auth);
+    m.description = pu->description.Get(lang, auth);
+    m.channels = pu->channels;
+    m.reason = domain::ReasonCode(d.reason);
+    m.consent_active = active;
+    switch (d.reason) {
+      case domain::Reason::kAllowed:
+        m.state = "in";
+        break;
+      case domain::Reason::kNoConsent:
+        m.state = "never";
+        break;
+      case domain::Reason::kConsentWithdrawn:
+      case domain::Reason::kConsentExpired:
+        m.state = "out";
+        break;
+      default:
+        m.state = "stopped";
+    }
+    // The consent an opt-in records: one given in the personal account, else (where marketing
+    // can be dropped alone) the first that grants the purpose.
+    const policy::ConsentType* chosen = nullptr;
+    for (const auto& [id, ct] : pol.consents) {
+      if (!Contains(ct.grants, cpu.id)) continue;
+      if (ct.channels.empty() || Contains(ct.channels, "personal_account")) {
+        chosen = &ct;
+        break;
+      }
+      if (chosen == nullptr && pol.marketing.granular_optout) chosen = &ct;
+    }
+    if (chosen != nullptr) {
+      m.consent_type = chosen->id;
+      m.consent_title = chosen->title.Get(lang, auth);
+      m.withdrawal_procedure = chosen->withdrawal_procedure.Get(lang, auth);
+      m.text = MarketingWording(lang, m.title, m.description);
+    }
+    for (const auto& c : *rows) {
+      if (Contains(c.grants, cpu.id)) m.since = c.at;
+    }
+    out.purposes.push_back(std::move(m));
+  }
+  return out;
+}
+
+Result<MarketingPreferences> ConsentService::Marketing(const SchoolId& school_id,
+                                                       const SubjectId& subject,
+                                                       const std::string& lang, const Actor& actor,
+                                                       const RequestContext& ctx) {
+  auto school = schools_.Get(school_id);
+  if (!school.ok()) return school.error();
+  auto prefs = Preferences(**school, subject, lang);
+  if (!prefs.ok()) return prefs.error();
+  auto pn = audit_.Pseudonym(school_id, subject);
+  AuditEvent e;
+  e.actor = actor.AuditName();
+  e.role = actor.role;
+  e.action = "consent.list";
+  e.subject_ref = pn.ok() ? *pn : std::string();
+  e.outcome = "ok";
+  e.request_id = ctx.request_id;
+  e.detail = "{\"view\":\"marketing\"}";
+  Status st = audit_.Record(school_id, std::move(e));
+  if (!st.ok()) return st.error();
+  return prefs;
+}
+
+Result<ConsentReceipt> ConsentService::MarketingOptIn(const SchoolId& school_id,
+                                                      const SubjectId& subject,
+                                                      const std::string& purpose,
+                                                      const std::string& lang, const Actor& actor,
+                                                      const RequestContext& ctx) {
+  auto school = schools_.Get(school_id);
+  if (!school.ok()) return school.error();
+  auto prefs = Preferences(**school, subject, lang);
+  if (!prefs.ok()) return prefs.error();
+  const MarketingPreference* m = nullptr;
+  for (const auto& p : prefs->purposes) {
+    if (p.purpose == purpose) m = &p;
+  }
+  if (m == nullptr) {
+    return Error::Refused("purpose_not_marketing",
+                          "\"" + purpose + "\" is not a marketing purpose of yours in this policy",
+                          "purpose");
+  }
+  if (m->consent_active) {
+    return Error::Conflict("already_opted_in", "the consent to \"" + purpose + "\" is in force");
+  }
+  if (m->reason == "objection_upheld") {
+    return Error::Conflict("objection_upheld", "an upheld objection stops \"" + purpose +
+                                                   "\"; a consent cannot lift it");
+  }
+  if (m->consent_type.empty()) {
+    return Error::Refused(
+        "marketing_consent_unavailable",
+        "no consent of the policy can be given for \"" + purpose + "\" in the personal account",
+        "purpose");
+  }
+  GrantRequest g;
+  g.subject = subject;
+  g.consent_type = m->consent_type;
+  g.text = m->text;
+  g.lang = lang;
+  g.channel = "personal_account";
+  g.purposes = {purpose};
+  return Grant(school_id, g, actor, ctx);
+}
+
+Result<std::vector<ConsentReceipt>> ConsentService::MarketingOptOut(const SchoolId& school_id,
+                                                                    const SubjectId& subject,
+                                                                    const std::string& purpose,
+                                                                    const Actor& actor,
+                                                                    const RequestContext& ctx) {
+  auto school = schools_.Get(school_id);
+  if (!school.ok()) return school.error();
+  auto cp = (*school)->policy();
+  if (!cp) return Error::Unavailable("the school has no policy loaded");
+  const policy::Purpose* pu = cp->policy().FindPurpose(purpose);
+  if (pu == nullptr || !pu->marketing) {
+    return Error::Refused("purpose_not_marketing",
+                          "\"" + purpose + "\" is not a marketing purpose of this policy",
+                          "purpose");
+  }
+  WithdrawRequest w;
+  w.subject = subject;
+  w.purposes = {purpose};
+  w.channel = "personal_account";
+  auto out = Withdraw(school_id, w, actor, ctx);
+  if (!out.ok() && out.error().reason == "nothing_to_withdraw") {
+    return Error::Conflict("already_opted_out",
+                           "no consent to \"" + purpose + "\" is in force to withdraw");
+  }
+  return out;
 }
 
 }  // namespace dovira::services

@@ -2,12 +2,22 @@
 
 #include <algorithm>
 #include <future>
-#include <set>
 #include <memory>
+#include <set>
+
+#include "domain/intake.h"
 
 namespace dovira::services {
 namespace {
 
+// Reasons that concern the subject's own state rather than the actor or the request.
+bool ConcernsSubject(const std::string& reason) {
+  static const std::set<std::string> kActorOrRequest = {
+      "purpose_undeclared", "purpose_disabled", "purpose_not_allowed_for_key", "briefing_required",
+      "role_denied",        "field_unknown",    "field_not_in_purpose",        "field_not_in_role",
+      "subject_unknown",    "unavailable"};
+  return !kActorOrRequest.count(reason);
+}
 
 }  // namespace
 
@@ -63,7 +73,8 @@ AccessResult DataAccessService::DecideOnly(const SchoolRuntime& school,
 ports::WriteBatch DataAccessService::AuditBatch(const SchoolId& school, const AccessRequest& req,
                                                 const AccessResult& result,
                                                 const std::string& subject_ref, const Actor& actor,
-                                                const RequestContext& ctx) {
+                                                const RequestContext& ctx,
+                                                const std::string& detail) {
   ports::WriteBatch batch;
   // Reads are not writes the client asked for: their entries need to survive a crash of the
   // process, not a power cut, so they share the next fsync instead of forcing one.
@@ -79,6 +90,7 @@ ports::WriteBatch DataAccessService::AuditBatch(const SchoolId& school, const Ac
   e.reason = result.reason;
   e.decision_id = result.decision_id;
   e.request_id = ctx.request_id;
+  e.detail = detail;
   audit_.Add(batch, school, std::move(e));
   return batch;
 }
@@ -194,6 +206,62 @@ void DataAccessService::ReadAsync(const SchoolId& school_id, const AccessRequest
     }
     done(std::move(*result));
   });
+}
+
+Result<SearchResult> DataAccessService::Search(const SchoolId& school_id, const SearchRequest& req,
+                                               const Actor& actor, const RequestContext& ctx) {
+  std::string value;
+  if (req.by == "email") {
+    auto email = domain::NormaliseEmail(req.value);
+    if (!email) return Error::Invalid("\"email\" is not an e-mail address", "email");
+    value = std::move(*email);
+  } else if (req.by == "phone") {
+    domain::CompiledField phone;
+    phone.id = "phone";
+    phone.type = "phone";
+    auto v = domain::ValidateFieldValue(phone, req.value);
+    if (!v.ok()) return Error::Invalid("\"phone\": " + v.error().message, "phone");
+    value = std::move(*v);
+  } else {
+    return Error::Invalid("search by \"email\" or \"phone\"", "by");
+  }
+  auto token = subjects_.LookupToken(school_id, req.by, value);
+  if (!token.ok()) return token.error();
+  auto found = deps_.store.FindByLookup(school_id, req.by, *token);
+  if (!found.ok()) return found.error();
+
+  AccessRequest access{found->value_or(SubjectId("")), req.purpose, req.fields,
+                       domain::Operation::kRead};
+  auto decided = DecideInMemory(school_id, access, actor);
+  if (!decided.ok()) return decided.error();
+  std::optional<Error> failed;
+  if (decided->allowed) {
+    Status opened = OpenValues(school_id, access, *decided);
+    if (!opened.ok()) {
+      decided->allowed = false;
+      decided->reason = opened.error().ReasonOrCode();
+      decided->values.clear();
+      failed = opened.error();
+    }
+  }
+  std::string subject_ref;
+  if (*found) {
+    auto pn = audit_.Pseudonym(school_id, **found);
+    if (pn.ok()) subject_ref = *pn;
+  }
+  const std::string detail =
+      "{\"lookup\":" + JsonQuote(req.by) + ",\"matched\":" + (*found ? "true" : "false") + "}";
+  Status st =
+      deps_.store.Commit(AuditBatch(school_id, access, *decided, subject_ref, actor, ctx, detail));
+  // No audit, no processing (fail closed).
+  if (!st.ok()) {
+    return Error{ErrorCode::kUnavailable, "the decision could not be recorded", {}, "unavailable"};
+  }
+  if (failed) return *failed;
+  SearchResult out;
+  if (*found && (decided->allowed || ConcernsSubject(decided->reason))) out.subject = **found;
+  out.access = std::move(*decided);
+  return out;
 }
 
 }  // namespace dovira::services

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,25 @@ struct AccessResult {
   std::map<std::string, std::string> values;  // Read only: field → value
 };
 
+// A search for a subject by a value the intake indexes (an e-mail address or a phone number),
+// for a stated purpose (R28-R30, R86, R87): the lookup goes through the same gate and audit as a
+// read, and answers with only the fields the purpose and the role release.
+struct SearchRequest {
+  std::string by;     // "email" | "phone"
+  std::string value;  // as typed; normalised like the intake normalises it
+  std::string purpose;
+  std::vector<std::string> fields;  // empty: every field the purpose and role allow
+};
+
+struct SearchResult {
+  // The subject found, when the answer concerns them: an allowed read, or a refusal because of
+  // the subject's own state (no consent, restricted, ...). Unset when nobody matched and when
+  // the refusal is the actor's own (role, purpose, briefing): such a search tells nothing about
+  // who is on file.
+  std::optional<SubjectId> subject;
+  AccessResult access;
+};
+
 class DataAccessService {
  public:
   DataAccessService(Deps deps, Schools& schools, SubjectService& subjects, AuditLog& audit);
@@ -57,12 +77,21 @@ class DataAccessService {
   void DecideAsync(const SchoolId& school, const AccessRequest& request, const Actor& actor,
                    const RequestContext& ctx, Done done);
 
+  // Finds the subject by its lookup token and reads it like Read. Every search, matched or not,
+  // allowed or not, is one audit entry "gate.read" with the purpose and {"lookup": by}; an
+  // unmatched one names no subject and answers reason "subject_unknown" (404), after the actor's
+  // own checks, so a role that may not use the purpose learns nothing. Errors: kInvalidArgument
+  // naming "by" or the value's member ("email", "phone") when it is not a plausible value.
+  Result<SearchResult> Search(const SchoolId& school, const SearchRequest& request,
+                              const Actor& actor, const RequestContext& ctx);
+
  private:
   AccessResult DecideOnly(const SchoolRuntime& school, const domain::CompiledPolicy& cp,
                           const AccessRequest& request, const Actor& actor);
   ports::WriteBatch AuditBatch(const SchoolId& school, const AccessRequest& request,
                                const AccessResult& result, const std::string& subject_ref,
-                               const Actor& actor, const RequestContext& ctx);
+                               const Actor& actor, const RequestContext& ctx,
+                               const std::string& detail = {});
   // The decision (with its id), or an error when the school is unknown.
   Result<AccessResult> DecideInMemory(const SchoolId& school, const AccessRequest& request,
                                       const Actor& actor);

@@ -51,6 +51,8 @@ try {
     { name: 'cabinet-sign-in-en', lang: 'en' },
     { name: 'cabinet-data-uk', lang: 'uk', view: 'data', signIn: true },
     { name: 'cabinet-withdraw-en', lang: 'en', view: 'consents', signIn: true, withdraw: true },
+    { name: 'cabinet-marketing-en', lang: 'en', view: 'consents', signIn: true, optIn: true },
+    { name: 'phone-cabinet-marketing-uk', lang: 'uk', view: 'consents', signIn: true, phone: true },
     { name: 'cabinet-requests-en', lang: 'en', view: 'requests', signIn: true },
     { name: 'phone-cabinet-data-ru', lang: 'ru', view: 'data', signIn: true, phone: true },
   ];
@@ -75,6 +77,14 @@ try {
       await page.locator('nav.cab-nav').waitFor();
       await page.goto(`${url}#${s.view}`);
       await timings(page);
+    }
+    if (s.optIn) {
+      // Opted out, then about to opt back in: the wording shown before anything is recorded.
+      await page.locator('.mk-item .actions button.danger').first().click();
+      await page.locator('.mk-item[data-state=out]').waitFor();
+      await page.locator('.mk-item[data-state=out] .actions button').first().click();
+      await page.locator('.mk-wording').waitFor();
+      await page.locator('.mk-item').first().scrollIntoViewIfNeeded();
     }
     if (s.withdraw) {
       await page.locator('.withdraw button[type=submit]').click();
@@ -124,6 +134,8 @@ async function consoleShots(server, browser) {
     { name: 'console-request-uk', path: `/console.html?lang=uk#/requests/${rect}` },
     { name: 'console-audit-en', path: '/console.html?lang=en#/audit' },
     { name: 'console-consents-en', path: '/console.html?lang=en#/consents' },
+    { name: 'console-subjects-en', path: '/console.html?lang=en#/subjects', search: { purpose: 'marketing_mailing', email: 'taras@example.com' } },
+    { name: 'phone-console-subjects-uk', path: '/console.html?lang=uk#/subjects', phone: true, search: { purpose: 'identification', email: 'olena@example.com' } },
     { name: 'console-staff-ru', path: '/console.html?lang=ru#/staff' },
     { name: 'phone-console-queue-uk', path: '/console.html?lang=uk#/requests', phone: true },
   ];
@@ -146,6 +158,13 @@ async function consoleShots(server, browser) {
     }
     await page.goto(server.url + s.path);
     await timings(page);
+    if (s.search) {
+      await page.locator('select[name=purpose]').selectOption(s.search.purpose);
+      await page.locator('input[name=value]').fill(s.search.email);
+      await page.locator('form.subject-search button[type=submit]').click();
+      await page.locator('.search-result:not([hidden])').waitFor();
+      await page.locator('.search-result').scrollIntoViewIfNeeded();
+    }
     const file = join(out, `${s.name}.png`);
     await page.screenshot({ path: file, fullPage: false });
     console.log(`wrote ${file}`);

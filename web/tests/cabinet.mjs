@@ -236,6 +236,66 @@ export function cabinetTests({ test, server, sink, newPage, noSeriousA11yIssues,
     await context.close();
   });
 
+  test('cabinet: marketing preferences: opting out stops at once and the ledger shows it; opting in shows the wording', async () => {
+    const { page, context, errors, subject } = await signedIn({ hash: '#consents' });
+    const view = page.locator('#view-consents');
+    const staff = await staffSession(server());
+    const gate = async (purpose) => (await staff.post(`${BASE}/process`, { subject, purpose })).status;
+    const item = view.locator('.mk-item[data-purpose="marketing_mailing"]');
+    await item.waitFor();
+    assert.equal(await item.getAttribute('data-state'), 'in');
+    const shown = await item.innerText();
+    assert.match(shown, /Advertising and marketing mailings/);
+    assert.match(shown, /By: e-mail, SMS/);
+    assert.match(shown, /You receive these messages since/);
+    // Service messages under the contract are not a marketing choice (R103).
+    assert.equal(await view.locator('.mk-item[data-purpose="contract_mailing"]').count(), 0);
+    await noSeriousA11yIssues(page, 'cabinet marketing preferences');
+    assert.equal(await gate('marketing_mailing'), 200);
+
+    // Opt out: one press, in effect at once (R53).
+    await item.getByRole('button', { name: 'Stop these messages' }).click();
+    await view.locator('.done').filter({ hasText: 'You opted out of “Advertising and marketing mailings”' }).waitFor();
+    const out = view.locator('.mk-item[data-purpose="marketing_mailing"]');
+    assert.equal(await out.getAttribute('data-state'), 'out');
+    assert.match(await out.innerText(), /Stopped: you opted out since/);
+    assert.equal(await gate('marketing_mailing'), 403);
+    assert.equal(await gate('contract_mailing'), 200);
+    // The server's ledger holds the withdrawal of that grant alone, from the personal account.
+    const ledger = await staff.get(`${BASE}/subjects/${subject}/consents`);
+    const last = ledger.body.items.at(-1);
+    assert.equal(last.action, 'withdraw');
+    assert.deepEqual(last.grants, ['marketing_mailing']);
+    assert.equal(last.channel, 'personal_account');
+    // The page's history says so too; the rest of the consent can still be withdrawn.
+    const entry = view.locator('.ledger li[data-action="withdraw"][data-grants="marketing_mailing"]');
+    assert.match(await entry.innerText(), /Withdrawn[\s\S]*Only: Advertising and marketing mailings/);
+    await view.getByRole('button', { name: 'Withdraw consent' }).waitFor();
+
+    // Opt back in: the wording and the policy version are shown before anything is recorded.
+    await out.getByRole('button', { name: 'Agree to receive these messages' }).click();
+    const wording = out.locator('.mk-wording');
+    await wording.waitFor();
+    const text = await wording.locator('blockquote').innerText();
+    assert.match(text, /^I consent to “Advertising and marketing mailings”: The Project's advertising and marketing materials/);
+    assert.match(await wording.innerText(), /policy version \S+/);
+    assert.match(await wording.innerText(), /How to withdraw it: You may withdraw your consent at any time/);
+    await noSeriousA11yIssues(page, 'cabinet marketing wording');
+    assert.equal(await gate('marketing_mailing'), 403, 'nothing is recorded before the agreement');
+    await wording.getByRole('button', { name: 'I agree' }).click();
+    await view.locator('.done').filter({ hasText: 'Your consent to “Advertising and marketing mailings” has been recorded.' }).waitFor();
+    assert.equal(await view.locator('.mk-item[data-purpose="marketing_mailing"]').getAttribute('data-state'), 'in');
+    assert.equal(await gate('marketing_mailing'), 200);
+    const after = await staff.get(`${BASE}/subjects/${subject}/consents`);
+    const grant = after.body.items.at(-1);
+    assert.equal(grant.action, 'grant');
+    assert.deepEqual(grant.grants, ['marketing_mailing']);
+    assert.equal(grant.text, text);
+    assert.equal(grant.lang, 'en');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('cabinet: the data downloads as JSON and CSV; sending it on shows the school\'s refusal', async () => {
     const { page, context, errors, email } = await signedIn({ hash: '#download' });
     const view = page.locator('#view-download');

@@ -505,9 +505,108 @@ test('staff: a new account signs in with its one-time password and must replace 
   await context.close();
 });
 
+test('subjects: a purpose of the role shows only its fields, another purpose is refused, and the audit log shows both reads with their purposes', async () => {
+  const email = 'olena.search@example.com';
+  const subject = await newSubject(email);
+  // A briefed member of the support service: identification and contract performance, no marketing.
+  const staffEmail = 'taras.support@school.example';
+  const created = await admin.post(api('/staff'), { name: 'Taras Melnyk', email: staffEmail, role: 'support', password: 'Green-Maple-Falls-3904' });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  assert.equal((await admin.post(api(`/staff/${created.body.id}/briefing`))).status, 200);
+
+  const { page, context, errors } = await newPage({ width: 375, height: 740 });
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  // The first sign-in: the password another chose must be replaced (no console before that).
+  await nextMinute();
+  await page.goto(`${server.url}/console.html?lang=en`);
+  await heading(page, 'Staff sign-in').waitFor();
+  await page.getByLabel('School').selectOption(SCHOOL);
+  await page.getByLabel('E-mail address').fill(staffEmail);
+  await page.getByLabel('Password').fill('Green-Maple-Falls-3904');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await heading(page, 'Choose a new password').waitFor();
+  await page.locator('input[name=current_password]').fill('Green-Maple-Falls-3904');
+  await page.locator('input[name=new_password]').fill('Amber-Finch-Wades-8143');
+  await page.locator('input[name=repeat]').fill('Amber-Finch-Wades-8143');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await heading(page, 'Request queue').waitFor();
+  await nextView(page, () => page.locator('nav.views').getByRole('link', { name: 'Subjects' }).click());
+  await heading(page, 'Find a subject').waitFor();
+  await page.getByText('Every search is recorded in the audit log with its purpose').waitFor();
+  // The purposes of the role come first; the others are offered apart, named as refused.
+  const purpose = page.getByLabel('Purpose of this look-up');
+  const groups = await purpose.locator('optgroup').evaluateAll((gs) => gs.map((g) => [g.label, [...g.querySelectorAll('option')].map((o) => o.value)]));
+  assert.equal(groups[0][0], 'Purposes of your role');
+  assert.ok(groups[0][1].includes('identification') && !groups[0][1].includes('marketing_mailing'), JSON.stringify(groups));
+  assert.ok(groups[1][1].includes('marketing_mailing'), JSON.stringify(groups));
+  await noSeriousA11yIssues(page, 'subjects');
+  assert.ok((await overflow()) <= 0, `subjects: ${await overflow()} px wider than a 375 px phone`);
+
+  // A purpose of the role: only the fields it releases, and the read is logged.
+  await purpose.selectOption('identification');
+  await page.getByLabel('E-mail address or phone number').fill(email.toUpperCase());
+  const result = page.locator('.search-result');
+  await timed('search a subject', async () => {
+    await page.getByRole('button', { name: 'Search' }).click();
+    await result.locator('table.data').waitFor();
+  });
+  const ids = await result.locator('tbody td:first-child code').allInnerTexts();
+  assert.deepEqual(ids.sort(), ['email', 'first_name', 'mobile_phone']);
+  const shown = await result.innerText();
+  assert.match(shown, /Released for “Identification of the data subject”/);
+  assert.match(shown, /olena\.search@example\.com/);
+  assert.doesNotMatch(shown, /Course|1200/, 'the purchase is not identification');
+  assert.match(shown, /This read is recorded in the audit log \(decision dec_\w+\)/);
+  const allowedDecision = shown.match(/decision (dec_\w+)/)[1];
+  assert.ok((await overflow()) <= 0, `subjects result: ${await overflow()} px wider than a 375 px phone`);
+  await noSeriousA11yIssues(page, 'subjects allowed');
+  // From the result: the subject's requests, and filing one for them.
+  assert.equal(await result.getByRole('link', { name: 'File a request for this subject' }).getAttribute('href'), `#/requests/new?subject=${subject}`);
+
+  // A purpose the role may not use: the gate's refusal, and nothing about the person.
+  await purpose.selectOption('marketing_mailing');
+  await page.getByRole('button', { name: 'Search' }).click();
+  const refusal = result.locator('.refusal[data-reason="role_denied"]');
+  await refusal.waitFor();
+  assert.match(await result.getByRole('heading', { level: 2 }).innerText(), /Refused by the gate \(403\)/);
+  assert.match(await refusal.innerText(), /Your role may not use this purpose/);
+  assert.equal(await result.locator('table').count(), 0);
+  assert.equal(await result.getByRole('link', { name: 'File a request for this subject' }).count(), 0);
+  const refusedDecision = (await result.innerText()).match(/decision (dec_\w+)/)[1];
+  await noSeriousA11yIssues(page, 'subjects refused');
+
+  // Back to a permitted purpose, then on to the subject's requests.
+  await purpose.selectOption('identification');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await result.locator('table.data').waitFor();
+  await nextView(page, () => result.getByRole('link', { name: 'This subject’s requests' }).click());
+  await heading(page, 'Request queue').waitFor();
+  await page.getByText(`Requests of subject ${subject}`).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+
+  // The administrator's audit log holds both reads, each with its purpose and outcome.
+  const audit = await admin.get(api('/audit?order=desc&limit=50'));
+  const byDecision = (d) => audit.body.items.find((e) => e.decision_id === d);
+  assert.equal(byDecision(allowedDecision)?.purpose, 'identification');
+  assert.equal(byDecision(refusedDecision)?.reason, 'role_denied');
+  const adminPage = await newPage();
+  await signInAdmin(adminPage.page);
+  await load(adminPage.page, 'console audit', '#/audit?limit=20');
+  await heading(adminPage.page, 'Audit log').waitFor();
+  const rows = rowsOf(adminPage.page).filter({ hasText: 'Taras Melnyk' }).filter({ hasText: 'gate.read' });
+  const allowedRow = rows.filter({ hasText: 'Identification of the data subject' }).first();
+  assert.match(await allowedRow.innerText(), /support|Support service/);
+  assert.match(await allowedRow.innerText(), /allow/);
+  const refusedRow = rows.filter({ hasText: 'Advertising and marketing mailings' }).first();
+  assert.match(await refusedRow.innerText(), /deny[\s\S]*role_denied/);
+  assert.deepEqual(adminPage.errors, []);
+  await adminPage.context.close();
+});
+
 // ---- every view: language, phone, keyboard -------------------------------------------------------
 
-const VIEWS = ['#/requests', '#/requests/new', () => `#/requests/${seeded.a1}`, '#/audit', '#/consents', '#/staff', '#/account'];
+const VIEWS = ['#/requests', '#/requests/new', '#/subjects', () => `#/requests/${seeded.a1}`, '#/audit', '#/consents', '#/staff', '#/account'];
 
 test('every console view has no serious axe findings, in Ukrainian too, and keeps its view across languages', async () => {
   const { page, context, errors } = await newPage({ lang: 'uk-UA' });

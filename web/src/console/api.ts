@@ -8,6 +8,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field: string | null = null,
+    // The error object as the server sent it (a gate refusal adds decision_id, subject, purpose).
+    readonly detail: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -48,8 +50,8 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
     json = null;
   }
   if (!r.ok) {
-    const e = (json as { error?: { code?: string; message?: string; field?: string | null } } | null)?.error;
-    const err = new ApiError(r.status, e?.code ?? `http_${r.status}`, e?.message ?? `HTTP ${r.status}`, e?.field ?? null);
+    const e = (json as { error?: { code?: string; message?: string; field?: string | null } & Record<string, unknown> } | null)?.error;
+    const err = new ApiError(r.status, e?.code ?? `http_${r.status}`, e?.message ?? `HTTP ${r.status}`, e?.field ?? null, e ?? {});
     // A session that ended (expired, signed out elsewhere, a leaver) sends the console back to
     // the sign-in form; a wrong password at sign-in is the sign-in form's own error.
     if (r.status === 401 && path !== '/v1/auth/login' && onSignedOut) onSignedOut(err);
@@ -82,7 +84,7 @@ export interface Settings {
   policy_version: string;
   time_zone: string;
   languages: string[];
-  roles: { id: string; title: string; privileged: boolean }[];
+  roles: { id: string; title: string; privileged: boolean; purposes: string[] }[];
   purposes: { id: string; title: string; basis: string }[];
   fields: { id: string; title: string; category: string }[];
   request_types: { type: string; right: string; term: string; trigger: string; source: string }[];
@@ -199,6 +201,17 @@ export interface AuditRow {
   decision_id: string;
   request_id: string;
   detail: unknown;
+}
+
+// POST /subject-search when the gate allows: the released fields only.
+export interface SearchResult {
+  allowed: true;
+  reason: string;
+  decision_id: string;
+  purpose: string;
+  subject: string | null;
+  fields: Record<string, string>;
+  audited: boolean;
 }
 
 export interface ConsentRate {

@@ -15,6 +15,7 @@ import { newRequestView } from './views/new_request';
 import { queueView } from './views/queue';
 import { requestView } from './views/request';
 import { staffView } from './views/staff';
+import { subjectsView } from './views/subjects';
 
 const { lang, main } = startPage(() => 'Dovira');
 const t = M[lang];
@@ -162,6 +163,7 @@ async function startConsole(signedIn: Session, initial: boolean): Promise<void> 
 const VIEWS: [string, keyof typeof t.nav, boolean][] = [
   ['#/requests', 'queue', false],
   ['#/requests/new', 'newRequest', false],
+  ['#/subjects', 'subjects', false],
   ['#/audit', 'audit', true],
   ['#/consents', 'consents', false],
   ['#/staff', 'staff', true],
@@ -197,7 +199,10 @@ async function route(initial = false): Promise<void> {
   try {
     if (parts[0] === 'requests' && parts[1] === 'new') {
       key = 'newRequest';
-      await newRequestView(app, root);
+      await newRequestView(app, root, params);
+    } else if (parts[0] === 'subjects') {
+      key = 'subjects';
+      await subjectsView(app, root);
     } else if (parts[0] === 'requests' && parts[1]) {
       await requestView(app, root, decodeURIComponent(parts[1]));
     } else if (parts[0] === 'audit') {

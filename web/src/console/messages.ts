@@ -10,7 +10,7 @@ export interface ConsoleMessages {
   title: string;
   product: string;
   consoleNav: string;
-  nav: { queue: string; newRequest: string; audit: string; consents: string; staff: string; account: string };
+  nav: { queue: string; newRequest: string; subjects: string; audit: string; consents: string; staff: string; account: string };
   signedInAs: (name: string, role: string) => string;
   signOut: string;
   loading: string;
@@ -252,6 +252,32 @@ export interface ConsoleMessages {
   newer: string;
   oldest: string;
 
+  subjectsTitle: string;
+  subjectsIntro: string;
+  sPurpose: string;
+  sPurposeHint: string;
+  sRolePurposes: string;
+  sOtherPurposes: string;
+  sBy: string;
+  sByEmail: string;
+  sByPhone: string;
+  sValue: string;
+  sSearch: string;
+  sLogged: string;
+  sResultTitle: string;
+  sAllowed: (purpose: string) => string;
+  sRecorded: (decision: string) => string;
+  sNoFields: string;
+  sField: string;
+  sFieldValue: string;
+  sRefused: (status: number) => string;
+  sRefusals: Dict;
+  sSubject: string;
+  sFileRequest: string;
+  sOpenRequests: string;
+  queueOfSubject: (id: string) => string;
+  showAllRequests: string;
+
   consentsTitle: string;
   consentsIntro: string;
   colEligible: string;
@@ -343,7 +369,7 @@ const en: ConsoleMessages = {
   title: 'Dovira — staff console',
   product: 'Dovira',
   consoleNav: 'Console sections',
-  nav: { queue: 'Requests', newRequest: 'New request', audit: 'Audit log', consents: 'Consents', staff: 'Staff', account: 'Account' },
+  nav: { queue: 'Requests', newRequest: 'New request', subjects: 'Subjects', audit: 'Audit log', consents: 'Consents', staff: 'Staff', account: 'Account' },
   signedInAs: (name, role) => `Signed in as ${name} (${role})`,
   signOut: 'Sign out',
   loading: 'Loading…',
@@ -617,6 +643,50 @@ const en: ConsoleMessages = {
   newer: 'Newer',
   oldest: 'Oldest',
 
+  subjectsTitle: 'Find a subject',
+  subjectsIntro: 'Look a person up by e-mail address or phone number for a stated purpose. The purpose gate decides: you see only the fields that purpose and your role allow, or why it refuses.',
+  sPurpose: 'Purpose of this look-up',
+  sPurposeHint: 'The reason you need the data now. The school’s policy says which purposes your role may use.',
+  sRolePurposes: 'Purposes of your role',
+  sOtherPurposes: 'Other purposes (the gate refuses them for your role)',
+  sBy: 'Search by',
+  sByEmail: 'E-mail address',
+  sByPhone: 'Phone number',
+  sValue: 'E-mail address or phone number',
+  sSearch: 'Search',
+  sLogged: 'Every search is recorded in the audit log with its purpose, your name and the gate’s answer, whether or not anyone is found.',
+  sResultTitle: 'Result',
+  sAllowed: (purpose) => `Released for “${purpose}”: only the fields this purpose and your role allow.`,
+  sRecorded: (decision) => `This read is recorded in the audit log (decision ${decision}).`,
+  sNoFields: 'The purpose releases no field that this subject has.',
+  sField: 'Field',
+  sFieldValue: 'Value',
+  sRefused: (status) => `Refused by the gate (${status})`,
+  sRefusals: {
+    role_denied: 'Your role may not use this purpose. Choose a purpose of your role.',
+    purpose_disabled: 'This purpose is switched off in the school’s policy.',
+    briefing_required: 'Your data-protection briefing is not recorded yet; ask a privileged colleague to record it.',
+    subject_unknown: 'No one with this e-mail address or phone number is on file.',
+    subject_kind_excluded: 'This purpose does not concern this kind of person.',
+    no_consent: 'Missing consent: this purpose rests on consent, and the subject has not given it.',
+    consent_not_yet_given: 'Missing consent: the subject’s consent starts later.',
+    consent_withdrawn: 'Missing consent: the subject withdrew the consent this purpose needs.',
+    consent_expired: 'Missing consent: the subject’s consent has expired.',
+    minor: 'The subject is a minor, and this purpose is not allowed for minors.',
+    subject_closing: 'The subject disagreed with the policy: only storage is allowed.',
+    blocked: 'Restricted data: a field is blocked while a rectification is pending.',
+    restricted: 'Restricted data: the processing is restricted, only storage is allowed.',
+    objection_pending: 'Restricted data: the subject objected to this purpose and the decision is pending.',
+    objection_upheld: 'The subject’s objection to this purpose was upheld.',
+    retention_ended: 'The retention period of this purpose has ended for the subject.',
+    field_not_in_role: 'A field is outside the categories your role may see.',
+  },
+  sSubject: 'Subject',
+  sFileRequest: 'File a request for this subject',
+  sOpenRequests: 'This subject’s requests',
+  queueOfSubject: (id) => `Requests of subject ${id}`,
+  showAllRequests: 'Show every request',
+
   consentsTitle: 'Consents by purpose',
   consentsIntro: 'For each purpose that rests on consent: how many subjects it concerns, how many gave consent, and how many of those consents are in force, withdrawn or expired. No personal data.',
   colEligible: 'Subjects concerned',
@@ -722,7 +792,7 @@ const uk: ConsoleMessages = {
   none: '—',
   title: 'Dovira — консоль персоналу',
   consoleNav: 'Розділи консолі',
-  nav: { queue: 'Запити', newRequest: 'Новий запит', audit: 'Журнал аудиту', consents: 'Згоди', staff: 'Персонал', account: 'Обліковий запис' },
+  nav: { queue: 'Запити', newRequest: 'Новий запит', subjects: 'Суб’єкти', audit: 'Журнал аудиту', consents: 'Згоди', staff: 'Персонал', account: 'Обліковий запис' },
   signedInAs: (name, role) => `Ви увійшли як ${name} (${role})`,
   signOut: 'Вийти',
   loading: 'Завантаження…',
@@ -995,6 +1065,50 @@ const uk: ConsoleMessages = {
   newer: 'Новіші',
   oldest: 'Найстаріші',
 
+  subjectsTitle: 'Пошук суб’єкта',
+  subjectsIntro: 'Знайдіть особу за адресою електронної пошти або номером телефону для зазначеної мети. Рішення ухвалює перевірка мети: ви бачите лише поля, які дозволяють ця мета й ваша роль, або причину відмови.',
+  sPurpose: 'Мета цього пошуку',
+  sPurposeHint: 'Навіщо вам зараз потрібні дані. Політика школи визначає, які мети може використовувати ваша роль.',
+  sRolePurposes: 'Мети вашої ролі',
+  sOtherPurposes: 'Інші мети (для вашої ролі перевірка їх відхиляє)',
+  sBy: 'Шукати за',
+  sByEmail: 'Адреса електронної пошти',
+  sByPhone: 'Номер телефону',
+  sValue: 'Адреса електронної пошти або номер телефону',
+  sSearch: 'Шукати',
+  sLogged: 'Кожен пошук записується в журнал аудиту з метою, вашим ім’ям і відповіддю перевірки — незалежно від того, чи когось знайдено.',
+  sResultTitle: 'Результат',
+  sAllowed: (purpose) => `Надано для мети «${purpose}»: лише поля, які дозволяють ця мета й ваша роль.`,
+  sRecorded: (decision) => `Це читання записано в журнал аудиту (рішення ${decision}).`,
+  sNoFields: 'Мета не відкриває жодного поля, яке є в цього суб’єкта.',
+  sField: 'Поле',
+  sFieldValue: 'Значення',
+  sRefused: (status) => `Перевірка відмовила (${status})`,
+  sRefusals: {
+    role_denied: 'Ваша роль не може використовувати цю мету. Оберіть мету своєї ролі.',
+    purpose_disabled: 'Цю мету вимкнено в політиці школи.',
+    briefing_required: 'Ваш інструктаж із захисту даних ще не записано; попросіть привілейованого колегу записати його.',
+    subject_unknown: 'Нікого з такою адресою електронної пошти чи номером телефону не знайдено.',
+    subject_kind_excluded: 'Ця мета не стосується такої категорії осіб.',
+    no_consent: 'Немає згоди: ця мета ґрунтується на згоді, а суб’єкт її не надав.',
+    consent_not_yet_given: 'Немає згоди: згода суб’єкта починає діяти пізніше.',
+    consent_withdrawn: 'Немає згоди: суб’єкт відкликав згоду, потрібну для цієї мети.',
+    consent_expired: 'Немає згоди: строк згоди суб’єкта минув.',
+    minor: 'Суб’єкт неповнолітній, а ця мета для неповнолітніх не дозволена.',
+    subject_closing: 'Суб’єкт не погодився з політикою: дозволено лише зберігання.',
+    blocked: 'Дані обмежено: поле заблоковано, доки розглядається виправлення.',
+    restricted: 'Дані обмежено: обробку обмежено, дозволено лише зберігання.',
+    objection_pending: 'Дані обмежено: суб’єкт заперечив проти цієї мети, рішення ще не ухвалено.',
+    objection_upheld: 'Заперечення суб’єкта проти цієї мети задоволено.',
+    retention_ended: 'Строк зберігання для цієї мети щодо суб’єкта минув.',
+    field_not_in_role: 'Поле поза категоріями, які може бачити ваша роль.',
+  },
+  sSubject: 'Суб’єкт',
+  sFileRequest: 'Зареєструвати запит щодо цього суб’єкта',
+  sOpenRequests: 'Запити цього суб’єкта',
+  queueOfSubject: (id) => `Запити суб’єкта ${id}`,
+  showAllRequests: 'Показати всі запити',
+
   consentsTitle: 'Згоди за цілями',
   consentsIntro: 'Для кожної мети, що ґрунтується на згоді: скільки суб’єктів вона стосується, скільки дали згоду і скільки з цих згод чинні, відкликані або спливли. Без персональних даних.',
   colEligible: 'Стосується суб’єктів',
@@ -1100,7 +1214,7 @@ const ru: ConsoleMessages = {
   none: '—',
   title: 'Dovira — консоль сотрудников',
   consoleNav: 'Разделы консоли',
-  nav: { queue: 'Запросы', newRequest: 'Новый запрос', audit: 'Журнал аудита', consents: 'Согласия', staff: 'Сотрудники', account: 'Учётная запись' },
+  nav: { queue: 'Запросы', newRequest: 'Новый запрос', subjects: 'Субъекты', audit: 'Журнал аудита', consents: 'Согласия', staff: 'Сотрудники', account: 'Учётная запись' },
   signedInAs: (name, role) => `Вы вошли как ${name} (${role})`,
   signOut: 'Выйти',
   loading: 'Загрузка…',
@@ -1372,6 +1486,50 @@ const ru: ConsoleMessages = {
   older: 'Старше',
   newer: 'Новее',
   oldest: 'Самые старые',
+
+  subjectsTitle: 'Поиск субъекта',
+  subjectsIntro: 'Найдите человека по адресу электронной почты или номеру телефона для указанной цели. Решение принимает проверка цели: вы видите только поля, которые разрешают эта цель и ваша роль, или причину отказа.',
+  sPurpose: 'Цель этого поиска',
+  sPurposeHint: 'Зачем вам сейчас нужны данные. Политика школы определяет, какие цели может использовать ваша роль.',
+  sRolePurposes: 'Цели вашей роли',
+  sOtherPurposes: 'Другие цели (для вашей роли проверка их отклоняет)',
+  sBy: 'Искать по',
+  sByEmail: 'Адрес электронной почты',
+  sByPhone: 'Номер телефона',
+  sValue: 'Адрес электронной почты или номер телефона',
+  sSearch: 'Искать',
+  sLogged: 'Каждый поиск записывается в журнал аудита с целью, вашим именем и ответом проверки — независимо от того, найден ли кто-то.',
+  sResultTitle: 'Результат',
+  sAllowed: (purpose) => `Выдано для цели «${purpose}»: только поля, которые разрешают эта цель и ваша роль.`,
+  sRecorded: (decision) => `Это чтение записано в журнал аудита (решение ${decision}).`,
+  sNoFields: 'Цель не открывает ни одного поля, которое есть у этого субъекта.',
+  sField: 'Поле',
+  sFieldValue: 'Значение',
+  sRefused: (status) => `Проверка отказала (${status})`,
+  sRefusals: {
+    role_denied: 'Ваша роль не может использовать эту цель. Выберите цель своей роли.',
+    purpose_disabled: 'Эта цель отключена в политике школы.',
+    briefing_required: 'Ваш инструктаж по защите данных ещё не записан; попросите привилегированного коллегу записать его.',
+    subject_unknown: 'Никого с таким адресом электронной почты или номером телефона не найдено.',
+    subject_kind_excluded: 'Эта цель не касается такой категории лиц.',
+    no_consent: 'Нет согласия: эта цель основана на согласии, а субъект его не дал.',
+    consent_not_yet_given: 'Нет согласия: согласие субъекта начинает действовать позже.',
+    consent_withdrawn: 'Нет согласия: субъект отозвал согласие, нужное для этой цели.',
+    consent_expired: 'Нет согласия: срок согласия субъекта истёк.',
+    minor: 'Субъект несовершеннолетний, а эта цель для несовершеннолетних не разрешена.',
+    subject_closing: 'Субъект не согласился с политикой: разрешено только хранение.',
+    blocked: 'Данные ограничены: поле заблокировано, пока рассматривается исправление.',
+    restricted: 'Данные ограничены: обработка ограничена, разрешено только хранение.',
+    objection_pending: 'Данные ограничены: субъект возразил против этой цели, решение ещё не принято.',
+    objection_upheld: 'Возражение субъекта против этой цели удовлетворено.',
+    retention_ended: 'Срок хранения для этой цели в отношении субъекта истёк.',
+    field_not_in_role: 'Поле вне категорий, которые может видеть ваша роль.',
+  },
+  sSubject: 'Субъект',
+  sFileRequest: 'Зарегистрировать запрос по этому субъекту',
+  sOpenRequests: 'Запросы этого субъекта',
+  queueOfSubject: (id) => `Запросы субъекта ${id}`,
+  showAllRequests: 'Показать все запросы',
 
   consentsTitle: 'Согласия по целям',
   consentsIntro: 'Для каждой цели, основанной на согласии: скольких субъектов она касается, сколько дали согласие и сколько из этих согласий действуют, отозваны или истекли. Без персональных данных.',

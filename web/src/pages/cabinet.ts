@@ -36,6 +36,12 @@ interface FormDef {
   fields: { id: string; type: string; title: string; max_length: number }[];
   consents: { consent: string; text: string; withdrawal_procedure: string }[];
 }
+interface MarketingPurpose {
+  purpose: string; title: string; description: string; channels: string[];
+  state: 'in' | 'out' | 'never' | 'stopped'; reason: string; consent_active: boolean; since: string | null;
+  consent: string | null; consent_title: string; text: string; withdrawal_procedure: string;
+}
+interface Marketing { model: string; granular_optout: boolean; policy_version: string; purposes: MarketingPurpose[] }
 interface ErrorBody { error?: { code?: string; message?: string; field?: string | null } }
 
 class ApiError extends Error {
@@ -60,6 +66,7 @@ let school = '';
 let schoolName = '';
 let session: Session | null = null;
 let data: MeData | null = null;
+let marketing: Marketing | null = null;
 const fieldTitles = new Map<string, { title: string; type: string; max: number }>();
 const formTitles = new Map<string, string>();
 const consentTexts = new Map<string, { text: string; procedure: string }>();
@@ -296,7 +303,7 @@ const views: Partial<Record<View, HTMLElement>> = {};
 let nav: HTMLElement | null = null;
 
 async function loadData(): Promise<MeData> {
-  data = await call<MeData>('GET', '/me/data');
+  [data, marketing] = await Promise.all([call<MeData>('GET', '/me/data'), call<Marketing>('GET', '/me/marketing')]);
   return data;
 }
 
@@ -480,23 +487,38 @@ function renderConsents(): void {
   const s = views.consents!;
   const ledger = list(data?.consents);
   s.replaceChildren(...heading('consents', c.consentsIntro));
+  s.append(renderMarketing());
   if (!ledger.length) {
     s.append(h('p', {}, c.noConsents));
     return;
   }
+  // An entry about marketing purposes alone (an opt-in or opt-out) says which.
+  const marketingTitles = new Map((marketing?.purposes ?? []).map((p) => [p.purpose, p.title]));
   const ul = h('ul', { class: 'ledger' });
   for (const e of ledger) {
-    ul.append(h('li', { 'data-consent': e.consent },
+    const only = e.grants.length > 0 && e.grants.every((g) => marketingTitles.has(g));
+    ul.append(h('li', { 'data-consent': e.consent, 'data-action': e.action, 'data-grants': e.grants.join(' ') },
       h('p', { class: 'what' }, h('strong', {}, word(c.actions, e.action)), ' · ', when(e.at)),
       h('p', {}, consentTitle(e.consent)),
+      only ? h('p', { class: 'only' }, c.mkOnly.replace('{purposes}', e.grants.map((g) => marketingTitles.get(g)).join(', '))) : null,
       h('p', { class: 'hint' }, `${c.channel}: ${word(c.channels, e.channel)} · ${c.policyVersion}: ${e.policy_version}`)));
   }
   s.append(h('h3', {}, c.ledger), ul);
 
-  // What is in force: the latest entry of each consent.
+  // What is in force: per consent, the grants its entries left in force (an opt-out of marketing
+  // withdraws one grant and leaves the rest of the consent).
+  const inForce = new Map<string, Set<string>>();
   const latest = new Map<string, ConsentEntry>();
-  for (const e of ledger) latest.set(e.consent, e);
-  const active = [...latest.values()].filter((e) => e.action === 'grant');
+  for (const e of ledger) {
+    const set = inForce.get(e.consent) ?? new Set<string>();
+    for (const g of e.grants) {
+      if (e.action === 'grant') set.add(g);
+      else set.delete(g);
+    }
+    inForce.set(e.consent, set);
+    latest.set(e.consent, e);
+  }
+  const active = [...latest.values()].filter((e) => (inForce.get(e.consent)?.size ?? 0) > 0);
   const box = h('div', { class: 'withdraw' }, h('h3', { id: 'withdraw-title' }, c.withdrawTitle));
   s.append(box);
   if (!active.length) {
@@ -538,6 +560,98 @@ function renderConsents(): void {
       }
     }
   });
+}
+
+// Marketing preferences (GET/PUT /me/marketing): per marketing purpose of the policy, its
+// channels and its state as the gate sees it; opting out withdraws that consent at once (R53),
+// opting in records a consent with the wording shown and the policy's version.
+function renderMarketing(): HTMLElement {
+  const box = h('section', { class: 'marketing', 'aria-labelledby': 'mk-title' },
+    h('h3', { id: 'mk-title', tabindex: '-1' }, c.mkTitle));
+  const purposes = marketing?.purposes ?? [];
+  if (!purposes.length) {
+    box.append(h('p', {}, c.mkNone));
+    return box;
+  }
+  box.append(h('p', { class: 'note' }, c.mkIntro));
+  const ul = h('ul', { class: 'mk-list' });
+  for (const p of purposes) ul.append(marketingItem(p));
+  box.append(ul);
+  return box;
+}
+
+function marketingItem(p: MarketingPurpose): HTMLElement {
+  const stateText = (c.mkStates as Record<string, string>)[p.state] ?? p.state;
+  const reason = p.state === 'stopped' ? (c.mkReasons as Record<string, string>)[p.reason] ?? humanId(p.reason) : '';
+  const since = p.since && (p.state === 'in' || p.state === 'out') ? ` ${c.mkSince.replace('{time}', when(p.since))}` : '';
+  const errId = nextId('mk-err');
+  const err = errorSlot(errId);
+  const li = h('li', { class: 'mk-item', 'data-purpose': p.purpose, 'data-state': p.state },
+    h('h4', {}, p.title),
+    p.description ? h('p', {}, p.description) : null,
+    p.channels.length ? h('p', { class: 'hint' }, `${c.mkBy}: ${p.channels.map((m) => word(c.mkMedia, m)).join(', ')}`) : null,
+    h('p', { class: `mk-state mk-${p.state}` }, h('strong', {}, stateText), since, reason ? ` (${reason})` : ''));
+  const actions = h('div', { class: 'actions' });
+  li.append(actions, err);
+  if (p.consent_active) {
+    const stop = h('button', { type: 'button', class: 'danger', 'aria-describedby': errId }, c.mkOptOut);
+    stop.addEventListener('click', async () => {
+      clearErrors(li);
+      try {
+        await busy(stop, c.sending, () => call('PUT', '/me/marketing', { purpose: p.purpose, opt_in: false, lang }));
+        await marketingChanged(p.purpose, c.mkOptedOut.replace('{title}', p.title));
+      } catch (x) {
+        setError(stop, err, explain(x));
+      }
+    });
+    actions.append(stop);
+  } else if (p.consent && p.reason !== 'objection_upheld') {
+    const start = h('button', { type: 'button', 'aria-describedby': errId, 'aria-expanded': 'false' }, c.mkOptIn);
+    start.addEventListener('click', () => {
+      start.hidden = true;
+      start.setAttribute('aria-expanded', 'true');
+      li.querySelector('.mk-wording')?.remove();
+      const titleId = nextId('mk-wording');
+      const yes = h('button', { type: 'submit' }, c.mkConfirmIn);
+      const back = h('button', { type: 'button', class: 'secondary' }, c.cancel);
+      const panel = h('form', { class: 'cab-form mk-wording', novalidate: true, 'aria-labelledby': titleId },
+        h('h5', { id: titleId, tabindex: '-1' }, c.mkWordingTitle),
+        h('p', {}, c.mkWordingIntro.replace('{version}', marketing?.policy_version ?? '')),
+        h('blockquote', { class: 'notice-text', lang }, p.text),
+        p.withdrawal_procedure ? h('p', { class: 'hint' }, h('strong', {}, `${c.mkProcedure}: `), p.withdrawal_procedure) : null,
+        h('div', { class: 'actions' }, yes, back));
+      li.insertBefore(panel, err);
+      (panel.querySelector('h5') as HTMLElement).focus();
+      back.addEventListener('click', () => {
+        panel.remove();
+        start.hidden = false;
+        start.setAttribute('aria-expanded', 'false');
+        start.focus();
+      });
+      panel.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        clearErrors(li);
+        try {
+          await busy(yes, c.sending, () => call('PUT', '/me/marketing', { purpose: p.purpose, opt_in: true, lang }));
+          await marketingChanged(p.purpose, c.mkOptedIn.replace('{title}', p.title));
+        } catch (x) {
+          setError(yes, err, explain(x));
+        }
+      });
+    });
+    actions.append(start);
+  } else if (p.state === 'in') {
+    actions.append(h('p', { class: 'hint' }, c.mkNoConsent));
+  }
+  return li;
+}
+
+async function marketingChanged(purpose: string, text: string): Promise<void> {
+  await refresh();
+  const item = views.consents?.querySelector<HTMLElement>(`.mk-item[data-purpose="${CSS.escape(purpose)}"]`);
+  item?.prepend(h('p', { class: 'done' }, text));
+  announce(text);
+  (views.consents?.querySelector('#mk-title') as HTMLElement | null)?.focus();
 }
 
 // The 409 carries the policy's consequence notice, one line per language (uk, ru, en).

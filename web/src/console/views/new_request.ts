@@ -1,6 +1,7 @@
 // Filing a request received through any channel (#/requests/new, POST /requests): the types the
 // policy offers with their terms, the subject or the requester's address, the channel and the
-// time of receipt on that channel (the term runs from it, R35), and what the type needs.
+// time of receipt on that channel (the term runs from it, R35), and what the type needs. A
+// subject found in #/subjects arrives as #/requests/new?subject=ID, already filled in.
 import { h } from '../../common/dom';
 import { LANGS, LANG_NAMES } from '../../common/i18n';
 import { post, type RequestFull } from '../api';
@@ -10,12 +11,12 @@ import { ApiForm, checked, selected, value } from '../ui';
 
 const CHANNELS = ['email', 'support', 'written', 'phone', 'personal_account', 'web'];
 
-export async function newRequestView(app: App, root: HTMLElement): Promise<void> {
+export async function newRequestView(app: App, root: HTMLElement, params = new URLSearchParams()): Promise<void> {
   const { t, lang, settings } = app;
   const form = new ApiForm(t, lang, { submit: t.fileBtn, className: 'file-request' });
   const types = settings.request_types.map((r): [string, string] => [r.type, t.nTypeOption(app.typeName(r.type), r.term, r.source)]);
   form.addField({ label: t.nType, name: 'type', type: 'select', options: types, required: true });
-  form.addField({ label: t.nSubject, name: 'subject', hint: t.nSubjectHint, autocomplete: 'off' });
+  form.addField({ label: t.nSubject, name: 'subject', hint: t.nSubjectHint, autocomplete: 'off', value: params.get('subject') ?? undefined });
   form.addField({ label: t.nEmail, name: 'email', type: 'email', autocomplete: 'off' });
   form.addField({ label: t.nReplyEmail, name: 'reply_email', type: 'email', autocomplete: 'off' });
   form.addField({ label: t.nChannel, name: 'channel', type: 'select', options: CHANNELS.map((c): [string, string] => [c, t.channels[c] ?? c]), value: 'email', required: true });

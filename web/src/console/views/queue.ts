@@ -1,7 +1,8 @@
 // The request queue (#/requests): the obligations dashboard (GET /obligations), a chart of open
 // requests by the week they fall due, and the queue by due date with its filters and keyset
 // paging (GET /requests?...&cursor=). Filters live in the address (#/requests?type=...), so a
-// filtered queue can be bookmarked and the browser's back button works.
+// filtered queue can be bookmarked and the browser's back button works; ?subject=ID (from the
+// subject search) shows one subject's requests.
 import { h } from '../../common/dom';
 import { get, type Obligations, type Page, type RequestRow } from '../api';
 import type { App } from '../app';
@@ -131,6 +132,7 @@ function filters(app: App, params: URLSearchParams, staff: { id: string; name: s
       if (v) q.set(name, v);
     }
     if (params.get('limit')) q.set('limit', params.get('limit')!);
+    if (params.get('subject')) q.set('subject', params.get('subject')!);
     app.go(`#/requests${q.size ? `?${q}` : ''}`);
   });
   return form;
@@ -145,6 +147,8 @@ export async function queueView(app: App, root: HTMLElement, params: URLSearchPa
   if (params.get('type')) api.set('type', params.get('type')!);
   if (state) api.set('state', state);
   if (params.get('assignee')) api.set('assignee', params.get('assignee')!);
+  const subject = params.get('subject') ?? '';
+  if (subject) api.set('subject', subject);
   // A closed state is never among the open requests; a state filter looks at every request.
   api.set('open', scope === 'all' || (state && !OPEN_STATES.has(state)) ? 'false' : 'true');
   if (scope === 'overdue') api.set('overdue', 'true');
@@ -200,6 +204,7 @@ export async function queueView(app: App, root: HTMLElement, params: URLSearchPa
     h('h1', {}, t.queueTitle),
     h('p', { class: 'meta' }, t.schoolTime(app.settings.time_zone)),
     h('div', { class: 'overview' }, dashboard(t, obligations), chart(app, clock, open)),
+    ...(subject ? [h('p', { class: 'note subject-filter' }, t.queueOfSubject(subject), ' ', h('a', { href: '#/requests' }, t.showAllRequests))] : []),
     filters(app, params, staff.filter((s) => !s.left_at)),
     rows.length
       ? table(t.queueCaption(rows.length), [t.colDue, t.colLeft, t.colType, t.colState, t.colSubject, t.colReceived, t.colAssignee], rows, 'queue')
