@@ -19,6 +19,7 @@
 #include "services/consents.h"
 #include "services/cookie_consents.h"
 #include "services/data_access.h"
+#include "services/guardians.h"
 #include "services/schools.h"
 #include "services/staff.h"
 #include "services/outbox.h"
@@ -94,8 +95,10 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   app->requests_ = std::make_unique<services::RequestService>(
       deps, *app->schools_, *app->subjects_, *app->consents_, *app->audit_, *app->outbox_,
       *app->disclosures_);
-  app->cabinet_ = std::make_unique<services::CabinetService>(deps, *app->schools_, *app->subjects_,
-                                                            *app->audit_, *app->outbox_);
+  app->guardians_ = std::make_unique<services::GuardianService>(
+      deps, *app->schools_, *app->subjects_, *app->audit_, *app->outbox_);
+  app->cabinet_ = std::make_unique<services::CabinetService>(
+      deps, *app->schools_, *app->subjects_, *app->audit_, *app->outbox_, *app->guardians_);
   app->cookie_consents_ =
       std::make_unique<services::CookieConsentService>(deps, *app->schools_, *app->audit_);
   std::vector<std::pair<std::string, std::string>> policies;  // text, source name
@@ -125,6 +128,8 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
     if (!school.ok()) return school.error();
     Status st = app->subjects_->LoadGateState(**school);
     if (!st.ok()) return st.error();
+    st = app->guardians_->LoadGateState(**school);
+    if (!st.ok()) return st.error();
     st = app->requests_->LoadEffects(**school);
     if (!st.ok()) return st.error();
   }
@@ -141,7 +146,7 @@ Status App::Serve(const ServeOptions& options) {
       api::ApiServices{*schools_, *subjects_, *consents_, *access_, *staff_, *audit_, *clock_,
                        manual_clock_.get(), requests_.get(), outbox_.get(),
                        cabinet_.get(), cookie_consents_.get(), disclosures_.get(),
-                       [this] { NudgeJobs(); }},
+                       [this] { NudgeJobs(); }, guardians_.get()},
       ao);
   http::HttpServerOptions ho;
   ho.address = options.address;
@@ -159,7 +164,8 @@ Status App::Serve(const ServeOptions& options) {
 }
 
 void App::JobsLoop() {
-  // Every 30 seconds: deliver the outbox; every hour: the deadline job (R68, B10). On a fake
+  // Every 30 seconds: deliver the outbox; every hour: the deadline job (R68, B10) and the majority
+  // job (B06). On a fake
   // clock (tests) both run only when asked through the API.
   std::unique_lock lock(stop_mu_);
   auto last_deadlines = std::chrono::steady_clock::time_point{};
@@ -173,6 +179,8 @@ void App::JobsLoop() {
       last_deadlines = std::chrono::steady_clock::now();
       for (const auto& school : schools_->List()) {
         (void)requests_->RunDeadlines(school, services::RequestContext{"job-deadlines", "", ""});
+        // B06: minors coming of age are asked to re-consent on their day of majority.
+        (void)guardians_->RunMajorities(school, services::RequestContext{"job-majority", "", ""});
       }
     }
     lock.lock();

@@ -43,6 +43,7 @@ class RequestService;
 class DisclosureService;
 class Outbox;
 class CabinetService;
+class GuardianService;
 class CookieConsentService;
 }  // namespace dovira::services
 
@@ -114,6 +115,7 @@ class App {
   std::unique_ptr<services::Outbox> outbox_;
   std::unique_ptr<services::DisclosureService> disclosures_;
   std::unique_ptr<services::RequestService> requests_;
+  std::unique_ptr<services::GuardianService> guardians_;
   std::unique_ptr<services::CabinetService> cabinet_;
   std::unique_ptr<services::CookieConsentService> cookie_consents_;
   std::unique_ptr<api::Api> api_;

@@ -12,7 +12,7 @@ bool WriteBatch::empty() const {
          sessions.empty() && deleted_sessions.empty() && api_keys.empty() &&
          requests.empty() && request_events.empty() && outbox.empty() && tombstones.empty() &&
          cookie_consents.empty() && subject_sessions.empty() && deleted_subject_sessions.empty() &&
-         disclosures.empty() && recipient_contacts.empty();
+         disclosures.empty() && recipient_contacts.empty() && guardianships.empty();
 }
 
 Status Store::Commit(WriteBatch batch) {

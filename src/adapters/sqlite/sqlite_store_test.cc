@@ -216,6 +216,8 @@ TEST(SqliteStore, EveryReadUsesAKeyOrIndex) {
       {"data.db", sql::kListSubjectDisclosures}, {"data.db", sql::kListDisclosures},
       {"data.db", sql::kEraseDisclosures},       {"data.db", sql::kGetRecipientContact},
       {"data.db", sql::kListRecipientContacts},
+      {"data.db", sql::kGetGuardianship},        {"data.db", sql::kMinorGuardianships},     {"data.db", sql::kGuardianshipsByEmail},
+      {"data.db", sql::kDueMajorities},          {"data.db", sql::kEraseGuardianships},
   };
   for (const auto& [file, query] : reads) {
     SCOPED_TRACE(query);

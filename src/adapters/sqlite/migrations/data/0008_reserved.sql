@@ -1,0 +1,2 @@
+-- data.db, version 8: reserved for a migration written on another branch; this placeholder is
+-- replaced by it when the branches are merged.
