@@ -257,7 +257,7 @@ std::string NewMinor(TestServer& server, const std::string& email) {
   return r.Body().value("subject", "");
 }
 
-TEST_F(Cabinet, B06AGuardianActsForALinkedMinorUntilMajority) {
+TEST_F(Cabinet, B06_AGuardianActsForALinkedMinorUntilMajority) {
   const std::string minor = NewMinor(*server_, "sofiia@example.com");
   ASSERT_FALSE(minor.empty());
   // The representative holds no data of their own, yet signs in with the address on file.
@@ -295,7 +295,8 @@ TEST_F(Cabinet, B06AGuardianActsForALinkedMinorUntilMajority) {
   EXPECT_EQ(act.Body().value("name", ""), "Софія");
   Response data = Me("GET", "/data");
   ASSERT_EQ(data.status, 200) << data.Describe();
-  const Json* first = FieldOf(data.Body(), "first_name");
+  const Json minor_data = data.Body();
+  const Json* first = FieldOf(minor_data, "first_name");
   ASSERT_NE(first, nullptr) << data.body;
   EXPECT_EQ(first->value("value", ""), "Софія");
 
@@ -326,6 +327,7 @@ TEST_F(Cabinet, B06AGuardianActsForALinkedMinorUntilMajority) {
 
   // On the day of majority (Kyiv) the guardian loses access.
   ASSERT_FALSE(server_->SetClock("2025-03-09T22:00:00Z").empty());
+  ASSERT_EQ(SignIn("halyna@example.com"), "");  // the earlier session lived twelve hours
   Response after = Me("GET", "");
   ASSERT_EQ(after.status, 200) << after.Describe();
   EXPECT_TRUE(after.Body()["acting_for"].is_null()) << after.body;
@@ -336,7 +338,7 @@ TEST_F(Cabinet, B06AGuardianActsForALinkedMinorUntilMajority) {
   EXPECT_EQ(ended.ErrorCode(), "guardian_access_ended");
 }
 
-TEST_F(Cabinet, B06TheNowAdultConfirmsTheirConsentInTheCabinet) {
+TEST_F(Cabinet, B06_TheNowAdultConfirmsTheirConsentInTheCabinet) {
   const std::string minor = NewMinor(*server_, "sofiia@example.com");
   ASSERT_FALSE(minor.empty());
   ASSERT_EQ(SignIn("sofiia@example.com"), "");
@@ -346,6 +348,8 @@ TEST_F(Cabinet, B06TheNowAdultConfirmsTheirConsentInTheCabinet) {
   EXPECT_EQ(Me("POST", "/consents/reconfirm", Json{{"decision", "confirm"}}).ErrorCode(),
             "reconsent_not_pending");
   ASSERT_FALSE(server_->SetClock("2025-03-10T08:00:00Z").empty());
+  ASSERT_EQ(staff_->Login().status, 200);  // the staff session ended with the days that passed
+  ASSERT_EQ(SignIn("sofiia@example.com"), "");
   Response job = staff_->Post(kBase + "/jobs/deadlines/run", Json::object());
   ASSERT_EQ(job.status, 200) << job.Describe();
   EXPECT_EQ(job.Body().value("reconsent_opened", -1), 1);
