@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 
 #include "server.h"
 #include "smtp_sink.h"
@@ -303,6 +304,130 @@ TEST_F(Cabinet, R54TheExportFollowsItsPublishedSchemaInJsonAndCsv) {
   ASSERT_EQ(mine.status, 200);
   EXPECT_EQ(mine.Body()["requests"].size(), 0u);
   EXPECT_TRUE(Audited("export", "portability_json"));
+}
+
+// A minor registered with a representative's permission, coming of age on 2025-03-10 (B06).
+std::string NewMinor(TestServer& server, const std::string& email) {
+  Json body = Json::parse(R"({"fields":{"first_name":"Софія","email":""},
+    "consents":["pd_consent"],"accept_policy":true,"lang":"uk","age_statement":"minor",
+    "date_of_majority":"2025-03-10",
+    "representative":{"name":"Галина Коваль","relation":"parent","email":"halyna@example.com",
+                      "permission_at":"2025-03-01"}})");
+  body["fields"]["email"] = email;
+  Response r = server.Post(kBase + "/forms/subscription/submissions", body);
+  EXPECT_EQ(r.status, 201) << r.Describe();
+  return r.Body().value("subject", "");
+}
+
+TEST_F(Cabinet, B06_AGuardianActsForALinkedMinorUntilMajority) {
+  const std::string minor = NewMinor(*server_, "sofiia@example.com");
+  ASSERT_FALSE(minor.empty());
+  // The representative holds no data of their own, yet signs in with the address on file.
+  ASSERT_EQ(SignIn("halyna@example.com"), "");
+  Response me = Me("GET", "");
+  ASSERT_EQ(me.status, 200) << me.Describe();
+  EXPECT_TRUE(me.Body()["self"].is_null()) << me.body;
+  ASSERT_EQ(me.Body()["people"].size(), 1u) << me.body;
+  const Json person = me.Body()["people"][0];
+  EXPECT_EQ(person.value("subject", ""), minor);
+  EXPECT_EQ(person.value("name", ""), "Софія");
+  EXPECT_EQ(person.value("relation", ""), "parent");
+  EXPECT_EQ(person.value("until", ""), "2025-03-10");
+  // The code reached the representative: the permission is verified by it.
+  EXPECT_EQ(person.value("verification", ""), "verified");
+  Response g = staff_->Get(kBase + "/subjects/" + minor + "/guardianships");
+  ASSERT_EQ(g.status, 200) << g.Describe();
+  EXPECT_EQ(g.Body()["items"][0].value("method", ""), "email_code");
+  const std::string guardianship = g.Body()["items"][0].value("id", "");
+
+  // Nothing to show before a person is chosen.
+  Response none = Me("GET", "/data");
+  EXPECT_EQ(none.status, 422) << none.Describe();
+  EXPECT_EQ(none.ErrorCode(), "no_own_data");
+  EXPECT_EQ(Me("POST", "/acting-for", Json{{"subject", nullptr}}).ErrorCode(), "no_own_data");
+  // Only linked minors: another subject of the school is refused.
+  Response other = Me("POST", "/acting-for", Json{{"subject", subject_}});
+  EXPECT_EQ(other.status, 403) << other.Describe();
+  EXPECT_EQ(other.ErrorCode(), "not_linked");
+  EXPECT_EQ(Me("POST", "/acting-for", Json{{"subject", minor}}, false).status, 403);  // CSRF
+
+  Response act = Me("POST", "/acting-for", Json{{"subject", minor}});
+  ASSERT_EQ(act.status, 200) << act.Describe();
+  EXPECT_EQ(act.Body().value("acting_for", ""), minor);
+  EXPECT_EQ(act.Body().value("name", ""), "Софія");
+  Response data = Me("GET", "/data");
+  ASSERT_EQ(data.status, 200) << data.Describe();
+  const Json minor_data = data.Body();
+  const Json* first = FieldOf(minor_data, "first_name");
+  ASSERT_NE(first, nullptr) << data.body;
+  EXPECT_EQ(first->value("value", ""), "Софія");
+
+  // A withdrawal for the minor is filed by the representative and answered to them.
+  Response w = Me("POST", "/withdraw", Json{{"acknowledged_warning", true}});
+  ASSERT_EQ(w.status, 202) << w.Describe();
+  EXPECT_EQ(w.Body().value("filed_by", ""), "representative");
+  EXPECT_EQ(w.Body().value("reply_email", ""), "halyna@example.com");
+  Response ledger = staff_->Get(kBase + "/subjects/" + minor + "/consents");
+  ASSERT_EQ(ledger.status, 200);
+  bool by_guardian = false;
+  const Json ledger_body = ledger.Body();
+  for (const auto& c : ledger_body["items"]) {
+    if (c.value("action", "") == "withdraw" && c.value("given_by", "") == "guardian") {
+      by_guardian = true;
+    }
+  }
+  EXPECT_TRUE(by_guardian) << ledger.body;
+  // Every action is audited as the guardian's, on the minor.
+  Response audit = staff_->Get(kBase + "/subjects/" + minor + "/audit?limit=500");
+  ASSERT_EQ(audit.status, 200);
+  std::set<std::string> actions;
+  const Json audit_body = audit.Body();
+  for (const auto& e : audit_body["items"]) {
+    if (e.value("actor", "") == "guardian:" + guardianship) actions.insert(e.value("action", ""));
+  }
+  for (const char* a : {"guardianship.verify", "cabinet.act_for", "read", "consent.withdraw"}) {
+    EXPECT_TRUE(actions.count(a)) << a << " in " << audit.body;
+  }
+
+  // On the day of majority (Kyiv) the guardian loses access.
+  ASSERT_FALSE(server_->SetClock("2025-03-09T22:00:00Z").empty());
+  ASSERT_EQ(staff_->Login().status, 200);  // the staff session lived twelve hours too
+  ASSERT_EQ(SignIn("halyna@example.com"), "");  // the earlier session lived twelve hours
+  Response after = Me("GET", "");
+  ASSERT_EQ(after.status, 200) << after.Describe();
+  EXPECT_TRUE(after.Body()["acting_for"].is_null()) << after.body;
+  EXPECT_EQ(after.Body()["people"].size(), 0u) << after.body;
+  EXPECT_EQ(Me("GET", "/data").ErrorCode(), "no_own_data");
+  Response ended = Me("POST", "/acting-for", Json{{"subject", minor}});
+  EXPECT_EQ(ended.status, 403) << ended.Describe();
+  EXPECT_EQ(ended.ErrorCode(), "guardian_access_ended");
+}
+
+TEST_F(Cabinet, B06_TheNowAdultConfirmsTheirConsentInTheCabinet) {
+  const std::string minor = NewMinor(*server_, "sofiia@example.com");
+  ASSERT_FALSE(minor.empty());
+  ASSERT_EQ(SignIn("sofiia@example.com"), "");
+  Response before = Me("GET", "");
+  ASSERT_EQ(before.status, 200);
+  EXPECT_TRUE(before.Body()["reconsent"].is_null()) << before.body;
+  EXPECT_EQ(Me("POST", "/consents/reconfirm", Json{{"decision", "confirm"}}).ErrorCode(),
+            "reconsent_not_pending");
+  ASSERT_FALSE(server_->SetClock("2025-03-10T08:00:00Z").empty());
+  ASSERT_EQ(staff_->Login().status, 200);  // the staff session ended with the days that passed
+  ASSERT_EQ(SignIn("sofiia@example.com"), "");
+  Response job = staff_->Post(kBase + "/jobs/deadlines/run", Json::object());
+  ASSERT_EQ(job.status, 200) << job.Describe();
+  EXPECT_EQ(job.Body().value("reconsent_opened", -1), 1);
+  Response pending = Me("GET", "");
+  ASSERT_EQ(pending.status, 200);
+  EXPECT_EQ(pending.Body()["reconsent"].value("state", ""), "pending") << pending.body;
+  EXPECT_EQ(Me("POST", "/consents/reconfirm", Json{{"decision", "maybe"}}).status, 400);
+  Response ok = Me("POST", "/consents/reconfirm", Json{{"decision", "confirm"}});
+  ASSERT_EQ(ok.status, 200) << ok.Describe();
+  EXPECT_EQ(ok.Body().value("reconsent", ""), "confirmed");
+  ASSERT_EQ(ok.Body()["consents"].size(), 1u) << ok.body;
+  EXPECT_EQ(ok.Body()["consents"][0].value("given_by", ""), "subject");
+  EXPECT_EQ(Me("GET", "").Body()["reconsent"].value("state", ""), "confirmed");
 }
 
 TEST_F(Cabinet, R55R58WithdrawalFromTheCabinetNeedsTheWarningAcknowledged) {

@@ -198,7 +198,8 @@ void Api::RegisterRoutes() {
                                {"age_statement", kStr},
                                {"country", kStr},
                                {"representative", kAny},
-                               {"evidence_document", kStr}},
+                               {"evidence_document", kStr},
+                               {"date_of_majority", kStr}},
                               {"fields"});
   const Json page = Obj({{"items", {{"type", "array"}, {"items", kAny}}}, {"next_cursor", kStr}});
   const Json access = Obj({{"purpose", kStr}, {"fields", kStrList}, {"operation", kStr}}, {"purpose"});
@@ -300,7 +301,8 @@ void Api::RegisterRoutes() {
                     {"lang", kStr},
                     {"country", kStr},
                     {"age_statement", kStr},
-                    {"representative", kAny}},
+                    {"representative", kAny},
+                    {"date_of_majority", kStr}},
                    {"kind", "channel", "fields"}),
                receipt, 201, {400, 401, 403, 422}),
            &Api::CreateSubject);
@@ -374,6 +376,7 @@ void Api::RegisterRoutes() {
   if (s_.requests != nullptr && s_.cabinet != nullptr) RegisterCabinetRoutes();
   if (s_.disclosures != nullptr) RegisterDisclosureRoutes();  // disclosures_api.cc
   if (s_.holds != nullptr && s_.requests != nullptr) RegisterHoldRoutes();  // holds_api.cc
+  if (s_.guardians != nullptr && s_.requests != nullptr) RegisterGuardianRoutes();
   RegisterConsoleRoutes();  // what the staff console reads (console_routes.cc)
   if (s_.test_clock) {
     Register("POST", "/v1/_test/clock", Auth::kPublic,
@@ -711,6 +714,9 @@ Result<domain::Submission> SubmissionFrom(const Json& body, const std::string& l
   auto rep = RepresentativeOf(body);
   if (!rep.ok()) return rep.error();
   s.representative = *rep;
+  auto majority = OptString(body, "date_of_majority");
+  if (!majority.ok()) return majority.error();
+  s.date_of_majority = majority->value_or("");
   auto evidence = OptString(body, "evidence_document");
   if (!evidence.ok()) return evidence.error();
   s.evidence_document = evidence->value_or("");
@@ -723,7 +729,8 @@ HttpResponse Api::SubmitForm(Call& c) {
   auto body = ParseJsonObject(c.req);
   if (!body.ok()) return ErrorResponse(body.error());
   Status only = OnlyKeys(*body, {"fields", "consents", "accept_policy", "lang", "age_statement",
-                                 "country", "representative", "evidence_document"});
+                                 "country", "representative", "evidence_document",
+                                 "date_of_majority"});
   if (!only.ok()) return ErrorResponse(only.error());
   auto sub = SubmissionFrom(*body, c.lang);
   if (!sub.ok()) return ErrorResponse(sub.error());
@@ -932,7 +939,8 @@ HttpResponse Api::CreateSubject(Call& c) {
   auto body = ParseJsonObject(c.req);
   if (!body.ok()) return ErrorResponse(body.error());
   Status only = OnlyKeys(*body, {"kind", "channel", "source", "fields", "lang", "country",
-                                 "age_statement", "representative", "evidence_document"});
+                                 "age_statement", "representative", "evidence_document",
+                                 "date_of_majority"});
   if (!only.ok()) return ErrorResponse(only.error());
   auto sub = SubmissionFrom(*body, c.lang);
   if (!sub.ok()) return ErrorResponse(sub.error());

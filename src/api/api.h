@@ -52,6 +52,7 @@ struct ApiServices {
   // Wakes the delivery job at once: after a step that wrote mail (a sign-in code, a receipt, an
   // answer), the message should not wait for the next round.
   std::function<void()> nudge_outbox;
+  services::GuardianService* guardians = nullptr;  // minors' representatives and re-consent (B06)
 };
 
 struct ApiOptions {
@@ -162,6 +163,21 @@ class Api {
   ports::HttpResponse MeWithdraw(Call& c);
   ports::HttpResponse MeMarketing(Call& c);
   ports::HttpResponse MeSetMarketing(Call& c);
+  ports::HttpResponse MeActFor(Call& c);
+  ports::HttpResponse MeReconfirm(Call& c);
+  ports::HttpResponse SubjectGuardianships(Call& c);
+  ports::HttpResponse VerifyGuardianship(Call& c);
+  ports::HttpResponse SubjectReconsent(Call& c);
+  // Files a request from the cabinet; while a guardian acts for a minor it is filed by the
+  // representative and answered at the representative's address (R35, B06).
+  Result<services::RequestInfo> FileFromCabinet(Call& c, services::FileRequest f);
+  void RegisterGuardianRoutes();  // guardians_api.cc
+  // The subject's name as on file (first and last name fields), "" when none.
+  std::string CabinetName(Call& c, const SubjectId& subject);
+  // Confirm or withdraw a pending re-consent (cabinet and staff alike).
+  ports::HttpResponse ReconsentDecision(Call& c, const nlohmann::json& body,
+                                        const SubjectId& subject,
+                                        const std::string& channel);
   ports::HttpResponse RunJob(Call& c);
   ports::HttpResponse Obligations(Call& c);
   // The cookie banner's public routes (web_routes.cc).

@@ -1,6 +1,7 @@
 // The personal cabinet's routes under /v1/schools/{school}/me: sign-in with an e-mailed code,
 // everything stored about the subject (R38), self-service edits and deletions (R44), the export
-// and its transfer to a third party (R54), the subject's requests and withdrawal (R55, R58).
+// and its transfer to a third party (R54), the subject's requests and withdrawal (R55, R58), and
+// a guardian acting for a linked minor and the now-adult's re-consent (B06).
 #include <algorithm>
 
 #include "api/api.h"
@@ -132,6 +133,21 @@ void Api::RegisterCabinetRoutes() {
                    {}),
                202, {400, 401, 403, 409, 422}),
            &Api::MeWithdraw);
+  if (s_.guardians != nullptr) {
+    Register("POST", me + "/acting-for", Auth::kSubject,
+             doc("A guardian acts for a linked minor ({\"subject\": id}) or for themselves again "
+                 "({\"subject\": null}) until the minor comes of age (B06); answers as GET /me",
+                 Obj({{"subject", kStr}}, {}), 200, {400, 401, 403, 422}),
+             &Api::MeActFor);
+    Register("POST", me + "/consents/reconfirm", Auth::kSubject,
+             doc("Come of age, confirm the consents a representative gave ({\"decision\": "
+                 "\"confirm\"}) or withdraw them ({\"decision\": \"withdraw\", "
+                 "\"acknowledged_warning\": true}) (B06)",
+                 Obj({{"decision", kStr}, {"acknowledged_warning", kBool}, {"lang", kStr}},
+                     {"decision"}),
+                 200, {400, 401, 403, 409, 422}),
+             &Api::MeReconfirm);
+  }
   Register("GET", me + "/marketing", Auth::kSubject,
            doc("Your marketing preferences: each marketing purpose of the policy with its "
                "channels, its state as the gate sees it now, and the wording an opt-in records "
@@ -203,7 +219,35 @@ Result<services::Actor> Api::AuthenticateSubject(Call& c) {
   c.subject_session = *session;
   c.session_token = token;
   c.actor_school = session->school;
+  // A guardian with no data of their own reaches only the session and the choice of whom to act
+  // for until they choose a linked minor (B06).
+  if (session->subject.value().empty()) {
+    const std::string& path = c.req.path;
+    auto ends_with = [&](std::string_view tail) {
+      return path.size() >= tail.size() && path.compare(path.size() - tail.size(), tail.size(),
+                                                        tail) == 0;
+    };
+    if (!ends_with("/me") && !ends_with("/me/acting-for") && !ends_with("/me/sign-out")) {
+      return Error::Refused("no_own_data",
+                            "you hold no data of your own at the school: choose the person you "
+                            "act for first",
+                            "acting_for");
+    }
+  }
   return session->ToActor();
+}
+
+Result<services::RequestInfo> Api::FileFromCabinet(Call& c, services::FileRequest f) {
+  const services::SubjectSession& s = *c.subject_session;
+  f.subject = s.subject;
+  if (s.acting_for_minor()) {
+    // A representative's request: answered at the representative's address (R35, 001 §3.3.4).
+    auto email = s_.guardians->RepresentativeEmail(s.school, s.guardianship);
+    if (!email.ok()) return email.error();
+    f.filed_by = "representative";
+    if (!email->empty()) f.reply_email = *email;
+  }
+  return s_.requests->File(c.school(), f, c.actor, c.ctx);
 }
 
 HttpResponse Api::MeSignIn(Call& c) {
@@ -261,10 +305,81 @@ HttpResponse Api::MeSignOut(Call& c) {
 
 HttpResponse Api::MeSession(Call& c) {
   const services::SubjectSession& s = *c.subject_session;
-  return JsonResponse(200, {{"subject", s.subject.value()},
-                            {"school", s.school.value()},
-                            {"csrf_token", s.csrf_token},
-                            {"expires_at", FormatTimestamp(s.expires_at)}});
+  Json out = {{"subject", s.subject.value()},
+              {"school", s.school.value()},
+              {"csrf_token", s.csrf_token},
+              {"expires_at", FormatTimestamp(s.expires_at)},
+              {"self", s.self.value().empty() ? Json(nullptr) : Json(s.self.value())},
+              {"acting_for", s.acting_for_minor() ? Json(s.subject.value()) : Json(nullptr)}};
+  if (s_.guardians != nullptr) {
+    // The people this session may act for: the signed-in person (if they hold data) and each
+    // linked minor not yet of age, with names so the cabinet can show whose data it shows.
+    auto links = s_.guardians->Links(s.school, s.email_token);
+    if (!links.ok()) return ErrorResponse(links.error());
+    Json people = Json::array();
+    if (!s.self.value().empty()) {
+      people.push_back({{"subject", s.self.value()}, {"self", true}, {"name", CabinetName(c, s.self)}});
+    }
+    std::string current_name = s.subject == s.self ? CabinetName(c, s.self) : std::string();
+    for (const auto& l : *links) {
+      people.push_back({{"subject", l.guardianship.minor.value()},
+                        {"self", false},
+                        {"name", l.name},
+                        {"relation", l.guardianship.relation},
+                        {"verification", l.guardianship.state},
+                        {"until", l.guardianship.majority_on.empty()
+                                      ? Json(nullptr)
+                                      : Json(l.guardianship.majority_on)}});
+      if (l.guardianship.minor == s.subject) current_name = l.name;
+    }
+    out["people"] = people;
+    out["name"] = current_name;
+    Json reconsent = nullptr;
+    if (!s.subject.value().empty()) {
+      auto state = s_.guardians->Reconsent(s.school, s.subject);
+      if (!state.ok()) return ErrorResponse(state.error());
+      if (!state->state.empty()) {
+        reconsent = {{"state", state->state},
+                     {"since", state->since ? Json(FormatTimestamp(*state->since)) : Json(nullptr)}};
+      }
+    }
+    out["reconsent"] = reconsent;
+  }
+  return JsonResponse(200, out);
+}
+
+std::string Api::CabinetName(Call& c, const SubjectId& subject) {
+  if (subject.value().empty()) return "";
+  auto records = s_.subjects.OpenAll(c.school(), subject);
+  if (!records.ok()) return "";
+  std::string first, last;
+  for (const auto& rec : *records) {
+    if (rec.row.field == "first_name" && first.empty()) first = rec.value;
+    if (rec.row.field == "last_name" && last.empty()) last = rec.value;
+  }
+  return first + (first.empty() || last.empty() ? "" : " ") + last;
+}
+
+HttpResponse Api::MeActFor(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  if (Status only = OnlyKeys(*body, {"subject"}); !only.ok()) return ErrorResponse(only.error());
+  auto subject = OptString(*body, "subject");
+  if (!subject.ok()) return ErrorResponse(subject.error());
+  auto session = s_.cabinet->ActFor(c.session_token, subject->value_or(""), c.ctx);
+  if (!session.ok()) return ErrorResponse(session.error());
+  c.subject_session = *session;
+  c.actor = session->ToActor();
+  return MeSession(c);
+}
+
+HttpResponse Api::MeReconfirm(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  if (Status only = OnlyKeys(*body, {"decision", "acknowledged_warning", "lang"}); !only.ok()) {
+    return ErrorResponse(only.error());
+  }
+  return ReconsentDecision(c, *body, c.subject_session->subject, "personal_account");
 }
 
 HttpResponse Api::MeData(Call& c) {
@@ -353,7 +468,7 @@ HttpResponse Api::MeTransfer(Call& c) {
   f.channel = "personal_account";
   f.destination_url = *url;
   f.lang = lang->value_or(c.lang);
-  auto filed = s_.requests->File(c.school(), f, c.actor, c.ctx);
+  auto filed = FileFromCabinet(c, f);
   if (!filed.ok()) return ErrorResponse(filed.error());
   // A signed-in subject needs no officer to send their own data where they ask (R54): the
   // transfer is queued at once and delivered by the outbox.
@@ -380,9 +495,8 @@ HttpResponse Api::MeFileRequest(Call& c) {
   if (!body.ok()) return ErrorResponse(body.error());
   auto f = FileRequestFrom(*body, Filer::kCabinet);
   if (!f.ok()) return ErrorResponse(f.error());
-  f->subject = c.subject_session->subject;
   if (f->lang.empty()) f->lang = c.lang;
-  auto r = s_.requests->File(c.school(), *f, c.actor, c.ctx);
+  auto r = FileFromCabinet(c, *f);
   if (!r.ok()) return ErrorResponse(r.error());
   NudgeOutbox();
   return JsonResponse(201, RequestJson(*r, true));
@@ -411,7 +525,7 @@ HttpResponse Api::MeWithdraw(Call& c) {
   auto lang = OptString(*body, "lang");
   if (!lang.ok()) return ErrorResponse(lang.error());
   f.lang = lang->value_or(c.lang);
-  auto r = s_.requests->File(c.school(), f, c.actor, c.ctx);
+  auto r = FileFromCabinet(c, f);
   if (!r.ok()) return ErrorResponse(r.error());
   NudgeOutbox();
   return JsonResponse(202, RequestJson(*r, true));

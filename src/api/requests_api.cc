@@ -555,10 +555,19 @@ HttpResponse Api::RunJob(Call& c) {
   if (job == "deadlines") {
     auto report = s_.requests->RunDeadlines(c.school(), c.ctx);
     if (!report.ok()) return ErrorResponse(report.error());
+    // B06: minors who came of age are asked to re-consent with the same run.
+    int reconsent_opened = 0;
+    if (s_.guardians != nullptr) {
+      auto majorities = s_.guardians->RunMajorities(c.school(), c.ctx);
+      if (!majorities.ok()) return ErrorResponse(majorities.error());
+      reconsent_opened = majorities->reconsent_opened;
+      if (reconsent_opened > 0) NudgeOutbox();
+    }
     return JsonResponse(200, {{"job", job},
                               {"overdue", report->overdue},
                               {"warnings", report->warnings},
-                              {"destroyed", report->destroyed}});
+                              {"destroyed", report->destroyed},
+                              {"reconsent_opened", reconsent_opened}});
   }
   if (job == "outbox") {
     if (s_.outbox == nullptr) return ErrorResponse(404, "not_found", "no outbox");

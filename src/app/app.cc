@@ -21,6 +21,7 @@
 #include "services/cookie_consents.h"
 #include "services/data_access.h"
 #include "services/holds.h"
+#include "services/guardians.h"
 #include "services/schools.h"
 #include "services/staff.h"
 #include "services/outbox.h"
@@ -97,8 +98,10 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   app->requests_ = std::make_unique<services::RequestService>(
       deps, *app->schools_, *app->subjects_, *app->consents_, *app->audit_, *app->outbox_,
       *app->disclosures_, app->holds_.get());
-  app->cabinet_ = std::make_unique<services::CabinetService>(deps, *app->schools_, *app->subjects_,
-                                                            *app->audit_, *app->outbox_);
+  app->guardians_ = std::make_unique<services::GuardianService>(
+      deps, *app->schools_, *app->subjects_, *app->audit_, *app->outbox_);
+  app->cabinet_ = std::make_unique<services::CabinetService>(
+      deps, *app->schools_, *app->subjects_, *app->audit_, *app->outbox_, *app->guardians_);
   app->cookie_consents_ =
       std::make_unique<services::CookieConsentService>(deps, *app->schools_, *app->audit_);
   std::vector<std::pair<std::string, std::string>> policies;  // text, source name
@@ -128,6 +131,8 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
     if (!school.ok()) return school.error();
     Status st = app->subjects_->LoadGateState(**school);
     if (!st.ok()) return st.error();
+    st = app->guardians_->LoadGateState(**school);
+    if (!st.ok()) return st.error();
     st = app->requests_->LoadEffects(**school);
     if (!st.ok()) return st.error();
   }
@@ -144,7 +149,7 @@ Status App::Serve(const ServeOptions& options) {
       api::ApiServices{*schools_, *subjects_, *consents_, *access_, *staff_, *audit_, *clock_,
                        manual_clock_.get(), requests_.get(), outbox_.get(),
                        cabinet_.get(), cookie_consents_.get(), disclosures_.get(),
-                       holds_.get(), [this] { NudgeJobs(); }},
+                       holds_.get(), [this] { NudgeJobs(); }, guardians_.get()},
       ao);
   http::HttpServerOptions ho;
   ho.address = options.address;
@@ -162,9 +167,9 @@ Status App::Serve(const ServeOptions& options) {
 }
 
 void App::JobsLoop() {
-  // Every 30 seconds: deliver the outbox; every hour: the deadline job (R68, B10); once a day,
-  // when the date in the school's time zone changes: the retention job (R50). On a fake clock
-  // (tests) they run only when asked through the API.
+  // Every 30 seconds: deliver the outbox; every hour: the deadline job (R68, B10) and the
+  // majority job (B06); once a day, when the date in the school's time zone changes: the
+  // retention job (R50). On a fake clock (tests) they run only when asked through the API.
   std::unique_lock lock(stop_mu_);
   auto last_deadlines = std::chrono::steady_clock::time_point{};
   std::map<SchoolId, std::string> retention_day;  // the local date of each school's last run
@@ -178,6 +183,8 @@ void App::JobsLoop() {
       last_deadlines = std::chrono::steady_clock::now();
       for (const auto& school : schools_->List()) {
         (void)requests_->RunDeadlines(school, services::RequestContext{"job-deadlines", "", ""});
+        // B06: minors coming of age are asked to re-consent on their day of majority.
+        (void)guardians_->RunMajorities(school, services::RequestContext{"job-majority", "", ""});
       }
     }
     for (const auto& school : schools_->List()) {

@@ -44,6 +44,7 @@ class DisclosureService;
 class LegalHoldService;
 class Outbox;
 class CabinetService;
+class GuardianService;
 class CookieConsentService;
 }  // namespace dovira::services
 
@@ -116,6 +117,7 @@ class App {
   std::unique_ptr<services::DisclosureService> disclosures_;
   std::unique_ptr<services::LegalHoldService> holds_;
   std::unique_ptr<services::RequestService> requests_;
+  std::unique_ptr<services::GuardianService> guardians_;
   std::unique_ptr<services::CabinetService> cabinet_;
   std::unique_ptr<services::CookieConsentService> cookie_consents_;
   std::unique_ptr<api::Api> api_;

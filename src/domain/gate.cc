@@ -72,6 +72,8 @@ const char* ReasonCode(Reason r) {
       return "objection_upheld";
     case Reason::kRetentionEnded:
       return "retention_ended";
+    case Reason::kReconsentRequired:
+      return "reconsent_required";
     case Reason::kUnavailable:
       return "unavailable";
   }
@@ -85,6 +87,7 @@ int ReasonStatus(Reason r) {
     case Reason::kBlocked:
     case Reason::kRestricted:
     case Reason::kObjectionPending:
+    case Reason::kReconsentRequired:
       return 423;
     case Reason::kSubjectUnknown:
       return 404;
@@ -213,6 +216,10 @@ Decision Decide(const CompiledPolicy* policy, const SubjectState* subject, const
     }
     if (req.now_us >= w->until_us) {
       d.reason = w->withdrawn ? Reason::kConsentWithdrawn : Reason::kConsentExpired;
+      return d;
+    }
+    if (req.now_us >= subject->reconsent_from_us) {
+      d.reason = Reason::kReconsentRequired;
       return d;
     }
   }

@@ -61,13 +61,14 @@ enum class Reason : uint8_t {
   kObjectionPending,    // objection to this purpose awaiting a decision (R52)
   kObjectionUpheld,     // objection decided for the subject (R52, R53)
   kRetentionEnded,      // the purpose's retention has ended for this subject (R70)
+  kReconsentRequired,   // consent given through a representative; the now-adult must confirm (B06)
   kUnavailable,         // no policy or state: fail closed (B12)
 };
 
 // A stable snake_case code for logs, the audit and API responses ("no_consent").
 const char* ReasonCode(Reason r);
 // The HTTP status the API uses for a decision: 200 allowed, 423 blocked/restricted/objection
-// pending, 404 unknown subject, 503 unavailable, 403 otherwise.
+// pending, re-consent required, 404 unknown subject, 503 unavailable, 403 otherwise.
 int ReasonStatus(Reason r);
 
 inline constexpr int64_t kForever = std::numeric_limits<int64_t>::max();
@@ -84,6 +85,9 @@ struct SubjectState {
   uint16_t kind = 0;
   bool closing = false;
   int64_t minor_until_us = 0;  // a minor before this instant; 0 when an adult or unknown
+  // From this instant (the majority of a minor whose consents a representative gave) consent-based
+  // processing waits for the now-adult's own confirmation (B06); kForever when none is awaited.
+  int64_t reconsent_from_us = std::numeric_limits<int64_t>::max();
   std::vector<ConsentWindow> consents;  // one per consent purpose ever granted, by purpose
   FieldSet blocked;
   FieldSet restricted;

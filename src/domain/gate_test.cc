@@ -83,6 +83,29 @@ TEST(Gate, ExpiredConsentIsDenied) {  // R21
             Reason::kConsentExpired);
 }
 
+TEST(Gate, ConsentGivenThroughARepresentativeWaitsForTheNowAdult) {  // B06
+  auto f = For001();
+  size_t p = static_cast<size_t>(f.policy->PurposeIndex("marketing_mailing"));
+  f.subject.Grant(p, Us("2025-01-10T10:00:00Z"), kForever);
+  // Majority on 2025-03-10 in Kyiv: the day starts at 2025-03-09T22:00Z.
+  f.subject.reconsent_from_us = Us("2025-03-09T22:00:00Z");
+  EXPECT_TRUE(f.Decide(f.Req("marketing_mailing", {}, "2025-03-09T21:59:59Z")).allowed());
+  auto d = f.Decide(f.Req("marketing_mailing", {}, "2025-03-09T22:00:00Z"));
+  EXPECT_EQ(d.reason, Reason::kReconsentRequired);
+  EXPECT_EQ(ReasonStatus(d.reason), 423);
+  EXPECT_STREQ(ReasonCode(d.reason), "reconsent_required");
+  // Processing on another basis goes on.
+  EXPECT_TRUE(f.Decide(f.Req("contract_performance", {}, "2025-03-10T12:00:00Z")).allowed());
+  // A withdrawn consent stays withdrawn rather than waiting for a confirmation.
+  f.subject.Withdraw(p, Us("2025-03-10T09:00:00Z"));
+  EXPECT_EQ(f.Decide(f.Req("marketing_mailing", {}, "2025-03-10T12:00:00Z")).reason,
+            Reason::kConsentWithdrawn);
+  // Confirmed: nothing is awaited any more.
+  f.subject.Grant(p, Us("2025-03-10T12:00:00Z"), kForever);
+  f.subject.reconsent_from_us = kForever;
+  EXPECT_TRUE(f.Decide(f.Req("marketing_mailing", {}, "2025-03-10T12:00:01Z")).allowed());
+}
+
 TEST(Gate, ContractPurposeNeedsNoConsent) {  // R29
   auto f = For001();
   auto d = f.Decide(f.Req("contract_performance"));

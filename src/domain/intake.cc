@@ -61,6 +61,13 @@ bool IsEmail(const std::string& v) {
   return true;
 }
 
+// The first instant of local day `d` in the school's time zone, in microseconds.
+int64_t StartOfDayUs(const CompiledPolicy& cp, calendar::Date d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             cp.calendar().StartOfDay(d).time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 std::optional<std::string> NormaliseEmail(std::string_view text) {
@@ -289,11 +296,10 @@ Result<ValidatedSubmission> ValidateSubmission(const CompiledPolicy& cp, const S
       auto birth = calendar::ParseDate(bd->second);
       if (birth.ok()) {
         auto majority = calendar::AddMonths(*birth, 12 * threshold);
-        const int64_t majority_us =
-            std::chrono::duration_cast<std::chrono::microseconds>(majority.days.time_since_epoch())
-                .count();
+        const int64_t majority_us = StartOfDayUs(cp, majority);
         out.minor = now_us < majority_us;
         out.minor_until_us = out.minor ? majority_us : 0;
+        if (out.minor) out.majority = majority;
         if (m.never_collect_under > 0) {
           auto floor = calendar::AddMonths(*birth, 12 * m.never_collect_under);
           const int64_t floor_us =
@@ -317,6 +323,28 @@ Result<ValidatedSubmission> ValidateSubmission(const CompiledPolicy& cp, const S
     }
     out.minor = sub.age_statement == "minor";
     out.minor_until_us = out.minor ? kForever : 0;
+  }
+  // A stated day of majority (B06): the minor's status ends, and the re-consent is due, then.
+  if (!sub.date_of_majority.empty()) {
+    auto day = calendar::ParseDate(sub.date_of_majority);
+    if (!day.ok()) {
+      return Error::Refused("field_invalid", "date_of_majority: " + day.error().message,
+                            "date_of_majority");
+    }
+    if (!out.minor || out.majority) {
+      return Error::Refused("field_invalid",
+                            "date_of_majority is stated only for a minor who gives no birth date",
+                            "date_of_majority");
+    }
+    const int64_t majority_us = StartOfDayUs(cp, *day);
+    if (majority_us <= now_us) {
+      return Error::Refused("field_invalid",
+                            "date_of_majority must be a day still to come: on that day the person "
+                            "is no longer a minor",
+                            "date_of_majority");
+    }
+    out.majority = *day;
+    out.minor_until_us = majority_us;
   }
   // A representative given as an object is written into the policy's representative fields, and
   // one given as fields is read back, so either spelling satisfies the rule.

@@ -6,7 +6,8 @@
 //   form_unknown, field_undeclared, field_not_in_form, field_required, field_invalid,
 //   subject_kind_undeclared, channel_invalid, source_not_allowed, policy_not_accepted,
 //   consent_required, consent_unknown, age_statement_required, minor_not_accepted,
-//   child_under_minimum, representative_required, no_fields.
+//   child_under_minimum, representative_required, no_fields; field_invalid also for a
+//   date_of_majority that is not a date, is not in the future, or comes without a minor.
 //
 // Thread-safety: reentrant.
 #pragma once
@@ -42,6 +43,9 @@ struct Submission {
   std::string age_statement;  // "adult" | "minor" | "" (rule self_declaration)
   std::optional<Representative> representative;
   std::string country;  // residence, for the per-country age map
+  // YYYY-MM-DD: the day a minor comes of age, stated with age_statement "minor" where the policy
+  // collects no birth date (B06). "" when not stated.
+  std::string date_of_majority;
   std::string evidence_document;  // a reference to a signed document (written consent, R18)
 };
 
@@ -63,6 +67,9 @@ struct ValidatedSubmission {
   std::vector<ValidatedConsent> consents;
   bool minor = false;
   int64_t minor_until_us = 0;  // 0: adult or not known; kForever: minor, date unknown
+  // The day of majority (local date in the school's time zone) when known; minor_until_us is the
+  // first instant of that day there (B06).
+  std::optional<calendar::Date> majority;
   std::optional<Representative> representative;
 };
 

@@ -157,7 +157,35 @@ TEST(Intake, BirthDateMakesAMinorOn003) {  // R27
   auto r = ValidateSubmission(*P003(), s, At("2025-03-03T10:00:00Z"));
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_TRUE(r->minor);
-  EXPECT_EQ(r->minor_until_us, Us("2030-05-01T00:00:00Z"));
+  // Majority starts at local midnight in the school's time zone (Europe/Kyiv, summer time).
+  EXPECT_EQ(r->minor_until_us, Us("2030-04-30T21:00:00Z"));
+  ASSERT_TRUE(r->majority.has_value());
+  EXPECT_EQ(calendar::FormatDate(*r->majority), "2030-05-01");
+}
+
+TEST(Intake, AStatedDayOfMajorityEndsTheMinorityInTheSchoolsZone) {  // B06
+  auto s = Payment001();
+  s.age_statement = "minor";
+  s.representative = Representative{"Mariia Koval", "parent", "mariia@example.com", "2025-03-03"};
+  s.date_of_majority = "2025-03-10";
+  auto r = ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->minor);
+  EXPECT_EQ(r->minor_until_us, Us("2025-03-09T22:00:00Z"));  // Kyiv, winter time
+  ASSERT_TRUE(r->majority.has_value());
+  EXPECT_EQ(calendar::FormatDate(*r->majority), "2025-03-10");
+
+  for (const char* bad : {"10.03.2025", "2025-02-30", "2025-03-03"}) {
+    s.date_of_majority = bad;
+    auto e = ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"));
+    EXPECT_EQ(ReasonOf(e), "field_invalid") << bad;
+    EXPECT_EQ(e.error().field, "date_of_majority") << bad;
+  }
+  // Only a minor has a day of majority to come.
+  s.date_of_majority = "2025-03-10";
+  s.age_statement = "adult";
+  s.representative.reset();
+  EXPECT_EQ(ReasonOf(ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"))), "field_invalid");
 }
 
 TEST(Intake, FieldValuesAreValidatedByType) {

@@ -13,7 +13,7 @@ bool WriteBatch::empty() const {
          requests.empty() && request_events.empty() && outbox.empty() && tombstones.empty() &&
          cookie_consents.empty() && subject_sessions.empty() && deleted_subject_sessions.empty() &&
          disclosures.empty() && recipient_contacts.empty() && legal_holds.empty() &&
-         deleted_lookups.empty() && deleted_field_lookups.empty();
+         deleted_lookups.empty() && deleted_field_lookups.empty() && guardianships.empty();
 }
 
 Status Store::Commit(WriteBatch batch) {

@@ -288,6 +288,33 @@ struct SubjectSessionRow {
   std::string csrf_token;
   Timestamp created_at{};
   Timestamp expires_at{};
+  std::string email_token;  // lookup token of the address signed in with (a guardian may hold no
+                            // data of their own, so `subject` can be "")
+  std::string acting_for;   // "" for the signed-in person, or a linked minor's subject id (B06)
+};
+
+// ---- Guardianships (R24, B06) ------------------------------------------------------------------
+// A minor's legal representative and the proof of their permission: how it was checked, until
+// when it holds (the minor's majority) and the minor's own re-consent on coming of age. No personal
+// data in the clear: the representative's name and e-mail are in `sealed` (sealed with the minor's
+// data key), the e-mail is found by its lookup token.
+struct GuardianshipRow {
+  SchoolId school;
+  std::string id;
+  SubjectId minor;
+  std::string email_token;  // "" when no address of the representative is on file
+  std::string state;        // unverified | verified
+  std::string method;       // "" | email_code | document
+  std::optional<Timestamp> verified_at;
+  std::string verified_by;  // Actor::AuditName() of who checked it
+  std::optional<Timestamp> majority_at;  // start of the majority day in the school's time zone
+  std::string reconsent;    // "" | pending | confirmed | withdrawn
+  std::optional<Timestamp> reconsent_at;
+  std::optional<Timestamp> decided_at;
+  std::string body;    // JSON without personal data: relation, permission_at, document reference
+  std::string sealed;  // name and e-mail, sealed with the minor's data key
+  Timestamp created_at{};
+  Timestamp updated_at{};
 };
 
 // ---- Disclosures (R76) --------------------------------------------------------------------------
@@ -402,6 +429,8 @@ struct WriteBatch {
   // The blind-index entries of some fields of a subject (a partial erasure, R50): every lookup
   // row of the subject whose field is named. `token` is ignored.
   std::vector<LookupRow> deleted_field_lookups;
+  // ---- Guardianships ----
+  std::vector<GuardianshipRow> guardianships;  // upsert by id
 
   // true: durable against a power cut before the callback runs (fsync). false: durable against a
   // crash of the process (the commit reaches the operating system) but may share a later fsync;
@@ -542,6 +571,22 @@ class Store {
   virtual Result<std::vector<LegalHoldRow>> DueLegalHolds(const SchoolId& school,
                                                           const std::string& today,
                                                           size_t limit) = 0;
+  // ---- Guardianships (R24, B06) ----
+  virtual Result<std::optional<GuardianshipRow>> GetGuardianship(const SchoolId& school,
+                                                                 const std::string& id) = 0;
+  // A minor's guardianships, oldest first.
+  virtual Result<std::vector<GuardianshipRow>> MinorGuardianships(const SchoolId& school,
+                                                                  const SubjectId& minor) = 0;
+  // The guardianships of a representative's address (by its lookup token), oldest first.
+  virtual Result<std::vector<GuardianshipRow>> GuardianshipsByEmail(
+      const SchoolId& school, const std::string& email_token) = 0;
+  // Every guardianship of the school (startup: the gate's re-consent state).
+  virtual Status ForEachGuardianship(const SchoolId& school,
+                                     const std::function<void(const GuardianshipRow&)>& fn) = 0;
+  // Guardianships whose majority_at is at or before `at` and whose minor was not yet asked to
+  // re-consent (reconsent ""), in majority order: the majority job's work.
+  virtual Result<std::vector<GuardianshipRow>> DueMajorities(const SchoolId& school, Timestamp at,
+                                                             size_t limit) = 0;
 };
 
 }  // namespace dovira::ports

@@ -32,12 +32,18 @@ Actor SubjectSession::ToActor() const {
   Actor a;
   a.kind = Actor::Kind::kSubject;
   a.id = subject.value();
+  a.guardianship = guardianship;
   return a;
 }
 
 CabinetService::CabinetService(Deps deps, Schools& schools, SubjectService& subjects,
-                               AuditLog& audit, Outbox& outbox)
-    : deps_(deps), schools_(schools), subjects_(subjects), audit_(audit), outbox_(outbox) {}
+                               AuditLog& audit, Outbox& outbox, GuardianService& guardians)
+    : deps_(deps),
+      schools_(schools),
+      subjects_(subjects),
+      audit_(audit),
+      outbox_(outbox),
+      guardians_(guardians) {}
 
 Result<std::string> CabinetService::BeginSignIn(const SchoolId& school, const std::string& email,
                                                 const std::string& lang,
@@ -50,6 +56,10 @@ Result<std::string> CabinetService::BeginSignIn(const SchoolId& school, const st
   if (!token.ok()) return token.error();
   auto found = deps_.store.FindByLookup(school, "email", *token);
   if (!found.ok()) return found.error();
+  // A minor's representative signs in with the address on file, holding data of their own or not.
+  auto representative = guardians_.IsRepresentative(school, *token);
+  if (!representative.ok()) return representative.error();
+  const bool known = found->has_value() || *representative;
 
   const Timestamp now = deps_.clock.Now();
   const std::string login_id = RandomHex(deps_.crypto, kTokenBytes);
@@ -58,13 +68,14 @@ Result<std::string> CabinetService::BeginSignIn(const SchoolId& school, const st
   row.token_hash = HashHex(deps_.crypto, login_id);
   row.school = school;
   row.subject = *found ? **found : SubjectId("");
+  row.email_token = known ? *token : std::string();
   row.state = "pending";
   row.code_hash = HashHex(deps_.crypto, login_id + "|" + code);
   row.created_at = now;
   row.expires_at = now + kCodeLifetime;
   ports::WriteBatch batch;
   batch.subject_sessions.push_back(row);
-  if (*found) {
+  if (known) {
     auto cp = (*rt)->policy();
     const std::string l = MessageLang(lang);
     MessageText text = RenderMessage(
@@ -83,8 +94,12 @@ Result<std::string> CabinetService::BeginSignIn(const SchoolId& school, const st
     AuditEvent a;
     a.actor = "subject";  // named by the entry's pseudonym, never by id
     a.action = "cabinet.sign_in_code";
-    auto pseudonym = audit_.Pseudonym(school, **found);
-    if (pseudonym.ok()) a.subject_ref = *pseudonym;
+    if (*found) {
+      auto pseudonym = audit_.Pseudonym(school, **found);
+      if (pseudonym.ok()) a.subject_ref = *pseudonym;
+    } else {
+      a.actor = "guardian";  // a representative with no data of their own: no subject to name
+    }
     a.outcome = "ok";
     a.request_id = ctx.request_id;
     audit_.Add(batch, school, std::move(a));
@@ -111,7 +126,7 @@ Result<SubjectSignIn> CabinetService::CompleteSignIn(const SchoolId& school,
     return invalid();
   }
   ports::SubjectSessionRow pending = **row;
-  const bool match = !pending.subject.value().empty() &&
+  const bool match = (!pending.subject.value().empty() || !pending.email_token.empty()) &&
                      deps_.crypto.Equal(HashHex(deps_.crypto, login_id + "|" + code),
                                         pending.code_hash);
   ports::WriteBatch batch;
@@ -131,10 +146,17 @@ Result<SubjectSignIn> CabinetService::CompleteSignIn(const SchoolId& school,
   session.csrf_token = RandomHex(deps_.crypto, kTokenBytes);
   session.created_at = now;
   session.expires_at = now + kSessionLifetime;
+  session.email_token = pending.email_token;
   batch.deleted_subject_sessions.push_back(hash);
   batch.subject_sessions.push_back(session);
-  out.session = SubjectSession{school, session.subject, session.csrf_token, session.expires_at};
-  Audit(batch, out.session, "login", "", "email_code", ctx);
+  out.session = SubjectSession{school,         session.subject,       session.subject,
+                               session.email_token, "",              session.csrf_token,
+                               session.expires_at};
+  // The code reached the representative's address on file: their permission is verified (B06).
+  if (Status st = guardians_.VerifyByEmail(school, session.email_token, batch); !st.ok()) {
+    return st.error();
+  }
+  if (!session.subject.value().empty()) Audit(batch, out.session, "login", "", "email_code", ctx);
   if (auto st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
   return out;
 }
@@ -146,7 +168,52 @@ Result<SubjectSession> CabinetService::Authenticate(const std::string& token) {
   if (!*row || (*row)->state != "active" || (*row)->expires_at <= deps_.clock.Now()) {
     return SessionInvalid();
   }
-  return SubjectSession{(*row)->school, (*row)->subject, (*row)->csrf_token, (*row)->expires_at};
+  const ports::SubjectSessionRow& r = **row;
+  SubjectSession out{r.school, r.subject, r.subject, r.email_token, "", r.csrf_token, r.expires_at};
+  if (!r.acting_for.empty()) {
+    // Checked on every call: the link ends at the minor's majority (or with the minor).
+    auto link = guardians_.Link(r.school, r.email_token, SubjectId(r.acting_for));
+    if (link.ok()) {
+      out.subject = SubjectId(r.acting_for);
+      out.guardianship = link->id;
+    } else if (link.error().code != ErrorCode::kPermissionDenied) {
+      return link.error();
+    }
+  }
+  return out;
+}
+
+Result<SubjectSession> CabinetService::ActFor(const std::string& token, const std::string& minor,
+                                              const RequestContext& ctx) {
+  auto session = Authenticate(token);
+  if (!session.ok()) return session.error();
+  auto row = deps_.store.GetSubjectSession(HashHex(deps_.crypto, token));
+  if (!row.ok()) return row.error();
+  if (!*row) return SessionInvalid();
+  ports::SubjectSessionRow updated = **row;
+  SubjectSession out = *session;
+  ports::WriteBatch batch;
+  if (minor.empty()) {
+    if (session->self.value().empty()) {
+      return Error::Refused("no_own_data",
+                            "you hold no data of your own at the school: choose whom you act for",
+                            "subject");
+    }
+    out.subject = session->self;
+    out.guardianship.clear();
+    updated.acting_for.clear();
+    Audit(batch, out, "cabinet.act_for_self", "", "", ctx);
+  } else {
+    auto link = guardians_.Link(session->school, session->email_token, SubjectId(minor));
+    if (!link.ok()) return link.error();
+    out.subject = SubjectId(minor);
+    out.guardianship = link->id;
+    updated.acting_for = minor;
+    Audit(batch, out, "cabinet.act_for", "", link->relation, ctx);
+  }
+  batch.subject_sessions.push_back(std::move(updated));
+  if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
+  return out;
 }
 
 Status CabinetService::SignOut(const std::string& token, const RequestContext& ctx) {
@@ -154,7 +221,7 @@ Status CabinetService::SignOut(const std::string& token, const RequestContext& c
   if (!session.ok()) return Status::Ok();
   ports::WriteBatch batch;
   batch.deleted_subject_sessions.push_back(HashHex(deps_.crypto, token));
-  Audit(batch, *session, "logout", "", "", ctx);
+  if (!session->subject.value().empty()) Audit(batch, *session, "logout", "", "", ctx);
   return deps_.store.Commit(std::move(batch));
 }
 

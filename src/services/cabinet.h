@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "services/audit_log.h"
+#include "services/guardians.h"
 #include "services/context.h"
 #include "services/outbox.h"
 #include "services/schools.h"
@@ -25,9 +26,16 @@ namespace dovira::services {
 
 struct SubjectSession {
   SchoolId school;
+  // Whom the session acts on: the signed-in person, or the linked minor a guardian acts for. ""
+  // for a guardian with no data of their own who has not chosen a minor.
   SubjectId subject;
+  SubjectId self;            // the signed-in person's own subject id, "" when they have none
+  std::string email_token;   // lookup token of the address signed in with
+  std::string guardianship;  // set while acting for a minor (B06)
   std::string csrf_token;
   Timestamp expires_at{};
+  bool acting_for_minor() const { return !guardianship.empty(); }
+  // A subject actor; while acting for a minor, named "guardian:<guardianship>" in the audit.
   Actor ToActor() const;
 };
 
@@ -47,17 +55,24 @@ struct CabinetField {
 class CabinetService {
  public:
   CabinetService(Deps deps, Schools& schools, SubjectService& subjects, AuditLog& audit,
-                 Outbox& outbox);
+                 Outbox& outbox, GuardianService& guardians);
 
   // Starts a sign-in. Returns the login id the code must be entered with; e-mails the code only
-  // when `email` belongs to a subject of the school.
+  // when `email` belongs to a subject of the school or to a minor's representative (B06).
   Result<std::string> BeginSignIn(const SchoolId& school, const std::string& email,
                                   const std::string& lang, const RequestContext& ctx);
   // kDenied "code_invalid" (wrong, expired or used up; the message says which it was not).
   Result<SubjectSignIn> CompleteSignIn(const SchoolId& school, const std::string& login_id,
                                        const std::string& code, const RequestContext& ctx);
-  // kUnauthenticated "session_invalid" when unknown, expired or the subject is gone.
+  // kUnauthenticated "session_invalid" when unknown, expired or the subject is gone. A session
+  // acting for a minor who has since come of age (or was erased) acts for the signed-in person
+  // again: the guardian loses access at the minor's majority.
   Result<SubjectSession> Authenticate(const std::string& token);
+  // B06: act for a linked minor (`minor` a subject id) or for oneself again (`minor` ""). kDenied
+  // "not_linked" / "guardian_access_ended"; kRefused "no_own_data" for "" when the guardian holds
+  // no data of their own. Audited on the minor.
+  Result<SubjectSession> ActFor(const std::string& token, const std::string& minor,
+                                const RequestContext& ctx);
   Status SignOut(const std::string& token, const RequestContext& ctx);
 
   // Every field the subject holds, opened, one entry per field (R38). Audited as a read by the
@@ -89,6 +104,7 @@ class CabinetService {
   SubjectService& subjects_;
   AuditLog& audit_;
   Outbox& outbox_;
+  GuardianService& guardians_;
 };
 
 // RFC 4180 CSV of an export: field,category,value,collected_at,channel,form. A value that a

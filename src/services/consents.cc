@@ -6,6 +6,7 @@
 
 #include "calendar/date.h"
 #include "domain/consent_ledger.h"
+#include "services/guardians.h"
 
 namespace dovira::services {
 namespace {
@@ -116,8 +117,34 @@ Result<ConsentReceipt> ConsentService::Grant(const SchoolId& school_id, const Gr
   cr.lang = req.lang;
   cr.channel = req.channel;
   cr.given_by = req.given_by;
+  // B06: a consent given by a guardian names the guardianship, how the representative's permission
+  // was checked and until when it holds; without a representative on file it is refused.
+  std::string representative;
+  if (req.given_by == "guardian") {
+    auto rows = deps_.store.MinorGuardianships(school_id, req.subject);
+    if (!rows.ok()) return rows.error();
+    std::optional<GuardianshipInfo> active;
+    bool ended = false;
+    for (const auto& g : *rows) {
+      GuardianshipInfo info = GuardianshipInfoOf(*cp, g, now);
+      if (!info.active) {
+        ended = true;
+        continue;
+      }
+      if (!active || (info.state == "verified" && active->state != "verified")) active = info;
+    }
+    if (!active) {
+      return Error::Refused(ended ? "guardian_access_ended" : "representative_unknown",
+                            ended ? "the person has come of age and consents for themselves"
+                                  : "no legal representative of this person is on file",
+                            "given_by");
+    }
+    representative = ",\"representative\":" + RepresentativeEvidence(*active);
+  } else if (req.given_by != "subject") {
+    return Error::Invalid("given_by must be subject or guardian", "given_by");
+  }
   cr.evidence = "{\"ip\":" + JsonQuote(TruncateIp(ctx.ip)) + ",\"document\":" +
-                JsonQuote(req.evidence_document) + "}";
+                JsonQuote(req.evidence_document) + representative + "}";
   cr.at = at;
   // Expiry: the earlier of the policy's term and the date given with the consent (R21).
   std::optional<Timestamp> expires;
@@ -231,7 +258,9 @@ Result<std::vector<ConsentReceipt>> ConsentService::Withdraw(const SchoolId& sch
     cr.action = "withdraw";
     cr.policy_version = (*school)->version();
     cr.channel = req.channel;
-    cr.given_by = actor.kind == Actor::Kind::kStaff ? "staff" : "subject";
+    cr.given_by = actor.kind == Actor::Kind::kStaff ? "staff"
+                  : actor.guardianship.empty()      ? "subject"
+                                                    : "guardian";
     cr.evidence = "{\"ip\":" + JsonQuote(TruncateIp(ctx.ip)) + "}";
     cr.at = at;
     AuditEvent e;

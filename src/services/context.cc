@@ -13,6 +13,8 @@ std::string Actor::AuditName() const {
     case Kind::kApiKey:
       return "api_key:" + id;
     case Kind::kSubject:
+      // A guardian acting for a linked minor is named by the guardianship, never by a person.
+      if (!guardianship.empty()) return "guardian:" + guardianship;
       return "subject";  // never the subject id: the entry's subject_ref names them by pseudonym
     case Kind::kSystem:
       return "system:" + id;

@@ -22,8 +22,11 @@ struct Actor {
   std::string role;  // a policy role id for staff and API keys; "" otherwise
   std::vector<std::string> purposes;  // API keys: the only purposes they may state
   bool briefed = true;  // staff: briefing recorded (R87); PD reads need it
+  // kSubject only: set when a guardian acts for the linked minor `id` under this guardianship
+  // (B06); the audit then names the actor "guardian:<guardianship>".
+  std::string guardianship;
 
-  // "staff:<id>", "api_key:<id>", "subject:<id>", "system:<job>", "public".
+  // "staff:<id>", "api_key:<id>", "subject", "guardian:<guardianship>", "system:<job>", "public".
   std::string AuditName() const;
   static Actor Public() { return Actor{}; }
   static Actor System(std::string job) { return Actor{Kind::kSystem, std::move(job), "", {}, true}; }

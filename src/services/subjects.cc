@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "domain/consent_ledger.h"
+#include "services/guardians.h"
 
 namespace dovira::services {
 namespace {
@@ -305,6 +306,32 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
                                          "profile|" + school_id.value() + "|" + subject.value());
   batch.subjects.push_back(row);
 
+  // The representative of a minor (R24) as a guardianship with its proof and its end (B06): the
+  // consents given with the representative's permission carry it as evidence.
+  std::optional<Timestamp> majority_at;
+  if (v.majority) majority_at = Timestamp(std::chrono::microseconds(v.minor_until_us));
+  std::string representative_evidence;
+  if (v.minor && v.representative) {
+    std::string email_token;
+    if (!v.representative->email.empty()) {
+      auto email = domain::NormaliseEmail(v.representative->email);
+      if (!email) {
+        return Error::Refused("field_invalid", "representative.email is not an e-mail address",
+                              "representative.email");
+      }
+      auto token = LookupToken(school_id, "email", *email);
+      if (!token.ok()) return token.error();
+      email_token = *token;
+    }
+    domain::Representative rep = *v.representative;
+    if (auto email = domain::NormaliseEmail(rep.email)) rep.email = *email;
+    ports::GuardianshipRow g = NewGuardianship(deps_.crypto, key, school_id, subject, rep,
+                                               email_token, majority_at,
+                                               submission.evidence_document, now);
+    representative_evidence = RepresentativeEvidence(GuardianshipInfoOf(*cp, g, now));
+    batch.guardianships.push_back(std::move(g));
+  }
+
   IntakeReceipt receipt;
   receipt.subject = subject;
   receipt.kind = v.subject_kind;
@@ -367,6 +394,9 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
                   (submission.evidence_document.empty()
                        ? std::string()
                        : ",\"document\":" + JsonQuote(submission.evidence_document)) +
+                  (representative_evidence.empty()
+                       ? std::string()
+                       : ",\"representative\":" + representative_evidence) +
                   "}";
     cr.at = now;
     int64_t expires = ExpiryUs(*cp, c.term, now);
@@ -416,6 +446,10 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
     s.kind = static_cast<uint16_t>(kind < 0 ? 63 : kind);
     s.minor_until_us = v.minor_until_us;
     s.consents = windows;
+    // B06: consents given with a representative's permission wait for the now-adult.
+    s.reconsent_from_us = pol.minors.reconsent_at_majority && v.representative && majority_at
+                              ? v.minor_until_us
+                              : domain::kForever;
   });
   return receipt;
 }

@@ -163,6 +163,8 @@ inline constexpr char kEraseDisclosures[] =
     "DELETE FROM disclosures WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kEraseLegalHolds[] =
     "DELETE FROM legal_holds WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kEraseGuardianships[] =
+    "DELETE FROM guardianships WHERE school_id = ? AND minor_id = ?";
 inline constexpr char kEraseSubject[] =
     "DELETE FROM subjects WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kUnmarkErasure[] =
@@ -282,16 +284,18 @@ inline constexpr char kUpsertSession[] =
 inline constexpr char kDeleteSession[] = "DELETE FROM sessions WHERE token_hash = ?";
 inline constexpr char kUpsertSubjectSession[] =
     "INSERT INTO subject_sessions (token_hash, school_id, subject_id, state, code_hash, attempts,"
-    " csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " csrf_token, created_at, expires_at, email_token, acting_for)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (token_hash) DO UPDATE SET school_id = excluded.school_id,"
     " subject_id = excluded.subject_id, state = excluded.state, code_hash = excluded.code_hash,"
     " attempts = excluded.attempts, csrf_token = excluded.csrf_token,"
-    " created_at = excluded.created_at, expires_at = excluded.expires_at";
+    " created_at = excluded.created_at, expires_at = excluded.expires_at,"
+    " email_token = excluded.email_token, acting_for = excluded.acting_for";
 inline constexpr char kDeleteSubjectSession[] =
     "DELETE FROM subject_sessions WHERE token_hash = ?";
 inline constexpr char kGetSubjectSession[] =
     "SELECT token_hash, school_id, subject_id, state, code_hash, attempts, csrf_token, created_at,"
-    " expires_at FROM subject_sessions WHERE token_hash = ?";
+    " expires_at, email_token, acting_for FROM subject_sessions WHERE token_hash = ?";
 inline constexpr char kGetSession[] =
     "SELECT token_hash, school_id, staff_id, csrf_token, mfa_passed, created_at, expires_at"
     " FROM sessions WHERE token_hash = ?";
@@ -476,5 +480,42 @@ inline constexpr char kDueLegalHolds[] =
 // A partial erasure (R50): the blind-index rows of one field of a subject.
 inline constexpr char kDeleteSubjectLookups[] =
     "DELETE FROM lookups WHERE school_id = ? AND subject_id = ? AND field = ?";
+// --- Guardianships (migrations/data/0009_guardianships.sql) -------------------------------------
+// kGuardianshipColumns: school_id, guardianship_id, minor_id, email_token, state, method,
+// verified_at, verified_by, majority_at, reconsent, reconsent_at, decided_at, body, sealed,
+// created_at, updated_at
+inline constexpr char kUpsertGuardianship[] =
+    "INSERT INTO guardianships (school_id, guardianship_id, minor_id, email_token, state, method,"
+    " verified_at, verified_by, majority_at, reconsent, reconsent_at, decided_at, body, sealed,"
+    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (school_id, guardianship_id) DO UPDATE SET minor_id = excluded.minor_id,"
+    " email_token = excluded.email_token, state = excluded.state, method = excluded.method,"
+    " verified_at = excluded.verified_at, verified_by = excluded.verified_by,"
+    " majority_at = excluded.majority_at, reconsent = excluded.reconsent,"
+    " reconsent_at = excluded.reconsent_at, decided_at = excluded.decided_at,"
+    " body = excluded.body, sealed = excluded.sealed, updated_at = excluded.updated_at";
+inline constexpr char kGetGuardianship[] =
+    "SELECT school_id, guardianship_id, minor_id, email_token, state, method, verified_at,"
+    " verified_by, majority_at, reconsent, reconsent_at, decided_at, body, sealed, created_at,"
+    " updated_at FROM guardianships WHERE school_id = ? AND guardianship_id = ?";
+inline constexpr char kMinorGuardianships[] =
+    "SELECT school_id, guardianship_id, minor_id, email_token, state, method, verified_at,"
+    " verified_by, majority_at, reconsent, reconsent_at, decided_at, body, sealed, created_at,"
+    " updated_at FROM guardianships"
+    " WHERE school_id = ? AND minor_id = ? ORDER BY created_at, guardianship_id";
+inline constexpr char kGuardianshipsByEmail[] =
+    "SELECT school_id, guardianship_id, minor_id, email_token, state, method, verified_at,"
+    " verified_by, majority_at, reconsent, reconsent_at, decided_at, body, sealed, created_at,"
+    " updated_at FROM guardianships"
+    " WHERE school_id = ? AND email_token = ? ORDER BY created_at, guardianship_id";
+inline constexpr char kForEachGuardianship[] =
+    "SELECT school_id, guardianship_id, minor_id, email_token, state, method, verified_at,"
+    " verified_by, majority_at, reconsent, reconsent_at, decided_at, body, sealed, created_at,"
+    " updated_at FROM guardianships WHERE school_id = ?";
+inline constexpr char kDueMajorities[] =
+    "SELECT school_id, guardianship_id, minor_id, email_token, state, method, verified_at,"
+    " verified_by, majority_at, reconsent, reconsent_at, decided_at, body, sealed, created_at,"
+    " updated_at FROM guardianships"
+    " WHERE school_id = ? AND reconsent = '' AND majority_at <= ? ORDER BY majority_at LIMIT ?";
 
 }  // namespace dovira::sqlite::sql

@@ -64,7 +64,8 @@ constexpr char kKeysFile[] = "keys.db";
 constexpr const char* kErasureSteps[] = {
     sql::kMarkErasure,          sql::kEraseRecords,      sql::kEraseConsents,
     sql::kEraseLookups,         sql::kEraseSubjectSessions, sql::kEraseDisclosures,
-    sql::kEraseLegalHolds,      sql::kEraseSubject,         sql::kUnmarkErasure};
+    sql::kEraseLegalHolds,      sql::kEraseGuardianships,   sql::kEraseSubject,
+    sql::kUnmarkErasure};
 
 int64_t ClampLimit(size_t limit) {
   return static_cast<int64_t>(
@@ -372,6 +373,29 @@ SubjectSessionRow ReadSubjectSession(const Statement& s) {
   r.csrf_token = s.Text(6);
   r.created_at = s.Time(7);
   r.expires_at = s.Time(8);
+  r.email_token = s.Text(9);
+  r.acting_for = s.Text(10);
+  return r;
+}
+
+ports::GuardianshipRow ReadGuardianship(const Statement& s) {
+  ports::GuardianshipRow r;
+  r.school = SchoolId(s.Text(0));
+  r.id = s.Text(1);
+  r.minor = SubjectId(s.Text(2));
+  r.email_token = s.Text(3);
+  r.state = s.Text(4);
+  r.method = s.Text(5);
+  r.verified_at = s.OptionalTime(6);
+  r.verified_by = s.Text(7);
+  r.majority_at = s.OptionalTime(8);
+  r.reconsent = s.Text(9);
+  r.reconsent_at = s.OptionalTime(10);
+  r.decided_at = s.OptionalTime(11);
+  r.body = s.Text(12);
+  r.sealed = s.Blob(13);
+  r.created_at = s.Time(14);
+  r.updated_at = s.Time(15);
   return r;
 }
 
@@ -860,6 +884,8 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
                             s.BindText(7, r.csrf_token);
                             s.BindTime(8, r.created_at);
                             s.BindTime(9, r.expires_at);
+                            s.BindText(10, r.email_token);
+                            s.BindText(11, r.acting_for);
                           })) {
       return f;
     }
@@ -973,6 +999,29 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
                             s.BindTime(4, r.updated_at);
                             s.BindText(5, r.updated_by);
                           })) {
+      return f;
+    }
+  }
+  for (size_t i = 0; i < b.guardianships.size(); ++i) {
+    const ports::GuardianshipRow& r = b.guardianships[i];
+    if (auto f = RunWrite(db, sql::kUpsertGuardianship, "guardianships", i, [&](Statement& s) {
+          s.BindText(1, r.school.value());
+          s.BindText(2, r.id);
+          s.BindText(3, r.minor.value());
+          s.BindText(4, r.email_token);
+          s.BindText(5, r.state);
+          s.BindText(6, r.method);
+          s.BindOptionalTime(7, r.verified_at);
+          s.BindText(8, r.verified_by);
+          s.BindOptionalTime(9, r.majority_at);
+          s.BindText(10, r.reconsent);
+          s.BindOptionalTime(11, r.reconsent_at);
+          s.BindOptionalTime(12, r.decided_at);
+          s.BindText(13, r.body.empty() ? std::string("{}") : r.body);
+          s.BindBlob(14, r.sealed);
+          s.BindTime(15, r.created_at);
+          s.BindTime(16, r.updated_at);
+        })) {
       return f;
     }
   }
@@ -1916,6 +1965,48 @@ Result<std::vector<LegalHoldRow>> SqliteStore::DueLegalHolds(const SchoolId& sch
         s.BindInt(3, ClampLimit(limit));
       },
       ReadLegalHold);
+}
+
+Result<std::optional<ports::GuardianshipRow>> SqliteStore::GetGuardianship(
+    const SchoolId& school, const std::string& id) {
+  return impl_->QueryOne<ports::GuardianshipRow>(impl_->data_readers(), sql::kGetGuardianship,
+                                                 BindPair(school, id), ReadGuardianship);
+}
+
+Result<std::vector<ports::GuardianshipRow>> SqliteStore::MinorGuardianships(
+    const SchoolId& school, const SubjectId& minor) {
+  return impl_->QueryAll<ports::GuardianshipRow>(impl_->data_readers(), sql::kMinorGuardianships,
+                                                 BindPair(school, minor.value()),
+                                                 ReadGuardianship);
+}
+
+Result<std::vector<ports::GuardianshipRow>> SqliteStore::GuardianshipsByEmail(
+    const SchoolId& school, const std::string& email_token) {
+  return impl_->QueryAll<ports::GuardianshipRow>(impl_->data_readers(),
+                                                 sql::kGuardianshipsByEmail,
+                                                 BindPair(school, email_token), ReadGuardianship);
+}
+
+Status SqliteStore::ForEachGuardianship(
+    const SchoolId& school, const std::function<void(const ports::GuardianshipRow&)>& fn) {
+  return impl_->Query(impl_->data_readers(), sql::kForEachGuardianship, BindSchool(school),
+                      [&](const Statement& s) -> Result<bool> {
+                        fn(ReadGuardianship(s));
+                        return true;
+                      });
+}
+
+Result<std::vector<ports::GuardianshipRow>> SqliteStore::DueMajorities(const SchoolId& school,
+                                                                       Timestamp at,
+                                                                       size_t limit) {
+  return impl_->QueryAll<ports::GuardianshipRow>(
+      impl_->data_readers(), sql::kDueMajorities,
+      [&](Statement& s) {
+        s.BindText(1, school.value());
+        s.BindTime(2, at);
+        s.BindInt(3, ClampLimit(limit));
+      },
+      ReadGuardianship);
 }
 
 }  // namespace dovira::sqlite

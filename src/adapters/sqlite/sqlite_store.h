@@ -157,6 +157,17 @@ class SqliteStore final : public ports::Store {
   Result<std::vector<ports::LegalHoldRow>> DueLegalHolds(const SchoolId& school,
                                                          const std::string& today,
                                                          size_t limit) override;
+  // ---- Guardianships ----
+  Result<std::optional<ports::GuardianshipRow>> GetGuardianship(const SchoolId& school,
+                                                                const std::string& id) override;
+  Result<std::vector<ports::GuardianshipRow>> MinorGuardianships(const SchoolId& school,
+                                                                 const SubjectId& minor) override;
+  Result<std::vector<ports::GuardianshipRow>> GuardianshipsByEmail(
+      const SchoolId& school, const std::string& email_token) override;
+  Status ForEachGuardianship(const SchoolId& school,
+                             const std::function<void(const ports::GuardianshipRow&)>& fn) override;
+  Result<std::vector<ports::GuardianshipRow>> DueMajorities(const SchoolId& school, Timestamp at,
+                                                            size_t limit) override;
 
   // Data transactions committed (one per group), and batches taken by the writer (whatever
   // their outcome). batches() / commits() is the average group size.

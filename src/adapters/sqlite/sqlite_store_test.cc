@@ -219,6 +219,8 @@ TEST(SqliteStore, EveryReadUsesAKeyOrIndex) {
       {"data.db", sql::kListLegalHolds},         {"data.db", sql::kGetLegalHold},
       {"data.db", sql::kDueLegalHolds},          {"data.db", sql::kEraseLegalHolds},
       {"data.db", sql::kDeleteSubjectLookups},
+      {"data.db", sql::kGetGuardianship},        {"data.db", sql::kMinorGuardianships},     {"data.db", sql::kGuardianshipsByEmail},
+      {"data.db", sql::kDueMajorities},          {"data.db", sql::kEraseGuardianships},
   };
   for (const auto& [file, query] : reads) {
     SCOPED_TRACE(query);

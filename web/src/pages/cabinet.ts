@@ -10,7 +10,15 @@ import { C, type CabinetTexts } from './cabinet-messages';
 
 // ---- what the server sends -----------------------------------------------------------------------
 
-interface Session { subject: string; school: string; csrf_token: string; expires_at: string }
+interface Person { subject: string; self: boolean; name: string; relation?: string; until?: string | null }
+interface Session {
+  subject: string; school: string; csrf_token: string; expires_at: string;
+  // B06: the signed-in person's own id (null for a representative with no data of their own),
+  // the minor acted for, whose name is shown, everyone this session may act for, and a pending
+  // re-consent at majority. GET /me sends them; the sign-in's answer does not.
+  self?: string | null; acting_for?: string | null; name?: string; people?: Person[];
+  reconsent?: { state: string; since: string | null } | null;
+}
 interface Field {
   field: string; category: string; value: string; source: string; channel: string; form: string;
   stores: string[]; collected_at: string; editable: boolean;
@@ -307,16 +315,96 @@ async function loadData(): Promise<MeData> {
   return data;
 }
 
+// B06: a representative chooses whose personal account to see: their own (if the school holds
+// data about them) or a linked minor's, until the minor comes of age.
+function personSwitcher(): HTMLElement | null {
+  const people = session?.people ?? [];
+  if (!people.some((p) => !p.self)) return null;
+  const id = nextId('person');
+  const select = h('select', { id, name: 'person' }) as HTMLSelectElement;
+  if (!session?.subject) select.append(h('option', { value: '' }, '—'));
+  for (const p of people) {
+    const label = p.self ? c.personSelf
+      : c.personMinor.replace('{name}', p.name || humanId(p.subject))
+        .replace('{relation}', word(c.relations, p.relation ?? ''))
+        .replace('{until}', p.until ? day(p.until) : '—');
+    const o = h('option', { value: p.self ? '' : p.subject }, label) as HTMLOptionElement;
+    if (p.subject === session?.subject) o.selected = true;
+    select.append(o);
+  }
+  const go = h('button', { type: 'submit', class: 'secondary' }, c.switchPerson);
+  const err = errorSlot(`${id}-err`);
+  const form = h('form', { class: 'cab-person' }, h('label', { for: id }, c.person), select, go, err);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    try {
+      session = await busy(go, c.switchPerson, () =>
+        call<Session>('POST', '/me/acting-for', { subject: select.value || null }));
+      await showCabinet();
+      announce(c.switched.replace('{name}', session?.name || c.personSelf));
+      show(currentView(), true);
+    } catch (x) {
+      setError(select, err, explain(x));
+    }
+  });
+  return form;
+}
+
+// B06: come of age, the subject confirms or withdraws the consents a representative gave.
+function reconsentBanner(): HTMLElement | null {
+  if (session?.reconsent?.state !== 'pending' || session.acting_for) return null;
+  const confirm = h('button', { type: 'button' }, c.reconsentConfirm);
+  const withdraw = h('button', { type: 'button', class: 'secondary' }, c.reconsentWithdraw);
+  const err = h('p', { class: 'error', role: 'alert' });
+  const box = h('section', { class: 'cab-banner', 'aria-labelledby': 'reconsent-title' },
+    h('h2', { id: 'reconsent-title' }, c.reconsentTitle), h('p', {}, c.reconsentText),
+    h('div', { class: 'actions' }, confirm, withdraw), err);
+  const decide = async (button: HTMLButtonElement, payload: Record<string, unknown>, done: string) => {
+    err.textContent = '';
+    try {
+      await busy(button, button.textContent ?? '', () => call('POST', '/me/consents/reconfirm', payload));
+      await showCabinet();
+      announce(done);
+    } catch (x) {
+      if (x instanceof ApiError && x.code === 'acknowledgement_required' && !payload.acknowledged_warning) {
+        // The withdrawal's consequence notice first (R58); a second press acknowledges it.
+        err.textContent = consequenceText(x.message);
+        payload.acknowledged_warning = true;
+        return;
+      }
+      err.textContent = explain(x);
+    }
+  };
+  confirm.addEventListener('click', () => void decide(confirm, { decision: 'confirm', lang }, c.reconsentConfirmed));
+  const withdrawal: Record<string, unknown> = { decision: 'withdraw', lang };
+  withdraw.addEventListener('click', () => void decide(withdraw, withdrawal, c.reconsentWithdrawn));
+  return box;
+}
+
 async function showCabinet(): Promise<void> {
-  await loadData();
+  // The session's people, the name to show and any pending re-consent come from GET /me.
+  session = await call<Session>('GET', '/me');
   const out = h('button', { type: 'button', class: 'secondary' }, c.signOut);
   out.addEventListener('click', () => void signOut(out));
+  const switcher = personSwitcher();
+  if (!session.subject) {
+    // A representative with no data of their own: only the choice of whom to act for.
+    body.replaceChildren(h('div', { class: 'cab-bar' },
+      h('p', {}, c.signedInUntil.replace('{time}', when(session.expires_at))), out),
+    h('p', {}, c.chooseMinor), ...(switcher ? [switcher] : []));
+    return;
+  }
+  await loadData();
   const links = h('ul');
   nav = h('nav', { class: 'cab-nav', 'aria-label': c.sections }, links);
   for (const v of VIEWS) links.append(h('li', {}, h('a', { href: `#${v}`, 'data-view': v }, c.views[v])));
+  const whose = session.acting_for || session.name
+    ? c.actingAs.replace('{name}', session.name || humanId(session.subject)) : c.actingAsSelf;
   const bar = h('div', { class: 'cab-bar' },
     h('p', {}, c.signedInUntil.replace('{time}', when(session?.expires_at))), out);
-  body.replaceChildren(bar, nav);
+  body.replaceChildren(bar, h('p', { class: 'cab-whose' }, whose), ...(switcher ? [switcher] : []),
+    ...[reconsentBanner()].filter((x): x is HTMLElement => x !== null), nav);
   for (const v of VIEWS) {
     const s = h('section', { id: `view-${v}`, class: 'cab-view', 'aria-labelledby': `h-${v}`, hidden: true });
     views[v] = s;
