@@ -41,6 +41,10 @@
 //   hook TEXT...                    some webhook call's body contains TEXT
 //   nohook TEXT...                  no webhook call's body contains TEXT
 //   restart                         stop the server and start it again on the same data
+//   signin ADDRESS                  sign in to the personal cabinet with the code e-mailed to
+//                                   ADDRESS (later `me` lines use that session)
+//   me METHOD PATH [{json}]         METHOD /v1/schools/<school>/me PATH in the cabinet session
+//                                   (with its CSRF token); PATH "-" is /me itself
 //   remember NAME KEY               ${NAME} is the string at KEY (a path as in `body`) of the last
 //                                   response's body (an id the other commands do not name)
 //   print                           write the last response to the test log (when writing one)
@@ -453,6 +457,35 @@ class Runner {
       }
       ASSERT_TRUE(at.is_string()) << l.words[1] << " = " << at.dump();
       names_[l.words.at(0)] = at.get<std::string>();
+    } else if (c == "signin") {
+      const std::string address = l.words.at(0);
+      const size_t before = sink_.messages().size();
+      last_ = server_->Post(Base() + "/me/sign-in", Json{{"email", address}});
+      ASSERT_EQ(last_.status, 202) << last_.Describe();
+      const std::string login = last_.Body().value("login", "");
+      ASSERT_EQ(staff_->Post(Base() + "/jobs/outbox/run", Json::object()).status, 200);
+      ASSERT_TRUE(sink_.WaitFor(before + 1, std::chrono::seconds(5)));
+      const std::string code = LastCode(address);
+      ASSERT_FALSE(code.empty()) << "no code was e-mailed to " << address;
+      last_ = server_->Post(Base() + "/me/sign-in/verify", Json{{"login", login}, {"code", code}});
+      ASSERT_EQ(last_.status, 200) << last_.Describe();
+      const std::string set = last_.Header("set-cookie");
+      const size_t eq = set.find('='), semi = set.find(';');
+      ASSERT_TRUE(set.rfind("dovira_me=", 0) == 0 && semi != std::string::npos) << set;
+      me_cookie_ = "dovira_me=" + set.substr(eq + 1, semi - eq - 1);
+      me_csrf_ = last_.Body().value("csrf_token", "");
+    } else if (c == "me") {
+      ASSERT_FALSE(me_cookie_.empty()) << "`me` before `signin`";
+      const std::string method = l.words.at(0);
+      const std::string path = l.words.at(1) == "-" ? "" : Subst(l.words.at(1));
+      std::string body;
+      if (l.words.size() > 2) {
+        auto [ignored, json] = NameAndBody(l, 2);
+        body = json.dump();
+      }
+      Headers h = {{"Cookie", me_cookie_}};
+      if (method != "GET") h.emplace_back("X-CSRF-Token", me_csrf_);
+      last_ = server_->Call(method, Base() + "/me" + path, body, h);
     } else if (c == "print") {
       std::cout << l.number << ": HTTP " << last_.status << " " << last_.body << "\n";
     } else if (c == "restart") {
@@ -481,6 +514,7 @@ class Runner {
   Response last_;
   std::string last_code_;
   std::string key_;
+  std::string me_cookie_, me_csrf_;  // the cabinet session of the last `signin`
   int relogins_ = 0;
 };
 
