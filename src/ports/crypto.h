@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -85,7 +86,13 @@ class Crypto {
 
   // Time-based one-time passwords (RFC 6238, SHA-1, 6 digits, 30 s steps), accepting one step of
   // drift either way. `secret` is raw bytes.
-  virtual bool VerifyTotp(std::string_view secret, std::string_view code, Timestamp now) = 0;
+  // The TOTP time step (Unix seconds / 30) whose code `code` is, within one step of drift of
+  // `now`; nullopt when it is none of them.
+  virtual std::optional<int64_t> MatchTotp(std::string_view secret, std::string_view code,
+                                           Timestamp now) = 0;
+  bool VerifyTotp(std::string_view secret, std::string_view code, Timestamp now) {
+    return MatchTotp(secret, code, now).has_value();
+  }
   virtual std::string TotpCode(std::string_view secret, Timestamp now) = 0;
 
   // Constant-time comparison.

@@ -157,6 +157,9 @@ struct StaffRow {
   bool must_change_password = false;
   std::string sealed_totp_secret;  // encrypted with the school KEK
   bool totp_enabled = false;
+  // The TOTP time step of the last code accepted (0: none). A code is accepted only for a later
+  // step, so a code seen over someone's shoulder cannot be used again within its window.
+  int64_t totp_last_step = 0;
   int failed_attempts = 0;
   std::optional<Timestamp> locked_until;
   std::optional<Timestamp> briefing_completed_at;

@@ -485,6 +485,7 @@ Result<LoginResult> StaffService::Login(const SchoolId& school, const std::strin
   bool proven = deps_.crypto.VerifyPassword(seen.password_hash, password);
   const bool mfa_required = MfaRequired(*policy, seen.role);
   bool mfa_passed = !mfa_required;
+  std::optional<int64_t> totp_step;
   if (proven && mfa_required && seen.totp_enabled) {
     if (totp_code.empty()) {
       attempts_by_ip_.Forget(ctx.ip, now);
@@ -495,7 +496,8 @@ Result<LoginResult> StaffService::Login(const SchoolId& school, const std::strin
     }
     auto secret = deps_.keys.OpenSecret(school, seen.sealed_totp_secret, TotpAad(school, seen.id));
     if (!secret.ok()) return secret.error();
-    proven = deps_.crypto.VerifyTotp(*secret, totp_code, now);
+    totp_step = deps_.crypto.MatchTotp(*secret, totp_code, now);
+    proven = totp_step.has_value();
     mfa_passed = proven;
   }
 
@@ -511,6 +513,12 @@ Result<LoginResult> StaffService::Login(const SchoolId& school, const std::strin
     if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
     return LockedOut();
   }
+  // A code is good once: one of a step already used (read under the lock, so two sign-ins with
+  // the same code cannot both pass) counts as a wrong code.
+  if (proven && totp_step && *totp_step <= staff.totp_last_step) {
+    proven = false;
+    mfa_passed = false;
+  }
   if (!proven) {
     Error err = RecordFailure(staff, security, now, audit_, "staff.login", ctx, batch);
     if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
@@ -523,9 +531,10 @@ Result<LoginResult> StaffService::Login(const SchoolId& school, const std::strin
     return AccountLeft();
   }
 
-  if (staff.failed_attempts != 0 || staff.locked_until) {
+  if (staff.failed_attempts != 0 || staff.locked_until || totp_step) {
     staff.failed_attempts = 0;
     staff.locked_until.reset();
+    if (totp_step) staff.totp_last_step = *totp_step;
     batch.staff.push_back(staff);
   }
   LoginResult result;
@@ -627,13 +636,15 @@ Status StaffService::ConfirmTotp(const std::string& session_token, const std::st
   if (!secret.ok()) return secret.error();
   // Wrong codes count towards the lockout like wrong passwords: a session must not allow
   // unlimited guessing of six digits.
-  if (!deps_.crypto.VerifyTotp(*secret, code, now)) {
+  const std::optional<int64_t> step = deps_.crypto.MatchTotp(*secret, code, now);
+  if (!step || *step <= staff.totp_last_step) {
     Error err = RecordFailure(staff, (*runtime)->policy()->policy().security, now, audit_,
                               "staff.totp.confirm", ctx, batch);
     if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
     return err;
   }
   const bool enrolled_now = !staff.totp_enabled;
+  staff.totp_last_step = *step;
   staff.totp_enabled = true;
   staff.failed_attempts = 0;
   batch.staff.push_back(staff);

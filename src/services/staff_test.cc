@@ -346,6 +346,14 @@ TEST_F(StaffServiceTest, OnceEnrolledAPrivilegedSignInNeedsTheCurrentCode) {
   auto login = staff.Login(school, "owner@example.org", kPassword, code, ctx);
   ASSERT_TRUE(login.ok()) << Reason(login);
   EXPECT_TRUE(login->session.mfa_passed);
+  // The same code again, within its window, is refused: a code is good once.
+  env.clock.Advance(seconds(5));
+  EXPECT_EQ(Reason(staff.Login(school, "owner@example.org", kPassword, code, ctx)),
+            "invalid_credentials");
+  env.clock.Advance(seconds(30));
+  const std::string next = env.crypto->TotpCode(secret, env.clock.Now());
+  ASSERT_NE(next, code);
+  EXPECT_EQ(Reason(staff.Login(school, "owner@example.org", kPassword, next, ctx)), "ok");
   // A confirmed secret cannot be replaced by whoever holds a session.
   EXPECT_EQ(Reason(staff.BeginTotp(login->session)), "totp_enrolled");
 }

@@ -204,15 +204,19 @@ bool SodiumCrypto::VerifyPassword(std::string_view hash, std::string_view passwo
   return crypto_pwhash_str_verify(str.data(), password.data(), password.size()) == 0;
 }
 
-bool SodiumCrypto::VerifyTotp(std::string_view secret, std::string_view code, Timestamp now) {
-  if (secret.empty() || !IsTotpCodeShape(code)) return false;
+std::optional<int64_t> SodiumCrypto::MatchTotp(std::string_view secret, std::string_view code,
+                                               Timestamp now) {
+  if (secret.empty() || !IsTotpCodeShape(code)) return std::nullopt;
   const time_t seconds = UnixSeconds(now);
-  if (seconds < 0) return false;
+  if (seconds < 0) return std::nullopt;
   // liboath takes the digit count from strlen(code), hence the shape check above.
   const std::string otp(code);
-  const int rc = oath_totp_validate(secret.data(), secret.size(), seconds, kTotpStepSeconds,
-                                    OATH_TOTP_DEFAULT_START_TIME, kTotpWindow, otp.c_str());
-  return rc >= 0;
+  int position = 0;  // the matching step relative to now's: -1, 0 or +1
+  const int rc = oath_totp_validate2(secret.data(), secret.size(), seconds, kTotpStepSeconds,
+                                     OATH_TOTP_DEFAULT_START_TIME, kTotpWindow, &position,
+                                     otp.c_str());
+  if (rc < 0) return std::nullopt;
+  return static_cast<int64_t>(seconds / kTotpStepSeconds) + position;
 }
 
 std::string SodiumCrypto::TotpCode(std::string_view secret, Timestamp now) {

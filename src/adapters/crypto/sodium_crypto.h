@@ -72,7 +72,8 @@ class SodiumCrypto final : public ports::Crypto {
   // True if `code` is exactly 6 ASCII digits and matches the TOTP for `now` or one 30-second step
   // either side. False for anything else, including an empty secret or a time before 1970.
   // The wall clock is never read.
-  bool VerifyTotp(std::string_view secret, std::string_view code, Timestamp now) override;
+  std::optional<int64_t> MatchTotp(std::string_view secret, std::string_view code,
+                                   Timestamp now) override;
   // The 6-digit TOTP for `now`; an empty string for an empty secret or a time before 1970.
   std::string TotpCode(std::string_view secret, Timestamp now) override;
 

@@ -239,12 +239,12 @@ inline constexpr char kListCheckpoints[] =
 
 // kStaffColumns: school_id, staff_id, name, email, role, password_hash, password_set_at,
 // must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,
-// briefing_completed_at, left_at, created_at
+// briefing_completed_at, left_at, created_at, totp_last_step
 inline constexpr char kUpsertStaff[] =
     "INSERT INTO staff (school_id, staff_id, name, email, role, password_hash, password_set_at,"
     " must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,"
-    " briefing_completed_at, left_at, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " briefing_completed_at, left_at, created_at, totp_last_step)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (school_id, staff_id) DO UPDATE SET"
     " name = excluded.name, email = excluded.email, role = excluded.role,"
     " password_hash = excluded.password_hash, password_set_at = excluded.password_set_at,"
@@ -252,25 +252,25 @@ inline constexpr char kUpsertStaff[] =
     " sealed_totp_secret = excluded.sealed_totp_secret, totp_enabled = excluded.totp_enabled,"
     " failed_attempts = excluded.failed_attempts, locked_until = excluded.locked_until,"
     " briefing_completed_at = excluded.briefing_completed_at, left_at = excluded.left_at,"
-    " created_at = excluded.created_at";
+    " created_at = excluded.created_at, totp_last_step = excluded.totp_last_step";
 inline constexpr char kGetStaff[] =
     "SELECT school_id, staff_id, name, email, role, password_hash, password_set_at,"
     " must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,"
-    " briefing_completed_at, left_at, created_at"
+    " briefing_completed_at, left_at, created_at, totp_last_step"
     " FROM staff WHERE school_id = ? AND staff_id = ?";
 // Several staff rows may share an address (someone who left and came back); the current one wins:
 // not left first, then the newest.
 inline constexpr char kFindStaffByEmail[] =
     "SELECT school_id, staff_id, name, email, role, password_hash, password_set_at,"
     " must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,"
-    " briefing_completed_at, left_at, created_at"
+    " briefing_completed_at, left_at, created_at, totp_last_step"
     " FROM staff INDEXED BY staff_by_email"
     " WHERE school_id = ? AND email = ?"
     " ORDER BY left_at IS NOT NULL, created_at DESC, staff_id LIMIT 1";
 inline constexpr char kListStaff[] =
     "SELECT school_id, staff_id, name, email, role, password_hash, password_set_at,"
     " must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,"
-    " briefing_completed_at, left_at, created_at"
+    " briefing_completed_at, left_at, created_at, totp_last_step"
     " FROM staff WHERE school_id = ? ORDER BY staff_id";
 
 // kSessionColumns: token_hash, school_id, staff_id, csrf_token, mfa_passed, created_at, expires_at

@@ -359,6 +359,7 @@ StaffRow ReadStaff(const Statement& s) {
   r.briefing_completed_at = s.OptionalTime(12);
   r.left_at = s.OptionalTime(13);
   r.created_at = s.Time(14);
+  r.totp_last_step = s.Int(15);
   return r;
 }
 
@@ -846,6 +847,7 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
           s.BindOptionalTime(13, r.briefing_completed_at);
           s.BindOptionalTime(14, r.left_at);
           s.BindTime(15, r.created_at);
+          s.BindInt(16, r.totp_last_step);
         })) {
       return f;
     }
