@@ -24,7 +24,8 @@
 //                                   v (messages.kind:action_notice.due); the part # is the size
 //                                   of the array or object before it (tasks.#=3).
 //   key ROLE PURPOSE,...            later `process` calls use an API key of that role
-//   process SUBJECT PURPOSE N [FIELD,...] [OPERATION]   POST /process answers N
+//   process SUBJECT PURPOSE N [FIELD,...] [OPERATION]   POST /process answers N (FIELD,... as -:
+//                                   every field, to name an OPERATION)
 //   job deadlines | outbox          run a job now
 //   mail N                          the sink has received N messages in all
 //   mailto ADDRESS TEXT...          some message to ADDRESS contains TEXT (decoded)
@@ -36,6 +37,8 @@
 //   post PATH {json} | put PATH {json}  POST / PUT /v1/schools/<school>/PATH as staff
 //   disclose {json}                 POST /disclosures with the API key of the last `key` line
 //                                   (as staff before any)
+//   keypost PATH {json}             POST /v1/schools/<school>/PATH with the API key of the last
+//                                   `key` line
 //   webhook N                       the webhook receiver (${webhook} is its URL) has received N
 //                                   calls in all
 //   hook TEXT...                    some webhook call's body contains TEXT
@@ -348,7 +351,7 @@ class Runner {
       CheckKeys(last_.Body(), Pairs(l.rest), 0);
     } else if (c == "process") {
       Json body = {{"subject", Subst("${" + l.words.at(0) + "}")}, {"purpose", l.words.at(1)}};
-      if (l.words.size() > 3) {
+      if (l.words.size() > 3 && l.words[3] != "-") {
         Json fields = Json::array();
         std::istringstream list(l.words[3]);
         std::string f;
@@ -426,6 +429,13 @@ class Runner {
       last_ = key_.empty() ? staff_->Post(Base() + "/disclosures", body)
                            : server_->Post(Base() + "/disclosures", body,
                                            Headers{{"Authorization", "Bearer " + key_}});
+    } else if (c == "keypost") {
+      const std::string path = l.words.at(0);
+      Json body = Json::parse(Subst(l.rest.substr(l.rest.find(' ') + 1)), nullptr, false);
+      ASSERT_FALSE(body.is_discarded()) << "bad JSON: " << l.rest;
+      ASSERT_FALSE(key_.empty()) << "keypost needs a `key` line before it";
+      last_ = server_->Post(Base() + "/" + Subst(path), body,
+                            Headers{{"Authorization", "Bearer " + key_}});
     } else if (c == "webhook") {
       const size_t n = std::stoul(l.words.at(0));
       const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);

@@ -89,7 +89,7 @@ Result<domain::Operation> OperationOf(const Json& body) {
   if (!parsed) {
     return Error{ErrorCode::kInvalidArgument,
                  "\"operation\" must be one of store, read, update, disclose, export, message, "
-                 "delete",
+                 "delete, profile",
                  "operation", "invalid_field"};
   }
   return *parsed;
@@ -329,6 +329,14 @@ void Api::RegisterRoutes() {
                Obj({{"allowed", kBool}, {"reason", kStr}, {"decision_id", kStr}, {"fields", kStrList}}),
                200, {400, 401, 403, 404, 423, 503}),
            &Api::Process);
+  Register("POST", "/v1/schools/{school}/profiling-runs", Auth::kStaff,
+           doc("Decide a profiling run: the gate is asked for each subject with the operation "
+               "profile and nothing is processed; the answer and the audit log name the subjects "
+               "included and those skipped with the reason, such as an opt-out of automated "
+               "decisions (R62)",
+               "gate", Obj({{"purpose", kStr}, {"subjects", kStrList}}, {"purpose", "subjects"}),
+               kAny, 200, {400, 401, 403, 503}),
+           &Api::ProfilingRun);
   Register("GET", "/v1/schools/{school}/subjects/{subject}/consents", Auth::kStaff,
            doc("The subject's consent ledger (R19)", "consents", nullptr, page, 200,
                {401, 403, 404}),
@@ -1096,6 +1104,39 @@ void Api::Process(std::shared_ptr<Call> c, Finish finish) {
                           metrics_.CountDecision(r->allowed);
                           finish(DecisionResponse(*r, false));
                         });
+}
+
+HttpResponse Api::ProfilingRun(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  if (Status only = OnlyKeys(*body, {"purpose", "subjects"}); !only.ok()) {
+    return ErrorResponse(only.error());
+  }
+  auto purpose = ReqString(*body, "purpose");
+  if (!purpose.ok()) return ErrorResponse(purpose.error());
+  if (!body->contains("subjects")) {
+    return ErrorResponse(Error::Invalid("subjects is required", "subjects"));
+  }
+  auto subjects = OptStringList(*body, "subjects");
+  if (!subjects.ok()) return ErrorResponse(subjects.error());
+  services::ProfilingRunRequest req;
+  req.purpose = *purpose;
+  for (auto& s : *subjects) req.subjects.emplace_back(std::move(s));
+  auto run = s_.access.ProfilingRun(c.school(), req, c.actor, c.ctx);
+  if (!run.ok()) return ErrorResponse(run.error());
+  Json included = Json::array();
+  for (const auto& e : run->included) {
+    included.push_back({{"subject", e.subject.value()}, {"decision_id", e.decision_id}});
+  }
+  Json skipped = Json::array();
+  for (const auto& e : run->skipped) {
+    skipped.push_back(
+        {{"subject", e.subject.value()}, {"reason", e.reason}, {"decision_id", e.decision_id}});
+  }
+  return JsonResponse(200, {{"id", run->id},
+                            {"purpose", run->purpose},
+                            {"included", included},
+                            {"skipped", skipped}});
 }
 
 HttpResponse Api::ListConsents(Call& c) {

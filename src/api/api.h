@@ -131,6 +131,7 @@ class Api {
   ports::HttpResponse Provenance(Call& c);
   void ReadSubject(std::shared_ptr<Call> c, Finish finish);
   void Process(std::shared_ptr<Call> c, Finish finish);
+  ports::HttpResponse ProfilingRun(Call& c);
   ports::HttpResponse ListConsents(Call& c);
   ports::HttpResponse GrantConsent(Call& c);
   ports::HttpResponse WithdrawConsent(Call& c);
@@ -148,6 +149,7 @@ class Api {
   ports::HttpResponse RequestStep(Call& c);
   ports::HttpResponse RequestPackage(Call& c);
   ports::HttpResponse RecordDecision(Call& c);
+  ports::HttpResponse SubjectSegments(Call& c);
   // The personal cabinet (cabinet_api.cc).
   ports::HttpResponse MeSignIn(Call& c);
   ports::HttpResponse MeSignInVerify(Call& c);

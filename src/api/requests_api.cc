@@ -217,6 +217,11 @@ void Api::RegisterRequestRoutes() {
                "legally significant one needs a human in decided_by (R60)",
                201, {400, 401, 403, 404, 422}),
            &Api::RecordDecision);
+  Register("GET", "/v1/schools/{school}/subjects/{subject}/segments", Auth::kStaff,
+           doc("The marketing segments the subject is in now: placed by the decisions register, "
+               "less those a contest_segment decision removed them from (R61)",
+               200, {401, 403, 404}),
+           &Api::SubjectSegments);
   Register("GET", "/v1/schools/{school}/obligations", Auth::kStaff,
            doc("Obligations due, overdue and closed late (B10), and partly done requests with the stores or recipients that have not confirmed (B03)", 200, {401, 403}),
            &Api::Obligations);
@@ -586,7 +591,8 @@ HttpResponse Api::RunJob(Call& c) {
 HttpResponse Api::RecordDecision(Call& c) {
   auto body = ParseJsonObject(c.req);
   if (!body.ok()) return ErrorResponse(body.error());
-  if (Status only = OnlyKeys(*body, {"class", "subject", "decided_by", "model", "outcome"});
+  if (Status only =
+          OnlyKeys(*body, {"class", "subject", "decided_by", "model", "outcome", "segment"});
       !only.ok()) {
     return ErrorResponse(only.error());
   }
@@ -600,7 +606,8 @@ HttpResponse Api::RecordDecision(Call& c) {
     d.decided_by = *by;
   }
   for (auto [key, dst] : {std::pair<const char*, std::string*>{"model", &d.model},
-                          {"outcome", &d.outcome}}) {
+                          {"outcome", &d.outcome},
+                          {"segment", &d.segment}}) {
     auto v = OptString(*body, key);
     if (!v.ok()) return ErrorResponse(v.error());
     if (*v) *dst = **v;
@@ -611,6 +618,13 @@ HttpResponse Api::RecordDecision(Call& c) {
   auto id = s_.requests->RecordDecision(c.school(), d, c.actor, c.ctx);
   if (!id.ok()) return ErrorResponse(id.error());
   return JsonResponse(201, {{"id", *id}, {"class", d.cls}, {"solely_automated", d.decided_by.empty()}});
+}
+
+HttpResponse Api::SubjectSegments(Call& c) {
+  const SubjectId subject(c.param("subject"));
+  auto segments = s_.requests->Segments(c.school(), subject);
+  if (!segments.ok()) return ErrorResponse(segments.error());
+  return JsonResponse(200, {{"subject", subject.value()}, {"segments", *segments}});
 }
 
 }  // namespace dovira::api

@@ -20,13 +20,16 @@ const char* OperationName(Operation op) {
       return "message";
     case Operation::kDelete:
       return "delete";
+    case Operation::kProfile:
+      return "profile";
   }
   return "";
 }
 
 std::optional<Operation> ParseOperation(std::string_view name) {
   for (Operation op : {Operation::kStore, Operation::kRead, Operation::kUpdate, Operation::kDisclose,
-                       Operation::kExport, Operation::kMessage, Operation::kDelete}) {
+                       Operation::kExport, Operation::kMessage, Operation::kDelete,
+                       Operation::kProfile}) {
     if (name == OperationName(op)) return op;
   }
   return std::nullopt;
@@ -74,6 +77,8 @@ const char* ReasonCode(Reason r) {
       return "retention_ended";
     case Reason::kReconsentRequired:
       return "reconsent_required";
+    case Reason::kAutomatedOptOut:
+      return "no_automated_decisions";
     case Reason::kUnavailable:
       return "unavailable";
   }
@@ -173,6 +178,12 @@ Decision Decide(const CompiledPolicy* policy, const SubjectState* subject, const
   if (req.operation == Operation::kStore) {
     d.reason = Reason::kAllowed;
     d.fields = fields;
+    return d;
+  }
+  // R62: a subject who opted out of automated decisions is left out of every profiling run,
+  // whatever its purpose.
+  if (req.operation == Operation::kProfile && subject->no_automated) {
+    d.reason = Reason::kAutomatedOptOut;
     return d;
   }
   const uint64_t bit = PurposeSet{1} << p;

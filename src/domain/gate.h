@@ -35,6 +35,7 @@ enum class Operation : uint8_t {
   kExport,
   kMessage,
   kDelete,
+  kProfile,   // an automated evaluation of the subject (a profiling or segmentation run)
 };
 
 // Returns "read", "update", ... or "" for an out-of-range value; ParseOperation the reverse.
@@ -62,6 +63,7 @@ enum class Reason : uint8_t {
   kObjectionUpheld,     // objection decided for the subject (R52, R53)
   kRetentionEnded,      // the purpose's retention has ended for this subject (R70)
   kReconsentRequired,   // consent given through a representative; the now-adult must confirm (B06)
+  kAutomatedOptOut,     // profiling of a subject who opted out of automated decisions (R62)
   kUnavailable,         // no policy or state: fail closed (B12)
 };
 
@@ -95,6 +97,7 @@ struct SubjectState {
   PurposeSet objection_pending = 0;
   PurposeSet objection_upheld = 0;
   PurposeSet retention_ended = 0;
+  bool no_automated = false;  // R62: an upheld no_automated_decisions request; no profiling
 
   const ConsentWindow* Consent(size_t purpose) const;
   // Records a grant from `at` until `until` (kForever when indefinite), replacing an earlier one.

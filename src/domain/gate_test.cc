@@ -150,6 +150,21 @@ TEST(Gate, RestrictionAndObjectionsAreHonoured) {  // R51, R52, R53
   EXPECT_EQ(f.Decide(f.Req("identification", {"email"})).reason, Reason::kRestricted);
 }
 
+TEST(Gate, OptOutOfAutomatedDecisionsStopsProfilingOnly) {  // R62
+  auto f = For001();
+  GateRequest profile = f.Req("service_improvement");
+  profile.operation = Operation::kProfile;
+  EXPECT_TRUE(f.Decide(profile).allowed());
+  f.subject.no_automated = true;
+  EXPECT_EQ(f.Decide(profile).reason, Reason::kAutomatedOptOut);
+  EXPECT_STREQ(ReasonCode(Reason::kAutomatedOptOut), "no_automated_decisions");
+  EXPECT_EQ(ReasonStatus(Reason::kAutomatedOptOut), 403);
+  // Every other use of the same purpose goes on.
+  EXPECT_TRUE(f.Decide(f.Req("service_improvement")).allowed());
+  EXPECT_EQ(ParseOperation("profile"), Operation::kProfile);
+  EXPECT_STREQ(OperationName(Operation::kProfile), "profile");
+}
+
 TEST(Gate, RoleMustBeAllowedThePurposeAndTheFields) {  // R86
   auto f = For001();
   EXPECT_EQ(f.Decide(f.Req("marketing_mailing", {}, "2025-03-03T12:00:00Z", "support")).reason,

@@ -163,7 +163,7 @@ bool FeeMayApply(const policy::Right& right, const calendar::Calendar& cal, Time
 
 bool RequestEffect::Empty() const {
   return blocked.Empty() && restricted.Empty() && !restrict_all && restricted_purposes == 0 &&
-         objection_pending == 0 && objection_upheld == 0;
+         objection_pending == 0 && objection_upheld == 0 && !no_automated;
 }
 
 void ApplyEffects(const std::vector<RequestEffect>& effects, size_t purpose_count,
@@ -175,12 +175,14 @@ void ApplyEffects(const std::vector<RequestEffect>& effects, size_t purpose_coun
   state.restricted_purposes = 0;
   state.objection_pending = 0;
   state.objection_upheld = 0;
+  state.no_automated = false;
   for (const RequestEffect& e : effects) {
     state.blocked = state.blocked | e.blocked;
     state.restricted = state.restricted | e.restricted;
     state.restricted_purposes |= e.restrict_all ? all : e.restricted_purposes;
     state.objection_pending |= e.objection_pending;
     state.objection_upheld |= e.objection_upheld;
+    state.no_automated = state.no_automated || e.no_automated;
   }
   // A decided objection replaces its pending mark.
   state.objection_pending &= ~state.objection_upheld;

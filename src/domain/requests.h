@@ -105,12 +105,13 @@ struct RequestEffect {
   PurposeSet restricted_purposes = 0;
   PurposeSet objection_pending = 0;  // R52
   PurposeSet objection_upheld = 0;   // R52, R53
+  bool no_automated = false;         // R62: no profiling of the subject
 
   bool Empty() const;
 };
 
 // Replaces the request-driven part of `state` (blocked, restricted, restricted_purposes,
-// objection_pending, objection_upheld) with the union of `effects`.
+// objection_pending, objection_upheld, no_automated) with the union of `effects`.
 void ApplyEffects(const std::vector<RequestEffect>& effects, size_t purpose_count,
                   SubjectState& state);
 

@@ -185,6 +185,14 @@ TEST(RequestEffectsTest, EffectsFoldIntoTheGateState) {
   EXPECT_TRUE(s.blocked.Empty());
   EXPECT_EQ(s.objection_pending, 0u);
   EXPECT_EQ(s.objection_upheld, PurposeSet{1} << 2);
+  // R62: an effective opt-out of automated decisions holds while its effect is applied.
+  RequestEffect opt_out;
+  opt_out.no_automated = true;
+  EXPECT_FALSE(opt_out.Empty());
+  ApplyEffects({opt_out}, 8, s);
+  EXPECT_TRUE(s.no_automated);
+  ApplyEffects({}, 8, s);
+  EXPECT_FALSE(s.no_automated);
   RequestEffect all;
   all.restrict_all = true;
   ApplyEffects({all}, cp->purpose_count(), s);

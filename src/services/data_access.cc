@@ -3,12 +3,17 @@
 #include <algorithm>
 #include <future>
 #include <memory>
+#include <map>
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "domain/intake.h"
 
 namespace dovira::services {
 namespace {
+
+using Json = nlohmann::ordered_json;
 
 // Reasons that concern the subject's own state rather than the actor or the request.
 bool ConcernsSubject(const std::string& reason) {
@@ -261,6 +266,78 @@ Result<SearchResult> DataAccessService::Search(const SchoolId& school_id, const 
   SearchResult out;
   if (*found && (decided->allowed || ConcernsSubject(decided->reason))) out.subject = **found;
   out.access = std::move(*decided);
+  return out;
+}
+
+Result<ProfilingRunResult> DataAccessService::ProfilingRun(const SchoolId& school_id,
+                                                          const ProfilingRunRequest& req,
+                                                          const Actor& actor,
+                                                          const RequestContext& ctx) {
+  constexpr size_t kMaxSubjects = 10000;
+  if (req.purpose.empty()) return Error::Invalid("purpose is required", "purpose");
+  if (req.subjects.empty()) {
+    return Error::Invalid("subjects must name at least one subject", "subjects");
+  }
+  if (req.subjects.size() > kMaxSubjects) {
+    return Error::Invalid("subjects may name at most 10000 subjects per run", "subjects");
+  }
+  std::set<std::string> seen;
+  for (const auto& s : req.subjects) {
+    if (s.value().empty()) return Error::Invalid("subjects holds an empty id", "subjects");
+    if (!seen.insert(s.value()).second) {
+      return Error::Invalid("subjects names \"" + s.value() + "\" twice", "subjects");
+    }
+  }
+  auto school = schools_.Get(school_id);
+  if (!school.ok()) return school.error();
+  auto cp = (*school)->policy();
+  if (!cp) {
+    return Error{ErrorCode::kUnavailable, "the school's policy is not loaded", {}, "unavailable"};
+  }
+  ProfilingRunResult out;
+  out.id = "prf_" + deps_.crypto.NewId();
+  out.purpose = req.purpose;
+  const Json run_detail = {{"run", out.id}};
+  ports::WriteBatch batch;
+  batch.power_safe = true;
+  for (const auto& subject : req.subjects) {
+    AccessRequest one{subject, req.purpose, {}, domain::Operation::kProfile};
+    AccessResult r = DecideOnly(**school, *cp, one, actor);
+    // The actor's own refusal is the same for every subject: the run is refused as a whole.
+    if (!r.allowed && r.reason != "subject_unknown" && !ConcernsSubject(r.reason)) {
+      return Error{ErrorCode::kPermissionDenied,
+                   "the profiling run is refused: " + r.reason, "purpose", r.reason};
+    }
+    r.decision_id = "dec_" + deps_.crypto.NewId();
+    auto pn = audit_.Pseudonym(school_id, subject);
+    ports::WriteBatch one_batch = AuditBatch(school_id, one, r, pn.ok() ? *pn : std::string(),
+                                             actor, ctx, run_detail.dump());
+    for (auto& a : one_batch.audit) batch.audit.push_back(std::move(a));
+    ProfilingRunResult::Entry e{subject, r.reason, r.decision_id};
+    (r.allowed ? out.included : out.skipped).push_back(std::move(e));
+  }
+  std::map<std::string, size_t> reasons;
+  for (const auto& e : out.skipped) ++reasons[e.reason];
+  AuditEvent summary;
+  summary.actor = actor.AuditName();
+  summary.role = actor.role;
+  summary.action = "profiling.run";
+  summary.purpose = req.purpose;
+  summary.outcome = "ok";
+  summary.decision_id = out.id;
+  summary.request_id = ctx.request_id;
+  summary.detail = Json{{"included", out.included.size()},
+                        {"skipped", out.skipped.size()},
+                        {"skipped_by_reason", reasons}}
+                       .dump();
+  audit_.Add(batch, school_id, std::move(summary));
+  std::promise<Status> committed;
+  auto f = committed.get_future();
+  deps_.store.Submit(std::move(batch), [&committed](Status st) { committed.set_value(st); });
+  if (Status st = f.get(); !st.ok()) {
+    return Error{ErrorCode::kUnavailable, "the profiling run could not be recorded", {},
+                 "unavailable"};
+  }
   return out;
 }
 

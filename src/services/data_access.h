@@ -56,6 +56,25 @@ struct SearchResult {
   AccessResult access;
 };
 
+// A profiling run (R62): the subjects a job means to evaluate for a purpose. The run asks the gate
+// for each subject with the operation `profile` and processes none itself; it says which subjects
+// the job may include and which it must leave out, and why.
+struct ProfilingRunRequest {
+  std::string purpose;
+  std::vector<SubjectId> subjects;
+};
+
+struct ProfilingRunResult {
+  std::string id;  // "prf_..."; the decision id of the run's summary audit entry
+  std::string purpose;
+  struct Entry {
+    SubjectId subject;
+    std::string reason;  // "allowed", or the gate's reason for leaving the subject out
+    std::string decision_id;
+  };
+  std::vector<Entry> included, skipped;
+};
+
 class DataAccessService {
  public:
   DataAccessService(Deps deps, Schools& schools, SubjectService& subjects, AuditLog& audit);
@@ -84,6 +103,17 @@ class DataAccessService {
   // naming "by" or the value's member ("email", "phone") when it is not a plausible value.
   Result<SearchResult> Search(const SchoolId& school, const SearchRequest& request,
                               const Actor& actor, const RequestContext& ctx);
+
+  // R62: decides a profiling run subject by subject (operation `profile`): a subject who opted
+  // out of automated decisions is skipped with reason "no_automated_decisions", others as the
+  // gate answers (no consent, objection upheld, minor, unknown, ...). Every subject's decision is
+  // a "gate.profile" audit entry naming the run, and the run itself one "profiling.run" entry
+  // with the purpose and the counts, committed together before the answer. Errors: invalid
+  // input naming "purpose" or "subjects"; kPermissionDenied with the actor's own refusal
+  // (undeclared purpose, role, API-key purpose, briefing), for the whole run.
+  Result<ProfilingRunResult> ProfilingRun(const SchoolId& school,
+                                          const ProfilingRunRequest& request, const Actor& actor,
+                                          const RequestContext& ctx);
 
  private:
   AccessResult DecideOnly(const SchoolRuntime& school, const domain::CompiledPolicy& cp,

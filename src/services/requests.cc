@@ -24,6 +24,25 @@ constexpr const char* kEuCountries[] = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK"
                                         "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
                                         "IS", "LI", "NO"};
 
+bool IsEuCountry(const std::string& country) {
+  for (const char* eu : kEuCountries) {
+    if (country == eu) return true;
+  }
+  return false;
+}
+
+// R61: a segment id as the decisions register and a contest_segment request name it.
+Status ValidSegment(const std::string& segment) {
+  if (segment.empty()) return Error::Invalid("segment is required: the segment contested", "segment");
+  if (segment.size() > 64 ||
+      !std::all_of(segment.begin(), segment.end(), [](char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+      })) {
+    return Error::Invalid("segment must be 1-64 characters of a-z, 0-9 and _", "segment");
+  }
+  return Status::Ok();
+}
+
 Json OptTime(const std::optional<Timestamp>& t) {
   return t ? Json(MicrosOf(*t)) : Json(nullptr);
 }
@@ -167,6 +186,8 @@ domain::RequestEffect EffectOf(const domain::CompiledPolicy& cp, const RequestIn
   for (const auto& p : r.objection_upheld) {
     if (int i = cp.PurposeIndex(p); i >= 0) e.objection_upheld |= domain::PurposeSet{1} << i;
   }
+  // R62: an effective opt-out of automated decisions leaves the subject out of profiling runs.
+  e.no_automated = r.right == "no_automated_decisions" && r.outcome == "effective";
   return e;
 }
 
@@ -394,7 +415,8 @@ Status RequestService::LoadEffects(SchoolRuntime& school) {
     r.subject = row.subject;
     FromBody(body, r);
     if (!r.blocked.empty() || !r.restricted.empty() || r.restrict_all ||
-        !r.objection_pending.empty() || !r.objection_upheld.empty()) {
+        !r.objection_pending.empty() || !r.objection_upheld.empty() ||
+        (r.right == "no_automated_decisions" && r.outcome == "effective")) {
       with_effects.push_back(std::move(r));
     }
   });
@@ -430,7 +452,20 @@ Status RequestService::Notify(ports::WriteBatch& batch, const SchoolId& school,
       {"purposes", Join(r.purposes)},
       {"decision", r.decision},
       {"performed", local(deps_.clock.Now())},
+      {"segment", r.segment},
   };
+  if (kind == "segment_decided") {
+    // R61: the decision in words, in the letter's language.
+    static const std::map<std::string, std::array<const char*, 3>> kSegmentDecisions = {
+        {"removed", {"вас вилучено з цього сегменту; пропозиції для нього вам більше не надходитимуть",
+                     "вы исключены из этого сегмента; предложения для него вам больше не будут поступать",
+                     "you have been removed from this segment and will no longer receive its offers"}},
+        {"kept", {"віднесення до сегменту залишено без змін", "отнесение к сегменту оставлено без изменений",
+                  "the assignment to the segment stands"}}};
+    if (auto it = kSegmentDecisions.find(r.decision); it != kSegmentDecisions.end()) {
+      vars["decision"] = it->second[lang == "ru" ? 1 : lang == "en" ? 2 : 0];
+    }
+  }
   {
     // R47: what was done, in words ("{action} on {performed}").
     static const std::map<std::string, std::array<const char*, 3>> kActions = {
@@ -553,6 +588,14 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
     }
   }
 
+  if (in.type == "contest_segment" || !in.segment.empty()) {
+    // R61: the segment contested, as the decisions register names it.
+    if (in.type != "contest_segment") {
+      return Error::Invalid("segment belongs to a contest_segment request only", "segment");
+    }
+    if (auto st = ValidSegment(in.segment); !st.ok()) return st.error();
+  }
+
   RequestInfo r;
   r.id = deps_.crypto.NewId();
   r.type = in.type;
@@ -619,6 +662,20 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   }
 
   const policy::Right* right = p.FindRight(r.right);
+  // R62: a right the policy gives through its EU overlay alone (004 §16.3.7) is for EU/EEA
+  // subjects: the country on file must be one of them.
+  if (right != nullptr && right->scope == "eu_overlay" && !r.subject.empty()) {
+    auto summary = subjects_.Get(school, SubjectId(r.subject), Actor::System("requests"), {});
+    if (!summary.ok()) return summary.error();
+    if (!IsEuCountry(summary->country)) {
+      return Error::Refused("eu_subjects_only",
+                            "\"" + in.type + "\" is a right of EU/EEA subjects; the subject's "
+                            "country on file is " +
+                                (summary->country.empty() ? std::string("not recorded")
+                                                          : summary->country),
+                            "type");
+    }
+  }
   // Identity (R37): required by the policy, or the request did not come from the subject's own
   // account or a staff member who took it from the address on file.
   const bool self_or_staff =
@@ -714,6 +771,11 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
     for (size_t i = 0; i < cp->purpose_count(); ++i) {
       if (cp->purpose(i).marketing) r.objection_upheld.push_back(cp->purpose(i).id);
     }
+  }
+  if (in.type == "contest_segment" && actor.kind == Actor::Kind::kStaff) {
+    // R61: the case goes to a human at once; the staff member who takes it in holds it until it
+    // is assigned to another (POST /requests/{id}/assign).
+    r.assignee = actor.id;
   }
   if (r.right == "no_automated_decisions") {
     for (size_t i = 0; i < cp->purpose_count(); ++i) {
@@ -1677,6 +1739,38 @@ Result<std::string> RequestService::RecordDecision(const SchoolId& school,
     auto pseudonym = audit_.Pseudonym(school, *d.subject);
     if (pseudonym.ok()) subject_ref = *pseudonym;
   }
+  if (!d.segment.empty()) {
+    // R61: placing a subject in a segment is profiling: the policy must declare it, and the
+    // gate must allow one of its profiling purposes for this subject now.
+    if (auto st = ValidSegment(d.segment); !st.ok()) return st.error();
+    if (!d.subject) return Error::Invalid("a segment decision names its subject", "subject");
+    if (!ad.profiling || ad.profiling_purposes.empty()) {
+      return Error::Refused("profiling_undeclared",
+                            "the policy declares no profiling; nobody is placed in segments",
+                            "segment");
+    }
+    auto cp = (*rt)->policy();
+    std::string refusal;
+    bool allowed = false;
+    for (const auto& purpose : ad.profiling_purposes) {
+      domain::GateRequest g;
+      g.purpose = cp->PurposeIndex(purpose);
+      g.operation = domain::Operation::kProfile;
+      g.all_fields = true;
+      g.now_us = deps_.clock.Now().time_since_epoch().count();
+      domain::Decision gd = (*rt)->gate().With(*d.subject, [&](const domain::SubjectState* s) {
+        return domain::Decide(cp.get(), s, g);
+      });
+      if (gd.allowed()) {
+        allowed = true;
+        break;
+      }
+      if (refusal.empty()) refusal = domain::ReasonCode(gd.reason);
+    }
+    if (!allowed) {
+      return Error::Denied(refusal, "the gate refuses profiling of this subject: " + refusal);
+    }
+  }
   const std::string id = "dcs_" + deps_.crypto.NewId();
   AuditEvent a;
   a.actor = actor.AuditName();
@@ -1691,9 +1785,41 @@ Result<std::string> RequestService::RecordDecision(const SchoolId& school,
                    {"decided_by", d.decided_by.empty() ? Json(nullptr) : Json(d.decided_by)},
                    {"model", d.model},
                    {"outcome", d.outcome},
+                   {"segment", d.segment.empty() ? Json(nullptr) : Json(d.segment)},
                    {"solely_automated", d.decided_by.empty()}});
   if (auto st = audit_.Record(school, std::move(a)); !st.ok()) return st.error();
   return id;
+}
+
+Result<std::vector<std::string>> RequestService::Segments(const SchoolId& school,
+                                                         const SubjectId& subject) {
+  auto row = deps_.store.GetSubject(school, subject);
+  if (!row.ok()) return row.error();
+  if (!*row) return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
+  auto pseudonym = audit_.Pseudonym(school, subject);
+  if (!pseudonym.ok()) return pseudonym.error();
+  std::set<std::string> in;
+  int64_t after = 0;
+  while (true) {
+    auto page = audit_.ForSubject(school, subject, after, 500);
+    if (!page.ok()) return page.error();
+    for (const auto& a : *page) {
+      after = a.seq;
+      if (a.action != "decision.record" && a.action != "segment.removed") continue;
+      Json detail = Json::parse(a.detail, nullptr, false);
+      if (detail.is_discarded() || !detail.contains("segment") || !detail["segment"].is_string()) {
+        continue;
+      }
+      const std::string segment = detail["segment"].get<std::string>();
+      if (a.action == "decision.record") {
+        in.insert(segment);
+      } else {
+        in.erase(segment);
+      }
+    }
+    if (page->size() < 500) break;
+  }
+  return std::vector<std::string>(in.begin(), in.end());
 }
 
 Result<std::string> RequestService::SubjectPackage(const SchoolId& school,
@@ -1873,6 +1999,37 @@ Result<RequestInfo> RequestService::Complete(const SchoolId& school, const std::
     }
     if (actor.kind != Actor::Kind::kStaff) {
       return Error::Denied("staff_only", "a human records this decision (R60, R61)");
+    }
+    if (r.type == "contest_segment") {
+      // R61: the human's decision on the contested segment: "removed" takes the subject out of
+      // it (a "segment.removed" entry in the same batch), "kept" leaves them in; either way the
+      // decision and the written answer are sent to the subject.
+      if (in.decision != "removed" && in.decision != "kept") {
+        return Error::Invalid("decision must be removed or kept", "decision");
+      }
+      r.decision = in.decision;
+      if (in.decision == "removed" && !r.subject.empty()) {
+        auto pseudonym = audit_.Pseudonym(school, SubjectId(r.subject));
+        if (!pseudonym.ok()) return pseudonym.error();
+        AuditEvent a;
+        a.actor = actor.AuditName();
+        a.role = actor.role;
+        a.action = "segment.removed";
+        a.subject_ref = *pseudonym;
+        a.outcome = "ok";
+        a.reason = "contest_segment";
+        a.request_id = ctx.request_id;
+        a.detail = Dump({{"segment", r.segment}, {"request", r.id}, {"decided_by", actor.id}});
+        audit_.Add(batch, school, std::move(a));
+      }
+      if (auto st = Notify(batch, school, r, "segment_decided", in.answer); !st.ok()) {
+        return st.error();
+      }
+      return Close(school, std::move(r), RequestState::kDone, in.decision,
+                   Dump({{"decided_by", actor.id},
+                         {"decision", in.decision},
+                         {"segment", r.segment}}),
+                   actor, ctx, std::move(batch));
     }
     r.decision = in.decision;
     if (auto st = Notify(batch, school, r, "answer", in.answer); !st.ok()) return st.error();

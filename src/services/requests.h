@@ -200,9 +200,16 @@ class RequestService {
     std::string decided_by;   // a staff id, "" when taken by a system alone
     std::string model;        // the model or rule that proposed it, if any
     std::string outcome;
+    // R61: the marketing segment the decision places the subject in (needs `subject`, a policy
+    // that declares profiling, and the gate allowing a profiling purpose for the subject).
+    std::string segment;
   };
   Result<std::string> RecordDecision(const SchoolId& school, const Decision& decision,
                                      const Actor& actor, const RequestContext& ctx);
+
+  // R61: the segments the subject is in now: those the decisions register placed them in, less
+  // those a contest_segment decision "removed" took them out of (both read from the audit log).
+  Result<std::vector<std::string>> Segments(const SchoolId& school, const SubjectId& subject);
 
   // R38: what the access package says of a subject (purposes, recipients, retention, sources,
   // consents, automated decisions), without a request; for the subject's own cabinet.
