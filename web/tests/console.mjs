@@ -214,6 +214,11 @@ test('the queue: obligations, the due chart, filters by type, state, overdue and
   await signInAdmin(page);
   await load(page, 'console queue', '#/requests');
   await heading(page, 'Request queue').waitFor();
+  // The rendered notice is one link away, for this school and language.
+  const noticeLink = page.locator('nav.views').getByRole('link', { name: 'Privacy notice' });
+  assert.equal(await noticeLink.getAttribute('href'), `/notice.html?school=${SCHOOL}&lang=en`);
+  const notice = await fetch(`${server.url}/notice.html?school=${SCHOOL}&lang=en`);
+  assert.equal(notice.status, 200);
   // The dashboard.
   const tile = (name) => page.locator('.tiles .tile').filter({ has: page.locator('dt', { hasText: new RegExp(`^${name}$`) }) }).locator('dd');
   assert.equal(await tile('Open').innerText(), '5');

@@ -176,6 +176,9 @@ function buildNav(a: App): void {
     if (privileged && !a.privileged) continue;
     list.append(h('li', {}, h('a', { href: hash, 'data-view': key }, t.nav[key])));
   }
+  // The privacy notice as published, rendered from the same policy, with its earlier versions.
+  const notice = new URLSearchParams({ school: a.session.school, lang: a.lang });
+  list.append(h('li', {}, h('a', { href: `/notice.html?${notice.toString()}`, target: '_blank', rel: 'noopener' }, t.nav.notice)));
   nav.replaceChildren(list);
   nav.hidden = false;
 }

@@ -10,7 +10,7 @@ export interface ConsoleMessages {
   title: string;
   product: string;
   consoleNav: string;
-  nav: { queue: string; newRequest: string; subjects: string; audit: string; consents: string; staff: string; account: string };
+  nav: { queue: string; newRequest: string; subjects: string; audit: string; consents: string; staff: string; account: string; notice: string };
   signedInAs: (name: string, role: string) => string;
   signOut: string;
   loading: string;
@@ -369,7 +369,7 @@ const en: ConsoleMessages = {
   title: 'Dovira — staff console',
   product: 'Dovira',
   consoleNav: 'Console sections',
-  nav: { queue: 'Requests', newRequest: 'New request', subjects: 'Subjects', audit: 'Audit log', consents: 'Consents', staff: 'Staff', account: 'Account' },
+  nav: { queue: 'Requests', newRequest: 'New request', subjects: 'Subjects', audit: 'Audit log', consents: 'Consents', staff: 'Staff', account: 'Account', notice: 'Privacy notice' },
   signedInAs: (name, role) => `Signed in as ${name} (${role})`,
   signOut: 'Sign out',
   loading: 'Loading…',
@@ -792,7 +792,7 @@ const uk: ConsoleMessages = {
   none: '—',
   title: 'Dovira — консоль персоналу',
   consoleNav: 'Розділи консолі',
-  nav: { queue: 'Запити', newRequest: 'Новий запит', subjects: 'Суб’єкти', audit: 'Журнал аудиту', consents: 'Згоди', staff: 'Персонал', account: 'Обліковий запис' },
+  nav: { queue: 'Запити', newRequest: 'Новий запит', subjects: 'Суб’єкти', audit: 'Журнал аудиту', consents: 'Згоди', staff: 'Персонал', account: 'Обліковий запис', notice: 'Повідомлення про обробку даних' },
   signedInAs: (name, role) => `Ви увійшли як ${name} (${role})`,
   signOut: 'Вийти',
   loading: 'Завантаження…',
@@ -1214,7 +1214,7 @@ const ru: ConsoleMessages = {
   none: '—',
   title: 'Dovira — консоль сотрудников',
   consoleNav: 'Разделы консоли',
-  nav: { queue: 'Запросы', newRequest: 'Новый запрос', subjects: 'Субъекты', audit: 'Журнал аудита', consents: 'Согласия', staff: 'Сотрудники', account: 'Учётная запись' },
+  nav: { queue: 'Запросы', newRequest: 'Новый запрос', subjects: 'Субъекты', audit: 'Журнал аудита', consents: 'Согласия', staff: 'Сотрудники', account: 'Учётная запись', notice: 'Уведомление об обработке данных' },
   signedInAs: (name, role) => `Вы вошли как ${name} (${role})`,
   signOut: 'Выйти',
   loading: 'Загрузка…',
