@@ -34,6 +34,7 @@
 //   attachment ADDRESS NAME [TEXT...]  some message to ADDRESS has an attachment whose file name
 //                                   contains NAME (and whose decoded content contains TEXT)
 //   nomail ADDRESS                  no message was sent to ADDRESS
+//   noattachment ADDRESS            no message to ADDRESS has an attachment
 //   post PATH {json} | put PATH {json}  POST / PUT /v1/schools/<school>/PATH as staff
 //   disclose {json}                 POST /disclosures with the API key of the last `key` line
 //                                   (as staff before any)
@@ -370,6 +371,15 @@ class Runner {
       const size_t n = std::stoul(l.words.at(0));
       sink_.WaitFor(n, std::chrono::seconds(5));
       EXPECT_EQ(sink_.messages().size(), n);
+    } else if (c == "noattachment") {
+      const std::string address = l.words.at(0);
+      for (const auto& m : sink_.messages()) {
+        if (std::find(m.rcpt.begin(), m.rcpt.end(), address) == m.rcpt.end()) continue;
+        for (const auto& part : SmtpSink::Parts(m.data)) {
+          EXPECT_NE(part.disposition, "attachment")
+              << "a message to " << address << " has the attachment " << part.filename;
+        }
+      }
     } else if (c == "mailfrom" || c == "attachment") {
       const std::string address = l.words.at(0);
       const std::string want = l.words.at(1);

@@ -650,6 +650,16 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   // (R36, R47): without it a withdrawal that erases them would leave them never told.
   if (r.reply_email.empty() && actor.kind == Actor::Kind::kSubject) r.reply_email = on_file;
 
+  // R59: where the policy returns or deletes the data after a withdrawal, the requester may
+  // choose which; elsewhere there is nothing to choose.
+  if (in.type == "withdrawal" && !in.mode.empty()) {
+    if (p.withdrawal.then != "return_or_delete") {
+      return Error::Invalid("the policy offers no choice of mode after a withdrawal", "mode");
+    }
+    if (in.mode != "return" && in.mode != "delete") {
+      return Error::Invalid("mode must be return or delete", "mode");
+    }
+  }
   // R58: the policy's consequence notice must be acknowledged before a withdrawal.
   if (in.type == "withdrawal" && !in.acknowledged_warning &&
       !p.withdrawal.consequence_notice.Get(r.lang, "uk").empty()) {
@@ -1190,7 +1200,19 @@ Result<RequestInfo> RequestService::Destroy(const SchoolId& school, RequestInfo 
   if (auto st = Stage(batch, school, r, "closed", Dump(d), actor, ctx); !st.ok()) {
     return st.error();
   }
-  if (auto st = Notify(batch, school, r, "answer", ""); !st.ok()) return st.error();
+  // R59 (000): after a withdrawal the policy either hands the data back, then deletes them, or
+  // deletes them outright, as the requester chose (or the policy's default): the hand-back is
+  // the whole package, attached to the answer written before the deletion, in the same batch.
+  std::vector<ports::MailAttachment> returned;
+  const policy::Withdrawal& wd = cp->policy().withdrawal;
+  if (r.right == "withdrawal" && wd.then == "return_or_delete" &&
+      (r.mode.empty() ? wd.default_mode : r.mode) == "return") {
+    auto package = BuildPackage(**rt, r);
+    if (!package.ok()) return package.error();
+    returned.push_back(
+        ports::MailAttachment{"dovira-" + r.id + ".json", "application/json", *package});
+  }
+  if (auto st = Notify(batch, school, r, "answer", "", returned); !st.ok()) return st.error();
   const SubjectId subject(r.subject);
   Status st = subjects_.DestroySubject(school, subject, ground, actor, ctx, std::move(batch), r.id);
   if (!st.ok()) return st.error();
