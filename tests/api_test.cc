@@ -1090,7 +1090,8 @@ TEST_F(Console, ConsentRatesCountGivenActiveAndWithdrawnPerConsentPurpose) {
   EXPECT_EQ(after.value("withdrawn", 0) - before.value("withdrawn", 0), 1) << after.dump();
   // Contract purposes are not consent rates.
   Response r = admin.Get(admin.Base() + "/consents/rates");
-  for (const auto& item : r.Body()["items"]) {
+  const Json rates = r.Body();  // kept: the loop must not iterate a destroyed temporary
+  for (const auto& item : rates["items"]) {
     EXPECT_NE(item.value("purpose", ""), "application_handling") << item.dump();
   }
   // Signed-in staff only, and only of their own school.
@@ -1216,7 +1217,8 @@ TEST_F(ConsoleSearch, R86_APurposeTheRoleMayNotUseIsRefusedWithoutSayingWhoIsOnF
   // The console's settings list the purposes each role may state.
   Response settings = support.Get(support.Base() + "/console?lang=en");
   ASSERT_EQ(settings.status, 200) << settings.Describe();
-  for (const auto& role : settings.Body()["roles"]) {
+  const Json settings_body = settings.Body();
+  for (const auto& role : settings_body["roles"]) {
     if (role.value("id", "") != "support") continue;
     const Json purposes = role["purposes"];
     EXPECT_NE(std::find(purposes.begin(), purposes.end(), "identification"), purposes.end());
