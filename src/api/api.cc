@@ -33,21 +33,6 @@ std::string PreferredLang(const ports::HttpRequest& req) {
   return "uk";
 }
 
-Json ConsentReceiptJson(const services::ConsentReceipt& r) {
-  return Json{{"id", r.id.value()},
-              {"consent", r.consent_type},
-              {"action", r.action},
-              {"grants", r.grants},
-              {"text", r.text},
-              {"text_sha256", r.text_sha256},
-              {"lang", r.lang},
-              {"channel", r.channel},
-              {"policy_version", r.policy_version},
-              {"given_by", r.given_by},
-              {"withdrawal_procedure", r.withdrawal_procedure},
-              {"at", Iso(r.at)},
-              {"expires_at", TimeOrNull(r.expires_at)}};
-}
 
 Json SubjectJson(const ports::SubjectRow& r) {
   Json j = {{"id", r.id.value()},           {"kind", r.kind},
@@ -143,6 +128,34 @@ Result<std::optional<domain::Representative>> RepresentativeOf(const Json& body)
 }
 
 }  // namespace
+
+Json ConsentReceiptJson(const services::ConsentReceipt& r) {
+  return Json{{"id", r.id.value()},
+              {"consent", r.consent_type},
+              {"action", r.action},
+              {"grants", r.grants},
+              {"text", r.text},
+              {"text_sha256", r.text_sha256},
+              {"lang", r.lang},
+              {"channel", r.channel},
+              {"policy_version", r.policy_version},
+              {"given_by", r.given_by},
+              {"withdrawal_procedure", r.withdrawal_procedure},
+              {"at", Iso(r.at)},
+              {"expires_at", TimeOrNull(r.expires_at)}};
+}
+
+// Privileged roles manage staff, keys and the audit log.
+Status RequirePrivileged(services::Schools& schools, const SchoolId& school, const Actor& actor) {
+  auto rt = schools.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  int r = cp->RoleIndex(actor.role);
+  if (actor.kind != Actor::Kind::kStaff || r < 0 || !cp->role(static_cast<size_t>(r)).privileged) {
+    return Error::Denied("role_denied", "this needs a privileged role of the school's policy");
+  }
+  return Status::Ok();
+}
 
 Api::Api(ApiServices services, ApiOptions options)
     : s_(services), options_(std::move(options)) {
@@ -524,17 +537,6 @@ HttpResponse Api::Dispatch(Call& c) {
 
 namespace {
 
-// Privileged roles manage staff, keys and the audit log.
-Status RequirePrivileged(services::Schools& schools, const SchoolId& school, const Actor& actor) {
-  auto rt = schools.Get(school);
-  if (!rt.ok()) return rt.error();
-  auto cp = (*rt)->policy();
-  int r = cp->RoleIndex(actor.role);
-  if (actor.kind != Actor::Kind::kStaff || r < 0 || !cp->role(static_cast<size_t>(r)).privileged) {
-    return Error::Denied("role_denied", "this needs a privileged role of the school's policy");
-  }
-  return Status::Ok();
-}
 
 }  // namespace
 

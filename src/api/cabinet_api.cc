@@ -28,19 +28,6 @@ Json FieldJson(const services::CabinetField& f) {
           {"editable", f.provided}};
 }
 
-Json ReceiptJson(const services::ConsentReceipt& r) {
-  return Json{{"id", r.id.value()},
-              {"consent", r.consent_type},
-              {"action", r.action},
-              {"grants", r.grants},
-              {"text", r.text},
-              {"text_sha256", r.text_sha256},
-              {"lang", r.lang},
-              {"channel", r.channel},
-              {"policy_version", r.policy_version},
-              {"withdrawal_procedure", r.withdrawal_procedure},
-              {"at", FormatTimestamp(r.at)}};
-}
 
 Json MarketingJson(const services::MarketingPreferences& m) {
   Json purposes = Json::array();
@@ -193,11 +180,11 @@ HttpResponse Api::MeSetMarketing(Call& c) {
   if (**opt_in) {
     auto r = s_.consents.MarketingOptIn(s.school, s.subject, *purpose, l, c.actor, c.ctx);
     if (!r.ok()) return ErrorResponse(r.error());
-    changed.push_back(ReceiptJson(*r));
+    changed.push_back(ConsentReceiptJson(*r));
   } else {
     auto r = s_.consents.MarketingOptOut(s.school, s.subject, *purpose, c.actor, c.ctx);
     if (!r.ok()) return ErrorResponse(r.error());
-    for (const auto& receipt : *r) changed.push_back(ReceiptJson(receipt));
+    for (const auto& receipt : *r) changed.push_back(ConsentReceiptJson(receipt));
   }
   auto prefs = s_.consents.Marketing(s.school, s.subject, l, c.actor, c.ctx);
   if (!prefs.ok()) return ErrorResponse(prefs.error());

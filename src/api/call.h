@@ -39,4 +39,9 @@ enum class Filer { kStaff, kPublic, kCabinet };
 Json RequestJson(const services::RequestInfo& r, bool full);
 Result<services::FileRequest> FileRequestFrom(const Json& body, Filer filer);
 
+// api.cc: a consent ledger row as every route shows it.
+Json ConsentReceiptJson(const services::ConsentReceipt& r);
+// Privileged roles manage staff, keys, the audit log and the school's settings.
+Status RequirePrivileged(services::Schools& schools, const SchoolId& school, const services::Actor& actor);
+
 }  // namespace dovira::api

@@ -31,18 +31,6 @@ Json DisclosureJson(const ports::DisclosureRow& d) {
               {"recorded_at", FormatTimestamp(d.recorded_at)}};
 }
 
-// Privileged roles manage the school's settings (as for staff and keys).
-Status RequirePrivilegedRole(services::Schools& schools, const SchoolId& school,
-                             const Actor& actor) {
-  auto rt = schools.Get(school);
-  if (!rt.ok()) return rt.error();
-  auto cp = (*rt)->policy();
-  int r = cp->RoleIndex(actor.role);
-  if (actor.kind != Actor::Kind::kStaff || r < 0 || !cp->role(static_cast<size_t>(r)).privileged) {
-    return Error::Denied("role_denied", "this needs a privileged role of the school's policy");
-  }
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -233,7 +221,7 @@ HttpResponse Api::ListRecipients(Call& c) {
 }
 
 HttpResponse Api::SetRecipientContact(Call& c) {
-  if (Status st = RequirePrivilegedRole(s_.schools, c.school(), c.actor); !st.ok()) {
+  if (Status st = RequirePrivileged(s_.schools, c.school(), c.actor); !st.ok()) {
     return ErrorResponse(st.error());
   }
   auto body = ParseJsonObject(c.req);
