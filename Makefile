@@ -1,5 +1,5 @@
 # Dovira: one verb per task. Every verb installs what is missing first (scripts/install-deps.sh).
-.PHONY: deps build web web-test test asan bench run screenshots fuzz format tidy coverage-doc clean
+.PHONY: deps build web web-test test asan tsan bench run screenshots fuzz format tidy coverage-doc clean
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
@@ -32,6 +32,18 @@ asan: deps
 	@cmake --build build/asan -j $(JOBS)
 	@cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
+
+# The tests under ThreadSanitizer: the event loops, the worker pool, the writer thread and the
+# caches they share. A data race is a failure (halt_on_error; the black-box tests start the
+# ThreadSanitizer build of the server, which then exits on the first race). TSAN_TESTS narrows the
+# run with a regular expression over the test programs' names (ctest -L; CI: the store, service
+# and black-box server tests).
+TSAN_TESTS ?= .
+tsan: deps
+	@cmake --preset tsan >/dev/null
+	@cmake --build build/tsan -j $(JOBS)
+	@cd build/tsan && TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:second_deadlock_stack=1 \
+		ctest --output-on-failure -j $(JOBS) -L '$(TSAN_TESTS)'
 
 bench: build
 	@python3 bench/run.py --build build/release --out docs/performance.md

@@ -361,6 +361,24 @@ class TestServer {
     return last_exit_;
   }
 
+  // SIGKILL: the server gets no chance to flush or checkpoint anything (a crash, a power cut of
+  // the process). Returns 128+9, or -1 when it was not running.
+  int Kill() {
+    if (pid_ <= 0) return -1;
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    if (out_fd_ >= 0) {
+      while (ReadSome(std::chrono::steady_clock::now())) {
+      }
+      close(out_fd_);
+      out_fd_ = -1;
+    }
+    last_exit_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return last_exit_;
+  }
+
   bool running() const { return pid_ > 0; }
   int port() const { return port_; }
   int last_exit() const { return last_exit_; }

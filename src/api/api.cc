@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 
 #include "api/call.h"
@@ -439,23 +440,50 @@ void Api::Handle(ports::HttpRequest&& request, ports::HttpResponder respond) {
   if (m.route) {
     const size_t index = static_cast<size_t>(m.route - router_.routes().data());
     if (AsyncHandler h = async_handlers_[index]) {
-      if (auto early = Prepare(*call)) {
-        Finished(*call, *early, elapsed());
-        return respond(std::move(*early));
-      }
       auto shared_respond = std::make_shared<ports::HttpResponder>(std::move(respond));
-      (this->*h)(call, [this, call, shared_respond, elapsed](HttpResponse resp) {
+      auto answered = std::make_shared<std::atomic<bool>>(false);
+      try {
+        if (auto early = Prepare(*call)) {
+          answered->store(true);
+          Finished(*call, *early, elapsed());
+          return (*shared_respond)(std::move(*early));
+        }
+        (this->*h)(call, [this, call, shared_respond, answered, elapsed](HttpResponse resp) {
+          if (answered->exchange(true)) return;
+          Finished(*call, resp, elapsed());
+          (*shared_respond)(std::move(resp));
+        });
+      } catch (const std::exception& e) {
+        if (answered->exchange(true)) return;
+        HttpResponse resp = Unexpected(*call, e);
         Finished(*call, resp, elapsed());
         (*shared_respond)(std::move(resp));
-      });
+      }
       return;
     }
   }
   pool_->Post([this, call, respond = std::move(respond), elapsed]() mutable {
-    HttpResponse resp = Dispatch(*call);
+    HttpResponse resp;
+    try {
+      resp = Dispatch(*call);
+    } catch (const std::exception& e) {
+      resp = Unexpected(*call, e);
+    }
     Finished(*call, resp, elapsed());
     respond(std::move(resp));
   });
+}
+
+// A handler threw: a bug, never an answer to bad input (bad input gets a 4xx from the parsing
+// helpers). The server stays up, the client gets the one internal-error shape, and the log names
+// the exception with the request id.
+HttpResponse Api::Unexpected(Call& c, const std::exception& e) {
+  spdlog::error("{}", Json{{"msg", "unexpected exception"},
+                           {"request_id", c.req.request_id},
+                           {"route", c.route ? c.route->pattern : "unmatched"},
+                           {"what", e.what()}}
+                          .dump(-1, ' ', false, Json::error_handler_t::replace));
+  return ErrorResponse(Error{ErrorCode::kInternal, "unexpected exception"});
 }
 
 Result<Actor> Api::Authenticate(Call& c) {

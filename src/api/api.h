@@ -7,6 +7,7 @@
 // work itself runs on a worker pool so that waiting for a durable commit never blocks a loop.
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -98,6 +99,7 @@ class Api {
   // Routing and authentication; a response when the request ends there (404, 401, ...).
   std::optional<ports::HttpResponse> Prepare(Call& call);
   ports::HttpResponse Dispatch(Call& call);
+  ports::HttpResponse Unexpected(Call& call, const std::exception& e);
   void Finished(Call& call, ports::HttpResponse& resp, double seconds);
   Result<services::Actor> Authenticate(Call& call);
 

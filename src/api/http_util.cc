@@ -65,6 +65,14 @@ Result<Json> ParseJsonObject(const ports::HttpRequest& req) {
     return Error{ErrorCode::kInvalidArgument,
                  "the body is not valid JSON (at byte " + std::to_string(e.byte) + ")", {},
                  "invalid_json"};
+  } catch (const Json::out_of_range&) {
+    // A number beyond what a double holds (1e400, -1e400, [1e309]): nlohmann reports it as
+    // out_of_range, not as a parse error.
+    return Error{ErrorCode::kInvalidArgument,
+                 "the body holds a number too large to read (no value of this API needs one)", {},
+                 "invalid_json"};
+  } catch (const Json::exception&) {
+    return Error{ErrorCode::kInvalidArgument, "the body is not valid JSON", {}, "invalid_json"};
   }
   if (!j.is_object()) {
     return Error{ErrorCode::kInvalidArgument, "the body must be a JSON object", {}, "invalid_json"};

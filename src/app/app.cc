@@ -16,6 +16,7 @@
 #include "adapters/mail/webhook_sender.h"
 #include "adapters/sqlite/sqlite_store.h"
 #include "api/api.h"
+#include "app/dir_lock.h"
 #include "services/audit_log.h"
 #include "services/consents.h"
 #include "services/cookie_consents.h"
@@ -35,6 +36,11 @@ App::~App() { Stop(); }
 Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   std::unique_ptr<App> app(new App());
   app->options_ = options;
+  if (!options.exclusive_for.empty()) {
+    auto lock = DirLock::Acquire(options.data_dir, options.exclusive_for);
+    if (!lock.ok()) return lock.error();
+    app->dir_lock_ = std::move(*lock);
+  }
   if (options.fake_clock) {
     app->manual_clock_ = std::make_unique<ManualClock>(*options.fake_clock);
     app->clock_ = app->manual_clock_.get();

@@ -50,6 +50,8 @@ class CookieConsentService;
 
 namespace dovira::app {
 
+class DirLock;
+
 struct AppOptions {
   std::string data_dir = "data";           // store/ and keys/ live here
   std::vector<std::string> policy_files;   // one school each
@@ -58,6 +60,11 @@ struct AppOptions {
   std::string smtp_url;                    // "smtp://host:port"; "" = messages wait in the outbox
   std::string mail_dir;                    // or: write them as .eml files into this directory
   std::string mail_from = "privacy@dovira.localhost";  // the sender when the school names none
+  // When set, the data directory's lock (dir_lock.h) is taken before anything else touches the
+  // directory, and the open is refused while another process holds it: `dovira serve` ("serve
+  // this directory") and the commands that must not run beside a server ("rotate the keys").
+  // Empty: the command works beside a running server.
+  std::string exclusive_for;
 };
 
 struct ServeOptions {
@@ -99,6 +106,7 @@ class App {
   void NudgeJobs();  // wakes JobsLoop now
 
   AppOptions options_;
+  std::unique_ptr<DirLock> dir_lock_;  // first in, last out: released after the store is closed
   std::unique_ptr<SystemClock> system_clock_;
   std::unique_ptr<ManualClock> manual_clock_;
   const Clock* clock_ = nullptr;

@@ -16,9 +16,14 @@
 namespace dovira::cli {
 namespace {
 
+// `exclusive_for`: empty for the commands that work beside a running server (audit verify, backup,
+// admin and apikey create); otherwise the directory's lock is taken and the command is refused
+// while a server holds it (app/dir_lock.h), with this text completing the message.
 Result<std::unique_ptr<app::App>> OpenApp(const DataArgs& d, const std::string& fake_clock = "",
-                                          const ServeArgs* serve = nullptr) {
+                                          const ServeArgs* serve = nullptr,
+                                          const std::string& exclusive_for = "") {
   app::AppOptions o;
+  o.exclusive_for = exclusive_for;
   if (serve != nullptr) {
     o.smtp_url = serve->smtp_url;
     o.mail_dir = serve->mail_dir;
@@ -78,7 +83,7 @@ int Serve(const ServeArgs& args, std::ostream& out, std::ostream& err) {
       return 1;
     }
   }
-  auto app = OpenApp(args.data, args.fake_clock, &args);
+  auto app = OpenApp(args.data, args.fake_clock, &args, "start another server on it");
   if (!app.ok()) {
     err << "dovira serve: " << app.error().message << "\n";
     return 1;
@@ -230,7 +235,11 @@ int AuditVerify(const DataArgs& data, const std::string& school_id, std::ostream
 
 int KeysRotate(const DataArgs& data, const std::string& school_id, std::ostream& out,
                std::ostream& err) {
-  auto app = OpenApp(data);
+  // A running server keeps the school's key-encryption key in memory: rewrapping every subject
+  // key under a new one beside it would leave the server wrapping new keys under the retired one.
+  auto app = OpenApp(data, "", nullptr,
+                     "rotate the keys (a running server keeps the current key-encryption key in "
+                     "memory)");
   if (!app.ok()) {
     err << "dovira keys rotate: " << app.error().message << "\n";
     return 1;

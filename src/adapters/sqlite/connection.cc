@@ -186,8 +186,19 @@ Status MakePrivateDirectory(const std::string& dir) {
 }
 
 Status CreatePrivateFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  // Never open a database file that exists: SQLite keeps POSIX advisory locks on it, and closing
+  // any descriptor of a file drops every lock the process holds on that file. A server whose
+  // shared lock is gone looks absent to the next process, which then checkpoints and deletes the
+  // WAL the server still writes to (acknowledged writes lost). So: create it only when missing,
+  // with O_EXCL, before SQLite has it open; an existing file is left to SQLite alone.
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) return Status::Ok();
+  if (errno != ENOENT) {
+    return Error::Unavailable("cannot inspect " + path + ": " + std::strerror(errno));
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
+    if (errno == EEXIST) return Status::Ok();  // created meanwhile by another process
     return Error::Unavailable("cannot create " + path + ": " + std::strerror(errno));
   }
   ::close(fd);

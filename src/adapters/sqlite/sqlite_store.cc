@@ -1386,6 +1386,10 @@ class SqliteStore::Impl {
     int rc = RunPlain(*data_writer_, sql::kBegin);
     if (rc != SQLITE_OK) return fail_all(data_writer_->StorageError("cannot begin", rc));
 
+    // Another process (an operator command on the live directory) may have committed since this
+    // writer's last commit: its audit entries moved the chain heads this writer remembers. The
+    // write lock is held now (BEGIN IMMEDIATE), so the heads read from here on are the real ones.
+    if (ChangedByAnotherConnection()) audit_heads_.clear();
     bool destroyed_keys = false;
     staged_heads_ = audit_heads_;
     for (size_t i = 0; i < group.size(); ++i) {
@@ -1465,6 +1469,17 @@ class SqliteStore::Impl {
     int64_t seq = 0;
     std::string hash;
   };
+
+  // Whether a connection other than the writer committed to data.db since the last call
+  // (`PRAGMA data_version` changes for every commit but the asking connection's own). A failed
+  // read counts as a change: the heads are then reloaded, which is always safe.
+  bool ChangedByAnotherConnection() {
+    Result<std::string> v = data_writer_->QueryText("PRAGMA data_version");
+    if (!v.ok()) return true;
+    const bool changed = *v != data_version_;
+    data_version_ = *v;
+    return changed;
+  }
 
   WriteOutcome ChainAudit(WriteBatch& batch) {
     for (auto& row : batch.audit) {
@@ -1555,6 +1570,7 @@ class SqliteStore::Impl {
   // Last committed audit entry per school, and the heads as this group moves them (writer only).
   std::unordered_map<std::string, AuditHead> audit_heads_;
   std::unordered_map<std::string, AuditHead> staged_heads_;
+  std::string data_version_;  // data.db's `PRAGMA data_version` at the last group (writer only)
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> batches_{0};
 };

@@ -308,6 +308,93 @@ TEST(SqliteStore, CreatesPrivateDirectoryAndFiles) {
   }
 }
 
+// Whether another process could take a write lock on some byte of `path` (F_GETLK asks without
+// taking it). Asked from a forked child: a process never conflicts with its own locks.
+bool AnotherProcessSeesALock(const std::string& path) {
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) ::_exit(2);
+    struct flock probe {};
+    probe.l_type = F_WRLCK;
+    probe.l_whence = SEEK_SET;
+    probe.l_start = 0;
+    probe.l_len = 0;  // the whole file, SQLite's lock bytes included
+    if (::fcntl(fd, F_GETLK, &probe) != 0) ::_exit(3);
+    ::_exit(probe.l_type == F_UNLCK ? 0 : 1);
+  }
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return false;
+  return WEXITSTATUS(status) == 1;
+}
+
+// Issue 11, defect 1: an open store keeps SQLite's shared lock on data.db and keys.db for its whole
+// life. Opening a connection must never open and close the database file behind SQLite's back:
+// that drops every POSIX lock the process holds on it, and the next process to close the database
+// then believes it was the last one, checkpoints and deletes the WAL the store still writes to.
+TEST(SqliteStore, KeepsItsLocksSoAnotherProcessNeverDeletesItsWal) {
+  TempDir tmp;
+  const std::string dir = tmp.path("store");
+  std::unique_ptr<SqliteStore> store = OpenOrFail(dir);
+  ASSERT_NE(store, nullptr);
+  WriteBatch b;
+  b.schools.push_back(MakeSchool("sch"));
+  b.subject_keys.push_back(MakeKey("sch", "sub"));
+  b.subjects.push_back(MakeSubject("sch", "sub"));
+  ASSERT_TRUE(IsOk(store->Commit(std::move(b))));
+  EXPECT_TRUE(AnotherProcessSeesALock(dir + "/data.db"));
+  EXPECT_TRUE(AnotherProcessSeesALock(dir + "/keys.db"));
+
+  // A second store on the same directory (an operator command), opened and closed, leaves the
+  // first one's WAL in place, and the first store's later writes stay readable after it.
+  { ASSERT_NE(OpenOrFail(dir), nullptr); }
+  EXPECT_TRUE(std::filesystem::exists(dir + "/data.db-wal"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/keys.db-wal"));
+  WriteBatch later;
+  later.records.push_back(MakeRecord("sch", "rec-after", "sub"));
+  ASSERT_TRUE(IsOk(store->Commit(std::move(later))));
+  RawDb data(dir + "/data.db");
+  EXPECT_EQ(data.Query("SELECT count(*) FROM records WHERE record_id = 'rec-after'"), "1");
+}
+
+// Issue 11: an operator command writes audit entries into the directory of a running server. The
+// server's writer remembers each school's chain head; after another connection's commit it must
+// read the head again, or its next entry would reuse a number and fork the chain.
+TEST(SqliteStore, ChainsAfterAuditEntriesAnotherConnectionCommitted) {
+  TempDir tmp;
+  const std::string dir = tmp.path("store");
+  auto chainer = [](const std::string& prev, const ports::AuditRow& row) {
+    return prev + "/" + std::to_string(row.seq);
+  };
+  std::unique_ptr<SqliteStore> server = OpenOrFail(dir);
+  ASSERT_NE(server, nullptr);
+  server->SetAuditChainer(chainer);
+  auto entry = [] {
+    WriteBatch b;
+    b.audit.push_back(MakeAudit("sch", 0));
+    return b;
+  };
+  WriteBatch setup = entry();
+  setup.schools.push_back(MakeSchool("sch"));
+  ASSERT_TRUE(IsOk(server->Commit(std::move(setup))));
+  ASSERT_TRUE(IsOk(server->Commit(entry())));
+  {
+    std::unique_ptr<SqliteStore> command = OpenOrFail(dir);
+    ASSERT_NE(command, nullptr);
+    command->SetAuditChainer(chainer);
+    ASSERT_TRUE(IsOk(command->Commit(entry())));
+  }
+  ASSERT_TRUE(IsOk(server->Commit(entry())));
+  std::vector<std::pair<int64_t, std::string>> chain;
+  EXPECT_TRUE(IsOk(server->ForEachAudit(SchoolId("sch"), 1, [&](const ports::AuditRow& a) {
+    chain.emplace_back(a.seq, a.prev_hash);
+    return true;
+  })));
+  ASSERT_EQ(chain.size(), 4u);
+  EXPECT_EQ(chain[3], (std::pair<int64_t, std::string>{4, "/1/2/3"}));
+}
+
 TEST(SqliteStore, RefusesBadOptionsAndPaths) {
   TempDir tmp;
   SqliteOptions options;
