@@ -72,6 +72,7 @@ tidy: build
 clean:
 	@rm -rf build
 
-# docs/requirements-coverage.md from the requirement rows named in test names.
+# docs/requirements-coverage.md: per requirement row, the behaviour tests that name it and, apart,
+# the tests that only pin a policy value or a checker rule.
 coverage-doc:
 	@python3 scripts/coverage.py
