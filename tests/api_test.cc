@@ -1320,9 +1320,11 @@ TEST_F(ConsoleSearch, BadSearchesAreRefusedNamingTheMemberAndStaffSessionsOnly) 
   const std::string path = SchoolPath(kS1) + "/subject-search";
   const Json body = {{"purpose", "identification"}, {"email", "a@example.com"}};
   EXPECT_EQ(server().Post(path, body).status, 401);
-  // An API key is another system, not a member of staff at the console.
+  // An API key is another system, not a member of staff at the console: the route's declaration
+  // names the staff session as its only principal, and the refusal says so.
   Response keyed = server().Post(path, body, Bearer(Key(kS1, "support", {"identification"})));
-  EXPECT_EQ(keyed.status, 401) << keyed.Describe();
+  EXPECT_EQ(keyed.status, 403) << keyed.Describe();
+  EXPECT_EQ(keyed.ErrorCode(), "principal_denied");
 }
 
 // ======================================================================================
@@ -1733,7 +1735,10 @@ TEST_F(ApiShape, HealthAndMetrics) {
   ASSERT_EQ(h.status, 200) << h.Describe();
   EXPECT_EQ(h.Body().value("status", ""), "ok");
   EXPECT_EQ(StringSet(h.Body()["schools"]), (std::set<std::string>{kS1, kS3, kS4}));
-  Response m = server().Get("/metrics");
+  // Metrics are no longer public: a privileged role reads them (issue 11).
+  Response anonymous = server().Get("/metrics");
+  EXPECT_EQ(anonymous.status, 401) << anonymous.Describe();
+  Response m = Admin(kS1).Get("/metrics");
   ASSERT_EQ(m.status, 200) << m.Describe();
   EXPECT_EQ(m.Header("content-type").rfind("text/plain", 0), 0u);
   EXPECT_NE(m.body.find("dovira_http_requests_total"), std::string::npos);

@@ -89,7 +89,7 @@ TEST(FivePolicies, R28_R29_R30_R55_RegisterReadRefuseAndWithdrawOnEveryShippedPo
   std::string root = MakeTempDir();
   std::string data = root + "/data";
   struct Keys {
-    std::string contract, consent;
+    std::string contract, consent, decider;
   };
   std::vector<Keys> keys;
   const std::vector<Case> cases = Cases();
@@ -98,6 +98,9 @@ TEST(FivePolicies, R28_R29_R30_R55_RegisterReadRefuseAndWithdrawOnEveryShippedPo
     k.contract = ApiKey(data, c, c.contract_role, c.contract_purpose);
     if (*c.consent_purpose) {
       k.consent = ApiKey(data, c, c.consent_role, c.consent_purpose);
+      // Withdrawing on a subject's behalf needs a role that may decide requests (issue 11): every
+      // shipped policy's responsible person is privileged.
+      k.decider = ApiKey(data, c, "responsible_person", c.contract_purpose);
     }
     keys.push_back(k);
   }
@@ -139,8 +142,9 @@ TEST(FivePolicies, R28_R29_R30_R55_RegisterReadRefuseAndWithdrawOnEveryShippedPo
     ASSERT_EQ(consented.status, 200) << consented.Describe();
 
     // Withdrawal takes effect on the next read (R55).
-    Response withdrawn = server.Post(base + "/subjects/" + subject + "/consents/withdraw",
-                                     Json{{"channel", "personal_account"}}, Bearer(keys[i].consent));
+    Response withdrawn =
+        server.Post(base + "/subjects/" + subject + "/consents/withdraw",
+                    Json{{"channel", "personal_account"}}, Bearer(keys[i].decider));
     ASSERT_EQ(withdrawn.status, 200) << withdrawn.Describe();
     Response after = server.Post(read, Json{{"purpose", c.consent_purpose}}, Bearer(keys[i].consent));
     EXPECT_EQ(after.status, 403) << after.Describe();

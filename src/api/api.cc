@@ -146,15 +146,23 @@ Json ConsentReceiptJson(const services::ConsentReceipt& r) {
               {"expires_at", TimeOrNull(r.expires_at)}};
 }
 
-// Privileged roles manage staff, keys and the audit log.
-Status RequirePrivileged(services::Schools& schools, const SchoolId& school, const Actor& actor) {
-  auto rt = schools.Get(school);
+Status RequireCapability(services::Schools& schools, const Api::Call& c, Capability need) {
+  if (need == Capability::kNone) return Status::Ok();
+  const bool staff = c.actor.kind == Actor::Kind::kStaff || c.actor.kind == Actor::Kind::kApiKey;
+  const char* what = need == Capability::kDecides
+                         ? "this needs a role that may decide requests (a privileged role, or "
+                           "one with decides = true in the school's policy)"
+                         : "this needs a privileged role of the school's policy";
+  if (!staff || !c.actor_school) return Error::Denied("role_denied", what);
+  auto rt = schools.Get(*c.actor_school);
   if (!rt.ok()) return rt.error();
   auto cp = (*rt)->policy();
-  int r = cp->RoleIndex(actor.role);
-  if (actor.kind != Actor::Kind::kStaff || r < 0 || !cp->role(static_cast<size_t>(r)).privileged) {
-    return Error::Denied("role_denied", "this needs a privileged role of the school's policy");
-  }
+  const int r = cp->RoleIndex(c.actor.role);
+  if (r < 0) return Error::Denied("role_denied", what);
+  const domain::CompiledRole& role = cp->role(static_cast<size_t>(r));
+  const bool ok =
+      need == Capability::kPrivileged ? role.privileged : role.privileged || role.decides;
+  if (!ok) return Error::Denied("role_denied", what);
   return Status::Ok();
 }
 
@@ -169,17 +177,17 @@ Api::~Api() { pool_.reset(); }
 
 std::string Api::OpenApiJson() const { return openapi_; }
 
-void Api::Register(const std::string& method, const std::string& pattern, Auth auth, RouteDoc doc,
-                   Handler handler) {
-  size_t i = router_.Add(method, pattern, auth, std::move(doc));
+void Api::Register(const std::string& method, const std::string& pattern, Access access,
+                   RouteDoc doc, Handler handler) {
+  size_t i = router_.Add(method, pattern, access, std::move(doc));
   handlers_.resize(i + 1);
   async_handlers_.resize(i + 1);
   handlers_[i] = handler;
 }
 
-void Api::RegisterAsync(const std::string& method, const std::string& pattern, Auth auth,
+void Api::RegisterAsync(const std::string& method, const std::string& pattern, Access access,
                         RouteDoc doc, AsyncHandler handler) {
-  size_t i = router_.Add(method, pattern, auth, std::move(doc));
+  size_t i = router_.Add(method, pattern, access, std::move(doc));
   handlers_.resize(i + 1);
   async_handlers_.resize(i + 1);
   async_handlers_[i] = handler;
@@ -218,95 +226,107 @@ void Api::RegisterRoutes() {
   const Json page = Obj({{"items", {{"type", "array"}, {"items", kAny}}}, {"next_cursor", kStr}});
   const Json access = Obj({{"purpose", kStr}, {"fields", kStrList}, {"operation", kStr}}, {"purpose"});
 
-  Register("GET", "/healthz", Auth::kPublic,
+  Register("GET", "/healthz", Access::Public(),
            doc("Liveness and the schools served", "system", nullptr, kAny, 200, {}), &Api::Healthz);
   {
     RouteDoc d = doc("Prometheus metrics", "system", nullptr, kStr, 200, {});
     d.content_type = "text/plain";
-    Register("GET", "/metrics", Auth::kPublic, d, &Api::MetricsText);
+    Register("GET", "/metrics", Access::Staff(Capability::kPrivileged, PersonalData::kNone), d,
+             &Api::MetricsText);
   }
-  Register("GET", "/v1/openapi.json", Auth::kPublic,
+  Register("GET", "/v1/openapi.json", Access::Public(),
            doc("This document", "system", nullptr, kAny, 200, {}), &Api::OpenApi);
   {
     RouteDoc d = doc("The privacy notice rendered from the policy (R01)", "policy", nullptr, kStr,
                      200, {404, 400}, {"school", "lang", "format"});
     d.content_type = "text/html";
-    Register("GET", "/policy", Auth::kPublic, d, &Api::PublicNotice);
+    Register("GET", "/policy", Access::Public(), d, &Api::PublicNotice);
   }
-  Register("GET", "/v1/schools/{school}/policy", Auth::kPublic,
+  Register("GET", "/v1/schools/{school}/policy", Access::Public(),
            doc("The policy in force: version and dates", "policy", nullptr, kAny, 200, {404}),
            &Api::PolicyInfo);
-  Register("GET", "/v1/schools/{school}/policy/versions", Auth::kPublic,
+  Register("GET", "/v1/schools/{school}/policy/versions", Access::Public(),
            doc("Every published version (R112)", "policy", nullptr, page, 200, {404}),
            &Api::PolicyVersions);
-  Register("GET", "/v1/schools/{school}/policy/versions/{version}", Auth::kPublic,
+  Register("GET", "/v1/schools/{school}/policy/versions/{version}", Access::Public(),
            doc("One published version with its text", "policy", nullptr, kAny, 200, {404}),
            &Api::PolicyVersion);
-  Register("GET", "/v1/schools/{school}/forms", Auth::kPublic,
+  Register("GET", "/v1/schools/{school}/forms", Access::Public(),
            doc("The school's intake forms", "forms", nullptr, page, 200, {404}, {"lang"}),
            &Api::ListForms);
-  Register("GET", "/v1/schools/{school}/forms/{form}", Auth::kPublic,
+  Register("GET", "/v1/schools/{school}/forms/{form}", Access::Public(),
            doc("A form: fields, mandatory fields, consent check-boxes with their exact texts",
                "forms", nullptr, kAny, 200, {404}, {"lang"}),
            &Api::GetForm);
-  Register("POST", "/v1/schools/{school}/forms/{form}/submissions", Auth::kPublic,
+  Register("POST", "/v1/schools/{school}/forms/{form}/submissions", Access::Public(),
            doc("Submit a form (R03, R07, R08, R15-R17, R24, R25)", "forms", submission, receipt,
                201, {400, 404, 422, 429}),
            &Api::SubmitForm);
   RegisterWebRoutes();  // the cookie banner's public routes (web_routes.cc)
 
-  Register("POST", "/v1/auth/login", Auth::kPublic,
+  Register("POST", "/v1/auth/login", Access::Public(),
            doc("Staff sign-in; sets the session cookie", "auth",
                Obj({{"school", kStr}, {"email", kStr}, {"password", kStr}, {"totp", kStr}},
                    {"school", "email", "password"}),
                kAny, 200, {400, 401, 403, 429}),
            &Api::Login);
-  Register("POST", "/v1/auth/logout", Auth::kSession,
+  Register("POST", "/v1/auth/logout", Access::StaffSession(Capability::kNone, PersonalData::kNone),
            doc("Sign out", "auth", nullptr, kAny, 200, kAuthErrors), &Api::Logout);
-  Register("GET", "/v1/auth/me", Auth::kSession,
+  Register("GET", "/v1/auth/me", Access::StaffSession(Capability::kNone, PersonalData::kNone),
            doc("The signed-in staff member", "auth", nullptr, kAny, 200, kAuthErrors), &Api::Me);
-  Register("POST", "/v1/auth/totp/begin", Auth::kSession,
+  Register("POST", "/v1/auth/totp/begin",
+           Access::StaffSession(Capability::kNone, PersonalData::kNone),
            doc("Start TOTP enrolment", "auth", nullptr, kAny, 200, kAuthErrors), &Api::TotpBegin);
-  Register("POST", "/v1/auth/totp/confirm", Auth::kSession,
+  Register("POST", "/v1/auth/totp/confirm",
+           Access::StaffSession(Capability::kNone, PersonalData::kNone),
            doc("Confirm TOTP enrolment with a code", "auth", Obj({{"code", kStr}}, {"code"}), kAny,
                200, kAuthErrors),
            &Api::TotpConfirm);
-  Register("POST", "/v1/auth/password", Auth::kSession,
+  Register("POST", "/v1/auth/password",
+           Access::StaffSession(Capability::kNone, PersonalData::kNone),
            doc("Change the password (R90)", "auth",
                Obj({{"current_password", kStr}, {"new_password", kStr}},
                    {"current_password", "new_password"}),
                kAny, 200, {400, 401, 403, 422}),
            &Api::ChangePassword);
 
-  Register("GET", "/v1/schools/{school}/staff", Auth::kSession,
+  Register("GET", "/v1/schools/{school}/staff",
+           Access::StaffSession(Capability::kPrivileged, PersonalData::kNone),
            doc("Staff accounts", "staff", nullptr, page, 200, kAuthErrors), &Api::ListStaff);
-  Register("POST", "/v1/schools/{school}/staff", Auth::kSession,
+  Register("POST", "/v1/schools/{school}/staff",
+           Access::StaffSession(Capability::kPrivileged, PersonalData::kNone),
            doc("Create a staff account", "staff",
                Obj({{"name", kStr}, {"email", kStr}, {"role", kStr}, {"password", kStr}},
                    {"name", "email", "role", "password"}),
                kAny, 201, {400, 401, 403, 409, 422}),
            &Api::CreateStaff);
-  Register("POST", "/v1/schools/{school}/staff/{staff}/leave", Auth::kSession,
+  Register("POST", "/v1/schools/{school}/staff/{staff}/leave",
+           Access::StaffSession(Capability::kPrivileged, PersonalData::kNone),
            doc("A leaver: revoke sessions and keys at once (R87)", "staff", nullptr, kAny, 200,
                {401, 403, 404}),
            &Api::StaffLeave);
-  Register("POST", "/v1/schools/{school}/staff/{staff}/briefing", Auth::kSession,
+  Register("POST", "/v1/schools/{school}/staff/{staff}/briefing",
+           Access::StaffSession(Capability::kPrivileged, PersonalData::kNone),
            doc("Record the briefing that unlocks personal data (R87)", "staff", nullptr, kAny, 200,
                {401, 403, 404}),
            &Api::StaffBriefing);
-  Register("GET", "/v1/schools/{school}/api-keys", Auth::kSession,
+  Register("GET", "/v1/schools/{school}/api-keys",
+           Access::StaffSession(Capability::kPrivileged, PersonalData::kNone),
            doc("API keys", "staff", nullptr, page, 200, kAuthErrors), &Api::ListApiKeys);
-  Register("POST", "/v1/schools/{school}/api-keys", Auth::kSession,
+  Register("POST", "/v1/schools/{school}/api-keys",
+           Access::StaffSession(Capability::kPrivileged, PersonalData::kNone),
            doc("Create an API key limited to a role and purposes; the key is shown once", "staff",
                Obj({{"name", kStr}, {"role", kStr}, {"purposes", kStrList}},
                    {"name", "role", "purposes"}),
                kAny, 201, {400, 401, 403, 422}),
            &Api::CreateApiKey);
-  Register("DELETE", "/v1/schools/{school}/api-keys/{key}", Auth::kSession,
+  Register("DELETE", "/v1/schools/{school}/api-keys/{key}",
+           Access::StaffSession(Capability::kPrivileged, PersonalData::kNone),
            doc("Revoke an API key", "staff", nullptr, kAny, 200, {401, 403, 404}),
            &Api::RevokeApiKey);
 
-  Register("POST", "/v1/schools/{school}/subjects", Auth::kStaff,
+  Register("POST", "/v1/schools/{school}/subjects",
+           Access::Staff(Capability::kNone, PersonalData::kNone),
            doc("Create a subject from another system, with provenance (R02, R11)", "subjects",
                Obj({{"kind", kStr},
                     {"channel", kStr},
@@ -320,30 +340,36 @@ void Api::RegisterRoutes() {
                    {"kind", "channel", "fields"}),
                receipt, 201, {400, 401, 403, 422}),
            &Api::CreateSubject);
-  Register("GET", "/v1/schools/{school}/subjects", Auth::kStaff,
+  Register("GET", "/v1/schools/{school}/subjects",
+           Access::Staff(Capability::kNone, PersonalData::kNone),
            doc("Subjects, without personal data, page by page", "subjects", nullptr, page, 200,
                kAuthErrors, {"limit", "cursor"}),
            &Api::ListSubjects);
-  Register("GET", "/v1/schools/{school}/subjects/{subject}", Auth::kStaff,
+  Register("GET", "/v1/schools/{school}/subjects/{subject}",
+           Access::Staff(Capability::kNone, PersonalData::kNone),
            doc("A subject's metadata (kind, state, provenance of the record, guardian link)",
                "subjects", nullptr, kAny, 200, {401, 403, 404}),
            &Api::GetSubject);
-  Register("GET", "/v1/schools/{school}/subjects/{subject}/provenance", Auth::kStaff,
+  Register("GET", "/v1/schools/{school}/subjects/{subject}/provenance",
+           Access::Staff(Capability::kNone, PersonalData::kNone),
            doc("Where each field came from (R11)", "subjects", nullptr, page, 200, {401, 403, 404}),
            &Api::Provenance);
-  RegisterAsync("POST", "/v1/schools/{school}/subjects/{subject}/read", Auth::kStaff,
-           doc("Read a subject's fields for a stated purpose, through the gate (R28-R30)",
-               "gate", access, Obj({{"decision_id", kStr}, {"fields", kStrMap}}), 200,
-               {400, 401, 403, 404, 423, 503}),
-           &Api::ReadSubject);
-  RegisterAsync("POST", "/v1/schools/{school}/process", Auth::kStaff,
-           doc("Ask the gate whether a use is allowed (no data returned)", "gate",
-               Obj({{"subject", kStr}, {"purpose", kStr}, {"fields", kStrList}, {"operation", kStr}},
-                   {"subject", "purpose"}),
-               Obj({{"allowed", kBool}, {"reason", kStr}, {"decision_id", kStr}, {"fields", kStrList}}),
-               200, {400, 401, 403, 404, 423, 503}),
-           &Api::Process);
-  Register("POST", "/v1/schools/{school}/profiling-runs", Auth::kStaff,
+  RegisterAsync("POST", "/v1/schools/{school}/subjects/{subject}/read",
+                Access::Staff(Capability::kNone, PersonalData::kGated),
+                doc("Read a subject's fields for a stated purpose, through the gate (R28-R30)",
+                    "gate", access, Obj({{"decision_id", kStr}, {"fields", kStrMap}}), 200,
+                    {400, 401, 403, 404, 423, 503}),
+                &Api::ReadSubject);
+  RegisterAsync(
+      "POST", "/v1/schools/{school}/process", Access::Staff(Capability::kNone, PersonalData::kNone),
+      doc("Ask the gate whether a use is allowed (no data returned)", "gate",
+          Obj({{"subject", kStr}, {"purpose", kStr}, {"fields", kStrList}, {"operation", kStr}},
+              {"subject", "purpose"}),
+          Obj({{"allowed", kBool}, {"reason", kStr}, {"decision_id", kStr}, {"fields", kStrList}}),
+          200, {400, 401, 403, 404, 423, 503}),
+      &Api::Process);
+  Register("POST", "/v1/schools/{school}/profiling-runs",
+           Access::Staff(Capability::kNone, PersonalData::kNone),
            doc("Decide a profiling run: the gate is asked for each subject with the operation "
                "profile and nothing is processed; the answer and the audit log name the subjects "
                "included and those skipped with the reason, such as an opt-out of automated "
@@ -351,11 +377,13 @@ void Api::RegisterRoutes() {
                "gate", Obj({{"purpose", kStr}, {"subjects", kStrList}}, {"purpose", "subjects"}),
                kAny, 200, {400, 401, 403, 503}),
            &Api::ProfilingRun);
-  Register("GET", "/v1/schools/{school}/subjects/{subject}/consents", Auth::kStaff,
-           doc("The subject's consent ledger (R19)", "consents", nullptr, page, 200,
-               {401, 403, 404}),
-           &Api::ListConsents);
-  Register("POST", "/v1/schools/{school}/subjects/{subject}/consents", Auth::kStaff,
+  Register(
+      "GET", "/v1/schools/{school}/subjects/{subject}/consents",
+      Access::Staff(Capability::kNone, PersonalData::kNone),
+      doc("The subject's consent ledger (R19)", "consents", nullptr, page, 200, {401, 403, 404}),
+      &Api::ListConsents);
+  Register("POST", "/v1/schools/{school}/subjects/{subject}/consents",
+           Access::Staff(Capability::kDecides, PersonalData::kNone),
            doc("Record a consent given through another channel (R18)", "consents",
                Obj({{"consent", kStr},
                     {"text", kStr},
@@ -368,7 +396,8 @@ void Api::RegisterRoutes() {
                    {"consent", "text", "channel"}),
                kAny, 201, {400, 401, 403, 404, 422}),
            &Api::GrantConsent);
-  Register("POST", "/v1/schools/{school}/subjects/{subject}/consents/withdraw", Auth::kStaff,
+  Register("POST", "/v1/schools/{school}/subjects/{subject}/consents/withdraw",
+           Access::Staff(Capability::kDecides, PersonalData::kNone),
            doc("Withdraw consents, all or some (R20, R55)", "consents",
                Obj({{"consents", kStrList},
                     {"purposes", kStrList},
@@ -377,21 +406,25 @@ void Api::RegisterRoutes() {
                    {"channel"}),
                page, 200, {400, 401, 403, 404, 409, 422}),
            &Api::WithdrawConsent);
-  Register("GET", "/v1/schools/{school}/subjects/{subject}/audit", Auth::kSession,
-           doc("The subject's own audit trail (for an access request)", "audit", nullptr, page,
-               200, {401, 403, 404}, {"after", "limit"}),
+  Register("GET", "/v1/schools/{school}/subjects/{subject}/audit",
+           Access::StaffSession(Capability::kPrivileged, PersonalData::kNone),
+           doc("The subject's own audit trail (for an access request)", "audit", nullptr, page, 200,
+               {401, 403, 404}, {"after", "limit"}),
            &Api::SubjectAudit);
-  Register("GET", "/v1/schools/{school}/audit", Auth::kSession,
+  Register("GET", "/v1/schools/{school}/audit",
+           Access::StaffSession(Capability::kPrivileged, PersonalData::kNone),
            doc("The audit log, page by page: oldest first from `after`, or with order=desc "
                "newest first from `before`; last_seq is the newest entry's number",
                "audit", nullptr, page, 200, kAuthErrors, {"after", "before", "order", "limit"}),
            &Api::ListAudit);
-  Register("GET", "/v1/schools/{school}/audit/verify", Auth::kSession,
+  Register("GET", "/v1/schools/{school}/audit/verify",
+           Access::StaffSession(Capability::kPrivileged, PersonalData::kNone),
            doc("Verify the hash chain and signed checkpoints (B01)", "audit", nullptr,
                Obj({{"ok", kBool}, {"entries", kInt}, {"first_broken", kInt}, {"problem", kStr}}),
                200, kAuthErrors),
            &Api::VerifyAudit);
-  Register("POST", "/v1/schools/{school}/audit/checkpoint", Auth::kSession,
+  Register("POST", "/v1/schools/{school}/audit/checkpoint",
+           Access::StaffSession(Capability::kPrivileged, PersonalData::kNone),
            doc("Sign the chain head now", "audit", nullptr, kAny, 200, kAuthErrors),
            &Api::CheckpointAudit);
   if (s_.requests != nullptr) RegisterRequestRoutes();
@@ -401,7 +434,7 @@ void Api::RegisterRoutes() {
   if (s_.guardians != nullptr && s_.requests != nullptr) RegisterGuardianRoutes();
   RegisterConsoleRoutes();  // what the staff console reads (console_routes.cc)
   if (s_.test_clock) {
-    Register("POST", "/v1/_test/clock", Auth::kPublic,
+    Register("POST", "/v1/_test/clock", Access::Public(),
              doc("Move the server's clock (only with --fake-clock)", "system",
                  Obj({{"set", kStr}, {"advance_seconds", kInt}}), Obj({{"now", kStr}}), 200, {400}),
              &Api::TestClock);
@@ -487,17 +520,26 @@ HttpResponse Api::Unexpected(Call& c, const std::exception& e) {
 }
 
 Result<Actor> Api::Authenticate(Call& c) {
-  if (c.route->auth == Auth::kSubject) return AuthenticateSubject(c);
+  const Access& access = c.route->access;
+  if (access.Allows(Principal::kSubject)) return AuthenticateSubject(c);
   const std::string& auth = c.req.Header("authorization");
-  if (c.route->auth == Auth::kStaff && auth.rfind("Bearer ", 0) == 0) {
+  const bool bearer = auth.rfind("Bearer ", 0) == 0;
+  if (bearer && access.Allows(Principal::kApiKey)) {
     auto id = s_.staff.AuthenticateApiKey(auth.substr(7));
     if (!id.ok()) return id.error();
     c.actor_school = id->school;
     return id->ToActor();
   }
+  if (!access.Allows(Principal::kStaffSession)) {
+    return Error::Unauthenticated("send an API key as \"Authorization: Bearer\"");
+  }
   std::string token = CookieValue(c.req.Header("cookie"), "dovira_session");
   if (token.empty()) {
-    return Error::Unauthenticated(c.route->auth == Auth::kStaff
+    if (bearer) {
+      return Error::Denied("principal_denied",
+                           "this needs a staff session: an API key may not call it");
+    }
+    return Error::Unauthenticated(access.Allows(Principal::kApiKey)
                                       ? "sign in, or send an API key as \"Authorization: Bearer\""
                                       : "sign in first");
   }
@@ -542,13 +584,17 @@ std::optional<HttpResponse> Api::Prepare(Call& c) {
   }
   c.route = m.route;
   c.params = std::move(m.params);
-  if (c.route->auth != Auth::kPublic) {
+  if (!c.route->access.IsPublic()) {
     auto actor = Authenticate(c);
     if (!actor.ok()) return ErrorResponse(actor.error());
     c.actor = std::move(*actor);
     // R118: credentials of one school never reach another school's data.
     if (c.params.count("school") && c.actor_school && *c.actor_school != c.school()) {
       return ErrorResponse(403, "school_mismatch", "these credentials belong to another school");
+    }
+    // Issue 11: the capability the route declares, from the role in the school's policy.
+    if (Status st = RequireCapability(s_.schools, c, c.route->access.capability()); !st.ok()) {
+      return ErrorResponse(st.error());
     }
   }
   return std::nullopt;
@@ -872,8 +918,6 @@ HttpResponse Api::ChangePassword(Call& c) {
 }
 
 HttpResponse Api::ListStaff(Call& c) {
-  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
-  if (!p.ok()) return ErrorResponse(p.error());
   auto rows = s_.staff.List(c.school());
   if (!rows.ok()) return ErrorResponse(rows.error());
   Json items = Json::array();
@@ -891,8 +935,6 @@ HttpResponse Api::ListStaff(Call& c) {
 }
 
 HttpResponse Api::CreateStaff(Call& c) {
-  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
-  if (!p.ok()) return ErrorResponse(p.error());
   auto body = ParseJsonObject(c.req);
   if (!body.ok()) return ErrorResponse(body.error());
   Status only = OnlyKeys(*body, {"name", "email", "role", "password"});
@@ -914,24 +956,18 @@ HttpResponse Api::CreateStaff(Call& c) {
 }
 
 HttpResponse Api::StaffLeave(Call& c) {
-  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
-  if (!p.ok()) return ErrorResponse(p.error());
   Status st = s_.staff.Leave(c.school(), StaffId(c.param("staff")), c.actor, c.ctx);
   if (!st.ok()) return ErrorResponse(st.error());
   return JsonResponse(200, {{"left", true}});
 }
 
 HttpResponse Api::StaffBriefing(Call& c) {
-  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
-  if (!p.ok()) return ErrorResponse(p.error());
   Status st = s_.staff.RecordBriefing(c.school(), StaffId(c.param("staff")), c.actor, c.ctx);
   if (!st.ok()) return ErrorResponse(st.error());
   return JsonResponse(200, {{"briefed", true}});
 }
 
 HttpResponse Api::ListApiKeys(Call& c) {
-  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
-  if (!p.ok()) return ErrorResponse(p.error());
   auto rows = s_.staff.ListApiKeys(c.school());
   if (!rows.ok()) return ErrorResponse(rows.error());
   Json items = Json::array();
@@ -947,8 +983,6 @@ HttpResponse Api::ListApiKeys(Call& c) {
 }
 
 HttpResponse Api::CreateApiKey(Call& c) {
-  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
-  if (!p.ok()) return ErrorResponse(p.error());
   auto body = ParseJsonObject(c.req);
   if (!body.ok()) return ErrorResponse(body.error());
   Status only = OnlyKeys(*body, {"name", "role", "purposes"});
@@ -966,8 +1000,6 @@ HttpResponse Api::CreateApiKey(Call& c) {
 }
 
 HttpResponse Api::RevokeApiKey(Call& c) {
-  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
-  if (!p.ok()) return ErrorResponse(p.error());
   Status st = s_.staff.RevokeApiKey(c.school(), ApiKeyId(c.param("key")), c.actor, c.ctx);
   if (!st.ok()) return ErrorResponse(st.error());
   return JsonResponse(200, {{"revoked", true}});
@@ -1275,8 +1307,6 @@ Result<std::pair<int64_t, size_t>> Paging(const std::string& query) {
 }  // namespace
 
 HttpResponse Api::SubjectAudit(Call& c) {
-  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
-  if (!p.ok()) return ErrorResponse(p.error());
   auto paging = Paging(c.req.query);
   if (!paging.ok()) return ErrorResponse(paging.error());
   auto rows =
@@ -1289,8 +1319,6 @@ HttpResponse Api::SubjectAudit(Call& c) {
 }
 
 HttpResponse Api::ListAudit(Call& c) {
-  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
-  if (!p.ok()) return ErrorResponse(p.error());
   auto paging = Paging(c.req.query);
   if (!paging.ok()) return ErrorResponse(paging.error());
   // order=desc pages backwards from the newest entry (or from `before`): the console shows the
@@ -1337,8 +1365,6 @@ HttpResponse Api::ListAudit(Call& c) {
 }
 
 HttpResponse Api::VerifyAudit(Call& c) {
-  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
-  if (!p.ok()) return ErrorResponse(p.error());
   auto v = s_.audit.Verify(c.school());
   if (!v.ok()) return ErrorResponse(v.error());
   return JsonResponse(200, {{"ok", v->ok},
@@ -1349,8 +1375,6 @@ HttpResponse Api::VerifyAudit(Call& c) {
 }
 
 HttpResponse Api::CheckpointAudit(Call& c) {
-  Status p = RequirePrivileged(s_.schools, c.school(), c.actor);
-  if (!p.ok()) return ErrorResponse(p.error());
   Status st = s_.audit.Checkpoint(c.school());
   if (!st.ok()) return ErrorResponse(st.error());
   return JsonResponse(200, {{"checkpointed", true}});

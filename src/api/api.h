@@ -88,9 +88,10 @@ class Api {
   void NudgeOutbox() const {
     if (s_.nudge_outbox) s_.nudge_outbox();
   }
-  void Register(const std::string& method, const std::string& pattern, Auth auth, RouteDoc doc,
+  // Every route declares who may call it (router.h: Access); Prepare enforces the declaration.
+  void Register(const std::string& method, const std::string& pattern, Access access, RouteDoc doc,
                 Handler handler);
-  void RegisterAsync(const std::string& method, const std::string& pattern, Auth auth,
+  void RegisterAsync(const std::string& method, const std::string& pattern, Access access,
                      RouteDoc doc, AsyncHandler handler);
   void RegisterRoutes();
   void RegisterRequestRoutes();  // requests_api.cc

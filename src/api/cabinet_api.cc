@@ -67,50 +67,50 @@ void Api::RegisterCabinetRoutes() {
     return d;
   };
   const std::string me = "/v1/schools/{school}/me";
-  Register("POST", me + "/sign-in", Auth::kPublic,
+  Register("POST", me + "/sign-in", Access::Public(),
            doc("Start signing in to the personal account: a one-time code is e-mailed to the "
                "address if it is on file (the answer is the same either way)",
                Obj({{"email", kStr}, {"lang", kStr}}, {"email"}), 202, {400, 404}),
            &Api::MeSignIn);
-  Register("POST", me + "/sign-in/verify", Auth::kPublic,
+  Register("POST", me + "/sign-in/verify", Access::Public(),
            doc("Finish signing in with the e-mailed code; sets the dovira_me cookie",
                Obj({{"login", kStr}, {"code", kStr}}, {"login", "code"}), 200, {400, 403}),
            &Api::MeSignInVerify);
-  Register("POST", me + "/sign-out", Auth::kSubject,
+  Register("POST", me + "/sign-out", Access::Subject(PersonalData::kNone),
            doc("Sign out of the personal account", nullptr, 200, {401, 403}), &Api::MeSignOut);
-  Register("GET", me, Auth::kSubject,
+  Register("GET", me, Access::Subject(PersonalData::kNone),
            doc("The signed-in subject's session (with its CSRF token)", nullptr, 200, {401}),
            &Api::MeSession);
-  Register("PATCH", me, Auth::kSubject,
+  Register("PATCH", me, Access::Subject(PersonalData::kNone),
            doc("Change fields you provided: {field: new value, ...} (R44)", kAnyBody, 200,
                {400, 401, 403, 422}),
            &Api::MeUpdate);
-  Register("GET", me + "/data", Auth::kSubject,
+  Register("GET", me + "/data", Access::Subject(PersonalData::kReleased),
            doc("Everything stored about you: fields, consents, purposes, recipients, retention, "
                "sources and your requests (R38)",
                nullptr, 200, {401}),
            &Api::MeData);
-  Register("DELETE", me + "/fields/{field}", Auth::kSubject,
-           doc("Delete a field you provided from every store (R44, R73)", nullptr, 204,
-               {401, 403, 422}),
-           &Api::MeDeleteField);
-  Register("GET", me + "/export", Auth::kSubject,
+  Register(
+      "DELETE", me + "/fields/{field}", Access::Subject(PersonalData::kNone),
+      doc("Delete a field you provided from every store (R44, R73)", nullptr, 204, {401, 403, 422}),
+      &Api::MeDeleteField);
+  Register("GET", me + "/export", Access::Subject(PersonalData::kReleased),
            doc("The data you provided, as JSON (schema/export-v1.json) or CSV (R54)", nullptr, 200,
                {400, 401}, {"format"}),
            &Api::MeExport);
-  Register("POST", me + "/export", Auth::kSubject,
+  Register("POST", me + "/export", Access::Subject(PersonalData::kReleased),
            doc("Send the data you provided to a third party over HTTPS (R54); filed as a "
                "portability request",
                Obj({{"destination_url", kStr}, {"lang", kStr}}, {"destination_url"}), 202,
                {400, 401, 403, 422}),
            &Api::MeTransfer);
-  Register("GET", me + "/requests", Auth::kSubject,
+  Register("GET", me + "/requests", Access::Subject(PersonalData::kNone),
            doc("Your requests", nullptr, 200, {401}), &Api::MeRequests);
-  Register("POST", me + "/requests", Auth::kSubject,
+  Register("POST", me + "/requests", Access::Subject(PersonalData::kNone),
            doc("File a rights request from the personal account (identity: signed in, R37)",
                kAnyBody, 201, {400, 401, 403, 409, 422}),
            &Api::MeFileRequest);
-  Register("POST", me + "/withdraw", Auth::kSubject,
+  Register("POST", me + "/withdraw", Access::Subject(PersonalData::kNone),
            doc("Withdraw consent: all, or the named consents or purposes; the consequence notice "
                "must be acknowledged first (R55, R58)",
                Obj({{"consents", kStrList},
@@ -121,12 +121,12 @@ void Api::RegisterCabinetRoutes() {
                202, {400, 401, 403, 409, 422}),
            &Api::MeWithdraw);
   if (s_.guardians != nullptr) {
-    Register("POST", me + "/acting-for", Auth::kSubject,
+    Register("POST", me + "/acting-for", Access::Subject(PersonalData::kNone),
              doc("A guardian acts for a linked minor ({\"subject\": id}) or for themselves again "
                  "({\"subject\": null}) until the minor comes of age (B06); answers as GET /me",
                  Obj({{"subject", kStr}}, {}), 200, {400, 401, 403, 422}),
              &Api::MeActFor);
-    Register("POST", me + "/consents/reconfirm", Auth::kSubject,
+    Register("POST", me + "/consents/reconfirm", Access::Subject(PersonalData::kNone),
              doc("Come of age, confirm the consents a representative gave ({\"decision\": "
                  "\"confirm\"}) or withdraw them ({\"decision\": \"withdraw\", "
                  "\"acknowledged_warning\": true}) (B06)",
@@ -135,13 +135,13 @@ void Api::RegisterCabinetRoutes() {
                  200, {400, 401, 403, 409, 422}),
              &Api::MeReconfirm);
   }
-  Register("GET", me + "/marketing", Auth::kSubject,
+  Register("GET", me + "/marketing", Access::Subject(PersonalData::kNone),
            doc("Your marketing preferences: each marketing purpose of the policy with its "
                "channels, its state as the gate sees it now, and the wording an opt-in records "
                "(R20, R53, R102)",
                nullptr, 200, {401}, {"lang"}),
            &Api::MeMarketing);
-  Register("PUT", me + "/marketing", Auth::kSubject,
+  Register("PUT", me + "/marketing", Access::Subject(PersonalData::kNone),
            doc("Opt in to a marketing purpose (a consent grant of that purpose alone, with the "
                "policy's wording and version) or opt out (its consent withdrawn at once, R53)",
                Obj({{"purpose", kStr}, {"opt_in", kBool}, {"lang", kStr}}, {"purpose", "opt_in"}),

@@ -41,7 +41,9 @@ Result<services::FileRequest> FileRequestFrom(const Json& body, Filer filer);
 
 // api.cc: a consent ledger row as every route shows it.
 Json ConsentReceiptJson(const services::ConsentReceipt& r);
-// Privileged roles manage staff, keys, the audit log and the school's settings.
-Status RequirePrivileged(services::Schools& schools, const SchoolId& school, const services::Actor& actor);
+// The staff capability `need` of the call's role in the policy of the school its credentials
+// belong to; role_denied saying what is missing otherwise. Api::Prepare applies each route's
+// declared capability (router.h); a handler asks again only for what depends on the body.
+Status RequireCapability(services::Schools& schools, const Api::Call& c, Capability need);
 
 }  // namespace dovira::api

@@ -205,11 +205,13 @@ void Api::RegisterConsoleRoutes() {
     d.query = {"lang"};
     return d;
   };
-  Register("GET", "/v1/schools/{school}/console", Auth::kSession,
+  Register("GET", "/v1/schools/{school}/console",
+           Access::StaffSession(Capability::kNone, PersonalData::kNone),
            doc("The school as the staff console shows it: roles, purposes, fields, the request "
                "types the policy offers with their terms, the time zone"),
            &Api::ConsoleRead);
-  Register("GET", "/v1/schools/{school}/consents/rates", Auth::kSession,
+  Register("GET", "/v1/schools/{school}/consents/rates",
+           Access::StaffSession(Capability::kNone, PersonalData::kNone),
            doc("Consent rates per consent-based purpose: eligible, given, active, withdrawn, "
                "expired (no personal data)"),
            &Api::ConsoleRead);
@@ -221,7 +223,8 @@ void Api::RegisterConsoleRoutes() {
       Obj({{"purpose", kStr}, {"email", kStr}, {"phone", kStr}, {"fields", kStrList}}, {"purpose"});
   search.errors = {400, 401, 403, 404, 423, 503};
   search.query = {};
-  Register("POST", "/v1/schools/{school}/subject-search", Auth::kSession, search,
+  Register("POST", "/v1/schools/{school}/subject-search",
+           Access::StaffSession(Capability::kNone, PersonalData::kGated), search,
            &Api::ConsoleSearch);
 }
 

@@ -61,24 +61,29 @@ void Api::RegisterDisclosureRoutes() {
                                {"formal_request", any}},
                               {"subject", "recipient", "purpose", "fields"});
   const Json page = Obj({{"items", {{"type", "array"}, {"items", any}}}, {"next_cursor", str}});
-  Register("POST", "/v1/schools/{school}/disclosures", Auth::kStaff,
+  Register("POST", "/v1/schools/{school}/disclosures",
+           Access::Staff(Capability::kNone, PersonalData::kNone),
            doc("Log a disclosure or transfer to a recipient the policy names: subject, recipient, "
                "date, fields and categories, purpose, legal basis, safeguard (R76). Checked "
                "against the policy (422 naming the field) and the purpose gate with the "
                "operation disclose (403/423)",
                disclosure, any, 201, {400, 401, 403, 404, 422, 423}),
            &Api::RecordDisclosure);
-  Register("GET", "/v1/schools/{school}/disclosures", Auth::kStaff,
+  Register("GET", "/v1/schools/{school}/disclosures",
+           Access::Staff(Capability::kDecides, PersonalData::kNone),
            doc("The disclosure log, newest first, page by page; ?subject= for one subject's "
                "(R76)",
-               nullptr, page, 200, {400, 401, 403}, {"subject", "recipient", "since", "cursor", "limit"}),
+               nullptr, page, 200, {400, 401, 403},
+               {"subject", "recipient", "since", "cursor", "limit"}),
            &Api::ListDisclosures);
-  Register("GET", "/v1/schools/{school}/recipients", Auth::kStaff,
+  Register("GET", "/v1/schools/{school}/recipients",
+           Access::Staff(Capability::kNone, PersonalData::kNone),
            doc("The recipients the policy names, with their safeguards and whether a contact "
                "for notices is configured (R48)",
                nullptr, page, 200, {401, 403}),
            &Api::ListRecipients);
-  Register("PUT", "/v1/schools/{school}/recipients/{recipient}/contact", Auth::kStaff,
+  Register("PUT", "/v1/schools/{school}/recipients/{recipient}/contact",
+           Access::StaffSession(Capability::kPrivileged, PersonalData::kNone),
            doc("Set how a recipient is told of rectifications, erasures and restrictions (a "
                "webhook, https, or an e-mail address; R48) and the link to the standard "
                "contractual clauses on file for it (R43); privileged roles only",
@@ -221,9 +226,6 @@ HttpResponse Api::ListRecipients(Call& c) {
 }
 
 HttpResponse Api::SetRecipientContact(Call& c) {
-  if (Status st = RequirePrivileged(s_.schools, c.school(), c.actor); !st.ok()) {
-    return ErrorResponse(st.error());
-  }
   auto body = ParseJsonObject(c.req);
   if (!body.ok()) return ErrorResponse(body.error());
   if (Status only = OnlyKeys(*body, {"email", "webhook_url", "scc_document_url"}); !only.ok()) {

@@ -44,18 +44,21 @@ void Api::RegisterGuardianRoutes() {
     return d;
   };
   const std::string base = "/v1/schools/{school}";
-  Register("GET", base + "/subjects/{subject}/guardianships", Auth::kStaff,
+  Register("GET", base + "/subjects/{subject}/guardianships",
+           Access::Staff(Capability::kDecides, PersonalData::kNone),
            doc("A minor's legal representatives: relation, date of permission, how it was "
                "verified, until when it holds and the re-consent at majority (R24, B06)",
                nullptr, 200, {401, 403, 404}),
            &Api::SubjectGuardianships);
-  Register("POST", base + "/guardianships/{guardianship}/verify", Auth::kStaff,
+  Register("POST", base + "/guardianships/{guardianship}/verify",
+           Access::Staff(Capability::kDecides, PersonalData::kNone),
            doc("Record the document staff checked as proof of the representative's permission "
                "({\"method\": \"document\", \"document\": reference}) (B06)",
                Obj({{"method", kStr}, {"document", kStr}}, {"method", "document"}), 200,
                {400, 401, 403, 404}),
            &Api::VerifyGuardianship);
-  Register("POST", base + "/subjects/{subject}/reconsent", Auth::kStaff,
+  Register("POST", base + "/subjects/{subject}/reconsent",
+           Access::Staff(Capability::kDecides, PersonalData::kNone),
            doc("The now-adult's answer taken by staff or another system: confirm the consents "
                "a representative gave, or withdraw them (B06)",
                Obj({{"decision", kStr},

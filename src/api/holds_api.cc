@@ -57,7 +57,8 @@ void Api::RegisterHoldRoutes() {
   const Json list = {{"type", "array"}, {"items", str}};
   const Json any = {{"type", "object"}};
   const Json page = Obj({{"items", {{"type", "array"}, {"items", any}}}, {"next_cursor", str}});
-  Register("POST", "/v1/schools/{school}/subjects/{subject}/holds", Auth::kStaff,
+  Register("POST", "/v1/schools/{school}/subjects/{subject}/holds",
+           Access::StaffSession(Capability::kPrivileged, PersonalData::kNone),
            doc("Place a legal hold on some of the subject's fields (fields, or categories whose "
                "fields the subject has): the reason, the basis (a law of the policy) and the last "
                "day (until, YYYY-MM-DD, not before today). An erasure then keeps these fields, "
@@ -71,11 +72,13 @@ void Api::RegisterHoldRoutes() {
                    {"reason", "basis", "until"}),
                any, 201, {400, 401, 403, 404, 422}),
            &Api::PlaceHold);
-  Register("GET", "/v1/schools/{school}/subjects/{subject}/holds", Auth::kStaff,
+  Register("GET", "/v1/schools/{school}/subjects/{subject}/holds",
+           Access::Staff(Capability::kDecides, PersonalData::kNone),
            doc("The subject's legal holds in every state, oldest first (R50)", nullptr, page, 200,
                {401, 403, 404}),
            &Api::ListHolds);
-  Register("POST", "/v1/schools/{school}/subjects/{subject}/holds/{hold}/release", Auth::kStaff,
+  Register("POST", "/v1/schools/{school}/subjects/{subject}/holds/{hold}/release",
+           Access::StaffSession(Capability::kPrivileged, PersonalData::kNone),
            doc("End a legal hold before its last day, with the reason; an erasure it deferred is "
                "carried out at once by the retention job (R50); privileged roles only; audited",
                Obj({{"reason", str}}, {"reason"}), any, 200, {400, 401, 403, 404, 409, 422}),

@@ -175,19 +175,21 @@ void Api::RegisterRequestRoutes() {
     return d;
   };
   const std::vector<int> step_errors = {400, 401, 403, 404, 409, 422};
-  Register("POST", "/v1/schools/{school}/requests", Auth::kStaff,
+  Register("POST", "/v1/schools/{school}/requests",
+           Access::Staff(Capability::kNone, PersonalData::kNone),
            doc("File a rights request received through any channel, with its time of receipt "
                "(R35); the due date follows from the policy (R65-R67)",
                201, step_errors),
            &Api::FileRequest);
-  Register("GET", "/v1/schools/{school}/requests", Auth::kStaff,
+  Register("GET", "/v1/schools/{school}/requests",
+           Access::Staff(Capability::kDecides, PersonalData::kNone),
            doc("The request queue by due date", 200, {400, 401, 403},
                {"type", "state", "open", "overdue", "due_before", "assignee", "subject", "cursor",
                 "limit"}),
            &Api::ListRequests);
-  Register("GET", "/v1/schools/{school}/requests/{request}", Auth::kStaff,
-           doc("A request with its timeline and messages", 200, {401, 403, 404}),
-           &Api::GetRequest);
+  Register("GET", "/v1/schools/{school}/requests/{request}",
+           Access::Staff(Capability::kDecides, PersonalData::kReleased),
+           doc("A request with its timeline and messages", 200, {401, 403, 404}), &Api::GetRequest);
   for (const auto& [step, summary] : std::vector<std::pair<std::string, std::string>>{
            {"verify", "Confirm the requester's identity: email_code, document or signed_in (R37)"},
            {"evidence", "Record that the subject supplied evidence; the term restarts (R46, R66)"},
@@ -197,38 +199,46 @@ void Api::RegisterRequestRoutes() {
            {"assign", "Assign the request to a staff member"},
            {"comments", "Add a comment to the timeline"},
            {"tasks", "A store or recipient confirms its part (B03)"}}) {
-    Register("POST", "/v1/schools/{school}/requests/{request}/" + step, Auth::kStaff,
+    Register("POST", "/v1/schools/{school}/requests/{request}/" + step,
+             Access::Staff(Capability::kDecides, PersonalData::kReleased),
              doc(summary, 200, step_errors), &Api::RequestStep);
   }
-  Register("GET", "/v1/schools/{school}/requests/{request}/package", Auth::kStaff,
+  Register("GET", "/v1/schools/{school}/requests/{request}/package",
+           Access::Staff(Capability::kDecides, PersonalData::kReleased),
            doc("The access package (R40); 409 while the identity is unconfirmed (R37)", 200,
                {401, 403, 404, 409}),
            &Api::RequestPackage);
-  Register("POST", "/v1/schools/{school}/public/requests", Auth::kPublic,
+  Register("POST", "/v1/schools/{school}/public/requests", Access::Public(),
            doc("File a request without an account (R26, R35); a code is e-mailed to the address "
                "on file to confirm identity (R37)",
                201, {400, 404, 409, 422}),
            &Api::PublicFileRequest);
-  Register("POST", "/v1/schools/{school}/public/requests/{request}/verify", Auth::kPublic,
+  Register("POST", "/v1/schools/{school}/public/requests/{request}/verify", Access::Public(),
            doc("Confirm a public request with the e-mailed code", 200, {400, 404, 409, 422}),
            &Api::PublicVerifyRequest);
-  Register("POST", "/v1/schools/{school}/decisions", Auth::kStaff,
+  Register("POST", "/v1/schools/{school}/decisions",
+           Access::Staff(Capability::kDecides, PersonalData::kNone),
            doc("Record a decision about a subject in the decisions register (the audit log); a "
                "legally significant one needs a human in decided_by (R60)",
                201, {400, 401, 403, 404, 422}),
            &Api::RecordDecision);
-  Register("GET", "/v1/schools/{school}/subjects/{subject}/segments", Auth::kStaff,
+  Register("GET", "/v1/schools/{school}/subjects/{subject}/segments",
+           Access::Staff(Capability::kNone, PersonalData::kNone),
            doc("The marketing segments the subject is in now: placed by the decisions register, "
                "less those a contest_segment decision removed them from (R61)",
                200, {401, 403, 404}),
            &Api::SubjectSegments);
-  Register("GET", "/v1/schools/{school}/obligations", Auth::kStaff,
-           doc("Obligations due, overdue and closed late (B10), and partly done requests with the stores or recipients that have not confirmed (B03)", 200, {401, 403}),
+  Register("GET", "/v1/schools/{school}/obligations",
+           Access::Staff(Capability::kNone, PersonalData::kNone),
+           doc("Obligations due, overdue and closed late (B10), and partly done requests with the "
+               "stores or recipients that have not confirmed (B03)",
+               200, {401, 403}),
            &Api::Obligations);
-  Register("POST", "/v1/schools/{school}/jobs/{job}/run", Auth::kStaff,
+  Register("POST", "/v1/schools/{school}/jobs/{job}/run",
+           Access::Staff(Capability::kPrivileged, PersonalData::kNone),
            doc("Run a job now: deadlines (R68, B10, R56), outbox (delivery) or retention (the "
-               "erasures legal holds deferred, once the hold ends; R50)", 200,
-               {401, 403, 404}),
+               "erasures legal holds deferred, once the hold ends; R50)",
+               200, {401, 403, 404}),
            &Api::RunJob);
 }
 
@@ -237,6 +247,16 @@ HttpResponse Api::FileRequest(Call& c) {
   if (!body.ok()) return ErrorResponse(body.error());
   auto f = FileRequestFrom(*body, Filer::kStaff);
   if (!f.ok()) return ErrorResponse(f.error());
+  // Any role of the school may file a call it took (a support desk); a letter to an address that
+  // is not on file is another matter: only a role that may decide requests sends one (issue 11).
+  if (!f->reply_email.empty()) {
+    if (Status st = RequireCapability(s_.schools, c, Capability::kDecides); !st.ok()) {
+      Error e = st.error();
+      e.message = "reply_email sends the answer to an address not on file: " + e.message;
+      e.field = "reply_email";
+      return ErrorResponse(e);
+    }
+  }
   if (f->channel.empty()) f->channel = "support";
   if (f->lang.empty()) f->lang = c.lang;
   auto r = s_.requests->File(c.school(), *f, c.actor, c.ctx);

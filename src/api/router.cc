@@ -1,6 +1,8 @@
 #include "api/router.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 namespace dovira::api {
 namespace {
@@ -25,10 +27,72 @@ bool IsParam(const std::string& seg) {
   return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
 }
 
+const char* PersonalDataName(PersonalData d) {
+  switch (d) {
+    case PersonalData::kNone:
+      return "none";
+    case PersonalData::kGated:
+      return "gated";
+    case PersonalData::kReleased:
+      return "released";
+  }
+  return "none";
+}
+
 }  // namespace
 
-size_t Router::Add(std::string method, std::string pattern, Auth auth, RouteDoc doc) {
-  Route r{std::move(method), std::move(pattern), auth, std::move(doc), {}};
+const char* CapabilityName(Capability c) {
+  switch (c) {
+    case Capability::kNone:
+      return "none";
+    case Capability::kDecides:
+      return "decides_requests";
+    case Capability::kPrivileged:
+      return "privileged";
+  }
+  return "none";
+}
+
+std::string Access::Problem() const {
+  if (principals_ == 0) return "no principal may call it";
+  if (IsPublic() && principals_ != P(Principal::kAnonymous)) {
+    return "anonymous access cannot be combined with other principals";
+  }
+  if (IsPublic() && (capability_ != Capability::kNone || data_ == PersonalData::kReleased)) {
+    return "a public route can neither need a staff capability nor release personal data";
+  }
+  if (Allows(Principal::kSubject) && principals_ != P(Principal::kSubject)) {
+    return "a subject's cabinet route is for the subject alone";
+  }
+  if (Allows(Principal::kSubject) && capability_ != Capability::kNone) {
+    return "a subject has no staff capability";
+  }
+  // Issue 11: personal data released to staff without a per-field gate decision (a request's
+  // details, an access package) needs a role that may decide requests, never merely any key.
+  if (IsStaff() && data_ == PersonalData::kReleased && capability_ == Capability::kNone) {
+    return "a staff route that releases personal data needs a role that may decide requests";
+  }
+  return {};
+}
+
+nlohmann::json Access::ToJson() const {
+  nlohmann::json principals = nlohmann::json::array();
+  if (Allows(Principal::kAnonymous)) principals.push_back("anonymous");
+  if (Allows(Principal::kSubject)) principals.push_back("subject");
+  if (Allows(Principal::kStaffSession)) principals.push_back("staff_session");
+  if (Allows(Principal::kApiKey)) principals.push_back("api_key");
+  return {{"principals", principals},
+          {"capability", CapabilityName(capability_)},
+          {"personal_data", PersonalDataName(data_)}};
+}
+
+size_t Router::Add(std::string method, std::string pattern, Access access, RouteDoc doc) {
+  if (std::string problem = access.Problem(); !problem.empty()) {
+    // A programming error, found the moment the server builds its routes: it does not start.
+    std::fprintf(stderr, "route %s %s: %s\n", method.c_str(), pattern.c_str(), problem.c_str());
+    std::abort();
+  }
+  Route r{std::move(method), std::move(pattern), access, std::move(doc), {}};
   r.segments = Split(r.pattern);
   routes_.push_back(std::move(r));
   return routes_.size() - 1;
@@ -118,19 +182,28 @@ nlohmann::json Router::OpenApi(const std::string& title, const std::string& vers
       ok["content"] = {{r.doc.content_type, {{"schema", r.doc.response_schema}}}};
     }
     responses[std::to_string(r.doc.success_status)] = ok;
-    for (int e : r.doc.errors) {
+    std::vector<int> errors = r.doc.errors;
+    if (!r.access.IsPublic()) {  // Api::Prepare answers these for every route that asks who calls
+      for (int e : {401, 403}) {
+        if (std::find(errors.begin(), errors.end(), e) == errors.end()) errors.push_back(e);
+      }
+    }
+    for (int e : errors) {
       responses[std::to_string(e)] = {
           {"description", "error"},
           {"content",
            {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
     }
     op["responses"] = responses;
-    if (r.auth != Auth::kPublic) {
-      op["security"] =
-          r.auth == Auth::kSession   ? json::array({{{"session", json::array()}}})
-          : r.auth == Auth::kSubject ? json::array({{{"subject", json::array()}}})
-                                     : json::array({{{"session", json::array()}}, {{"apiKey", json::array()}}});
+    if (!r.access.IsPublic()) {
+      json security = json::array();
+      if (r.access.Allows(Principal::kSubject)) security.push_back({{"subject", json::array()}});
+      if (r.access.Allows(Principal::kStaffSession))
+        security.push_back({{"session", json::array()}});
+      if (r.access.Allows(Principal::kApiKey)) security.push_back({{"apiKey", json::array()}});
+      op["security"] = security;
     }
+    op["x-dovira-access"] = r.access.ToJson();
     std::string method = r.method;
     std::transform(method.begin(), method.end(), method.begin(), ::tolower);
     doc["paths"][r.pattern][method] = op;

@@ -140,11 +140,11 @@ void Api::RegisterWebRoutes() {
                          {"gpc", {{"type", "boolean"}}},
                          {"at", str},
                          {"expires_at", str}}}};
-  Register("GET", "/v1/schools/{school}/cookies", Auth::kPublic,
+  Register("GET", "/v1/schools/{school}/cookies", Access::Public(),
            doc("The cookie categories and inventory the banner shows (R98-R100)", nullptr,
                {{"type", "object"}}, 200, {404}, {"lang"}),
            &Api::CookieSettings);
-  Register("POST", "/v1/schools/{school}/cookie-consents", Auth::kPublic,
+  Register("POST", "/v1/schools/{school}/cookie-consents", Access::Public(),
            doc("Record a visitor's cookie choice as proof (R99, R101)",
                {{"type", "object"},
                 {"properties",
@@ -156,7 +156,7 @@ void Api::RegisterWebRoutes() {
                 {"required", {"choice"}}},
                record, 201, {400, 404, 409, 422, 429}),
            &Api::RecordCookieConsent);
-  Register("GET", "/v1/schools/{school}/cookie-consents/{consent}", Auth::kPublic,
+  Register("GET", "/v1/schools/{school}/cookie-consents/{consent}", Access::Public(),
            doc("A recorded cookie choice, by the id kept in the consent cookie", nullptr, record,
                200, {404}),
            &Api::CookieConsentProof);
