@@ -1891,5 +1891,39 @@ TEST(AuditPaging, PagesNewestFirstFromItsHead_B01) {
   }
 }
 
+// ---- B01: the audit chain's end is anchored in the key vault ----
+// Restoring an older data backup legitimately loses the latest entries: the server starts, says
+// so in its log and on /healthz.
+TEST(AuditAnchor, B01_AfterAnOlderDataBackupIsRestoredTheServerStartsAndHealthzSaysTheTailIsMissing) {
+  TestServer server(ServerOptions{{"001"}});
+  ASSERT_EQ(server.Start(), "");
+  auto admin = SignInAdmin(server, kS1);
+  auto submit = [&](const std::string& who) {
+    Response r = server.Post(SchoolPath(kS1) + "/forms/payment/submissions", Payment001(who));
+    ASSERT_EQ(r.status, 201) << r.Describe();
+  };
+  submit("b01-one@example.com");
+  ASSERT_EQ(admin->Post(admin->Base() + "/audit/checkpoint", Json::object()).status, 200);
+  const std::string backup = server.root() + "/older.db";
+  RunResult b = RunDovira({"backup", "--data", server.data_dir(), "--out", backup});
+  ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+  submit("b01-two@example.com");
+  submit("b01-three@example.com");
+  ASSERT_EQ(admin->Post(admin->Base() + "/audit/checkpoint", Json::object()).status, 200);
+  EXPECT_EQ(server.Get("/healthz").Body().value("audit", ""), "ok");
+  ASSERT_EQ(server.Stop(), 0);
+
+  const std::string data = server.data_dir() + "/store/data.db";
+  for (const char* suffix : {"-wal", "-shm"}) fs::remove(data + suffix);
+  fs::copy_file(backup, data, fs::copy_options::overwrite_existing);
+  ASSERT_EQ(server.Start(), "");
+  EXPECT_EQ(server.Get("/healthz").Body().value("audit", ""), "tail_missing");
+  EXPECT_NE(server.stderr_text().find("error: the audit log of school vkluchi_zhizn is tail_missing"),
+            std::string::npos)
+      << server.stderr_text();
+  // The server works on.
+  submit("b01-four@example.com");
+}
+
 }  // namespace
 }  // namespace dovira::testing

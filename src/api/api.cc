@@ -543,7 +543,11 @@ namespace {
 HttpResponse Api::Healthz(Call&) {
   Json schools = Json::array();
   for (const auto& id : s_.schools.List()) schools.push_back(id.value());
-  return JsonResponse(200, {{"status", "ok"}, {"schools", schools}, {"now", Iso(s_.clock.Now())}});
+  // "audit": "ok", or what the last check of an audit chain's end found (B01: tail_missing, ...).
+  return JsonResponse(200, {{"status", "ok"},
+                            {"schools", schools},
+                            {"now", Iso(s_.clock.Now())},
+                            {"audit", s_.audit.TailState()}});
 }
 
 HttpResponse Api::MetricsText(Call&) {
