@@ -16,11 +16,13 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "server.h"
+#include "smtp_sink.h"
 
 namespace dovira::testing {
 namespace {
@@ -1894,6 +1896,161 @@ TEST(AuditPaging, PagesNewestFirstFromItsHead_B01) {
     Response r = admin->Get(admin->Base() + "/audit" + bad);
     EXPECT_EQ(r.status, 400) << bad << " " << r.Describe();
   }
+}
+
+// ---- R37: the identity code of a public request ----
+// Five tries and fifteen minutes, as the cabinet's sign-in code: a wrong code is refused and
+// counted, after the fifth every code (the right one too) is refused with 429 until a new one is
+// asked for, and a code stops working fifteen minutes after it was sent.
+class PublicRequestCode : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(sink_.ok());
+    ServerOptions o;
+    o.policies = {"001"};
+    o.extra_args = {"--smtp-url", "smtp://127.0.0.1:" + std::to_string(sink_.port())};
+    server_ = std::make_unique<TestServer>(o);
+    ASSERT_EQ(server_->Start(), "");
+    admin_ = SignInAdmin(*server_, kS1);
+    Response r = server_->Post(SchoolPath(kS1) + "/forms/payment/submissions", Payment001(kEmail));
+    ASSERT_EQ(r.status, 201) << r.Describe();
+  }
+
+  // Files an access request as the public; returns its id.
+  std::string File() {
+    Response r = server_->Post(SchoolPath(kS1) + "/public/requests",
+                               Json{{"type", "access"}, {"email", kEmail}, {"lang", "en"}});
+    EXPECT_EQ(r.status, 201) << r.Describe();
+    EXPECT_EQ(r.Body().value("state", ""), "awaiting_identity");
+    return r.Body().value("id", "");
+  }
+  // Delivers the outbox; the last code e-mailed to the subject ("" when none).
+  std::string MailedCode() {
+    Response job = admin_->Post(admin_->Base() + "/jobs/outbox/run", Json::object());
+    EXPECT_EQ(job.status, 200) << job.Describe();
+    std::string code;
+    const std::regex six(R"(: (\d{6}))");
+    for (const auto& m : sink_.messages()) {
+      if (std::find(m.rcpt.begin(), m.rcpt.end(), kEmail) == m.rcpt.end()) continue;
+      std::smatch found;
+      const std::string text = SmtpSink::DecodedText(m.data);
+      if (text.find("confirm") != std::string::npos && std::regex_search(text, found, six)) {
+        code = found[1].str();
+      }
+    }
+    return code;
+  }
+  Response Verify(const std::string& id, const std::string& code) {
+    return server_->Post(SchoolPath(kS1) + "/public/requests/" + id + "/verify",
+                         Json{{"code", code}});
+  }
+  Response Resend(const std::string& id, const std::string& email) {
+    return server_->Post(SchoolPath(kS1) + "/public/requests/" + id + "/code",
+                         Json{{"email", email}});
+  }
+  static std::string Wrong(const std::string& code) {
+    return code == "123456" ? "654321" : "123456";
+  }
+
+  static constexpr char kEmail[] = "olena.r37@example.com";
+  SmtpSink sink_;
+  std::unique_ptr<TestServer> server_;
+  std::unique_ptr<StaffClient> admin_;
+};
+
+TEST_F(PublicRequestCode, R37_FiveWrongCodesVoidTheCodeUntilANewOneIsAskedFor) {
+  const std::string id = File();
+  const std::string code = MailedCode();
+  ASSERT_FALSE(code.empty());
+  for (int i = 1; i <= 5; ++i) {
+    Response r = Verify(id, Wrong(code));
+    EXPECT_EQ(r.status, 422) << i << " " << r.Describe();
+    EXPECT_EQ(r.ErrorCode(), "code_invalid");
+  }
+  for (const std::string& attempt : {Wrong(code), code}) {
+    Response r = Verify(id, attempt);
+    EXPECT_EQ(r.status, 429) << r.Describe();
+    EXPECT_EQ(r.ErrorCode(), "code_attempts_exceeded");
+    EXPECT_NE(r.Body()["error"].value("message", "").find("ask for a new code"), std::string::npos)
+        << r.body;
+  }
+  Response got = admin_->Get(admin_->Base() + "/requests/" + id);
+  EXPECT_EQ(got.Body().value("state", ""), "awaiting_identity") << got.body;
+
+  // A new code, asked for with the address the request was filed with, replaces the old one.
+  Response other = Resend(id, "someone.else@example.com");
+  EXPECT_EQ(other.status, 422) << other.Describe();
+  EXPECT_EQ(other.ErrorCode(), "email_mismatch");
+  Response resent = Resend(id, "Olena.R37@Example.com");
+  ASSERT_EQ(resent.status, 202) << resent.Describe();
+  const std::string fresh = MailedCode();
+  ASSERT_FALSE(fresh.empty());
+  if (fresh != code) {
+    Response old = Verify(id, code);
+    EXPECT_EQ(old.status, 422) << old.Describe();
+  }
+  Response ok = Verify(id, fresh);
+  ASSERT_EQ(ok.status, 200) << ok.Describe();
+  EXPECT_EQ(ok.Body().value("state", ""), "in_progress");
+  // Nothing awaits a code any more.
+  Response late = Resend(id, kEmail);
+  EXPECT_EQ(late.status, 409) << late.Describe();
+  EXPECT_EQ(late.ErrorCode(), "identity_not_awaited");
+}
+
+TEST_F(PublicRequestCode, R37_ACodeExpiresFifteenMinutesAfterItWasSent) {
+  const std::string id = File();
+  const std::string code = MailedCode();
+  ASSERT_FALSE(code.empty());
+  ASSERT_FALSE(server_->Advance(15 * 60).empty());
+  Response expired = Verify(id, code);
+  EXPECT_EQ(expired.status, 422) << expired.Describe();
+  EXPECT_EQ(expired.ErrorCode(), "code_expired");
+  // Ten days later it is still refused (the defect: it confirmed the request).
+  ASSERT_FALSE(server_->Advance(10 * 24 * 3600).empty());
+  EXPECT_EQ(Verify(id, code).ErrorCode(), "code_expired");
+
+  ASSERT_EQ(admin_->Login().status, 200);  // the old session ended with the time
+  ASSERT_EQ(Resend(id, kEmail).status, 202);
+  const std::string fresh = MailedCode();
+  ASSERT_FALSE(fresh.empty());
+  ASSERT_FALSE(server_->Advance(15 * 60 - 1).empty());
+  Response ok = Verify(id, fresh);
+  EXPECT_EQ(ok.status, 200) << ok.Describe();
+}
+
+// ---- B01: the audit chain's end is anchored in the key vault ----
+// Restoring an older data backup legitimately loses the latest entries: the server starts, says
+// so in its log and on /healthz.
+TEST(AuditAnchor, B01_AfterAnOlderDataBackupIsRestoredTheServerStartsAndHealthzSaysTheTailIsMissing) {
+  TestServer server(ServerOptions{{"001"}});
+  ASSERT_EQ(server.Start(), "");
+  auto admin = SignInAdmin(server, kS1);
+  auto submit = [&](const std::string& who) {
+    Response r = server.Post(SchoolPath(kS1) + "/forms/payment/submissions", Payment001(who));
+    ASSERT_EQ(r.status, 201) << r.Describe();
+  };
+  submit("b01-one@example.com");
+  ASSERT_EQ(admin->Post(admin->Base() + "/audit/checkpoint", Json::object()).status, 200);
+  const std::string backup = server.root() + "/older.db";
+  RunResult b = RunDovira({"backup", "--data", server.data_dir(), "--out", backup});
+  ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+  submit("b01-two@example.com");
+  submit("b01-three@example.com");
+  ASSERT_EQ(admin->Post(admin->Base() + "/audit/checkpoint", Json::object()).status, 200);
+  EXPECT_EQ(server.Get("/healthz").Body().value("audit", ""), "ok");
+  ASSERT_EQ(server.Stop(), 0);
+
+  const std::string data = server.data_dir() + "/store/data.db";
+  for (const char* suffix : {"-wal", "-shm"}) fs::remove(data + suffix);
+  fs::copy_file(backup, data, fs::copy_options::overwrite_existing);
+  ASSERT_EQ(server.Start(), "");
+  EXPECT_EQ(server.Get("/healthz").Body().value("audit", ""), "tail_missing");
+  EXPECT_NE(server.stderr_text().find("error: the audit log of school vkluchi_zhizn is tail_missing"),
+            std::string::npos)
+      << server.stderr_text();
+  // The server works on.
+  submit("b01-four@example.com");
 }
 
 }  // namespace

@@ -265,5 +265,76 @@ TEST(PolicyRenderCommand, RefusesAnUnknownLanguage) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
+// ---- dovira audit verify: the chain's end is anchored in the key vault (B01) ----
+
+// Runs the sqlite3 command-line shell on `db`; returns its exit code and output.
+RunResult Sqlite(const std::string& db, const std::string& sql) {
+  return RunProgram({"sqlite3", "-bail", db, sql});
+}
+
+// Every command opens the store and, on its way out, signs the chain head: three accounts make
+// three entries (and more) under three signed checkpoints.
+std::string DataWithThreeCheckpoints() {
+  const std::string dir = MakeTempDir() + "/data";
+  for (const char* who : {"one", "two", "three"}) {
+    RunResult r = RunDovira({"admin", "create", "--data", dir, "--policy", Policy("001"),
+                             "--email", std::string(who) + "@school.test", "--name",
+                             std::string("Staff ") + who});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  return dir;
+}
+
+TEST(AuditVerifyCommand, B01_DeletingAuditRowsIsRefusedByTheDatabase) {
+  const std::string dir = DataWithThreeCheckpoints();
+  const std::string db = dir + "/store/data.db";
+  RunResult entries = Sqlite(db, "DELETE FROM audit");
+  EXPECT_NE(entries.exit_code, 0);
+  EXPECT_NE(entries.err.find("the audit log is append-only"), std::string::npos) << entries.err;
+  RunResult checkpoints = Sqlite(db, "DELETE FROM audit_checkpoints");
+  EXPECT_NE(checkpoints.exit_code, 0);
+  EXPECT_NE(checkpoints.err.find("audit checkpoints are append-only"), std::string::npos)
+      << checkpoints.err;
+  RunResult verify = RunDovira({"audit", "verify", "--data", dir});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_EQ(verify.out.rfind("ok: ", 0), 0u) << verify.out;
+  fs::remove_all(fs::path(dir).parent_path());
+}
+
+TEST(AuditVerifyCommand, B01_RemovingTheNewestEntriesWithTheNewestCheckpointIsDetected) {
+  const std::string dir = DataWithThreeCheckpoints();
+  const std::string db = dir + "/store/data.db";
+  RunResult before = RunDovira({"audit", "verify", "--data", dir});
+  ASSERT_EQ(before.exit_code, 0) << before.out << before.err;
+
+  // What someone with the data file can do: drop the guards, cut the entries after the
+  // second-newest checkpoint, and the newest checkpoint with them. The data alone look whole.
+  const std::string school = "school_id = 'vkluchi_zhizn'";
+  const std::string kept = "(SELECT seq FROM audit_checkpoints WHERE " + school +
+                           " ORDER BY seq DESC LIMIT 1 OFFSET 1)";
+  RunResult last = Sqlite(db, "SELECT " + kept);
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+  const int64_t remaining = std::stoll(last.out);
+  RunResult cut = Sqlite(
+      db, "DROP TRIGGER audit_no_delete; DROP TRIGGER audit_checkpoints_no_delete;"
+          " DELETE FROM audit WHERE " + school + " AND seq > " + kept + ";"
+          " DELETE FROM audit_checkpoints WHERE " + school + " AND seq > " +
+          std::to_string(remaining) + ";"
+          " SELECT max(seq) FROM audit WHERE " + school + ";");
+  ASSERT_EQ(cut.exit_code, 0) << cut.err;
+  ASSERT_EQ(std::stoll(cut.out), remaining);
+
+  RunResult after = RunDovira({"audit", "verify", "--data", dir});
+  EXPECT_EQ(after.exit_code, 1) << after.out << after.err;
+  EXPECT_EQ(after.out.rfind("BROKEN at entry " + std::to_string(remaining + 1) + ": ", 0), 0u)
+      << after.out;
+  EXPECT_NE(after.out.find("key vault"), std::string::npos) << after.out;
+  // Opening the store says so too, and the command still runs.
+  EXPECT_NE(after.err.find("error: the audit log of school vkluchi_zhizn is tail_missing"),
+            std::string::npos)
+      << after.err;
+  fs::remove_all(fs::path(dir).parent_path());
+}
+
 }  // namespace
 }  // namespace dovira::testing

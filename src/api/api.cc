@@ -445,6 +445,18 @@ void Api::Finished(Call& call, HttpResponse& resp, double seconds) {
   AddCorsHeaders(call.req, resp);  // the public routes a school's own site calls (cors.h)
   const std::string route = call.route ? call.route->pattern : "unmatched";
   metrics_.ObserveRequest(route, call.req.method, resp.status, seconds);
+  if (!resp.log_detail.empty()) {
+    // What the client was not told (ErrorResponse), logged even without the access log.
+    spdlog::error("{}", Json({{"ts", FormatTimestamp(SystemClock().Now())},
+                              {"level", "error"},
+                              {"msg", "request failed"},
+                              {"request_id", call.req.request_id},
+                              {"method", call.req.method},
+                              {"route", route},
+                              {"status", resp.status},
+                              {"detail", resp.log_detail}})
+                             .dump(-1, ' ', false, Json::error_handler_t::replace));
+  }
   if (!options_.access_log) return;
   // No personal data: the route pattern instead of the path, no query, no body, no address.
   Json line = {{"ts", FormatTimestamp(SystemClock().Now())},
@@ -617,7 +629,11 @@ namespace {
 HttpResponse Api::Healthz(Call&) {
   Json schools = Json::array();
   for (const auto& id : s_.schools.List()) schools.push_back(id.value());
-  return JsonResponse(200, {{"status", "ok"}, {"schools", schools}, {"now", Iso(s_.clock.Now())}});
+  // "audit": "ok", or what the last check of an audit chain's end found (B01: tail_missing, ...).
+  return JsonResponse(200, {{"status", "ok"},
+                            {"schools", schools},
+                            {"now", Iso(s_.clock.Now())},
+                            {"audit", s_.audit.TailState()}});
 }
 
 HttpResponse Api::MetricsText(Call&) {

@@ -147,6 +147,7 @@ class Api {
   ports::HttpResponse FileRequest(Call& c);
   ports::HttpResponse PublicFileRequest(Call& c);
   ports::HttpResponse PublicVerifyRequest(Call& c);
+  ports::HttpResponse PublicResendCode(Call& c);
   ports::HttpResponse ListRequests(Call& c);
   ports::HttpResponse GetRequest(Call& c);
   ports::HttpResponse RequestStep(Call& c);

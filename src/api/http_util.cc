@@ -46,8 +46,17 @@ ports::HttpResponse ErrorResponse(int status, const std::string& code, const std
 }
 
 ports::HttpResponse ErrorResponse(const Error& e) {
-  if (e.code == ErrorCode::kInternal) {
-    return ErrorResponse(500, "internal", "The server could not complete the request.");
+  // A broken invariant or an unreachable dependency (the data store full or failing, a file
+  // that cannot be read): the message names files, tables or a library's words, so the client
+  // gets a stable code and a plain sentence, and the detail goes to the log (Api::Finished).
+  if (e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable) {
+    const bool internal = e.code == ErrorCode::kInternal;
+    ports::HttpResponse r =
+        internal ? ErrorResponse(500, "internal", "The server could not complete the request.")
+                 : ErrorResponse(503, "unavailable",
+                                 "The service is unavailable for the moment; try again later.");
+    r.log_detail = std::string(ErrorCodeName(e.code)) + ": " + e.message;
+    return r;
   }
   return ErrorResponse(StatusFor(e.code), e.ReasonOrCode(), e.message, e.field);
 }

@@ -1,7 +1,9 @@
 // The API's edge helpers: JSON bodies with clear errors, the one error shape
 // {"error":{"code","message","field"}}, and the single mapping from ErrorCode to HTTP status.
 // The message a client sees is the Error's message, which services keep free of internal detail;
-// kInternal errors are replaced by a generic sentence.
+// kInternal and kUnavailable errors (whose messages may name files, tables or a library's words)
+// are replaced by a stable code and a plain sentence, and their message goes to the response's
+// log_detail, which the API logs with the request id.
 //
 // Thread-safety: reentrant.
 #pragma once

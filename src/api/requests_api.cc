@@ -214,8 +214,15 @@ void Api::RegisterRequestRoutes() {
                201, {400, 404, 409, 422}),
            &Api::PublicFileRequest);
   Register("POST", "/v1/schools/{school}/public/requests/{request}/verify", Access::Public(),
-           doc("Confirm a public request with the e-mailed code", 200, {400, 404, 409, 422}),
+           doc("Confirm a public request with the e-mailed code: five tries, fifteen minutes "
+               "(R37)",
+               200, {400, 404, 409, 422, 429}),
            &Api::PublicVerifyRequest);
+  Register("POST", "/v1/schools/{school}/public/requests/{request}/code", Access::Public(),
+           doc("E-mail a new code for a public request that awaits identity, to where the first "
+               "one went; the earlier code stops working (R37)",
+               202, {400, 404, 409, 422, 429}),
+           &Api::PublicResendCode);
   Register("POST", "/v1/schools/{school}/decisions",
            Access::Staff(Capability::kDecides, PersonalData::kNone),
            doc("Record a decision about a subject in the decisions register (the audit log); a "
@@ -312,6 +319,23 @@ HttpResponse Api::PublicVerifyRequest(Call& c) {
   if (!r.ok()) return ErrorResponse(r.error());
   NudgeOutbox();
   return JsonResponse(200, {{"id", r->id}, {"state", r->state}, {"due_at", FormatTimestamp(r->due_at)}});
+}
+
+HttpResponse Api::PublicResendCode(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  if (Status only = OnlyKeys(*body, {"email"}); !only.ok()) return ErrorResponse(only.error());
+  auto email = ReqString(*body, "email");
+  if (!email.ok()) return ErrorResponse(email.error());
+  if (Status allowed = AllowPublicMail(c, *email); !allowed.ok()) {
+    return ErrorResponse(allowed.error());
+  }
+  auto r = s_.requests->ResendCode(c.school(), c.param("request"), *email, Actor::Public(), c.ctx);
+  if (!r.ok()) return ErrorResponse(r.error());
+  NudgeOutbox();
+  return JsonResponse(202, {{"id", r->id},
+                            {"state", r->state},
+                            {"code_expires_at", TimeOrNull(r->code_expires_at)}});
 }
 
 HttpResponse Api::ListRequests(Call& c) {

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 
@@ -141,6 +142,18 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
     if (!st.ok()) return st.error();
     st = app->requests_->LoadEffects(**school);
     if (!st.ok()) return st.error();
+  }
+  // B01: the end of each school's audit chain against its anchor in the key vault. A mismatch
+  // does not stop the start (a restored older data backup lacks the latest entries for a good
+  // reason) but is reported here and on /healthz until a verification finds the tail whole.
+  for (const auto& school : app->schools_->List()) {
+    auto tail = app->audit_->CheckTail(school);
+    if (!tail.ok()) return tail.error();
+    if (!tail->ok()) {
+      std::cerr << "error: the audit log of school " << school.value() << " is "
+                << tail->state << " at entry " << *tail->first_broken << ": " << tail->problem
+                << "; \"dovira audit verify\" checks the whole chain\n";
+    }
   }
   return app;
 }

@@ -63,6 +63,9 @@ struct HttpResponse {
   // event loop). Called from an event loop, the adapter runs the producer into memory first and
   // sends the whole body at once, so the output is the same either way.
   HttpBodyProducer stream;
+  // For the server's own log, never sent: what an error's client-facing message leaves out (the
+  // file, the table, a library's message). The API logs it with the request id.
+  std::string log_detail;
 
   HttpResponse& Header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

@@ -11,6 +11,7 @@ bool WriteBatch::empty() const {
          lookups.empty() && audit.empty() && checkpoints.empty() && staff.empty() &&
          sessions.empty() && deleted_sessions.empty() && api_keys.empty() &&
          requests.empty() && request_events.empty() && outbox.empty() && tombstones.empty() &&
+         audit_anchors.empty() &&
          cookie_consents.empty() && subject_sessions.empty() && deleted_subject_sessions.empty() &&
          disclosures.empty() && recipient_contacts.empty() && legal_holds.empty() &&
          deleted_lookups.empty() && deleted_field_lookups.empty() && guardianships.empty();

@@ -417,6 +417,9 @@ struct WriteBatch {
   std::vector<RequestEventRow> request_events;     // append only
   std::vector<OutboxRow> outbox;                   // upsert
   std::vector<TombstoneRow> tombstones;            // key vault, append only
+  // Key vault: the school's audit anchor (B01), a copy of its newest signed checkpoint. One per
+  // school; a later seq replaces it, an earlier or equal one leaves it as it is.
+  std::vector<CheckpointRow> audit_anchors;
 
   // ---- Cookie consents ----
   std::vector<CookieConsentRow> cookie_consents;   // append only
@@ -515,6 +518,10 @@ class Store {
                                                         const std::string& subject_ref,
                                                         int64_t after_seq, size_t limit) = 0;
   virtual Result<std::vector<CheckpointRow>> ListCheckpoints(const SchoolId& school) = 0;
+  // The school's audit anchor (B01): the newest checkpoint written to WriteBatch::audit_anchors,
+  // kept in the key vault, so that it survives the data it vouches for being cut short; nullopt
+  // before the first.
+  virtual Result<std::optional<CheckpointRow>> GetAuditAnchor(const SchoolId& school) = 0;
 
   // Staff, sessions, API keys.
   virtual Result<std::optional<StaffRow>> GetStaff(const SchoolId& school, const StaffId& id) = 0;

@@ -1027,6 +1027,49 @@ TEST_P(StoreConformance, CheckpointsAreAppendOnly) {
   EXPECT_EQ(ValueOf(store().ListCheckpoints(SchoolId("sch")))[0].signature, "sig");
 }
 
+// B01: the audit anchor (the newest signed checkpoint, kept in the key vault) only moves forward,
+// per school, survives a reopen, and goes with a failed batch like every other part.
+TEST_P(StoreConformance, AuditAnchorsMoveOnlyForwardPerSchool) {
+  const SchoolId sch("sch"), other("other");
+  EXPECT_FALSE(ValueOf(store().GetAuditAnchor(sch)).has_value());
+  WriteBatch first;
+  first.audit_anchors.push_back(MakeCheckpoint("sch", 5));
+  ASSERT_TRUE(CommitOk(std::move(first)));
+  EXPECT_EQ(Text(ValueOf(store().GetAuditAnchor(sch))), Text(std::optional(MakeCheckpoint("sch", 5))));
+  EXPECT_FALSE(ValueOf(store().GetAuditAnchor(other)).has_value());
+
+  // An earlier or equal seq leaves it as it is (a late writer cannot move it back).
+  WriteBatch back;
+  back.audit_anchors.push_back(MakeCheckpoint("sch", 3));
+  CheckpointRow same = MakeCheckpoint("sch", 5);
+  same.hash = "another";
+  back.audit_anchors.push_back(same);
+  ASSERT_TRUE(CommitOk(std::move(back)));
+  EXPECT_EQ(Text(ValueOf(store().GetAuditAnchor(sch))), Text(std::optional(MakeCheckpoint("sch", 5))));
+
+  // A later one replaces it; another school's is its own.
+  WriteBatch forward;
+  forward.audit_anchors = {MakeCheckpoint("sch", 9), MakeCheckpoint("other", 2)};
+  ASSERT_TRUE(CommitOk(std::move(forward)));
+  EXPECT_EQ(Text(ValueOf(store().GetAuditAnchor(sch))), Text(std::optional(MakeCheckpoint("sch", 9))));
+  EXPECT_EQ(Text(ValueOf(store().GetAuditAnchor(other))),
+            Text(std::optional(MakeCheckpoint("other", 2))));
+
+  // A batch that fails takes its anchor with it.
+  ASSERT_NO_FATAL_FAILURE(AddSchoolAndSubject("sch", "sub"));
+  WriteBatch taken;
+  taken.consents.push_back(MakeConsent("sch", "con", "sub", 1));
+  ASSERT_TRUE(CommitOk(std::move(taken)));
+  WriteBatch bad;
+  bad.audit_anchors.push_back(MakeCheckpoint("sch", 12));
+  bad.consents.push_back(MakeConsent("sch", "con", "sub", 2));  // breaks the ledger
+  EXPECT_TRUE(IsRuleFailure(store().Commit(std::move(bad))));
+  EXPECT_EQ(ValueOf(store().GetAuditAnchor(sch))->seq, 9);
+
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(Text(ValueOf(store().GetAuditAnchor(sch))), Text(std::optional(MakeCheckpoint("sch", 9))));
+}
+
 TEST_P(StoreConformance, StaffRoundTripAndFindByEmail) {
   StaffRow a = MakeStaff("sch", "st-b", "b@school.example");
   StaffRow b = MakeStaff("sch", "st-a", "a@school.example");

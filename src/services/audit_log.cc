@@ -100,6 +100,9 @@ Status AuditLog::Record(const SchoolId& school, AuditEvent event) {
 }
 
 Result<AuditVerification> AuditLog::Verify(const SchoolId& school) {
+  // The anchor first: it names only entries committed before it was written (see CompareTail).
+  auto anchor = deps_.store.GetAuditAnchor(school);
+  if (!anchor.ok()) return anchor.error();
   auto checkpoints = deps_.store.ListCheckpoints(school);
   if (!checkpoints.ok()) return checkpoints.error();
   std::map<int64_t, const ports::CheckpointRow*> by_seq;
@@ -192,6 +195,11 @@ Result<AuditVerification> AuditLog::Verify(const SchoolId& school) {
       fail(seg.from, "its link to the previous entry does not match");
     }
   }
+  // Entries cut off the end together with their checkpoint rows: the anchor still names them.
+  auto tail = CompareTail(school, *anchor);
+  if (!tail.ok()) return tail.error();
+  RememberTail(school, *tail);
+  if (!tail->ok()) fail(*tail->first_broken, tail->problem);
   if (!v.ok) v.entries = *v.first_broken - 1;
   // A checkpoint beyond the last entry means entries were cut off the end.
   if (v.ok && !by_seq.empty() && by_seq.rbegin()->first > n) {
@@ -209,24 +217,112 @@ Result<AuditVerification> AuditLog::Verify(const SchoolId& school) {
 }
 
 Status AuditLog::Checkpoint(const SchoolId& school) {
+  auto anchor = deps_.store.GetAuditAnchor(school);
+  if (!anchor.ok()) return anchor.error();
   auto last = deps_.store.LastAudit(school);
   if (!last.ok()) return last.error();
   if (!*last) return Status::Ok();
   auto checkpoints = deps_.store.ListCheckpoints(school);
   if (!checkpoints.ok()) return checkpoints.error();
-  if (!checkpoints->empty() && checkpoints->back().seq >= (*last)->seq) return Status::Ok();
+  const int64_t head = (*last)->seq;
+  const bool signed_in_data = !checkpoints->empty() && checkpoints->back().seq >= head;
+  // (A store written before anchors existed gets its first one here, even when the head did not
+  // move since its last checkpoint.)
+  const bool anchored = *anchor && (*anchor)->seq >= head;
+  if (signed_in_data && anchored) return Status::Ok();
+  auto tail = CompareTail(school, *anchor);
+  if (!tail.ok()) return tail.error();
+  RememberTail(school, *tail);
   auto key = deps_.keys.AuditSigningKey(school);
   if (!key.ok()) return key.error();
   ports::CheckpointRow c;
   c.school = school;
-  c.seq = (*last)->seq;
+  c.seq = head;
   c.hash = (*last)->hash;
   c.public_key = ports::ToHex(key->public_key);
   c.signature = ports::ToHex(deps_.crypto.Sign(*key, CheckpointMessage(c)));
   c.at = deps_.clock.Now();
   ports::WriteBatch batch;
-  batch.checkpoints.push_back(std::move(c));
+  if (!signed_in_data) batch.checkpoints.push_back(c);
+  // An anchor the data no longer match stays: moving it on would erase the evidence.
+  if (tail->ok()) batch.audit_anchors.push_back(std::move(c));
+  if (batch.empty()) return Status::Ok();
   return deps_.store.Commit(std::move(batch));
+}
+
+Result<AuditTail> AuditLog::CheckTail(const SchoolId& school) {
+  auto anchor = deps_.store.GetAuditAnchor(school);
+  if (!anchor.ok()) return anchor.error();
+  auto tail = CompareTail(school, *anchor);
+  if (!tail.ok()) return tail.error();
+  RememberTail(school, *tail);
+  return tail;
+}
+
+Result<AuditTail> AuditLog::CompareTail(const SchoolId& school,
+                                        const std::optional<ports::CheckpointRow>& anchor) {
+  AuditTail tail;
+  if (!anchor) return tail;
+  const int64_t seq = anchor->seq;
+  const std::string entry = "entry " + std::to_string(seq);
+  tail.anchored_seq = seq;
+  auto broken = [&](std::string state, int64_t at, std::string problem) {
+    tail.state = std::move(state);
+    tail.first_broken = at;
+    tail.problem = std::move(problem);
+    return tail;
+  };
+  // A row in the vault proves something only when the school's key signed it.
+  auto sig = ports::FromHex(anchor->signature);
+  auto pk = ports::FromHex(anchor->public_key);
+  auto key = deps_.keys.AuditSigningKey(school);
+  if (!sig.ok() || !pk.ok() || !deps_.crypto.Verify(*pk, CheckpointMessage(*anchor), *sig) ||
+      (key.ok() && anchor->public_key != ports::ToHex(key->public_key))) {
+    return broken("tail_changed", seq,
+                  "the signed checkpoint kept in the key vault for " + entry +
+                      " is not signed by the school's key");
+  }
+  std::optional<ports::AuditRow> found;
+  Status st = deps_.store.ForEachAudit(school, seq, [&](const ports::AuditRow& row) {
+    if (row.seq == seq) found = row;
+    return false;
+  });
+  if (!st.ok()) return st.error();
+  if (!found) {
+    auto last = deps_.store.LastAudit(school);
+    if (!last.ok()) return last.error();
+    const int64_t n = *last ? (*last)->seq : 0;
+    if (n < seq) {
+      const std::string missing = n + 1 == seq ? "entry " + std::to_string(seq) + " is"
+                                               : "entries " + std::to_string(n + 1) + " to " +
+                                                     std::to_string(seq) + " are";
+      return broken("tail_missing", n + 1,
+                    missing + " missing: the signed checkpoint kept in the key vault covers " +
+                        entry + " (entries were removed, or an older data backup was restored)");
+    }
+    return broken("tail_changed", seq,
+                  entry + " is missing: the signed checkpoint kept in the key vault covers it");
+  }
+  if (found->hash != anchor->hash) {
+    return broken("tail_changed", seq,
+                  entry + " is not the one the signed checkpoint kept in the key vault covers "
+                          "(the log was rewritten)");
+  }
+  return tail;
+}
+
+void AuditLog::RememberTail(const SchoolId& school, const AuditTail& tail) {
+  std::lock_guard lock(tails_mu_);
+  if (tail.ok()) {
+    tails_.erase(school);
+  } else {
+    tails_[school] = tail.state;
+  }
+}
+
+std::string AuditLog::TailState() const {
+  std::lock_guard lock(tails_mu_);
+  return tails_.empty() ? "ok" : tails_.begin()->second;
 }
 
 Result<std::vector<ports::AuditRow>> AuditLog::Page(const SchoolId& school, int64_t after_seq,

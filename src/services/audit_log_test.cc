@@ -337,6 +337,7 @@ TEST(AuditLogLongChain, B01_EveryKindOfTamperingIsReportedAtItsSeqAnywhereInALon
   ASSERT_EQ(broken_at(), 0);
   Tamper db(env.dir + "/store");
   ASSERT_EQ(db.Exec("DROP TRIGGER audit_no_update"), "");
+  ASSERT_EQ(db.Exec("DROP TRIGGER audit_no_delete"), "");
   const std::string where = " WHERE school_id = 'vkluchi_zhizn' AND seq = ";
   for (int64_t seq : {int64_t{1}, int64_t{2}, int64_t{3000}, int64_t{3001}, int64_t{6000},
                       int64_t{6001}, int64_t{9001}, kEntries - 1}) {
@@ -371,6 +372,7 @@ TEST_F(AuditLogTest, B01_RemovingTheLastEntriesAfterACheckpointIsDetected) {
   ASSERT_TRUE(env.audit.Checkpoint(school).ok());
   {
     Tamper db(StoreDir());
+    ASSERT_EQ(db.Exec("DROP TRIGGER audit_no_delete"), "");
     ASSERT_EQ(db.Exec("DELETE FROM audit WHERE school_id = 'vkluchi_zhizn' AND seq >= 5"), "");
     ASSERT_EQ(db.Changes(), 2);
   }
@@ -381,10 +383,138 @@ TEST_F(AuditLogTest, B01_RemovingTheLastEntriesAfterACheckpointIsDetected) {
   EXPECT_NE(v.problem.find("removed"), std::string::npos) << v.problem;
 }
 
+TEST_F(AuditLogTest, B01_ACheckpointIsAlsoKeptAsTheAnchorInTheKeyVault) {
+  EXPECT_FALSE(env.store->GetAuditAnchor(school)->has_value());
+  Record(3);
+  ASSERT_TRUE(env.audit.Checkpoint(school).ok());
+  Record(2);
+  ASSERT_TRUE(env.audit.Checkpoint(school).ok());
+  auto anchor = env.store->GetAuditAnchor(school);
+  ASSERT_TRUE(anchor.ok() && anchor->has_value());
+  auto checkpoints = env.store->ListCheckpoints(school);
+  ASSERT_TRUE(checkpoints.ok() && checkpoints->size() == 2u);
+  EXPECT_EQ((*anchor)->seq, 5);
+  EXPECT_EQ((*anchor)->hash, checkpoints->back().hash);
+  EXPECT_EQ((*anchor)->signature, checkpoints->back().signature);
+  auto tail = env.audit.CheckTail(school);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_TRUE(tail->ok()) << tail->problem;
+  EXPECT_EQ(tail->anchored_seq, 5);
+  EXPECT_EQ(env.audit.TailState(), "ok");
+}
+
+// The attack the anchor is for: the newest entries and the newest checkpoint row go together, so
+// that the data alone look whole (before the anchor, Verify passed).
+TEST_F(AuditLogTest, B01_RemovingTheNewestEntriesWithTheirCheckpointIsDetectedByTheAnchor) {
+  Record(6);
+  ASSERT_TRUE(env.audit.Checkpoint(school).ok());
+  Record(3);
+  ASSERT_TRUE(env.audit.Checkpoint(school).ok());
+  {
+    Tamper db(StoreDir());
+    ASSERT_EQ(db.Exec("DROP TRIGGER audit_no_delete; DROP TRIGGER audit_checkpoints_no_delete"),
+              "");
+    ASSERT_EQ(db.Exec("DELETE FROM audit WHERE school_id = 'vkluchi_zhizn' AND seq >= 7"), "");
+    ASSERT_EQ(db.Exec("DELETE FROM audit_checkpoints WHERE school_id = 'vkluchi_zhizn'"
+                      " AND seq = 9"),
+              "");
+    ASSERT_EQ(db.Changes(), 1);
+  }
+  AuditVerification v = MustVerify();
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_broken.value_or(-1), 7) << v.problem;
+  EXPECT_EQ(v.entries, 6);
+  EXPECT_NE(v.problem.find("entries 7 to 9 are missing"), std::string::npos) << v.problem;
+  EXPECT_NE(v.problem.find("key vault"), std::string::npos) << v.problem;
+  auto tail = env.audit.CheckTail(school);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(tail->state, "tail_missing");
+  EXPECT_EQ(tail->first_broken.value_or(-1), 7);
+  EXPECT_EQ(env.audit.TailState(), "tail_missing");
+
+}
+
+// Entries 7 to 9 replaced by others with a consistent chain: the data alone look whole, the
+// anchor's hash gives the rewrite away, and a later checkpoint does not wash it away.
+TEST_F(AuditLogTest, B01_ARewrittenTailIsDetectedByTheAnchorAndTheAnchorStays) {
+  Record(6);
+  ASSERT_TRUE(env.audit.Checkpoint(school).ok());
+  Record(3);
+  ASSERT_TRUE(env.audit.Checkpoint(school).ok());
+  const auto rows = Rows(school);
+  ASSERT_EQ(rows.size(), 9u);
+  {
+    Tamper db(StoreDir());
+    ASSERT_EQ(db.Exec("DROP TRIGGER audit_no_update; DROP TRIGGER audit_checkpoints_no_delete"),
+              "");
+    ASSERT_EQ(db.Exec("DELETE FROM audit_checkpoints WHERE school_id = 'vkluchi_zhizn'"
+                      " AND seq = 9"),
+              "");
+    std::string prev = rows[5].hash;
+    for (size_t i = 6; i < 9; ++i) {
+      ports::AuditRow forged = rows[i];
+      forged.outcome = "deny";
+      forged.prev_hash = prev;
+      forged.hash = ports::ToHex(env.crypto->Hash2(forged.prev_hash, AuditLog::Canonical(forged)));
+      ASSERT_EQ(db.Exec("UPDATE audit SET outcome = 'deny', prev_hash = '" + forged.prev_hash +
+                        "', hash = '" + forged.hash + "' WHERE school_id = 'vkluchi_zhizn'"
+                        " AND seq = " + std::to_string(forged.seq)),
+                "");
+      prev = forged.hash;
+    }
+  }
+  AuditVerification v = MustVerify();
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_broken.value_or(-1), 9) << v.problem;
+  EXPECT_NE(v.problem.find("rewritten"), std::string::npos) << v.problem;
+  EXPECT_EQ(env.audit.TailState(), "tail_changed");
+
+  // The next checkpoint signs the head in the data but leaves the anchor where it was.
+  ASSERT_TRUE(env.audit.Checkpoint(school).ok());
+  EXPECT_EQ(env.store->ListCheckpoints(school)->back().seq, 9);
+  auto anchor = env.store->GetAuditAnchor(school);
+  ASSERT_TRUE(anchor.ok() && anchor->has_value());
+  EXPECT_EQ((*anchor)->hash, rows[8].hash);
+  v = MustVerify();
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_broken.value_or(-1), 9) << v.problem;
+}
+
+TEST_F(AuditLogTest, B01_AnAnchorNotSignedByTheSchoolsKeyIsReported) {
+  Record(2);
+  ASSERT_TRUE(env.audit.Checkpoint(school).ok());
+  EXPECT_TRUE(env.audit.CheckTail(school)->ok());
+  {
+    sqlite3* keys = nullptr;
+    ASSERT_EQ(sqlite3_open((StoreDir() + "/keys.db").c_str(), &keys), SQLITE_OK);
+    sqlite3_busy_timeout(keys, 5000);
+    // Another key's signature over the same message.
+    const ports::SigningKey other = env.crypto->NewSigningKey();
+    const auto anchor = *env.store->GetAuditAnchor(school);
+    const std::string message = "dovira-audit-checkpoint|" + school.value() + "|2|" + anchor->hash;
+    const std::string sql =
+        "DROP TRIGGER audit_anchors_only_forward; UPDATE audit_anchors SET public_key = '" +
+        ports::ToHex(other.public_key) + "', signature = '" +
+        ports::ToHex(env.crypto->Sign(other, message)) + "'";
+    EXPECT_EQ(sqlite3_exec(keys, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(keys);
+    sqlite3_close(keys);
+  }
+  auto tail = env.audit.CheckTail(school);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(tail->state, "tail_changed");
+  EXPECT_NE(tail->problem.find("not signed by the school's key"), std::string::npos)
+      << tail->problem;
+  AuditVerification v = MustVerify();
+  EXPECT_FALSE(v.ok);
+  EXPECT_EQ(v.first_broken.value_or(-1), 2);
+}
+
 TEST_F(AuditLogTest, B01_RemovingAnEntryInTheMiddleIsDetected) {
   Record(5);
   {
     Tamper db(StoreDir());
+    ASSERT_EQ(db.Exec("DROP TRIGGER audit_no_delete"), "");
     ASSERT_EQ(db.Exec("DELETE FROM audit WHERE school_id = 'vkluchi_zhizn' AND seq = 2"), "");
   }
   AuditVerification v = MustVerify();

@@ -15,8 +15,6 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr size_t kTokenBytes = 32;
-constexpr int kMaxCodeAttempts = 5;
-constexpr std::chrono::minutes kCodeLifetime{15};
 constexpr std::chrono::hours kSessionLifetime{12};
 
 Error SessionInvalid() {

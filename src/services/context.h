@@ -4,6 +4,7 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +61,10 @@ inline int64_t MicrosOf(Timestamp t) { return t.time_since_epoch().count(); }
 std::string RandomHex(ports::Crypto& crypto, size_t bytes);
 std::string HashHex(ports::Crypto& crypto, std::string_view secret);
 std::string OneTimeCode(ports::Crypto& crypto);
+// Such a code stops working after this many wrong tries and this long after it was sent: the
+// cabinet's sign-in code and a public request's identity code alike (R37).
+inline constexpr int kMaxCodeAttempts = 5;
+inline constexpr std::chrono::minutes kCodeLifetime{15};
 
 // The IP truncated to its /24 (IPv4) or /48 (IPv6) network, "" when not an address: evidence
 // without identifying the person (R101).

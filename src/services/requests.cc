@@ -283,6 +283,8 @@ Result<RequestInfo> RequestService::Load(const SchoolId& school, const std::stri
       info.requester_name = s.value("requester_name", "");
       info.statement = s.value("statement", "");
       info.code_hash = s.value("code_hash", "");
+      info.code_attempts = s.value("code_attempts", 0);
+      info.code_expires_at = ReadOptTime(s, "code_expires_at");
       info.destination_url = s.value("destination_url", "");
     }
   }
@@ -321,6 +323,8 @@ Status RequestService::Stage(ports::WriteBatch& batch, const SchoolId& school, R
                  {"requester_name", r.requester_name},
                  {"statement", r.statement},
                  {"code_hash", r.code_hash},
+                 {"code_attempts", r.code_attempts},
+                 {"code_expires_at", OptTime(r.code_expires_at)},
                  {"destination_url", r.destination_url}};
   auto s = deps_.keys.SealSecret(school, Dump(sealed), SealAad(school, r.id));
   if (!s.ok()) return s.error();
@@ -637,15 +641,7 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   } else if (in.type != "unlawful_processing" && in.type != "claim" && in.type != "complaint") {
     return Error::Invalid("name the subject, or give the requester's e-mail address", "email");
   }
-  if (!r.subject.empty()) {
-    auto records = subjects_.OpenAll(school, SubjectId(r.subject));
-    if (records.ok()) {
-      for (const auto& rec : *records) {
-        const auto& f = cp->field(static_cast<size_t>(std::max(0, cp->FieldIndex(rec.row.field))));
-        if (f.type == "email" && on_file.empty()) on_file = rec.value;  // stored normalised
-      }
-    }
-  }
+  on_file = AddressOnFile(school, *cp, r.subject);
   // A subject filing from their own cabinet is answered at the address they signed in with
   // (R36, R47): without it a withdrawal that erases them would leave them never told.
   if (r.reply_email.empty() && actor.kind == Actor::Kind::kSubject) r.reply_email = on_file;
@@ -806,8 +802,7 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   if (needs_identity) {
     state = RequestState::kAwaitingIdentity;
     r.identity = "required";
-    code = OneTimeCode(deps_.crypto);
-    r.code_hash = ports::ToHex(deps_.crypto.Hash(r.id + "|" + code));
+    code = NewCode(r);
   } else if (awaiting_evidence) {
     state = RequestState::kAwaitingEvidence;
   }
@@ -956,26 +951,54 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
     if (auto st = Notify(batch, school, r, "answer", extra); !st.ok()) return st.error();
   }
   if (!code.empty()) {
-    // The code goes to the address on file, else to the address given (the subject's own).
-    const std::string& to = on_file.empty() ? r.reply_email : on_file;
-    OutMessage m;
-    m.request = r.id;
-    m.kind = "identity_code";
-    m.lang = r.lang;
-    m.to = {to};
-    MessageText t = RenderMessage("identity_code", r.lang,
-                                  {{"id", r.id}, {"type", RequestTypeName(r.type, r.lang)},
-                                   {"code", code}});
-    m.subject = t.subject;
-    m.text = t.body;
-    if (!to.empty()) {
-      auto id = outbox_.Add(batch, school, m);
-      if (!id.ok()) return id.error();
-    }
+    if (auto st = MailCode(batch, school, r, on_file, code); !st.ok()) return st.error();
   }
   if (auto st = Commit(school, r, std::move(batch)); !st.ok()) return st.error();
   if (forget_records) subjects_.ForgetRecords(school, SubjectId(r.subject));
   return r;
+}
+
+std::string RequestService::AddressOnFile(const SchoolId& school, const domain::CompiledPolicy& cp,
+                                          const std::string& subject) {
+  if (subject.empty()) return {};
+  auto records = subjects_.OpenAll(school, SubjectId(subject));
+  if (!records.ok()) return {};
+  for (const auto& rec : *records) {
+    const auto& f = cp.field(static_cast<size_t>(std::max(0, cp.FieldIndex(rec.row.field))));
+    if (f.type == "email") return rec.value;  // stored normalised
+  }
+  return {};
+}
+
+std::string RequestService::NewCode(RequestInfo& r) {
+  std::string code = OneTimeCode(deps_.crypto);
+  r.code_hash = ports::ToHex(deps_.crypto.Hash(r.id + "|" + code));
+  r.code_attempts = 0;
+  r.code_expires_at = deps_.clock.Now() + kCodeLifetime;
+  return code;
+}
+
+Status RequestService::MailCode(ports::WriteBatch& batch, const SchoolId& school,
+                                const RequestInfo& r, const std::string& on_file,
+                                const std::string& code) {
+  // The code goes to the address on file, else to the address given (the subject's own).
+  const std::string& to = on_file.empty() ? r.reply_email : on_file;
+  if (to.empty()) return Status::Ok();
+  OutMessage m;
+  m.request = r.id;
+  m.kind = "identity_code";
+  m.lang = r.lang;
+  m.to = {to};
+  MessageText t = RenderMessage("identity_code", r.lang,
+                                {{"id", r.id},
+                                 {"type", RequestTypeName(r.type, r.lang)},
+                                 {"code", code},
+                                 {"minutes", std::to_string(kCodeLifetime.count())}});
+  m.subject = t.subject;
+  m.text = t.body;
+  auto id = outbox_.Add(batch, school, m);
+  if (!id.ok()) return id.error();
+  return Status::Ok();
 }
 
 // --- Reading -----------------------------------------------------------------------------------
@@ -1053,9 +1076,35 @@ Result<RequestInfo> RequestService::Verify(const SchoolId& school, const std::st
   }
   if (method == "email_code") {
     if (code.empty()) return Error::Invalid("code is required", "code");
-    if (r->code_hash.empty() ||
-        !deps_.crypto.Equal(ports::ToHex(deps_.crypto.Hash(r->id + "|" + code)), r->code_hash)) {
-      return Error::Refused("code_invalid", "the code does not match", "code");
+    // Five tries and fifteen minutes, as the cabinet's sign-in code (R37): checked before the
+    // code, so that a used-up or expired code is refused even when it is the right one.
+    if (r->code_hash.empty() || r->code_attempts >= kMaxCodeAttempts) {
+      return Error{ErrorCode::kTooManyRequests,
+                   "the code was tried too often and no longer works; ask for a new code", "code",
+                   "code_attempts_exceeded"};
+    }
+    if (!r->code_expires_at || *r->code_expires_at <= deps_.clock.Now()) {
+      return Error::Refused("code_expired",
+                            "the code has expired (a code works for " +
+                                std::to_string(kCodeLifetime.count()) +
+                                " minutes); ask for a new code",
+                            "code");
+    }
+    if (!deps_.crypto.Equal(ports::ToHex(deps_.crypto.Hash(r->id + "|" + code)), r->code_hash)) {
+      ++r->code_attempts;
+      const int left = kMaxCodeAttempts - r->code_attempts;
+      ports::WriteBatch batch;
+      Json detail = {{"attempts", r->code_attempts}, {"left", left}};
+      if (auto st = Stage(batch, school, *r, "code_failed", Dump(detail), actor, ctx); !st.ok()) {
+        return st.error();
+      }
+      if (auto st = Commit(school, *r, std::move(batch)); !st.ok()) return st.error();
+      return Error::Refused("code_invalid",
+                            left > 0 ? "the code does not match (" + std::to_string(left) +
+                                           (left == 1 ? " try" : " tries") + " left)"
+                                     : "the code does not match, and it was the last try; ask "
+                                       "for a new code",
+                            "code");
     }
   } else if (method == "document") {
     if (actor.kind != Actor::Kind::kStaff) {
@@ -1075,6 +1124,8 @@ Result<RequestInfo> RequestService::Verify(const SchoolId& school, const std::st
   r->verification_method = method;
   r->verified_at = deps_.clock.Now();
   r->code_hash.clear();
+  r->code_attempts = 0;
+  r->code_expires_at.reset();
   const bool awaiting_evidence = r->due_source == "awaiting_evidence";
   r->state = domain::RequestStateName(awaiting_evidence ? RequestState::kAwaitingEvidence
                                                         : RequestState::kInProgress);
@@ -1084,6 +1135,36 @@ Result<RequestInfo> RequestService::Verify(const SchoolId& school, const std::st
       !st.ok()) {
     return st.error();
   }
+  if (auto st = Commit(school, *r, std::move(batch)); !st.ok()) return st.error();
+  return r;
+}
+
+Result<RequestInfo> RequestService::ResendCode(const SchoolId& school, const std::string& id,
+                                               const std::string& email, const Actor& actor,
+                                               const RequestContext& ctx) {
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto address = domain::NormaliseEmail(email);
+  if (!address) return Error::Invalid("not an e-mail address", "email");
+  std::lock_guard<std::mutex> lock(SchoolMutex(school));
+  auto r = Load(school, id);
+  if (!r.ok()) return r.error();
+  if (auto st = MustBeOpen(*r); !st.ok()) return st.error();
+  if (r->state != domain::RequestStateName(RequestState::kAwaitingIdentity)) {
+    return Error::Conflict("identity_not_awaited", "the request does not await identity");
+  }
+  const std::string on_file = AddressOnFile(school, *(*rt)->policy(), r->subject);
+  if (*address != r->reply_email && *address != on_file) {
+    return Error::Refused("email_mismatch",
+                          "give the e-mail address the request was filed with", "email");
+  }
+  ports::WriteBatch batch;
+  const std::string code = NewCode(*r);
+  Json detail = {{"expires_at", FormatTimestamp(*r->code_expires_at)}};
+  if (auto st = Stage(batch, school, *r, "code_sent", Dump(detail), actor, ctx); !st.ok()) {
+    return st.error();
+  }
+  if (auto st = MailCode(batch, school, *r, on_file, code); !st.ok()) return st.error();
   if (auto st = Commit(school, *r, std::move(batch)); !st.ok()) return st.error();
   return r;
 }

@@ -95,6 +95,9 @@ struct RequestInfo {
 
   // Sealed (personal): the reply address, the requester's name and statement, a code hash.
   std::string reply_email, requester_name, statement, code_hash, destination_url;
+  // The e-mailed identity code (R37): wrong tries so far and when it stops working.
+  int code_attempts = 0;
+  std::optional<Timestamp> code_expires_at;
 };
 
 struct RequestEvent {
@@ -136,11 +139,22 @@ class RequestService {
   Result<std::vector<RequestEvent>> Events(const SchoolId& school, const std::string& id);
 
   // R37: method email_code (with `code`), document (staff, `evidence` describes the document
-  // checked) or signed_in.
+  // checked) or signed_in. An e-mailed code works for kCodeLifetime after it was sent and for
+  // kMaxCodeAttempts tries: a wrong code is refused (kRefused "code_invalid", naming the tries
+  // left) and counted on the timeline; once the tries are used up every code is refused
+  // (kTooManyRequests "code_attempts_exceeded") and after the lifetime too (kRefused
+  // "code_expired"), until ResendCode sends a new one.
   Result<RequestInfo> Verify(const SchoolId& school, const std::string& id,
                              const std::string& method, const std::string& code,
                              const std::string& evidence, const Actor& actor,
                              const RequestContext& ctx);
+  // R37: a new identity code for a request that awaits identity, e-mailed where the first one
+  // went; any earlier code stops working. `email` must be the address the request is answered at
+  // or the subject's address on file (kRefused "email_mismatch" otherwise); kConflict
+  // "identity_not_awaited" when no identity is awaited.
+  Result<RequestInfo> ResendCode(const SchoolId& school, const std::string& id,
+                                 const std::string& email, const Actor& actor,
+                                 const RequestContext& ctx);
   // R46: the evidence arrived at `at` (default now); the term restarts from it.
   Result<RequestInfo> SupplyEvidence(const SchoolId& school, const std::string& id,
                                      std::optional<Timestamp> at, const std::string& note,
@@ -239,6 +253,16 @@ class RequestService {
   Status Commit(const SchoolId& school, RequestInfo& r, ports::WriteBatch batch);
   // Recomputes the subject's request effects in the gate.
   void RefreshGate(SchoolRuntime& school, const RequestInfo& r);
+  // The subject's e-mail address on file ("" when none, or no subject).
+  std::string AddressOnFile(const SchoolId& school, const domain::CompiledPolicy& cp,
+                            const std::string& subject);
+  // R37: a fresh identity code for `r`, returned in the clear to be mailed (only its hash is
+  // kept); the earlier code stops working, the tries start again and the lifetime runs from now.
+  std::string NewCode(RequestInfo& r);
+  // Puts the identity-code message into `batch`, addressed to `on_file`, else to the address the
+  // request is answered at (none when neither is known).
+  Status MailCode(ports::WriteBatch& batch, const SchoolId& school, const RequestInfo& r,
+                  const std::string& on_file, const std::string& code);
   Status Notify(ports::WriteBatch& batch, const SchoolId& school, const RequestInfo& r,
                 const std::string& kind, const std::string& extra,
                 std::vector<ports::MailAttachment> attachments = {});

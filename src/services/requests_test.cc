@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -213,6 +215,125 @@ TEST_F(RequestPackageTest, R40_StreamedPackageStopsWhenTheRecordsChangeOrTheRead
   EXPECT_NE(changed.error().message.find("changed"), std::string::npos) << changed.error().message;
   EXPECT_NE(partial.find("\"data\":["), std::string::npos);
   EXPECT_EQ(partial.find("\"generated_at\""), std::string::npos);  // written after "data"
+}
+
+// --- R37: the public request's identity code ------------------------------------------------------
+
+// Keeps what the outbox sends, so that a test can read the code the requester would.
+class KeptMail : public ports::Mailer {
+ public:
+  Status Send(const ports::MailMessage& message) override {
+    sent.push_back(message);
+    return Status::Ok();
+  }
+  std::vector<ports::MailMessage> sent;
+};
+
+class RequestCodeTest : public ::testing::Test {
+ protected:
+  RequestCodeTest()
+      : subjects(env.deps(), env.schools, env.audit),
+        consents(env.deps(), env.schools, subjects, env.audit),
+        outbox(env.deps(), &mail, nullptr, "privacy@school.test", "Dovira"),
+        access(env.deps(), env.schools, subjects, env.audit),
+        disclosures(env.deps(), env.schools, access, env.audit, outbox),
+        requests(env.deps(), env.schools, subjects, consents, env.audit, outbox, disclosures) {}
+
+  void SetUp() override {
+    ASSERT_TRUE(env.LoadShipped("001_vkluchi_zhizn.toml").ok());
+    ASSERT_TRUE(subjects.Intake(school, PaymentForm(), Actor::Public(), {}).ok());
+    FileRequest f;
+    f.type = "access";
+    f.email = "oksana@example.org";
+    f.channel = "web";
+    f.filed_by = "subject";
+    auto r = requests.File(school, f, Actor::Public(), {});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ASSERT_EQ(r->state, "awaiting_identity");
+    id = r->id;
+  }
+
+  // The code in the last identity-code e-mail delivered ("" when none).
+  std::string MailedCode() {
+    EXPECT_TRUE(outbox.DeliverDue().ok());
+    std::string code;
+    std::smatch found;
+    for (const auto& m : mail.sent) {
+      if (std::regex_search(m.text, found, std::regex(R"(: (\d{6}))"))) code = found[1];
+    }
+    return code;
+  }
+  static std::string Wrong(const std::string& code) { return code == "111111" ? "222222" : "111111"; }
+  Result<RequestInfo> Verify(const std::string& code) {
+    return requests.Verify(school, id, "email_code", code, "", Actor::Public(), {});
+  }
+  static std::string Reason(const Result<RequestInfo>& r) {
+    return r.ok() ? r->state : r.error().ReasonOrCode();
+  }
+
+  TestEnv env;
+  KeptMail mail;
+  SubjectService subjects;
+  ConsentService consents;
+  Outbox outbox;
+  DataAccessService access;
+  DisclosureService disclosures;
+  RequestService requests;
+  const SchoolId school{"vkluchi_zhizn"};
+  std::string id;
+};
+
+TEST_F(RequestCodeTest, R37_AfterFiveWrongCodesEvenTheRightOneIsRefusedUntilANewOneIsSent) {
+  const std::string code = MailedCode();
+  ASSERT_EQ(code.size(), 6u);
+  for (int i = 1; i <= kMaxCodeAttempts; ++i) {
+    auto r = Verify(Wrong(code));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::kRefused);
+    EXPECT_EQ(r.error().reason, "code_invalid");
+    EXPECT_NE(r.error().message.find(i < kMaxCodeAttempts ? std::to_string(kMaxCodeAttempts - i)
+                                                           : std::string("last try")),
+              std::string::npos)
+        << r.error().message;
+  }
+  auto right = Verify(code);
+  ASSERT_FALSE(right.ok());
+  EXPECT_EQ(right.error().code, ErrorCode::kTooManyRequests);
+  EXPECT_EQ(right.error().reason, "code_attempts_exceeded");
+  // The tries are on the timeline (and survive a reload: they are stored with the request).
+  auto events = requests.Events(school, id);
+  ASSERT_TRUE(events.ok());
+  int failed = 0;
+  for (const auto& e : *events) failed += e.kind == "code_failed";
+  EXPECT_EQ(failed, kMaxCodeAttempts);
+
+  EXPECT_EQ(Reason(requests.ResendCode(school, id, "other@example.org", Actor::Public(), {})),
+            "email_mismatch");
+  EXPECT_EQ(Reason(requests.ResendCode(school, id, "not an address", Actor::Public(), {})),
+            "invalid_argument");
+  auto resent = requests.ResendCode(school, id, "Oksana@Example.org", Actor::Public(), {});
+  ASSERT_TRUE(resent.ok()) << resent.error().message;
+  EXPECT_EQ(resent->code_expires_at, env.clock.Now() + kCodeLifetime);
+  const std::string fresh = MailedCode();
+  ASSERT_EQ(fresh.size(), 6u);
+  EXPECT_EQ(Reason(Verify(fresh)), "in_progress");
+  EXPECT_EQ(Reason(requests.ResendCode(school, id, "oksana@example.org", Actor::Public(), {})),
+            "identity_not_awaited");
+}
+
+TEST_F(RequestCodeTest, R37_ACodeStopsWorkingFifteenMinutesAfterItWasSent) {
+  const std::string code = MailedCode();
+  ASSERT_EQ(code.size(), 6u);
+  env.clock.Advance(kCodeLifetime - std::chrono::seconds(1));
+  EXPECT_EQ(Reason(Verify(Wrong(code))), "code_invalid");
+  env.clock.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(Reason(Verify(code)), "code_expired");
+  env.clock.Advance(std::chrono::hours(24 * 10));
+  EXPECT_EQ(Reason(Verify(code)), "code_expired");
+  ASSERT_TRUE(requests.ResendCode(school, id, "oksana@example.org", Actor::Public(), {}).ok());
+  const std::string fresh = MailedCode();
+  env.clock.Advance(kCodeLifetime - std::chrono::seconds(1));
+  EXPECT_EQ(Reason(Verify(fresh)), "in_progress");
 }
 
 }  // namespace

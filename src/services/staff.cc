@@ -277,16 +277,6 @@ bool Locked(const StaffRow& staff, Timestamp now) {
   return staff.locked_until && *staff.locked_until > now;
 }
 
-// Argon2id over a fixed hash, so that a sign-in with an unknown e-mail costs what a known one
-// does. Computed once per process (from a random password nobody can know).
-const std::string& DummyPasswordHash(ports::Crypto& crypto) {
-  static const std::string& hash = *new std::string([&crypto] {
-    Result<std::string> h = crypto.HashPassword(ports::ToHex(crypto.RandomBytes(16)));
-    return h.ok() ? *h : std::string();
-  }());
-  return hash;
-}
-
 AuditEvent Event(const Actor& by, std::string action, std::string outcome, std::string reason,
                  const RequestContext& ctx, std::string detail = {}) {
   AuditEvent e;
@@ -464,15 +454,63 @@ Result<LoginResult> StaffService::Login(const SchoolId& school, const std::strin
   // limit could otherwise write to the audit log as fast as it can send.
   if (!attempts_by_ip_.Allow(ctx.ip, now)) return RateLimited();
 
-  auto found = deps_.store.FindStaffByEmail(school, NormaliseEmail(email));
+  // Made before the first sign-in of any kind, so that its cost is not the first unknown
+  // address's alone.
+  const std::string& dummy_hash = DummyPasswordHash();
+  const std::string address = NormaliseEmail(email);
+  auto found = deps_.store.FindStaffByEmail(school, address);
   if (!found.ok()) return found.error();
   if (!*found) {
-    (void)deps_.crypto.VerifyPassword(DummyPasswordHash(deps_.crypto), password);
-    // The typed address is not recorded: people type passwords into the e-mail field.
-    Status st = audit_.Record(school, Event(Actor::Public(), "staff.login", "deny",
-                                            "invalid_credentials", ctx, IpDetail(ctx)));
-    if (!st.ok()) return st.error();
-    return InvalidCredentials();
+    // The same steps as for an account: no check while locked, else a check that costs what a
+    // real one does, counted towards the same lock. The typed address is not recorded (people
+    // type passwords into the e-mail field); the counter knows it only by a hash.
+    const std::string key = HashHex(deps_.crypto, school.value() + "|" + address);
+    auto locked_now = [&] {
+      std::lock_guard lock(unknown_mu_);
+      auto it = unknown_.find(key);
+      return it != unknown_.end() && it->second.locked_until && *it->second.locked_until > now;
+    };
+    if (locked_now()) {
+      Status st = audit_.Record(
+          school, Event(Actor::Public(), "staff.login", "deny", "locked_out", ctx, IpDetail(ctx)));
+      if (!st.ok()) return st.error();
+      return LockedOut();
+    }
+    (void)deps_.crypto.VerifyPassword(dummy_hash, password);
+    bool locked = false;
+    {
+      std::lock_guard lock(unknown_mu_);
+      if (unknown_.size() >= kUnknownSweepThreshold) {
+        const auto quiet = std::chrono::minutes(std::max<int64_t>(security.lockout_minutes, 1));
+        std::erase_if(unknown_, [&](const auto& entry) {
+          const UnknownAddress& u = entry.second;
+          return !(u.locked_until && *u.locked_until > now) && u.last_failure + quiet <= now;
+        });
+      }
+      UnknownAddress& u = unknown_[key];
+      if (u.locked_until && *u.locked_until > now) {
+        locked = true;  // locked by a concurrent attempt meanwhile
+      } else {
+        u.last_failure = now;
+        if (++u.failed_attempts >= security.lockout_attempts && security.lockout_attempts > 0) {
+          u.locked_until =
+              now + std::chrono::minutes(std::max<int64_t>(security.lockout_minutes, 0));
+          u.failed_attempts = 0;  // as for an account: each lock follows a full set of failures
+          locked = true;
+        }
+      }
+    }
+    ports::WriteBatch batch;
+    audit_.Add(batch, school,
+               Event(Actor::Public(), "staff.login", "deny", "invalid_credentials", ctx,
+                     IpDetail(ctx)));
+    if (locked) {
+      audit_.Add(batch, school,
+                 Event(Actor::Public(), "staff.lockout", "ok", "", ctx,
+                       JsonObject({{"minutes", std::to_string(security.lockout_minutes)}})));
+    }
+    if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
+    return locked ? LockedOut() : InvalidCredentials();
   }
   const StaffRow& seen = **found;
   if (Locked(seen, now)) {
@@ -555,6 +593,14 @@ Result<LoginResult> StaffService::Login(const SchoolId& school, const std::strin
   attempts_by_ip_.Forget(ctx.ip, now);  // the limit is on guessing, not on signing in
   result.session = ToSession(session, staff, *policy, now);
   return result;
+}
+
+const std::string& StaffService::DummyPasswordHash() {
+  std::call_once(dummy_hash_once_, [this] {
+    Result<std::string> h = deps_.crypto.HashPassword(ports::ToHex(deps_.crypto.RandomBytes(16)));
+    if (h.ok()) dummy_hash_ = std::move(*h);
+  });
+  return dummy_hash_;
 }
 
 Result<StaffSession> StaffService::Authenticate(const std::string& session_token) {

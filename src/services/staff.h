@@ -92,7 +92,9 @@ class StaffService {
 
   // kUnauthenticated "invalid_credentials" for a wrong e-mail, password or TOTP code (the same
   // message for all); kTooManyRequests "locked_out" / "rate_limited"; kPermissionDenied
-  // "account_left" for a person who has left.
+  // "account_left" for a person who has left. An address with no account costs the same work
+  // (an Argon2id verification) and locks after the same failures as one with an account, so
+  // neither the answers nor their timing tell which addresses have one.
   Result<LoginResult> Login(const SchoolId& school, const std::string& email,
                             const std::string& password, const std::string& totp_code,
                             const RequestContext& ctx);
@@ -147,6 +149,25 @@ class StaffService {
   std::mutex key_cache_mu_;
   std::unordered_map<std::string, CachedKey> key_cache_;  // guarded by key_cache_mu_
   void ClearKeyCache();
+
+  // The Argon2id hash an address with no account is checked against: made once, from a random
+  // password, with the parameters of every stored hash.
+  const std::string& DummyPasswordHash();
+  std::once_flag dummy_hash_once_;
+  std::string dummy_hash_;  // set once under dummy_hash_once_
+
+  // Failed sign-ins at addresses with no account, counted and locked as an account's are (in
+  // memory, by a hash of school and address; the address itself is never kept).
+  struct UnknownAddress {
+    int failed_attempts = 0;
+    std::optional<Timestamp> locked_until;
+    Timestamp last_failure{};
+  };
+  // Past this many tracked addresses, those neither locked nor failed within the lockout time
+  // are forgotten, so that a stream of invented addresses cannot grow the table without bound.
+  static constexpr size_t kUnknownSweepThreshold = 4096;
+  std::mutex unknown_mu_;
+  std::unordered_map<std::string, UnknownAddress> unknown_;  // guarded by unknown_mu_
 
   // Sign-in attempts per client address: 10 a rolling minute. A sign-in that succeeds, or a
   // right password waiting for its TOTP code, is taken back: the limit is on guessing.

@@ -241,6 +241,111 @@ TEST_F(StaffServiceTest, LocksTheAccountAfterThePolicysFailuresEvenForTheRightPa
   EXPECT_TRUE(lockout_audited);
 }
 
+// An address with no account locks after as many failures as one with an account, with the same
+// answers on the way, so a guesser cannot tell which addresses have one (R86).
+TEST_F(StaffServiceTest, AnUnknownAddressLocksAfterTheSameFailuresWithTheSameAnswers) {
+  const policy::Security& sec = Security(school);
+  ASSERT_GT(sec.lockout_attempts, 1);
+  MustCreate("olena@example.org", "support");
+  for (int64_t i = 1; i <= sec.lockout_attempts + 1; ++i) {
+    SCOPED_TRACE(i);
+    // Each from an address of its own, so that the per-address limit plays no part.
+    RequestContext from = ctx;
+    from.ip = "198.51.100." + std::to_string(i);
+    auto known = staff.Login(school, "olena@example.org", kWrongPassword, "", from);
+    auto unknown = staff.Login(school, "Nobody@Example.org", kWrongPassword, "", from);
+    ASSERT_FALSE(known.ok());
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_EQ(unknown.error().code, known.error().code);
+    EXPECT_EQ(unknown.error().reason, known.error().reason);
+    EXPECT_EQ(unknown.error().message, known.error().message);
+    EXPECT_EQ(known.error().reason, i < sec.lockout_attempts ? "invalid_credentials" : "locked_out");
+  }
+  // Locked alike until the lock ends; another unknown address is not locked.
+  EXPECT_EQ(Reason(staff.Login(school, "nobody@example.org", kPassword, "", ctx)), "locked_out");
+  EXPECT_EQ(Reason(staff.Login(school, "someone@example.org", kPassword, "", ctx)),
+            "invalid_credentials");
+  env.clock.Advance(minutes(sec.lockout_minutes));
+  EXPECT_EQ(Reason(staff.Login(school, "nobody@example.org", kPassword, "", ctx)),
+            "invalid_credentials");
+  EXPECT_EQ(Reason(staff.Login(school, "olena@example.org", kPassword, "", ctx)), "ok");
+
+  // The lock of an unknown address is in the audit log too; the address is not.
+  int lockouts = 0;
+  for (const auto& row : AuditRows(school)) {
+    lockouts += row.action == "staff.lockout";
+    EXPECT_EQ(row.detail.find("nobody"), std::string::npos) << row.detail;
+  }
+  EXPECT_EQ(lockouts, 2);
+}
+
+// The real crypto, counting the password verifications and remembering the hashes used.
+class CountingCrypto : public ports::Crypto {
+ public:
+  explicit CountingCrypto(ports::Crypto& real) : real_(real) {}
+  std::string RandomBytes(size_t n) override { return real_.RandomBytes(n); }
+  std::string NewId() override { return real_.NewId(); }
+  ports::SecretKey NewKey() override { return real_.NewKey(); }
+  std::string Seal(const ports::SecretKey& k, std::string_view p, std::string_view a) override {
+    return real_.Seal(k, p, a);
+  }
+  Result<std::string> Open(const ports::SecretKey& k, std::string_view s,
+                           std::string_view a) override {
+    return real_.Open(k, s, a);
+  }
+  std::string Hash(std::string_view d) override { return real_.Hash(d); }
+  std::string Hash2(std::string_view a, std::string_view b) override { return real_.Hash2(a, b); }
+  std::string KeyedHash(const ports::SecretKey& k, std::string_view d) override {
+    return real_.KeyedHash(k, d);
+  }
+  std::string Sha256(std::string_view d) override { return real_.Sha256(d); }
+  ports::SigningKey NewSigningKey() override { return real_.NewSigningKey(); }
+  std::string Sign(const ports::SigningKey& k, std::string_view m) override {
+    return real_.Sign(k, m);
+  }
+  bool Verify(std::string_view pk, std::string_view m, std::string_view s) override {
+    return real_.Verify(pk, m, s);
+  }
+  Result<std::string> HashPassword(std::string_view p) override { return real_.HashPassword(p); }
+  bool VerifyPassword(std::string_view hash, std::string_view password) override {
+    verified.emplace_back(hash);
+    return real_.VerifyPassword(hash, password);
+  }
+  std::optional<int64_t> MatchTotp(std::string_view s, std::string_view c, Timestamp n) override {
+    return real_.MatchTotp(s, c, n);
+  }
+  std::string TotpCode(std::string_view s, Timestamp n) override { return real_.TotpCode(s, n); }
+  bool Equal(std::string_view a, std::string_view b) override { return real_.Equal(a, b); }
+
+  std::vector<std::string> verified;  // the hash of each VerifyPassword call
+
+ private:
+  ports::Crypto& real_;
+};
+
+// The same work for an address with no account: one Argon2id verification against a hash with
+// the parameters of a real one (what makes both answers take the same time).
+TEST_F(StaffServiceTest, AnUnknownAddressCostsOneArgon2idVerificationAsAKnownOneDoes) {
+  CountingCrypto counting(*env.crypto);
+  StaffService measured(Deps{*env.store, counting, *env.keys, env.clock}, env.schools, env.audit);
+  const ports::StaffRow row = MustCreate("olena@example.org", "support");
+  ASSERT_FALSE(measured.Login(school, "olena@example.org", kWrongPassword, "", ctx).ok());
+  ASSERT_EQ(counting.verified.size(), 1u);
+  EXPECT_EQ(counting.verified[0], row.password_hash);
+  ASSERT_FALSE(measured.Login(school, "nobody@example.org", kWrongPassword, "", ctx).ok());
+  ASSERT_EQ(counting.verified.size(), 2u);
+  const std::string dummy = counting.verified[1];
+  EXPECT_NE(dummy, row.password_hash);
+  // "$argon2id$v=19$m=...,t=...,p=...$salt$hash": the same algorithm and parameters.
+  auto params = [](const std::string& h) { return h.substr(0, h.find('$', h.find("m=")) + 1); };
+  EXPECT_EQ(dummy.rfind("$argon2id$", 0), 0u) << dummy;
+  EXPECT_EQ(params(dummy), params(row.password_hash));
+  // Made once: the next unknown address is checked against the same hash.
+  ASSERT_FALSE(measured.Login(school, "someone@example.org", kWrongPassword, "", ctx).ok());
+  ASSERT_EQ(counting.verified.size(), 3u);
+  EXPECT_EQ(counting.verified[2], dummy);
+}
+
 TEST_F(StaffServiceTest, ASuccessfulSignInStartsTheFailureCountAgain) {
   const int64_t attempts = Security(school).lockout_attempts;
   MustCreate("olena@example.org", "support");
@@ -257,8 +362,10 @@ TEST_F(StaffServiceTest, ASuccessfulSignInStartsTheFailureCountAgain) {
 }
 
 TEST_F(StaffServiceTest, LimitsSignInAttemptsToTenAMinutePerAddress) {
+  // A different address each time: one address alone would lock first.
   for (int i = 0; i < 10; ++i) {
-    EXPECT_EQ(Reason(staff.Login(school, "nobody@example.org", kPassword, "", ctx)),
+    EXPECT_EQ(Reason(staff.Login(school, "nobody" + std::to_string(i) + "@example.org", kPassword,
+                                 "", ctx)),
               "invalid_credentials");
   }
   auto limited = staff.Login(school, "nobody@example.org", kPassword, "", ctx);

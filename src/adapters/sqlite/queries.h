@@ -401,6 +401,20 @@ inline constexpr char kListTombstones[] =
 inline constexpr char kAllTombstones[] = "SELECT school_id, subject_id FROM tombstones";
 inline constexpr char kSubjectExists[] =
     "SELECT 1 FROM subjects WHERE school_id = ? AND subject_id = ?";
+
+// --- Audit anchors (key vault, B01) --------------------------------------------------------------
+
+// kCheckpointColumns, as above. A later seq replaces the school's anchor; an earlier or equal
+// one leaves it as it is.
+inline constexpr char kUpsertAuditAnchor[] =
+    "INSERT INTO audit_anchors (school_id, seq, hash, signature, public_key, at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (school_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,"
+    " signature = excluded.signature, public_key = excluded.public_key, at = excluded.at"
+    " WHERE excluded.seq > audit_anchors.seq";
+inline constexpr char kGetAuditAnchor[] =
+    "SELECT school_id, seq, hash, signature, public_key, at FROM audit_anchors"
+    " WHERE school_id = ?";
 // --- Cookie consents (append-only; migrations/data/0005_cookie_consents.sql) ---------------------
 
 inline constexpr char kInsertCookieConsent[] =

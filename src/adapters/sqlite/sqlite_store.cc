@@ -579,12 +579,23 @@ int RunPlain(Connection& conn, const char* sql_text) {
 }
 
 bool HasKeyParts(const WriteBatch& b) {
-  return !b.subject_keys.empty() || !b.destroyed_keys.empty() || !b.tombstones.empty();
+  return !b.subject_keys.empty() || !b.destroyed_keys.empty() || !b.tombstones.empty() ||
+         !b.audit_anchors.empty();
 }
 
 void BindSchoolSubject(Statement& s, const SchoolId& school, const SubjectId& subject) {
   s.BindText(1, school.value());
   s.BindText(2, subject.value());
+}
+
+// kCheckpointColumns (see queries.h): checkpoints in data.db and audit anchors in keys.db.
+void BindCheckpoint(Statement& s, const CheckpointRow& r) {
+  s.BindText(1, r.school.value());
+  s.BindInt(2, r.seq);
+  s.BindText(3, r.hash);
+  s.BindText(4, r.signature);
+  s.BindText(5, r.public_key);
+  s.BindTime(6, r.at);
 }
 
 // The key-vault part of a batch, on keys.db. New and replaced keys first, then destroyed ones,
@@ -619,6 +630,12 @@ WriteOutcome ApplyKeyParts(Connection& db, const WriteBatch& b) {
           s.BindText(5, r.request);
           s.BindTime(6, r.at);
         })) {
+      return f;
+    }
+  }
+  for (size_t i = 0; i < b.audit_anchors.size(); ++i) {
+    if (auto f = RunWrite(db, sql::kUpsertAuditAnchor, "audit_anchors", i,
+                          [&](Statement& s) { BindCheckpoint(s, b.audit_anchors[i]); })) {
       return f;
     }
   }
@@ -817,15 +834,8 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
     }
   }
   for (size_t i = 0; i < b.checkpoints.size(); ++i) {
-    const CheckpointRow& r = b.checkpoints[i];
-    if (auto f = RunWrite(db, sql::kInsertCheckpoint, "checkpoints", i, [&](Statement& s) {
-          s.BindText(1, r.school.value());
-          s.BindInt(2, r.seq);
-          s.BindText(3, r.hash);
-          s.BindText(4, r.signature);
-          s.BindText(5, r.public_key);
-          s.BindTime(6, r.at);
-        })) {
+    if (auto f = RunWrite(db, sql::kInsertCheckpoint, "checkpoints", i,
+                          [&](Statement& s) { BindCheckpoint(s, b.checkpoints[i]); })) {
       return f;
     }
   }
@@ -1795,6 +1805,11 @@ Result<std::vector<AuditRow>> SqliteStore::AuditForSubject(const SchoolId& schoo
 
 Result<std::vector<CheckpointRow>> SqliteStore::ListCheckpoints(const SchoolId& school) {
   return impl_->QueryAll<CheckpointRow>(impl_->data_readers(), sql::kListCheckpoints,
+                                        BindSchool(school), ReadCheckpoint);
+}
+
+Result<std::optional<CheckpointRow>> SqliteStore::GetAuditAnchor(const SchoolId& school) {
+  return impl_->QueryOne<CheckpointRow>(impl_->keys_readers(), sql::kGetAuditAnchor,
                                         BindSchool(school), ReadCheckpoint);
 }
 

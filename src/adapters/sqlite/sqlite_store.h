@@ -3,7 +3,8 @@
 // A store is a directory holding two databases:
 //   <dir>/data.db  everything except subject keys (schools, policies, subjects, records, consents,
 //                  lookups, audit, checkpoints, staff, sessions, API keys);
-//   <dir>/keys.db  the key vault: subject data keys only (B02).
+//   <dir>/keys.db  the key vault: subject data keys (B02), tombstones of erased subjects (B09)
+//                  and each school's audit anchor, its newest signed checkpoint (B01).
 // Both run in WAL mode with synchronous=FULL (an acknowledged write survives a power cut),
 // foreign keys on and secure_delete on. The directory is created 0700 and the files 0600.
 // Open applies the numbered schema migrations (migrations/data, migrations/keys) each database
@@ -16,7 +17,8 @@
 // and data.db second (one fsync per database for the whole group), then calls every callback in
 // submission order. A storage failure (disk full, I/O error) fails every batch of the group with
 // kUnavailable. Append-only rules (consents, audit, checkpoints, policy versions) are also
-// enforced by triggers in data.db; erasing a subject is the only way consent rows are deleted.
+// enforced by triggers in data.db (audit entries and checkpoints refuse UPDATE and DELETE);
+// erasing a subject is the only way consent rows are deleted.
 //
 // Reads use a pool of read-only connections (WAL readers, so they never wait for the writer);
 // each read is one statement in its own implicit transaction. A ForEach* callback runs while its
@@ -105,6 +107,7 @@ class SqliteStore final : public ports::Store {
                                                        const std::string& subject_ref,
                                                        int64_t after_seq, size_t limit) override;
   Result<std::vector<ports::CheckpointRow>> ListCheckpoints(const SchoolId& school) override;
+  Result<std::optional<ports::CheckpointRow>> GetAuditAnchor(const SchoolId& school) override;
 
   Result<std::optional<ports::StaffRow>> GetStaff(const SchoolId& school,
                                                   const StaffId& id) override;

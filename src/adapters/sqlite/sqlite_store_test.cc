@@ -181,7 +181,7 @@ TEST(SqliteStore, KeepsSubjectKeysOutOfTheDataDatabase) {
   EXPECT_EQ(data.Query("SELECT count(*) FROM sqlite_schema WHERE name = 'subject_keys'"), "0");
   EXPECT_EQ(keys.Query("SELECT group_concat(name) FROM"
                        " (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)"),
-            "schema_migrations,subject_keys,tombstones");
+            "audit_anchors,schema_migrations,subject_keys,tombstones");
 }
 
 // Every read of the interface finds its rows through a key or an index, never by scanning a table
@@ -439,6 +439,11 @@ TEST(SqliteStore, TriggersKeepTheLedgersAppendOnly) {
   EXPECT_EQ(db.Exec("UPDATE audit SET outcome = 'deny'"), "the audit log is append-only");
   EXPECT_EQ(db.Exec("UPDATE audit_checkpoints SET signature = 'x'"),
             "audit checkpoints are append-only");
+  // B01: deleting is refused like changing (nothing legitimate deletes either).
+  EXPECT_EQ(db.Exec("DELETE FROM audit"), "the audit log is append-only");
+  EXPECT_EQ(db.Exec("DELETE FROM audit_checkpoints"), "audit checkpoints are append-only");
+  EXPECT_EQ(db.Query("SELECT count(*) FROM audit"), "1");
+  EXPECT_EQ(db.Query("SELECT count(*) FROM audit_checkpoints"), "1");
   EXPECT_EQ(db.Exec("UPDATE policy_versions SET text = 'x'"), "policy versions are immutable");
   EXPECT_EQ(db.Exec("INSERT INTO consents (school_id, consent_id, subject_id, consent_type,"
                     " grants, action, policy_version, text, text_sha256, lang, channel, form,"
@@ -447,6 +452,38 @@ TEST(SqliteStore, TriggersKeepTheLedgersAppendOnly) {
             "CHECK constraint failed: grants LIKE '[%]'");
   EXPECT_EQ(db.Query("SELECT count(*) FROM consents"), "1");
   EXPECT_EQ(db.Query("SELECT count(*) FROM subject_erasures"), "0");
+}
+
+// B01: the audit anchor is kept in keys.db only, so a data backup never carries it; there it only
+// moves forward and is never deleted.
+TEST(SqliteStore, B01TheAuditAnchorLivesInTheKeyVaultOnly) {
+  TempDir tmp;
+  const std::string dir = tmp.path("store");
+  const std::string backup = tmp.path("backup.db");
+  {
+    std::unique_ptr<SqliteStore> store = OpenOrFail(dir);
+    ASSERT_NE(store, nullptr);
+    WriteBatch b;
+    b.schools.push_back(MakeSchool("sch"));
+    b.audit.push_back(MakeAudit("sch", 1));
+    b.checkpoints.push_back(ports::conformance::MakeCheckpoint("sch", 1));
+    b.audit_anchors.push_back(ports::conformance::MakeCheckpoint("sch", 1));
+    ASSERT_TRUE(IsOk(store->Commit(std::move(b))));
+    ASSERT_TRUE(IsOk(store->Backup(backup)));
+  }
+  RawDb keys(dir + "/keys.db");
+  EXPECT_EQ(keys.Query("SELECT seq || ' ' || hash FROM audit_anchors WHERE school_id = 'sch'"),
+            "1 h1");
+  EXPECT_EQ(keys.Exec("DELETE FROM audit_anchors"), "the audit anchor is never deleted");
+  EXPECT_EQ(keys.Exec("UPDATE audit_anchors SET seq = 0"), "the audit anchor only moves forward");
+  EXPECT_EQ(keys.Exec("UPDATE audit_anchors SET hash = 'x'"),
+            "the audit anchor only moves forward");
+  EXPECT_EQ(keys.Query("SELECT count(*) FROM audit_anchors"), "1");
+  for (const std::string& path : {dir + "/data.db", backup}) {
+    RawDb data(path, SQLITE_OPEN_READONLY);
+    EXPECT_EQ(data.Query("SELECT count(*) FROM sqlite_schema WHERE name = 'audit_anchors'"), "0")
+        << path;
+  }
 }
 
 TEST(SqliteStore, RefusesRowsOfAnUnknownSubject) {

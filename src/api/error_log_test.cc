@@ -1,0 +1,181 @@
+// The one error mapping at the API's edge, against the real store: a store that runs out of room
+// answers 503 with a stable code and a plain sentence, and the detail (file, SQLite's words) goes
+// to the log with the request id, never to the client.
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "adapters/crypto/key_provider.h"
+#include "adapters/crypto/sodium_crypto.h"
+#include "adapters/sqlite/sqlite_store.h"
+#include "api/api.h"
+#include "api/http_util.h"
+
+namespace dovira::api {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadPolicy(const std::string& name) {
+  std::ifstream in(std::string(DOVIRA_SOURCE_DIR) + "/policies/" + name, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Everything `dovira serve` wires for the intake, over a store in `dir` capped at `max_pages`
+// pages of data.db (0: none).
+struct Stack {
+  Stack(const std::string& dir, int64_t max_pages)
+      : crypto(std::move(*crypto::SodiumCrypto::Create())),
+        store(Open(dir + "/store", max_pages, *crypto)),
+        keys(*crypto, dir + "/keys", std::nullopt),
+        clock(Timestamp(std::chrono::seconds(1740992400))),  // 2025-03-03T09:00:00Z
+        deps{*store, *crypto, keys, clock},
+        schools(deps),
+        audit(deps),
+        subjects(deps, schools, audit),
+        consents(deps, schools, subjects, audit),
+        access(deps, schools, subjects, audit),
+        staff(deps, schools, audit) {
+    auto school = schools.Load(ReadPolicy("001_vkluchi_zhizn.toml"), "001");
+    EXPECT_TRUE(school.ok()) << school.error().message;
+    if (school.ok()) {
+      EXPECT_TRUE(subjects.LoadGateState(**school).ok());
+    }
+  }
+  static std::unique_ptr<sqlite::SqliteStore> Open(const std::string& dir, int64_t max_pages,
+                                                   ports::Crypto& crypto) {
+    sqlite::SqliteOptions o;
+    o.max_data_pages = max_pages;
+    auto s = sqlite::SqliteStore::Open(dir, o);
+    EXPECT_TRUE(s.ok()) << s.error().message;
+    (*s)->SetAuditChainer(services::AuditLog::Chainer(crypto));
+    return std::move(*s);
+  }
+
+  std::unique_ptr<crypto::SodiumCrypto> crypto;
+  std::unique_ptr<sqlite::SqliteStore> store;
+  crypto::KeyRingProvider keys;
+  ManualClock clock;
+  services::Deps deps;
+  services::Schools schools;
+  services::AuditLog audit;
+  services::SubjectService subjects;
+  services::ConsentService consents;
+  services::DataAccessService access;
+  services::StaffService staff;
+};
+
+ports::HttpResponse Call(Api& api, const std::string& path, const Json& body,
+                         const std::string& request_id) {
+  ports::HttpRequest req;
+  req.method = "POST";
+  req.target = req.path = path;
+  req.headers = {{"content-type", "application/json"}, {"host", "127.0.0.1"}};
+  req.body = body.dump();
+  req.remote_address = "203.0.113.9";
+  req.request_id = request_id;
+  std::promise<ports::HttpResponse> done;
+  auto answer = done.get_future();
+  api.Handle(std::move(req), [&done](ports::HttpResponse&& r) { done.set_value(std::move(r)); });
+  return answer.get();
+}
+
+TEST(ErrorResponse, A_FullDataStoreAnswers503WithoutFileTableOrLibraryWordsAndLogsTheDetail) {
+  std::string pattern = ::testing::TempDir() + "dovira_api_errors_XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  const std::string dir = pattern;
+  int64_t pages = 0;
+  {
+    Stack first(dir, 0);  // the school and its policy, stored without a cap
+  }
+  pages = static_cast<int64_t>(fs::file_size(dir + "/store/data.db") / 4096);
+  ASSERT_GT(pages, 0);
+
+  std::ostringstream captured;
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>(
+      "error_log_test", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured));
+  logger->set_pattern("%l %v");
+  spdlog::set_default_logger(logger);
+  ports::HttpResponse full;
+  std::string full_id;
+  {
+    Stack stack(dir, pages + 8);
+    ApiOptions options;
+    options.worker_threads = 2;
+    options.access_log = false;  // the detail is logged without the access log too
+    Api api(ApiServices{stack.schools, stack.subjects, stack.consents, stack.access, stack.staff,
+                        stack.audit, stack.clock},
+            options);
+    for (int i = 0; i < 2000 && full.status != 503; ++i) {
+      full_id = "req-full-" + std::to_string(i);
+      Json body = {{"fields",
+                    {{"first_name", "Olena"},
+                     {"last_name", "Shevchenko"},
+                     {"email", "olena" + std::to_string(i) + "@example.com"},
+                     {"mobile_phone", "+380671234567"},
+                     {"home_address", "Kyiv, Khreshchatyk 1"},
+                     {"purchased_service", "Course: Breathing"},
+                     {"purchase_amount", "1200.00"}}},
+                   {"accept_policy", true},
+                   {"age_statement", "adult"},
+                   {"consents", {"pd_consent"}}};
+      full = Call(api, "/v1/schools/vkluchi_zhizn/forms/payment/submissions", body, full_id);
+      ASSERT_TRUE(full.status == 201 || full.status == 503) << full.status << " " << full.body;
+    }
+  }
+  spdlog::set_default_logger(previous);
+  ASSERT_EQ(full.status, 503) << "the store never filled up";
+
+  const Json body = Json::parse(full.body);
+  EXPECT_EQ(body["error"].value("code", ""), "unavailable") << full.body;
+  EXPECT_FALSE(body["error"].value("message", "").empty());
+  for (const char* word : {"data.db", "keys.db", "sqlite", "SQLite", "disk", "full", "records",
+                           "subjects", "audit", "table"}) {
+    EXPECT_EQ(full.body.find(word), std::string::npos) << word << " in " << full.body;
+  }
+  const std::string log = captured.str();
+  size_t line = log.find("\"request_id\":\"" + full_id + "\"");
+  ASSERT_NE(line, std::string::npos) << log;
+  const std::string text = log.substr(log.rfind('\n', line) + 1,
+                                      log.find('\n', line) - log.rfind('\n', line) - 1);
+  EXPECT_EQ(text.rfind("error {", 0), 0u) << text;
+  EXPECT_NE(text.find("database or disk is full"), std::string::npos) << text;
+  EXPECT_NE(text.find("data.db"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"status\":503"), std::string::npos) << text;
+
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+// Other kinds keep their client-facing messages; only unreachable dependencies and broken
+// invariants are replaced.
+TEST(ErrorResponse, KeepsTheMessageOfOtherKindsAndHidesUnavailableAndInternalDetail) {
+  ports::HttpResponse refused =
+      ErrorResponse(Error::Refused("field_undeclared", "the policy declares no field \"x\"", "x"));
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_NE(refused.body.find("the policy declares no field"), std::string::npos);
+  EXPECT_TRUE(refused.log_detail.empty());
+  ports::HttpResponse unavailable =
+      ErrorResponse(Error::Unavailable("data.db: cannot commit: database or disk is full"));
+  EXPECT_EQ(unavailable.status, 503);
+  EXPECT_EQ(unavailable.body.find("data.db"), std::string::npos) << unavailable.body;
+  EXPECT_NE(unavailable.log_detail.find("data.db: cannot commit"), std::string::npos);
+  ports::HttpResponse internal = ErrorResponse(Error{ErrorCode::kInternal, "request body is not JSON", {}, {}});
+  EXPECT_EQ(internal.status, 500);
+  EXPECT_EQ(internal.body.find("JSON"), std::string::npos) << internal.body;
+  EXPECT_NE(internal.log_detail.find("request body is not JSON"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dovira::api
