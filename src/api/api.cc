@@ -579,6 +579,7 @@ HttpResponse Api::PublicNotice(Call& c) {
   r.Header("Content-Type",
            format == "html" ? "text/html; charset=utf-8" : "text/markdown; charset=utf-8");
   r.Header("Content-Language", c.lang);
+  AddSecurityHeaders(r, format == "html");
   r.body = std::move(*text);
   return r;
 }
