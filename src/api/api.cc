@@ -23,16 +23,6 @@ using services::Actor;
 std::string Iso(Timestamp t) { return FormatTimestamp(t); }
 
 
-std::string PreferredLang(const ports::HttpRequest& req) {
-  std::string q = QueryParam(req.query, "lang");
-  if (q == "uk" || q == "ru" || q == "en") return q;
-  const std::string& al = req.Header("accept-language");
-  for (const char* l : {"uk", "ru", "en"}) {
-    if (al.rfind(l, 0) == 0) return l;
-  }
-  return "uk";
-}
-
 
 Json SubjectJson(const ports::SubjectRow& r) {
   Json j = {{"id", r.id.value()},           {"kind", r.kind},
