@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "adapters/http/http_server.h"
@@ -55,6 +56,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(p.consumed > 0 && p.consumed <= bytes.size(), "consumed", r.target);
     Check(r.path == "*" || (!r.path.empty() && r.path[0] == '/'), "path", r.path);
     Check(r.path.find('\0') == std::string::npos, "NUL in path", r.path);
+    // An encoded slash would route as more segments than the client meant (issue 11).
+    const std::string_view raw_path = std::string_view(r.target).substr(0, r.target.find('?'));
+    Check(raw_path.find("%2f") == std::string::npos && raw_path.find("%2F") == std::string::npos,
+          "no encoded slash in an accepted path", r.target);
     Check(r.body.size() <= limits.max_body_bytes, "body within the limit", r.target);
     Check(ValidRequestId(r.request_id), "request id", r.request_id);
     for (const auto& [name, value] : r.headers) {
