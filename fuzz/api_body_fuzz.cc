@@ -1,14 +1,17 @@
 // Fuzz target: the JSON body of every route, through the real application. Once, it opens the
 // application (app::App, policies/001 on a fake clock, in a temporary data directory), starts its
 // API, and signs in a staff member of a privileged role (briefed, TOTP enrolled) and makes an API
-// key of that role with every purpose. Per input, the first byte picks a route from the router's
-// table, the second the credentials (the staff session with its CSRF token, the API key, or none)
+// key of that role with every purpose, and signs a subject (the payment form) in to the personal
+// cabinet with the code it was e-mailed. Per input, the first byte picks a route from the router's
+// table, the second the credentials (on a cabinet route the subject's session, else the staff
+// session with its CSRF token or the API key; or none)
 // and the rest is the body, sent as application/json through Api::Handle, the entry point the HTTP
 // adapter calls; the target waits for the response. A 500, a status outside 200-599, a dropped
 // responder or an exception ends the run as a crash.
 //
-// Routes that would take the fuzzer's own credentials or clock away (sign-out, password change,
-// leaving, revoking keys, moving the fake clock) are left out; every other route is fuzzed.
+// Routes that would take the fuzzer's own credentials or clock away (the two sign-outs, password
+// change, leaving, revoking keys, moving the fake clock) are left out; every other route is fuzzed.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -16,9 +19,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +33,7 @@
 #include "api/api.h"
 #include "app/app.h"
 #include "common/clock.h"
+#include "services/outbox.h"
 #include "services/staff.h"
 
 namespace {
@@ -73,6 +80,111 @@ class MemoryWriter : public ports::HttpBodyWriter {
   std::string body;
 };
 
+// Sends the request through Api::Handle and waits for its response (its stream, if any, run into
+// the body). A dropped responder, an exception or no answer within a minute is a crash.
+ports::HttpResponse Send(api::Api& api, ports::HttpRequest req, const std::string& where) {
+  struct Pending {
+    std::promise<ports::HttpResponse> promise;
+    std::atomic<bool> answered{false};
+    ~Pending() {
+      if (!answered.exchange(true)) {
+        ports::HttpResponse dropped;
+        dropped.status = -1;
+        promise.set_value(std::move(dropped));
+      }
+    }
+  };
+  auto pending = std::make_shared<Pending>();
+  std::future<ports::HttpResponse> answer = pending->promise.get_future();
+  try {
+    api.Handle(std::move(req), [pending](ports::HttpResponse&& r) {
+      if (!pending->answered.exchange(true)) pending->promise.set_value(std::move(r));
+    });
+  } catch (const std::exception& e) {
+    Fail(where + ": Handle threw " + e.what());
+  }
+  pending.reset();
+  if (answer.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    Fail(where + ": no response within 60 s");
+  }
+  ports::HttpResponse response = answer.get();
+  if (response.status == -1) Fail(where + ": the responder was dropped unanswered");
+  if (response.stream) {
+    MemoryWriter writer;
+    (void)response.stream(writer);
+    response.stream = nullptr;
+    response.body = std::move(writer.body);
+  }
+  return response;
+}
+
+ports::HttpRequest JsonRequest(const std::string& method, const std::string& path,
+                               const std::string& body) {
+  ports::HttpRequest req;
+  req.method = method;
+  req.path = path;
+  req.target = path;
+  req.headers["host"] = "localhost";
+  req.headers["content-type"] = "application/json";
+  req.headers["content-length"] = std::to_string(body.size());
+  req.remote_address = "127.0.0.1";
+  req.request_id = "fuzz-setup";
+  req.body = body;
+  return req;
+}
+
+std::string Base64Decode(std::string_view text) {
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v;
+    if (c >= 'A' && c <= 'Z') {
+      v = c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+      v = c - 'a' + 26;
+    } else if (c >= '0' && c <= '9') {
+      v = c - '0' + 52;
+    } else if (c == '+') {
+      v = 62;
+    } else if (c == '/') {
+      v = 63;
+    } else {
+      continue;
+    }
+    buffer = (buffer << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      out.push_back(static_cast<char>((buffer >> (bits - 8)) & 0xFF));
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+// The six-digit code of the newest message in the mail directory: the base64 text parts decoded,
+// then the first ": dddddd".
+std::string MailedCode(const std::string& mail_dir) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(mail_dir)) {
+    if (e.path().extension() == ".eml") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  for (auto it = files.rbegin(); it != files.rend(); ++it) {
+    std::ifstream in(*it, std::ios::binary);
+    const std::string eml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t at = 0;
+    while ((at = eml.find("Content-Transfer-Encoding: base64\r\n\r\n", at)) != std::string::npos) {
+      at += 37;
+      const size_t end = eml.find("\r\n\r\n", at);
+      const std::string text = Base64Decode(eml.substr(at, end - at));
+      std::smatch found;
+      if (std::regex_search(text, found, std::regex(R"(: (\d{6}))"))) return found[1].str();
+    }
+  }
+  return "";
+}
+
 struct Fixture {
   std::string dir;
   std::unique_ptr<app::App> app;
@@ -81,6 +193,8 @@ struct Fixture {
   std::string session_token;
   std::string csrf_token;
   std::string api_key;
+  std::string subject_cookie;  // a cabinet session of a subject, with its CSRF token
+  std::string subject_csrf;
   std::vector<size_t> routes;  // indices into the router's table
 };
 
@@ -89,6 +203,7 @@ bool Fuzzed(const api::Route& route) {
   for (const char* left_out : {"/v1/auth/logout", "/v1/auth/password", "/v1/_test/clock"}) {
     if (route.pattern == left_out) return false;
   }
+  if (route.pattern.find("/me/sign-out") != std::string::npos) return false;
   if (route.pattern.find("/leave") != std::string::npos) return false;
   if (route.method == "DELETE" && route.pattern.find("/api-keys/") != std::string::npos) {
     return false;
@@ -170,6 +285,40 @@ Fixture& Setup() {
                                   ctx);
     if (!key.ok()) Fail("api key: " + key.error().message);
     fx->api_key = key->key;
+
+    // A subject (the payment form of 001) signed in to the cabinet with the code e-mailed.
+    const std::string base = "/v1/schools/" + fx->school;
+    const std::string email = "fuzz.subject@example.com";
+    ports::HttpResponse submitted = Send(
+        *fx->api,
+        JsonRequest("POST", base + "/forms/payment/submissions",
+                    R"({"fields":{"first_name":"Olena","email":")" + email +
+                        R"(","mobile_phone":"+380671234567","purchased_service":"Course",)"
+                        R"("purchase_amount":"1200"},"consents":["pd_consent"],)"
+                        R"("accept_policy":true,"age_statement":"adult"})"),
+        "setup: submission");
+    if (submitted.status != 201) Fail("setup: submission: " + submitted.body);
+    ports::HttpResponse begun =
+        Send(*fx->api, JsonRequest("POST", base + "/me/sign-in", R"({"email":")" + email + R"("})"),
+             "setup: sign-in");
+    if (begun.status != 202) Fail("setup: sign-in: " + begun.body);
+    const std::string login_id = nlohmann::json::parse(begun.body).value("login", "");
+    (void)fx->app->outbox().DeliverDue();
+    const std::string code = MailedCode(options.mail_dir);
+    if (code.empty()) Fail("setup: no sign-in code in " + options.mail_dir);
+    ports::HttpResponse verified = Send(
+        *fx->api,
+        JsonRequest("POST", base + "/me/sign-in/verify",
+                    nlohmann::json{{"login", login_id}, {"code", code}}.dump()),
+        "setup: verify");
+    if (verified.status != 200) Fail("setup: verify: " + verified.body);
+    for (const auto& [name, value] : verified.headers) {
+      if (name == "Set-Cookie" && value.rfind("dovira_me=", 0) == 0) {
+        fx->subject_cookie = value.substr(0, value.find(';'));
+      }
+    }
+    fx->subject_csrf = nlohmann::json::parse(verified.body).value("csrf_token", "");
+    if (fx->subject_cookie.empty() || fx->subject_csrf.empty()) Fail("setup: no cabinet session");
 
     const auto& table = fx->api->router().routes();
     for (size_t i = 0; i < table.size(); ++i) {
@@ -270,16 +419,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   req.headers["host"] = "localhost";
   req.headers["content-type"] = "application/json";
   req.headers["content-length"] = std::to_string(body.size());
-  switch (mode % 3) {
-    case 0:
-      req.headers["cookie"] = "dovira_session=" + fx.session_token;
-      req.headers["x-csrf-token"] = fx.csrf_token;
-      break;
-    case 1:
-      req.headers["authorization"] = "Bearer " + fx.api_key;
-      break;
-    default:
-      break;
+  // The credentials: the cabinet session on a subject's route, else the staff session or the API
+  // key; or none at all.
+  const int credential = mode % 3;
+  if (credential != 2 && route.auth == api::Auth::kSubject) {
+    req.headers["cookie"] = fx.subject_cookie;
+    req.headers["x-csrf-token"] = fx.subject_csrf;
+  } else if (credential == 0) {
+    req.headers["cookie"] = "dovira_session=" + fx.session_token;
+    req.headers["x-csrf-token"] = fx.csrf_token;
+  } else if (credential == 1) {
+    req.headers["authorization"] = "Bearer " + fx.api_key;
   }
   // Public routes limit calls per client address; spread the inputs over many addresses.
   static std::atomic<uint32_t> calls{0};
@@ -288,37 +438,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   req.request_id = "fuzz";
   req.body = std::move(body);
 
-  struct Pending {
-    std::promise<ports::HttpResponse> promise;
-    std::atomic<bool> answered{false};
-    ~Pending() {
-      if (!answered.exchange(true)) {
-        ports::HttpResponse dropped;
-        dropped.status = -1;
-        promise.set_value(std::move(dropped));
-      }
-    }
-  };
-  auto pending = std::make_shared<Pending>();
-  std::future<ports::HttpResponse> answer = pending->promise.get_future();
   const std::string where = route.method + " " + route.pattern;
-  try {
-    fx.api->Handle(std::move(req), [pending](ports::HttpResponse&& r) {
-      if (!pending->answered.exchange(true)) pending->promise.set_value(std::move(r));
-    });
-  } catch (const std::exception& e) {
-    Fail(where + ": Handle threw " + e.what());
-  }
-  pending.reset();
-  if (answer.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
-    Fail(where + ": no response within 60 s");
-  }
-  ports::HttpResponse response = answer.get();
-  if (response.status == -1) Fail(where + ": the responder was dropped unanswered");
-  if (response.stream) {
-    MemoryWriter writer;
-    (void)response.stream(writer);
-  }
+  ports::HttpResponse response = Send(*fx.api, std::move(req), where);
   static const bool verbose = std::getenv("DOVIRA_FUZZ_VERBOSE") != nullptr;
   if (verbose) std::fprintf(stderr, "%s -> %d\n", where.c_str(), response.status);
   if (response.status < 200 || response.status > 599 || response.status == 500) {
