@@ -57,7 +57,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(r.path == "*" || (!r.path.empty() && r.path[0] == '/'), "path", r.path);
     Check(r.path.find('\0') == std::string::npos, "NUL in path", r.path);
     // An encoded slash would route as more segments than the client meant (issue 11).
-    const std::string_view raw_path = std::string_view(r.target).substr(0, r.target.find('?'));
+    std::string_view raw_path = std::string_view(r.target).substr(0, r.target.find('?'));
+    if (raw_path.find("://") != std::string_view::npos) {  // absolute form: the authority goes
+      const size_t authority = raw_path.find("://") + 3;
+      const size_t slash = raw_path.find('/', authority);
+      raw_path = slash == std::string_view::npos ? std::string_view() : raw_path.substr(slash);
+    }
     Check(raw_path.find("%2f") == std::string::npos && raw_path.find("%2F") == std::string::npos,
           "no encoded slash in an accepted path", r.target);
     Check(r.body.size() <= limits.max_body_bytes, "body within the limit", r.target);

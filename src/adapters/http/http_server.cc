@@ -32,7 +32,6 @@
 #include <boost/beast/http/write.hpp>
 #include <condition_variable>
 #include <cstdint>
-#include <limits>
 #include <mutex>
 #include <optional>
 #include <string_view>

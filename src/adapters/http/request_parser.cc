@@ -2,10 +2,6 @@
 
 #include "adapters/http/beast_request.h"
 
-// clang-format off
-#include <utility>
-// clang-format on
-
 #include <algorithm>
 #include <boost/asio/buffer.hpp>
 #include <cstdint>
