@@ -1,5 +1,5 @@
 # Dovira: one verb per task. Every verb installs what is missing first (scripts/install-deps.sh).
-.PHONY: deps build web web-test test asan tsan bench run screenshots fuzz format tidy coverage-doc clean
+.PHONY: deps build web web-test test asan tsan bench run screenshots fuzz fuzz-smoke format tidy coverage-doc clean
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
@@ -55,13 +55,32 @@ run: build web
 screenshots: build web
 	@cd web && npm run screenshots --silent
 
-# Coverage-guided fuzzing of the policy parser and checker (libFuzzer), seeded from fuzz/corpus.
+# Coverage-guided fuzzing (libFuzzer) of every parser of untrusted input, FUZZ_SECONDS each:
+# policy (TOML loader, checker, notice), http_request (the adapter's request parsing), headers
+# (cookies, CSRF, query, language, CORS, static paths), api_body (the JSON body of every route
+# through the real Api). FUZZ_TARGETS picks some; `make fuzz-smoke` runs each for 30 seconds (CI).
+# Each run starts from its seeds (fuzz/corpus/<name>, fuzz/regressions/<name>) and keeps what it
+# learns in build/fuzz/corpus/<name>; a crash stops with its input in build/fuzz/crashes/<name>/,
+# which then belongs in fuzz/regressions/<name>/ (replayed by ctest in every build).
+FUZZ_TARGETS ?= policy http_request headers api_body
 fuzz: deps
 	@cmake --preset fuzz >/dev/null
-	@cmake --build build/fuzz -j $(JOBS) --target policy_fuzz
-	@mkdir -p build/fuzz/corpus/policy
-	@./build/fuzz/fuzz/policy_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
-		-dict=fuzz/policy.dict build/fuzz/corpus/policy fuzz/corpus/policy policies
+	@cmake --build build/fuzz -j $(JOBS) --target $(addsuffix _fuzz,$(FUZZ_TARGETS))
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p build/fuzz/corpus/$$t build/fuzz/crashes/$$t; \
+		seeds="fuzz/corpus/$$t"; [ -d fuzz/regressions/$$t ] && seeds="$$seeds fuzz/regressions/$$t"; \
+		[ $$t = policy ] && seeds="$$seeds policies"; \
+		dict=""; [ -f fuzz/$$t.dict ] && dict="-dict=fuzz/$$t.dict"; \
+		echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
+		./build/fuzz/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=30 \
+			-rss_limit_mb=4096 -print_final_stats=1 $$dict \
+			-artifact_prefix=build/fuzz/crashes/$$t/ build/fuzz/corpus/$$t $$seeds \
+			2>build/fuzz/$$t.log || { tail -60 build/fuzz/$$t.log; exit 1; }; \
+		grep -E "^(Done|stat::number_of_executed_units)" build/fuzz/$$t.log | sed "s/^/  $$t: /"; \
+	done
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30
 
 format:
 	@find src tests fuzz bench -name '*.cc' -o -name '*.h' | xargs clang-format -i

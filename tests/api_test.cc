@@ -287,6 +287,30 @@ TEST_F(Notice, R01_PublicNoticeIsServedWithoutSignInInEveryLanguageWithItsVersio
   EXPECT_EQ(info.Body().value("effective", ""), "2025-03-10");
 }
 
+// Issue 11: the notice at /policy is a page of this server like the web build's pages, and
+// carries the same security headers (it had none of them).
+TEST(NoticeHeaders, R01_PolicyPageCarriesTheSecurityHeadersOfTheOtherPages) {
+  const std::string web_root = MakeTempDir();
+  WriteFile(web_root + "/page.html", "<!doctype html><title>p</title>");
+  ServerOptions options;
+  options.policies = {"004"};
+  options.extra_args = {"--web-root", web_root};
+  TestServer server(options);
+  ASSERT_EQ(server.Start(), "");
+  Response page = server.Get("/page.html");
+  ASSERT_EQ(page.status, 200) << page.Describe();
+  ASSERT_FALSE(page.Header("content-security-policy").empty());
+  Response notice = server.Get(std::string("/policy?school=") + kS4 + "&lang=en");
+  ASSERT_EQ(notice.status, 200) << notice.Describe();
+  for (const char* name : {"content-security-policy", "x-content-type-options", "referrer-policy"}) {
+    EXPECT_EQ(notice.Header(name), page.Header(name)) << name;
+  }
+  Response markdown = server.Get(std::string("/policy?school=") + kS4 + "&format=md");
+  ASSERT_EQ(markdown.status, 200) << markdown.Describe();
+  EXPECT_EQ(markdown.Header("x-content-type-options"), "nosniff");
+  std::filesystem::remove_all(web_root);
+}
+
 TEST_F(Notice, R01_EveryPublishedVersionIsListedAndKeepsItsExactText) {
   const std::string file_text = Slurp(PolicyPath("004"));
   ASSERT_FALSE(file_text.empty());

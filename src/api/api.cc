@@ -24,16 +24,6 @@ using services::Actor;
 std::string Iso(Timestamp t) { return FormatTimestamp(t); }
 
 
-std::string PreferredLang(const ports::HttpRequest& req) {
-  std::string q = QueryParam(req.query, "lang");
-  if (q == "uk" || q == "ru" || q == "en") return q;
-  const std::string& al = req.Header("accept-language");
-  for (const char* l : {"uk", "ru", "en"}) {
-    if (al.rfind(l, 0) == 0) return l;
-  }
-  return "uk";
-}
-
 
 Json SubjectJson(const ports::SubjectRow& r) {
   Json j = {{"id", r.id.value()},           {"kind", r.kind},
@@ -669,6 +659,7 @@ HttpResponse Api::PublicNotice(Call& c) {
   r.Header("Content-Type",
            format == "html" ? "text/html; charset=utf-8" : "text/markdown; charset=utf-8");
   r.Header("Content-Language", c.lang);
+  AddSecurityHeaders(r, format == "html");
   r.body = std::move(*text);
   return r;
 }

@@ -197,6 +197,16 @@ std::string QueryParam(const std::string& query, const std::string& name) {
   return "";
 }
 
+std::string PreferredLang(const ports::HttpRequest& req) {
+  std::string q = QueryParam(req.query, "lang");
+  if (q == "uk" || q == "ru" || q == "en") return q;
+  const std::string& al = req.Header("accept-language");
+  for (const char* l : {"uk", "ru", "en"}) {
+    if (al.rfind(l, 0) == 0) return l;
+  }
+  return "uk";
+}
+
 std::string CookieValue(const std::string& header, const std::string& name) {
   size_t i = 0;
   while (i < header.size()) {

@@ -62,6 +62,9 @@ Status OnlyKeys(const Json& obj, const std::vector<std::string>& allowed);
 
 // Query string parameter (decoded), or "" when absent.
 std::string QueryParam(const std::string& query, const std::string& name);
+// The response language: a `lang` query parameter of uk, ru or en, else the first of them that
+// Accept-Language starts with, else "uk".
+std::string PreferredLang(const ports::HttpRequest& req);
 // The cookie's value, or "" when absent.
 std::string CookieValue(const std::string& cookie_header, const std::string& name);
 

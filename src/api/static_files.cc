@@ -65,6 +65,18 @@ bool Within(const fs::path& root, const fs::path& p) {
 
 }  // namespace
 
+void AddSecurityHeaders(ports::HttpResponse& response, bool html_page) {
+  response.Header("X-Content-Type-Options", "nosniff");
+  if (html_page) {
+    // Pages load only their own scripts and styles and talk only to this server.
+    response.Header("Content-Security-Policy",
+                    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                    "script-src 'self'; object-src 'none'; base-uri 'none'; "
+                    "frame-ancestors 'none'; form-action 'self'");
+    response.Header("Referrer-Policy", "no-referrer");
+  }
+}
+
 std::string ContentTypeFor(const fs::path& file) {
   static const std::pair<const char*, const char*> kTypes[] = {
       {".html", "text/html; charset=utf-8"},
@@ -136,16 +148,8 @@ std::optional<ports::HttpResponse> StaticFiles::Serve(const ports::HttpRequest& 
   r.Header("Cache-Control", IsHashedAsset(req.path)        ? "public, max-age=31536000, immutable"
                             : file->extension() == ".html" ? "no-cache"
                                                            : "public, max-age=300");
-  r.Header("X-Content-Type-Options", "nosniff");
+  AddSecurityHeaders(r, file->extension() == ".html");
   const std::string type = ContentTypeFor(*file);
-  if (file->extension() == ".html") {
-    // Pages load only their own scripts and styles and talk only to this server.
-    r.Header("Content-Security-Policy",
-             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-             "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-             "form-action 'self'");
-    r.Header("Referrer-Policy", "no-referrer");
-  }
   const std::string& if_none_match = req.Header("if-none-match");
   if (!if_none_match.empty() &&
       (if_none_match == "*" || if_none_match.find(etag) != std::string::npos)) {

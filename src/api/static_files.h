@@ -38,6 +38,12 @@ class StaticFiles {
   std::filesystem::path root_;  // canonical
 };
 
+// The security headers of everything the server sends as a file or a page, from this one place
+// (the web build's files here, the notice at /policy in api.cc): X-Content-Type-Options on all,
+// and for an HTML page a Content-Security-Policy (only the server's own scripts and styles, no
+// framing, no plugins) and Referrer-Policy.
+void AddSecurityHeaders(ports::HttpResponse& response, bool html_page);
+
 // "text/html; charset=utf-8", "text/javascript; charset=utf-8", ... by extension;
 // "application/octet-stream" when unknown.
 std::string ContentTypeFor(const std::filesystem::path& file);

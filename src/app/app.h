@@ -86,6 +86,9 @@ class App {
 
   Status Serve(const ServeOptions& options);  // starts HTTP; returns once listening
   uint16_t port() const;
+  // The API that Serve() started (null before): its Handle() is the entry point the HTTP adapter
+  // calls, for callers that bring their own requests (the API fuzz target).
+  api::Api* api() { return api_.get(); }
   void Stop();
 
   services::Schools& schools();

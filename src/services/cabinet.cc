@@ -303,7 +303,7 @@ Status CabinetService::UpdateFields(const SubjectSession& session,
                             field);
     }
     auto it = std::find_if(held->begin(), held->end(),
-                           [&](const CabinetField& f) { return f.field == field; });
+                           [&name = field](const CabinetField& f) { return f.field == name; });
     if (it == held->end()) {
       return Error::Refused("field_not_held", "you have no \"" + field + "\" on file", field);
     }

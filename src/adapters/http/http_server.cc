@@ -1,5 +1,7 @@
 #include "adapters/http/http_server.h"
 
+#include "adapters/http/beast_request.h"
+
 // clang-format off
 // Boost 1.74 with GCC 12 in C++20 mode fails to build unless <utility> precedes Asio and Beast.
 #include <utility>
@@ -30,10 +32,8 @@
 #include <boost/beast/http/write.hpp>
 #include <condition_variable>
 #include <cstdint>
-#include <limits>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
@@ -55,7 +55,7 @@ using Acceptor = tcp::acceptor::rebind_executor<Executor>::other;
 using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
                                         net::wait_traits<std::chrono::steady_clock>, Executor>;
 using Stream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
-using Parser = bhttp::request_parser<bhttp::string_body>;
+using Parser = internal::Parser;
 using Response = bhttp::response<bhttp::string_body>;
 using StreamHead = bhttp::response<bhttp::empty_body>;
 using StreamHeadSerializer = bhttp::response_serializer<bhttp::empty_body>;
@@ -76,129 +76,13 @@ thread_local bool tls_on_loop = false;
 // ---------------------------------------------------------------------------------------------
 // Values
 
-std::string ToString(beast::string_view s) { return std::string(s.data(), s.size()); }
-
-std::string JsonEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-ports::HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message) {
-  ports::HttpResponse response;
-  response.status = status;
-  response.Header("Content-Type", "application/json");
-  response.body = "{\"error\":{\"code\":\"" + JsonEscape(code) + "\",\"message\":\"" +
-                  JsonEscape(message) + "\",\"field\":null}}";
-  return response;
-}
+using internal::EqualsNoCase;
+using internal::NewRequestId;
+using internal::RequestIdFrom;
+using internal::ToString;
 
 ports::HttpResponse InternalError() {
-  return ErrorResponse(500, "internal", "The server could not complete the request.");
-}
-
-bool IsValidRequestId(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-';
-  });
-}
-
-std::string NewRequestId() {
-  thread_local std::mt19937_64 rng = [] {
-    std::random_device device;
-    std::seed_seq seed{device(), device(), device(), device()};
-    return std::mt19937_64(seed);
-  }();
-  static constexpr char kHex[] = "0123456789abcdef";
-  uint64_t v = rng();
-  std::string id(16, '0');
-  for (int i = 15; i >= 0; --i) {
-    id[i] = kHex[v & 0xf];
-    v >>= 4;
-  }
-  return id;
-}
-
-std::string RequestIdFrom(std::string_view incoming) {
-  return IsValidRequestId(incoming) ? std::string(incoming) : NewRequestId();
-}
-
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (AsciiLower(s[i]) != prefix[i]) return false;
-  }
-  return true;
-}
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && StartsWithNoCase(a, b);
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-enum class TargetProblem { kNone, kNotAPath, kBadEncoding, kNul };
-
-// Splits a request target into its percent-decoded path and its raw query. Accepts origin form
-// ("/a/b?q"), absolute form ("http://host/a/b?q", whose authority is dropped) and "*".
-TargetProblem SplitTarget(std::string_view target, std::string* path, std::string* query) {
-  path->clear();
-  query->clear();
-  if (target == "*") {
-    *path = "*";
-    return TargetProblem::kNone;
-  }
-  std::string absolute_rest;
-  if (StartsWithNoCase(target, "http://") || StartsWithNoCase(target, "https://")) {
-    size_t authority = target.find("//") + 2;
-    size_t end = target.find_first_of("/?", authority);
-    absolute_rest = "/";
-    if (end != std::string_view::npos) {
-      absolute_rest.append(target.substr(target[end] == '/' ? end + 1 : end));
-    }
-    target = absolute_rest;
-  }
-  if (target.empty() || target[0] != '/') return TargetProblem::kNotAPath;
-  size_t q = target.find('?');
-  std::string_view raw = target.substr(0, q);
-  if (q != std::string_view::npos) query->assign(target.substr(q + 1));
-  path->reserve(raw.size());
-  for (size_t i = 0; i < raw.size(); ++i) {
-    char c = raw[i];
-    if (c == '\0') return TargetProblem::kNul;
-    if (c != '%') {
-      path->push_back(c);
-      continue;
-    }
-    if (raw.size() - i < 3) return TargetProblem::kBadEncoding;
-    int hi = HexValue(raw[i + 1]);
-    int lo = HexValue(raw[i + 2]);
-    if (hi < 0 || lo < 0) return TargetProblem::kBadEncoding;
-    char decoded = static_cast<char>(hi * 16 + lo);
-    if (decoded == '\0') return TargetProblem::kNul;
-    path->push_back(decoded);
-    i += 2;
-  }
-  return TargetProblem::kNone;
+  return RefusalResponse({500, "internal", "The server could not complete the request."});
 }
 
 bool IsTokenChar(char c) {
@@ -510,9 +394,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     state_ = State::kReading;
     parser_.emplace();
-    parser_->body_limit(static_cast<uint64_t>(options_.max_body_bytes));
-    parser_->header_limit(static_cast<uint32_t>(
-        std::min<size_t>(options_.max_header_bytes, std::numeric_limits<uint32_t>::max())));
+    internal::ApplyLimits(*parser_, {options_.max_body_bytes, options_.max_header_bytes});
     // One deadline for the whole request, headers and body; it also ends an idle keep-alive wait.
     stream_.expires_after(options_.read_timeout);
     bhttp::async_read_header(
@@ -526,19 +408,15 @@ class Session : public std::enable_shared_from_this<Session> {
       OnReadError(ec);
       return;
     }
-    const auto& request = parser_->get();
-    if (request.version() / 10 != 1) {
-      FailRequest(400, "malformed_request", "The request is not valid HTTP/1.1.");
-      return;
-    }
-    if (request.method() == bhttp::verb::unknown) {
-      FailRequest(400, "method_not_understood", "The request method is not understood.");
+    if (auto refused = internal::CheckHead(parser_->get())) {
+      FailRequest(*refused);
       return;
     }
     if (parser_->is_done()) {
       Dispatch();
       return;
     }
+    const auto& request = parser_->get();
     if (request.version() >= 11 && beast::iequals(request[bhttp::field::expect], "100-continue")) {
       net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
                        [self = shared_from_this()](error_code write_ec, size_t) {
@@ -567,14 +445,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnReadError(error_code ec) {
-    if (ec == bhttp::error::body_limit) {
-      FailRequest(413, "body_too_large", "The request body is larger than the server accepts.");
-    } else if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
-      FailRequest(431, "headers_too_large",
-                  "The request headers are larger than the server accepts.");
-    } else if (&ec.category() == &bhttp::make_error_code(bhttp::error::bad_target).category() &&
-               ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
-      FailRequest(400, "malformed_request", "The request is not valid HTTP/1.1.");
+    if (auto refused = internal::RefusalForReadError(ec)) {
+      FailRequest(*refused);
     } else {
       // The client went away, the deadline passed, or the server is stopping.
       Close();
@@ -582,7 +454,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // Answers a request the adapter cannot pass on, then closes the connection.
-  void FailRequest(int status, std::string_view code, std::string_view message) {
+  void FailRequest(const RequestRefusal& refusal) {
     keep_alive_ = false;
     head_ = false;
     version_ = 11;
@@ -593,7 +465,7 @@ class Session : public std::enable_shared_from_this<Session> {
       request_id_ = RequestIdFrom(ToString(request["X-Request-Id"]));
     }
     if (request_id_.empty()) request_id_ = NewRequestId();
-    SendResponse(ErrorResponse(status, code, message));
+    SendResponse(RefusalResponse(refusal));
   }
 
   void Dispatch() {
@@ -605,37 +477,13 @@ class Session : public std::enable_shared_from_this<Session> {
     head_ = message.method() == bhttp::verb::head;
 
     ports::HttpRequest request;
-    request.method = ToString(message.method_string());
-    request.target = ToString(message.target());
-    for (const auto& field : message) {
-      std::string name = ToString(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(), AsciiLower);
-      auto [it, inserted] = request.headers.try_emplace(std::move(name), ToString(field.value()));
-      if (!inserted) {
-        it->second.append(", ");
-        it->second.append(field.value().data(), field.value().size());
-      }
-    }
-    request.request_id = RequestIdFrom(request.Header("x-request-id"));
+    std::optional<RequestRefusal> refused =
+        internal::ToHttpRequest(std::move(message), remote_, &request);
     request_id_ = request.request_id;
-
-    switch (SplitTarget(request.target, &request.path, &request.query)) {
-      case TargetProblem::kNone:
-        break;
-      case TargetProblem::kNotAPath:
-        SendResponse(ErrorResponse(400, "malformed_request", "The request target is not a path."));
-        return;
-      case TargetProblem::kBadEncoding:
-        SendResponse(ErrorResponse(400, "malformed_request",
-                                   "The request path is not validly percent-encoded."));
-        return;
-      case TargetProblem::kNul:
-        SendResponse(
-            ErrorResponse(400, "malformed_request", "The request path contains a NUL byte."));
-        return;
+    if (refused) {
+      SendResponse(RefusalResponse(*refused));
+      return;
     }
-    request.body = std::move(message.body());
-    request.remote_address = remote_;
 
     auto pending = std::make_shared<PendingResponse>(loop_->gate, weak_from_this());
     ports::HttpResponder responder = [pending = std::move(pending)](ports::HttpResponse&& r) {

@@ -9,8 +9,10 @@
 // request on a connection is read only after the previous response is written.
 //
 // Adapter error codes: 400 malformed_request and method_not_understood, 413 body_too_large,
-// 431 headers_too_large, and 500 internal when a handler drops its responder without calling it
-// (or throws). A request that does not fully arrive within read_timeout closes the connection.
+// 431 headers_too_large (the rules are those of ParseRequest, request_parser.h, which parses with
+// the same functions: no HTTP/1.1 request without exactly one Host, no encoded slash in the path),
+// and 500 internal when a handler drops its responder without calling it (or throws). A request
+// that does not fully arrive within read_timeout closes the connection.
 //
 // Every response carries Server: dovira, X-Request-Id (the request's id: a valid incoming
 // X-Request-Id, else a fresh 16-hex one) and Content-Length, except 204 and 304, which go out
