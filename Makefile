@@ -2,13 +2,19 @@
 .PHONY: deps build web web-test test asan tsan bench run screenshots fuzz fuzz-smoke format tidy coverage-doc clean
 
 JOBS ?= $(shell nproc)
+# ccache (installed by scripts/install-deps.sh) keeps compiled objects between builds and between
+# the build configurations' unchanged files; CCACHE=0 builds without it.
+CCACHE ?= 1
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+LAUNCHER := $(if $(filter 1,$(CCACHE)),$(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache))
 FUZZ_SECONDS ?= 60
 
 deps:
 	@bash scripts/install-deps.sh
 
 build: deps
-	@cmake --preset release >/dev/null
+	@cmake --preset release $(LAUNCHER) >/dev/null
 	@cmake --build build/release -j $(JOBS)
 
 # The web pages, the cookie banner and the form snippet (web/dist), from the pinned npm packages.
@@ -28,7 +34,7 @@ test: build
 
 # The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: deps
-	@cmake --preset asan >/dev/null
+	@cmake --preset asan $(LAUNCHER) >/dev/null
 	@cmake --build build/asan -j $(JOBS)
 	@cd build/asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
@@ -40,7 +46,7 @@ asan: deps
 # and black-box server tests).
 TSAN_TESTS ?= .
 tsan: deps
-	@cmake --preset tsan >/dev/null
+	@cmake --preset tsan $(LAUNCHER) >/dev/null
 	@cmake --build build/tsan -j $(JOBS)
 	@cd build/tsan && TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:second_deadlock_stack=1 \
 		ctest --output-on-failure -j $(JOBS) -L '$(TSAN_TESTS)'
@@ -64,7 +70,7 @@ screenshots: build web
 # which then belongs in fuzz/regressions/<name>/ (replayed by ctest in every build).
 FUZZ_TARGETS ?= policy http_request headers api_body
 fuzz: deps
-	@cmake --preset fuzz >/dev/null
+	@cmake --preset fuzz $(LAUNCHER) >/dev/null
 	@cmake --build build/fuzz -j $(JOBS) --target $(addsuffix _fuzz,$(FUZZ_TARGETS))
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		mkdir -p build/fuzz/corpus/$$t build/fuzz/crashes/$$t; \

@@ -412,7 +412,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The credentials: the cabinet session on a subject's route, else the staff session or the API
   // key; or none at all.
   const int credential = mode % 3;
-  if (credential != 2 && route.auth == api::Auth::kSubject) {
+  if (credential != 2 && route.access.Allows(api::Principal::kSubject)) {
     req.headers["cookie"] = fx.subject_cookie;
     req.headers["x-csrf-token"] = fx.subject_csrf;
   } else if (credential == 0) {

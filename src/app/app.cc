@@ -37,11 +37,6 @@ App::~App() { Stop(); }
 Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   std::unique_ptr<App> app(new App());
   app->options_ = options;
-  if (!options.exclusive_for.empty()) {
-    auto lock = DirLock::Acquire(options.data_dir, options.exclusive_for);
-    if (!lock.ok()) return lock.error();
-    app->dir_lock_ = std::move(*lock);
-  }
   if (options.fake_clock) {
     app->manual_clock_ = std::make_unique<ManualClock>(*options.fake_clock);
     app->clock_ = app->manual_clock_.get();
@@ -65,6 +60,13 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
     auto mailer = mail::SmtpMailer::Create(mo);
     if (!mailer.ok()) return mailer.error();
     app->mailer_ = std::move(*mailer);
+  }
+  // The directory's lock before anything in it is touched (and after the options are checked,
+  // so a wrong option leaves no directory behind).
+  if (!options.exclusive_for.empty()) {
+    auto lock = DirLock::Acquire(options.data_dir, options.exclusive_for);
+    if (!lock.ok()) return lock.error();
+    app->dir_lock_ = std::move(*lock);
   }
   auto crypto = crypto::SodiumCrypto::Create();
   if (!crypto.ok()) return crypto.error();
@@ -247,9 +249,12 @@ void App::Stop() {
   stop_cv_.notify_all();
   if (checkpointer_.joinable()) checkpointer_.join();
   if (jobs_.joinable()) jobs_.join();
+  const bool served = http_ != nullptr;
   if (http_) http_->Stop();
   api_.reset();  // drains the worker pool
-  if (schools_ && audit_) {
+  // A server signs its chain heads as it stops; an operator command (no HTTP) leaves that to the
+  // server, and writes nothing it does not have to.
+  if (served && schools_ && audit_) {
     for (const auto& school : schools_->List()) (void)audit_->Checkpoint(school);
   }
 }

@@ -65,10 +65,15 @@ Result<SchoolRuntime*> Schools::Load(const std::string& policy_text,
   school.name = pol.school.name.Get("en", pol.school.authoritative_language);
   school.active_policy_version = pol.version.id;
   school.created_at = deps_.clock.Now();
+  bool unchanged = false;
   if (auto existing = deps_.store.GetSchool(id); existing.ok() && *existing) {
     school.created_at = (*existing)->created_at;
+    unchanged = (*existing)->name == school.name &&
+                (*existing)->active_policy_version == school.active_policy_version;
   }
-  batch.schools.push_back(school);
+  // Nothing to write when the school and its version are stored as they are: an operator command
+  // opening a live directory then writes nothing at all.
+  if (!unchanged) batch.schools.push_back(school);
   if (!stored) {
     ports::PolicyVersionRow row;
     row.school = id;
@@ -80,8 +85,10 @@ Result<SchoolRuntime*> Schools::Load(const std::string& policy_text,
     row.published_at = deps_.clock.Now();
     batch.policy_versions.push_back(std::move(row));
   }
-  Status committed = deps_.store.Commit(std::move(batch));
-  if (!committed.ok()) return committed.error();
+  if (!batch.empty()) {
+    Status committed = deps_.store.Commit(std::move(batch));
+    if (!committed.ok()) return committed.error();
+  }
 
   std::unique_lock lock(mu_);
   auto& slot = schools_[id];

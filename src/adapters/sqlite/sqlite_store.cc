@@ -52,6 +52,27 @@ using ports::SubjectRow;
 using ports::WriteBatch;
 
 constexpr int kBusyTimeoutMs = 5000;
+
+// Waits up to `ms` for a lock another connection holds, polling every quarter millisecond.
+// SQLite's own busy timeout sleeps in steps of up to 100 ms; a process waiting beside a server
+// that commits group after group then keeps missing the moments the write lock is free, and an
+// operator command on a live directory fails with "database is locked" although the lock was free
+// thousands of times. Short polls find those moments.
+int PollWhileBusy(void* arg, int count) {
+  constexpr int64_t kStepUs = 250;
+  const int64_t limit_us = static_cast<int64_t>(reinterpret_cast<intptr_t>(arg)) * 1000;
+  if (static_cast<int64_t>(count) * kStepUs >= limit_us) return 0;
+  std::this_thread::sleep_for(std::chrono::microseconds(kStepUs));
+  return 1;
+}
+
+void WaitWhenBusy(sqlite3* db, int ms) {
+  if (ms <= 0) {
+    sqlite3_busy_timeout(db, 0);  // no handler: SQLITE_BUSY at once
+    return;
+  }
+  sqlite3_busy_handler(db, &PollWhileBusy, reinterpret_cast<void*>(static_cast<intptr_t>(ms)));
+}
 // While truncating the key vault's WAL, wait at most this long for readers.
 constexpr int kVaultCheckpointWaitMs = 100;
 
@@ -486,7 +507,7 @@ class ReaderPool {
   Result<std::unique_ptr<Connection>> OpenOne() {
     Result<std::unique_ptr<Connection>> conn = Connection::Open(path_, label_, /*read_only=*/true);
     if (!conn.ok()) return conn.error();
-    sqlite3_busy_timeout((*conn)->handle(), kBusyTimeoutMs);
+    WaitWhenBusy((*conn)->handle(), kBusyTimeoutMs);
     int rc = (*conn)->Exec(sql::kTrustedSchemaOff);
     if (rc != SQLITE_OK) return (*conn)->StorageError("cannot configure a reader", rc);
     return conn;
@@ -1067,7 +1088,7 @@ Result<std::unique_ptr<Connection>> OpenWriter(const std::string& path, const ch
   Result<std::unique_ptr<Connection>> opened = Connection::Open(path, label, /*read_only=*/false);
   if (!opened.ok()) return opened.error();
   Connection& db = **opened;
-  sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs);
+  WaitWhenBusy(db.handle(), kBusyTimeoutMs);
   Result<std::string> mode = db.QueryText(sql::kJournalModeWal);
   if (!mode.ok()) return mode.error();
   if (*mode != "wal") {
@@ -1232,7 +1253,7 @@ class SqliteStore::Impl {
     auto ckpt = Connection::Open(dir_ + "/" + kDataFile, "data.db checkpoints", false);
     if (!ckpt.ok()) return ckpt.error();
     checkpoint_conn_ = std::move(*ckpt);
-    sqlite3_busy_timeout(checkpoint_conn_->handle(), kBusyTimeoutMs);
+    WaitWhenBusy(checkpoint_conn_->handle(), kBusyTimeoutMs);
     sqlite3_wal_hook(data_writer_->handle(), &Impl::OnWalCommit, this);
     writer_ = std::thread([this] { WriterLoop(); });
     checkpointer_ = std::thread([this] { CheckpointLoop(); });
@@ -1532,9 +1553,9 @@ class SqliteStore::Impl {
   static constexpr int kWalResetFrames = 65536;
   void ResetWal() {
     sqlite3* db = data_writer_->handle();
-    sqlite3_busy_timeout(db, 200);
+    WaitWhenBusy(db, 200);
     int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
-    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    WaitWhenBusy(db, kBusyTimeoutMs);
     if (rc == SQLITE_OK) wal_frames_ = 0;
   }
   static int OnWalCommit(void* self, sqlite3*, const char*, int frames) {
@@ -1551,9 +1572,9 @@ class SqliteStore::Impl {
   // key, retried after later groups while readers keep it from completing.
   void TruncateVaultWal() {
     sqlite3* db = keys_writer_->handle();
-    sqlite3_busy_timeout(db, kVaultCheckpointWaitMs);
+    WaitWhenBusy(db, kVaultCheckpointWaitMs);
     int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
-    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    WaitWhenBusy(db, kBusyTimeoutMs);
     if (rc == SQLITE_OK) vault_wal_holds_destroyed_keys_ = false;
   }
 
