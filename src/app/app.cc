@@ -249,12 +249,11 @@ void App::Stop() {
   stop_cv_.notify_all();
   if (checkpointer_.joinable()) checkpointer_.join();
   if (jobs_.joinable()) jobs_.join();
-  const bool served = http_ != nullptr;
   if (http_) http_->Stop();
   api_.reset();  // drains the worker pool
-  // A server signs its chain heads as it stops; an operator command (no HTTP) leaves that to the
-  // server, and writes nothing it does not have to.
-  if (served && schools_ && audit_) {
+  // The chain heads are signed on the way out, by a server and by an operator command alike (a
+  // command beside a running server waits its turn for the write lock; see WaitWhenBusy).
+  if (schools_ && audit_) {
     for (const auto& school : schools_->List()) (void)audit_->Checkpoint(school);
   }
 }
