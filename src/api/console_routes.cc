@@ -30,6 +30,8 @@ ports::HttpResponse SchoolSettings(const ApiServices& s, const SchoolId& school,
     roles.push_back({{"id", id},
                      {"title", r.title.Get(lang, auth)},
                      {"privileged", r.privileged},
+                     // The request queue and every step of a request (router.h: Capability)
+                     {"decides_requests", r.privileged || r.decides},
                      {"purposes", allowed}});
   }
   Json purposes = Json::array();

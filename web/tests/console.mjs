@@ -492,7 +492,10 @@ test('staff: a new account signs in with its one-time password and must replace 
   await other.page.locator('input[name=new_password]').fill('Violet-Otter-Drifts-5712');
   await other.page.locator('input[name=repeat]').fill('Violet-Otter-Drifts-5712');
   await other.page.getByRole('button', { name: 'Change password' }).click();
-  await heading(other.page, 'Request queue').waitFor();
+  // The support service does not decide requests: it opens on the subject search, and neither
+  // the queue nor the privileged views are offered.
+  await heading(other.page, 'Find a subject').waitFor();
+  assert.equal(await other.page.locator('nav.views').getByRole('link', { name: 'Requests', exact: true }).count(), 0);
   assert.equal(await other.page.locator('nav.views').getByRole('link', { name: 'Audit log' }).count(), 0);
   assert.equal(await other.page.locator('nav.views').getByRole('link', { name: 'Staff' }).count(), 0);
 
@@ -534,8 +537,7 @@ test('subjects: a purpose of the role shows only its fields, another purpose is 
   await page.locator('input[name=new_password]').fill('Amber-Finch-Wades-8143');
   await page.locator('input[name=repeat]').fill('Amber-Finch-Wades-8143');
   await page.getByRole('button', { name: 'Change password' }).click();
-  await heading(page, 'Request queue').waitFor();
-  await nextView(page, () => page.locator('nav.views').getByRole('link', { name: 'Subjects' }).click());
+  // A role that does not decide requests opens on the subject search.
   await heading(page, 'Find a subject').waitFor();
   await page.getByText('Every search is recorded in the audit log with its purpose').waitFor();
   // The purposes of the role come first; the others are offered apart, named as refused.
@@ -580,13 +582,13 @@ test('subjects: a purpose of the role shows only its fields, another purpose is 
   const refusedDecision = (await result.innerText()).match(/decision (dec_\w+)/)[1];
   await noSeriousA11yIssues(page, 'subjects refused');
 
-  // Back to a permitted purpose, then on to the subject's requests.
+  // Back to a permitted purpose: a request can be filed for the subject, but the subject's
+  // requests are for colleagues who decide requests (the API refuses this role the queue).
   await purpose.selectOption('identification');
   await page.getByRole('button', { name: 'Search' }).click();
   await result.locator('table.data').waitFor();
-  await nextView(page, () => result.getByRole('link', { name: 'This subject’s requests' }).click());
-  await heading(page, 'Request queue').waitFor();
-  await page.getByText(`Requests of subject ${subject}`).waitFor();
+  assert.equal(await result.getByRole('link', { name: 'File a request for this subject' }).count(), 1);
+  assert.equal(await result.getByRole('link', { name: 'This subject’s requests' }).count(), 0);
   assert.deepEqual(errors, []);
   await context.close();
 

@@ -84,7 +84,7 @@ export interface Settings {
   policy_version: string;
   time_zone: string;
   languages: string[];
-  roles: { id: string; title: string; privileged: boolean; purposes: string[] }[];
+  roles: { id: string; title: string; privileged: boolean; decides_requests: boolean; purposes: string[] }[];
   purposes: { id: string; title: string; basis: string }[];
   fields: { id: string; title: string; category: string }[];
   request_types: { type: string; right: string; term: string; trigger: string; source: string }[];

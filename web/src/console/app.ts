@@ -25,6 +25,17 @@ export class App {
     return this.settings.roles.find((r) => r.id === this.session.role)?.privileged ?? false;
   }
 
+  // Roles that may decide requests work the queue and every step of a request; the others file
+  // requests and find subjects (the API refuses them the rest).
+  get decidesRequests(): boolean {
+    return this.settings.roles.find((r) => r.id === this.session.role)?.decides_requests ?? false;
+  }
+
+  // Where the console opens: the queue for those who work it, else the subject search.
+  get home(): string {
+    return this.decidesRequests ? '/requests' : '/subjects';
+  }
+
   // The server's time now: a test server runs on a fake clock.
   async clock(): Promise<Clock> {
     const health = await get<{ now: string }>('/healthz');

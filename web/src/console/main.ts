@@ -160,20 +160,24 @@ async function startConsole(signedIn: Session, initial: boolean): Promise<void> 
   await route(initial);
 }
 
-const VIEWS: [string, keyof typeof t.nav, boolean][] = [
-  ['#/requests', 'queue', false],
-  ['#/requests/new', 'newRequest', false],
-  ['#/subjects', 'subjects', false],
-  ['#/audit', 'audit', true],
-  ['#/consents', 'consents', false],
-  ['#/staff', 'staff', true],
-  ['#/account', 'account', false],
+// Each view with who may open it: any staff member, a role that decides requests, or a privileged
+// role (the same capabilities the API declares per route).
+type Needs = 'any' | 'decides' | 'privileged';
+const VIEWS: [string, keyof typeof t.nav, Needs][] = [
+  ['#/requests', 'queue', 'decides'],
+  ['#/requests/new', 'newRequest', 'any'],
+  ['#/subjects', 'subjects', 'any'],
+  ['#/audit', 'audit', 'privileged'],
+  ['#/consents', 'consents', 'any'],
+  ['#/staff', 'staff', 'privileged'],
+  ['#/account', 'account', 'any'],
 ];
 
 function buildNav(a: App): void {
   const list = h('ul');
-  for (const [hash, key, privileged] of VIEWS) {
-    if (privileged && !a.privileged) continue;
+  for (const [hash, key, needs] of VIEWS) {
+    if (needs === 'privileged' && !a.privileged) continue;
+    if (needs === 'decides' && !a.decidesRequests) continue;
     list.append(h('li', {}, h('a', { href: hash, 'data-view': key }, t.nav[key])));
   }
   // The privacy notice as published, rendered from the same policy, with its earlier versions.
@@ -193,7 +197,7 @@ function markNav(key: string): void {
 async function route(initial = false): Promise<void> {
   if (!app) return;
   document.documentElement.dataset.ready = 'false';
-  const [path, query] = (location.hash.slice(1) || '/requests').split('?');
+  const [path, query] = (location.hash.slice(1) || app.home).split('?');
   const params = new URLSearchParams(query ?? '');
   const parts = path.split('/').filter(Boolean);
   const root = h('div', { class: 'view' });

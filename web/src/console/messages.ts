@@ -206,6 +206,7 @@ export interface ConsoleMessages {
 
   newTitle: string;
   newIntro: string;
+  filedForColleagues: string;
   nType: string;
   nTypeOption: (name: string, term: string, source: string) => string;
   nSubject: string;
@@ -597,6 +598,7 @@ const en: ConsoleMessages = {
 
   newTitle: 'File a request',
   newIntro: 'A request received through any channel. The term runs from the moment it was received.',
+  filedForColleagues: 'The request is filed. Colleagues who decide requests take it from here; its term runs from the moment it was received.',
   nType: 'Type',
   nTypeOption: (name, term, source) => `${name} — ${termIn('en', term)}${source === 'default' ? ' (default)' : ''}`,
   nSubject: 'Subject id',
@@ -780,7 +782,7 @@ const en: ConsoleMessages = {
     session_invalid: 'Your session has ended. Please sign in again.',
     unauthenticated: 'Please sign in.',
     csrf_token_invalid: 'The page is out of date. Reload it and try again.',
-    role_denied: 'Your role cannot do this: it needs a privileged role of the school’s policy.',
+    role_denied: 'Your role cannot do this under the school’s policy: ask a colleague whose role may.',
     school_mismatch: 'Your account belongs to another school.',
     mfa_required: 'Set up the second factor first.',
     password_change_required: 'Change your password first.',
@@ -1019,6 +1021,7 @@ const uk: ConsoleMessages = {
 
   newTitle: 'Зареєструвати запит',
   newIntro: 'Запит, отриманий будь-яким каналом. Строк рахується від моменту отримання.',
+  filedForColleagues: 'Запит подано. Далі його розглядають колеги, які ухвалюють рішення щодо запитів; строк рахується від моменту отримання.',
   nType: 'Тип',
   nTypeOption: (name, term, source) => `${name} — ${termIn('uk', term)}${source === 'default' ? ' (за замовчуванням)' : ''}`,
   nSubject: 'Ідентифікатор суб’єкта',
@@ -1202,7 +1205,7 @@ const uk: ConsoleMessages = {
     session_invalid: 'Сеанс завершився. Увійдіть знову.',
     unauthenticated: 'Увійдіть, будь ласка.',
     csrf_token_invalid: 'Сторінка застаріла. Оновіть її і спробуйте ще раз.',
-    role_denied: 'Ваша роль цього не дозволяє: потрібна привілейована роль політики школи.',
+    role_denied: 'Ваша роль за політикою школи цього не дозволяє: зверніться до колеги, чия роль це може.',
     school_mismatch: 'Ваш обліковий запис належить іншій школі.',
     mfa_required: 'Спершу налаштуйте другий фактор.',
     password_change_required: 'Спершу змініть пароль.',
@@ -1441,6 +1444,7 @@ const ru: ConsoleMessages = {
 
   newTitle: 'Зарегистрировать запрос',
   newIntro: 'Запрос, полученный по любому каналу. Срок считается с момента получения.',
+  filedForColleagues: 'Запрос подан. Дальше его рассматривают коллеги, которые принимают решения по запросам; срок считается с момента получения.',
   nType: 'Тип',
   nTypeOption: (name, term, source) => `${name} — ${termIn('ru', term)}${source === 'default' ? ' (по умолчанию)' : ''}`,
   nSubject: 'Идентификатор субъекта',
@@ -1624,7 +1628,7 @@ const ru: ConsoleMessages = {
     session_invalid: 'Сеанс завершён. Войдите снова.',
     unauthenticated: 'Пожалуйста, войдите.',
     csrf_token_invalid: 'Страница устарела. Обновите её и попробуйте ещё раз.',
-    role_denied: 'Ваша роль этого не позволяет: нужна привилегированная роль политики школы.',
+    role_denied: 'Ваша роль по политике школы этого не позволяет: обратитесь к коллеге, чья роль это может.',
     school_mismatch: 'Ваша учётная запись принадлежит другой школе.',
     mfa_required: 'Сначала настройте второй фактор.',
     password_change_required: 'Сначала смените пароль.',

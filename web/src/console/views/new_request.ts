@@ -18,7 +18,8 @@ export async function newRequestView(app: App, root: HTMLElement, params = new U
   form.addField({ label: t.nType, name: 'type', type: 'select', options: types, required: true });
   form.addField({ label: t.nSubject, name: 'subject', hint: t.nSubjectHint, autocomplete: 'off', value: params.get('subject') ?? undefined });
   form.addField({ label: t.nEmail, name: 'email', type: 'email', autocomplete: 'off' });
-  form.addField({ label: t.nReplyEmail, name: 'reply_email', type: 'email', autocomplete: 'off' });
+  // A letter to an address not on file needs a role that decides requests (the API refuses it).
+  if (app.decidesRequests) form.addField({ label: t.nReplyEmail, name: 'reply_email', type: 'email', autocomplete: 'off' });
   form.addField({ label: t.nChannel, name: 'channel', type: 'select', options: CHANNELS.map((c): [string, string] => [c, t.channels[c] ?? c]), value: 'email', required: true });
   form.addField({ label: t.nFiledBy, name: 'filed_by', type: 'select', options: Object.entries(t.filedBy), value: 'subject' });
   form.addField({ label: t.nReceived, name: 'received_at', type: 'datetime-local', hint: t.nReceivedHint });
@@ -60,7 +61,12 @@ export async function newRequestView(app: App, root: HTMLElement, params = new U
     if (checked(f, 'acknowledged_warning')) body.acknowledged_warning = true;
     if (checked(f, 'evidence_supplied')) body.evidence_supplied = true;
     const r = await post<RequestFull>(`${app.base}/requests`, body);
-    app.go(`#/requests/${encodeURIComponent(r.id)}`);
+    if (app.decidesRequests) {
+      app.go(`#/requests/${encodeURIComponent(r.id)}`);
+      return;
+    }
+    // Filed for colleagues who decide requests: this role does not open the request itself.
+    root.replaceChildren(h('h1', {}, t.newTitle), h('p', { class: 'step-status', role: 'status' }, t.filedForColleagues));
   });
   root.append(h('h1', {}, t.newTitle), h('p', {}, t.newIntro), h('p', { class: 'meta' }, t.schoolTime(settings.time_zone)), form.el);
 }

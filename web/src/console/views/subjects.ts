@@ -73,7 +73,9 @@ function subjectLinks(app: App, subject: string | null): HTMLElement | null {
   const q = new URLSearchParams({ subject });
   return h('div', { class: 'actions' },
     h('a', { class: 'button', href: `#/requests/new?${q}` }, app.t.sFileRequest),
-    h('a', { class: 'button secondary', href: `#/requests?${new URLSearchParams({ subject, scope: 'all' })}` }, app.t.sOpenRequests));
+    app.decidesRequests
+      ? h('a', { class: 'button secondary', href: `#/requests?${new URLSearchParams({ subject, scope: 'all' })}` }, app.t.sOpenRequests)
+      : null);
 }
 
 function showAllowed(app: App, box: HTMLElement, r: SearchResult): void {
