@@ -350,15 +350,7 @@ class TestServer {
       kill(pid_, SIGKILL);
       waitpid(pid_, &status, 0);
     }
-    pid_ = -1;
-    if (out_fd_ >= 0) {
-      while (ReadSome(std::chrono::steady_clock::now())) {
-      }
-      close(out_fd_);
-      out_fd_ = -1;
-    }
-    last_exit_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return last_exit_;
+    return Reaped(status);
   }
 
   // SIGKILL: the server gets no chance to flush or checkpoint anything (a crash, a power cut of
@@ -368,6 +360,11 @@ class TestServer {
     kill(pid_, SIGKILL);
     int status = 0;
     waitpid(pid_, &status, 0);
+    return Reaped(status);
+  }
+
+  // After the child was waited for: drains its output and keeps its exit status.
+  int Reaped(int status) {
     pid_ = -1;
     if (out_fd_ >= 0) {
       while (ReadSome(std::chrono::steady_clock::now())) {
