@@ -35,40 +35,18 @@
 #include "common/clock.h"
 #include "services/outbox.h"
 #include "services/staff.h"
+#include "../tests/codec.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace dovira;
+using dovira::testing::Base32Decode;
+using dovira::testing::Base64Decode;
 
 [[noreturn]] void Fail(const std::string& what) {
   std::fprintf(stderr, "api_body_fuzz: %s\n", what.c_str());
   std::abort();
-}
-
-std::string Base32Decode(std::string_view text) {
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v;
-    if (c >= 'A' && c <= 'Z') {
-      v = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      v = c - 'a';
-    } else if (c >= '2' && c <= '7') {
-      v = c - '2' + 26;
-    } else {
-      continue;
-    }
-    buffer = (buffer << 5) | static_cast<uint32_t>(v);
-    bits += 5;
-    if (bits >= 8) {
-      out.push_back(static_cast<char>((buffer >> (bits - 8)) & 0xFF));
-      bits -= 8;
-    }
-  }
-  return out;
 }
 
 class MemoryWriter : public ports::HttpBodyWriter {
@@ -131,35 +109,6 @@ ports::HttpRequest JsonRequest(const std::string& method, const std::string& pat
   req.request_id = "fuzz-setup";
   req.body = body;
   return req;
-}
-
-std::string Base64Decode(std::string_view text) {
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v;
-    if (c >= 'A' && c <= 'Z') {
-      v = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      v = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      v = c - '0' + 52;
-    } else if (c == '+') {
-      v = 62;
-    } else if (c == '/') {
-      v = 63;
-    } else {
-      continue;
-    }
-    buffer = (buffer << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      out.push_back(static_cast<char>((buffer >> (bits - 8)) & 0xFF));
-      bits -= 8;
-    }
-  }
-  return out;
 }
 
 // The six-digit code of the newest message in the mail directory: the base64 text parts decoded,

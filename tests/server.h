@@ -31,6 +31,7 @@
 
 #include "adapters/crypto/sodium_crypto.h"
 #include "common/clock.h"
+#include "codec.h"
 #include "process.h"
 
 namespace dovira::testing {
@@ -192,31 +193,6 @@ inline Response HttpCall(int port, const std::string& method, const std::string&
   }
   close(fd);
   return internal::Parse(raw);
-}
-
-// RFC 4648 base32 (upper or lower case, padding ignored) to bytes.
-inline std::string Base32Decode(const std::string& text) {
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char ch : text) {
-    int v;
-    char c = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    if (c >= 'A' && c <= 'Z') {
-      v = c - 'A';
-    } else if (c >= '2' && c <= '7') {
-      v = c - '2' + 26;
-    } else {
-      continue;
-    }
-    buffer = (buffer << 5) | static_cast<uint32_t>(v);
-    bits += 5;
-    if (bits >= 8) {
-      out += static_cast<char>((buffer >> (bits - 8)) & 0xFF);
-      bits -= 8;
-    }
-  }
-  return out;
 }
 
 inline std::string PolicyPath(const std::string& prefix) {

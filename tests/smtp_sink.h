@@ -38,6 +38,8 @@
 #include <utility>
 #include <vector>
 
+#include "codec.h"
+
 namespace dovira::testing {
 
 class SmtpSink {
@@ -213,38 +215,6 @@ class SmtpSink {
       }
     }
     return {};
-  }
-
-  // Standard base64; blanks and line breaks are skipped, decoding stops at '=' or a bad char.
-  static std::string Base64Decode(std::string_view in) {
-    std::string out;
-    uint32_t buffer = 0;
-    int bits = 0;
-    for (char c : in) {
-      int v;
-      if (c >= 'A' && c <= 'Z') {
-        v = c - 'A';
-      } else if (c >= 'a' && c <= 'z') {
-        v = c - 'a' + 26;
-      } else if (c >= '0' && c <= '9') {
-        v = c - '0' + 52;
-      } else if (c == '+') {
-        v = 62;
-      } else if (c == '/') {
-        v = 63;
-      } else if (c == '\r' || c == '\n' || c == ' ' || c == '\t') {
-        continue;
-      } else {
-        break;
-      }
-      buffer = (buffer << 6) | static_cast<uint32_t>(v);
-      bits += 6;
-      if (bits >= 8) {
-        bits -= 8;
-        out += static_cast<char>((buffer >> bits) & 0xFF);
-      }
-    }
-    return out;
   }
 
  private:

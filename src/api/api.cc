@@ -510,15 +510,10 @@ void Api::Handle(ports::HttpRequest&& request, ports::HttpResponder respond) {
 }
 
 // A handler threw: a bug, never an answer to bad input (bad input gets a 4xx from the parsing
-// helpers). The server stays up, the client gets the one internal-error shape, and the log names
-// the exception with the request id.
-HttpResponse Api::Unexpected(Call& c, const std::exception& e) {
-  spdlog::error("{}", Json{{"msg", "unexpected exception"},
-                           {"request_id", c.req.request_id},
-                           {"route", c.route ? c.route->pattern : "unmatched"},
-                           {"what", e.what()}}
-                          .dump(-1, ' ', false, Json::error_handler_t::replace));
-  return ErrorResponse(Error{ErrorCode::kInternal, "unexpected exception"});
+// helpers). The server stays up, the client gets the one internal-error shape, and Finished logs
+// the exception with the request id (ErrorResponse keeps it in log_detail).
+HttpResponse Api::Unexpected(Call&, const std::exception& e) {
+  return ErrorResponse(Error{ErrorCode::kInternal, std::string("unexpected exception: ") + e.what()});
 }
 
 Result<Actor> Api::Authenticate(Call& c) {

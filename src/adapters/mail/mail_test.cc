@@ -221,7 +221,7 @@ TEST(SmtpCompose, PlainMessageIsOneBase64TextPart) {
   // The body is base64 in lines of 76 characters, CRLF line breaks encoded.
   std::string body = data.substr(data.find("\r\n\r\n") + 4);
   EXPECT_EQ(body.find("\r\n"), 76u);
-  EXPECT_NE(SmtpSink::Base64Decode(body).find("пані Олено!\r\n\r\nВаш"), std::string::npos);
+  EXPECT_NE(testing::Base64Decode(body).find("пані Олено!\r\n\r\nВаш"), std::string::npos);
 }
 
 TEST(SmtpCompose, LongNonAsciiFilenameUsesRfc2231Continuations) {

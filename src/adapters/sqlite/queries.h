@@ -211,6 +211,8 @@ inline constexpr char kInsertAudit[] =
     "INSERT INTO audit (school_id, seq, at, actor, role, action, subject_ref, purpose, fields,"
     " outcome, reason, decision_id, request_id, detail, prev_hash, hash)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// Changes whenever a connection other than the asking one commits (another process included).
+inline constexpr char kDataVersion[] = "PRAGMA data_version";
 inline constexpr char kAuditHead[] =
     "SELECT seq, hash FROM audit WHERE school_id = ? ORDER BY seq DESC LIMIT 1";
 inline constexpr char kLastAudit[] =

@@ -1505,10 +1505,13 @@ class SqliteStore::Impl {
   // (`PRAGMA data_version` changes for every commit but the asking connection's own). A failed
   // read counts as a change: the heads are then reloaded, which is always safe.
   bool ChangedByAnotherConnection() {
-    Result<std::string> v = data_writer_->QueryText("PRAGMA data_version");
-    if (!v.ok()) return true;
-    const bool changed = *v != data_version_;
-    data_version_ = *v;
+    Result<Statement*> stmt = data_writer_->Prepare(sql::kDataVersion);
+    if (!stmt.ok()) return true;
+    ScopedReset reset(*stmt);
+    if ((*stmt)->Step() != SQLITE_ROW) return true;
+    const int64_t version = (*stmt)->Int(0);
+    const bool changed = version != data_version_;
+    data_version_ = version;
     return changed;
   }
 
@@ -1601,7 +1604,7 @@ class SqliteStore::Impl {
   // Last committed audit entry per school, and the heads as this group moves them (writer only).
   std::unordered_map<std::string, AuditHead> audit_heads_;
   std::unordered_map<std::string, AuditHead> staged_heads_;
-  std::string data_version_;  // data.db's `PRAGMA data_version` at the last group (writer only)
+  int64_t data_version_ = -1;  // data.db's `PRAGMA data_version` at the last group (writer only)
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> batches_{0};
 };
