@@ -131,17 +131,7 @@ Result<ports::LegalHoldRow> LegalHoldService::Place(const SchoolId& school, cons
   if (in.reason.size() > kMaxReason) {
     return Error::Refused("reason_too_long", "the reason is longer than 500 bytes", "reason");
   }
-  const policy::Law* law = nullptr;
-  std::string laws;
-  for (const auto& l : p.laws) {
-    if (l.id == in.basis) law = &l;
-    laws += (laws.empty() ? "" : ", ") + l.id;
-  }
-  if (law == nullptr) {
-    return Error::Refused("basis_unknown",
-                          "basis must be a law the policy declares ([[laws]]: " + laws + ")",
-                          "basis");
-  }
+  if (auto law = LawOf(p, in.basis, "basis"); !law.ok()) return law.error();
   auto until = calendar::ParseDate(in.until);
   if (in.until.size() != 10 || !until.ok()) {
     return Error::Refused("until_invalid", "until must be a date, YYYY-MM-DD", "until");
@@ -238,6 +228,25 @@ Result<ports::LegalHoldRow> LegalHoldService::Release(const SchoolId& school,
   Stage(batch, row, "release", actor, ctx);
   if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
   return row;
+}
+
+Result<const policy::Law*> LegalHoldService::LawOf(const policy::Policy& p,
+                                                   const std::string& basis,
+                                                   const std::string& field) {
+  std::string laws;
+  for (const auto& l : p.laws) {
+    if (l.id == basis) return &l;
+    laws += (laws.empty() ? "" : ", ") + l.id;
+  }
+  return Error::Refused("basis_unknown",
+                        field + " must be a law the policy declares ([[laws]]: " + laws + ")",
+                        field);
+}
+
+std::string LegalHoldService::LawTitle(const policy::Law& law, const std::string& lang) {
+  std::string title = law.title.Get(lang);
+  if (!law.citation.empty()) title += " (" + law.citation + ")";
+  return title;
 }
 
 }  // namespace dovira::services

@@ -62,6 +62,13 @@ class LegalHoldService {
   static bool InForceOn(const ports::LegalHoldRow& hold, const std::string& today) {
     return hold.state == "active" && hold.until >= today;
   }
+  // The law of the policy ([[laws]]) with the id `basis`: the one rule for every legal basis of
+  // keeping data (a hold's `basis`, a withdrawal's `storage_basis`). kRefused "basis_unknown"
+  // naming `field` (422) when the policy declares no such law; the message lists the ids.
+  static Result<const policy::Law*> LawOf(const policy::Policy& p, const std::string& basis,
+                                          const std::string& field);
+  // The law's title in `lang` with its citation, as a letter or a page names it.
+  static std::string LawTitle(const policy::Law& law, const std::string& lang);
   // The union of the holds' fields.
   static std::set<std::string> HeldFields(const std::vector<ports::LegalHoldRow>& holds);
 

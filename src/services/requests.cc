@@ -2054,9 +2054,14 @@ Result<RequestInfo> RequestService::Complete(const SchoolId& school, const std::
       if (in.storage_basis.empty()) {
         return Error::Invalid("storage_basis is required with storage_needed", "storage_basis");
       }
+      // The basis is a law the policy declares ([[laws]]), as for a legal hold; the letter names
+      // it by its title in the request's language.
+      auto law = LegalHoldService::LawOf(p, in.storage_basis, "storage_basis");
+      if (!law.ok()) return law.error();
+      const std::string basis = LegalHoldService::LawTitle(**law, MessageLang(r.lang));
       r.restrict_all = true;
       r.kept.push_back("all: " + in.storage_basis);
-      if (auto st = Notify(batch, school, r, "answer", in.storage_basis); !st.ok()) {
+      if (auto st = Notify(batch, school, r, "answer", basis); !st.ok()) {
         return st.error();
       }
       return Close(school, std::move(r), RequestState::kDone, "kept_for_storage",
