@@ -42,6 +42,25 @@ ports::HttpResponse SchoolSettings(const ApiServices& s, const SchoolId& school,
   for (const auto& [id, f] : p.fields) {
     fields.push_back({{"id", id}, {"title", f.title.Get(lang, auth)}, {"category", f.category}});
   }
+  // Titles for the ids the console shows: stores (a task's target), consents, recipients,
+  // categories, and the laws a basis for keeping data is chosen from.
+  auto titled = [&](const std::string& id, const policy::LocalText& title) {
+    return Json{{"id", id}, {"title", title.Get(lang, auth)}};
+  };
+  Json stores = Json::array();
+  for (const auto& st : p.storage.stores) stores.push_back(titled(st.id, st.title));
+  Json consents = Json::array();
+  for (const auto& [id, c] : p.consents) consents.push_back(titled(id, c.title));
+  Json recipients = Json::array();
+  for (const auto& [id, r] : p.recipients) recipients.push_back(titled(id, r.title));
+  Json categories = Json::array();
+  for (const auto& [id, c] : p.categories) categories.push_back(titled(id, c.title));
+  Json laws = Json::array();
+  for (const auto& l : p.laws) {
+    Json law = titled(l.id, l.title);
+    law["citation"] = l.citation;
+    laws.push_back(std::move(law));
+  }
   // Only the types the policy offers: the others are refused at filing ("right_not_offered").
   Json types = Json::array();
   for (const auto& type : domain::RequestTypes()) {
@@ -61,6 +80,11 @@ ports::HttpResponse SchoolSettings(const ApiServices& s, const SchoolId& school,
                             {"roles", roles},
                             {"purposes", purposes},
                             {"fields", fields},
+                            {"stores", stores},
+                            {"consents", consents},
+                            {"recipients", recipients},
+                            {"categories", categories},
+                            {"laws", laws},
                             {"request_types", types}});
 }
 
@@ -209,8 +233,9 @@ void Api::RegisterConsoleRoutes() {
   };
   Register("GET", "/v1/schools/{school}/console",
            Access::StaffSession(Capability::kNone, PersonalData::kNone),
-           doc("The school as the staff console shows it: roles, purposes, fields, the request "
-               "types the policy offers with their terms, the time zone"),
+           doc("The school as the staff console shows it: roles, purposes, fields, stores, "
+               "consents, recipients, categories and laws with their titles in the reader's "
+               "language, the request types the policy offers with their terms, the time zone"),
            &Api::ConsoleRead);
   Register("GET", "/v1/schools/{school}/consents/rates",
            Access::StaffSession(Capability::kNone, PersonalData::kNone),
