@@ -15,6 +15,12 @@ export class ApiError extends Error {
   }
 }
 
+// The reader's language, sent with every call so that the server's messages are in it.
+let language = '';
+export function setLanguage(lang: string): void {
+  language = lang;
+}
+
 let csrf = '';
 // Called with the token of the session the server just confirmed (login, /v1/auth/me).
 export function setCsrf(token: string): void {
@@ -30,6 +36,7 @@ export function whenSignedOut(fn: (e: ApiError) => void): void {
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (language) headers['Accept-Language'] = language;
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
   let r: Response;
   try {
@@ -40,7 +47,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
       credentials: 'same-origin',
     });
   } catch {
-    throw new ApiError(0, 'network', 'the server could not be reached');
+    throw new ApiError(0, 'network', '');
   }
   const text = await r.text();
   let json: unknown = null;
@@ -78,6 +85,11 @@ export interface Session {
   expires_at: string;
 }
 
+export interface Titled {
+  id: string;
+  title: string;
+}
+
 export interface Settings {
   school: string;
   name: string;
@@ -87,6 +99,11 @@ export interface Settings {
   roles: { id: string; title: string; privileged: boolean; decides_requests: boolean; purposes: string[] }[];
   purposes: { id: string; title: string; basis: string }[];
   fields: { id: string; title: string; category: string }[];
+  stores: Titled[];
+  consents: Titled[];
+  recipients: Titled[];
+  categories: Titled[];
+  laws: (Titled & { citation: string })[];
   request_types: { type: string; right: string; term: string; trigger: string; source: string }[];
 }
 

@@ -71,3 +71,24 @@ export function isoToSchoolWallTime(tz: string, at: Date): string {
   const local = new Date(at.getTime() + offsetMinutes(tz, at) * 60000);
   return local.toISOString().slice(0, 16);
 }
+
+// The time zone by its name in the reader's language ("Eastern European Time"), not its id.
+export function zoneName(lang: Lang, tz: string): string {
+  for (const style of ['longGeneric', 'long'] as const) {
+    try {
+      const part = new Intl.DateTimeFormat(lang, { timeZone: tz, timeZoneName: style }).formatToParts(new Date())
+        .find((p) => p.type === 'timeZoneName');
+      if (part && !/^GMT[+-]|^UTC/.test(part.value)) return part.value;
+    } catch {
+      // an engine without this style: the next one
+    }
+  }
+  return tz.split('/').pop()!.replace(/_/g, ' ');
+}
+
+// A calendar date written YYYY-MM-DD (a hold's last day), in the reader's words.
+export function civilDate(c: Clock, ymd: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(ymd);
+  if (!m) return ymd;
+  return new Intl.DateTimeFormat(c.lang, { timeZone: 'UTC', dateStyle: 'medium' }).format(new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])));
+}

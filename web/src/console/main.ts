@@ -4,8 +4,9 @@
 // cookie, every unsafe call carries the session's CSRF token.
 import { h } from '../common/dom';
 import { ready, startPage } from '../pages/chrome';
-import { ApiError, get, post, setCsrf, whenSignedOut, type Session, type Settings } from './api';
+import { ApiError, get, post, setCsrf, setLanguage, whenSignedOut, type Session, type Settings } from './api';
 import { App } from './app';
+import { consoleText } from './i18n';
 import { M } from './messages';
 import { ApiForm, errorText, failure, loading, value } from './ui';
 import { accountView, enrolTotp } from './views/account';
@@ -19,12 +20,14 @@ import { subjectsView } from './views/subjects';
 
 const { lang, main } = startPage(() => 'Dovira');
 const t = M[lang];
-document.title = t.title;
+const tr = consoleText(lang);
+setLanguage(lang);
+document.title = tr('title');
 main.classList.add('console');
 const header = document.querySelector<HTMLElement>('header.top')!;
 const user = h('div', { class: 'user' });
 header.append(user);
-const nav = h('nav', { class: 'views', 'aria-label': t.consoleNav, hidden: true });
+const nav = h('nav', { class: 'views', 'aria-label': tr('consoleNav'), hidden: true });
 header.after(nav);
 
 let app: App | null = null;
@@ -61,7 +64,7 @@ async function showSignIn(message?: string): Promise<void> {
   app = null;
   nav.hidden = true;
   user.replaceChildren();
-  const form = new ApiForm(t, lang, { submit: t.signIn, className: 'signin' });
+  const form = new ApiForm(lang, { submit: t.signIn, className: 'signin' });
   const options = await schoolOptions().catch(() => [] as [string, string][]);
   const remembered = () => {
     try {
@@ -105,7 +108,7 @@ async function afterSignIn(session: Session, initial: boolean): Promise<void> {
 }
 
 function showPasswordChange(session: Session): void {
-  const form = new ApiForm(t, lang, { submit: t.changePassword });
+  const form = new ApiForm(lang, { submit: t.changePassword });
   form.addField({ label: t.currentPassword, name: 'current_password', type: 'password', autocomplete: 'current-password', required: true });
   form.addField({ label: t.newPassword, name: 'new_password', type: 'password', autocomplete: 'new-password', required: true });
   form.addField({ label: t.repeatPassword, name: 'repeat', type: 'password', autocomplete: 'new-password', required: true });
@@ -123,14 +126,14 @@ function showPasswordChange(session: Session): void {
 }
 
 async function showTotp(session: Session): Promise<void> {
-  setView(h('h1', {}, t.totpTitle), loading(t));
+  setView(h('h1', {}, t.totpTitle), loading(lang));
   try {
     const form = await enrolTotp(t, lang, async () => {
       await afterSignIn({ ...session, mfa_required: false }, false);
     });
     setView(h('h1', {}, t.totpTitle), h('p', {}, t.totpIntro), form);
   } catch (e) {
-    setView(h('h1', {}, t.totpTitle), failure(errorText(t, lang, e)));
+    setView(h('h1', {}, t.totpTitle), failure(errorText(lang, e)));
   }
   focusHeading(false);
 }
@@ -142,7 +145,7 @@ async function startConsole(signedIn: Session, initial: boolean): Promise<void> 
   setCsrf(session.csrf_token || signedIn.csrf_token);
   const settings = await get<Settings>(`/v1/schools/${encodeURIComponent(session.school)}/console?lang=${lang}`);
   app = new App(lang, t, session, settings);
-  const signOut = h('button', { type: 'button', class: 'link' }, t.signOut);
+  const signOut = h('button', { type: 'button', class: 'link' }, tr('signOut'));
   signOut.addEventListener('click', async () => {
     try {
       await post('/v1/auth/logout');
@@ -151,11 +154,11 @@ async function startConsole(signedIn: Session, initial: boolean): Promise<void> 
     }
     setCsrf('');
     if (location.hash) history.replaceState(null, '', location.pathname + location.search);
-    await showSignIn(t.signedOut);
+    await showSignIn(tr('signedOut'));
     main.querySelector('h1')?.setAttribute('tabindex', '-1');
     main.querySelector<HTMLElement>('h1')?.focus();
   });
-  user.replaceChildren(h('span', { class: 'who' }, t.signedInAs(session.name, app.roleTitle(session.role))), signOut);
+  user.replaceChildren(h('span', { class: 'who' }, tr('signedInAs', { name: session.name, role: app.roleTitle(session.role) })), signOut);
   buildNav(app);
   await route(initial);
 }
@@ -163,7 +166,7 @@ async function startConsole(signedIn: Session, initial: boolean): Promise<void> 
 // Each view with who may open it: any staff member, a role that decides requests, or a privileged
 // role (the same capabilities the API declares per route).
 type Needs = 'any' | 'decides' | 'privileged';
-const VIEWS: [string, keyof typeof t.nav, Needs][] = [
+const VIEWS: [string, string, Needs][] = [
   ['#/requests', 'queue', 'decides'],
   ['#/requests/new', 'newRequest', 'any'],
   ['#/subjects', 'subjects', 'any'],
@@ -178,11 +181,11 @@ function buildNav(a: App): void {
   for (const [hash, key, needs] of VIEWS) {
     if (needs === 'privileged' && !a.privileged) continue;
     if (needs === 'decides' && !a.decidesRequests) continue;
-    list.append(h('li', {}, h('a', { href: hash, 'data-view': key }, t.nav[key])));
+    list.append(h('li', {}, h('a', { href: hash, 'data-view': key }, tr(`nav.${key}`))));
   }
   // The privacy notice as published, rendered from the same policy, with its earlier versions.
   const notice = new URLSearchParams({ school: a.session.school, lang: a.lang });
-  list.append(h('li', {}, h('a', { href: `/notice.html?${notice.toString()}`, target: '_blank', rel: 'noopener' }, t.nav.notice)));
+  list.append(h('li', {}, h('a', { href: `/notice.html?${notice.toString()}`, target: '_blank', rel: 'noopener' }, tr('nav.notice'))));
   nav.replaceChildren(list);
   nav.hidden = false;
 }
@@ -229,18 +232,18 @@ async function route(initial = false): Promise<void> {
     }
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;  // the sign-in form took over
-    root.append(failure(errorText(t, lang, e)));
+    root.append(failure(errorText(lang, e)));
   }
   markNav(key);
   const title = root.querySelector('h1')?.textContent;
-  document.title = title ? `${title} — ${t.title}` : t.title;
+  document.title = title ? `${title} — ${tr('title')}` : tr('title');
   focusHeading(initial);
   ready();
 }
 
 window.addEventListener('hashchange', () => void route());
 whenSignedOut(() => {
-  if (app) void showSignIn(t.sessionEnded);
+  if (app) void showSignIn(tr('sessionEnded'));
 });
 
 async function boot(): Promise<void> {
@@ -255,7 +258,7 @@ async function boot(): Promise<void> {
   try {
     await afterSignIn(session, true);
   } catch (e) {
-    setView(failure(errorText(t, lang, e)));
+    setView(failure(errorText(lang, e)));
     ready();
   }
 }

@@ -2,22 +2,25 @@
 // forms that post to the API and show its answer, data tables that turn into cards on a phone,
 // and the small status marks (badges) of the queue.
 import { h } from '../common/dom';
+import type { Lang } from '../common/i18n';
 import { ApiError } from './api';
-import type { ConsoleMessages } from './messages';
+import { consoleText, hasText } from './i18n';
 
 let ids = 0;
 export const uid = (prefix: string) => `${prefix}-${++ids}`;
 
 // The text to show for an API error: the console's own words for the codes it knows, the
-// server's message otherwise (it names the problem exactly, e.g. "an extension needs a reason").
-export function errorText(t: ConsoleMessages, lang: string, e: unknown): string {
-  if (!(e instanceof ApiError)) return t.loadError;
+// server's message otherwise (in the reader's language, and it names the problem exactly).
+export function errorText(lang: Lang, e: unknown): string {
+  const t = consoleText(lang);
+  if (!(e instanceof ApiError)) return t('loadError');
   if (e.code === 'acknowledgement_required') {
     // The policy's consequence notice, one line per language (uk, ru, en).
     const lines = e.message.split('\n');
     return lines[{ uk: 0, ru: 1, en: 2 }[lang] ?? 0] ?? e.message;
   }
-  return t.errors[e.code] ?? e.message;
+  if (hasText(`errors.${e.code}`)) return t(`errors.${e.code}`);
+  return e.message || t('loadError');
 }
 
 export interface FieldSpec {
@@ -38,7 +41,7 @@ export type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement
 
 // One labelled control with its hint and its error slot. The server's errors name the request
 // member (error.field): the control of that name shows it.
-export function field(t: ConsoleMessages, spec: FieldSpec): { row: HTMLElement; control: Control } {
+export function field(lang: Lang, spec: FieldSpec): { row: HTMLElement; control: Control } {
   const id = uid(`f-${spec.name.replace(/[^a-z0-9_-]/gi, '')}`);
   const hintId = spec.hint ? `${id}-hint` : null;
   const errId = `${id}-err`;
@@ -64,7 +67,7 @@ export function field(t: ConsoleMessages, spec: FieldSpec): { row: HTMLElement; 
     });
   }
   if (spec.required) control.setAttribute('aria-required', 'true');
-  const label = h('label', { for: id }, spec.label, spec.required ? h('span', { class: 'req' }, ` ${t.required}`) : null);
+  const label = h('label', { for: id }, spec.label, spec.required ? h('span', { class: 'req' }, ` ${consoleText(lang)('required')}`) : null);
   const err = h('p', { class: 'err', id: errId, hidden: true });
   const hint = hintId ? h('p', { class: 'hint', id: hintId }, spec.hint ?? '') : null;
   const row = spec.type === 'checkbox'
@@ -83,8 +86,7 @@ export class ApiForm {
   private readonly button: HTMLButtonElement;
 
   constructor(
-    private readonly t: ConsoleMessages,
-    private readonly lang: string,
+    private readonly lang: Lang,
     opts: { title?: string; submit: string; className?: string; danger?: boolean },
   ) {
     const titleId = opts.title ? uid('form-title') : null;
@@ -103,7 +105,7 @@ export class ApiForm {
   }
 
   addField(spec: FieldSpec): Control {
-    const f = field(this.t, spec);
+    const f = field(this.lang, spec);
     this.body.append(f.row);
     return f.control;
   }
@@ -160,7 +162,7 @@ export class ApiForm {
         const done = await fn(this.el);
         if (typeof done === 'string') this.say(done);
       } catch (e) {
-        this.showError(errorText(this.t, this.lang, e), e instanceof ApiError ? e.field : null);
+        this.showError(errorText(this.lang, e), e instanceof ApiError ? e.field : null);
       } finally {
         this.button.disabled = false;
         this.el.removeAttribute('aria-busy');
@@ -201,14 +203,6 @@ export function table(caption: string, headers: string[], rows: Cell[][], classN
     h('table', { class: 'data' }, h('caption', {}, caption), h('thead', {}, head), body));
 }
 
-// An identifier ("consent.withdraw", "mfa_enrolment_required") that may wrap after its dots and
-// underscores rather than inside a word.
-export function ident(text: string): HTMLElement {
-  const span = h('span', { class: 'id' });
-  for (const part of text.split(/(?<=[._,])/)) span.append(part, h('wbr'));
-  return span;
-}
-
 export function badge(kind: 'overdue' | 'urgent' | 'warning' | 'ok' | 'muted', text: string): HTMLElement {
   return h('span', { class: `badge badge-${kind}` }, text);
 }
@@ -223,10 +217,40 @@ export function facts(pairs: [string, Cell][]): HTMLElement {
   return dl;
 }
 
-export function loading(t: ConsoleMessages): HTMLElement {
-  return h('p', { class: 'loading', role: 'status' }, t.loading);
+export function loading(lang: Lang): HTMLElement {
+  return h('p', { class: 'loading', role: 'status' }, consoleText(lang)('loading'));
 }
 
 export function failure(text: string): HTMLElement {
   return h('p', { class: 'form-error', role: 'alert' }, text);
+}
+
+// Asks before a step that cannot be undone (destroying data, refusing a request, revoking access):
+// a modal dialog that says in plain words what will happen, with "Cancel" (the default, and what
+// Escape does) and a button that names the action. Resolves true only on that button.
+export function confirmAction(lang: Lang, opts: { title: string; text: string; confirm: string }): Promise<boolean> {
+  const t = consoleText(lang);
+  const titleId = uid('confirm-title');
+  const textId = uid('confirm-text');
+  const cancel = h('button', { type: 'button', class: 'secondary', value: 'cancel' }, t('cancel'));
+  const ok = h('button', { type: 'button', class: 'danger', value: 'confirm' }, opts.confirm);
+  const dialog = h('dialog', { class: 'confirm', 'aria-labelledby': titleId, 'aria-describedby': textId },
+    h('h2', { id: titleId }, opts.title),
+    h('p', { id: textId }, opts.text),
+    h('div', { class: 'actions' }, cancel, ok));
+  document.body.append(dialog);
+  return new Promise((resolve) => {
+    let answer = false;
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      resolve(answer);
+    });
+    cancel.addEventListener('click', () => dialog.close());
+    ok.addEventListener('click', () => {
+      answer = true;
+      dialog.close();
+    });
+    dialog.showModal();
+    cancel.focus();
+  });
 }

@@ -1,6 +1,7 @@
 // The signed-in person's account: who they are, their session, a password change; and the TOTP
 // enrolment a privileged role goes through at first sign-in.
 import { h } from '../../common/dom';
+import type { Lang } from '../../common/i18n';
 import { post } from '../api';
 import type { App } from '../app';
 import { dateTime } from '../format';
@@ -8,10 +9,10 @@ import type { ConsoleMessages } from '../messages';
 import { ApiForm, facts, value } from '../ui';
 
 // POST /v1/auth/totp/begin, then a form that confirms the first code; `done` after it is accepted.
-export async function enrolTotp(t: ConsoleMessages, lang: string, done: () => Promise<void>): Promise<HTMLElement> {
+export async function enrolTotp(t: ConsoleMessages, lang: Lang, done: () => Promise<void>): Promise<HTMLElement> {
   const begin = await post<{ secret: string; otpauth_uri: string }>('/v1/auth/totp/begin');
   const grouped = begin.secret.replace(/(.{4})/g, '$1 ').trim();
-  const form = new ApiForm(t, lang, { submit: t.confirm });
+  const form = new ApiForm(lang, { submit: t.confirm });
   form.add(
     h('div', { class: 'secret' },
       h('p', {}, h('span', { class: 'label' }, `${t.totpSecret}: `), h('code', { class: 'totp-secret', 'data-secret': begin.secret }, grouped)),
@@ -28,7 +29,7 @@ export async function enrolTotp(t: ConsoleMessages, lang: string, done: () => Pr
 export async function accountView(app: App, root: HTMLElement): Promise<void> {
   const { t, session } = app;
   const clock = await app.clock();
-  const form = new ApiForm(t, app.lang, { title: t.changePassword, submit: t.changePassword });
+  const form = new ApiForm(app.lang, { title: t.changePassword, submit: t.changePassword });
   form.addField({ label: t.currentPassword, name: 'current_password', type: 'password', autocomplete: 'current-password', required: true });
   form.addField({ label: t.newPassword, name: 'new_password', type: 'password', autocomplete: 'new-password', required: true });
   form.addField({ label: t.repeatPassword, name: 'repeat', type: 'password', autocomplete: 'new-password', required: true });

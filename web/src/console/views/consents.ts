@@ -7,7 +7,7 @@ import { dateTime } from '../format';
 import { table } from '../ui';
 
 export async function consentsView(app: App, root: HTMLElement): Promise<void> {
-  const { t } = app;
+  const t = app.tr;
   const [clock, rates] = await Promise.all([
     app.clock(),
     get<{ at: string; subjects: number; items: ConsentRate[] }>(`${app.base}/consents/rates?lang=${app.lang}`),
@@ -21,7 +21,7 @@ export async function consentsView(app: App, root: HTMLElement): Promise<void> {
     (bar.children[0] as HTMLElement).style.width = `${100 * share}%`;
     (bar.children[1] as HTMLElement).style.width = `${100 * withdrawn}%`;
     return [
-      h('span', {}, r.title, h('br'), h('code', { class: 'meta' }, r.purpose)),
+      r.title || app.purposeTitle(r.purpose),
       String(r.eligible),
       String(r.given),
       String(r.active),
@@ -31,11 +31,11 @@ export async function consentsView(app: App, root: HTMLElement): Promise<void> {
     ];
   });
   root.append(
-    h('h1', {}, t.consentsTitle),
-    h('p', {}, t.consentsIntro),
-    h('p', { class: 'meta' }, t.consentsAsOf(dateTime(clock, rates.at), rates.subjects)),
+    h('h1', {}, t('consentsTitle')),
+    h('p', {}, t('consentsIntro')),
+    h('p', { class: 'meta' }, t('consentsAsOf', { at: dateTime(clock, rates.at), subjects: rates.subjects })),
     rows.length
-      ? table(t.consentsTitle, [t.colPurpose, t.colEligible, t.colGiven, t.colActive, t.colWithdrawn, t.colExpired, t.colRate], rows, 'rates')
-      : h('p', { class: 'empty' }, t.noConsentPurposes),
+      ? table(t('consentsTitle'), [t('colPurpose'), t('colEligible'), t('colGiven'), t('colActive'), t('colWithdrawn'), t('colExpired'), t('colRate')], rows, 'rates')
+      : h('p', { class: 'empty' }, t('noConsentPurposes')),
   );
 }

@@ -6,39 +6,39 @@ import { h } from '../../common/dom';
 import { LANGS, LANG_NAMES } from '../../common/i18n';
 import { post, type RequestFull } from '../api';
 import type { App } from '../app';
-import { schoolWallTimeToIso } from '../format';
+import { schoolWallTimeToIso, zoneName } from '../format';
 import { ApiForm, checked, selected, value } from '../ui';
 
 const CHANNELS = ['email', 'support', 'written', 'phone', 'personal_account', 'web'];
 
 export async function newRequestView(app: App, root: HTMLElement, params = new URLSearchParams()): Promise<void> {
-  const { t, lang, settings } = app;
-  const form = new ApiForm(t, lang, { submit: t.fileBtn, className: 'file-request' });
-  const types = settings.request_types.map((r): [string, string] => [r.type, t.nTypeOption(app.typeName(r.type), r.term, r.source)]);
-  form.addField({ label: t.nType, name: 'type', type: 'select', options: types, required: true });
-  form.addField({ label: t.nSubject, name: 'subject', hint: t.nSubjectHint, autocomplete: 'off', value: params.get('subject') ?? undefined });
-  form.addField({ label: t.nEmail, name: 'email', type: 'email', autocomplete: 'off' });
+  const { tr: t, lang, settings } = app;
+  const form = new ApiForm(lang, { submit: t('fileBtn'), className: 'file-request' });
+  const types = settings.request_types.map((r): [string, string] => [r.type, t(r.source === 'default' ? 'nTypeOptionDefault' : 'nTypeOption', { name: app.typeName(r.type), term: app.term(r.term) })]);
+  form.addField({ label: t('nType'), name: 'type', type: 'select', options: types, required: true });
+  form.addField({ label: t('nSubject'), name: 'subject', hint: t('nSubjectHint'), autocomplete: 'off', value: params.get('subject') ?? undefined });
+  form.addField({ label: t('nEmail'), name: 'email', type: 'email', autocomplete: 'off' });
   // A letter to an address not on file needs a role that decides requests (the API refuses it).
-  if (app.decidesRequests) form.addField({ label: t.nReplyEmail, name: 'reply_email', type: 'email', autocomplete: 'off' });
-  form.addField({ label: t.nChannel, name: 'channel', type: 'select', options: CHANNELS.map((c): [string, string] => [c, t.channels[c] ?? c]), value: 'email', required: true });
-  form.addField({ label: t.nFiledBy, name: 'filed_by', type: 'select', options: Object.entries(t.filedBy), value: 'subject' });
-  form.addField({ label: t.nReceived, name: 'received_at', type: 'datetime-local', hint: t.nReceivedHint });
-  form.addField({ label: t.nLang, name: 'lang', type: 'select', options: LANGS.map((l): [string, string] => [l, LANG_NAMES[l]]), value: lang });
+  if (app.decidesRequests) form.addField({ label: t('nReplyEmail'), name: 'reply_email', type: 'email', autocomplete: 'off' });
+  form.addField({ label: t('nChannel'), name: 'channel', type: 'select', options: CHANNELS.map((c): [string, string] => [c, app.code('channels', c)]), value: 'email', required: true });
+  form.addField({ label: t('nFiledBy'), name: 'filed_by', type: 'select', options: ['subject', 'representative', 'staff'].map((f): [string, string] => [f, t(`filedBy.${f}`)]), value: 'subject' });
+  form.addField({ label: t('nReceived'), name: 'received_at', type: 'datetime-local', hint: t('nReceivedHint') });
+  form.addField({ label: t('nLang'), name: 'lang', type: 'select', options: LANGS.map((l): [string, string] => [l, LANG_NAMES[l]]), value: lang });
 
   // What only some types need, folded away.
-  const more = h('details', { class: 'more' }, h('summary', {}, t.nOptional));
-  const moreForm = new ApiForm(t, lang, { submit: '' });
-  const fields = moreForm.addField({ label: t.nFields, name: 'fields', type: 'select', multiple: true, size: 6,
-    options: settings.fields.map((f): [string, string] => [f.id, f.title ? `${f.title} (${f.id})` : f.id]) });
-  const purposes = moreForm.addField({ label: t.nPurposes, name: 'purposes', type: 'select', multiple: true, size: 6,
-    options: settings.purposes.map((p): [string, string] => [p.id, p.title ? `${p.title} (${p.id})` : p.id]) });
+  const more = h('details', { class: 'more' }, h('summary', {}, t('nOptional')));
+  const moreForm = new ApiForm(lang, { submit: '' });
+  const fields = moreForm.addField({ label: t('nFields'), name: 'fields', type: 'select', multiple: true, size: 6,
+    options: settings.fields.map((f): [string, string] => [f.id, f.title || app.fieldTitle(f.id)]) });
+  const purposes = moreForm.addField({ label: t('nPurposes'), name: 'purposes', type: 'select', multiple: true, size: 6,
+    options: settings.purposes.map((p): [string, string] => [p.id, p.title || app.purposeTitle(p.id)]) });
   void fields;
   void purposes;
-  moreForm.addField({ label: t.nGround, name: 'ground' });
-  moreForm.addField({ label: t.nStatement, name: 'statement', type: 'textarea' });
-  moreForm.addField({ label: t.nDestination, name: 'destination_url', type: 'url', hint: t.nDestinationHint });
-  moreForm.addField({ label: t.nAck, name: 'acknowledged_warning', type: 'checkbox' });
-  moreForm.addField({ label: t.nEvidence, name: 'evidence_supplied', type: 'checkbox' });
+  moreForm.addField({ label: t('nGround'), name: 'ground' });
+  moreForm.addField({ label: t('nStatement'), name: 'statement', type: 'textarea' });
+  moreForm.addField({ label: t('nDestination'), name: 'destination_url', type: 'url', hint: t('nDestinationHint') });
+  moreForm.addField({ label: t('nAck'), name: 'acknowledged_warning', type: 'checkbox' });
+  moreForm.addField({ label: t('nEvidence'), name: 'evidence_supplied', type: 'checkbox' });
   more.append(...Array.from(moreForm.body.children));
   form.add(more);
 
@@ -66,7 +66,7 @@ export async function newRequestView(app: App, root: HTMLElement, params = new U
       return;
     }
     // Filed for colleagues who decide requests: this role does not open the request itself.
-    root.replaceChildren(h('h1', {}, t.newTitle), h('p', { class: 'step-status', role: 'status' }, t.filedForColleagues));
+    root.replaceChildren(h('h1', {}, t('newTitle')), h('p', { class: 'step-status', role: 'status' }, t('filedForColleagues')));
   });
-  root.append(h('h1', {}, t.newTitle), h('p', {}, t.newIntro), h('p', { class: 'meta' }, t.schoolTime(settings.time_zone)), form.el);
+  root.append(h('h1', {}, t('newTitle')), h('p', {}, t('newIntro')), h('p', { class: 'meta' }, t('schoolTime', { tz: zoneName(lang, settings.time_zone) })), form.el);
 }

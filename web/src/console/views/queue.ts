@@ -6,8 +6,8 @@
 import { h } from '../../common/dom';
 import { get, type Obligations, type Page, type RequestRow } from '../api';
 import type { App } from '../app';
-import { type Clock, date, dateTime, daysLeft, localDay, termUsed } from '../format';
-import type { ConsoleMessages } from '../messages';
+import { type Clock, date, dateTime, daysLeft, localDay, termUsed, zoneName } from '../format';
+import type { Translate } from '../i18n';
 import { badge, table } from '../ui';
 
 const PAGE = 25;
@@ -18,36 +18,36 @@ const OPEN_STATES = new Set(STATES.slice(0, 4));
 const previous = new Map<string, string[]>();
 
 export function timeLeft(app: App, clock: Clock, r: RequestRow): HTMLElement {
-  const { t } = app;
+  const t = app.tr;
   const wrap = h('span', { class: 'left' });
   if (!OPEN_STATES.has(r.state)) {
-    wrap.append(r.closed_at ? t.closedOn(date(clock, r.closed_at)) : app.stateName(r.state));
-    if (r.late_by_days > 0) wrap.append(' ', badge('overdue', t.lateBy(r.late_by_days)));
+    wrap.append(r.closed_at ? t('closedOn', { date: date(clock, r.closed_at) }) : app.stateName(r.state));
+    if (r.late_by_days > 0) wrap.append(' ', badge('overdue', t('lateBy', { n: r.late_by_days })));
     return wrap;
   }
   const days = daysLeft(clock, r.due_at);
   if (r.overdue || days < 0 || clock.now.getTime() > Date.parse(r.due_at)) {
-    wrap.append(badge('overdue', t.badgeOverdue), ' ', t.daysOverdue(Math.max(1, -days)));
+    wrap.append(badge('overdue', t('badgeOverdue')), ' ', t('daysOverdue', { n: Math.max(1, -days) }));
     return wrap;
   }
   const used = termUsed(clock, r.received_at, r.due_at);
-  if (used >= 0.8) wrap.append(badge('urgent', t.badgeUrgent), ' ');
-  else if (used >= 0.5) wrap.append(badge('warning', t.badgeWarning), ' ');
-  wrap.append(days === 0 ? t.dueToday : t.daysLeft(days));
+  if (used >= 0.8) wrap.append(badge('urgent', t('badgeUrgent')), ' ');
+  else if (used >= 0.5) wrap.append(badge('warning', t('badgeWarning')), ' ');
+  wrap.append(days === 0 ? t('dueToday') : t('daysLeft', { n: days }));
   return wrap;
 }
 
-function dashboard(t: ConsoleMessages, o: Obligations): HTMLElement {
+function dashboard(t: Translate, o: Obligations): HTMLElement {
   const tile = (label: string, n: number, alert = false) =>
     h('div', { class: `tile${alert && n > 0 ? ' alert' : ''}` }, h('dt', {}, label), h('dd', {}, String(n)));
   return h('section', { class: 'dashboard', 'aria-labelledby': 'dash-title' },
-    h('h2', { id: 'dash-title' }, t.dashboardTitle),
+    h('h2', { id: 'dash-title' }, t('dashboardTitle')),
     h('dl', { class: 'tiles' },
-      tile(t.open, o.open),
-      tile(t.overdue, o.overdue, true),
-      tile(t.dueWeek, o.due_within_7_days),
-      tile(t.closed, o.closed),
-      tile(t.closedLate, o.closed_late, true)));
+      tile(t('open'), o.open),
+      tile(t('overdue'), o.overdue, true),
+      tile(t('dueWeek'), o.due_within_7_days),
+      tile(t('closed'), o.closed),
+      tile(t('closedLate'), o.closed_late, true)));
 }
 
 // Every open request (page by page), for the chart.
@@ -66,7 +66,7 @@ async function allOpen(app: App): Promise<RequestRow[]> {
 
 // Open requests by due week: overdue, the next 7 days, the 7 after, ... and later.
 function chart(app: App, clock: Clock, open: RequestRow[]): HTMLElement {
-  const { t } = app;
+  const t = app.tr;
   const WEEKS = 8;
   const counts = new Array<number>(WEEKS + 2).fill(0);  // [overdue, week 0..7, later]
   for (const r of open) {
@@ -77,9 +77,9 @@ function chart(app: App, clock: Clock, open: RequestRow[]): HTMLElement {
   const today = localDay(clock.tz, clock.now);
   const dayFmt = new Intl.DateTimeFormat(app.lang, { timeZone: 'UTC', day: 'numeric', month: 'short' });
   const day = (n: number) => dayFmt.format(new Date(n * 86400000));
-  const labels = [t.chartOverdue, t.chartThisWeek];
+  const labels = [t('chartOverdue'), t('chartThisWeek')];
   for (let w = 1; w < WEEKS; ++w) labels.push(`${day(today + 7 * w)} – ${day(today + 7 * w + 6)}`);
-  labels.push(t.chartLater);
+  labels.push(t('chartLater'));
   const max = Math.max(1, ...counts);
   const body = h('tbody');
   counts.forEach((n, i) => {
@@ -91,17 +91,17 @@ function chart(app: App, clock: Clock, open: RequestRow[]): HTMLElement {
       h('td', { class: 'num' }, String(n))));
   });
   return h('section', { class: 'chart', 'aria-labelledby': 'chart-title' },
-    h('h2', { id: 'chart-title' }, t.chartTitle),
-    h('p', { class: 'meta' }, open.length ? t.chartIntro : t.chartEmpty),
+    h('h2', { id: 'chart-title' }, t('chartTitle')),
+    h('p', { class: 'meta' }, open.length ? t('chartIntro') : t('chartEmpty')),
     h('div', { class: 'table-wrap' },
       h('table', { class: 'due-chart' },
-        h('caption', { class: 'visually-hidden' }, t.chartTitle),
-        h('thead', { class: 'visually-hidden' }, h('tr', {}, h('th', { scope: 'col' }, t.chartPeriod), h('td'), h('th', { scope: 'col' }, t.chartCount))),
+        h('caption', { class: 'visually-hidden' }, t('chartTitle')),
+        h('thead', { class: 'visually-hidden' }, h('tr', {}, h('th', { scope: 'col' }, t('chartPeriod')), h('td'), h('th', { scope: 'col' }, t('chartCount')))),
         body)));
 }
 
 function filters(app: App, params: URLSearchParams, staff: { id: string; name: string }[]): HTMLElement {
-  const { t } = app;
+  const t = app.tr;
   const form = h('form', { class: 'filters', role: 'search', 'aria-labelledby': 'filters-title' });
   const select = (name: string, label: string, options: [string, string][]) => {
     const id = `filter-${name}`;
@@ -109,20 +109,20 @@ function filters(app: App, params: URLSearchParams, staff: { id: string; name: s
     for (const [v, l] of options) s.append(h('option', { value: v, selected: (params.get(name) ?? '') === v }, l));
     return h('div', { class: 'row' }, h('label', { for: id }, label), s);
   };
-  const types: [string, string][] = [['', t.anyType], ...app.settings.request_types.map((r): [string, string] => [r.type, app.typeName(r.type)])];
-  const states: [string, string][] = [['', t.anyState], ...STATES.map((s): [string, string] => [s, app.stateName(s)])];
-  const scopes: [string, string][] = [['', t.scopeOpen], ['overdue', t.scopeOverdue], ['all', t.scopeAll]];
-  const people: [string, string][] = [['', t.anyone], [app.session.staff, t.me],
+  const types: [string, string][] = [['', t('anyType')], ...app.settings.request_types.map((r): [string, string] => [r.type, app.typeName(r.type)])];
+  const states: [string, string][] = [['', t('anyState')], ...STATES.map((s): [string, string] => [s, app.stateName(s)])];
+  const scopes: [string, string][] = [['', t('scopeOpen')], ['overdue', t('scopeOverdue')], ['all', t('scopeAll')]];
+  const people: [string, string][] = [['', t('anyone')], [app.session.staff, t('me')],
     ...staff.filter((s) => s.id !== app.session.staff).map((s): [string, string] => [s.id, s.name])];
-  const reset = h('a', { href: '#/requests', class: 'button secondary' }, t.reset);
+  const reset = h('a', { href: '#/requests', class: 'button secondary' }, t('reset'));
   form.append(
-    h('h2', { id: 'filters-title', class: 'visually-hidden' }, t.filtersTitle),
+    h('h2', { id: 'filters-title', class: 'visually-hidden' }, t('filtersTitle')),
     h('div', { class: 'filter-grid' },
-      select('type', t.fType, types),
-      select('state', t.fState, states),
-      select('scope', t.fScope, scopes),
-      select('assignee', t.filterAssignee, people)),
-    h('div', { class: 'actions' }, h('button', { type: 'submit' }, t.apply), reset),
+      select('type', t('fType'), types),
+      select('state', t('fState'), states),
+      select('scope', t('fScope'), scopes),
+      select('assignee', t('filterAssignee'), people)),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, t('apply')), reset),
   );
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -139,7 +139,7 @@ function filters(app: App, params: URLSearchParams, staff: { id: string; name: s
 }
 
 export async function queueView(app: App, root: HTMLElement, params: URLSearchParams): Promise<void> {
-  const { t } = app;
+  const t = app.tr;
   const limit = Math.min(1000, Math.max(1, Number(params.get('limit')) || PAGE));
   const api = new URLSearchParams({ limit: String(limit) });
   const state = params.get('state') ?? '';
@@ -170,9 +170,9 @@ export async function queueView(app: App, root: HTMLElement, params: URLSearchPa
     timeLeft(app, clock, r),
     h('a', { href: `#/requests/${encodeURIComponent(r.id)}` }, app.typeName(r.type)),
     app.stateName(r.state) + (r.outcome ? ` (${app.outcomeName(r.outcome)})` : ''),
-    r.subject ? h('code', { title: r.subject }, r.subject.slice(0, 8)) : t.none,
+    r.subject ? h('code', { title: r.subject }, r.subject.slice(0, 8)) : t('none'),
     dateTime(clock, r.received_at),
-    r.assignee ? names.get(r.assignee) ?? r.assignee : t.none,
+    r.assignee ? names.get(r.assignee) ?? r.assignee : t('none'),
   ]);
   const filterKey = Array.from(params.entries()).filter(([k]) => k !== 'cursor').map((kv) => kv.join('=')).join('&');
   const stack = previous.get(filterKey) ?? [];
@@ -184,14 +184,14 @@ export async function queueView(app: App, root: HTMLElement, params: URLSearchPa
     else q.delete('cursor');
     return `#/requests${q.size ? `?${q}` : ''}`;
   };
-  const pager = h('nav', { class: 'pager', 'aria-label': t.pageNav });
+  const pager = h('nav', { class: 'pager', 'aria-label': t('pageNav') });
   if (cursor) {
-    const back = h('button', { type: 'button', class: 'secondary' }, stack.length ? t.prevPage : t.firstPage);
+    const back = h('button', { type: 'button', class: 'secondary' }, stack.length ? t('prevPage') : t('firstPage'));
     back.addEventListener('click', () => app.go(here(stack.pop() ?? '')));
     pager.append(back);
   }
   if (page.next_cursor) {
-    const next = h('button', { type: 'button' }, t.nextPage);
+    const next = h('button', { type: 'button' }, t('nextPage'));
     const nextCursor = page.next_cursor;
     next.addEventListener('click', () => {
       stack.push(cursor);
@@ -201,14 +201,14 @@ export async function queueView(app: App, root: HTMLElement, params: URLSearchPa
   }
 
   root.append(
-    h('h1', {}, t.queueTitle),
-    h('p', { class: 'meta' }, t.schoolTime(app.settings.time_zone)),
+    h('h1', {}, t('queueTitle')),
+    h('p', { class: 'meta' }, t('schoolTime', { tz: zoneName(app.lang, app.settings.time_zone) })),
     h('div', { class: 'overview' }, dashboard(t, obligations), chart(app, clock, open)),
-    ...(subject ? [h('p', { class: 'note subject-filter' }, t.queueOfSubject(subject), ' ', h('a', { href: '#/requests' }, t.showAllRequests))] : []),
+    ...(subject ? [h('p', { class: 'note subject-filter' }, t('queueOfSubject', { id: subject }), ' ', h('a', { href: '#/requests' }, t('showAllRequests')))] : []),
     filters(app, params, staff.filter((s) => !s.left_at)),
     rows.length
-      ? table(t.queueCaption(rows.length), [t.colDue, t.colLeft, t.colType, t.colState, t.colSubject, t.colReceived, t.colAssignee], rows, 'queue')
-      : h('p', { class: 'empty', role: 'status' }, t.empty),
+      ? table(t('queueCaption', { n: rows.length }), [t('colDue'), t('colLeft'), t('colType'), t('colState'), t('colSubject'), t('colReceived'), t('colAssignee')], rows, 'queue')
+      : h('p', { class: 'empty', role: 'status' }, t('empty')),
     pager,
   );
 }

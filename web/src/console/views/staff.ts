@@ -5,7 +5,7 @@ import { h } from '../../common/dom';
 import { post, type StaffRow } from '../api';
 import type { App } from '../app';
 import { date } from '../format';
-import { ApiForm, badge, errorText, table, value } from '../ui';
+import { ApiForm, badge, confirmAction, errorText, table, value } from '../ui';
 
 // 20 random characters from an alphabet without look-alikes, in groups of five (100 bits).
 export function oneTimePassword(): string {
@@ -20,7 +20,7 @@ export function oneTimePassword(): string {
 }
 
 export async function staffView(app: App, root: HTMLElement): Promise<void> {
-  const { t, lang } = app;
+  const { tr: t, lang } = app;
   const clock = await app.clock();
   const status = h('p', { class: 'step-status', role: 'status', tabindex: '-1' });
   const listSlot = h('div');
@@ -28,10 +28,10 @@ export async function staffView(app: App, root: HTMLElement): Promise<void> {
   const renderList = (items: StaffRow[]) => {
     const rows = items.map((s) => {
       const actions = h('div', { class: 'row-actions' });
-      const act = (label: string, kind: string, run: () => Promise<unknown>, done: string, ask?: string) => {
+      const act = (label: string, kind: string, run: () => Promise<unknown>, done: string, ask?: { title: string; text: string; confirm: string }) => {
         const b = h('button', { type: 'button', class: kind, 'aria-label': `${label}: ${s.name}` }, label);
         b.addEventListener('click', async () => {
-          if (ask && !window.confirm(ask)) return;
+          if (ask && !(await confirmAction(lang, ask))) return;
           b.disabled = true;
           try {
             await run();
@@ -40,7 +40,7 @@ export async function staffView(app: App, root: HTMLElement): Promise<void> {
             status.focus();
           } catch (e) {
             b.disabled = false;
-            status.textContent = errorText(t, lang, e);
+            status.textContent = errorText(lang, e);
             status.focus();
           }
         });
@@ -48,34 +48,35 @@ export async function staffView(app: App, root: HTMLElement): Promise<void> {
       };
       const path = `${app.base}/staff/${encodeURIComponent(s.id)}`;
       if (!s.left_at && !s.briefing_completed_at) {
-        act(t.brief, 'secondary', () => post(`${path}/briefing`), t.briefDone(s.name));
+        act(t('brief'), 'secondary', () => post(`${path}/briefing`), t('briefDone', { name: s.name }));
       }
       if (!s.left_at && s.id !== app.session.staff) {
-        act(t.leave, 'danger', () => post(`${path}/leave`), t.leaveDone(s.name), t.leaveConfirm(s.name));
+        act(t('leave'), 'danger', () => post(`${path}/leave`), t('leaveDone', { name: s.name }),
+          { title: t('leaveConfirmTitle'), text: t('leaveConfirm', { name: s.name }), confirm: t('leave') });
       }
       return [
         s.name,
         s.email,
         app.roleTitle(s.role),
-        s.totp_enabled ? t.yes : t.no,
-        s.briefing_completed_at ? date(clock, s.briefing_completed_at) : badge('warning', t.notBriefed),
-        s.left_at ? badge('muted', t.leftOn(date(clock, s.left_at))) : t.working,
+        s.totp_enabled ? t('yes') : t('no'),
+        s.briefing_completed_at ? date(clock, s.briefing_completed_at) : badge('warning', t('notBriefed')),
+        s.left_at ? badge('muted', t('leftOn', { date: date(clock, s.left_at) })) : t('working'),
         actions,
       ];
     });
-    listSlot.replaceChildren(table(t.staffTitle,
-      [t.colName, t.colEmail, t.colStaffRole, t.colTotp, t.colBriefing, t.colStatus, t.colActions], rows, 'staff'));
+    listSlot.replaceChildren(table(t('staffTitle'),
+      [t('colName'), t('colEmail'), t('colStaffRole'), t('colTotp'), t('colBriefing'), t('colStatus'), t('colActions')], rows, 'staff'));
   };
   const refresh = async () => {
     renderList(await app.staff(true));
   };
 
-  const invite = new ApiForm(t, lang, { title: t.inviteTitle, submit: t.inviteBtn, className: 'invite' });
-  invite.addField({ label: t.inviteName, name: 'name', autocomplete: 'off', required: true });
-  invite.addField({ label: t.inviteEmail, name: 'email', type: 'email', autocomplete: 'off', required: true });
+  const invite = new ApiForm(lang, { title: t('inviteTitle'), submit: t('inviteBtn'), className: 'invite' });
+  invite.addField({ label: t('inviteName'), name: 'name', autocomplete: 'off', required: true });
+  invite.addField({ label: t('inviteEmail'), name: 'email', type: 'email', autocomplete: 'off', required: true });
   // No role is chosen for the person by default: the server names a missing one.
-  invite.addField({ label: t.inviteRole, name: 'role', type: 'select', required: true,
-    options: [['', t.none], ...app.settings.roles.map((r): [string, string] => [r.id, r.title || r.id])] });
+  invite.addField({ label: t('inviteRole'), name: 'role', type: 'select', required: true,
+    options: [['', t('none')], ...app.settings.roles.map((r): [string, string] => [r.id, r.title || r.id])] });
   const credentials = h('div', { class: 'credentials-slot' });
   invite.onSubmit(async (f) => {
     const password = oneTimePassword();
@@ -83,26 +84,26 @@ export async function staffView(app: App, root: HTMLElement): Promise<void> {
       name: value(f, 'name'), email: value(f, 'email'), role: value(f, 'role'), password,
     });
     f.reset();
-    const copy = h('button', { type: 'button', class: 'secondary' }, t.copy);
+    const copy = h('button', { type: 'button', class: 'secondary' }, t('copy'));
     const copied = h('span', { role: 'status' });
     copy.addEventListener('click', async () => {
       try {
         await navigator.clipboard.writeText(`${made.email}\n${password}`);
-        copied.textContent = ` ${t.copied}`;
+        copied.textContent = ` ${t('copied')}`;
       } catch {
         copied.textContent = '';
       }
     });
     const privileged = app.settings.roles.find((r) => r.id === made.role)?.privileged;
     const box = h('section', { class: 'credentials', 'aria-labelledby': 'cred-title', tabindex: '-1' },
-      h('h3', { id: 'cred-title' }, t.credentialsTitle),
-      h('p', {}, t.credentialsIntro),
+      h('h3', { id: 'cred-title' }, t('credentialsTitle')),
+      h('p', {}, t('credentialsIntro')),
       h('dl', { class: 'facts' },
-        h('div', {}, h('dt', {}, t.inviteName), h('dd', {}, made.name)),
-        h('div', {}, h('dt', {}, t.inviteEmail), h('dd', {}, made.email)),
-        h('div', {}, h('dt', {}, t.inviteRole), h('dd', {}, app.roleTitle(made.role))),
-        h('div', {}, h('dt', {}, t.password), h('dd', {}, h('code', { class: 'one-time-password' }, password)))),
-      privileged ? h('p', { class: 'note' }, t.privilegedNote) : null,
+        h('div', {}, h('dt', {}, t('inviteName')), h('dd', {}, made.name)),
+        h('div', {}, h('dt', {}, t('inviteEmail')), h('dd', {}, made.email)),
+        h('div', {}, h('dt', {}, t('inviteRole')), h('dd', {}, app.roleTitle(made.role))),
+        h('div', {}, h('dt', {}, t('password')), h('dd', {}, h('code', { class: 'one-time-password' }, password)))),
+      privileged ? h('p', { class: 'note' }, t('privilegedNote')) : null,
       h('p', {}, copy, copied));
     credentials.replaceChildren(box);
     await refresh();
@@ -110,5 +111,5 @@ export async function staffView(app: App, root: HTMLElement): Promise<void> {
   });
 
   await refresh();
-  root.append(h('h1', {}, t.staffTitle), status, listSlot, invite.el, credentials);
+  root.append(h('h1', {}, t('staffTitle')), status, listSlot, invite.el, credentials);
 }

@@ -7,23 +7,25 @@
 import { h } from '../../common/dom';
 import { ApiError, post, type SearchResult } from '../api';
 import type { App } from '../app';
+import { hasText } from '../i18n';
+import { holdsSection } from './holds';
 import { ApiForm, facts, table, value } from '../ui';
 
 export async function subjectsView(app: App, root: HTMLElement): Promise<void> {
-  const { t, lang, settings } = app;
+  const { tr: t, lang, settings } = app;
   const role = settings.roles.find((r) => r.id === app.session.role);
   const mine = new Set(role?.purposes ?? []);
-  const label = (p: { id: string; title: string }) => (p.title ? `${p.title} (${p.id})` : p.id);
+  const label = (p: { id: string; title: string }) => p.title || app.purposeTitle(p.id);
 
-  const form = new ApiForm(t, lang, { submit: t.sSearch, className: 'subject-search' });
-  const purpose = form.addField({ label: t.sPurpose, name: 'purpose', type: 'select', hint: t.sPurposeHint, required: true }) as HTMLSelectElement;
-  const ours = h('optgroup', { label: t.sRolePurposes });
-  const others = h('optgroup', { label: t.sOtherPurposes });
+  const form = new ApiForm(lang, { submit: t('sSearch'), className: 'subject-search' });
+  const purpose = form.addField({ label: t('sPurpose'), name: 'purpose', type: 'select', hint: t('sPurposeHint'), required: true }) as HTMLSelectElement;
+  const ours = h('optgroup', { label: t('sRolePurposes') });
+  const others = h('optgroup', { label: t('sOtherPurposes') });
   for (const p of settings.purposes) (mine.has(p.id) ? ours : others).append(h('option', { value: p.id }, label(p)));
   purpose.append(ours);
   if (others.children.length) purpose.append(others);
-  form.addField({ label: t.sBy, name: 'by', type: 'select', options: [['email', t.sByEmail], ['phone', t.sByPhone]], value: 'email' });
-  const input = form.addField({ label: t.sValue, name: 'value', autocomplete: 'off', required: true }) as HTMLInputElement;
+  form.addField({ label: t('sBy'), name: 'by', type: 'select', options: [['email', t('sByEmail')], ['phone', t('sByPhone')]], value: 'email' });
+  const input = form.addField({ label: t('sValue'), name: 'value', autocomplete: 'off', required: true }) as HTMLInputElement;
   const by = form.el.elements.namedItem('by') as HTMLSelectElement;
   const syncType = () => {
     input.type = by.value === 'email' ? 'email' : 'tel';
@@ -41,9 +43,11 @@ export async function subjectsView(app: App, root: HTMLElement): Promise<void> {
     try {
       const r = await post<SearchResult>(`${app.base}/subject-search`, body);
       showAllowed(app, result, r);
+      await showHolds(app, result, r.subject);
     } catch (e) {
       if (e instanceof ApiError && typeof e.detail.decision_id === 'string') {
         showRefused(app, result, e);
+        await showHolds(app, result, typeof e.detail.subject === 'string' ? e.detail.subject : null);
         return;
       }
       // A malformed address or number is the value control's error.
@@ -56,37 +60,43 @@ export async function subjectsView(app: App, root: HTMLElement): Promise<void> {
   });
 
   root.append(
-    h('h1', {}, t.subjectsTitle),
-    h('p', {}, t.subjectsIntro),
-    h('p', { class: 'note logged' }, t.sLogged),
+    h('h1', {}, t('subjectsTitle')),
+    h('p', {}, t('subjectsIntro')),
+    h('p', { class: 'note logged' }, t('sLogged')),
     form.el,
     result,
   );
 }
 
+// The subject's legal holds, for roles that decide requests (the API refuses the others).
+async function showHolds(app: App, box: HTMLElement, subject: string | null): Promise<void> {
+  if (!subject || !app.decidesRequests) return;
+  box.append(await holdsSection(app, subject, await app.clock()));
+}
+
 function heading(app: App, text: string): HTMLElement {
-  return h('h2', { id: 'result-title', tabindex: '-1' }, text || app.t.sResultTitle);
+  return h('h2', { id: 'result-title', tabindex: '-1' }, text || app.tr('sResultTitle'));
 }
 
 function subjectLinks(app: App, subject: string | null): HTMLElement | null {
   if (!subject) return null;
   const q = new URLSearchParams({ subject });
   return h('div', { class: 'actions' },
-    h('a', { class: 'button', href: `#/requests/new?${q}` }, app.t.sFileRequest),
+    h('a', { class: 'button', href: `#/requests/new?${q}` }, app.tr('sFileRequest')),
     app.decidesRequests
-      ? h('a', { class: 'button secondary', href: `#/requests?${new URLSearchParams({ subject, scope: 'all' })}` }, app.t.sOpenRequests)
+      ? h('a', { class: 'button secondary', href: `#/requests?${new URLSearchParams({ subject, scope: 'all' })}` }, app.tr('sOpenRequests'))
       : null);
 }
 
 function showAllowed(app: App, box: HTMLElement, r: SearchResult): void {
-  const { t } = app;
-  const rows = Object.entries(r.fields).map(([id, v]) => [h('span', {}, app.fieldTitle(id), h('br'), h('code', { class: 'meta' }, id)), v]);
+  const t = app.tr;
+  const rows = Object.entries(r.fields).map(([id, v]) => [app.fieldTitle(id), v]);
   box.replaceChildren(
-    heading(app, t.sResultTitle),
-    h('p', { class: 'result-summary', role: 'status' }, t.sAllowed(app.purposeTitle(r.purpose))),
-    facts([[t.sSubject, r.subject ? h('code', {}, r.subject) : null]]),
-    rows.length ? table(t.sResultTitle, [t.sField, t.sFieldValue], rows, 'released') : h('p', { class: 'empty' }, t.sNoFields),
-    h('p', { class: 'note audited' }, t.sRecorded(r.decision_id)),
+    heading(app, t('sResultTitle')),
+    h('p', { class: 'result-summary', role: 'status' }, t('sAllowed', { purpose: app.purposeTitle(r.purpose) })),
+    facts([[t('sSubject'), r.subject ? h('code', {}, r.subject) : null]]),
+    rows.length ? table(t('sResultTitle'), [t('sField'), t('sFieldValue')], rows, 'released') : h('p', { class: 'empty' }, t('sNoFields')),
+    h('p', { class: 'note audited', 'data-decision': r.decision_id }, t('sRecorded')),
   );
   const links = subjectLinks(app, r.subject);
   if (links) box.append(links);
@@ -95,15 +105,15 @@ function showAllowed(app: App, box: HTMLElement, r: SearchResult): void {
 }
 
 function showRefused(app: App, box: HTMLElement, e: ApiError): void {
-  const { t } = app;
+  const t = app.tr;
   const subject = typeof e.detail.subject === 'string' ? e.detail.subject : null;
   const decision = String(e.detail.decision_id);
   box.replaceChildren(
-    heading(app, t.sRefused(e.status)),
+    heading(app, t('sRefused', { status: e.status })),
     h('p', { class: 'form-error refusal', role: 'alert', 'data-reason': e.code },
-      t.sRefusals[e.code] ?? e.message, ' ', h('code', {}, e.code)),
-    facts([[t.sSubject, subject ? h('code', {}, subject) : null]]),
-    h('p', { class: 'note audited' }, t.sRecorded(decision)),
+      hasText(`sRefusals.${e.code}`) ? t(`sRefusals.${e.code}`) : e.message),
+    facts([[t('sSubject'), subject ? h('code', {}, subject) : null]]),
+    h('p', { class: 'note audited', 'data-decision': decision }, t('sRecorded')),
   );
   const links = subjectLinks(app, subject);
   if (links) box.append(links);
