@@ -214,6 +214,8 @@ async function walkThrough(demo, browser) {
   await console_.getByRole('heading', { level: 1, name: /In progress/ }).waitFor();
   await noSeriousA11yIssues(console_, 'console, the withdrawal');
   await console_.locator('form.step-complete').getByRole('button', { name: 'Carry out' }).click();
+  // Destroying the data is asked first, in plain words.
+  await console_.getByRole('dialog', { name: 'Destroy the subject’s data?' }).getByRole('button', { name: 'Destroy the data' }).click();
   await console_.getByRole('heading', { level: 1, name: /Done/ }).waitFor();
   const stored = await console_.evaluate(async (path) => (await fetch(path)).json(), `/v1/schools/${SCHOOL}/requests/${id}`);
   assert.equal(stored.state, 'done');
