@@ -688,6 +688,8 @@ test('in Ukrainian and Russian the queue, a request, subjects, audit and staff s
   assert.equal(k.status, 200, JSON.stringify(k.body));
   const done = await admin.post(api(`/requests/${erasure.id}/complete`), {});
   assert.equal(done.status, 200, JSON.stringify(done.body));
+  // An open request shows every step's form.
+  const open = await fileRequest({ subject: other, channel: 'support', reply_email: 'petro.words@example.com', type: 'rectification', fields: ['mobile_phone'] });
   const ids = await idsOf(SCHOOL);
 
   const { page, context, errors } = await newPage({ lang: 'uk-UA' });
@@ -697,6 +699,7 @@ test('in Ukrainian and Russian the queue, a request, subjects, audit and staff s
       ['queue', '#/requests?scope=all'],
       ['erasure request', `#/requests/${erasure.id}`],
       ['kept withdrawal', `#/requests/${kept.id}`],
+      ['open request', `#/requests/${open.id}`],
       ['new request', '#/requests/new'],
       ['subjects', '#/subjects'],
       ['audit', '#/audit?limit=60'],

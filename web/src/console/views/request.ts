@@ -246,10 +246,13 @@ function steps(app: App, r: RequestFull, rerender: (note: string) => void): HTML
     assign.onSubmit((el) => step('assign', { staff: value(el, 'staff') }));
 
     const extend = new ApiForm(lang, { title: t('extendTitle'), submit: t('extendBtn'), className: 'step-extend' });
-    extend.addField({ label: t('extendTerm'), name: 'term', value: '60 calendar days', hint: t('extendTermHint'), required: true });
+    // The term as a number and a unit in words; the API takes it as "60 calendar days".
+    extend.addField({ label: t('extendTerm'), name: 'term', type: 'number', value: '60', hint: t('extendTermHint'), inputmode: 'numeric', required: true });
+    extend.addField({ label: t('extendUnit'), name: 'term_unit', type: 'select', value: 'calendar days',
+      options: ['calendar days', 'working days', 'calendar months'].map((u): [string, string] => [u, t(`extendUnits.${u.replace(' ', '_')}`)]) });
     extend.addField({ label: t('extendReason'), name: 'reason', type: 'textarea', required: true });
     extend.addField({ label: t('extendBasis'), name: 'basis', required: true });
-    extend.onSubmit((el) => step('extend', { term: value(el, 'term'), reason: value(el, 'reason'), basis: value(el, 'basis') }));
+    extend.onSubmit((el) => step('extend', { term: `${value(el, 'term')} ${value(el, 'term_unit')}`, reason: value(el, 'reason'), basis: value(el, 'basis') }));
 
     const reject = new ApiForm(lang, { title: t('rejectTitle'), submit: t('rejectBtn'), className: 'step-reject', danger: true });
     reject.addField({ label: t('rejectReason'), name: 'reason', type: 'textarea', required: true });
