@@ -169,6 +169,25 @@ TEST_F(Cabinet, R38TheSubjectSeesEverythingStoredAboutThem) {
   EXPECT_EQ(data["consents"][0]["consent"], "personal_data");
   EXPECT_TRUE(data["purposes"].is_array());
   EXPECT_TRUE(data.contains("automated_decisions"));
+  // Titles beside the ids, in the reader's language (issue 12): the field, its category, the
+  // stores that keep it and each consent of the ledger, from the policy.
+  Response uk = Me("GET", "/data?lang=uk");
+  ASSERT_EQ(uk.status, 200) << uk.Describe();
+  const Json uk_data = uk.Body();
+  const Json* uk_phone = FieldOf(uk_data, "mobile_phone");
+  ASSERT_NE(uk_phone, nullptr);
+  EXPECT_EQ((*uk_phone)["title"], "Номер мобільного телефону") << uk_phone->dump();
+  EXPECT_FALSE((*uk_phone)["category_title"].get<std::string>().empty());
+  EXPECT_NE((*uk_phone)["category_title"], (*uk_phone)["category"]);
+  ASSERT_EQ((*uk_phone)["kept_in"].size(), (*uk_phone)["stores"].size()) << uk_phone->dump();
+  for (const auto& store : (*uk_phone)["kept_in"]) {
+    EXPECT_FALSE(store.value("title", "").empty()) << store.dump();
+    EXPECT_NE(store.value("title", ""), store.value("id", "")) << store.dump();
+  }
+  ASSERT_TRUE(uk_data["consents"].is_array());
+  EXPECT_EQ(uk_data["consents"][0].value("title", ""),
+            "Згода на обробку персональних даних (єдина)")
+      << uk_data["consents"].dump();
   // The read is in the subject's audit trail, as the subject's own.
   EXPECT_TRUE(Audited("read", "self_service")) << "no self-service read in the audit trail";
 }
@@ -285,11 +304,17 @@ TEST_F(Cabinet, R54TheExportFollowsItsPublishedSchemaInJsonAndCsv) {
                           std::string(DOVIRA_SOURCE_DIR) + "/schema/export-v1.json " + path;
   EXPECT_EQ(std::system(cmd.c_str()), 0) << r.body;
 
+  // The CSV opens in a spreadsheet with its Cyrillic intact (a UTF-8 byte-order mark first) and
+  // holds each value exactly as stored: no apostrophe before a phone's "+" (issue 12, R54).
   Response csv = Me("GET", "/export?format=csv");
   ASSERT_EQ(csv.status, 200);
   EXPECT_EQ(csv.Header("content-type").rfind("text/csv", 0), 0u);
-  EXPECT_EQ(csv.body.rfind("field,category,value,collected_at,channel,form\r\n", 0), 0u);
-  EXPECT_NE(csv.body.find("mobile_phone,"), std::string::npos);
+  EXPECT_EQ(csv.body.rfind("\xEF\xBB\xBF" "field,category,value,collected_at,channel,form\r\n", 0),
+            0u)
+      << csv.body.substr(0, 64);
+  EXPECT_NE(csv.body.find(",+380671234567,"), std::string::npos) << csv.body;
+  EXPECT_EQ(csv.body.find("'+380"), std::string::npos) << csv.body;
+  EXPECT_NE(csv.body.find(",Олена,"), std::string::npos) << csv.body;
   EXPECT_EQ(Me("GET", "/export?format=xml").status, 400);
 
   // A transfer needs an https destination; a good one is filed as portability and queued.
@@ -442,6 +467,12 @@ TEST_F(Cabinet, R55R58WithdrawalFromTheCabinetNeedsTheWarningAcknowledged) {
   EXPECT_EQ(w.value("channel", ""), "personal_account");
   EXPECT_EQ(w.value("restrict_all", false), true);
   EXPECT_EQ(w.value("identity", ""), "not_required");
+  // The term shown beside the due date is the one the due date was counted with: the policy's
+  // destruction term after a withdrawal of everything, not "immediate" beside a date weeks away
+  // (issue 12).
+  EXPECT_EQ(w.value("term", ""), "30 working days") << w.dump();
+  EXPECT_EQ(w.value("trigger", ""), "withdrawal_received") << w.dump();
+  EXPECT_GT(w.value("due_at", ""), w.value("received_at", "")) << w.dump();
   // R47: the subject is told at the address they signed in with, which the request keeps.
   const size_t before = sink_.messages().size();
   ASSERT_EQ(staff_->Post(kBase + "/jobs/outbox/run", Json::object()).status, 200);

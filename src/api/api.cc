@@ -673,6 +673,8 @@ HttpResponse Api::PolicyInfo(Call& c) {
             {"controller", p.controller.name.Get(c.lang, p.school.authoritative_language)},
             {"rights_requests", p.contacts.rights_requests},
             {"languages", p.school.languages},
+            // The zone the pages show dates and times in (the policy's calendar.timezone).
+            {"time_zone", p.calendar.timezone},
             {"notice", "/policy?school=" + p.school.id + "&lang=" + c.lang}});
 }
 

@@ -16,14 +16,39 @@ using ports::HttpResponse;
 const Json kAnyBody = Json{{"type", "object"}};
 constexpr char kCookie[] = "dovira_me";
 
-Json FieldJson(const services::CabinetField& f) {
+// A policy title in `lang` (the school's authoritative language, then any, when it lacks one);
+// the id itself only when the policy gives no title at all.
+std::string TitleOr(const policy::LocalText& title, const std::string& id, const std::string& lang,
+                    const std::string& fallback) {
+  const std::string& text = title.Get(lang, fallback);
+  return text.empty() ? id : text;
+}
+
+// One field as the cabinet shows it: the ids for programs and, beside them, the policy's titles
+// in the reader's language for the field, its category and each store that keeps it.
+Json FieldJson(const services::CabinetField& f, const policy::Policy& p, const std::string& lang) {
+  const std::string& auth = p.school.authoritative_language;
+  const policy::Field* def = p.FindField(f.field);
+  auto cat = p.categories.find(f.category);
+  Json kept_in = Json::array();
+  for (const auto& id : f.stores) {
+    auto store = std::find_if(p.storage.stores.begin(), p.storage.stores.end(),
+                              [&](const policy::Store& s) { return s.id == id; });
+    kept_in.push_back(
+        {{"id", id},
+         {"title", store == p.storage.stores.end() ? id : TitleOr(store->title, id, lang, auth)}});
+  }
   return {{"field", f.field},
+          {"title", def == nullptr ? f.field : TitleOr(def->title, f.field, lang, auth)},
           {"category", f.category},
+          {"category_title",
+           cat == p.categories.end() ? f.category : TitleOr(cat->second.title, f.category, lang, auth)},
           {"value", f.value},
           {"source", f.source},
           {"channel", f.channel},
           {"form", f.form},
           {"stores", f.stores},
+          {"kept_in", kept_in},
           {"collected_at", FormatTimestamp(f.collected_at)},
           {"editable", f.provided}};
 }
@@ -381,12 +406,26 @@ HttpResponse Api::MeData(Call& c) {
   f.limit = 200;
   auto requests = s_.requests->List(s.school, f);
   if (!requests.ok()) return ErrorResponse(requests.error());
+  auto rt = s_.schools.Get(s.school);
+  if (!rt.ok()) return ErrorResponse(rt.error());
+  const auto cp = (*rt)->policy();
+  const policy::Policy& p = cp->policy();
   Json out = {{"subject", s.subject.value()}, {"fields", Json::array()}};
-  for (const auto& field : *fields) out["fields"].push_back(FieldJson(field));
+  for (const auto& field : *fields) out["fields"].push_back(FieldJson(field, p, c.lang));
   for (const char* key : {"consents", "purposes", "categories", "recipients",
                           "transfer_safeguards", "retention", "sources", "automated_decisions",
                           "profiling"}) {
     if (info.contains(key)) out[key] = info[key];
+  }
+  // Each ledger entry names its consent by the policy's title too.
+  if (out.contains("consents") && out["consents"].is_array()) {
+    for (auto& e : out["consents"]) {
+      const std::string id = e.value("consent", "");
+      auto type = p.consents.find(id);
+      e["title"] = type == p.consents.end()
+                       ? id
+                       : TitleOr(type->second.title, id, c.lang, p.school.authoritative_language);
+    }
   }
   out["requests"] = Json::array();
   for (const auto& r : *requests) out["requests"].push_back(RequestJson(r, false));

@@ -417,8 +417,8 @@ Result<std::string> CabinetService::Export(const SubjectSession& session,
 }
 
 std::string ExportCsv(const std::vector<CabinetField>& fields) {
-  auto cell = [](std::string v) {
-    if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) v = "'" + v;
+  // The person's own data, exactly as stored: no formula guard rewrites a "+380..." phone.
+  auto cell = [](const std::string& v) {
     if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
     std::string q = "\"";
     for (char c : v) {
@@ -427,7 +427,8 @@ std::string ExportCsv(const std::vector<CabinetField>& fields) {
     }
     return q + "\"";
   };
-  std::string out = "field,category,value,collected_at,channel,form\r\n";
+  // The UTF-8 byte-order mark: spreadsheet programs then read Cyrillic as UTF-8.
+  std::string out = "\xEF\xBB\xBF" "field,category,value,collected_at,channel,form\r\n";
   for (const auto& f : fields) {
     out += cell(f.field) + "," + cell(f.category) + "," + cell(f.value) + "," +
            cell(FormatTimestamp(f.collected_at)) + "," + cell(f.channel) + "," + cell(f.form) +

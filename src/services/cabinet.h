@@ -107,8 +107,9 @@ class CabinetService {
   GuardianService& guardians_;
 };
 
-// RFC 4180 CSV of an export: field,category,value,collected_at,channel,form. A value that a
-// spreadsheet would run as a formula (=, +, -, @ first) is prefixed with an apostrophe.
+// RFC 4180 CSV of an export: a UTF-8 byte-order mark, then field,category,value,collected_at,
+// channel,form. Values are written exactly as stored (a portability file is the person's own data,
+// so no formula guard alters a "+380..." phone).
 std::string ExportCsv(const std::vector<CabinetField>& fields);
 
 }  // namespace dovira::services

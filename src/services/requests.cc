@@ -792,7 +792,10 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
     if (!r.subject.empty()) r.restrict_all = true;  // stop at once (the term is the latest)
     if (p.unlawful_processing.destroy) {
       auto destroy_due = domain::DueAt(cp->calendar(), received, *p.unlawful_processing.destroy);
-      if (destroy_due.ok()) r.due_at = *destroy_due;
+      if (destroy_due.ok()) {
+        r.due_at = *destroy_due;
+        r.term = calendar::FormatTerm(*p.unlawful_processing.destroy);
+      }
     }
   }
 
@@ -836,7 +839,12 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
     if (all && wd.effect == "stop_all_but_storage") r.restrict_all = true;  // R56
     if (all && wd.declared && wd.deadline.term && !immediate) {
       auto destroy_due = domain::DueAt(cp->calendar(), received, *wd.deadline.term);
-      if (destroy_due.ok()) r.due_at = *destroy_due;
+      if (destroy_due.ok()) {
+        // The term shown beside the due date is the one it was counted with (issue 12).
+        r.due_at = *destroy_due;
+        r.term = calendar::FormatTerm(*wd.deadline.term);
+        r.trigger = wd.deadline.trigger;
+      }
     }
     destroy_now = all && immediate && destroys;  // R57, R69: before the API answers
     if (all && immediate && wd.then == "destroy_consent_only_fields" && !r.subject.empty()) {
