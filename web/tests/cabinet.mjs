@@ -4,7 +4,7 @@
 // the page shows against what the server holds.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { SCHOOL, staffSession, timings } from './harness.mjs';
+import { REPO, SCHOOL, staffSession, timings } from './harness.mjs';
 
 const BASE = `/v1/schools/${SCHOOL}`;
 let made = 0;
@@ -25,6 +25,26 @@ export async function makeSubject(server) {
   return { email, subject: body.subject };
 }
 
+// A minor registered through the subscription form with a representative's permission.
+let minors = 0;
+export async function makeMinor(server, lang, relation) {
+  const n = ++minors;
+  const email = `minor${n}@example.com`;
+  const representative = `representative${n}@example.com`;
+  const r = await fetch(`${server.url}${BASE}/forms/subscription/submissions`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      fields: { first_name: 'Софія', email }, consents: ['pd_consent'], accept_policy: true, lang,
+      age_statement: 'minor', date_of_majority: '2031-03-10',
+      representative: { name: 'Галина Коваль', relation, email: representative, permission_at: '2025-03-01' },
+    }),
+  });
+  const body = await r.json();
+  assert.equal(r.status, 201, JSON.stringify(body));
+  return { email, representative, subject: body.subject };
+}
+
 // Runs the outbox until the sink holds a code for `email` sent after message number `since`.
 export async function mailedCode(server, sink, email, since) {
   const staff = await staffSession(server);
@@ -36,6 +56,57 @@ export async function mailedCode(server, sink, email, since) {
     await new Promise((done) => setTimeout(done, 100));
   }
   throw new Error(`no code was e-mailed to ${email}`);
+}
+
+// The CSV download opens in a spreadsheet: a UTF-8 byte-order mark first, Cyrillic intact, and
+// each value exactly as stored (a phone's "+" not turned into "'+").
+function checkCsv(path) {
+  const bytes = readFileSync(path);
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'the CSV starts with the UTF-8 byte-order mark');
+  const text = bytes.subarray(3).toString('utf8');
+  assert.ok(text.startsWith('field,category,value,collected_at,channel,form\r\n'), text.slice(0, 80));
+  assert.match(text, /^mobile_phone,[^,]*,\+380671234567,/m);
+  assert.doesNotMatch(text, /'\+380/);
+  assert.match(text, /^first_name,[^,]*,Олена,/m);
+  assert.match(text, /^purchased_service,[^,]*,Курс,/m);
+}
+
+// The ids a policy gives its stores, purposes, fields, consents, categories, forms, rights, roles,
+// relations and other enumerations, read from the policy file: table names ([fields.email]),
+// `id = "..."` entries ([[storage.stores]]) and enumerated values.
+export function policyIds(file = '001_vkluchi_zhizn.toml') {
+  const toml = readFileSync(`${REPO}/policies/${file}`, 'utf8');
+  const ids = new Set();
+  for (const m of toml.matchAll(/^\[[a-z_]+(?:\.[a-z_]+)*\.([a-z][a-z0-9_]*)\]\s*$/gm)) ids.add(m[1]);
+  for (const m of toml.matchAll(/^id\s*=\s*"([a-z][a-z0-9_]*)"/gm)) ids.add(m[1]);
+  for (const m of toml.matchAll(/^values\s*=\s*\[([^\]]*)\]/gm)) {
+    for (const v of m[1].matchAll(/"([a-z][a-z0-9_]*)"/g)) ids.add(v[1]);
+  }
+  return ids;
+}
+
+// What a person reads on a page in `lang`, checked for words meant for programs: a policy id as a
+// whole word (unless the page's own catalogue uses that word in this language, like "cookie"), an
+// ISO 8601 timestamp, or any snake_case token. E-mail and web addresses are the person's data.
+function catalogueWords(lang) {
+  const words = new Set();
+  for (const domain of ['pages', 'cabinet', 'banner', 'common']) {
+    const texts = JSON.parse(readFileSync(`${REPO}/i18n/${domain}/${lang}.json`, 'utf8'));
+    for (const text of Object.values(texts)) for (const w of text.matchAll(/[A-Za-z]+/g)) words.add(w[0].toLowerCase());
+  }
+  return words;
+}
+
+export function rawWords(text, ids, lang) {
+  const plain = text.replace(/\S*(?:@|:\/\/)\S*/g, ' ');
+  const ordinary = catalogueWords(lang);
+  const found = [];
+  for (const m of plain.matchAll(/\d{4}-\d{2}-\d{2}T\d{2}:[^\s]*/g)) found.push(`ISO time ${m[0]}`);
+  for (const m of plain.matchAll(/(?<![\p{L}\p{N}_])\p{Ll}[\p{L}\p{N}]*(?:_[\p{L}\p{N}]+)+(?![\p{L}\p{N}_])/gu)) found.push(`snake_case ${m[0]}`);
+  for (const m of plain.matchAll(/(?<![\p{L}\p{N}_])[a-z][a-z0-9_]*(?![\p{L}\p{N}_])/gu)) {
+    if (ids.has(m[0]) && !ordinary.has(m[0])) found.push(`policy id ${m[0]}`);
+  }
+  return [...new Set(found)];
 }
 
 const overflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -279,7 +350,8 @@ export function cabinetTests({ test, server, sink, newPage, noSeriousA11yIssues,
     const text = await wording.locator('blockquote').innerText();
     assert.match(text, /^I consent to “Advertising and marketing mailings”: The Project's advertising and marketing materials/);
     assert.match(await wording.innerText(), /policy version \S+/);
-    assert.match(await wording.innerText(), /How to withdraw it: You may withdraw your consent at any time/);
+    // This page is where it is withdrawn, so it says so rather than "write to support".
+    assert.match(await wording.innerText(), /How to withdraw it: You can withdraw it here at any time with “Stop these messages”/);
     await noSeriousA11yIssues(page, 'cabinet marketing wording');
     assert.equal(await gate('marketing_mailing'), 403, 'nothing is recorded before the agreement');
     await wording.getByRole('button', { name: 'I agree' }).click();
@@ -308,9 +380,7 @@ export function cabinetTests({ test, server, sink, newPage, noSeriousA11yIssues,
     assert.equal(byField.mobile_phone, '+380671234567');
     assert.equal(byField.purchase_amount, '1200');
     const [csv] = await Promise.all([page.waitForEvent('download'), view.getByRole('link', { name: /Download as CSV/ }).click()]);
-    const text = readFileSync(await csv.path(), 'utf8');
-    assert.ok(text.startsWith('field,category,value,collected_at,channel,form\r\n'), text.slice(0, 80));
-    assert.match(text, /mobile_phone,/);
+    await checkCsv(await csv.path());
     // A plain http address is caught on the page; this school offers no portability.
     const dest = view.getByLabel('Address of the other service');
     await dest.fill('http://lms.example.com/in');
@@ -468,4 +538,160 @@ export function cabinetTests({ test, server, sink, newPage, noSeriousA11yIssues,
     assert.deepEqual(errors, []);
     await context.close();
   });
+
+  // Issue 12: walked in Ukrainian and Russian, every view of the public pages and the cabinet
+  // reads in words: no id of the policy, no ISO timestamp, no snake_case code, dates in the
+  // reader's language; the withdrawal page and the marketing state agree with what is stored.
+  for (const lang of ['uk', 'ru']) {
+    test(`cabinet: in ${lang} the public pages and every cabinet view show titles and dates, never ids or codes`, async () => {
+      const ids = policyIds();
+      const cat = JSON.parse(readFileSync(`${REPO}/i18n/cabinet/${lang}.json`, 'utf8'));
+      const said = (key) => cat[key].split('{')[0];  // a message's words before its first value
+      const problems = [];
+      const check = async (page, where, text) => {
+        const shown = text ?? await page.evaluate(() => document.body.innerText);
+        for (const p of rawWords(shown, ids, lang)) problems.push(`${where}: ${p}`);
+      };
+      const ready = (page) => page.waitForFunction(() => document.documentElement.dataset.ready === 'true');
+      const base = server().url;
+      const { page, context, errors } = await newPage();
+
+      // The public pages: the home page, the notice page's own frame (the notice itself is the
+      // server's rendering, checked by its own tests) and the demo page's cookie banner.
+      await page.goto(`${base}/?lang=${lang}`);
+      await ready(page);
+      await check(page, 'home');
+      await page.goto(`${base}/notice.html?lang=${lang}`);
+      await ready(page);
+      await page.locator('nav.versions').waitFor();
+      await check(page, 'notice page', await page.evaluate(() => {
+        const copy = document.body.cloneNode(true);
+        copy.querySelector('article.notice')?.remove();
+        document.body.append(copy);
+        const text = copy.innerText;
+        copy.remove();
+        return text;
+      }));
+      await page.goto(`${base}/demo-school.html?lang=${lang}`);
+      await ready(page);
+      const banner = page.locator('#dovira-cookie-banner');
+      await page.waitForFunction(() => document.querySelector('#dovira-cookie-banner')?.shadowRoot?.querySelector('h2'));
+      await banner.locator('button.secondary').first().click();  // "choose": the categories
+      await check(page, 'cookie banner', await page.evaluate(() => {
+        const root = document.querySelector('#dovira-cookie-banner').shadowRoot;
+        return [...root.children].map((e) => e.innerText ?? '').join('\n');
+      }));
+
+      // The cabinet, signed in as a fresh buyer.
+      const who = await makeSubject(server());
+      await page.goto(url(lang));
+      await ready(page);
+      await check(page, 'cabinet sign-in');
+      const since = sink().messages.length;
+      await page.locator('input[name=email]').fill(who.email);
+      await page.locator('form button[type=submit]').click();
+      const code = await mailedCode(server(), sink(), who.email, since);
+      await page.locator('input[name=code]').fill(code);
+      await check(page, 'cabinet code');
+      await page.locator('form button[type=submit]').click();
+      await page.locator('nav.cab-nav').waitFor();
+      const walk = async (label) => {
+        for (const view of ['data', 'consents', 'download', 'requests', 'processing']) {
+          await page.goto(url(lang, `#${view}`));
+          await page.locator(`#view-${view}:not([hidden])`).waitFor();
+          await check(page, `cabinet ${view} (${label})`);
+        }
+      };
+      await walk('fresh');
+      // The stores a field is kept in are the policy's titles, here in this language.
+      const kept = await field(page, 'mobile_phone').locator('dl.facts dd').nth(3).innerText();
+      assert.match(kept, lang === 'uk' ? /Договори та покупки/ : /Договоры и покупки/);
+
+      // A request with fields and purposes, and the marketing opted out and in again.
+      await page.goto(url(lang, '#requests'));
+      const requests = page.locator('#view-requests');
+      await requests.locator('select[name=type]').selectOption('objection');
+      await requests.locator('input[name=purposes]').first().check();
+      await requests.locator('form button[type=submit]').click();
+      await requests.locator('.done', { hasText: said('filed') }).waitFor();
+      await check(page, 'cabinet requests (filed)');
+      await page.goto(url(lang, '#consents'));
+      const consents = page.locator('#view-consents');
+      const mk = consents.locator('.mk-item[data-purpose="marketing_mailing"]');
+      await mk.locator('button.danger').click();
+      await consents.locator('.done', { hasText: said('mkOptedOut') }).waitFor();
+      await check(page, 'cabinet consents (opted out)');
+      await consents.locator('.mk-item[data-purpose="marketing_mailing"] .actions button').click();
+      await check(page, 'cabinet consents (opt-in wording)');
+      await consents.locator('.mk-wording button[type=submit]').click();
+      await consents.locator('.done', { hasText: said('mkOptedIn') }).waitFor();
+      assert.equal(await consents.locator('.mk-item[data-purpose="marketing_mailing"]').getAttribute('data-state'), 'in');
+
+      // Withdraw every consent: the page that withdraws does not send the person elsewhere, and
+      // afterwards the marketing state and the next step it offers agree with what is stored.
+      const withdraw = consents.locator('.withdraw');
+      const withdrawText = await withdraw.innerText();
+      if (/служб[иуа] підтримки|службу поддержки|@/.test(withdrawText)) problems.push('withdrawal page: sends the person to support');
+      for (const box of await withdraw.locator('input[name=consent]').all()) await box.check();
+      await withdraw.locator('form button[type=submit]').click();
+      const ack = withdraw.locator('.consequence');
+      await ack.waitFor();
+      await check(page, 'cabinet withdrawal notice');
+      await ack.locator('input[type=checkbox]').check();
+      await ack.locator('button[type=submit]').click();
+      await consents.locator('.withdraw .done', { hasText: said('withdrawn') }).waitFor();
+      await check(page, 'cabinet consents (withdrawn)');
+      const item = consents.locator('.mk-item[data-purpose="marketing_mailing"]');
+      const stateBefore = await item.getAttribute('data-state');
+      const offered = item.locator('.actions button');
+      if (await offered.count()) {
+        // What the page offers must work: agreeing makes the messages go out again.
+        await offered.first().click();
+        await consents.locator('.mk-wording button[type=submit]').click();
+        await consents.locator('.mk-item .done').waitFor();
+        const now = consents.locator('.mk-item[data-purpose="marketing_mailing"]');
+        if (await now.getAttribute('data-state') !== 'in') {
+          problems.push(`marketing after a withdrawal (state "${stateBefore}", ${await now.locator('.mk-state').innerText()}): ` +
+            'the page offered to agree, said it was recorded, and nothing changed');
+        }
+      }
+      const prefs = await page.evaluate(async ({ school }) => {
+        const r = await fetch(`/v1/schools/${school}/me/marketing`, { headers: { Accept: 'application/json' } });
+        return r.json();
+      }, { school: SCHOOL });
+      const stored = prefs.purposes.find((p) => p.purpose === 'marketing_mailing');
+      assert.equal(await consents.locator('.mk-item[data-purpose="marketing_mailing"]').getAttribute('data-state'), stored.state);
+      await walk('after a withdrawal');
+
+      // The CSV download.
+      await page.goto(url(lang, '#download'));
+      const download = page.locator('#view-download');
+      const [csv] = await Promise.all([page.waitForEvent('download'), download.locator('a[href*="format=csv"]').click()]);
+      await checkCsv(await csv.path());
+
+      // A representative (an adoptive parent) choosing whose account to see: the relation in words.
+      const minor = await makeMinor(server(), lang, 'adoptive_parent');
+      await page.goto(url(lang));
+      await ready(page);
+      const signOut = page.locator('.cab-bar button');
+      if (await signOut.count()) {
+        await signOut.click();
+        await page.locator('input[name=email]').waitFor();
+      }
+      const since2 = sink().messages.length;
+      await page.locator('input[name=email]').fill(minor.representative);
+      await page.locator('form button[type=submit]').click();
+      const code2 = await mailedCode(server(), sink(), minor.representative, since2);
+      await page.locator('input[name=code]').fill(code2);
+      await page.locator('form button[type=submit]').click();
+      await page.locator('select[name=person]').waitFor();
+      const options = await page.locator('select[name=person] option').allInnerTexts();
+      await check(page, 'cabinet representative', `${await page.evaluate(() => document.body.innerText)}\n${options.join('\n')}`);
+      assert.ok(options.some((o) => o.includes(lang === 'uk' ? 'усиновлювач' : 'усыновитель')), options.join(' | '));
+
+      assert.deepEqual(problems, [], `words meant for programs on ${lang} pages:\n${problems.join('\n')}`);
+      assert.deepEqual(errors, []);
+      await context.close();
+    });
+  }
 }

@@ -8,8 +8,10 @@
 // The Global Privacy Control signal keeps statistics and marketing off. Any element with
 // data-dovira-cookie-settings, and the button the banner leaves on the page, reopen it.
 import { h } from '../common/dom';
-import { detectLang } from '../common/i18n';
-import { T, type Texts } from './messages';
+import { detectLang, lookup, translator } from '../common/i18n';
+import uk from '../../../i18n/banner/uk.json';
+import ru from '../../../i18n/banner/ru.json';
+import en from '../../../i18n/banner/en.json';
 import css from './banner.css?inline';
 
 interface Category { id: string; consent_required: boolean }
@@ -31,7 +33,8 @@ const me = document.currentScript as HTMLScriptElement | null;
 const server = me?.dataset.server || (me?.src ? new URL(me.src).origin : location.origin);
 const school = me?.dataset.school || '';
 const lang = detectLang(me?.dataset.lang);
-const t: Texts = T[lang];
+const t = translator({ uk, ru, en }, lang);
+const opt = lookup({ uk, ru, en }, lang);
 const gpc = (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl === true;
 const GPC_OFF = ['statistics', 'marketing'];
 
@@ -78,9 +81,9 @@ function activate(accepted: string[]): void {
   document.dispatchEvent(new CustomEvent('dovira:consent', { detail: { accepted: allowed } }));
 }
 
+// A category's name and description; one the catalogue does not know goes by its id.
 function label(id: string): [string, string] {
-  const m = t as Record<string, string>;
-  return m[id] && m[`${id}D`] ? [m[id], m[`${id}D`]] : [id, ''];
+  return [opt(`category.${id}`) ?? id, opt(`category.${id}.hint`) ?? ''];
 }
 
 function build(s: Settings): void {
@@ -94,7 +97,7 @@ function build(s: Settings): void {
     root.append(h('style', {}, css));
   }
   const noticeUrl = new URL(s.notice, server).toString();
-  const fieldset = h('fieldset', {}, h('legend', {}, t.legend));
+  const fieldset = h('fieldset', {}, h('legend', {}, t('legend')));
   for (const c of s.categories) {
     const [name, desc] = label(c.id);
     const off = gpc && GPC_OFF.includes(c.id);
@@ -106,29 +109,29 @@ function build(s: Settings): void {
     const cookies = s.inventory.filter((k) => k.category === c.id);
     fieldset.append(h('div', { class: 'cat' },
       box,
-      h('label', { for: `dc-${c.id}` }, name, !c.consent_required ? h('span', { class: 'always' }, ` (${t.always})`) : null),
+      h('label', { for: `dc-${c.id}` }, name, !c.consent_required ? h('span', { class: 'always' }, ' ', t('always')) : null),
       desc ? h('p', { id: `dd-${c.id}`, class: 'desc' }, desc) : null,
-      cookies.length ? h('details', {}, h('summary', {}, `${t.cookies}: ${cookies.length}`),
-        h('ul', {}, ...cookies.map((k) => h('li', {}, h('b', {}, k.name), ` — ${k.provider}. ${k.purpose} (${k.lifetime ?? t.session})`)))) : null,
+      cookies.length ? h('details', {}, h('summary', {}, t('cookies', { n: cookies.length })),
+        h('ul', {}, ...cookies.map((k) => h('li', {}, h('b', {}, k.name), ` — ${k.provider}. ${k.purpose} (${k.lifetime ?? t('session')})`)))) : null,
     ));
   }
   const form = h('form', { id: 'dc-form', hidden: true }, fieldset,
-    h('button', { type: 'submit', class: 'choice' }, t.save));
-  const choose = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-controls': 'dc-form' }, t.choose);
-  const reject = h('button', { type: 'button', class: 'choice' }, t.reject);
-  const accept = h('button', { type: 'button', class: 'choice' }, t.accept);
-  const close = h('button', { type: 'button', class: 'close', 'aria-label': t.close, hidden: true }, '×');
+    h('button', { type: 'submit', class: 'choice' }, t('save')));
+  const choose = h('button', { type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-controls': 'dc-form' }, t('choose'));
+  const reject = h('button', { type: 'button', class: 'choice' }, t('reject'));
+  const accept = h('button', { type: 'button', class: 'choice' }, t('accept'));
+  const close = h('button', { type: 'button', class: 'close', 'aria-label': t('close'), hidden: true }, '×');
   statusLine = h('p', { class: 'status', role: 'status' });
   dialog = h('section', { class: 'panel', role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'dc-title', 'aria-describedby': 'dc-intro', hidden: true, tabindex: '-1' },
     close,
-    h('h2', { id: 'dc-title' }, t.title),
-    h('p', { id: 'dc-intro' }, t.intro, ' ', h('a', { href: noticeUrl, target: '_blank', rel: 'noopener' }, t.notice)),
-    gpc ? h('p', { class: 'gpc' }, t.gpc) : null,
+    h('h2', { id: 'dc-title' }, t('title')),
+    h('p', { id: 'dc-intro' }, t('intro'), ' ', h('a', { href: noticeUrl, target: '_blank', rel: 'noopener' }, t('notice'))),
+    gpc ? h('p', { class: 'gpc' }, t('gpc')) : null,
     h('div', { class: 'buttons' }, reject, accept, choose),
     form,
     statusLine,
   );
-  reopen = h('button', { type: 'button', class: 'reopen', 'aria-haspopup': 'dialog', hidden: true }, t.reopen);
+  reopen = h('button', { type: 'button', class: 'reopen', 'aria-haspopup': 'dialog', hidden: true }, t('reopen'));
   root.append(dialog, reopen);
 
   reject.addEventListener('click', () => void decide('reject_all', []));
@@ -185,11 +188,11 @@ async function decide(choice: string, accepted: string[]): Promise<void> {
     // The lifetime, not the server's date: a browser clock that differs from the server's must
     // not shorten or stretch the consent_ttl.
     writeCookie(settings.consent_cookie, current, (Date.parse(rec.expires_at) - Date.parse(rec.at)) / 1000);
-    statusLine.textContent = t.saved;
+    statusLine.textContent = t('saved');
     hide();
     activate(rec.accepted);
   } catch {
-    statusLine.textContent = t.error;
+    statusLine.textContent = t('error');
   }
 }
 

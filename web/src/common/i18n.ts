@@ -48,3 +48,12 @@ export function translator(catalogues: Record<Lang, Catalogue>, lang: Lang): Tra
     return text === undefined ? key : fill(text, args);
   };
 }
+
+// The text of `key` filled like t(), or undefined when no catalogue has it: for codes the caller
+// shows in its own way when the catalogue does not know them.
+export function lookup(catalogues: Record<Lang, Catalogue>, lang: Lang): (key: string, args?: TextArgs) => string | undefined {
+  return (key, args = {}) => {
+    const text = catalogues[lang][key] ?? catalogues.en[key];
+    return text === undefined ? undefined : fill(text, args);
+  };
+}

@@ -6,7 +6,11 @@
 import { h } from '../common/dom';
 import type { Lang } from '../common/i18n';
 import { ready, startPage } from './chrome';
-import { C, type CabinetTexts } from './cabinet-messages';
+import { dates, type Dates } from '../common/dates';
+import { lookup, translator } from '../common/i18n';
+import uk from '../../../i18n/cabinet/uk.json';
+import ru from '../../../i18n/cabinet/ru.json';
+import en from '../../../i18n/cabinet/en.json';
 
 // ---- what the server sends -----------------------------------------------------------------------
 
@@ -19,12 +23,15 @@ interface Session {
   self?: string | null; acting_for?: string | null; name?: string; people?: Person[];
   reconsent?: { state: string; since: string | null } | null;
 }
-interface Field {
-  field: string; category: string; value: string; source: string; channel: string; form: string;
-  stores: string[]; collected_at: string; editable: boolean;
-}
-interface ConsentEntry { consent: string; action: string; grants: string[]; at: string; channel: string; policy_version: string }
 interface Titled { id: string; title: string }
+// Ids for programs, with the policy's titles in the page's language beside them.
+interface Field {
+  field: string; title: string; category: string; category_title: string; value: string; source: string;
+  channel: string; form: string; stores: string[]; kept_in: Titled[]; collected_at: string; editable: boolean;
+}
+interface ConsentEntry {
+  consent: string; title: string; action: string; grants: string[]; at: string; channel: string; policy_version: string;
+}
 interface Purpose extends Titled { basis: string }
 interface Recipient extends Titled { kind: string; countries: string[] }
 interface RequestRow {
@@ -62,10 +69,12 @@ const list = <T>(v: List<T>): T[] => (Array.isArray(v) ? v : []);
 
 // ---- page state ----------------------------------------------------------------------------------
 
-const page = startPage((t) => t.product);
+const page = startPage((p) => p('product'));
 const { lang, main } = page;
-const c: CabinetTexts = C[lang];
-document.title = c.title;
+// The cabinet's texts (i18n/cabinet), in the page's language.
+const t = translator({ uk, ru, en }, lang);
+const opt = lookup({ uk, ru, en }, lang);  // undefined for a code the catalogue lacks
+document.title = t('title');
 const params = new URLSearchParams(location.search);
 const VIEWS = ['data', 'consents', 'download', 'requests', 'processing'] as const;
 type View = (typeof VIEWS)[number];
@@ -102,7 +111,7 @@ async function call<T>(method: string, path: string, payload?: unknown): Promise
   // A session that ended (expired, signed out elsewhere) sends the person back to the sign-in.
   if (r.status === 401 && session) {
     session = null;
-    showSignIn(c.sessionEnded);
+    showSignIn(t('sessionEnded'));
   }
   throw err;
 }
@@ -110,23 +119,26 @@ async function call<T>(method: string, path: string, payload?: unknown): Promise
 // The person's own words for a server error: known codes in the page's language, the server's
 // message otherwise.
 function explain(e: unknown): string {
-  if (!(e instanceof ApiError)) return c.network;
-  const known = (c.errors as Record<string, string>)[e.code];
+  if (!(e instanceof ApiError)) return t('network');
+  const known = opt(`errors.${e.code}`);
   // A refused value: the school's rule in the server's words follows the page's sentence.
   if (e.code === 'field_invalid' && known) return `${known} (${e.message.replace(/^field "[^"]*": /, '')})`;
   if (known) return known;
-  return e.message || c.failed;
+  return e.message || t('failed');
 }
 
 // ---- helpers -------------------------------------------------------------------------------------
 
-const dateFmt = new Intl.DateTimeFormat(lang === 'uk' ? 'uk-UA' : lang === 'ru' ? 'ru-RU' : 'en-GB', { dateStyle: 'long', timeStyle: 'short' });
-const dayFmt = new Intl.DateTimeFormat(lang === 'uk' ? 'uk-UA' : lang === 'ru' ? 'ru-RU' : 'en-GB', { dateStyle: 'long' });
-const when = (iso: string | null | undefined) => (iso ? dateFmt.format(new Date(iso)) : '—');
-const day = (iso: string) => dayFmt.format(new Date(iso));
-const humanId = (id: string) => id.replace(/_/g, ' ').replace(/^./, (s) => s.toUpperCase());
-const fieldTitle = (id: string) => fieldTitles.get(id)?.title ?? humanId(id);
-const word = (map: Record<string, string>, key: string) => map[key] ?? humanId(key);
+// Dates in the page's language and the school's time zone (set once the policy is read).
+let fmt: Dates = dates(lang);
+const when = (iso: string | null | undefined) => fmt.when(iso);
+const day = (iso: string | null | undefined) => fmt.day(iso);
+// The last resort for an id neither the policy nor the catalogue names: its words, not its code.
+const humanId = (id: string) => id.replace(/[_.:]+/g, ' ').trim().replace(/^./, (s) => s.toUpperCase());
+const fieldTitle = (id: string) =>
+  data?.fields.find((f) => f.field === id)?.title || fieldTitles.get(id)?.title || humanId(id);
+// A catalogue word for a code the server sends (a state, a channel, a relation...).
+const word = (group: string, key: string) => opt(`${group}.${key}`) ?? humanId(key);
 let uid = 0;
 const nextId = (p: string) => `${p}-${++uid}`;
 
@@ -153,15 +165,12 @@ function clearErrors(scope: HTMLElement): void {
 
 // Turns a policy term ("30 calendar days", "while_needed") into the page's language.
 function term(raw: string): string {
-  const fixed = (c.terms as Record<string, string>)[raw];
+  const fixed = opt(`terms.${raw}`);
   if (fixed) return fixed;
   const m = raw.match(/^(\d+) (.+?)s?$/);
-  const units = c.units as Record<string, Record<string, string>>;
-  if (!m || !units[m[2]]) return raw;
-  const n = Number(m[1]);
-  const form = new Intl.PluralRules(lang).select(n);
-  const forms = units[m[2]];
-  return `${n} ${forms[form] ?? forms.other}`;
+  const unit = m ? `units.${m[2].replace(/ /g, '_')}` : '';
+  if (!m || !opt(`${unit}.other`)) return raw;
+  return t('term', { n: m[1], unit: t(unit, { n: Number(m[1]) }) });
 }
 
 async function busy<T>(button: HTMLButtonElement, label: string, work: () => Promise<T>): Promise<T> {
@@ -196,14 +205,17 @@ async function resolveSchool(): Promise<boolean> {
     const q = new URLSearchParams({ school: id, lang });
     return h('li', {}, h('a', { href: `/cabinet.html?${q.toString()}` }, name));
   }));
-  body.replaceChildren(h('h2', {}, c.chooseSchool), h('ul', { class: 'links' }, ...items));
+  body.replaceChildren(h('h2', {}, t('chooseSchool')), h('ul', { class: 'links' }, ...items));
   return false;
 }
 
 async function loadSchoolName(): Promise<void> {
   try {
     const r = await fetch(`${base()}/policy?lang=${lang}`);
-    if (r.ok) schoolName = ((await r.json()) as { name: string }).name;
+    if (!r.ok) return;
+    const info = (await r.json()) as { name: string; time_zone?: string };
+    schoolName = info.name;
+    fmt = dates(lang, info.time_zone);
   } catch { /* the heading then goes without the school's name */ }
 }
 
@@ -235,25 +247,25 @@ function showSignIn(notice?: string): void {
   const emailId = nextId('email');
   const email = h('input', { id: emailId, name: 'email', type: 'email', autocomplete: 'email', required: true,
     'aria-describedby': `${emailId}-err`, inputmode: 'email' });
-  const send = h('button', { type: 'submit' }, c.sendCode);
+  const send = h('button', { type: 'submit' }, t('sendCode'));
   const emailErr = errorSlot(`${emailId}-err`);
   const form = h('form', { class: 'cab-form', novalidate: true, 'aria-labelledby': 'signin-title' },
-    h('div', { class: 'row' }, h('label', { for: emailId }, c.email), email, emailErr), send);
+    h('div', { class: 'row' }, h('label', { for: emailId }, t('email')), email, emailErr), send);
   const section = h('section', { class: 'signin', 'aria-labelledby': 'signin-title' },
-    h('h2', { id: 'signin-title', tabindex: '-1' }, c.signInTitle),
+    h('h2', { id: 'signin-title', tabindex: '-1' }, t('signInTitle')),
     notice ? h('p', { class: 'note', role: 'alert' }, notice) : null,
-    h('p', {}, c.signInIntro), form);
+    h('p', {}, t('signInIntro')), form);
   body.replaceChildren(section);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);
     const address = email.value.trim();
-    if (!address) return setError(email, emailErr, c.emailMissing);
+    if (!address) return setError(email, emailErr, t('emailMissing'));
     try {
-      const r = await busy(send, c.sending, () => call<{ login: string; expires_in_seconds: number }>('POST', '/me/sign-in', { email: address, lang }));
+      const r = await busy(send, t('sending'), () => call<{ login: string; expires_in_seconds: number }>('POST', '/me/sign-in', { email: address, lang }));
       showCode(address, r.login, Math.round(r.expires_in_seconds / 60));
     } catch (err) {
-      setError(email, emailErr, err instanceof ApiError && err.field === 'email' ? c.emailInvalid : explain(err));
+      setError(email, emailErr, err instanceof ApiError && err.field === 'email' ? t('emailInvalid') : explain(err));
     }
   });
 }
@@ -263,15 +275,15 @@ function showCode(address: string, login: string, minutes: number): void {
   const code = h('input', { id: codeId, name: 'code', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code',
     maxlength: 6, pattern: '[0-9]{6}', required: true, 'aria-describedby': `${codeId}-sent ${codeId}-hint ${codeId}-err`, class: 'code' });
   const err = errorSlot(`${codeId}-err`);
-  const verify = h('button', { type: 'submit' }, c.signIn);
-  const other = h('button', { type: 'button', class: 'secondary' }, c.otherAddress);
+  const verify = h('button', { type: 'submit' }, t('signIn'));
+  const other = h('button', { type: 'button', class: 'secondary' }, t('otherAddress'));
   const form = h('form', { class: 'cab-form', novalidate: true, 'aria-labelledby': 'code-title' },
-    h('div', { class: 'row' }, h('label', { for: codeId }, c.code),
-      h('p', { id: `${codeId}-hint`, class: 'hint' }, c.codeHint), code, err),
+    h('div', { class: 'row' }, h('label', { for: codeId }, t('code')),
+      h('p', { id: `${codeId}-hint`, class: 'hint' }, t('codeHint')), code, err),
     h('div', { class: 'actions' }, verify, other));
-  const heading = h('h2', { id: 'code-title', tabindex: '-1' }, c.codeTitle);
+  const heading = h('h2', { id: 'code-title', tabindex: '-1' }, t('codeTitle'));
   body.replaceChildren(h('section', { class: 'signin', 'aria-labelledby': 'code-title' }, heading,
-    h('p', { id: `${codeId}-sent` }, c.codeSent.replace('{email}', address).replace('{minutes}', String(minutes))), form));
+    h('p', { id: `${codeId}-sent` }, t('codeSent', { email: address, minutes })), form));
   code.focus();
   other.addEventListener('click', () => {
     showSignIn();
@@ -281,27 +293,27 @@ function showCode(address: string, login: string, minutes: number): void {
     e.preventDefault();
     clearErrors(form);
     const value = code.value.replace(/\s+/g, '');
-    if (!/^\d{6}$/.test(value)) return setError(code, err, c.codeFormat);
+    if (!/^\d{6}$/.test(value)) return setError(code, err, t('codeFormat'));
     try {
-      session = await busy(verify, c.checking, () => call<Session>('POST', '/me/sign-in/verify', { login, code: value }));
-      announce(c.signedIn);
+      session = await busy(verify, t('checking'), () => call<Session>('POST', '/me/sign-in/verify', { login, code: value }));
+      announce(t('signedIn'));
       await showCabinet();
       show(currentView(), true);
     } catch (x) {
-      setError(code, err, x instanceof ApiError && x.code === 'code_invalid' ? c.codeWrong : explain(x));
+      setError(code, err, x instanceof ApiError && x.code === 'code_invalid' ? t('codeWrong') : explain(x));
     }
   });
 }
 
 async function signOut(button: HTMLButtonElement): Promise<void> {
   try {
-    await busy(button, c.signingOut, () => call('POST', '/me/sign-out', {}));
+    await busy(button, t('signingOut'), () => call('POST', '/me/sign-out', {}));
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 401)) return announce(explain(e));
   }
   session = null;
   showSignIn();
-  announce(c.signedOut);
+  announce(t('signedOut'));
   (body.querySelector('h2') as HTMLElement | null)?.focus();
 }
 
@@ -324,25 +336,24 @@ function personSwitcher(): HTMLElement | null {
   const select = h('select', { id, name: 'person' }) as HTMLSelectElement;
   if (!session?.subject) select.append(h('option', { value: '' }, '—'));
   for (const p of people) {
-    const label = p.self ? c.personSelf
-      : c.personMinor.replace('{name}', p.name || humanId(p.subject))
-        .replace('{relation}', word(c.relations, p.relation ?? ''))
-        .replace('{until}', p.until ? day(p.until) : '—');
+    const label = p.self ? t('personSelf')
+      : t('personMinor', { name: p.name || humanId(p.subject), relation: word('relations', p.relation ?? ''),
+        until: p.until ? day(p.until) : '—' });
     const o = h('option', { value: p.self ? '' : p.subject }, label) as HTMLOptionElement;
     if (p.subject === session?.subject) o.selected = true;
     select.append(o);
   }
-  const go = h('button', { type: 'submit', class: 'secondary' }, c.switchPerson);
+  const go = h('button', { type: 'submit', class: 'secondary' }, t('switchPerson'));
   const err = errorSlot(`${id}-err`);
-  const form = h('form', { class: 'cab-person' }, h('label', { for: id }, c.person), select, go, err);
+  const form = h('form', { class: 'cab-person' }, h('label', { for: id }, t('person')), select, go, err);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);
     try {
-      session = await busy(go, c.switchPerson, () =>
+      session = await busy(go, t('switchPerson'), () =>
         call<Session>('POST', '/me/acting-for', { subject: select.value || null }));
       await showCabinet();
-      announce(c.switched.replace('{name}', session?.name || c.personSelf));
+      announce(t('switched', { name: session?.name || t('personSelf') }));
       show(currentView(), true);
     } catch (x) {
       setError(select, err, explain(x));
@@ -354,11 +365,11 @@ function personSwitcher(): HTMLElement | null {
 // B06: come of age, the subject confirms or withdraws the consents a representative gave.
 function reconsentBanner(): HTMLElement | null {
   if (session?.reconsent?.state !== 'pending' || session.acting_for) return null;
-  const confirm = h('button', { type: 'button' }, c.reconsentConfirm);
-  const withdraw = h('button', { type: 'button', class: 'secondary' }, c.reconsentWithdraw);
+  const confirm = h('button', { type: 'button' }, t('reconsentConfirm'));
+  const withdraw = h('button', { type: 'button', class: 'secondary' }, t('reconsentWithdraw'));
   const err = h('p', { class: 'error', role: 'alert' });
   const box = h('section', { class: 'cab-banner', 'aria-labelledby': 'reconsent-title' },
-    h('h2', { id: 'reconsent-title' }, c.reconsentTitle), h('p', {}, c.reconsentText),
+    h('h2', { id: 'reconsent-title' }, t('reconsentTitle')), h('p', {}, t('reconsentText')),
     h('div', { class: 'actions' }, confirm, withdraw), err);
   const decide = async (button: HTMLButtonElement, payload: Record<string, unknown>, done: string) => {
     err.textContent = '';
@@ -376,33 +387,33 @@ function reconsentBanner(): HTMLElement | null {
       err.textContent = explain(x);
     }
   };
-  confirm.addEventListener('click', () => void decide(confirm, { decision: 'confirm', lang }, c.reconsentConfirmed));
+  confirm.addEventListener('click', () => void decide(confirm, { decision: 'confirm', lang }, t('reconsentConfirmed')));
   const withdrawal: Record<string, unknown> = { decision: 'withdraw', lang };
-  withdraw.addEventListener('click', () => void decide(withdraw, withdrawal, c.reconsentWithdrawn));
+  withdraw.addEventListener('click', () => void decide(withdraw, withdrawal, t('reconsentWithdrawn')));
   return box;
 }
 
 async function showCabinet(): Promise<void> {
   // The session's people, the name to show and any pending re-consent come from GET /me.
   session = await call<Session>('GET', '/me');
-  const out = h('button', { type: 'button', class: 'secondary' }, c.signOut);
+  const out = h('button', { type: 'button', class: 'secondary' }, t('signOut'));
   out.addEventListener('click', () => void signOut(out));
   const switcher = personSwitcher();
   if (!session.subject) {
     // A representative with no data of their own: only the choice of whom to act for.
     body.replaceChildren(h('div', { class: 'cab-bar' },
-      h('p', {}, c.signedInUntil.replace('{time}', when(session.expires_at))), out),
-    h('p', {}, c.chooseMinor), ...(switcher ? [switcher] : []));
+      h('p', {}, t('signedInUntil', { time: when(session.expires_at) })), out),
+    h('p', {}, t('chooseMinor')), ...(switcher ? [switcher] : []));
     return;
   }
   await loadData();
   const links = h('ul');
-  nav = h('nav', { class: 'cab-nav', 'aria-label': c.sections }, links);
-  for (const v of VIEWS) links.append(h('li', {}, h('a', { href: `#${v}`, 'data-view': v }, c.views[v])));
+  nav = h('nav', { class: 'cab-nav', 'aria-label': t('sections') }, links);
+  for (const v of VIEWS) links.append(h('li', {}, h('a', { href: `#${v}`, 'data-view': v }, t(`views.${v}`))));
   const whose = session.acting_for || session.name
-    ? c.actingAs.replace('{name}', session.name || humanId(session.subject)) : c.actingAsSelf;
+    ? t('actingAs', { name: session.name || humanId(session.subject) }) : t('actingAsSelf');
   const bar = h('div', { class: 'cab-bar' },
-    h('p', {}, c.signedInUntil.replace('{time}', when(session?.expires_at))), out);
+    h('p', {}, t('signedInUntil', { time: when(session?.expires_at) })), out);
   body.replaceChildren(bar, h('p', { class: 'cab-whose' }, whose), ...(switcher ? [switcher] : []),
     ...[reconsentBanner()].filter((x): x is HTMLElement => x !== null), nav);
   for (const v of VIEWS) {
@@ -428,7 +439,7 @@ function show(view: View, focus: boolean): void {
     if (a.dataset.view === view) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  document.title = `${c.views[view]} — ${c.title}`;
+  document.title = `${t(`views.${view}`)} — ${t('title')}`;
   if (focus) (views[view]?.querySelector('h2') as HTMLElement | null)?.focus();
 }
 
@@ -452,7 +463,7 @@ async function refresh(): Promise<void> {
 }
 
 function heading(view: View, intro: string): HTMLElement[] {
-  return [h('h2', { id: `h-${view}`, tabindex: '-1' }, c.views[view]), h('p', { class: 'note' }, intro)];
+  return [h('h2', { id: `h-${view}`, tabindex: '-1' }, t(`views.${view}`)), h('p', { class: 'note' }, intro)];
 }
 
 // ---- my data -------------------------------------------------------------------------------------
@@ -461,13 +472,13 @@ function renderData(): void {
   const s = views.data!;
   const fields = data?.fields ?? [];
   const categories = new Map(list(data?.categories).map((x) => [x.id, x.title]));
-  s.replaceChildren(...heading('data', c.dataIntro));
+  s.replaceChildren(...heading('data', t('dataIntro')));
   if (!fields.length) {
-    s.append(h('p', {}, c.noFields));
+    s.append(h('p', {}, t('noFields')));
     return;
   }
   const ul = h('ul', { class: 'fields' });
-  for (const f of fields) ul.append(fieldCard(f, categories.get(f.category) ?? humanId(f.category)));
+  for (const f of fields) ul.append(fieldCard(f, f.category_title || (categories.get(f.category) ?? humanId(f.category))));
   s.append(ul);
 }
 
@@ -476,23 +487,23 @@ function fieldCard(f: Field, category: string): HTMLElement {
   const title = fieldTitle(f.field);
   const err = errorSlot(`${id}-err`);
   const value = h('p', { class: 'value', id: `${id}-value` }, f.value || '—');
-  const source = `${word(c.sources, f.source)} · ${word(c.channels, f.channel)}`;
+  const source = `${word('sources', f.source)} · ${word('channels', f.channel)}`;
   const facts = h('dl', { class: 'facts' },
-    h('dt', {}, c.category), h('dd', {}, category),
-    h('dt', {}, c.cameFrom), h('dd', {}, f.form ? `${source} · ${c.form} ${c.quote.replace('{}', formTitles.get(f.form) ?? f.form)}` : source),
-    h('dt', {}, c.collectedAt), h('dd', {}, when(f.collected_at)),
-    h('dt', {}, c.stores), h('dd', {}, f.stores.join(', ')));
+    h('dt', {}, t('category')), h('dd', {}, category),
+    h('dt', {}, t('cameFrom')), h('dd', {}, f.form ? `${source} · ${t('form')} ${t('quote', { title: formTitles.get(f.form) ?? humanId(f.form) })}` : source),
+    h('dt', {}, t('collectedAt')), h('dd', {}, when(f.collected_at)),
+    h('dt', {}, t('stores')), h('dd', {}, (f.kept_in ?? []).map((s) => s.title).join(', ')));
   const li = h('li', { class: 'field', 'data-field': f.field, 'aria-labelledby': `${id}-title` },
     h('h3', { id: `${id}-title` }, title), value, facts);
   const actions = h('div', { class: 'actions' });
   if (f.editable) {
-    const edit = h('button', { type: 'button', 'aria-describedby': `${id}-title`, 'data-action': 'edit' }, c.edit);
-    const del = h('button', { type: 'button', class: 'secondary', 'aria-describedby': `${id}-title`, 'data-action': 'delete' }, c.delete);
+    const edit = h('button', { type: 'button', 'aria-describedby': `${id}-title`, 'data-action': 'edit' }, t('edit'));
+    const del = h('button', { type: 'button', class: 'secondary', 'aria-describedby': `${id}-title`, 'data-action': 'delete' }, t('delete'));
     edit.addEventListener('click', () => editField(li, f, value, actions, err));
     del.addEventListener('click', () => confirmDelete(li, f, actions, err));
     actions.append(edit, del);
   } else {
-    actions.append(h('p', { class: 'hint' }, c.notEditable, ' ', h('a', { href: '#requests' }, c.askRectification)));
+    actions.append(h('p', { class: 'hint' }, t('notEditable'), ' ', h('a', { href: '#requests' }, t('askRectification'))));
   }
   li.append(actions, err);
   return li;
@@ -505,10 +516,10 @@ function editField(li: HTMLElement, f: Field, value: HTMLElement, actions: HTMLE
   const type = meta?.type === 'email' ? 'email' : meta?.type === 'phone' ? 'tel' : 'text';
   const input = h('input', { id, name: f.field, type, value: f.value, 'aria-describedby': err.id,
     maxlength: meta?.max || null, autocomplete: 'off' });
-  const save = h('button', { type: 'submit' }, c.save);
-  const cancel = h('button', { type: 'button', class: 'secondary' }, c.cancel);
+  const save = h('button', { type: 'submit' }, t('save'));
+  const cancel = h('button', { type: 'button', class: 'secondary' }, t('cancel'));
   const form = h('form', { class: 'cab-form edit', novalidate: true },
-    h('label', { for: id }, c.newValue.replace('{field}', fieldTitle(f.field))), input,
+    h('label', { for: id }, t('newValue', { field: fieldTitle(f.field) })), input,
     h('div', { class: 'actions' }, save, cancel));
   value.hidden = true;
   actions.hidden = true;
@@ -526,9 +537,9 @@ function editField(li: HTMLElement, f: Field, value: HTMLElement, actions: HTMLE
     e.preventDefault();
     clearErrors(li);
     try {
-      await busy(save, c.saving, () => call('PATCH', '/me', { [f.field]: input.value.trim() }));
+      await busy(save, t('saving'), () => call('PATCH', '/me', { [f.field]: input.value.trim() }));
       await refresh();
-      announce(c.saved.replace('{field}', fieldTitle(f.field)));
+      announce(t('saved', { field: fieldTitle(f.field) }));
       (views.data?.querySelector(`[data-field="${CSS.escape(f.field)}"] [data-action=edit]`) as HTMLElement | null)?.focus();
     } catch (x) {
       setError(input, err, explain(x));
@@ -538,10 +549,10 @@ function editField(li: HTMLElement, f: Field, value: HTMLElement, actions: HTMLE
 
 function confirmDelete(li: HTMLElement, f: Field, actions: HTMLElement, err: HTMLElement): void {
   clearErrors(li);
-  const yes = h('button', { type: 'button', class: 'danger' }, c.confirmDelete);
-  const no = h('button', { type: 'button', class: 'secondary' }, c.keep);
-  const box = h('div', { class: 'confirm', role: 'group', 'aria-label': c.deleteQuestion.replace('{field}', fieldTitle(f.field)) },
-    h('p', {}, c.deleteQuestion.replace('{field}', fieldTitle(f.field))), h('div', { class: 'actions' }, yes, no));
+  const yes = h('button', { type: 'button', class: 'danger' }, t('confirmDelete'));
+  const no = h('button', { type: 'button', class: 'secondary' }, t('keep'));
+  const box = h('div', { class: 'confirm', role: 'group', 'aria-label': t('deleteQuestion', { field: fieldTitle(f.field) }) },
+    h('p', {}, t('deleteQuestion', { field: fieldTitle(f.field) })), h('div', { class: 'actions' }, yes, no));
   actions.hidden = true;
   actions.after(box);
   no.focus();
@@ -554,9 +565,9 @@ function confirmDelete(li: HTMLElement, f: Field, actions: HTMLElement, err: HTM
   box.addEventListener('keydown', (e) => { if (e.key === 'Escape') close(); });
   yes.addEventListener('click', async () => {
     try {
-      await busy(yes, c.deleting, () => call('DELETE', `/me/fields/${encodeURIComponent(f.field)}`));
+      await busy(yes, t('deleting'), () => call('DELETE', `/me/fields/${encodeURIComponent(f.field)}`));
       await refresh();
-      announce(c.deleted.replace('{field}', fieldTitle(f.field)));
+      announce(t('deleted', { field: fieldTitle(f.field) }));
       (views.data?.querySelector('h2') as HTMLElement | null)?.focus();
     } catch (x) {
       close();
@@ -568,16 +579,16 @@ function confirmDelete(li: HTMLElement, f: Field, actions: HTMLElement, err: HTM
 // ---- consents ------------------------------------------------------------------------------------
 
 function consentTitle(id: string): string {
-  return consentTexts.get(id)?.text ?? humanId(id);
+  return list(data?.consents).find((e) => e.consent === id && e.title)?.title ?? consentTexts.get(id)?.text ?? humanId(id);
 }
 
 function renderConsents(): void {
   const s = views.consents!;
   const ledger = list(data?.consents);
-  s.replaceChildren(...heading('consents', c.consentsIntro));
+  s.replaceChildren(...heading('consents', t('consentsIntro')));
   s.append(renderMarketing());
   if (!ledger.length) {
-    s.append(h('p', {}, c.noConsents));
+    s.append(h('p', {}, t('noConsents')));
     return;
   }
   // An entry about marketing purposes alone (an opt-in or opt-out) says which.
@@ -586,12 +597,12 @@ function renderConsents(): void {
   for (const e of ledger) {
     const only = e.grants.length > 0 && e.grants.every((g) => marketingTitles.has(g));
     ul.append(h('li', { 'data-consent': e.consent, 'data-action': e.action, 'data-grants': e.grants.join(' ') },
-      h('p', { class: 'what' }, h('strong', {}, word(c.actions, e.action)), ' · ', when(e.at)),
+      h('p', { class: 'what' }, h('strong', {}, word('actions', e.action)), ' · ', when(e.at)),
       h('p', {}, consentTitle(e.consent)),
-      only ? h('p', { class: 'only' }, c.mkOnly.replace('{purposes}', e.grants.map((g) => marketingTitles.get(g)).join(', '))) : null,
-      h('p', { class: 'hint' }, `${c.channel}: ${word(c.channels, e.channel)} · ${c.policyVersion}: ${e.policy_version}`)));
+      only ? h('p', { class: 'only' }, t('mkOnly', { purposes: e.grants.map((g) => marketingTitles.get(g)).join(', ') })) : null,
+      h('p', { class: 'hint' }, `${t('channel')}: ${word('channels', e.channel)} · ${t('policyVersion')}: ${e.policy_version}`)));
   }
-  s.append(h('h3', {}, c.ledger), ul);
+  s.append(h('h3', {}, t('ledger')), ul);
 
   // What is in force: per consent, the grants its entries left in force (an opt-out of marketing
   // withdraws one grant and leaves the rest of the consent).
@@ -607,38 +618,38 @@ function renderConsents(): void {
     latest.set(e.consent, e);
   }
   const active = [...latest.values()].filter((e) => (inForce.get(e.consent)?.size ?? 0) > 0);
-  const box = h('div', { class: 'withdraw' }, h('h3', { id: 'withdraw-title' }, c.withdrawTitle));
+  const box = h('div', { class: 'withdraw' }, h('h3', { id: 'withdraw-title' }, t('withdrawTitle')));
   s.append(box);
   if (!active.length) {
-    box.append(h('p', {}, c.nothingToWithdraw));
+    box.append(h('p', {}, t('nothingToWithdraw')));
     return;
   }
   const legendId = nextId('withdraw-legend');
   const errId = nextId('withdraw-err');
-  const group = h('fieldset', { class: 'checks', 'aria-describedby': errId }, h('legend', { id: legendId }, c.withdrawWhich));
+  const group = h('fieldset', { class: 'checks', 'aria-describedby': errId }, h('legend', { id: legendId }, t('withdrawWhich')));
   for (const e of active) {
     const id = nextId('w');
-    const proc = consentTexts.get(e.consent)?.procedure;
     group.append(h('div', { class: 'check' },
       h('input', { id, type: 'checkbox', name: 'consent', value: e.consent, checked: active.length === 1 }),
       h('label', { for: id }, consentTitle(e.consent)),
-      proc ? h('p', { class: 'hint' }, proc) : null));
+    ));
   }
   const err = errorSlot(errId);
-  const go = h('button', { type: 'submit', class: 'danger' }, c.withdraw);
-  const form = h('form', { class: 'cab-form', novalidate: true, 'aria-labelledby': 'withdraw-title' }, group, err, go);
+  const go = h('button', { type: 'submit', class: 'danger' }, t('withdraw'));
+  const form = h('form', { class: 'cab-form', novalidate: true, 'aria-labelledby': 'withdraw-title' }, group,
+    h('p', { class: 'hint' }, t('withdrawHere')), err, go);
   box.append(form);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(box);
     box.querySelector('.consequence')?.remove();
     const chosen = [...group.querySelectorAll<HTMLInputElement>('input:checked')].map((i) => i.value);
-    if (!chosen.length) return setError(group.querySelector('input'), err, c.chooseConsent);
+    if (!chosen.length) return setError(group.querySelector('input'), err, t('chooseConsent'));
     const all = chosen.length === active.length;
     // Withdrawing every consent asks for all of them, so the policy's "withdraw all" effects apply.
     const payload: Record<string, unknown> = all ? { lang } : { consents: chosen, lang };
     try {
-      const r = await busy(go, c.sending, () => call<RequestRow>('POST', '/me/withdraw', payload));
+      const r = await busy(go, t('sending'), () => call<RequestRow>('POST', '/me/withdraw', payload));
       await withdrawn(r);
     } catch (x) {
       if (x instanceof ApiError && x.code === 'acknowledgement_required') {
@@ -655,13 +666,13 @@ function renderConsents(): void {
 // opting in records a consent with the wording shown and the policy's version.
 function renderMarketing(): HTMLElement {
   const box = h('section', { class: 'marketing', 'aria-labelledby': 'mk-title' },
-    h('h3', { id: 'mk-title', tabindex: '-1' }, c.mkTitle));
+    h('h3', { id: 'mk-title', tabindex: '-1' }, t('mkTitle')));
   const purposes = marketing?.purposes ?? [];
   if (!purposes.length) {
-    box.append(h('p', {}, c.mkNone));
+    box.append(h('p', {}, t('mkNone')));
     return box;
   }
-  box.append(h('p', { class: 'note' }, c.mkIntro));
+  box.append(h('p', { class: 'note' }, t('mkIntro')));
   const ul = h('ul', { class: 'mk-list' });
   for (const p of purposes) ul.append(marketingItem(p));
   box.append(ul);
@@ -669,44 +680,48 @@ function renderMarketing(): HTMLElement {
 }
 
 function marketingItem(p: MarketingPurpose): HTMLElement {
-  const stateText = (c.mkStates as Record<string, string>)[p.state] ?? p.state;
-  const reason = p.state === 'stopped' ? (c.mkReasons as Record<string, string>)[p.reason] ?? humanId(p.reason) : '';
-  const since = p.since && (p.state === 'in' || p.state === 'out') ? ` ${c.mkSince.replace('{time}', when(p.since))}` : '';
+  const stateText = word('mkStates', p.state);
+  const reason = p.state === 'stopped' ? word('mkReasons', p.reason) : '';
+  const since = p.since && (p.state === 'in' || p.state === 'out') ? ` ${t('mkSince', { time: when(p.since) })}` : '';
   const errId = nextId('mk-err');
   const err = errorSlot(errId);
   const li = h('li', { class: 'mk-item', 'data-purpose': p.purpose, 'data-state': p.state },
     h('h4', {}, p.title),
     p.description ? h('p', {}, p.description) : null,
-    p.channels.length ? h('p', { class: 'hint' }, `${c.mkBy}: ${p.channels.map((m) => word(c.mkMedia, m)).join(', ')}`) : null,
+    p.channels.length ? h('p', { class: 'hint' }, `${t('mkBy')}: ${p.channels.map((m) => word('mkMedia', m)).join(', ')}`) : null,
     h('p', { class: `mk-state mk-${p.state}` }, h('strong', {}, stateText), since, reason ? ` (${reason})` : ''));
   const actions = h('div', { class: 'actions' });
   li.append(actions, err);
   if (p.consent_active) {
-    const stop = h('button', { type: 'button', class: 'danger', 'aria-describedby': errId }, c.mkOptOut);
+    const stop = h('button', { type: 'button', class: 'danger', 'aria-describedby': errId }, t('mkOptOut'));
     stop.addEventListener('click', async () => {
       clearErrors(li);
       try {
-        await busy(stop, c.sending, () => call('PUT', '/me/marketing', { purpose: p.purpose, opt_in: false, lang }));
-        await marketingChanged(p.purpose, c.mkOptedOut.replace('{title}', p.title));
+        await busy(stop, t('sending'), () => call('PUT', '/me/marketing', { purpose: p.purpose, opt_in: false, lang }));
+        await marketingChanged(p.purpose, t('mkOptedOut', { title: p.title }));
       } catch (x) {
         setError(stop, err, explain(x));
       }
     });
     actions.append(stop);
-  } else if (p.consent && p.reason !== 'objection_upheld') {
-    const start = h('button', { type: 'button', 'aria-describedby': errId, 'aria-expanded': 'false' }, c.mkOptIn);
+  } else if (p.consent && (p.state === 'never' || p.state === 'out')) {
+    // Only where a consent is what is missing: a purpose stopped for another reason (restricted
+    // processing, an upheld objection, a minor, an account being closed) stays stopped after an
+    // opt-in, so the page offers none and its state line says why.
+    const start = h('button', { type: 'button', 'aria-describedby': errId, 'aria-expanded': 'false' }, t('mkOptIn'));
     start.addEventListener('click', () => {
       start.hidden = true;
       start.setAttribute('aria-expanded', 'true');
       li.querySelector('.mk-wording')?.remove();
       const titleId = nextId('mk-wording');
-      const yes = h('button', { type: 'submit' }, c.mkConfirmIn);
-      const back = h('button', { type: 'button', class: 'secondary' }, c.cancel);
+      const yes = h('button', { type: 'submit' }, t('mkConfirmIn'));
+      const back = h('button', { type: 'button', class: 'secondary' }, t('cancel'));
       const panel = h('form', { class: 'cab-form mk-wording', novalidate: true, 'aria-labelledby': titleId },
-        h('h5', { id: titleId, tabindex: '-1' }, c.mkWordingTitle),
-        h('p', {}, c.mkWordingIntro.replace('{version}', marketing?.policy_version ?? '')),
+        h('h5', { id: titleId, tabindex: '-1' }, t('mkWordingTitle')),
+        h('p', {}, t('mkWordingIntro', { version: marketing?.policy_version ?? '' })),
         h('blockquote', { class: 'notice-text', lang }, p.text),
-        p.withdrawal_procedure ? h('p', { class: 'hint' }, h('strong', {}, `${c.mkProcedure}: `), p.withdrawal_procedure) : null,
+        // This page is where it is withdrawn: it says so, rather than the policy's other ways.
+        h('p', { class: 'hint' }, h('strong', {}, `${t('mkProcedure')}: `), t('mkWithdrawHere')),
         h('div', { class: 'actions' }, yes, back));
       li.insertBefore(panel, err);
       (panel.querySelector('h5') as HTMLElement).focus();
@@ -720,8 +735,8 @@ function marketingItem(p: MarketingPurpose): HTMLElement {
         e.preventDefault();
         clearErrors(li);
         try {
-          await busy(yes, c.sending, () => call('PUT', '/me/marketing', { purpose: p.purpose, opt_in: true, lang }));
-          await marketingChanged(p.purpose, c.mkOptedIn.replace('{title}', p.title));
+          await busy(yes, t('sending'), () => call('PUT', '/me/marketing', { purpose: p.purpose, opt_in: true, lang }));
+          await marketingChanged(p.purpose, t('mkOptedIn', { title: p.title }));
         } catch (x) {
           setError(yes, err, explain(x));
         }
@@ -729,7 +744,7 @@ function marketingItem(p: MarketingPurpose): HTMLElement {
     });
     actions.append(start);
   } else if (p.state === 'in') {
-    actions.append(h('p', { class: 'hint' }, c.mkNoConsent));
+    actions.append(h('p', { class: 'hint' }, t('mkNoConsent')));
   }
   return li;
 }
@@ -754,13 +769,13 @@ function askAcknowledgement(box: HTMLElement, form: HTMLFormElement, payload: Re
   const ackId = nextId('ack');
   const errId = `${ackId}-err`;
   const ack = h('input', { id: ackId, type: 'checkbox', 'aria-describedby': errId });
-  const confirm = h('button', { type: 'submit', class: 'danger' }, c.confirmWithdraw);
-  const back = h('button', { type: 'button', class: 'secondary' }, c.cancel);
+  const confirm = h('button', { type: 'submit', class: 'danger' }, t('confirmWithdraw'));
+  const back = h('button', { type: 'button', class: 'secondary' }, t('cancel'));
   const err = errorSlot(errId);
   const panel = h('form', { class: 'cab-form consequence', novalidate: true, 'aria-labelledby': 'consequence-title' },
-    h('h4', { id: 'consequence-title', tabindex: '-1' }, c.consequenceTitle),
+    h('h4', { id: 'consequence-title', tabindex: '-1' }, t('consequenceTitle')),
     h('p', { class: 'notice-text', lang }, consequenceText(message)),
-    h('div', { class: 'check' }, ack, h('label', { for: ackId }, c.acknowledge)), err,
+    h('div', { class: 'check' }, ack, h('label', { for: ackId }, t('acknowledge'))), err,
     h('div', { class: 'actions' }, confirm, back));
   box.append(panel);
   (panel.querySelector('h4') as HTMLElement).focus();
@@ -772,9 +787,9 @@ function askAcknowledgement(box: HTMLElement, form: HTMLFormElement, payload: Re
   panel.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(panel);
-    if (!ack.checked) return setError(ack, err, c.acknowledgeFirst);
+    if (!ack.checked) return setError(ack, err, t('acknowledgeFirst'));
     try {
-      const r = await busy(confirm, c.sending, () => call<RequestRow>('POST', '/me/withdraw', { ...payload, acknowledged_warning: true }));
+      const r = await busy(confirm, t('sending'), () => call<RequestRow>('POST', '/me/withdraw', { ...payload, acknowledged_warning: true }));
       await withdrawn(r);
     } catch (x) {
       setError(ack, err, explain(x));
@@ -784,7 +799,7 @@ function askAcknowledgement(box: HTMLElement, form: HTMLFormElement, payload: Re
 
 async function withdrawn(r: RequestRow): Promise<void> {
   await refresh();
-  const text = c.withdrawn.replace('{id}', r.id);
+  const text = t('withdrawn', { id: r.id });
   views.consents!.querySelector('.withdraw')?.prepend(h('p', { class: 'done' }, text));
   announce(text);
   (views.consents?.querySelector('h2') as HTMLElement | null)?.focus();
@@ -794,33 +809,33 @@ async function withdrawn(r: RequestRow): Promise<void> {
 
 function renderDownload(): void {
   const s = views.download!;
-  s.replaceChildren(...heading('download', c.downloadIntro));
+  s.replaceChildren(...heading('download', t('downloadIntro')));
   const link = (format: string, label: string) =>
     h('a', { class: 'button', href: `${base()}/me/export?format=${format}&lang=${lang}`, download: `my-data.${format}` }, label);
-  s.append(h('div', { class: 'actions' }, link('json', c.downloadJson), link('csv', c.downloadCsv)));
+  s.append(h('div', { class: 'actions' }, link('json', t('downloadJson')), link('csv', t('downloadCsv'))));
 
   const urlId = nextId('dest');
   const input = h('input', { id: urlId, name: 'destination_url', type: 'url', inputmode: 'url', placeholder: 'https://',
     autocomplete: 'url', 'aria-describedby': `${urlId}-hint ${urlId}-err` });
   const err = errorSlot(`${urlId}-err`);
-  const send = h('button', { type: 'submit' }, c.sendData);
+  const send = h('button', { type: 'submit' }, t('sendData'));
   const result = h('p', { class: 'done', role: 'status' });
   const form = h('form', { class: 'cab-form', novalidate: true, 'aria-labelledby': 'transfer-title' },
-    h('div', { class: 'row' }, h('label', { for: urlId }, c.destination),
-      h('p', { id: `${urlId}-hint`, class: 'hint' }, c.destinationHint), input, err), send, result);
-  s.append(h('h3', { id: 'transfer-title' }, c.transferTitle), h('p', {}, c.transferIntro), form);
+    h('div', { class: 'row' }, h('label', { for: urlId }, t('destination')),
+      h('p', { id: `${urlId}-hint`, class: 'hint' }, t('destinationHint')), input, err), send, result);
+  s.append(h('h3', { id: 'transfer-title' }, t('transferTitle')), h('p', {}, t('transferIntro')), form);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);
     result.textContent = '';
     const url = input.value.trim();
-    if (!/^https:\/\/\S+$/.test(url)) return setError(input, err, c.errors.destination_url);
+    if (!/^https:\/\/\S+$/.test(url)) return setError(input, err, t('errors.destination_url'));
     try {
-      const r = await busy(send, c.sending, () => call<RequestRow>('POST', '/me/export', { destination_url: url, lang }));
-      result.textContent = c.transferred.replace('{id}', r.id);
+      const r = await busy(send, t('sending'), () => call<RequestRow>('POST', '/me/export', { destination_url: url, lang }));
+      result.textContent = t('transferred', { id: r.id });
       await refresh();
     } catch (x) {
-      setError(input, err, x instanceof ApiError && x.field === 'destination_url' ? c.errors.destination_url : explain(x));
+      setError(input, err, x instanceof ApiError && x.field === 'destination_url' ? t('errors.destination_url') : explain(x));
     }
   });
 }
@@ -832,39 +847,39 @@ const REQUEST_TYPES = ['access', 'rectification', 'erasure', 'restriction', 'obj
 
 function requestItem(r: RequestRow): HTMLElement {
   return h('li', { class: 'request', 'data-request': r.id, 'data-state': r.state },
-    h('h4', {}, word(c.types, r.type), ' ', h('span', { class: 'hint' }, `(${r.id})`)),
+    h('h4', {}, word('types', r.type), ' ', h('span', { class: 'hint' }, `(${r.id})`)),
     h('dl', { class: 'facts' },
-      h('dt', {}, c.state), h('dd', { class: 'state' }, word(c.states, r.state)),
-      h('dt', {}, c.received), h('dd', {}, when(r.received_at)),
-      r.closed_at ? h('dt', {}, c.closed) : h('dt', {}, c.due),
-      r.closed_at ? h('dd', {}, when(r.closed_at)) : h('dd', { class: 'due' }, day(r.due_at), r.overdue ? ` — ${c.overdue}` : ''),
-      r.outcome ? h('dt', {}, c.outcome) : null, r.outcome ? h('dd', {}, word(c.outcomes, r.outcome)) : null));
+      h('dt', {}, t('state')), h('dd', { class: 'state' }, word('states', r.state)),
+      h('dt', {}, t('received')), h('dd', {}, when(r.received_at)),
+      r.closed_at ? h('dt', {}, t('closed')) : h('dt', {}, t('due')),
+      r.closed_at ? h('dd', {}, when(r.closed_at)) : h('dd', { class: 'due' }, day(r.due_at), r.overdue ? ` — ${t('overdue')}` : ''),
+      r.outcome ? h('dt', {}, t('outcome')) : null, r.outcome ? h('dd', {}, word('outcomes', r.outcome)) : null));
 }
 
 function renderRequests(): void {
   const s = views.requests!;
   const rows = data?.requests ?? [];
-  s.replaceChildren(...heading('requests', c.requestsIntro));
-  s.append(h('h3', {}, c.requestList));
-  s.append(rows.length ? h('ul', { class: 'requests' }, ...rows.map(requestItem)) : h('p', {}, c.noRequests));
+  s.replaceChildren(...heading('requests', t('requestsIntro')));
+  s.append(h('h3', {}, t('requestList')));
+  s.append(rows.length ? h('ul', { class: 'requests' }, ...rows.map(requestItem)) : h('p', {}, t('noRequests')));
 
   const typeId = nextId('type');
   const type = h('select', { id: typeId, name: 'type', 'aria-describedby': `${typeId}-hint ${typeId}-err` },
-    ...REQUEST_TYPES.map((t) => h('option', { value: t }, word(c.types, t))));
+    ...REQUEST_TYPES.map((type) => h('option', { value: type }, word('types', type))));
   const typeErr = errorSlot(`${typeId}-err`);
-  const typeHint = h('p', { id: `${typeId}-hint`, class: 'hint' }, c.typeHints.access);
-  type.addEventListener('change', () => { typeHint.textContent = (c.typeHints as Record<string, string>)[type.value] ?? ''; });
+  const typeHint = h('p', { id: `${typeId}-hint`, class: 'hint' }, t('typeHints.access'));
+  type.addEventListener('change', () => { typeHint.textContent = opt(`typeHints.${type.value}`) ?? ''; });
 
   const fieldsErr = errorSlot(nextId('fields-err'));
   const fields = h('fieldset', { class: 'checks', 'aria-describedby': fieldsErr.id, 'data-name': 'fields' },
-    h('legend', {}, c.whichFields));
+    h('legend', {}, t('whichFields')));
   for (const f of data?.fields ?? []) {
     const id = nextId('rf');
     fields.append(h('div', { class: 'check' }, h('input', { id, type: 'checkbox', name: 'fields', value: f.field }), h('label', { for: id }, fieldTitle(f.field))));
   }
   const purposesErr = errorSlot(nextId('purposes-err'));
   const purposes = h('fieldset', { class: 'checks', 'aria-describedby': purposesErr.id, 'data-name': 'purposes' },
-    h('legend', {}, c.whichPurposes));
+    h('legend', {}, t('whichPurposes')));
   for (const p of list(data?.purposes)) {
     const id = nextId('rp');
     purposes.append(h('div', { class: 'check' }, h('input', { id, type: 'checkbox', name: 'purposes', value: p.id }), h('label', { for: id }, p.title)));
@@ -873,14 +888,14 @@ function renderRequests(): void {
   const statement = h('textarea', { id: stId, name: 'statement', rows: 4, maxlength: 10000, 'aria-describedby': `${stId}-err` });
   const stErr = errorSlot(`${stId}-err`);
   const summary = h('p', { class: 'err', role: 'alert' });
-  const file = h('button', { type: 'submit' }, c.fileRequest);
+  const file = h('button', { type: 'submit' }, t('fileRequest'));
   const form = h('form', { class: 'cab-form', novalidate: true, 'aria-labelledby': 'new-request-title' },
-    h('div', { class: 'row' }, h('label', { for: typeId }, c.requestType), typeHint, type, typeErr),
+    h('div', { class: 'row' }, h('label', { for: typeId }, t('requestType')), typeHint, type, typeErr),
     fields, fieldsErr,
     list(data?.purposes).length ? purposes : null, purposesErr,
-    h('div', { class: 'row' }, h('label', { for: stId }, c.statement), statement, stErr),
+    h('div', { class: 'row' }, h('label', { for: stId }, t('statement')), statement, stErr),
     summary, file);
-  s.append(h('h3', { id: 'new-request-title' }, c.newRequest), form);
+  s.append(h('h3', { id: 'new-request-title' }, t('newRequest')), form);
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -891,9 +906,9 @@ function renderRequests(): void {
     if (picked('purposes').length) payload.purposes = picked('purposes');
     if (statement.value.trim()) payload.statement = statement.value.trim();
     try {
-      const r = await busy(file, c.sending, () => call<RequestRow>('POST', '/me/requests', payload));
+      const r = await busy(file, t('sending'), () => call<RequestRow>('POST', '/me/requests', payload));
       await refresh();
-      const text = c.filed.replace('{type}', word(c.types, r.type)).replace('{due}', day(r.due_at));
+      const text = t('filed', { type: word('types', r.type), due: day(r.due_at) });
       const title = views.requests?.querySelector('h2') as HTMLElement | null;
       views.requests?.querySelector('.requests, h3 + p')?.before(h('p', { class: 'done' }, text));
       announce(text);
@@ -914,40 +929,40 @@ function renderRequests(): void {
 
 function renderProcessing(): void {
   const s = views.processing!;
-  s.replaceChildren(...heading('processing', c.processingIntro));
+  s.replaceChildren(...heading('processing', t('processingIntro')));
   const purposes = list(data?.purposes);
   const retention = new Map(list(data?.retention).map((r) => [r.purpose, r.term]));
-  s.append(h('h3', {}, c.purposes));
+  s.append(h('h3', {}, t('purposes')));
   s.append(purposes.length
     ? h('ul', { class: 'plain purposes' }, ...purposes.map((p) => h('li', {},
       h('strong', {}, p.title),
-      h('span', { class: 'hint' }, ` — ${c.basis}: ${word(c.bases, p.basis)}`),
-      retention.has(p.id) ? h('span', { class: 'hint' }, `; ${c.keptFor}: ${term(retention.get(p.id)!)}`) : null)))
-    : h('p', {}, c.none));
+      h('span', { class: 'hint' }, ` — ${t('basis')}: ${word('bases', p.basis)}`),
+      retention.has(p.id) ? h('span', { class: 'hint' }, `; ${t('keptFor')}: ${term(retention.get(p.id)!)}`) : null)))
+    : h('p', {}, t('none')));
 
   const cats = list(data?.categories);
-  s.append(h('h3', {}, c.categories), cats.length ? h('ul', { class: 'plain' }, ...cats.map((x) => h('li', {}, x.title))) : h('p', {}, c.none));
+  s.append(h('h3', {}, t('categories')), cats.length ? h('ul', { class: 'plain' }, ...cats.map((x) => h('li', {}, x.title))) : h('p', {}, t('none')));
 
   const safeguards = new Map(list(data?.transfer_safeguards).map((x) => [x.recipient, x.safeguard]));
   const recipients = list(data?.recipients);
-  s.append(h('h3', {}, c.recipients), recipients.length
+  s.append(h('h3', {}, t('recipients')), recipients.length
     ? h('ul', { class: 'plain recipients' }, ...recipients.map((r) => h('li', {},
-      h('strong', {}, r.title), h('span', { class: 'hint' }, ` — ${word(c.kinds, r.kind)}`),
-      r.countries.length ? h('span', { class: 'hint' }, `; ${c.countries}: ${r.countries.join(', ')}`) : null,
-      safeguards.has(r.id) ? h('span', { class: 'hint' }, `; ${c.safeguard}: ${word(c.safeguards, safeguards.get(r.id)!)}`) : null)))
-    : h('p', {}, c.none));
+      h('strong', {}, r.title), h('span', { class: 'hint' }, ` — ${word('kinds', r.kind)}`),
+      r.countries.length ? h('span', { class: 'hint' }, `; ${t('countries')}: ${r.countries.join(', ')}`) : null,
+      safeguards.has(r.id) ? h('span', { class: 'hint' }, `; ${t('safeguard')}: ${word('safeguards', safeguards.get(r.id)!)}`) : null)))
+    : h('p', {}, t('none')));
 
-  s.append(h('h3', {}, c.automated),
-    h('p', { class: 'automated' }, data?.automated_decisions ? c.automatedYes : c.automatedNo),
-    h('p', { class: 'profiling' }, data?.profiling ? c.profilingYes : c.profilingNo));
+  s.append(h('h3', {}, t('automated')),
+    h('p', { class: 'automated' }, data?.automated_decisions ? t('automatedYes') : t('automatedNo')),
+    h('p', { class: 'profiling' }, data?.profiling ? t('profilingYes') : t('profilingNo')));
   const q = new URLSearchParams({ school, lang });
-  s.append(h('p', {}, h('a', { href: `/notice.html?${q.toString()}` }, c.fullNotice)));
+  s.append(h('p', {}, h('a', { href: `/notice.html?${q.toString()}` }, t('fullNotice'))));
 }
 
 // ---- start ---------------------------------------------------------------------------------------
 
 async function run(): Promise<void> {
-  main.append(h('h1', { id: 'cab-title' }, c.title), status, body);
+  main.append(h('h1', { id: 'cab-title' }, t('title')), status, body);
   try {
     if (!(await resolveSchool())) return ready();
     // The school's name, its forms (for field titles) and the session, all at once.
@@ -956,11 +971,11 @@ async function run(): Promise<void> {
       throw e;
     });
     [, , session] = await Promise.all([loadSchoolName(), loadFormList(), me]);
-    if (schoolName) main.querySelector('h1')!.textContent = `${c.title}: ${schoolName}`;
+    if (schoolName) main.querySelector('h1')!.textContent = `${t('title')}: ${schoolName}`;
     if (session) await showCabinet();
     else showSignIn();
   } catch {
-    body.replaceChildren(h('p', { role: 'alert' }, c.loadError));
+    body.replaceChildren(h('p', { role: 'alert' }, t('loadError')));
   }
   ready();
 }

@@ -1,12 +1,14 @@
 // What every public page shares: the language (from ?lang=, then the browser, default uk), the
 // header with the language switcher, and the "ready" mark the browser tests time.
 import { h } from '../common/dom';
-import { detectLang, LANGS, LANG_NAMES, type Lang } from '../common/i18n';
-import { M, type Messages } from './messages';
+import { detectLang, LANGS, LANG_NAMES, translator, type Lang, type Translate } from '../common/i18n';
+import uk from '../../../i18n/pages/uk.json';
+import ru from '../../../i18n/pages/ru.json';
+import en from '../../../i18n/pages/en.json';
 
 export interface Page {
   lang: Lang;
-  t: Messages;
+  t: Translate;  // the public pages' texts (i18n/pages)
   main: HTMLElement;
 }
 
@@ -16,12 +18,12 @@ function withLang(lang: Lang): string {
   return `${location.pathname}?${q.toString()}${location.hash}`;
 }
 
-export function startPage(title: (t: Messages) => string): Page {
+export function startPage(title: (t: Translate) => string): Page {
   const lang = detectLang();
-  const t = M[lang];
+  const t = translator({ uk, ru, en }, lang);
   document.documentElement.lang = lang;
   document.title = title(t);
-  const nav = h('nav', { class: 'langs', 'aria-label': t.langNav });
+  const nav = h('nav', { class: 'langs', 'aria-label': t('langNav') });
   const list = h('ul');
   for (const l of LANGS) {
     const a = h('a', { href: withLang(l), hreflang: l, lang: l }, LANG_NAMES[l]);
@@ -36,8 +38,8 @@ export function startPage(title: (t: Messages) => string): Page {
   const header = h(
     'header',
     { class: 'top' },
-    h('a', { class: 'skip', href: '#main' }, t.skip),
-    h('a', { class: 'brand', href: `/?lang=${lang}` }, t.product),
+    h('a', { class: 'skip', href: '#main' }, t('skip')),
+    h('a', { class: 'brand', href: `/?lang=${lang}` }, t('product')),
     nav,
   );
   const main = document.getElementById('main') as HTMLElement;

@@ -1,6 +1,7 @@
 // The privacy notice the server renders from the school's policy (GET /policy), in the chosen
 // language, with every published version of the policy (GET /v1/schools/{school}/policy/versions).
 import { h } from '../common/dom';
+import { dates } from '../common/dates';
 import { ready, startPage } from './chrome';
 
 interface Version {
@@ -9,8 +10,9 @@ interface Version {
   published_at: string;
 }
 
-const { lang, t, main } = startPage((t) => t.noticeTitle);
+const { lang, t, main } = startPage((t) => t('noticeTitle'));
 const params = new URLSearchParams(location.search);
+const { day } = dates(lang);  // effective dates are plain calendar dates: no zone to apply
 
 async function json<T>(url: string): Promise<T> {
   const r = await fetch(url, { headers: { Accept: 'application/json' } });
@@ -23,7 +25,7 @@ async function schoolId(): Promise<string> {
   if (given) return given;
   const health = await json<{ schools: string[] }>('/healthz');
   if (health.schools.length === 1) return health.schools[0];
-  throw new Error(t.noSchool);
+  throw new Error(t('noSchool'));
 }
 
 function pageUrl(school: string, version?: string): string {
@@ -49,9 +51,9 @@ async function showVersion(school: string, version: string, article: HTMLElement
     `/v1/schools/${encodeURIComponent(school)}/policy/versions/${encodeURIComponent(version)}`,
   );
   article.append(
-    h('h1', {}, `${t.noticeTitle}: ${v.version}`),
-    h('p', { class: 'meta' }, `${t.effective} ${v.effective}`),
-    h('p', { class: 'note' }, t.oldVersionNote),
+    h('h1', {}, `${t('noticeTitle')}: ${v.version}`),
+    h('p', { class: 'meta' }, `${t('effective')} ${day(v.effective)}`),
+    h('p', { class: 'note' }, t('oldVersionNote')),
     h('pre', { class: 'policy-file', tabindex: '0' }, v.text),
   );
 }
@@ -60,7 +62,7 @@ function versionList(school: string, versions: Version[], shown: string | null):
   const list = h('ul');
   versions.forEach((v, i) => {
     const current = i === versions.length - 1;
-    const label = `${v.version} (${t.effective} ${v.effective}${current ? `, ${t.current}` : ''})`;
+    const label = `${v.version} (${t('effective')} ${day(v.effective)}${current ? `, ${t('current')}` : ''})`;
     const a = h('a', { href: pageUrl(school, current ? undefined : v.version) }, label);
     if ((shown ?? versions[versions.length - 1].version) === v.version) {
       a.setAttribute('aria-current', 'page');
@@ -68,11 +70,11 @@ function versionList(school: string, versions: Version[], shown: string | null):
     list.append(h('li', {}, a));
   });
   return h('nav', { class: 'versions', 'aria-labelledby': 'versions-title' },
-    h('h2', { id: 'versions-title' }, t.versions), list);
+    h('h2', { id: 'versions-title' }, t('versions')), list);
 }
 
 async function run(): Promise<void> {
-  const status = h('p', { role: 'status' }, t.loading);
+  const status = h('p', { role: 'status' }, t('loading'));
   main.append(status);
   try {
     const school = await schoolId();
@@ -85,7 +87,7 @@ async function run(): Promise<void> {
     status.remove();
     main.append(versionList(school, versions.items, version), article);
   } catch (e) {
-    status.textContent = e instanceof Error && e.message === t.noSchool ? t.noSchool : t.loadError;
+    status.textContent = e instanceof Error && e.message === t('noSchool') ? t('noSchool') : t('loadError');
     status.setAttribute('role', 'alert');
   }
   ready();
