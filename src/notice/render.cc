@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "i18n/i18n.h"
 #include "notice/document.h"
 #include "notice/phrases.h"
 #include "notice/term_text.h"
@@ -25,28 +26,19 @@ using internal::Phrases;
 using internal::Span;
 using internal::Vocab;
 
-// Replaces each "{}" in `pattern` with the next argument. Arguments are inserted as they are and
-// never rescanned, so a "{}" inside text from the policy stays literal.
-std::string Fill(std::string_view pattern, std::initializer_list<std::string_view> args) {
-  std::string out;
-  auto arg = args.begin();
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    if (pattern[i] == '{' && i + 1 < pattern.size() && pattern[i + 1] == '}' && arg != args.end()) {
-      out += *arg++;
-      ++i;
-    } else {
-      out += pattern[i];
-    }
-  }
-  return out;
+// Fills a phrase's named placeholders ("{school}"). Values are inserted as they are and never
+// rescanned, so braces inside text from the policy stay literal.
+std::string Fill(std::string_view pattern, std::string_view name, std::string value) {
+  return i18n::Fill(pattern, {{name, std::move(value)}});
 }
 
-// Like Fill with one argument, but the argument becomes its own span (so it can be a link).
-Line FillLine(std::string_view pattern, Span arg) {
-  const size_t at = pattern.find("{}");
+// Like Fill, but the value becomes its own span (so it can be a link).
+Line FillLine(std::string_view pattern, std::string_view name, Span arg) {
+  const std::string placeholder = "{" + std::string(name) + "}";
+  const size_t at = pattern.find(placeholder);
   if (at == std::string_view::npos) return {Span{std::string(pattern)}};
   return {Span{std::string(pattern.substr(0, at))}, std::move(arg),
-          Span{std::string(pattern.substr(at + 2))}};
+          Span{std::string(pattern.substr(at + placeholder.size()))}};
 }
 
 std::string Join(const std::vector<std::string>& parts, std::string_view sep = ", ") {
@@ -356,16 +348,16 @@ class Builder {
   }
 
   void Header() {
-    doc_.title = Fill(ph_.title.text, {SchoolName()});
+    doc_.title = Fill(ph_.title.text, "school", SchoolName());
     Heading(1, {}, doc_.title);
 
     std::vector<std::string> meta;
-    if (!p_.version.id.empty()) meta.push_back(Fill(ph_.version.text, {p_.version.id}));
+    if (!p_.version.id.empty()) meta.push_back(Fill(ph_.version.text, "version", p_.version.id));
     if (p_.version.published) {
-      meta.push_back(Fill(ph_.published.text, {DateText(*p_.version.published, code_)}));
+      meta.push_back(Fill(ph_.published.text, "date", DateText(*p_.version.published, code_)));
     }
     const auto effective = p_.version.effective ? p_.version.effective : p_.version.published;
-    if (effective) meta.push_back(Fill(ph_.effective.text, {DateText(*effective, code_)}));
+    if (effective) meta.push_back(Fill(ph_.effective.text, "date", DateText(*effective, code_)));
     if (!meta.empty()) {
       Block b;
       b.kind = Block::Kind::kParagraph;
@@ -387,7 +379,7 @@ class Builder {
     const std::string& authoritative = p_.school.authoritative_language;
     if (p_.school.languages.size() != 1 && !authoritative.empty()) {
       if (auto in = internal::Lookup(Vocab::kLanguageIn, authoritative, lang_)) {
-        Para(Fill(ph_.authoritative.text, {*in}));
+        Para(Fill(ph_.authoritative.text, "language", std::string(*in)));
       }
     }
 
@@ -419,10 +411,10 @@ class Builder {
     std::string name = Text(c.name);
     if (name.empty()) name = SchoolName();
     if (c.role == "processor") {
-      Para(Fill(ph_.processor_is.text, {name}));
+      Para(Fill(ph_.processor_is.text, "name", name));
       Para(ph_.processor_rights);
     } else {
-      Para(Fill(ph_.controller_is.text, {name}));
+      Para(Fill(ph_.controller_is.text, "name", name));
     }
 
     std::vector<Line> details;
@@ -526,8 +518,8 @@ class Builder {
       Line line{Span{title, true}};
       std::vector<std::string> notes;
       if (category != nullptr && category->kind == "special") {
-        notes.push_back(
-            Fill(ph_.special_mark.text, {Word(Vocab::kSpecialType, category->special_type)}));
+        notes.push_back(Fill(ph_.special_mark.text, "category",
+                             Word(Vocab::kSpecialType, category->special_type)));
       }
       if (category != nullptr && category->stored_apart) notes.emplace_back(ph_.stored_apart.text);
       if (!notes.empty()) line.push_back(Span{" (" + Join(notes, "; ") + ")"});
@@ -678,7 +670,7 @@ class Builder {
               (box.default_unticked ? ph_.checkbox_unticked.text : ph_.checkbox_preticked.text);
           boxes.push_back(
               {Span{form_title.empty() ? form_id : form_title, true},
-               Span{": " + Fill(ph_.quoted.text, {Text(box.text)}) + " (" + notes + ")"}});
+               Span{": " + Fill(ph_.quoted.text, "text", Text(box.text)) + " (" + notes + ")"}});
         }
       }
       if (!boxes.empty()) {
@@ -786,7 +778,7 @@ class Builder {
   void Rights() {
     Section("rights", ph_.h_rights);
     if (!p_.contacts.rights_requests.empty()) {
-      Para(FillLine(ph_.rights_intro.text, ContactSpan(p_.contacts.rights_requests)));
+      Para(FillLine(ph_.rights_intro.text, "contact", ContactSpan(p_.contacts.rights_requests)));
     }
     if (p_.controller.role == "processor") Para(ph_.rights_processor);
 
@@ -842,7 +834,7 @@ class Builder {
       if (right->notify_recipients) Para(ph_.notify_recipients);
       if (right->transmit_to_third_party) Para(ph_.transmit_third);
       if (InEuOverlay(*right)) {
-        Para(Fill(ph_.eu_scope.text, {Word(Vocab::kEuTrigger, p_.eu_overlay.trigger)}));
+        Para(Fill(ph_.eu_scope.text, "trigger", Word(Vocab::kEuTrigger, p_.eu_overlay.trigger)));
       }
     }
     if (shown == 0) Para(ph_.no_rights);
@@ -984,8 +976,8 @@ class Builder {
           std::move(rows));
 
     if (!c.consent_required_for.empty()) {
-      Para(Fill(ph_.cookies_consent_for.text,
-                {Words(Vocab::kCookieCategory, c.consent_required_for)}));
+      Para(Fill(ph_.cookies_consent_for.text, "categories",
+                Words(Vocab::kCookieCategory, c.consent_required_for)));
       if (!Contains(c.consent_required_for, "necessary")) Para(ph_.necessary_no_consent);
     }
     std::vector<Line> items;
@@ -1093,16 +1085,18 @@ class Builder {
     if (audited) items.push_back(Plain(ph_.sec_audit.text));
     if (s.mfa_for_privileged) items.push_back(Plain(ph_.sec_mfa.text));
     if (s.password_max_age) {
-      items.push_back(Plain(Fill(ph_.sec_password_rotation.text, {Period(*s.password_max_age)})));
+      items.push_back(
+          Plain(Fill(ph_.sec_password_rotation.text, "period", Period(*s.password_max_age))));
     }
     std::vector<std::string> apart;
     for (const auto& [id, category] : p_.categories) {
       if (category.stored_apart) apart.push_back(Text(category.title));
     }
-    if (!apart.empty()) items.push_back(Plain(Fill(ph_.sec_stored_apart.text, {Join(apart)})));
+    if (!apart.empty())
+      items.push_back(Plain(Fill(ph_.sec_stored_apart.text, "categories", Join(apart))));
     if (s.assessment_required) items.push_back(Plain(ph_.sec_assessment.text));
     if (s.check_interval) {
-      items.push_back(Plain(Fill(ph_.sec_checks.text, {Period(*s.check_interval)})));
+      items.push_back(Plain(Fill(ph_.sec_checks.text, "period", Period(*s.check_interval))));
     }
     List(std::move(items));
     if (!p_.contacts.security_reports.empty()) {
@@ -1120,13 +1114,14 @@ class Builder {
     } else {
       Para(ph_.change_on_posting);
     }
-    if (c.advance_notice) Para(Fill(ph_.change_advance.text, {Term(*c.advance_notice)}));
+    if (c.advance_notice) Para(Fill(ph_.change_advance.text, "term", Term(*c.advance_notice)));
     if (!c.notify_channels.empty()) {
       Para(Labeled(ph_.lbl_notify_channels, Words(Vocab::kChannel, c.notify_channels)));
     }
     if (c.acceptance_mode == "continued_use") Para(ph_.accept_continued);
     if (c.acceptance_mode == "explicit") Para(ph_.accept_explicit);
-    if (c.review_interval) Para(Fill(ph_.review_interval.text, {Period(*c.review_interval)}));
+    if (c.review_interval)
+      Para(Fill(ph_.review_interval.text, "period", Period(*c.review_interval)));
     if (c.review_on_law_change) Para(ph_.review_law);
   }
 

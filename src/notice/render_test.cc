@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "i18n/i18n.h"
 #include "notice/document.h"
 #include "notice/phrases.h"
 #include "policy/model.h"
@@ -616,6 +617,22 @@ TEST(R01RenderNotice, EmptyPolicyStillRendersEverySection) {
 TEST(R01RenderNotice, OutputIsDeterministic) {
   const policy::Policy p = RepresentativePolicy();
   EXPECT_EQ(Render(p, "uk", Format::kHtml), Render(p, "uk", Format::kHtml));
+}
+
+// Issue 12: the notice's words live in the catalogue (i18n/notice/<lang>.json). Every sentence
+// the renderer uses is there in each language, so none reads as its own key.
+TEST(R01Phrases, EveryPhraseIsInTheCatalogueInEachLanguage) {
+  ASSERT_FALSE(internal::PhraseKeys().empty());
+  for (i18n::Lang lang : i18n::kAllLangs) {
+    for (std::string_view key : internal::PhraseKeys()) {
+      const std::string full = "notice." + std::string(key);
+      EXPECT_NE(i18n::Find(lang, full), nullptr) << full << " in " << i18n::LangCode(lang);
+    }
+  }
+  EXPECT_STREQ(internal::PhrasesFor(i18n::Lang::kUk).h_rights.text, "Ваші права");
+  EXPECT_EQ(internal::Lookup(internal::Vocab::kBasis, "consent", i18n::Lang::kEn), "your consent");
+  EXPECT_EQ(internal::Lookup(internal::Vocab::kBasis, "no_such_basis", i18n::Lang::kEn),
+            std::nullopt);
 }
 
 TEST(R01Phrases, EveryRightAndLawfulBasisHasWordsInEachLanguage) {
