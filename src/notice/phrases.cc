@@ -103,6 +103,10 @@ std::string_view VocabName(Vocab vocab) {
       return "ad_exception";
     case Vocab::kOfficer:
       return "officer";
+    case Vocab::kBlockException:
+      return "block_exception";
+    case Vocab::kScope:
+      return "scope";
   }
   return "";
 }

@@ -103,7 +103,7 @@ struct Phrase {
   X(lbl_notify_channels) X(accept_continued) X(accept_explicit) X(review_interval) \
   X(review_law) \
   /* 14. Resolutions. */ \
-  X(resolutions_none) X(resolutions_intro) X(lbl_choice) X(lbl_reason) X(lbl_approved)
+  X(resolutions_none) X(resolutions_intro) X(lbl_choice) X(lbl_reason) X(lbl_approved) X(dpo_edition)
 // clang-format on
 
 struct Phrases {
@@ -146,6 +146,8 @@ enum class Vocab {
   kCookieCategory,      // cookie categories
   kAdException,         // automated_decisions.exceptions
   kOfficer,             // officer ids, as in resolutions' approved_by
+  kBlockException,      // rights.<right>.block_exception
+  kScope,               // school.scope items that are codes rather than addresses or words
 };
 
 // The catalogue name of a vocabulary: Vocab::kRetentionAnchor -> "retention_anchor".

@@ -118,8 +118,12 @@ std::vector<std::string> Paragraphs(const std::string& text) {
 
 class Builder {
  public:
-  Builder(const policy::Policy& policy, Lang lang)
-      : p_(policy), lang_(lang), code_(internal::LangCode(lang)), ph_(internal::PhrasesFor(lang)) {}
+  Builder(const policy::Policy& policy, Lang lang, Audience audience)
+      : p_(policy),
+        lang_(lang),
+        code_(internal::LangCode(lang)),
+        ph_(internal::PhrasesFor(lang)),
+        dpo_(audience == Audience::kDpo) {}
 
   Document Build() {
     doc_.lang = code_;
@@ -366,6 +370,7 @@ class Builder {
       doc_.blocks.push_back(std::move(b));
     }
     if (p_.version.requires_explicit_consent) Para(ph_.explicit_consent_version);
+    if (dpo_) Para(ph_.dpo_edition);
 
     const std::string intro = Text(p_.notice.intro);
     if (intro.empty()) {
@@ -374,7 +379,7 @@ class Builder {
       TextParas(intro);
     }
     for (const policy::LocalText& extra : p_.notice.extra) TextParas(Text(extra));
-    if (!p_.school.scope.empty()) Para(Labeled(ph_.scope, Join(p_.school.scope)));
+    if (!p_.school.scope.empty()) Para(Labeled(ph_.scope, Words(Vocab::kScope, p_.school.scope)));
 
     const std::string& authoritative = p_.school.authoritative_language;
     if (p_.school.languages.size() != 1 && !authoritative.empty()) {
@@ -827,7 +832,7 @@ class Builder {
       if (right->block_on_filing) {
         Para(ph_.block_on_filing);
         if (!right->block_exception.empty()) {
-          Para(Labeled(ph_.lbl_exception, right->block_exception));
+          Para(Labeled(ph_.lbl_exception, Word(Vocab::kBlockException, right->block_exception)));
         }
       }
       if (right->evidence_required) Para(ph_.evidence_required);
@@ -1125,41 +1130,57 @@ class Builder {
     if (c.review_on_law_change) Para(ph_.review_law);
   }
 
+  // Section 14. The public notice states each decision as the school wrote it for learners and
+  // parents (the resolution's `notice` text), citing the school's own clause; the codes, choices
+  // and reasons are engineering notes and appear only in the data-protection officer's edition
+  // (issue 12).
   void Resolutions() {
     Section("resolutions", ph_.h_resolutions);
-    if (p_.resolutions.empty()) {
+    std::vector<Line> items;
+    for (const policy::Resolution& r : p_.resolutions) {
+      const std::string decision = Text(r.notice);
+      if (!dpo_ && decision.empty()) continue;  // the checker reports it (E-RESOLUTION-NOTICE)
+      std::string head = r.clause;
+      if (dpo_) head = r.clause.empty() ? r.code : r.clause + " (" + r.code + ")";
+      Line line;
+      if (!head.empty()) line.push_back(Span{head, true});
+      if (dpo_) {
+        for (const policy::Conflict& conflict : p_.conflicts) {
+          if (conflict.code == r.code && !conflict.summary.empty()) {
+            line.push_back(Span{" — " + EndSentence(conflict.summary)});
+            break;
+          }
+        }
+      }
+      std::vector<std::string> parts;
+      if (!decision.empty()) parts.push_back(EndSentence(decision));
+      if (dpo_ && !r.choice.empty()) {
+        parts.push_back(EndSentence(std::string(ph_.lbl_choice.text) + ": " + r.choice));
+      }
+      if (dpo_ && !r.reason.empty()) {
+        parts.push_back(EndSentence(std::string(ph_.lbl_reason.text) + ": " + r.reason));
+      }
+      std::vector<std::string> approval;
+      if (!r.approved_by.empty()) {
+        const auto officer = internal::Lookup(Vocab::kOfficer, r.approved_by, lang_);
+        if (officer) approval.push_back(std::string(*officer));
+        if (!officer && dpo_) approval.push_back(r.approved_by);
+      }
+      if (r.date) approval.push_back(DateText(*r.date, code_));
+      if (!approval.empty()) {
+        parts.push_back(EndSentence(std::string(ph_.lbl_approved.text) + ": " + Join(approval)));
+      }
+      std::string rest = Join(parts, " ");
+      if (!rest.empty() && line.size() == 1) rest = (decision.empty() ? ". " : " — ") + rest;
+      if (!rest.empty() && line.size() > 1) rest = " " + rest;
+      if (!rest.empty()) line.push_back(Span{rest});
+      if (!line.empty()) items.push_back(std::move(line));
+    }
+    if (items.empty()) {
       Para(ph_.resolutions_none);
       return;
     }
     Para(ph_.resolutions_intro);
-    std::vector<Line> items;
-    for (const policy::Resolution& r : p_.resolutions) {
-      std::string head = r.clause.empty() ? r.code : r.clause + " (" + r.code + ")";
-      Line line{Span{head, true}};
-      for (const policy::Conflict& conflict : p_.conflicts) {
-        if (conflict.code == r.code && !conflict.summary.empty()) {
-          line.push_back(Span{" — " + EndSentence(conflict.summary)});
-          break;
-        }
-      }
-      std::string rest;
-      if (!r.choice.empty())
-        rest += " " + EndSentence(std::string(ph_.lbl_choice.text) + ": " + r.choice);
-      if (!r.reason.empty())
-        rest += " " + EndSentence(std::string(ph_.lbl_reason.text) + ": " + r.reason);
-      std::vector<std::string> approval;
-      if (!r.approved_by.empty()) {
-        const auto officer = internal::Lookup(Vocab::kOfficer, r.approved_by, lang_);
-        approval.push_back(officer ? std::string(*officer) : r.approved_by);
-      }
-      if (r.date) approval.push_back(DateText(*r.date, code_));
-      if (!approval.empty()) {
-        rest += " " + EndSentence(std::string(ph_.lbl_approved.text) + ": " + Join(approval));
-      }
-      if (line.size() == 1 && !rest.empty()) rest = "." + rest;
-      line.push_back(Span{rest});
-      items.push_back(std::move(line));
-    }
     List(std::move(items));
   }
 
@@ -1167,6 +1188,7 @@ class Builder {
   const Lang lang_;
   const std::string code_;
   const Phrases& ph_;
+  const bool dpo_;  // the data-protection officer's edition
   Document doc_;
   int section_ = 0;
   size_t contents_index_ = 0;
@@ -1176,7 +1198,7 @@ class Builder {
 }  // namespace
 
 Result<std::string> RenderNotice(const policy::Policy& policy, const std::string& lang,
-                                 Format format) {
+                                 Format format, Audience audience) {
   const auto parsed = internal::ParseLang(lang);
   if (!parsed) {
     const bool printable = lang.size() <= 16 && std::all_of(lang.begin(), lang.end(), [](char c) {
@@ -1187,7 +1209,7 @@ Result<std::string> RenderNotice(const policy::Policy& policy, const std::string
     message += "; use uk, ru or en";
     return Error::Invalid(std::move(message), "lang");
   }
-  const Document doc = Builder(policy, *parsed).Build();
+  const Document doc = Builder(policy, *parsed, audience).Build();
   return format == Format::kHtml ? internal::WriteHtml(doc) : internal::WriteMarkdown(doc);
 }
 
