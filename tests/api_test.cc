@@ -280,6 +280,8 @@ TEST_F(Notice, R01_PublicNoticeIsServedWithoutSignInInEveryLanguageWithItsVersio
     EXPECT_EQ(r.Header("content-type").rfind("text/html", 0), 0u) << r.Header("content-type");
     EXPECT_EQ(r.Header("content-language"), lang);
     EXPECT_NE(r.body.find("2025-03-10"), std::string::npos) << lang << ": no version id";
+    // Issue 12: the route serves the public notice only, never the officer's codes.
+    EXPECT_EQ(r.body.find("E-004-REGION"), std::string::npos) << lang;
   }
   Response info = server().Get(SchoolPath(kS4) + "/policy");
   ASSERT_EQ(info.status, 200) << info.Describe();

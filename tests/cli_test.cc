@@ -260,6 +260,27 @@ TEST(PolicyRenderCommand, RefusesAPolicyWithErrors) {
   EXPECT_NE(r.err.find("E-"), std::string::npos) << r.err;
 }
 
+// R01, issue 12: `policy render` prints the public notice unless asked for the data-protection
+// officer's edition; only that edition shows the resolutions' codes.
+TEST(PolicyRenderCommand, PublicByDefaultAndTheDpoEditionOnRequest) {
+  auto pub = RunDovira({"policy", "render", Policy("001"), "--lang", "uk", "--format", "html"});
+  ASSERT_EQ(pub.exit_code, 0) << pub.err;
+  EXPECT_EQ(pub.out.find("W-001"), std::string::npos);
+  EXPECT_NE(pub.out.find("Переважає російський текст політики."), std::string::npos);
+  auto explicit_pub = RunDovira({"policy", "render", Policy("001"), "--lang", "uk", "--format",
+                                 "html", "--audience", "public"});
+  EXPECT_EQ(explicit_pub.out, pub.out);
+
+  auto dpo = RunDovira({"policy", "render", Policy("001"), "--lang", "uk", "--format", "html",
+                        "--audience", "dpo"});
+  ASSERT_EQ(dpo.exit_code, 0) << dpo.err;
+  EXPECT_NE(dpo.out.find("W-001-RETENTION"), std::string::npos);
+
+  auto bad = RunDovira({"policy", "render", Policy("001"), "--audience", "everyone"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("--audience"), std::string::npos) << bad.err;
+}
+
 TEST(PolicyRenderCommand, RefusesAnUnknownLanguage) {
   auto r = RunDovira({"policy", "render", Policy("001"), "--lang", "de"});
   EXPECT_EQ(r.exit_code, 2);

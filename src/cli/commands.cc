@@ -31,7 +31,7 @@ int PolicyCheck(const std::vector<std::string>& files, bool quiet_info, std::ost
 }
 
 int PolicyRender(const std::string& file, const std::string& lang, const std::string& format,
-                 std::ostream& out, std::ostream& err) {
+                 const std::string& audience, std::ostream& out, std::ostream& err) {
   notice::Format fmt;
   if (format == "html") {
     fmt = notice::Format::kHtml;
@@ -41,12 +41,17 @@ int PolicyRender(const std::string& file, const std::string& lang, const std::st
     err << "dovira policy render: --format must be html or md, not \"" << format << "\"\n";
     return 2;
   }
+  if (audience != "public" && audience != "dpo") {
+    err << "dovira policy render: --audience must be public or dpo, not \"" << audience << "\"\n";
+    return 2;
+  }
   auto loaded = policy::LoadCheckedPolicy(file);
   if (!loaded.ok()) {
     err << "dovira policy render: " << loaded.error().message << "\n";
     return 1;
   }
-  auto text = notice::RenderNotice(*loaded, lang, fmt);
+  auto text = notice::RenderNotice(
+      *loaded, lang, fmt, audience == "dpo" ? notice::Audience::kDpo : notice::Audience::kPublic);
   if (!text.ok()) {
     err << "dovira policy render: " << text.error().message << "\n";
     return 2;

@@ -17,9 +17,11 @@ namespace dovira::cli {
 int PolicyCheck(const std::vector<std::string>& files, bool quiet_info, std::ostream& out,
                 std::ostream& err);
 
-// `dovira policy render FILE --lang L --format html|md`.
+// `dovira policy render FILE --lang L --format html|md --audience public|dpo`. The public notice
+// (the default) shows no finding codes or engineering notes; the data-protection officer's
+// edition does (issue 12).
 int PolicyRender(const std::string& file, const std::string& lang, const std::string& format,
-                 std::ostream& out, std::ostream& err);
+                 const std::string& audience, std::ostream& out, std::ostream& err);
 
 struct DeadlineArgs {
   std::string policy;       // optional policy file: its calendar is used

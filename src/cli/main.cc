@@ -23,13 +23,19 @@ int main(int argc, char** argv) {
   check->add_flag("-q,--quiet", quiet, "Do not print I- (information) findings");
   check->callback([&] { exit_code = dovira::cli::PolicyCheck(check_files, quiet, std::cout, std::cerr); });
 
-  std::string render_file, lang = "uk", format = "html";
+  std::string render_file, lang = "uk", format = "html", audience = "public";
   auto* render = policy->add_subcommand("render", "Render the human-readable privacy notice");
   render->add_option("file", render_file, "Policy file")->required()->check(CLI::ExistingFile);
   render->add_option("--lang", lang, "Language")->check(CLI::IsMember({"uk", "ru", "en"}));
   render->add_option("--format", format, "Output format")->check(CLI::IsMember({"html", "md"}));
-  render->callback(
-      [&] { exit_code = dovira::cli::PolicyRender(render_file, lang, format, std::cout, std::cerr); });
+  render
+      ->add_option("--audience", audience,
+                   "public (the published notice) or dpo (adds codes, choices and reasons)")
+      ->check(CLI::IsMember({"public", "dpo"}));
+  render->callback([&] {
+    exit_code =
+        dovira::cli::PolicyRender(render_file, lang, format, audience, std::cout, std::cerr);
+  });
 
   dovira::cli::DeadlineArgs dl;
   auto* deadline = app.add_subcommand("deadline", "Compute a due date from a term and a calendar");

@@ -1,97 +1,123 @@
-// Internal to dovira_notice: the fixed wording of the notice in each language. Sentences live in
-// one Phrases table per language; the words for the policy's closed vocabularies (lawful bases,
-// recipient kinds, channels, countries, rights ...) live in rows of three translations.
-// "{}" in a phrase is replaced by an argument, in order (see Fill in render.cc).
+// Internal to dovira_notice: the fixed wording of the notice in each language, read from the
+// message catalogue (i18n/notice/<lang>.json). A sentence is the catalogue key of its Phrases
+// member ("notice.title"); the words for the policy's closed vocabularies (lawful bases, recipient
+// kinds, channels, countries, rights ...) are "notice.vocab.<vocabulary>.<code>"
+// ("notice.vocab.basis.consent"). A phrase names its placeholders ("{school}", "{date}"), which
+// render.cc fills through i18n::Fill.
 //
-// Thread-safety: constant tables; safe from any thread.
+// Thread-safety: each language's table is filled once, on first use, and read-only afterwards;
+// safe from any thread.
 #pragma once
 
 #include <optional>
 #include <string_view>
+#include <vector>
+
+#include "i18n/i18n.h"
 
 namespace dovira::notice::internal {
 
-enum class Lang { kUk, kRu, kEn };
+using Lang = i18n::Lang;
 
-// "uk", "ru" or "en"; nullopt for anything else.
+// "uk", "ru" or "en" exactly; nullopt for anything else (a notice names its language exactly).
 std::optional<Lang> ParseLang(std::string_view code);
 const char* LangCode(Lang lang);
 
-// One phrase. There is deliberately no default constructor: a Phrases table that leaves a member
-// out does not compile, so no language can silently miss a sentence.
+// One phrase: the catalogue text, valid for the life of the process.
 struct Phrase {
-  constexpr Phrase(const char* t) : text(t) {}  // NOLINT(google-explicit-constructor)
-  const char* text;
+  const char* text = "";
 };
+
+// Every phrase of the notice, by its catalogue key (without the "notice." domain). notice_test
+// checks that each one is in the catalogue in every language.
+// clang-format off
+#define DOVIRA_NOTICE_PHRASES(X) \
+  /* Header. */ \
+  X(title) X(version) X(published) X(effective) X(explicit_consent_version) X(contents) \
+  X(default_intro) X(scope) X(authoritative) \
+  /* Section headings, without their numbers. */ \
+  X(h_who) X(h_whose) X(h_what) X(h_why) X(h_consent) X(h_recipients) X(h_retention) \
+  X(h_rights) X(h_children) X(h_cookies) X(h_marketing_ad) X(h_security) X(h_changes) \
+  X(h_resolutions) \
+  /* Shared. */ \
+  X(dash) X(or_word) X(lbl_term) X(lbl_channels) \
+  /* 1. Who we are. */ \
+  X(controller_is) X(processor_is) X(processor_rights) X(lbl_legal_name) X(lbl_kind) \
+  X(lbl_reg_id) X(lbl_address) X(lbl_email) X(lbl_phone) X(lbl_website) X(lbl_jurisdiction) \
+  X(h_contacts) X(lbl_rights_requests) X(lbl_support) X(lbl_policy_comments) \
+  X(lbl_child_data_reports) X(lbl_security_reports) X(h_people) X(lbl_responsible_person) \
+  X(lbl_security_officer) X(lbl_authorised_representative) X(h_laws) X(laws_intro) \
+  /* 2. Whose data. */ \
+  X(subjects_intro) X(h_sources) X(automatic_notice) X(imports) X(import_attestation) \
+  /* 3. What data. */ \
+  X(data_intro) X(special_mark) X(stored_apart) X(technical_explained) X(excluded_intro) \
+  /* 4. Why. */ \
+  X(purposes_intro) X(no_purposes) X(lbl_basis) X(lbl_consent_type) X(lbl_data) \
+  X(lbl_retention) X(lbl_recipients) X(lbl_subjects) X(while_needed) X(marketing_flag) \
+  X(profiling_flag) X(depersonalised_flag) X(not_for_minors) X(h_reuse) X(reuse_allowed) \
+  X(reuse_needs_consent) X(reuse_forbidden) X(combine_never) X(combine_depersonalised) \
+  /* 5. Consent. */ \
+  X(consent_intro) X(no_consents) X(lbl_grants) X(lbl_consent_term) X(until_withdrawn) \
+  X(lbl_withdraw) X(lbl_withdraw_channels) X(lbl_given_via) X(consent_evidence) \
+  X(checkboxes_intro) X(quoted) X(checkbox_required) X(checkbox_optional) X(checkbox_preticked) \
+  X(checkbox_unticked) \
+  /* 6. Recipients and transfers. */ \
+  X(recipients_intro) X(no_recipients) X(col_recipient) X(col_role) X(col_purposes) \
+  X(col_countries) X(col_safeguard) X(col_data_form) X(confidentiality) X(formal_request) \
+  X(h_transfers) X(xborder_denied) X(xborder_allowed) X(lbl_xborder_bases) \
+  X(lbl_xborder_safeguards) X(xborder_scope_contract) X(xborder_scope_all) X(eu_scc) \
+  X(scc_copies) X(remote_access) X(h_storage) X(lbl_storage_regions) \
+  /* 7. How long. */ \
+  X(retention_intro) X(col_purpose) X(col_retention) X(after_destroy) X(after_anonymise) \
+  X(after_either) X(lbl_inactivity) X(lbl_backup) X(legal_min_intro) X(col_category) \
+  X(col_min_term) X(col_law) \
+  /* 8. Rights. */ \
+  X(rights_intro) X(rights_processor) X(no_rights) X(lbl_answer_term) X(clock_pauses) \
+  X(lbl_fee) X(lbl_how) X(lbl_identity) X(eu_scope) X(block_on_filing) X(lbl_exception) \
+  X(evidence_required) X(notify_recipients) X(lbl_lookback) X(lookback_all) X(lbl_formats) \
+  X(transmit_third) X(h_withdrawal) X(lbl_then) X(default_return) X(default_delete) \
+  X(storage_need_check) X(h_unlawful) X(unlawful_intro) X(lbl_stop) X(lbl_destroy) \
+  X(unlawful_notify) X(unlawful_processors) X(h_action_notice) X(action_notice) X(h_claims) \
+  X(claims) X(h_authorities) X(authorities_intro) \
+  /* 9. Children. */ \
+  X(minors_none) X(minors_self) X(minors_birth) X(lbl_threshold) X(age_map_intro) \
+  X(rep_required) X(rep_not_accepted) X(rep_verified) X(lbl_never_under) X(never_under_note) \
+  X(lbl_child_deletion) X(reconsent) X(minors_no_marketing) X(minors_excluded_purposes) \
+  X(lbl_child_reports) \
+  /* 10. Cookies. */ \
+  X(cookies_none) X(cookies_intro) X(col_cookie_name) X(col_provider) X(col_cookie_category) \
+  X(col_cookie_purpose) X(col_lifetime) X(session) X(cookies_consent_for) \
+  X(necessary_no_consent) X(lbl_consent_cookie) X(lbl_consent_ttl) X(lbl_third_party_tools) \
+  X(beacons_yes) X(beacons_no) X(cookies_manage) \
+  /* 11. Marketing, automated decisions and profiling. */ \
+  X(h_marketing) X(mkt_none) X(mkt_opt_in) X(mkt_opt_out) X(lbl_contact_sources) \
+  X(mkt_granular) X(lbl_optout) X(lbl_mkt_purposes) X(h_automated) X(ad_none) X(ad_allowed) \
+  X(ad_review) X(profiling_none) X(profiling_yes) X(lbl_profiling_purposes) \
+  X(lbl_profiling_attributes) X(profiling_no_effect) X(lbl_profiling_effect) X(ad_eu_scope) \
+  /* 12. Security. */ \
+  X(security_intro) X(sec_encryption) X(sec_need_to_know) X(sec_audit) X(sec_mfa) \
+  X(sec_password_rotation) X(sec_stored_apart) X(sec_assessment) X(sec_checks) \
+  X(lbl_breach_reports) \
+  /* 13. Changes. */ \
+  X(change_on_posting) X(change_unless_stated) X(change_after_notice) X(change_advance) \
+  X(lbl_notify_channels) X(accept_continued) X(accept_explicit) X(review_interval) \
+  X(review_law) \
+  /* 14. Resolutions. */ \
+  X(resolutions_none) X(resolutions_intro) X(lbl_choice) X(lbl_reason) X(lbl_approved) X(dpo_edition)
+// clang-format on
 
 struct Phrases {
-  // Header.
-  Phrase title, version, published, effective, explicit_consent_version, contents, default_intro,
-      scope, authoritative;
-  // Section headings, without their numbers.
-  Phrase h_who, h_whose, h_what, h_why, h_consent, h_recipients, h_retention, h_rights, h_children,
-      h_cookies, h_marketing_ad, h_security, h_changes, h_resolutions;
-  // Shared.
-  Phrase dash, or_word, lbl_term, lbl_channels;
-  // 1. Who we are.
-  Phrase controller_is, processor_is, processor_rights, lbl_legal_name, lbl_kind, lbl_reg_id,
-      lbl_address, lbl_email, lbl_phone, lbl_website, lbl_jurisdiction, h_contacts,
-      lbl_rights_requests, lbl_support, lbl_policy_comments, lbl_child_data_reports,
-      lbl_security_reports, h_people, lbl_responsible_person, lbl_security_officer,
-      lbl_authorised_representative, h_laws, laws_intro;
-  // 2. Whose data.
-  Phrase subjects_intro, h_sources, automatic_notice, imports, import_attestation;
-  // 3. What data.
-  Phrase data_intro, special_mark, stored_apart, technical_explained, excluded_intro;
-  // 4. Why.
-  Phrase purposes_intro, no_purposes, lbl_basis, lbl_consent_type, lbl_data, lbl_retention,
-      lbl_recipients, lbl_subjects, while_needed, marketing_flag, profiling_flag,
-      depersonalised_flag, not_for_minors, h_reuse, reuse_allowed, reuse_needs_consent,
-      reuse_forbidden, combine_never, combine_depersonalised;
-  // 5. Consent.
-  Phrase consent_intro, no_consents, lbl_grants, lbl_consent_term, until_withdrawn, lbl_withdraw,
-      lbl_withdraw_channels, lbl_given_via, consent_evidence, checkboxes_intro, quoted,
-      checkbox_required, checkbox_optional, checkbox_preticked, checkbox_unticked;
-  // 6. Recipients and transfers.
-  Phrase recipients_intro, no_recipients, col_recipient, col_role, col_purposes, col_countries,
-      col_safeguard, col_data_form, confidentiality, formal_request, h_transfers, xborder_denied,
-      xborder_allowed, lbl_xborder_bases, lbl_xborder_safeguards, xborder_scope_contract,
-      xborder_scope_all, eu_scc, scc_copies, remote_access, h_storage, lbl_storage_regions;
-  // 7. How long.
-  Phrase retention_intro, col_purpose, col_retention, after_destroy, after_anonymise, after_either,
-      lbl_inactivity, lbl_backup, legal_min_intro, col_category, col_min_term, col_law;
-  // 8. Rights.
-  Phrase rights_intro, rights_processor, no_rights, lbl_answer_term, clock_pauses, lbl_fee, lbl_how,
-      lbl_identity, eu_scope, block_on_filing, lbl_exception, evidence_required, notify_recipients,
-      lbl_lookback, lookback_all, lbl_formats, transmit_third, h_withdrawal, lbl_then,
-      default_return, default_delete, storage_need_check, h_unlawful, unlawful_intro, lbl_stop,
-      lbl_destroy, unlawful_notify, unlawful_processors, h_action_notice, action_notice, h_claims,
-      claims, h_authorities, authorities_intro;
-  // 9. Children.
-  Phrase minors_none, minors_self, minors_birth, lbl_threshold, age_map_intro, rep_required,
-      rep_not_accepted, rep_verified, lbl_never_under, never_under_note, lbl_child_deletion,
-      reconsent, minors_no_marketing, minors_excluded_purposes, lbl_child_reports;
-  // 10. Cookies.
-  Phrase cookies_none, cookies_intro, col_cookie_name, col_provider, col_cookie_category,
-      col_cookie_purpose, col_lifetime, session, cookies_consent_for, necessary_no_consent,
-      lbl_consent_cookie, lbl_consent_ttl, lbl_third_party_tools, beacons_yes, beacons_no,
-      cookies_manage;
-  // 11. Marketing, automated decisions and profiling.
-  Phrase h_marketing, mkt_none, mkt_opt_in, mkt_opt_out, lbl_contact_sources, mkt_granular,
-      lbl_optout, lbl_mkt_purposes, h_automated, ad_none, ad_allowed, ad_review, profiling_none,
-      profiling_yes, lbl_profiling_purposes, lbl_profiling_attributes, profiling_no_effect,
-      lbl_profiling_effect, ad_eu_scope;
-  // 12. Security.
-  Phrase security_intro, sec_encryption, sec_need_to_know, sec_audit, sec_mfa,
-      sec_password_rotation, sec_stored_apart, sec_assessment, sec_checks, lbl_breach_reports;
-  // 13. Changes.
-  Phrase change_on_posting, change_unless_stated, change_after_notice, change_advance,
-      lbl_notify_channels, accept_continued, accept_explicit, review_interval, review_law;
-  // 14. Resolutions.
-  Phrase resolutions_none, resolutions_intro, lbl_choice, lbl_reason, lbl_approved;
+#define DOVIRA_NOTICE_PHRASE_MEMBER(name) Phrase name;
+  DOVIRA_NOTICE_PHRASES(DOVIRA_NOTICE_PHRASE_MEMBER)
+#undef DOVIRA_NOTICE_PHRASE_MEMBER
 };
 
+// The language's phrases. A key the catalogue lacks in `lang` falls back to English, and one it
+// lacks everywhere reads as its own key (i18n::Text), so a missing sentence shows up in the output.
 const Phrases& PhrasesFor(Lang lang);
+
+// The catalogue key of every phrase, in the order of Phrases ("title", "version", ...).
+const std::vector<std::string_view>& PhraseKeys();
 
 // The policy's closed vocabularies, each code with its words in the three languages.
 enum class Vocab {
@@ -120,9 +146,15 @@ enum class Vocab {
   kCookieCategory,      // cookie categories
   kAdException,         // automated_decisions.exceptions
   kOfficer,             // officer ids, as in resolutions' approved_by
+  kBlockException,      // rights.<right>.block_exception
+  kScope,               // school.scope items that are codes rather than addresses or words
 };
 
-// The words for `code` in `lang`, or nullopt when the vocabulary has no such code.
+// The catalogue name of a vocabulary: Vocab::kRetentionAnchor -> "retention_anchor".
+std::string_view VocabName(Vocab vocab);
+
+// The words for `code` in `lang` ("notice.vocab.<vocabulary>.<code>"), or nullopt when the
+// catalogue has no such code in that vocabulary.
 std::optional<std::string_view> Lookup(Vocab vocab, std::string_view code, Lang lang);
 
 }  // namespace dovira::notice::internal

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "i18n/i18n.h"
 #include "notice/document.h"
 #include "notice/phrases.h"
 #include "notice/term_text.h"
@@ -25,28 +26,19 @@ using internal::Phrases;
 using internal::Span;
 using internal::Vocab;
 
-// Replaces each "{}" in `pattern` with the next argument. Arguments are inserted as they are and
-// never rescanned, so a "{}" inside text from the policy stays literal.
-std::string Fill(std::string_view pattern, std::initializer_list<std::string_view> args) {
-  std::string out;
-  auto arg = args.begin();
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    if (pattern[i] == '{' && i + 1 < pattern.size() && pattern[i + 1] == '}' && arg != args.end()) {
-      out += *arg++;
-      ++i;
-    } else {
-      out += pattern[i];
-    }
-  }
-  return out;
+// Fills a phrase's named placeholders ("{school}"). Values are inserted as they are and never
+// rescanned, so braces inside text from the policy stay literal.
+std::string Fill(std::string_view pattern, std::string_view name, std::string value) {
+  return i18n::Fill(pattern, {{name, std::move(value)}});
 }
 
-// Like Fill with one argument, but the argument becomes its own span (so it can be a link).
-Line FillLine(std::string_view pattern, Span arg) {
-  const size_t at = pattern.find("{}");
+// Like Fill, but the value becomes its own span (so it can be a link).
+Line FillLine(std::string_view pattern, std::string_view name, Span arg) {
+  const std::string placeholder = "{" + std::string(name) + "}";
+  const size_t at = pattern.find(placeholder);
   if (at == std::string_view::npos) return {Span{std::string(pattern)}};
   return {Span{std::string(pattern.substr(0, at))}, std::move(arg),
-          Span{std::string(pattern.substr(at + 2))}};
+          Span{std::string(pattern.substr(at + placeholder.size()))}};
 }
 
 std::string Join(const std::vector<std::string>& parts, std::string_view sep = ", ") {
@@ -126,8 +118,12 @@ std::vector<std::string> Paragraphs(const std::string& text) {
 
 class Builder {
  public:
-  Builder(const policy::Policy& policy, Lang lang)
-      : p_(policy), lang_(lang), code_(internal::LangCode(lang)), ph_(internal::PhrasesFor(lang)) {}
+  Builder(const policy::Policy& policy, Lang lang, Audience audience)
+      : p_(policy),
+        lang_(lang),
+        code_(internal::LangCode(lang)),
+        ph_(internal::PhrasesFor(lang)),
+        dpo_(audience == Audience::kDpo) {}
 
   Document Build() {
     doc_.lang = code_;
@@ -356,16 +352,16 @@ class Builder {
   }
 
   void Header() {
-    doc_.title = Fill(ph_.title.text, {SchoolName()});
+    doc_.title = Fill(ph_.title.text, "school", SchoolName());
     Heading(1, {}, doc_.title);
 
     std::vector<std::string> meta;
-    if (!p_.version.id.empty()) meta.push_back(Fill(ph_.version.text, {p_.version.id}));
+    if (!p_.version.id.empty()) meta.push_back(Fill(ph_.version.text, "version", p_.version.id));
     if (p_.version.published) {
-      meta.push_back(Fill(ph_.published.text, {DateText(*p_.version.published, code_)}));
+      meta.push_back(Fill(ph_.published.text, "date", DateText(*p_.version.published, code_)));
     }
     const auto effective = p_.version.effective ? p_.version.effective : p_.version.published;
-    if (effective) meta.push_back(Fill(ph_.effective.text, {DateText(*effective, code_)}));
+    if (effective) meta.push_back(Fill(ph_.effective.text, "date", DateText(*effective, code_)));
     if (!meta.empty()) {
       Block b;
       b.kind = Block::Kind::kParagraph;
@@ -374,6 +370,7 @@ class Builder {
       doc_.blocks.push_back(std::move(b));
     }
     if (p_.version.requires_explicit_consent) Para(ph_.explicit_consent_version);
+    if (dpo_) Para(ph_.dpo_edition);
 
     const std::string intro = Text(p_.notice.intro);
     if (intro.empty()) {
@@ -382,12 +379,12 @@ class Builder {
       TextParas(intro);
     }
     for (const policy::LocalText& extra : p_.notice.extra) TextParas(Text(extra));
-    if (!p_.school.scope.empty()) Para(Labeled(ph_.scope, Join(p_.school.scope)));
+    if (!p_.school.scope.empty()) Para(Labeled(ph_.scope, Words(Vocab::kScope, p_.school.scope)));
 
     const std::string& authoritative = p_.school.authoritative_language;
     if (p_.school.languages.size() != 1 && !authoritative.empty()) {
       if (auto in = internal::Lookup(Vocab::kLanguageIn, authoritative, lang_)) {
-        Para(Fill(ph_.authoritative.text, {*in}));
+        Para(Fill(ph_.authoritative.text, "language", std::string(*in)));
       }
     }
 
@@ -419,10 +416,10 @@ class Builder {
     std::string name = Text(c.name);
     if (name.empty()) name = SchoolName();
     if (c.role == "processor") {
-      Para(Fill(ph_.processor_is.text, {name}));
+      Para(Fill(ph_.processor_is.text, "name", name));
       Para(ph_.processor_rights);
     } else {
-      Para(Fill(ph_.controller_is.text, {name}));
+      Para(Fill(ph_.controller_is.text, "name", name));
     }
 
     std::vector<Line> details;
@@ -526,8 +523,8 @@ class Builder {
       Line line{Span{title, true}};
       std::vector<std::string> notes;
       if (category != nullptr && category->kind == "special") {
-        notes.push_back(
-            Fill(ph_.special_mark.text, {Word(Vocab::kSpecialType, category->special_type)}));
+        notes.push_back(Fill(ph_.special_mark.text, "category",
+                             Word(Vocab::kSpecialType, category->special_type)));
       }
       if (category != nullptr && category->stored_apart) notes.emplace_back(ph_.stored_apart.text);
       if (!notes.empty()) line.push_back(Span{" (" + Join(notes, "; ") + ")"});
@@ -678,7 +675,7 @@ class Builder {
               (box.default_unticked ? ph_.checkbox_unticked.text : ph_.checkbox_preticked.text);
           boxes.push_back(
               {Span{form_title.empty() ? form_id : form_title, true},
-               Span{": " + Fill(ph_.quoted.text, {Text(box.text)}) + " (" + notes + ")"}});
+               Span{": " + Fill(ph_.quoted.text, "text", Text(box.text)) + " (" + notes + ")"}});
         }
       }
       if (!boxes.empty()) {
@@ -786,7 +783,7 @@ class Builder {
   void Rights() {
     Section("rights", ph_.h_rights);
     if (!p_.contacts.rights_requests.empty()) {
-      Para(FillLine(ph_.rights_intro.text, ContactSpan(p_.contacts.rights_requests)));
+      Para(FillLine(ph_.rights_intro.text, "contact", ContactSpan(p_.contacts.rights_requests)));
     }
     if (p_.controller.role == "processor") Para(ph_.rights_processor);
 
@@ -835,14 +832,14 @@ class Builder {
       if (right->block_on_filing) {
         Para(ph_.block_on_filing);
         if (!right->block_exception.empty()) {
-          Para(Labeled(ph_.lbl_exception, right->block_exception));
+          Para(Labeled(ph_.lbl_exception, Word(Vocab::kBlockException, right->block_exception)));
         }
       }
       if (right->evidence_required) Para(ph_.evidence_required);
       if (right->notify_recipients) Para(ph_.notify_recipients);
       if (right->transmit_to_third_party) Para(ph_.transmit_third);
       if (InEuOverlay(*right)) {
-        Para(Fill(ph_.eu_scope.text, {Word(Vocab::kEuTrigger, p_.eu_overlay.trigger)}));
+        Para(Fill(ph_.eu_scope.text, "trigger", Word(Vocab::kEuTrigger, p_.eu_overlay.trigger)));
       }
     }
     if (shown == 0) Para(ph_.no_rights);
@@ -984,8 +981,8 @@ class Builder {
           std::move(rows));
 
     if (!c.consent_required_for.empty()) {
-      Para(Fill(ph_.cookies_consent_for.text,
-                {Words(Vocab::kCookieCategory, c.consent_required_for)}));
+      Para(Fill(ph_.cookies_consent_for.text, "categories",
+                Words(Vocab::kCookieCategory, c.consent_required_for)));
       if (!Contains(c.consent_required_for, "necessary")) Para(ph_.necessary_no_consent);
     }
     std::vector<Line> items;
@@ -1093,16 +1090,18 @@ class Builder {
     if (audited) items.push_back(Plain(ph_.sec_audit.text));
     if (s.mfa_for_privileged) items.push_back(Plain(ph_.sec_mfa.text));
     if (s.password_max_age) {
-      items.push_back(Plain(Fill(ph_.sec_password_rotation.text, {Period(*s.password_max_age)})));
+      items.push_back(
+          Plain(Fill(ph_.sec_password_rotation.text, "period", Period(*s.password_max_age))));
     }
     std::vector<std::string> apart;
     for (const auto& [id, category] : p_.categories) {
       if (category.stored_apart) apart.push_back(Text(category.title));
     }
-    if (!apart.empty()) items.push_back(Plain(Fill(ph_.sec_stored_apart.text, {Join(apart)})));
+    if (!apart.empty())
+      items.push_back(Plain(Fill(ph_.sec_stored_apart.text, "categories", Join(apart))));
     if (s.assessment_required) items.push_back(Plain(ph_.sec_assessment.text));
     if (s.check_interval) {
-      items.push_back(Plain(Fill(ph_.sec_checks.text, {Period(*s.check_interval)})));
+      items.push_back(Plain(Fill(ph_.sec_checks.text, "period", Period(*s.check_interval))));
     }
     List(std::move(items));
     if (!p_.contacts.security_reports.empty()) {
@@ -1120,51 +1119,68 @@ class Builder {
     } else {
       Para(ph_.change_on_posting);
     }
-    if (c.advance_notice) Para(Fill(ph_.change_advance.text, {Term(*c.advance_notice)}));
+    if (c.advance_notice) Para(Fill(ph_.change_advance.text, "term", Term(*c.advance_notice)));
     if (!c.notify_channels.empty()) {
       Para(Labeled(ph_.lbl_notify_channels, Words(Vocab::kChannel, c.notify_channels)));
     }
     if (c.acceptance_mode == "continued_use") Para(ph_.accept_continued);
     if (c.acceptance_mode == "explicit") Para(ph_.accept_explicit);
-    if (c.review_interval) Para(Fill(ph_.review_interval.text, {Period(*c.review_interval)}));
+    if (c.review_interval)
+      Para(Fill(ph_.review_interval.text, "period", Period(*c.review_interval)));
     if (c.review_on_law_change) Para(ph_.review_law);
   }
 
+  // Section 14. The public notice states each decision as the school wrote it for learners and
+  // parents (the resolution's `notice` text), citing the school's own clause; the codes, choices
+  // and reasons are engineering notes and appear only in the data-protection officer's edition
+  // (issue 12).
   void Resolutions() {
     Section("resolutions", ph_.h_resolutions);
-    if (p_.resolutions.empty()) {
+    std::vector<Line> items;
+    for (const policy::Resolution& r : p_.resolutions) {
+      const std::string decision = Text(r.notice);
+      if (!dpo_ && decision.empty()) continue;  // the checker reports it (E-RESOLUTION-NOTICE)
+      std::string head = r.clause;
+      if (dpo_) head = r.clause.empty() ? r.code : r.clause + " (" + r.code + ")";
+      Line line;
+      if (!head.empty()) line.push_back(Span{head, true});
+      if (dpo_) {
+        for (const policy::Conflict& conflict : p_.conflicts) {
+          if (conflict.code == r.code && !conflict.summary.empty()) {
+            line.push_back(Span{" — " + EndSentence(conflict.summary)});
+            break;
+          }
+        }
+      }
+      std::vector<std::string> parts;
+      if (!decision.empty()) parts.push_back(EndSentence(decision));
+      if (dpo_ && !r.choice.empty()) {
+        parts.push_back(EndSentence(std::string(ph_.lbl_choice.text) + ": " + r.choice));
+      }
+      if (dpo_ && !r.reason.empty()) {
+        parts.push_back(EndSentence(std::string(ph_.lbl_reason.text) + ": " + r.reason));
+      }
+      std::vector<std::string> approval;
+      if (!r.approved_by.empty()) {
+        const auto officer = internal::Lookup(Vocab::kOfficer, r.approved_by, lang_);
+        if (officer) approval.push_back(std::string(*officer));
+        if (!officer && dpo_) approval.push_back(r.approved_by);
+      }
+      if (r.date) approval.push_back(DateText(*r.date, code_));
+      if (!approval.empty()) {
+        parts.push_back(EndSentence(std::string(ph_.lbl_approved.text) + ": " + Join(approval)));
+      }
+      std::string rest = Join(parts, " ");
+      if (!rest.empty() && line.size() == 1) rest = (decision.empty() ? ". " : " — ") + rest;
+      if (!rest.empty() && line.size() > 1) rest = " " + rest;
+      if (!rest.empty()) line.push_back(Span{rest});
+      if (!line.empty()) items.push_back(std::move(line));
+    }
+    if (items.empty()) {
       Para(ph_.resolutions_none);
       return;
     }
     Para(ph_.resolutions_intro);
-    std::vector<Line> items;
-    for (const policy::Resolution& r : p_.resolutions) {
-      std::string head = r.clause.empty() ? r.code : r.clause + " (" + r.code + ")";
-      Line line{Span{head, true}};
-      for (const policy::Conflict& conflict : p_.conflicts) {
-        if (conflict.code == r.code && !conflict.summary.empty()) {
-          line.push_back(Span{" — " + EndSentence(conflict.summary)});
-          break;
-        }
-      }
-      std::string rest;
-      if (!r.choice.empty())
-        rest += " " + EndSentence(std::string(ph_.lbl_choice.text) + ": " + r.choice);
-      if (!r.reason.empty())
-        rest += " " + EndSentence(std::string(ph_.lbl_reason.text) + ": " + r.reason);
-      std::vector<std::string> approval;
-      if (!r.approved_by.empty()) {
-        const auto officer = internal::Lookup(Vocab::kOfficer, r.approved_by, lang_);
-        approval.push_back(officer ? std::string(*officer) : r.approved_by);
-      }
-      if (r.date) approval.push_back(DateText(*r.date, code_));
-      if (!approval.empty()) {
-        rest += " " + EndSentence(std::string(ph_.lbl_approved.text) + ": " + Join(approval));
-      }
-      if (line.size() == 1 && !rest.empty()) rest = "." + rest;
-      line.push_back(Span{rest});
-      items.push_back(std::move(line));
-    }
     List(std::move(items));
   }
 
@@ -1172,6 +1188,7 @@ class Builder {
   const Lang lang_;
   const std::string code_;
   const Phrases& ph_;
+  const bool dpo_;  // the data-protection officer's edition
   Document doc_;
   int section_ = 0;
   size_t contents_index_ = 0;
@@ -1181,7 +1198,7 @@ class Builder {
 }  // namespace
 
 Result<std::string> RenderNotice(const policy::Policy& policy, const std::string& lang,
-                                 Format format) {
+                                 Format format, Audience audience) {
   const auto parsed = internal::ParseLang(lang);
   if (!parsed) {
     const bool printable = lang.size() <= 16 && std::all_of(lang.begin(), lang.end(), [](char c) {
@@ -1192,7 +1209,7 @@ Result<std::string> RenderNotice(const policy::Policy& policy, const std::string
     message += "; use uk, ru or en";
     return Error::Invalid(std::move(message), "lang");
   }
-  const Document doc = Builder(policy, *parsed).Build();
+  const Document doc = Builder(policy, *parsed, audience).Build();
   return format == Format::kHtml ? internal::WriteHtml(doc) : internal::WriteMarkdown(doc);
 }
 

@@ -21,9 +21,15 @@ namespace dovira::notice {
 
 enum class Format { kHtml, kMarkdown };
 
+// Who reads the notice. The public notice (what a school publishes, and what GET /policy serves)
+// states each resolution of the policy's own contradictions as the school's decision in plain
+// words (`[[resolutions]].notice`), never its finding code, choice, reason or requirement ids.
+// The data-protection officer's edition adds those engineering notes to section 14.
+enum class Audience { kPublic, kDpo };
+
 // Renders the complete notice for `lang` ("uk", "ru" or "en"). Error (kInvalidArgument, field
 // "lang") on an unknown language.
 Result<std::string> RenderNotice(const policy::Policy& policy, const std::string& lang,
-                                 Format format);
+                                 Format format, Audience audience = Audience::kPublic);
 
 }  // namespace dovira::notice

@@ -4,11 +4,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "i18n/i18n.h"
 #include "notice/document.h"
 #include "notice/phrases.h"
+#include "policy/checker.h"
 #include "policy/model.h"
 
 namespace dovira::notice {
@@ -284,6 +290,9 @@ policy::Policy RepresentativePolicy() {
   resolution.approved_by = "security_officer";
   resolution.date = D("2025-03-10");
   resolution.clause = "§3.6.4";
+  resolution.notice = Tx("Після відкликання згоди ми знищуємо ваші дані.",
+                         "После отзыва согласия мы уничтожаем ваши данные.",
+                         "When you withdraw your consent, we destroy your data.");
   p.resolutions.push_back(resolution);
   return p;
 }
@@ -294,8 +303,9 @@ policy::Policy ProcessorPolicy() {
   return p;
 }
 
-std::string Render(const policy::Policy& p, const std::string& lang, Format format) {
-  auto text = RenderNotice(p, lang, format);
+std::string Render(const policy::Policy& p, const std::string& lang, Format format,
+                   Audience audience = Audience::kPublic) {
+  auto text = RenderNotice(p, lang, format, audience);
   EXPECT_TRUE(text.ok()) << (text.ok() ? "" : text.error().message);
   return text.ok() ? *text : std::string();
 }
@@ -521,17 +531,42 @@ TEST(R01RenderNotice, SessionCookieLifetimeReadsSession) {
   EXPECT_TRUE(Has(Render(p, "ru", Format::kMarkdown), "| 24 календарных месяца |"));
 }
 
-TEST(R01RenderNotice, ResolutionsShowTheChoiceAndTheReason) {
+// Issue 12: the public notice states the school's decision in the reader's language and cites
+// the school's clause; the code, the conflict's summary, the choice and the reason are for the
+// data-protection officer's edition only.
+TEST(R01RenderNotice, ResolutionsStateTheDecisionAndOnlyTheDpoEditionShowsTheNotes) {
   const std::string en = Render(RepresentativePolicy(), "en", Format::kMarkdown);
   EXPECT_TRUE(Has(en,
-                  "**§3.6.4 (W-001-WITHDRAWAL-ALT)** — Destroy within 30 working days vs "
-                  "anonymise and keep using. Our reading: destroy. Why: The subject-protective "
-                  "reading. Approved by: the data security officer, 10 March 2025."))
+                  "- **§3.6.4** — When you withdraw your consent, we destroy your data. Approved "
+                  "by: the data security officer, 10 March 2025."))
       << en;
-  policy::Policy none = RepresentativePolicy();
-  none.resolutions.clear();
-  EXPECT_TRUE(Has(Render(none, "uk", Format::kMarkdown),
-                  "У цій політиці немає положень, які довелося б тлумачити."));
+  const std::string uk = Render(RepresentativePolicy(), "uk", Format::kHtml);
+  EXPECT_TRUE(Has(uk, "Після відкликання згоди ми знищуємо ваші дані.")) << uk;
+  for (const std::string& text : {en, uk}) {
+    EXPECT_FALSE(Has(text, "W-001-WITHDRAWAL-ALT"));
+    EXPECT_FALSE(Has(text, "subject-protective"));
+    EXPECT_FALSE(Has(text, "anonymise and keep using"));
+    EXPECT_FALSE(Has(text, "Our reading"));
+  }
+
+  const std::string dpo = Render(RepresentativePolicy(), "en", Format::kMarkdown, Audience::kDpo);
+  EXPECT_TRUE(Has(dpo,
+                  "**§3.6.4 (W-001-WITHDRAWAL-ALT)** — Destroy within 30 working days vs "
+                  "anonymise and keep using. When you withdraw your consent, we destroy your "
+                  "data. Our reading: destroy. Why: The subject-protective reading. Approved by: "
+                  "the data security officer, 10 March 2025."))
+      << dpo;
+  EXPECT_TRUE(Has(dpo, "Edition for the data-protection officer"));
+  EXPECT_FALSE(Has(en, "Edition for the data-protection officer"));
+
+  // A resolution with no words for people is left out of the public notice (the checker reports
+  // it as an error); with none left, the section says there is nothing to interpret.
+  policy::Policy silent = RepresentativePolicy();
+  silent.resolutions[0].notice = {};
+  const std::string none = Render(silent, "uk", Format::kMarkdown);
+  EXPECT_FALSE(Has(none, "§3.6.4")) << none;
+  EXPECT_TRUE(Has(none, "У цій політиці немає положень, які довелося б тлумачити."));
+  EXPECT_TRUE(Has(Render(silent, "uk", Format::kMarkdown, Audience::kDpo), "W-001-WITHDRAWAL-ALT"));
 }
 
 TEST(R01RenderNotice, SecurityAndChangesComeFromThePolicy) {
@@ -616,6 +651,129 @@ TEST(R01RenderNotice, EmptyPolicyStillRendersEverySection) {
 TEST(R01RenderNotice, OutputIsDeterministic) {
   const policy::Policy p = RepresentativePolicy();
   EXPECT_EQ(Render(p, "uk", Format::kHtml), Render(p, "uk", Format::kHtml));
+}
+
+// ---- The five shipped policies: the public notice is for people (R01, issue 12) ----
+
+std::vector<std::string> ShippedPolicies() {
+  std::vector<std::string> files;
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(DOVIRA_SOURCE_DIR) + "/policies")) {
+    if (e.path().extension() == ".toml") files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// The text a person reads: tags and Markdown escapes undone, web addresses and e-mail addresses
+// removed (an address may contain an underscore or a dot, and is what it is).
+std::string VisibleWords(const std::string& rendered) {
+  static const std::regex tags("<[^>]*>");
+  static const std::regex escapes(R"(\\([[:punct:]]))");
+  static const std::regex addresses(
+      R"((https?://|mailto:)[^\s)\]<>"]*|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+|)"
+      R"([A-Za-z0-9*-]+(\.[A-Za-z0-9-]+)+/[^\s)\]<>"]*)");
+  const std::string text = std::regex_replace(rendered, tags, " ");
+  return std::regex_replace(std::regex_replace(text, escapes, "$1"), addresses, " ");
+}
+
+std::vector<std::string> Matches(const std::string& text, const std::regex& re) {
+  std::vector<std::string> out;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
+       ++it) {
+    out.push_back(it->str());
+  }
+  return out;
+}
+
+bool HasCyrillic(const std::string& text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) == 0xD0 || static_cast<unsigned char>(c) == 0xD1;
+  });
+}
+
+bool EndsASentence(const std::string& text) {
+  return text.ends_with(".") || text.ends_with("!") || text.ends_with("?") ||
+         text.ends_with("…");
+}
+
+// Issue 12 "Done when": for all five policies × uk/ru/en × HTML/Markdown, the public notice shows
+// no finding code, no config key and no requirement id, and each of the school's decisions reads
+// as a sentence in that language.
+TEST(R01PublicNotice, ShippedPoliciesShowNoCodesKeysOrRowIdsAndStateEachDecision) {
+  const std::vector<std::string> files = ShippedPolicies();
+  ASSERT_EQ(files.size(), 5u);
+  const std::regex finding_code(R"(\b[WIE]-[0-9A-Z]+-[A-Z-]+)");
+  const std::regex row_id(R"(\bR[0-9]{2,3}\b|\bB[0-9]{2}\b)");
+  const std::regex snake_case(R"(\b[a-z][a-z0-9]*(_[a-z0-9]+)+\b)");
+  const std::regex dotted_key(
+      R"(\b(school|version|controller|contacts|officers|storage|transfers|calendar|terms|)"
+      R"(fields|forms|consents|purposes|recipients|rights|withdrawal|unlawful_processing|)"
+      R"(action_notice|minors|cookies|marketing|automated_decisions|retention|reuse|)"
+      R"(collection|decisions|eu_overlay|claims|security|roles|policy_change|notice|)"
+      R"(resolutions|conflicts)\.[a-z_]+)");
+  for (const std::string& file : files) {
+    SCOPED_TRACE(file);
+    auto loaded = policy::LoadCheckedPolicy(file);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    const policy::Policy& p = *loaded;
+    ASSERT_FALSE(p.resolutions.empty());
+    std::set<std::string> codes;
+    for (const auto& r : p.resolutions) codes.insert(r.code);
+    for (const auto& c : p.conflicts) codes.insert(c.code);
+    // A cookie's name is what the browser stores, so the cookie table shows it as it is.
+    std::set<std::string> cookie_names;
+    for (const auto& c : p.cookies.inventory) cookie_names.insert(c.name);
+    for (const char* lang : {"uk", "ru", "en"}) {
+      for (Format format : {Format::kHtml, Format::kMarkdown}) {
+        SCOPED_TRACE(std::string(lang) + " " + FormatName(format));
+        const std::string text = Render(p, lang, format);
+        ASSERT_FALSE(text.empty());
+        for (const std::string& code : codes) EXPECT_FALSE(Has(text, code)) << code;
+        EXPECT_EQ(Matches(text, finding_code), std::vector<std::string>{});
+        const std::string words = VisibleWords(text);
+        EXPECT_EQ(Matches(words, row_id), std::vector<std::string>{});
+        EXPECT_EQ(Matches(words, dotted_key), std::vector<std::string>{});
+        std::vector<std::string> snake;
+        for (const std::string& token : Matches(words, snake_case)) {
+          if (!cookie_names.count(token)) snake.push_back(token);
+        }
+        EXPECT_EQ(snake, std::vector<std::string>{});
+
+        for (const auto& r : p.resolutions) {
+          ASSERT_TRUE(r.notice.Has(lang)) << r.code << " has no notice text in " << lang;
+          const std::string& decision = r.notice.by_lang.at(lang);
+          EXPECT_TRUE(EndsASentence(decision)) << r.code << " " << lang << ": " << decision;
+          if (std::string(lang) != "en") {
+            EXPECT_TRUE(HasCyrillic(decision)) << r.code << " " << lang << ": " << decision;
+          }
+          const std::string shown = format == Format::kHtml
+                                        ? internal::EscapeHtml(decision)
+                                        : internal::EscapeMarkdown(decision, false);
+          EXPECT_TRUE(Has(text, shown)) << r.code << " " << lang << ": " << decision;
+        }
+      }
+    }
+    // The data-protection officer's edition keeps the engineering notes.
+    const std::string dpo = Render(p, "uk", Format::kHtml, Audience::kDpo);
+    for (const auto& r : p.resolutions) EXPECT_TRUE(Has(dpo, r.code)) << r.code;
+  }
+}
+
+// Issue 12: the notice's words live in the catalogue (i18n/notice/<lang>.json). Every sentence
+// the renderer uses is there in each language, so none reads as its own key.
+TEST(R01Phrases, EveryPhraseIsInTheCatalogueInEachLanguage) {
+  ASSERT_FALSE(internal::PhraseKeys().empty());
+  for (i18n::Lang lang : i18n::kAllLangs) {
+    for (std::string_view key : internal::PhraseKeys()) {
+      const std::string full = "notice." + std::string(key);
+      EXPECT_NE(i18n::Find(lang, full), nullptr) << full << " in " << i18n::LangCode(lang);
+    }
+  }
+  EXPECT_STREQ(internal::PhrasesFor(i18n::Lang::kUk).h_rights.text, "Ваші права");
+  EXPECT_EQ(internal::Lookup(internal::Vocab::kBasis, "consent", i18n::Lang::kEn), "your consent");
+  EXPECT_EQ(internal::Lookup(internal::Vocab::kBasis, "no_such_basis", i18n::Lang::kEn),
+            std::nullopt);
 }
 
 TEST(R01Phrases, EveryRightAndLawfulBasisHasWordsInEachLanguage) {

@@ -74,6 +74,48 @@ bool IsCode(const std::string& s) {
   return prev != '-';
 }
 
+// The first snake_case token of `text` (a lower-case letter, then lower-case letters and digits
+// joined by underscores: `withdrawal_then`, `harms_subject_or_third_parties`), outside web and
+// e-mail addresses; "" when there is none.
+std::string SnakeCaseToken(const std::string& text) {
+  auto word_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  };
+  auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t end = i;
+    while (end < text.size() && !is_space(text[end])) ++end;
+    // A whitespace-separated chunk that is an address is skipped whole.
+    const std::string chunk = text.substr(i, end - i);
+    const size_t slash = chunk.find('/');
+    const bool host_path = slash != std::string::npos && slash > 0 &&
+                           chunk.substr(0, slash).find('.') != std::string::npos;  // a.com/x_y
+    const bool address = chunk.find("://") != std::string::npos ||
+                         chunk.find('@') != std::string::npos || chunk.rfind("www.", 0) == 0 ||
+                         host_path;
+    for (size_t j = 0; !address && j < chunk.size();) {
+      if (!word_char(chunk[j])) {
+        ++j;
+        continue;
+      }
+      size_t k = j;
+      while (k < chunk.size() && word_char(chunk[k])) ++k;
+      const std::string word = chunk.substr(j, k - j);
+      const bool snake = word.front() >= 'a' && word.front() <= 'z' && word.back() != '_' &&
+                         word.find('_') != std::string::npos &&
+                         std::all_of(word.begin(), word.end(), [](char c) {
+                           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                         });
+      if (snake) return word;
+      j = k;
+    }
+    i = end;
+    while (i < text.size() && is_space(text[i])) ++i;
+  }
+  return "";
+}
+
 class Checker {
  public:
   Checker(Policy& p, Findings& f) : p_(p), f_(f) {}
@@ -95,6 +137,7 @@ class Checker {
     Profiling();
     Roles();
     Languages();
+    PublicWording();
     Versioning();
     ConflictsAndResolutions();
   }
@@ -680,6 +723,73 @@ class Checker {
       std::string langs;
       for (const auto& m : missing) langs += (langs.empty() ? "" : ", ") + m;
       Add(t.pos, "W-I18N-MISSING", what + " has no text in " + langs);
+    }
+  }
+
+  // Every text of the policy that the public notice shows, with where it is for a message.
+  std::vector<std::pair<const LocalText*, std::string>> PublicTexts() const {
+    std::vector<std::pair<const LocalText*, std::string>> out;
+    auto add = [&](const LocalText& t, std::string what) { out.emplace_back(&t, std::move(what)); };
+    add(p_.school.name, "`school.name`");
+    add(p_.controller.name, "`controller.name`");
+    for (const auto& x : p_.laws) add(x.title, "law " + Quote(x.id));
+    for (const auto& [id, x] : p_.subject_kinds) {
+      add(x.title, "subject kind " + Quote(id));
+      add(x.description, "description of subject kind " + Quote(id));
+    }
+    for (const auto& [id, x] : p_.categories) add(x.title, "category " + Quote(id));
+    for (const auto& [id, x] : p_.fields) add(x.title, "field " + Quote(id));
+    for (const auto& [id, x] : p_.forms) {
+      add(x.title, "form " + Quote(id));
+      for (const auto& cb : x.consents) add(cb.text, "check-box " + Quote(id + "." + cb.id));
+    }
+    for (const auto& [id, x] : p_.consents) {
+      add(x.title, "consent " + Quote(id));
+      add(x.withdrawal_procedure, "withdrawal procedure of consent " + Quote(id));
+    }
+    for (const auto& [id, x] : p_.purposes) {
+      add(x.title, "purpose " + Quote(id));
+      add(x.description, "description of purpose " + Quote(id));
+    }
+    for (const auto& [id, x] : p_.recipients) add(x.title, "recipient " + Quote(id));
+    for (const auto& x : p_.cookies.inventory) add(x.purpose, "cookie " + Quote(x.name));
+    add(p_.withdrawal.consequence_notice, "`withdrawal.consequence_notice`");
+    for (const auto& [region, x] : p_.complaint_authorities) {
+      add(x.name, "complaint authority of " + Quote(region));
+    }
+    add(p_.notice.intro, "`notice.intro`");
+    for (size_t i = 0; i < p_.notice.extra.size(); ++i) {
+      add(p_.notice.extra[i], "`notice.extra` item " + std::to_string(i + 1));
+    }
+    for (const auto& r : p_.resolutions) add(r.notice, "the notice text of resolution " + r.code);
+    return out;
+  }
+
+  // Issue 12: the public notice is for people. A resolution states the school's decision in every
+  // language the school publishes (an error: the notice would otherwise fall back to another
+  // language or to nothing), and no public text carries a snake_case token, which reads as a
+  // config key or a code (a warning naming the text and the token).
+  void PublicWording() {
+    for (const auto& r : p_.resolutions) {
+      std::string missing;
+      for (const auto& lang : p_.school.languages) {
+        if (!r.notice.Has(lang)) missing += (missing.empty() ? "" : ", ") + lang;
+      }
+      if (!missing.empty()) {
+        Add(r.pos, "E-RESOLUTION-NOTICE",
+            "resolution of " + r.code + " has no `notice` text in " + missing +
+                ": the public notice states the school's decision in every language of "
+                "`school.languages`");
+      }
+    }
+    for (const auto& [text, what] : PublicTexts()) {
+      for (const auto& [lang, value] : text->by_lang) {
+        const std::string token = SnakeCaseToken(value);
+        if (token.empty()) continue;
+        Add(text->pos, "W-PUBLIC-SNAKE-CASE",
+            what + " (" + lang + ") contains " + Quote(token) +
+                ", which reads as a config key or a code; public text says it in words");
+      }
     }
   }
 

@@ -127,6 +127,7 @@ choice = "30 calendar days"
 rights = ["access"]
 reason = "the source text states no term"
 date = 2025-03-10
+notice = { uk = "Відповідаємо протягом 30 календарних днів.", ru = "Отвечаем в течение 30 календарных дней.", en = "We answer within 30 calendar days." }
 )";
   auto r = Check(text);
   EXPECT_TRUE(r.ok());
@@ -177,6 +178,7 @@ choice = "EU"
 reason = "the stricter reading"
 approved_by = "security_officer"
 date = 2025-03-10
+notice = { uk = "Дані зберігаються в ЄС.", ru = "Данные хранятся в ЕС.", en = "Data are stored in the EU." }
 )";
   auto r2 = Check(resolved);
   EXPECT_EQ(FindCode(r2.findings, "E-004-REGION"), nullptr);
@@ -256,6 +258,70 @@ TEST(PolicyChecker, MissingTranslationIsAWarning) {
   ASSERT_NE(f, nullptr);
   EXPECT_NE(f->message.find("ru, en"), std::string::npos) << f->message;
   EXPECT_TRUE(r.ok());
+}
+
+// R01, issue 12: the public notice states each resolution as the school's decision, in every
+// language the school publishes. A resolution without that text is an error naming the resolution
+// and the languages it lacks.
+const char kResolution[] = R"(
+[[resolutions]]
+code = "W-DEMO-READING"
+choice = "calendar_days"
+reason = "The protective reading."
+approved_by = "responsible_person"
+date = 2025-03-10
+clause = "§2.1"
+)";
+
+TEST(PolicyChecker, ResolutionWithoutNoticeTextInAPublishedLanguageIsAnError) {
+  const std::string text = ReadMinimal() + kResolution + "notice.uk = \"Ми рахуємо календарні дні.\"\n";
+  auto r = Check(text);
+  const Finding* f = FindCode(r.findings, "E-RESOLUTION-NOTICE");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->pos.line, LineOf(text, "[[resolutions]]")) << FormatFinding("x.toml", *f);
+  EXPECT_NE(f->message.find("W-DEMO-READING"), std::string::npos) << f->message;
+  EXPECT_NE(f->message.find("ru, en"), std::string::npos) << f->message;
+  EXPECT_EQ(f->message.find("uk"), std::string::npos) << f->message;
+  EXPECT_FALSE(r.ok());
+
+  // Only the languages of school.languages are required; with all of them the error is gone.
+  const std::string uk_only = Replace(text, "jurisdiction = \"UA\"",
+                                      "jurisdiction = \"UA\"\nlanguages = [\"uk\"]");
+  EXPECT_EQ(FindCode(Check(uk_only).findings, "E-RESOLUTION-NOTICE"), nullptr);
+  const std::string all = text + "notice.ru = \"Мы считаем календарные дни.\"\n" +
+                          "notice.en = \"We count calendar days.\"\n";
+  EXPECT_EQ(FindCode(Check(all).findings, "E-RESOLUTION-NOTICE"), nullptr);
+}
+
+// R01, issue 12: a snake_case word in a text the public notice shows reads as a config key or a
+// code; the checker warns, naming the text, the language and the word. Addresses are exempt.
+TEST(PolicyChecker, SnakeCaseInPublicTextIsAWarningNamingWhere) {
+  const std::string ok = ReadMinimal() + kResolution +
+                         "notice.uk = \"Пишіть на dpo_office@demo.example або "
+                         "https://demo.example/privacy_requests.\"\n"
+                         "notice.ru = \"Пишите на demo.example/privacy_requests.\"\n"
+                         "notice.en = \"We count calendar days.\"\n";
+  auto clean = Check(ok);
+  EXPECT_EQ(FindCode(clean.findings, "W-PUBLIC-SNAKE-CASE"), nullptr);
+  EXPECT_EQ(FindCode(clean.findings, "E-RESOLUTION-NOTICE"), nullptr);
+
+  const std::string text =
+      Replace(ok, "\"We count calendar days.\"", "\"We apply withdrawal_then = destroy.\"");
+  auto r = Check(text);
+  const Finding* f = FindCode(r.findings, "W-PUBLIC-SNAKE-CASE");
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->message.find("resolution W-DEMO-READING"), std::string::npos) << f->message;
+  EXPECT_NE(f->message.find("(en)"), std::string::npos) << f->message;
+  EXPECT_NE(f->message.find("`withdrawal_then`"), std::string::npos) << f->message;
+  EXPECT_TRUE(r.ok());  // a warning
+
+  const std::string title = Replace(ReadMinimal(), "en = \"News\"", "en = \"News (marketing_email)\"");
+  auto titled = Check(title);
+  const Finding* t = FindCode(titled.findings, "W-PUBLIC-SNAKE-CASE");
+  ASSERT_NE(t, nullptr);
+  EXPECT_NE(t->message.find("`marketing_email`"), std::string::npos) << t->message;
+  EXPECT_NE(t->message.find("(en)"), std::string::npos) << t->message;
+  EXPECT_EQ(t->pos.line, LineOf(title, "marketing_email")) << FormatFinding("x.toml", *t);
 }
 
 TEST(PolicyChecker, StandingDecisionsAreRequiredWhenEveryOperationNeedsADecision) {  // R31

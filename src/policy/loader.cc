@@ -1215,6 +1215,7 @@ void ReadPolicy(Reader& root, Policy* p) {
     r.DateKey("date", &res.date, true);
     r.Str("clause", &res.clause);
     r.StrList("rights", &res.rights, &right_ids);
+    r.Text("notice", &res.notice);
     p->resolutions.push_back(std::move(res));
   });
 }

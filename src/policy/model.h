@@ -495,7 +495,10 @@ struct Conflict {
 };
 
 struct Resolution {
+  // code, choice and reason are engineering text for the data-protection officer; `notice` is the
+  // school's decision as the public notice states it to learners and parents, per language.
   std::string code, choice, reason, approved_by, clause;
+  LocalText notice;
   // W-TERM-DEFAULTED: the rights whose written-out term is `terms.default_request` because the
   // source text states none; their requests report `due_source = "default"` (R67).
   std::vector<std::string> rights;
