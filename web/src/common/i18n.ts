@@ -20,3 +20,8 @@ export function detectLang(explicit?: string | null): Lang {
 
 // Native names, so a reader finds their language whatever the page's language is.
 export const LANG_NAMES: Record<Lang, string> = { uk: 'Українська', ru: 'Русский', en: 'English' };
+
+// A catalogue text with its {name} placeholders filled; a placeholder without a value stays.
+export function fill(text: string, args: Record<string, string | number> = {}): string {
+  return text.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, k: string) => (k in args ? String(args[k]) : m));
+}
