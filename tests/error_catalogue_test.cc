@@ -9,8 +9,8 @@
 //   (the gate's answers in data_access.cc), Error{ErrorCode::kX, ..., "code"} (the last member of
 //   the aggregate), `e.reason = "code"` on a variable declared as an Error; the purpose gate's
 //   reasons (domain::ReasonCode); each ErrorCode's generic text ("generic_<name>"); and each
-//   variant of a field's value check (Invalid(f, ..., "variant") and .With("variant", "x"):
-//   "field_invalid.<variant>").
+//   variant of a field's value check (Invalid(f, ..., "variant"): "field_invalid.<variant>"), and
+//   of any error made with .With("variant", "x") ("<its code>.x").
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -176,11 +176,22 @@ Found Scan() {
         for (const auto& l : Literals(args.back())) f.Add("field_invalid." + l, file);
       }
     });
+    // .With("variant", "x") on the error made just before it: "<its code>.x".
     for (size_t at = text.find(".With(\"variant\","); at != std::string::npos;
          at = text.find(".With(\"variant\",", at + 1)) {
       auto args = Arguments(text, at + 5);
-      if (args.size() == 2) {
-        for (const auto& l : Literals(args[1])) f.Add("field_invalid." + l, file);
+      size_t made = std::string::npos;
+      for (const char* p : {"Error::Refused(", "Error::Denied(", "Error::Conflict(", "Error{"}) {
+        const size_t m = text.rfind(p, at);
+        if (m != std::string::npos && (made == std::string::npos || m > made)) made = m;
+      }
+      if (args.size() != 2 || made == std::string::npos) continue;
+      auto made_args = Arguments(text, text.find_first_of("({", made));
+      if (made_args.empty()) continue;
+      // Error::X("code", ...) names its code first; Error{ErrorCode::kX, ..., "code"} last.
+      const std::string& code_arg = text[made + 5] == '{' ? made_args.back() : made_args.front();
+      for (const auto& code : Literals(code_arg)) {
+        for (const auto& l : Literals(args[1])) f.Add(code + "." + l, file);
       }
     }
   }
@@ -198,7 +209,9 @@ TEST(ErrorCatalogue, TheScanFindsTheCodesItShould) {
                            "briefing_required",      // deny("…", 403)
                            "unknown_field",          // Error{ErrorCode::…, …, "…"}
                            "session_invalid",        // e.reason = "…" on an Error
-                           "field_invalid.too_long"}) {  // a value check's variant
+                           "field_invalid.too_long",     // a value check's variant
+                           "field_invalid.majority_past",  // .With("variant", …)
+                           "reason_required.extension"}) {
     EXPECT_TRUE(f.codes.count(code)) << code;
   }
   // Audit entries' reasons are not errors.

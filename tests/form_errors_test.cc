@@ -231,6 +231,33 @@ TEST_F(FormErrors, Issue12_R24_R25_AgeRulesAreReportedWithTheOtherMistakes) {
   }
 }
 
+// The public rights-request form (R36): no type and no e-mail address are reported together,
+// in the reader's language; a wrong address with no type too.
+TEST_F(FormErrors, Issue12_R36_APublicRequestReportsEveryMistakeAtOnce) {
+  for (const char* lang : kLangs) {
+    SCOPED_TRACE(lang);
+    const std::string url = std::string("/v1/schools/it-pro/public/requests?lang=") + lang;
+    Response empty = server_->Post(url, Json::object());
+    ASSERT_EQ(empty.status, 400) << empty.Describe();
+    std::vector<std::string> got;
+    const Json empty_body = empty.Body();
+    for (const Json& e : empty_body["errors"]) got.push_back(e.value("code", "") + " " + e.value("field", ""));
+    EXPECT_EQ(got, (std::vector<std::string>{"missing_field type", "missing_field email"}));
+    Response wrong = server_->Post(url, Json{{"email", "not an address"}});
+    got.clear();
+    const Json wrong_body = wrong.Body();
+    for (const Json& e : wrong_body["errors"]) {
+      got.push_back(e.value("code", "") + " " + e.value("field", ""));
+      const std::string plain = Unquoted(e.value("message", ""));
+      if (std::string(lang) != "en") {
+        EXPECT_FALSE(std::regex_search(plain, std::regex("[A-Za-z]{3,}"))) << plain;
+        EXPECT_TRUE(HasCyrillic(plain)) << plain;
+      }
+    }
+    EXPECT_EQ(got, (std::vector<std::string>{"missing_field type", "email_invalid email"}));
+  }
+}
+
 // The language: the `lang` parameter, else the body's `lang`, else Accept-Language, else the
 // policy's authoritative language.
 TEST_F(FormErrors, Issue12_TheMessageLanguageFollowsTheRequestThenThePolicy) {
