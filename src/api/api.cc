@@ -433,6 +433,18 @@ void Api::RegisterRoutes() {
 
 void Api::Finished(Call& call, HttpResponse& resp, double seconds) {
   AddCorsHeaders(call.req, resp);  // the public routes a school's own site calls (cors.h)
+  if (resp.status >= 400) {
+    // Every error's message in the reader's language, with the titles of the school's policy
+    // (the school in the path, else the one of the credentials) (issue 12).
+    std::shared_ptr<const domain::CompiledPolicy> cp;
+    const SchoolId school = call.params.count("school") ? call.school()
+                                                        : call.actor_school.value_or(SchoolId());
+    if (!school.value().empty()) {
+      if (auto rt = s_.schools.Get(school); rt.ok()) cp = (*rt)->policy();
+    }
+    const policy::Policy* p = cp ? &cp->policy() : nullptr;
+    LocaliseError(resp, ErrorReader{ReaderLang(call.req, p), p});
+  }
   const std::string route = call.route ? call.route->pattern : "unmatched";
   metrics_.ObserveRequest(route, call.req.method, resp.status, seconds);
   if (!resp.log_detail.empty()) {
@@ -758,9 +770,23 @@ HttpResponse Api::GetForm(Call& c) {
          {"grants", ct ? Json(ct->grants) : Json::array()},
          {"withdrawal_procedure", ct ? ct->withdrawal_procedure.Get(c.lang, auth) : ""}});
   }
+  // What the form needs to ask for a representative only when the age answer needs one (R24):
+  // the policy's rule, its age, the birth-date field and the representative's fields.
+  Json representative_fields = Json::array();
+  for (const auto& [part, fid] : p.minors.representative_fields) {
+    if (std::find(f.fields.begin(), f.fields.end(), fid) != f.fields.end()) {
+      representative_fields.push_back(fid);
+    }
+  }
+  Json minors = {{"rule", p.minors.rule},
+                 {"threshold", p.minors.threshold},
+                 {"birth_date_field", p.minors.birth_date_field},
+                 {"accepted", p.minors.representative_consent != "not_accepted"},
+                 {"representative_fields", representative_fields}};
   return JsonResponse(200, {{"id", f.id},
                             {"school", p.school.id},
                             {"title", f.title.Get(c.lang, auth)},
+                            {"minors", minors},
                             {"subject_kind", f.subject_kind},
                             {"channel", f.channel},
                             {"accept_policy", f.accept_policy},

@@ -177,5 +177,47 @@ TEST(ErrorResponse, KeepsTheMessageOfOtherKindsAndHidesUnavailableAndInternalDet
   EXPECT_NE(internal.log_detail.find("request body is not JSON"), std::string::npos);
 }
 
+// Issue 12: the message a person reads comes from the catalogue in their language, never the
+// English operator message; a code the catalogue lacks gets the generic text of its kind.
+TEST(ErrorMessages, AreTheCataloguesInTheReadersLanguageNeverTheOperatorsText) {
+  ports::HttpResponse r = ErrorResponse(
+      Error::Refused("policy_not_accepted", "the privacy policy must be accepted", "accept_policy"));
+  LocaliseError(r, ErrorReader{i18n::Lang::kRu, nullptr});
+  Json body = Json::parse(r.body);
+  EXPECT_EQ(body["error"]["message"], i18n::Text(i18n::Lang::kRu, "api.policy_not_accepted"));
+  EXPECT_EQ(body["error"]["code"], "policy_not_accepted");
+  EXPECT_EQ(body["error"]["field"], "accept_policy");
+  EXPECT_EQ(body["errors"].size(), 1u);
+
+  ports::HttpResponse unknown =
+      ErrorResponse(Error::Refused("not_in_the_catalogue", "an English operator message"));
+  LocaliseError(unknown, ErrorReader{i18n::Lang::kUk, nullptr});
+  body = Json::parse(unknown.body);
+  EXPECT_EQ(body["error"]["code"], "not_in_the_catalogue");
+  EXPECT_EQ(body["error"]["message"], i18n::Text(i18n::Lang::kUk, "api.generic_refused"));
+  EXPECT_EQ(unknown.body.find("English operator"), std::string::npos);
+
+  // Several problems: each localised, the first also as `error`; a limit filled in; a field the
+  // reader has no title for is "this field".
+  Error first = Error::Refused("field_invalid", "too long", "nickname")
+                    .With("field", "nickname")
+                    .With("variant", "too_long")
+                    .With("max", "64");
+  ports::HttpResponse both = ErrorResponse(
+      Error::Combine({first, Error::Refused("policy_not_accepted", "accept it", "accept_policy")}));
+  LocaliseError(both, ErrorReader{i18n::Lang::kEn, nullptr});
+  body = Json::parse(both.body);
+  ASSERT_EQ(body["errors"].size(), 2u);
+  EXPECT_EQ(body["error"], body["errors"][0]);
+  EXPECT_EQ(body["errors"][0]["message"], "This field may be at most 64 characters long.");
+  EXPECT_EQ(body["errors"][0]["args"]["max"], "64");
+  EXPECT_EQ(body["errors"][1]["message"], i18n::Text(i18n::Lang::kEn, "api.policy_not_accepted"));
+  // A success is left alone.
+  ports::HttpResponse ok = JsonResponse(200, Json{{"error", {{"code", "x"}}}});
+  const std::string before = ok.body;
+  LocaliseError(ok, ErrorReader{i18n::Lang::kUk, nullptr});
+  EXPECT_EQ(ok.body, before);
+}
+
 }  // namespace
 }  // namespace dovira::api

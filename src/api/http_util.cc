@@ -42,8 +42,56 @@ ports::HttpResponse ErrorResponse(int status, const std::string& code, const std
                                   const std::string& field) {
   Json err = {{"code", code}, {"message", message}, {"field", nullptr}};
   if (!field.empty()) err["field"] = field;
-  return JsonResponse(status, Json{{"error", err}});
+  return JsonResponse(status, Json{{"error", err}, {"errors", Json::array({err})}});
 }
+
+namespace {
+
+Json ErrorJson(const Error& e) {
+  Json err = {{"code", e.ReasonOrCode()}, {"message", e.message}, {"field", nullptr}};
+  if (!e.field.empty()) err["field"] = e.field;
+  if (!e.args.empty()) {
+    Json args = Json::object();
+    for (const auto& [k, v] : e.args) args[k] = v;
+    err["args"] = std::move(args);
+  }
+  return err;
+}
+
+// The kind of failure an HTTP status stands for, for the generic texts.
+const char* KindOfStatus(int status) {
+  switch (status) {
+    case 400:
+    case 405:
+    case 413:
+    case 415:
+      return "invalid_argument";
+    case 401:
+      return "unauthenticated";
+    case 403:
+    case 423:
+      return "permission_denied";
+    case 404:
+      return "not_found";
+    case 409:
+      return "conflict";
+    case 422:
+      return "refused";
+    case 429:
+      return "too_many_requests";
+    case 503:
+      return "unavailable";
+    default:
+      return "internal";
+  }
+}
+
+std::string ArgText(const Json& args, const std::string& name) {
+  auto it = args.find(name);
+  return it != args.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
 
 ports::HttpResponse ErrorResponse(const Error& e) {
   // A broken invariant or an unreachable dependency (the data store full or failing, a file
@@ -58,7 +106,101 @@ ports::HttpResponse ErrorResponse(const Error& e) {
     r.log_detail = std::string(ErrorCodeName(e.code)) + ": " + e.message;
     return r;
   }
-  return ErrorResponse(StatusFor(e.code), e.ReasonOrCode(), e.message, e.field);
+  Json all = Json::array();
+  for (const Error& p : e.AllProblems()) all.push_back(ErrorJson(p));
+  return JsonResponse(StatusFor(e.code), Json{{"error", all.front()}, {"errors", all}});
+}
+
+i18n::Lang ReaderLang(const ports::HttpRequest& req, const policy::Policy* policy) {
+  std::string explicit_choice = QueryParam(req.query, "lang");
+  if (!i18n::ParseLang(explicit_choice) &&
+      req.Header("content-type").rfind("application/json", 0) == 0 && !req.body.empty()) {
+    // A form sends the page's language in its body.
+    Json body = Json::parse(req.body, nullptr, false);
+    if (body.is_object() && body.contains("lang") && body["lang"].is_string()) {
+      explicit_choice = body["lang"].get<std::string>();
+    }
+  }
+  i18n::Lang fallback = i18n::Lang::kUk;
+  if (policy != nullptr) {
+    if (auto l = i18n::ParseLang(policy->school.authoritative_language)) {
+      fallback = *l;
+    } else if (!policy->school.languages.empty()) {
+      fallback = i18n::ParseLang(policy->school.languages.front()).value_or(fallback);
+    }
+  }
+  return i18n::Negotiate(explicit_choice, req.Header("accept-language"), fallback);
+}
+
+std::string ErrorMessage(const std::string& code, const Json& args, const std::string& field,
+                         int status, const ErrorReader& reader) {
+  const i18n::Lang lang = reader.lang;
+  const std::string variant = ArgText(args, "variant");
+  const std::string* text =
+      variant.empty() ? nullptr : i18n::Find(lang, "api." + code + "." + variant);
+  if (text == nullptr) text = i18n::Find(lang, "api." + code);
+  if (text == nullptr) text = i18n::Find(lang, std::string("api.generic_") + KindOfStatus(status));
+  if (text == nullptr) return i18n::Text(lang, "api.generic_internal");
+
+  const policy::Policy* p = reader.policy;
+  const std::string l = i18n::LangCode(lang);
+  const std::string auth = p ? p->school.authoritative_language : std::string("uk");
+  // A field by its title in quotes, else as "this field" (capitalised where the text starts).
+  auto field_title = [&](const std::string& id) {
+    const policy::Field* f = p ? p->FindField(id) : nullptr;
+    if (f != nullptr && !f->title.Get(l, auth).empty()) return "«" + f->title.Get(l, auth) + "»";
+    return i18n::Text(lang, text->rfind("{field}", 0) == 0 ? "api.this_field_start" : "api.this_field");
+  };
+  i18n::Args fill;
+  std::string field_id = ArgText(args, "field");
+  if (field_id.empty()) field_id = field;
+  fill.push_back({"field", field_title(field_id)});
+  const std::string form_id = ArgText(args, "form");
+  if (const std::string consent = ArgText(args, "consent"); !consent.empty() && p) {
+    for (const auto& [id, form] : p->forms) {
+      if (!form_id.empty() && id != form_id) continue;
+      for (const auto& cb : form.consents) {
+        if (cb.id == consent) {
+          fill.push_back({"consent", cb.text.Get(l, auth)});
+          break;
+        }
+      }
+      if (fill.back().name == "consent") break;
+    }
+  }
+  if (!form_id.empty() && p) {
+    auto it = p->forms.find(form_id);
+    if (it != p->forms.end()) fill.push_back({"form", it->second.title.Get(l, auth)});
+  }
+  // The withdrawal's consequence notice is the policy's own text, in the reader's language.
+  if (code == "acknowledgement_required" && p) {
+    fill.push_back({"notice", p->withdrawal.consequence_notice.Get(l, auth)});
+  }
+  if (args.is_object()) {
+    for (auto it = args.begin(); it != args.end(); ++it) {
+      const std::string& k = it.key();
+      if (k == "field" || k == "consent" || k == "form" || !it->is_string()) continue;
+      fill.push_back({k, it->get<std::string>()});
+    }
+  }
+  return i18n::Fill(*text, fill);
+}
+
+void LocaliseError(ports::HttpResponse& resp, const ErrorReader& reader) {
+  if (resp.status < 400 || resp.stream || resp.body.empty() || resp.body.front() != '{') return;
+  Json body = Json::parse(resp.body, nullptr, false);
+  if (!body.is_object() || !body.contains("error") || !body["error"].is_object()) return;
+  auto localise = [&](Json& err) {
+    if (!err.is_object() || !err.contains("code") || !err["code"].is_string()) return;
+    const Json args = err.value("args", Json::object());
+    const std::string field = err["field"].is_string() ? err["field"].get<std::string>() : "";
+    err["message"] = ErrorMessage(err["code"].get<std::string>(), args, field, resp.status, reader);
+  };
+  localise(body["error"]);
+  if (body.contains("errors") && body["errors"].is_array()) {
+    for (Json& e : body["errors"]) localise(e);
+  }
+  resp.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 Result<Json> ParseJsonObject(const ports::HttpRequest& req) {

@@ -1,9 +1,16 @@
-// The API's edge helpers: JSON bodies with clear errors, the one error shape
-// {"error":{"code","message","field"}}, and the single mapping from ErrorCode to HTTP status.
-// The message a client sees is the Error's message, which services keep free of internal detail;
+// The API's edge helpers: JSON bodies with clear errors, the one error shape, and the single
+// mapping from ErrorCode to HTTP status.
+//
+// The error shape: {"error": {"code", "field", "message", "args"}, "errors": [...]}. `code` is the
+// stable reason for programs (Error::ReasonOrCode), `field` the input it concerns (or null),
+// `args` the error's named arguments (ids and numbers, for programs), and `errors` holds every
+// problem when one call found several (a form with three mistakes), the first being `error`.
+// `message` is for people: LocaliseError (run by the API on every answer) writes it from the
+// catalogue (i18n/api/<lang>.json) by the code, filled with the arguments, in the reader's
+// language, with field ids turned into the policy's titles; a code without an entry gets the
+// generic text of its kind. The English operator message of an Error never reaches the client.
 // kInternal and kUnavailable errors (whose messages may name files, tables or a library's words)
-// are replaced by a stable code and a plain sentence, and their message goes to the response's
-// log_detail, which the API logs with the request id.
+// keep their message in the response's log_detail, which the API logs with the request id.
 //
 // Thread-safety: reentrant.
 #pragma once
@@ -16,6 +23,8 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "i18n/i18n.h"
+#include "policy/model.h"
 #include "ports/http.h"
 
 namespace dovira::api {
@@ -26,9 +35,29 @@ using Json = nlohmann::json;
 int StatusFor(ErrorCode code);
 
 ports::HttpResponse JsonResponse(int status, const Json& body);
+// The error shape for `error` and every one of its problems.
 ports::HttpResponse ErrorResponse(const Error& error);
 ports::HttpResponse ErrorResponse(int status, const std::string& code, const std::string& message,
                                   const std::string& field = "");
+
+// Who reads an error: their language, and the school's policy the call concerns (for the titles
+// of fields, consent check-boxes and forms), or null when it names no school.
+struct ErrorReader {
+  i18n::Lang lang = i18n::Lang::kUk;
+  const policy::Policy* policy = nullptr;
+};
+// The reader's language: the `lang` query parameter, else a `lang` member of a JSON body, else
+// Accept-Language, else the policy's authoritative language, else Ukrainian (issue 12).
+i18n::Lang ReaderLang(const ports::HttpRequest& req, const policy::Policy* policy);
+// The message of one error for the reader: the catalogue's text for `code` (or
+// "<code>.<variant>" when args name a variant), else the generic text of `status`'s kind,
+// filled with `args` ("field" becomes the policy's title of the field in quotes, or "this field"
+// for a field the policy does not name; "consent" the check-box's text, "form" the form's title). `field` stands in for an absent "field" argument.
+std::string ErrorMessage(const std::string& code, const Json& args, const std::string& field,
+                         int status, const ErrorReader& reader);
+// Rewrites the messages of an error answer (status 400 or above in the error shape) for the
+// reader; any other answer is left as it is.
+void LocaliseError(ports::HttpResponse& resp, const ErrorReader& reader);
 
 // The body as a JSON object. Errors name the problem: wrong Content-Type, invalid JSON (with the
 // byte offset), or not an object.

@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "api/call.h"
 #include "api/http_util.h"
+#include "domain/intake.h"
 
 namespace dovira::api {
 namespace {
@@ -105,9 +106,15 @@ Result<services::FileRequest> FileRequestFrom(const Json& body, Filer filer) {
   }
   if (Status only = OnlyKeys(body, keys); !only.ok()) return only.error();
   services::FileRequest f;
+  // The mistakes a person can make at once (no type, no or a wrong e-mail address, a member of
+  // the wrong kind) are reported together (issue 12).
+  std::vector<Error> problems;
   auto type = ReqString(body, "type");
-  if (!type.ok()) return type.error();
-  f.type = *type;
+  if (type.ok()) {
+    f.type = *type;
+  } else {
+    problems.push_back(type.error());
+  }
   struct S {
     const char* key;
     std::string* dst;
@@ -118,9 +125,22 @@ Result<services::FileRequest> FileRequestFrom(const Json& body, Filer filer) {
               S{"destination_url", &f.destination_url}, S{"channel", &f.channel},
               S{"filed_by", &f.filed_by}}) {
     auto v = OptString(body, s.key);
-    if (!v.ok()) return v.error();
-    if (*v) *s.dst = **v;
+    if (!v.ok()) {
+      problems.push_back(v.error());
+    } else if (*v) {
+      *s.dst = **v;
+    }
   }
+  if (filer == Filer::kPublic) {
+    if (f.email.empty()) {
+      problems.push_back(Error{ErrorCode::kInvalidArgument, "email is required", "email",
+                               "missing_field"});
+    } else if (!domain::NormaliseEmail(f.email)) {
+      problems.push_back(Error{ErrorCode::kInvalidArgument, "email is not an e-mail address",
+                               "email", "email_invalid"});
+    }
+  }
+  if (!problems.empty()) return Error::Combine(std::move(problems));
   for (auto [key, dst] : {std::pair<const char*, std::vector<std::string>*>{"fields", &f.fields},
                           {"purposes", &f.purposes},
                           {"consents", &f.consents}}) {
@@ -144,7 +164,6 @@ Result<services::FileRequest> FileRequestFrom(const Json& body, Filer filer) {
   if (filer == Filer::kPublic) {
     f.channel = "web";
     f.filed_by = "subject";
-    if (f.email.empty()) return Error::Invalid("email is required", "email");
   } else if (filer == Filer::kCabinet) {
     f.channel = "personal_account";
     f.filed_by = "subject";

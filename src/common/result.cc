@@ -1,5 +1,7 @@
 #include "common/result.h"
 
+#include <cassert>
+
 namespace dovira {
 
 const char* ErrorCodeName(ErrorCode code) {
@@ -29,5 +31,38 @@ const char* ErrorCodeName(ErrorCode code) {
 }
 
 std::string Error::ReasonOrCode() const { return reason.empty() ? ErrorCodeName(code) : reason; }
+
+Error&& Error::With(std::string name, std::string value) && {
+  args.emplace_back(std::move(name), std::move(value));
+  return std::move(*this);
+}
+
+Error& Error::With(std::string name, std::string value) & {
+  args.emplace_back(std::move(name), std::move(value));
+  return *this;
+}
+
+std::string Error::Arg(const std::string& name) const {
+  for (const auto& [k, v] : args) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+std::vector<Error> Error::AllProblems() const {
+  if (!problems.empty()) return problems;
+  Error self = *this;
+  self.problems.clear();
+  return {self};
+}
+
+Error Error::Combine(std::vector<Error> all) {
+  assert(!all.empty());
+  for (auto& e : all) e.problems.clear();
+  if (all.size() == 1) return std::move(all.front());
+  Error first = all.front();
+  first.problems = std::move(all);
+  return first;
+}
 
 }  // namespace dovira

@@ -1,6 +1,10 @@
 // Errors as values. A Result<T> holds either a T or an Error; an Error has a code from one enum,
-// a message meant for the operator or client (never internal detail such as SQL text or key
-// material), and optionally the input field it concerns.
+// a message meant for the operator and the logs (English; never internal detail such as SQL text
+// or key material), optionally the input field it concerns, a stable reason code, and the named
+// arguments of the reader's message. People never read `message`: the API answers with the text
+// the catalogue keeps for the reason (i18n/api/<lang>.json) in the reader's language, filled with
+// `args`. A check that found several problems at once (a form with three mistakes) returns the
+// first of them with every one in `problems`.
 //
 // Thread-safety: plain values; safe to copy between threads.
 #pragma once
@@ -10,6 +14,7 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace dovira {
 
@@ -36,6 +41,13 @@ struct Error {
   std::string message;
   std::string field;   // the offending input field or key, when there is one
   std::string reason;  // a stable snake_case code for clients ("field_undeclared"); "" = by code
+  // Named values for the reader's message ({"max", "100"}), set where the error is made. The API
+  // turns an argument "field" (a field id of the policy), "consent" (a consent check-box id) or
+  // "form" (a form id) into its title in the reader's language; the others are filled as given.
+  // An argument "variant" picks a more precise text ("api.field_invalid.email").
+  std::vector<std::pair<std::string, std::string>> args;
+  // Every problem when several were found at once, this one first; empty for a single problem.
+  std::vector<Error> problems;
 
   static Error Invalid(std::string message, std::string field = {}) {
     return Error{ErrorCode::kInvalidArgument, std::move(message), std::move(field), {}};
@@ -61,6 +73,15 @@ struct Error {
   }
   // The client-facing code: `reason` when set, else the code's name.
   std::string ReasonOrCode() const;
+  // Adds a named argument and returns the error (chainable where the error is made).
+  Error&& With(std::string name, std::string value) &&;
+  Error& With(std::string name, std::string value) &;
+  // The value of argument `name`, or "" when it has none.
+  std::string Arg(const std::string& name) const;
+  // Every problem: `problems` when there are several, else this error alone.
+  std::vector<Error> AllProblems() const;
+  // Several problems as one error (the first, carrying all); `all` must not be empty.
+  static Error Combine(std::vector<Error> all);
 };
 
 // Either a value or an Error. Access the value only after checking ok().

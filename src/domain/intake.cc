@@ -38,8 +38,12 @@ bool CheckUtf8(const std::string& s, bool multiline, size_t* code_points) {
   return true;
 }
 
-Error Invalid(const CompiledField& f, const std::string& why) {
-  return Error::Refused("field_invalid", "field \"" + f.id + "\": " + why, f.id);
+// A value that does not fit its field; `variant` picks the reader's text
+// ("api.field_invalid.email").
+Error Invalid(const CompiledField& f, const std::string& why, const char* variant) {
+  return Error::Refused("field_invalid", "field \"" + f.id + "\": " + why, f.id)
+      .With("field", f.id)
+      .With("variant", variant);
 }
 
 bool IsEmail(const std::string& v) {
@@ -89,16 +93,17 @@ Result<std::string> ValidateFieldValue(const CompiledField& f, const std::string
   v = start == std::string::npos ? std::string() : v.substr(start);
   size_t cps = 0;
   if (!CheckUtf8(v, f.type == "text", &cps)) {
-    return Invalid(f, "not valid UTF-8 text, or contains control characters");
+    return Invalid(f, "not valid UTF-8 text, or contains control characters", "text");
   }
-  if (v.empty()) return Invalid(f, "empty");
+  if (v.empty()) return Invalid(f, "empty", "empty");
   if (static_cast<int64_t>(cps) > f.max_length) {
-    return Invalid(f, "longer than " + std::to_string(f.max_length) + " characters");
+    return Invalid(f, "longer than " + std::to_string(f.max_length) + " characters", "too_long")
+        .With("max", std::to_string(f.max_length));
   }
   const std::string& t = f.type;
   if (t == "email") {
     auto email = NormaliseEmail(v);
-    if (!email) return Invalid(f, "not an e-mail address");
+    if (!email) return Invalid(f, "not an e-mail address", "email");
     v = std::move(*email);
   } else if (t == "phone") {
     size_t digits = 0;
@@ -107,23 +112,24 @@ Result<std::string> ValidateFieldValue(const CompiledField& f, const std::string
       if (std::isdigit(static_cast<unsigned char>(c))) {
         ++digits;
       } else if (!(c == ' ' || c == '-' || c == '(' || c == ')' || (c == '+' && i == 0))) {
-        return Invalid(f, "a phone number may contain only digits, spaces, ( ) - and a leading +");
+        return Invalid(f, "a phone number may contain only digits, spaces, ( ) - and a leading +",
+                       "phone");
       }
     }
-    if (digits < 7 || digits > 15) return Invalid(f, "a phone number has 7 to 15 digits");
+    if (digits < 7 || digits > 15) return Invalid(f, "a phone number has 7 to 15 digits", "phone");
   } else if (t == "date") {
     auto d = calendar::ParseDate(v);
-    if (!d.ok()) return Invalid(f, d.error().message);
+    if (!d.ok()) return Invalid(f, d.error().message, "date");
   } else if (t == "datetime") {
     Timestamp ts;
     std::string err;
-    if (!ParseTimestamp(v, &ts, &err)) return Invalid(f, err);
+    if (!ParseTimestamp(v, &ts, &err)) return Invalid(f, err, "datetime");
   } else if (t == "integer") {
     size_t i = (v[0] == '-' || v[0] == '+') ? 1 : 0;
     if (i == v.size() || v.size() > 19 ||
         !std::all_of(v.begin() + static_cast<long>(i), v.end(),
                      [](unsigned char c) { return std::isdigit(c); })) {
-      return Invalid(f, "not a whole number");
+      return Invalid(f, "not a whole number", "integer");
     }
   } else if (t == "decimal") {
     size_t i = (v[0] == '-' || v[0] == '+') ? 1 : 0;
@@ -134,32 +140,32 @@ Result<std::string> ValidateFieldValue(const CompiledField& f, const std::string
       } else if (std::isdigit(static_cast<unsigned char>(v[i]))) {
         digit = true;
       } else {
-        return Invalid(f, "not a number");
+        return Invalid(f, "not a number", "decimal");
       }
     }
-    if (!digit) return Invalid(f, "not a number");
+    if (!digit) return Invalid(f, "not a number", "decimal");
   } else if (t == "boolean") {
-    if (v != "true" && v != "false") return Invalid(f, "must be true or false");
+    if (v != "true" && v != "false") return Invalid(f, "must be true or false", "boolean");
   } else if (t == "enum") {
     if (std::find(f.values.begin(), f.values.end(), v) == f.values.end()) {
       std::string allowed;
       for (const auto& x : f.values) allowed += (allowed.empty() ? "" : ", ") + x;
-      return Invalid(f, "must be one of: " + allowed);
+      return Invalid(f, "must be one of: " + allowed, "enum");
     }
   } else if (t == "country") {
     if (v.size() != 2 || !std::isupper(static_cast<unsigned char>(v[0])) ||
         !std::isupper(static_cast<unsigned char>(v[1]))) {
-      return Invalid(f, "a country is a two-letter code such as UA");
+      return Invalid(f, "a country is a two-letter code such as UA", "country");
     }
   } else if (t == "url") {
     if (!(v.rfind("https://", 0) == 0 || v.rfind("http://", 0) == 0) ||
         v.find(' ') != std::string::npos) {
-      return Invalid(f, "not an http(s) address");
+      return Invalid(f, "not an http(s) address", "url");
     }
   } else if (t == "ip") {
     unsigned char buf[16];
     if (inet_pton(AF_INET, v.c_str(), buf) != 1 && inet_pton(AF_INET6, v.c_str(), buf) != 1) {
-      return Invalid(f, "not an IP address");
+      return Invalid(f, "not an IP address", "ip");
     }
   }
   return v;
@@ -216,48 +222,70 @@ Result<ValidatedSubmission> ValidateSubmission(const CompiledPolicy& cp, const S
                             "channel");
     }
   }
-  if (sub.fields.empty()) return Error::Refused("no_fields", "no personal data submitted", "fields");
+  // From here on every problem is collected, so a person sees all of them at once (issue 12).
+  std::vector<Error> problems;
+  auto problem = [&](Error e) { problems.push_back(std::move(e)); };
+  if (sub.fields.empty() && (!form || form->required.empty())) {
+    problem(Error::Refused("no_fields", "no personal data submitted", "fields"));
+  }
+  std::vector<std::string> rejected;  // fields given with a value that was refused
   for (const auto& [id, value] : sub.fields) {
     int fi = cp.FieldIndex(id);
     if (fi < 0) {
-      return Error::Refused("field_undeclared",
-                            "field \"" + id + "\" is not in the school's data inventory", id);
+      problem(Error::Refused("field_undeclared",
+                             "field \"" + id + "\" is not in the school's data inventory", id));
+      rejected.push_back(id);
+      continue;
     }
     if (form && std::find(form->fields.begin(), form->fields.end(), id) == form->fields.end()) {
-      return Error::Refused("field_not_in_form",
-                            "field \"" + id + "\" is not part of form \"" + form->id + "\"", id);
+      problem(Error::Refused("field_not_in_form",
+                             "field \"" + id + "\" is not part of form \"" + form->id + "\"", id)
+                  .With("field", id)
+                  .With("form", form->id));
+      rejected.push_back(id);
+      continue;
     }
     auto v = ValidateFieldValue(cp.field(static_cast<size_t>(fi)), value);
-    if (!v.ok()) return v.error();
+    if (!v.ok()) {
+      problem(v.error());
+      rejected.push_back(id);
+      continue;
+    }
     out.fields[id] = std::move(*v);
   }
+  auto was_rejected = [&](const std::string& id) {
+    return std::find(rejected.begin(), rejected.end(), id) != rejected.end();
+  };
   if (form) {
     for (const auto& req : form->required) {
-      if (!out.fields.count(req)) {
-        return Error::Refused("field_required", "field \"" + req + "\" is required", req);
+      if (!out.fields.count(req) && !was_rejected(req)) {
+        problem(Error::Refused("field_required", "field \"" + req + "\" is required", req)
+                    .With("field", req));
       }
     }
     if (form->accept_policy && !sub.accept_policy) {
-      return Error::Refused("policy_not_accepted",
-                            "the privacy policy must be accepted to submit this form",
-                            "accept_policy");
+      problem(Error::Refused("policy_not_accepted",
+                             "the privacy policy must be accepted to submit this form",
+                             "accept_policy"));
     }
     for (const auto& t : sub.ticked) {
       bool known = std::any_of(form->consents.begin(), form->consents.end(),
                                [&](const policy::ConsentCheckbox& cb) { return cb.id == t; });
       if (!known) {
-        return Error::Refused("consent_unknown",
-                              "form \"" + form->id + "\" has no consent check-box \"" + t + "\"",
-                              "consents");
+        problem(Error::Refused("consent_unknown",
+                               "form \"" + form->id + "\" has no consent check-box \"" +
+                                   t.substr(0, 64) + "\"",
+                               "consents"));
       }
     }
     for (const auto& cb : form->consents) {
       bool ticked = std::find(sub.ticked.begin(), sub.ticked.end(), cb.id) != sub.ticked.end();
       if (!ticked) {
         if (cb.required) {
-          return Error::Refused("consent_required",
-                                "consent \"" + cb.id + "\" must be given to submit this form",
-                                "consents");
+          problem(Error::Refused("consent_required",
+                                 "consent \"" + cb.id + "\" must be given to submit this form",
+                                 "consents")
+                      .With("consent", cb.id));
         }
         continue;
       }
@@ -269,10 +297,11 @@ Result<ValidatedSubmission> ValidateSubmission(const CompiledPolicy& cp, const S
       auto ct = pol.consents.find(cb.consent);
       if (ct != pol.consents.end() && ct->second.evidence_required &&
           sub.evidence_document.empty()) {
-        return Error::Refused("evidence_required",
-                              "consent \"" + cb.id + "\" is given in writing: attach the signed "
-                              "document (evidence_document)",
-                              "evidence_document");
+        problem(Error::Refused("evidence_required",
+                               "consent \"" + cb.id + "\" is given in writing: attach the signed "
+                               "document (evidence_document)",
+                               "evidence_document")
+                    .With("consent", cb.id));
       }
       if (ct != pol.consents.end()) {
         vc.grants = ct->second.grants;
@@ -306,20 +335,22 @@ Result<ValidatedSubmission> ValidateSubmission(const CompiledPolicy& cp, const S
               std::chrono::duration_cast<std::chrono::microseconds>(floor.days.time_since_epoch())
                   .count();
           if (now_us < floor_us) {
-            return Error::Refused("child_under_minimum",
-                                  "the school does not collect data of children under " +
-                                      std::to_string(m.never_collect_under),
-                                  m.birth_date_field);
+            problem(Error::Refused("child_under_minimum",
+                                   "the school does not collect data of children under " +
+                                       std::to_string(m.never_collect_under),
+                                   m.birth_date_field)
+                        .With("age", std::to_string(m.never_collect_under)));
           }
         }
       }
     }
   } else if (m.rule == "self_declaration" && form && form->age_statement) {
     if (sub.age_statement != "adult" && sub.age_statement != "minor") {
-      return Error::Refused("age_statement_required",
-                            "state whether you are " + std::to_string(threshold) +
-                                " or older (\"adult\") or younger (\"minor\")",
-                            "age_statement");
+      problem(Error::Refused("age_statement_required",
+                             "state whether you are " + std::to_string(threshold) +
+                                 " or older (\"adult\") or younger (\"minor\")",
+                             "age_statement")
+                  .With("age", std::to_string(threshold)));
     }
     out.minor = sub.age_statement == "minor";
     out.minor_until_us = out.minor ? kForever : 0;
@@ -328,32 +359,33 @@ Result<ValidatedSubmission> ValidateSubmission(const CompiledPolicy& cp, const S
   if (!sub.date_of_majority.empty()) {
     auto day = calendar::ParseDate(sub.date_of_majority);
     if (!day.ok()) {
-      return Error::Refused("field_invalid", "date_of_majority: " + day.error().message,
-                            "date_of_majority");
+      problem(Error::Refused("field_invalid", "date_of_majority: " + day.error().message,
+                             "date_of_majority")
+                  .With("variant", "date"));
+    } else if (!out.minor || out.majority) {
+      problem(Error::Refused("field_invalid",
+                             "date_of_majority is stated only for a minor who gives no birth date",
+                             "date_of_majority")
+                  .With("variant", "majority_not_minor"));
+    } else if (const int64_t majority_us = StartOfDayUs(cp, *day); majority_us <= now_us) {
+      problem(Error::Refused("field_invalid",
+                             "date_of_majority must be a day still to come: on that day the "
+                             "person is no longer a minor",
+                             "date_of_majority")
+                  .With("variant", "majority_past"));
+    } else {
+      out.majority = *day;
+      out.minor_until_us = majority_us;
     }
-    if (!out.minor || out.majority) {
-      return Error::Refused("field_invalid",
-                            "date_of_majority is stated only for a minor who gives no birth date",
-                            "date_of_majority");
-    }
-    const int64_t majority_us = StartOfDayUs(cp, *day);
-    if (majority_us <= now_us) {
-      return Error::Refused("field_invalid",
-                            "date_of_majority must be a day still to come: on that day the person "
-                            "is no longer a minor",
-                            "date_of_majority");
-    }
-    out.majority = *day;
-    out.minor_until_us = majority_us;
   }
   // A representative given as an object is written into the policy's representative fields, and
   // one given as fields is read back, so either spelling satisfies the rule.
   std::optional<Representative> rep = sub.representative;
+  auto field_of = [&](const char* k) -> std::string {
+    auto it = m.representative_fields.find(k);
+    return it == m.representative_fields.end() ? std::string() : it->second;
+  };
   if (!m.representative_fields.empty()) {
-    auto field_of = [&](const char* k) -> std::string {
-      auto it = m.representative_fields.find(k);
-      return it == m.representative_fields.end() ? std::string() : it->second;
-    };
     if (rep) {
       const std::pair<const char*, const std::string*> parts[] = {
           {"name", &rep->name}, {"relation", &rep->relation},
@@ -364,7 +396,10 @@ Result<ValidatedSubmission> ValidateSubmission(const CompiledPolicy& cp, const S
         int fi = cp.FieldIndex(fid);
         if (fi < 0) continue;
         auto val = ValidateFieldValue(cp.field(static_cast<size_t>(fi)), *v);
-        if (!val.ok()) return val.error();
+        if (!val.ok()) {
+          problem(val.error());
+          continue;
+        }
         out.fields[fid] = *val;
       }
     } else {
@@ -377,31 +412,61 @@ Result<ValidatedSubmission> ValidateSubmission(const CompiledPolicy& cp, const S
       from_fields.relation = get("relation");
       from_fields.permission_at = get("permission_at");
       from_fields.email = get("email");
-      if (!from_fields.name.empty()) rep = from_fields;
+      if (!from_fields.name.empty() || !from_fields.relation.empty() ||
+          !from_fields.permission_at.empty()) {
+        rep = from_fields;
+      }
     }
   }
   if (out.minor) {
     if (m.representative_consent == "not_accepted") {
-      return Error::Refused("minor_not_accepted",
-                            "the school does not accept personal data from people under " +
-                                std::to_string(threshold),
-                            "age_statement");
+      problem(Error::Refused("minor_not_accepted",
+                             "the school does not accept personal data from people under " +
+                                 std::to_string(threshold),
+                             "age_statement")
+                  .With("age", std::to_string(threshold)));
+    } else {
+      // Each missing part of the representative's permission, named by the policy's field for
+      // it where there is one (so a form shows it by that field), else as "representative".
+      const std::pair<const char*, std::string> parts[] = {
+          {"name", rep ? rep->name : std::string()},
+          {"relation", rep ? rep->relation : std::string()},
+          {"permission_at", rep ? rep->permission_at : std::string()}};
+      bool whole_missing = false;
+      for (const auto& [k, v] : parts) {
+        if (!v.empty()) continue;
+        const std::string fid = field_of(k);
+        if (fid.empty() || cp.FieldIndex(fid) < 0) {
+          whole_missing = true;
+          continue;
+        }
+        if (was_rejected(fid)) continue;  // already reported with its own problem
+        problem(Error::Refused("representative_required",
+                               "a minor needs the permission of a legal representative: field \"" +
+                                   fid + "\" is required",
+                               fid)
+                    .With("field", fid));
+      }
+      if (whole_missing) {
+        problem(Error::Refused("representative_required",
+                               "a minor needs the permission of a legal representative: give the "
+                               "representative's name, relation and the date of permission",
+                               "representative"));
+      } else if (rep && !rep->permission_at.empty()) {
+        auto when = calendar::ParseDate(rep->permission_at);
+        if (!when.ok()) {
+          const std::string fid = field_of("permission_at");
+          problem(Error::Refused("field_invalid",
+                                 "representative.permission_at: " + when.error().message,
+                                 fid.empty() ? "representative.permission_at" : fid)
+                      .With("variant", "date"));
+        } else {
+          out.representative = rep;
+        }
+      }
     }
-    const auto& r = rep;
-    if (!r || r->name.empty() || r->relation.empty() || r->permission_at.empty()) {
-      return Error::Refused("representative_required",
-                            "a minor needs the permission of a legal representative: give the "
-                            "representative's name, relation and the date of permission",
-                            "representative");
-    }
-    auto when = calendar::ParseDate(r->permission_at);
-    if (!when.ok()) {
-      return Error::Refused("field_invalid",
-                            "representative.permission_at: " + when.error().message,
-                            "representative.permission_at");
-    }
-    out.representative = r;
   }
+  if (!problems.empty()) return Error::Combine(std::move(problems));
   return out;
 }
 

@@ -8,6 +8,11 @@
 //   consent_required, consent_unknown, age_statement_required, minor_not_accepted,
 //   child_under_minimum, representative_required, no_fields; field_invalid also for a
 //   date_of_majority that is not a date, is not in the future, or comes without a minor.
+// The form, subject kind, channel and source are checked first and refuse at once; after them
+// every problem is collected (each value, each required field, each consent check-box, the policy
+// acceptance, the age rules and each missing part of a representative's permission), and the
+// refusal is the first with all of them in Error::problems (issue 12). Each carries the arguments
+// of its reader's message (Error::args: "field", "consent", "variant", "max", "age").
 //
 // Thread-safety: reentrant.
 #pragma once
@@ -81,7 +86,8 @@ Result<ValidatedSubmission> ValidateSubmission(const CompiledPolicy& policy, con
 std::optional<std::string> NormaliseEmail(std::string_view text);
 
 // Validates and normalises one value for `field` (trims e-mails to lower case, etc.).
-// Error::Refused("field_invalid", ...) naming the field.
+// Error::Refused("field_invalid", ...) naming the field, with the arguments "field" and
+// "variant" (what is wrong: "email", "phone", "too_long" with "max", "date", ...).
 Result<std::string> ValidateFieldValue(const CompiledField& field, const std::string& value);
 
 }  // namespace dovira::domain

@@ -217,5 +217,58 @@ TEST(Intake, PolicyAcceptanceIsRequiredWhereTheFormSaysSo) {  // R03
   }
 }
 
+// Issue 12 (R15, R24): a form with several mistakes is refused with every one of them, each
+// naming its field and carrying what the reader's message needs.
+TEST(Intake, EveryProblemOfAFormIsReportedAtOnce) {
+  Submission s;
+  s.form = "payment";
+  s.lang = "uk";
+  s.fields = {{"first_name", "Олена"}, {"email", "not an address"}, {"purchase_amount", "a lot"},
+              {"representative_name", "Марія Коваль"}};
+  s.age_statement = "minor";  // and no relation or date of permission
+  auto r = ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"));
+  ASSERT_FALSE(r.ok());
+  std::vector<std::string> got;
+  for (const Error& e : r.error().AllProblems()) got.push_back(e.reason + ":" + e.field);
+  const std::vector<std::string> want = {
+      "field_invalid:email",
+      "field_invalid:purchase_amount",
+      "field_required:mobile_phone",
+      "field_required:purchased_service",
+      "policy_not_accepted:accept_policy",
+      "consent_required:consents",
+      "representative_required:representative_relation",
+      "representative_required:representative_permission_date"};
+  EXPECT_EQ(got, want);
+  // The first problem is the error itself, for clients that read one.
+  EXPECT_EQ(r.error().reason, "field_invalid");
+  EXPECT_EQ(r.error().field, "email");
+  const auto all = r.error().AllProblems();
+  EXPECT_EQ(all[0].Arg("variant"), "email");
+  EXPECT_EQ(all[1].Arg("variant"), "decimal");
+  EXPECT_EQ(all[2].Arg("field"), "mobile_phone");
+  EXPECT_EQ(all[5].Arg("consent"), "pd_consent");
+}
+
+TEST(Intake, AnAdultIsNotAskedForARepresentative) {  // R24, issue 12
+  Submission s = Payment001();
+  s.fields.erase("mobile_phone");
+  auto r = ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"));
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(r.error().AllProblems().size(), 1u);
+  EXPECT_EQ(r.error().reason, "field_required");
+  EXPECT_TRUE(r.error().problems.empty()) << "a single problem stays a plain error";
+}
+
+TEST(Intake, TooLongValueNamesItsLimit) {  // issue 12
+  Submission s = Payment001();
+  s.fields["first_name"] = std::string(101, 'a');
+  auto r = ValidateSubmission(*P001(), s, At("2025-03-03T10:00:00Z"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().Arg("variant"), "too_long");
+  EXPECT_EQ(r.error().Arg("max"), "100");
+  EXPECT_EQ(r.error().Arg("field"), "first_name");
+}
+
 }  // namespace
 }  // namespace dovira::domain

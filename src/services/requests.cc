@@ -2162,7 +2162,9 @@ Result<RequestInfo> RequestService::Complete(const SchoolId& school, const std::
 Result<RequestInfo> RequestService::Reject(const SchoolId& school, const std::string& id,
                                            const std::string& reason, const Actor& actor,
                                            const RequestContext& ctx) {
-  if (reason.empty()) return Error::Invalid("reason is required", "reason");
+  if (reason.empty()) {
+    return Error{ErrorCode::kInvalidArgument, "reason is required", "reason", "reason_required"};
+  }
   std::lock_guard<std::mutex> lock(SchoolMutex(school));
   auto r = Load(school, id);
   if (!r.ok()) return r.error();
@@ -2183,7 +2185,10 @@ Result<RequestInfo> RequestService::Extend(const SchoolId& school, const std::st
                                            const std::string& reason, const std::string& basis,
                                            const std::string& term_text, const Actor& actor,
                                            const RequestContext& ctx) {
-  if (reason.empty()) return Error::Refused("reason_required", "an extension needs a reason", "reason");
+  if (reason.empty()) {
+    return Error::Refused("reason_required", "an extension needs a reason", "reason")
+        .With("variant", "extension");
+  }
   if (basis.empty()) return Error::Refused("basis_required", "an extension needs a legal basis", "basis");
   auto term = calendar::ParseTerm(term_text);
   if (!term.ok()) return Error::Invalid("term: " + term.error().message, "term");

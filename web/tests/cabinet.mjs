@@ -232,7 +232,7 @@ export function cabinetTests({ test, server, sink, newPage, noSeriousA11yIssues,
     await input.fill('call me maybe');
     await phone.getByRole('button', { name: 'Save' }).click();
     // The page's sentence, then the school's rule in the server's words.
-    await phone.locator('.err').filter({ hasText: /^The school does not accept this value\. \(a phone number may contain only digits/ }).waitFor();
+    await phone.locator('.err').filter({ hasText: /^The school does not accept this value\. \(«[^»]+»: enter a phone number of 7 to 15 digits/ }).waitFor();
     assert.equal(await input.getAttribute('aria-invalid'), 'true');
     await noSeriousA11yIssues(page, 'cabinet field error');
     await input.fill('+380501112233');

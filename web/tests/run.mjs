@@ -149,7 +149,7 @@ test('a learner registers through the embedded form with the consent check-box',
   // Without the required consent the server refuses, and says so next to the check-box.
   await form.getByRole('button', { name: 'Send' }).click();
   const consentRow = form.locator('[data-consent]');
-  await consentRow.locator('.err').filter({ hasText: /must be given/ }).waitFor();
+  await consentRow.locator('.err').filter({ hasText: 'To send this form, tick «I agree to the processing of my personal data».' }).waitFor();
   assert.equal(await consentRow.locator('input').getAttribute('aria-invalid'), 'true');
   await noSeriousA11yIssues(page, 'demo form with an error');
   await form.getByLabel('I agree to the processing of my personal data').check();
@@ -184,11 +184,93 @@ test('the form shows the server\'s field error next to the field', async () => {
   await form.locator('input[name=accept_policy]').check();
   await form.getByRole('button', { name: 'Надіслати' }).click();
   const row = form.locator('[data-field=email]');
-  await row.locator('.err').filter({ hasText: /e-mail/ }).waitFor();
+  await row.locator('.err').filter({ hasText: /введіть адресу електронної пошти/ }).waitFor();
   assert.equal(await row.locator('input').getAttribute('aria-invalid'), 'true');
   assert.equal(await page.locator('.receipt').count(), 0);
   await context.close();
 });
+
+// Issue 12 (R15, R24, R36): every mistake at once, each message by its field in the page's
+// language, from the server's catalogue; the representative's fields only for a person under age.
+const API_TEXTS = Object.fromEntries(['uk', 'ru', 'en'].map((l) =>
+  [l, JSON.parse(readFileSync(new URL(`../../i18n/api/${l}.json`, import.meta.url), 'utf8'))]));
+const fillText = (text, args) => text.replace(/\{(\w+)\}/g, (m, k) => (k in args ? args[k] : m));
+
+for (const lang of ['uk', 'ru']) {
+  test(`form (${lang}): every mistake is shown by its field in the page's language; the representative's fields follow the age answer`, async () => {
+    const { page, context, errors } = await newPage({ lang: lang === 'uk' ? 'uk-UA' : 'ru-RU' });
+    const def = await (await fetch(`${server.url}/v1/schools/${SCHOOL}/forms/subscription?lang=${lang}`)).json();
+    const title = Object.fromEntries(def.fields.map((f) => [f.id, f.title]));
+    const api = API_TEXTS[lang];
+    await page.goto(`${server.url}/demo-school.html?lang=${lang}`);
+    await page.waitForSelector('form.dovira-form');
+    await banner(page).getByRole('button', { name: lang === 'uk' ? 'Відхилити всі' : 'Отклонить все' }).click();
+    const form = page.locator('form.dovira-form');
+    const guardianIds = ['representative_name', 'representative_relation', 'representative_permission_date'];
+    const guardianVisible = async () => Promise.all(guardianIds.map((id) => form.locator(`[data-field=${id}]`).isVisible()));
+    // No age answer yet, then an adult: no representative's fields.
+    assert.deepEqual(await guardianVisible(), [false, false, false]);
+    const adult = lang === 'uk' ? 'Мені 18 років або більше' : 'Мне 18 лет или больше';
+    const minor = lang === 'uk' ? 'Мені менше 18 років' : 'Мне меньше 18 лет';
+    await form.getByLabel(adult).check();
+    assert.deepEqual(await guardianVisible(), [false, false, false]);
+    // Under 18: they appear, each marked as needed, and the relation is offered by name.
+    await form.getByLabel(minor).check();
+    assert.deepEqual(await guardianVisible(), [true, true, true]);
+    const relation = await form.locator('[data-field=representative_relation] select').innerText();
+    assert.doesNotMatch(relation, /parent|guardian|custodian/);
+    await noSeriousA11yIssues(page, `form ${lang} with the representative's fields`);
+
+    // Several mistakes at once: a wrong e-mail and phone, the representative's fields empty, the
+    // consent not given and the notice not accepted.
+    await form.getByLabel(title.email).fill('not-an-address');
+    await form.getByLabel(title.mobile_phone).fill('дзвоніть увечері');
+    const sent = page.waitForRequest((r) => r.url().includes('/submissions'));
+    await form.getByRole('button', { name: lang === 'uk' ? 'Надіслати' : 'Отправить' }).click();
+    const request = await sent;
+    assert.equal(new URL(request.url()).searchParams.get('lang'), lang);
+    assert.equal(request.postDataJSON().lang, lang);
+    const consentText = def.consents.find((c) => c.id === 'pd_consent').text;
+    const expected = [
+      ['[data-field=email]', fillText(api['field_invalid.email'], { field: `«${title.email}»` })],
+      ['[data-field=mobile_phone]', fillText(api['field_invalid.phone'], { field: `«${title.mobile_phone}»` })],
+      ['[data-consent=pd_consent]', fillText(api.consent_required, { consent: consentText })],
+      ['[data-field=accept_policy]', api.policy_not_accepted],
+      ...guardianIds.map((id) => [`[data-field=${id}]`, api.representative_required]),
+    ];
+    await form.locator('.summary li').nth(expected.length - 1).waitFor();
+    for (const [row, message] of expected) {
+      assert.equal((await form.locator(`${row} .err`).innerText()).trim(), message, row);
+      assert.equal(await form.locator(row).locator('input, select').first().getAttribute('aria-invalid'), 'true', row);
+    }
+    const summary = (await form.locator('.summary li').allInnerTexts()).map((t) => t.trim());
+    assert.deepEqual([...summary].sort(), expected.map(([, m]) => m).sort());
+    for (const text of summary) {
+      const plain = text.replace(/«[^»]*»/g, '');
+      assert.doesNotMatch(plain, /[A-Za-z]{3,}/, `an English word in "${text}"`);
+      assert.doesNotMatch(plain, /[a-z]+_[a-z_]+/, `an internal id in "${text}"`);
+    }
+    await noSeriousA11yIssues(page, `form ${lang} with every error`);
+
+    // Back to an adult: the representative's fields hide and are not sent, and the form goes
+    // through once the rest is right.
+    await form.getByLabel(title.representative_name).fill('Марія Коваль');
+    await form.getByLabel(adult).check();
+    assert.deepEqual(await guardianVisible(), [false, false, false]);
+    await form.getByLabel(title.email).fill(`form-${lang}@example.com`);
+    await form.getByLabel(title.mobile_phone).fill('+380 67 123 45 67');
+    await form.locator('[data-consent=pd_consent] input').check();
+    await form.locator('input[name=accept_policy]').check();
+    const second = page.waitForRequest((r) => r.url().includes('/submissions'));
+    await form.getByRole('button', { name: lang === 'uk' ? 'Надіслати' : 'Отправить' }).click();
+    const body = (await second).postDataJSON();
+    assert.equal(body.fields.representative_name, undefined, 'a hidden field is not sent');
+    await page.locator('.receipt').waitFor();
+    assert.doesNotMatch(await page.locator('.receipt').innerText(), /\d{4}-\d{2}-\d{2}T/);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}
 
 // ---- the cookie banner -------------------------------------------------------------------------
 
