@@ -100,7 +100,7 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   if (!webhooks.ok()) return webhooks.error();
   app->webhooks_ = std::move(*webhooks);
   app->outbox_ = std::make_unique<services::Outbox>(deps, app->mailer_.get(), app->webhooks_.get(),
-                                                    options.mail_from, "Dovira");
+                                                    options.mail_from, *app->schools_);
   app->disclosures_ = std::make_unique<services::DisclosureService>(
       deps, *app->schools_, *app->access_, *app->audit_, *app->outbox_);
   app->holds_ = std::make_unique<services::LegalHoldService>(deps, *app->schools_, *app->audit_);

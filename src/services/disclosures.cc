@@ -462,7 +462,7 @@ Result<std::vector<RecipientNotice>> DisclosureService::StageNotices(
           {{"school", p.school.name.Get(lang, p.school.authoritative_language)},
            {"recipient", title},
            {"event", RecipientEventText(event, lang)},
-           {"performed", cal.FormatLocal(std::chrono::floor<std::chrono::seconds>(now))},
+           {"performed", LetterDate(cal, now, lang)},
            {"subject", subject.value()},
            {"id", request_id},
            {"fields", JoinComma(n.fields)},

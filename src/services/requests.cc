@@ -441,13 +441,12 @@ Status RequestService::Notify(ports::WriteBatch& batch, const SchoolId& school,
   auto cp = (*rt)->policy();
   const auto& cal = cp->calendar();
   const std::string lang = MessageLang(r.lang);
-  auto local = [&](Timestamp t) {
-    return cal.FormatLocal(std::chrono::floor<std::chrono::seconds>(t));
-  };
+  // Dates as a person writes them, in the letter's language and the school's time zone.
+  auto local = [&](Timestamp t) { return LetterDate(cal, t, lang); };
   std::map<std::string, std::string> vars = {
       {"id", r.id},
       {"type", RequestTypeName(r.type, lang)},
-      {"received", local(r.received_at)},
+      {"received", LetterDateTime(cal, r.received_at, lang)},
       {"due", local(r.due_at)},
       {"closed", local(r.closed_at.value_or(deps_.clock.Now()))},
       {"reason", r.reason},
@@ -534,10 +533,6 @@ Status RequestService::Notify(ports::WriteBatch& batch, const SchoolId& school,
   m.text = text.body;
   m.attachments = std::move(attachments);
   const policy::Policy& p = cp->policy();
-  // R36 (001): answers go out from the school's support mailbox when it has one.
-  for (const std::string* box : {&p.contacts.rights_requests, &p.contacts.support}) {
-    if (m.from.empty() && domain::NormaliseEmail(*box)) m.from = *box;
-  }
   if (kind == "action_notice" && p.action_notice.declared && p.action_notice.deadline.term) {
     auto due = domain::DueAt(cal, deps_.clock.Now(), *p.action_notice.deadline.term);
     if (due.ok()) m.due = *due;  // R47: counted from the day the action was performed (R66)
@@ -1323,7 +1318,7 @@ std::string RequestService::HeldText(const domain::CompiledPolicy& cp, const std
     }
     MessageText line = RenderMessage(
         "legal_hold_kept", lang,
-        {{"fields", Join(mine)}, {"reason", h.reason}, {"basis", basis}, {"until", h.until}});
+        {{"fields", Join(mine)}, {"reason", h.reason}, {"basis", basis}, {"until", LetterDayText(h.until, lang)}});
     out += (out.empty() ? "" : "\n") + line.body;
   }
   return out;
@@ -2359,7 +2354,7 @@ Result<DeadlineReport> RequestService::RunDeadlines(const SchoolId& school,
             {{"id", r->id},
              {"type", RequestTypeName(r->type, lang)},
              {"share", share},
-             {"due", cp->calendar().FormatLocal(std::chrono::floor<std::chrono::seconds>(r->due_at))}});
+             {"due", LetterDate(cp->calendar(), r->due_at, lang)}});
         OutMessage msg;
         msg.request = r->id;
         msg.kind = kind;
@@ -2479,8 +2474,8 @@ Status RequestService::SettleHolds(const SchoolId& school, const std::string& re
          {"type", RequestTypeName(r.type, lang)},
          {"reason", h.reason},
          {"basis", basis},
-         {"until", h.until},
-         {"performed", cp->calendar().FormatLocal(std::chrono::floor<std::chrono::seconds>(now))},
+         {"until", LetterDayText(h.until, lang)},
+         {"performed", LetterDate(cp->calendar(), now, lang)},
          {"fields", erased_list.empty() ? std::string("-") : Join(erased_list)},
          {"extra", extra}});
     OutMessage m;
