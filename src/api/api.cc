@@ -835,6 +835,7 @@ HttpResponse Api::SubmitForm(Call& c) {
   auto receipt = s_.subjects.Intake(c.school(), *sub, Actor::Public(), c.ctx);
   metrics_.CountIntake(receipt.ok());
   if (!receipt.ok()) return ErrorResponse(receipt.error());
+  if (!receipt->awaiting_confirmation.empty()) NudgeOutbox();  // the confirmation letter
   Json consents = Json::array();
   for (const auto& r : receipt->consents) consents.push_back(ConsentReceiptJson(r));
   return JsonResponse(201, {{"subject", receipt->subject.value()},
