@@ -141,6 +141,9 @@ TEST_F(LettersTest, DatesAreWrittenInTheLettersLanguageAndTheSchoolsTimeZone) {
       if (m.text.find(due) != std::string::npos) names_due = true;
     }
     EXPECT_TRUE(names_due) << lang << ": no letter names the due date " << due;
+    for (const auto& m : mail.sent) {
+      EXPECT_EQ(m.text.find(".."), std::string::npos) << "one full stop after a date:\n" << m.text;
+    }
   }
 }
 
@@ -163,6 +166,18 @@ TEST(LetterDates, TheTimeIsTheSchoolsLocalTime) {
   EXPECT_EQ(LetterDateTime(*cal, t, "uk"), "1 січня 2027 р. о 00:30");
   EXPECT_EQ(LetterDateTime(*cal, t, "en"), "1 January 2027 at 00:30");
   EXPECT_EQ(LetterDate(*cal, t, "ru"), "1 января 2027 г.");
+}
+
+// A letter names fields and purposes by their titles in its language, never by their ids.
+TEST_F(LettersTest, FieldsAndPurposesAreNamedByTheirTitles) {
+  const policy::Policy& p = (*env.schools.Get(school))->policy()->policy();
+  EXPECT_EQ(FieldTitles(p, {"email", "mobile_phone"}, "uk"),
+            p.fields.at("email").title.Get("uk") + ", " + p.fields.at("mobile_phone").title.Get("uk"));
+  EXPECT_EQ(PurposeTitles(p, {"marketing_mailing"}, "ru"), "Рекламная и маркетинговая рассылка");
+  EXPECT_EQ(FieldTitles(p, {}, "en"), "-");
+  EXPECT_EQ(LetterText("complaint_authority_unknown", "en", {{"jurisdiction", "UA"}}),
+            "the personal-data protection authority of the school's jurisdiction (UA); the "
+            "school's policy does not name it");
 }
 
 // Every letter exists in Ukrainian, Russian and English, each its own text.

@@ -37,7 +37,18 @@ MessageText RenderMessage(const std::string& kind, const std::string& lang,
   const i18n::Args args = ArgsOf(vars);
   const std::string* body = i18n::Find(LangOf(lang), "mail." + kind + ".body");
   if (body == nullptr) return MessageText{kind, ""};
-  return MessageText{MailText(lang, kind + ".subject", "", args), i18n::Fill(*body, args)};
+  // A date closes with its own full stop ("2 квітня 2025 р."): a sentence that ends on one does
+  // not add a second.
+  auto one_stop = [](std::string text) {
+    for (const char* doubled : {" р..", " г.."}) {
+      for (size_t at = text.find(doubled); at != std::string::npos; at = text.find(doubled, at)) {
+        text.erase(at + std::string(doubled).size() - 1, 1);
+      }
+    }
+    return text;
+  };
+  return MessageText{one_stop(MailText(lang, kind + ".subject", "", args)),
+                     one_stop(i18n::Fill(*body, args))};
 }
 
 std::string RecipientEventText(const std::string& event, const std::string& lang) {
@@ -52,8 +63,40 @@ std::string CorrectedValuesHeading(const std::string& lang) {
   return MailText(lang, "corrected_values", "");
 }
 
+std::string LetterText(const std::string& key, const std::string& lang,
+                       const std::map<std::string, std::string>& vars) {
+  return MailText(lang, key, "", ArgsOf(vars));
+}
+
 std::string RequestTypeName(const std::string& type, const std::string& lang) {
   return MailText(lang, "type." + type, type);
+}
+
+namespace {
+
+template <typename Declared>
+std::string Titles(const std::map<std::string, Declared>& declared,
+                   const std::vector<std::string>& ids, const std::string& lang,
+                   const std::string& fallback) {
+  std::string out;
+  for (const auto& id : ids) {
+    auto it = declared.find(id);
+    const std::string title = it == declared.end() ? id : it->second.title.Get(lang, fallback);
+    out += (out.empty() ? "" : ", ") + (title.empty() ? id : title);
+  }
+  return out.empty() ? "-" : out;
+}
+
+}  // namespace
+
+std::string FieldTitles(const policy::Policy& policy, const std::vector<std::string>& ids,
+                        const std::string& lang) {
+  return Titles(policy.fields, ids, MessageLang(lang), policy.school.authoritative_language);
+}
+
+std::string PurposeTitles(const policy::Policy& policy, const std::vector<std::string>& ids,
+                          const std::string& lang) {
+  return Titles(policy.purposes, ids, MessageLang(lang), policy.school.authoritative_language);
 }
 
 std::string LetterDay(calendar::Date day, const std::string& lang) {

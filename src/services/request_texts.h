@@ -9,6 +9,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "calendar/calendar.h"
 #include "common/clock.h"
@@ -39,8 +40,19 @@ std::string CorrectedValuesHeading(const std::string& lang);
 // R50: the closing sentence of legal_hold_ended when nothing of the subject is left.
 std::string ErasureCompleteText(const std::string& lang);
 
+// The catalogue's text mail.<key> in `lang` with {placeholders} from `vars` ("" when missing).
+std::string LetterText(const std::string& key, const std::string& lang,
+                       const std::map<std::string, std::string>& vars = {});
+
 // The name of a request type in `lang` ("access" → "доступ до даних").
 std::string RequestTypeName(const std::string& type, const std::string& lang);
+
+// The titles of the policy's fields (or purposes) `ids` in `lang`, joined by ", "; an id the
+// policy does not know stays as it is; "-" for none.
+std::string FieldTitles(const policy::Policy& policy, const std::vector<std::string>& ids,
+                        const std::string& lang);
+std::string PurposeTitles(const policy::Policy& policy, const std::vector<std::string>& ids,
+                          const std::string& lang);
 
 // A day as a person writes it in `lang`: "31 грудня 2026 р.", "31 декабря 2026 г.",
 // "31 December 2026".

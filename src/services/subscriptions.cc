@@ -1,5 +1,7 @@
 #include "services/subscriptions.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "i18n/i18n.h"
@@ -53,13 +55,16 @@ bool SubscriptionService::IsSubscriptionForm(const policy::Policy& policy,
                                              const std::string& form) {
   auto f = policy.forms.find(form);
   if (f == policy.forms.end()) return false;
+  const std::string& kind = f->second.subject_kind;
+  bool mailed = false;
   for (const auto& [id, purpose] : policy.purposes) {
-    if (purpose.basis != "contract" && purpose.basis != "pre_contract") continue;
-    for (const auto& kind : purpose.subject_kinds) {
-      if (kind == f->second.subject_kind) return false;
-    }
+    const bool names_kind = std::find(purpose.subject_kinds.begin(), purpose.subject_kinds.end(),
+                                      kind) != purpose.subject_kinds.end();
+    if (!names_kind) continue;
+    if (purpose.basis == "contract" || purpose.basis == "pre_contract") return false;
+    if (purpose.marketing) mailed = true;
   }
-  return true;
+  return mailed;
 }
 
 std::vector<std::string> SubscriptionService::HeldGrants(const domain::CompiledPolicy& policy,

@@ -42,11 +42,10 @@ class SubscriptionService {
 
   static constexpr std::chrono::hours kLinkLifetime{24 * 7};
 
-  // A subscription form: no purpose based on a contract (or on steps before one) is limited to the
-  // form's subject kind, so its subjects enter no contract with the school and nothing but the
-  // double opt-in shows that the address given is theirs (001's "subscription", 004's
-  // "newsletter_signup"; not a purchase or an application, where the contract's own letters go
-  // to the address).
+  // A subscription form: its subject kind is named by a marketing purpose and by no purpose based
+  // on a contract (or on steps before one), so its subjects enter no contract with the school and
+  // nothing but the double opt-in shows that the address given is theirs (001's "subscription";
+  // not a purchase or an application, where the contract's own letters go to the address).
   static bool IsSubscriptionForm(const policy::Policy& policy, const std::string& form);
 
   // The grants among `grants` that wait for a double opt-in: the policy's marketing purposes.

@@ -200,6 +200,11 @@ TEST(SubscriptionForms, OnlyFormsWithoutAContractWaitForTheLink) {
   EXPECT_FALSE(SubscriptionService::IsSubscriptionForm(p, "payment"));
   EXPECT_FALSE(SubscriptionService::IsSubscriptionForm(p, "application"));
   EXPECT_FALSE(SubscriptionService::IsSubscriptionForm(p, "no_such_form"));
+  // 003's registration: its marketing purpose names no subject kind, its contract purposes apply
+  // to everyone: a registration, not a subscription.
+  ASSERT_TRUE(env.LoadShipped("003_it_pro.toml").ok());
+  const policy::Policy& p3 = (*env.schools.Get(SchoolId("it-pro")))->policy()->policy();
+  EXPECT_FALSE(SubscriptionService::IsSubscriptionForm(p3, "registration"));
 }
 
 }  // namespace
