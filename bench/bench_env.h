@@ -76,7 +76,7 @@ struct Env {
     subjects = std::make_unique<services::SubjectService>(deps, *schools, *audit);
     consents = std::make_unique<services::ConsentService>(deps, *schools, *subjects, *audit);
     outbox = std::make_unique<services::Outbox>(deps, nullptr, nullptr, "privacy@bench.invalid",
-                                                "Dovira");
+                                                *schools);
     access = std::make_unique<services::DataAccessService>(deps, *schools, *subjects, *audit);
     disclosures =
         std::make_unique<services::DisclosureService>(deps, *schools, *access, *audit, *outbox);

@@ -226,7 +226,7 @@ Fixture& Setup() {
       if (!crypto.ok()) Fail("crypto");
       const std::string code =
           (*crypto)->TotpCode(Base32Decode(enrol->secret_base32), fx->app->clock().Now());
-      if (Status st = staff.ConfirmTotp(fx->session_token, code, ctx); !st.ok()) {
+      if (auto st = staff.ConfirmTotp(fx->session_token, code, ctx); !st.ok()) {
         Fail("totp confirm: " + st.error().message);
       }
     }

@@ -31,6 +31,7 @@
 //   mailto ADDRESS TEXT...          some message to ADDRESS contains TEXT (decoded)
 //   mailnot ADDRESS TEXT...         no message to ADDRESS contains TEXT (decoded)
 //   mailfrom ADDRESS SENDER         some message to ADDRESS has SENDER in its From header
+//   confirm ADDRESS                 confirms the subscription of the last confirmation letter to ADDRESS (R15)
 //   attachment ADDRESS NAME [TEXT...]  some message to ADDRESS has an attachment whose file name
 //                                   contains NAME (and whose decoded content contains TEXT)
 //   nomail ADDRESS                  no message was sent to ADDRESS
@@ -364,6 +365,17 @@ class Runner {
                            : server_->Post(Base() + "/process", body,
                                            Headers{{"Authorization", "Bearer " + key_}});
       EXPECT_EQ(last_.status, std::stoi(l.words.at(2))) << last_.Describe();
+    } else if (c == "confirm") {
+      // Double opt-in (R15): the link of the last confirmation letter to the address, confirmed.
+      const std::string address = l.words.at(0);
+      std::string token;
+      for (const auto& m : sink_.messages()) {
+        if (std::find(m.rcpt.begin(), m.rcpt.end(), address) == m.rcpt.end()) continue;
+        const std::string text = SmtpSink::DecodedText(m.data);
+        if (auto at = text.find("&token="); at != std::string::npos) token = text.substr(at + 7, 64);
+      }
+      ASSERT_FALSE(token.empty()) << "no confirmation letter to " << address;
+      last_ = server_->Post(Base() + "/subscriptions/confirm", Json{{"token", token}});
     } else if (c == "job") {
       last_ = staff_->Post(Base() + "/jobs/" + l.words.at(0) + "/run", Json::object());
       ASSERT_EQ(last_.status, 200) << last_.Describe();

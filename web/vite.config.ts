@@ -19,6 +19,7 @@ export default defineConfig({
         demo: resolve(root, 'demo-school.html'),
         cabinet: resolve(root, 'cabinet.html'),
         console: resolve(root, 'console.html'),
+        confirm: resolve(root, 'confirm.html'),
       },
     },
   },

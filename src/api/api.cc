@@ -11,6 +11,7 @@
 #include "api/web_routes.h"
 #include "calendar/date.h"
 #include "notice/render.h"
+#include "services/subscriptions.h"
 
 namespace dovira::api {
 
@@ -252,6 +253,11 @@ void Api::RegisterRoutes() {
            doc("Submit a form (R03, R07, R08, R15-R17, R24, R25)", "forms", submission, receipt,
                201, {400, 404, 422, 429}),
            &Api::SubmitForm);
+  Register("POST", "/v1/schools/{school}/subscriptions/confirm", Access::Public(),
+           doc("Confirm a mailing subscription with the token of the e-mailed link (double "
+               "opt-in, R15, R54)",
+               "forms", Obj({{"token", kStr}}, {"token"}), kAny, 200, {400, 404, 409, 422}),
+           &Api::ConfirmSubscription);
   RegisterWebRoutes();  // the cookie banner's public routes (web_routes.cc)
 
   Register("POST", "/v1/auth/login", Access::Public(),
@@ -272,6 +278,11 @@ void Api::RegisterRoutes() {
            doc("Confirm TOTP enrolment with a code", "auth", Obj({{"code", kStr}}, {"code"}), kAny,
                200, kAuthErrors),
            &Api::TotpConfirm);
+  Register("POST", "/v1/auth/recovery-codes",
+           Access::StaffSession(Capability::kNone, PersonalData::kNone),
+           doc("Replace the one-time recovery codes with a new set", "auth", nullptr, kAny, 200,
+               {401, 403, 412}),
+           &Api::RecoveryCodes);
   Register("POST", "/v1/auth/password",
            Access::StaffSession(Capability::kNone, PersonalData::kNone),
            doc("Change the password (R90)", "auth",
@@ -852,6 +863,7 @@ HttpResponse Api::SubmitForm(Call& c) {
   auto receipt = s_.subjects.Intake(c.school(), *sub, Actor::Public(), c.ctx);
   metrics_.CountIntake(receipt.ok());
   if (!receipt.ok()) return ErrorResponse(receipt.error());
+  if (!receipt->awaiting_confirmation.empty()) NudgeOutbox();  // the confirmation letter
   Json consents = Json::array();
   for (const auto& r : receipt->consents) consents.push_back(ConsentReceiptJson(r));
   return JsonResponse(201, {{"subject", receipt->subject.value()},
@@ -861,8 +873,35 @@ HttpResponse Api::SubmitForm(Call& c) {
                             {"form", receipt->form},
                             {"minor", receipt->minor},
                             {"fields", receipt->fields},
+                            {"awaiting_confirmation", receipt->awaiting_confirmation},
                             {"consents", consents},
                             {"at", Iso(receipt->at)}});
+}
+
+HttpResponse Api::ConfirmSubscription(Call& c) {
+  if (s_.subscriptions == nullptr) return ErrorResponse(Error::NotFound("no such route"));
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  if (Status only = OnlyKeys(*body, {"token"}); !only.ok()) return ErrorResponse(only.error());
+  auto token = ReqString(*body, "token");
+  if (!token.ok()) return ErrorResponse(token.error());
+  auto done = s_.subscriptions->Confirm(c.school(), *token, c.lang, c.ctx);
+  if (!done.ok()) return ErrorResponse(done.error());
+  auto rt = s_.schools.Get(c.school());
+  if (!rt.ok()) return ErrorResponse(rt.error());
+  const policy::Policy& p = (*rt)->policy()->policy();
+  const std::string& auth = p.school.authoritative_language;
+  Json purposes = Json::array();
+  for (const auto& id : done->purposes) {
+    auto it = p.purposes.find(id);
+    purposes.push_back(
+        {{"id", id}, {"title", it == p.purposes.end() ? id : it->second.title.Get(c.lang, auth)}});
+  }
+  return JsonResponse(200, {{"confirmed", true},
+                            {"school", p.school.name.Get(c.lang, auth)},
+                            {"purposes", purposes},
+                            {"consent_id", done->consent.id.value()},
+                            {"confirmed_at", Iso(done->confirmed_at)}});
 }
 
 HttpResponse Api::Login(Call& c) {
@@ -882,14 +921,16 @@ HttpResponse Api::Login(Call& c) {
   auto result = s_.staff.Login(SchoolId(*school), *email, *password, totp->value_or(""), c.ctx);
   if (!result.ok()) return ErrorResponse(result.error());
   const services::StaffSession& s = result->session;
-  HttpResponse r = JsonResponse(200, {{"staff", s.staff.value()},
-                                      {"name", s.name},
-                                      {"role", s.role},
-                                      {"school", s.school.value()},
-                                      {"csrf_token", s.csrf_token},
-                                      {"mfa_required", s.mfa_required && !s.mfa_passed},
-                                      {"must_change_password", s.must_change_password},
-                                      {"expires_at", Iso(s.expires_at)}});
+  Json out = {{"staff", s.staff.value()},
+              {"name", s.name},
+              {"role", s.role},
+              {"school", s.school.value()},
+              {"csrf_token", s.csrf_token},
+              {"mfa_required", s.mfa_required && !s.mfa_passed},
+              {"must_change_password", s.must_change_password},
+              {"expires_at", Iso(s.expires_at)}};
+  if (result->recovery_codes_left) out["recovery_codes_left"] = *result->recovery_codes_left;
+  HttpResponse r = JsonResponse(200, out);
   r.Header("Set-Cookie", "dovira_session=" + result->session_token +
                              "; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200" +
                              (options_.secure_cookies ? "; Secure" : ""));
@@ -922,7 +963,10 @@ HttpResponse Api::Me(Call& c) {
 HttpResponse Api::TotpBegin(Call& c) {
   auto e = s_.staff.BeginTotp(*c.session);
   if (!e.ok()) return ErrorResponse(e.error());
-  return JsonResponse(200, {{"secret", e->secret_base32}, {"otpauth_uri", e->otpauth_uri}});
+  return JsonResponse(200, {{"secret", e->secret_base32},
+                            {"issuer", e->issuer},
+                            {"account", e->account},
+                            {"otpauth_uri", e->otpauth_uri}});
 }
 
 HttpResponse Api::TotpConfirm(Call& c) {
@@ -930,9 +974,16 @@ HttpResponse Api::TotpConfirm(Call& c) {
   if (!body.ok()) return ErrorResponse(body.error());
   auto code = ReqString(*body, "code");
   if (!code.ok()) return ErrorResponse(code.error());
-  Status st = s_.staff.ConfirmTotp(c.session_token, *code, c.ctx);
-  if (!st.ok()) return ErrorResponse(st.error());
-  return JsonResponse(200, {{"mfa_passed", true}});
+  auto codes = s_.staff.ConfirmTotp(c.session_token, *code, c.ctx);
+  if (!codes.ok()) return ErrorResponse(codes.error());
+  // The recovery codes are shown here once (at enrolment) and never again.
+  return JsonResponse(200, {{"mfa_passed", true}, {"recovery_codes", *codes}});
+}
+
+HttpResponse Api::RecoveryCodes(Call& c) {
+  auto codes = s_.staff.RegenerateRecoveryCodes(*c.session, c.ctx);
+  if (!codes.ok()) return ErrorResponse(codes.error());
+  return JsonResponse(200, {{"recovery_codes", *codes}});
 }
 
 HttpResponse Api::ChangePassword(Call& c) {

@@ -54,6 +54,7 @@ struct ApiServices {
   // answer), the message should not wait for the next round.
   std::function<void()> nudge_outbox;
   services::GuardianService* guardians = nullptr;  // minors' representatives and re-consent (B06)
+  services::SubscriptionService* subscriptions = nullptr;  // double opt-in (null: not served)
 };
 
 struct ApiOptions {
@@ -115,11 +116,13 @@ class Api {
   ports::HttpResponse ListForms(Call& c);
   ports::HttpResponse GetForm(Call& c);
   ports::HttpResponse SubmitForm(Call& c);
+  ports::HttpResponse ConfirmSubscription(Call& c);
   ports::HttpResponse Login(Call& c);
   ports::HttpResponse Logout(Call& c);
   ports::HttpResponse Me(Call& c);
   ports::HttpResponse TotpBegin(Call& c);
   ports::HttpResponse TotpConfirm(Call& c);
+  ports::HttpResponse RecoveryCodes(Call& c);
   ports::HttpResponse ChangePassword(Call& c);
   ports::HttpResponse ListStaff(Call& c);
   ports::HttpResponse CreateStaff(Call& c);

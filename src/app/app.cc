@@ -29,6 +29,7 @@
 #include "services/outbox.h"
 #include "services/requests.h"
 #include "services/subjects.h"
+#include "services/subscriptions.h"
 
 namespace dovira::app {
 
@@ -90,17 +91,26 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   services::Deps deps{*app->store_, *app->crypto_, *app->keys_, *app->clock_};
   app->schools_ = std::make_unique<services::Schools>(deps);
   app->audit_ = std::make_unique<services::AuditLog>(deps);
-  app->subjects_ = std::make_unique<services::SubjectService>(deps, *app->schools_, *app->audit_);
+  auto webhooks = mail::CurlWebhookSender::Create();
+  if (!webhooks.ok()) return webhooks.error();
+  app->webhooks_ = std::move(*webhooks);
+  // R36: every letter of a school comes from its mailbox; options.mail_from only when the
+  // policy names none.
+  app->outbox_ = std::make_unique<services::Outbox>(deps, app->mailer_.get(), app->webhooks_.get(),
+                                                    options.mail_from, *app->schools_);
+  App* self = app.get();
+  app->subscriptions_ = std::make_unique<services::SubscriptionService>(
+      deps, *app->schools_, *app->audit_, *app->outbox_, [self] {
+        if (!self->options_.public_url.empty()) return self->options_.public_url;
+        return "http://" + self->listen_address_ + ":" + std::to_string(self->port());
+      });
+  app->subjects_ = std::make_unique<services::SubjectService>(deps, *app->schools_, *app->audit_,
+                                                              app->subscriptions_.get());
   app->consents_ = std::make_unique<services::ConsentService>(deps, *app->schools_,
                                                               *app->subjects_, *app->audit_);
   app->access_ = std::make_unique<services::DataAccessService>(deps, *app->schools_,
                                                                *app->subjects_, *app->audit_);
   app->staff_ = std::make_unique<services::StaffService>(deps, *app->schools_, *app->audit_);
-  auto webhooks = mail::CurlWebhookSender::Create();
-  if (!webhooks.ok()) return webhooks.error();
-  app->webhooks_ = std::move(*webhooks);
-  app->outbox_ = std::make_unique<services::Outbox>(deps, app->mailer_.get(), app->webhooks_.get(),
-                                                    options.mail_from, "Dovira");
   app->disclosures_ = std::make_unique<services::DisclosureService>(
       deps, *app->schools_, *app->access_, *app->audit_, *app->outbox_);
   app->holds_ = std::make_unique<services::LegalHoldService>(deps, *app->schools_, *app->audit_);
@@ -166,11 +176,13 @@ Status App::Serve(const ServeOptions& options) {
   ao.secure_cookies = options.secure_cookies;
   ao.access_log = options.access_log;
   ao.web_root = options.web_root;
+  listen_address_ = options.address == "0.0.0.0" ? "127.0.0.1" : options.address;
   api_ = std::make_unique<api::Api>(
       api::ApiServices{*schools_, *subjects_, *consents_, *access_, *staff_, *audit_, *clock_,
                        manual_clock_.get(), requests_.get(), outbox_.get(),
                        cabinet_.get(), cookie_consents_.get(), disclosures_.get(),
-                       holds_.get(), [this] { NudgeJobs(); }, guardians_.get()},
+                       holds_.get(), [this] { NudgeJobs(); }, guardians_.get(),
+                       subscriptions_.get()},
       ao);
   http::HttpServerOptions ho;
   ho.address = options.address;

@@ -33,6 +33,7 @@ class Api;
 }
 
 namespace dovira::services {
+class SubscriptionService;
 class Schools;
 class AuditLog;
 class SubjectService;
@@ -60,6 +61,9 @@ struct AppOptions {
   std::string smtp_url;                    // "smtp://host:port"; "" = messages wait in the outbox
   std::string mail_dir;                    // or: write them as .eml files into this directory
   std::string mail_from = "privacy@dovira.localhost";  // the sender when the school names none
+  // Where people reach the web pages, for links in letters ("https://privacy.school.example");
+  // "" = this server as it listens (http://address:port).
+  std::string public_url;
   // When set, the data directory's lock (dir_lock.h) is taken before anything else touches the
   // directory, and the open is refused while another process holds it: `dovira serve` ("serve
   // this directory") and the commands that must not run beside a server ("rotate the keys").
@@ -125,6 +129,8 @@ class App {
   std::unique_ptr<ports::Mailer> mailer_;
   std::unique_ptr<ports::WebhookSender> webhooks_;
   std::unique_ptr<services::Outbox> outbox_;
+  std::unique_ptr<services::SubscriptionService> subscriptions_;
+  std::string listen_address_ = "127.0.0.1";  // for links in letters without a public_url
   std::unique_ptr<services::DisclosureService> disclosures_;
   std::unique_ptr<services::LegalHoldService> holds_;
   std::unique_ptr<services::RequestService> requests_;

@@ -56,6 +56,7 @@ struct ServeArgs {
   std::string smtp_url;         // where the outbox sends e-mail; "" = messages wait
   std::string mail_dir;         // or: the directory it writes e-mail into as .eml files
   std::string mail_from;        // the sender when the school's policy names no mailbox
+  std::string public_url;       // where people reach the web pages, for links in letters
   std::string web_root;         // web pages served outside /v1 (web/dist); "" = none
 };
 

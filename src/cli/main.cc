@@ -87,6 +87,9 @@ int main(int argc, char** argv) {
                     "(demos, or another program delivers them); not with --smtp-url");
   serve->add_option("--mail-from", serve_args.mail_from,
                     "Sender address when the school's policy names no mailbox");
+  serve->add_option("--public-url", serve_args.public_url,
+                    "Where people reach the web pages (https://privacy.school.example), for the "
+                    "links in letters; default: this server's own address");
   serve->callback([&] { exit_code = dovira::cli::Serve(serve_args, std::cout, std::cerr); });
 
   auto* admin = app.add_subcommand("admin", "Staff accounts");

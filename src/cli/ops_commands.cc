@@ -28,6 +28,8 @@ Result<std::unique_ptr<app::App>> OpenApp(const DataArgs& d, const std::string& 
     o.smtp_url = serve->smtp_url;
     o.mail_dir = serve->mail_dir;
     if (!serve->mail_from.empty()) o.mail_from = serve->mail_from;
+    o.public_url = serve->public_url;
+    while (!o.public_url.empty() && o.public_url.back() == '/') o.public_url.pop_back();
   }
   o.data_dir = d.data;
   o.policy_files = d.policies;

@@ -13,6 +13,7 @@ bool WriteBatch::empty() const {
          requests.empty() && request_events.empty() && outbox.empty() && tombstones.empty() &&
          audit_anchors.empty() &&
          cookie_consents.empty() && subject_sessions.empty() && deleted_subject_sessions.empty() &&
+         subscription_confirmations.empty() &&
          disclosures.empty() && recipient_contacts.empty() && legal_holds.empty() &&
          deleted_lookups.empty() && deleted_field_lookups.empty() && guardianships.empty();
 }

@@ -160,6 +160,8 @@ struct StaffRow {
   // The TOTP time step of the last code accepted (0: none). A code is accepted only for a later
   // step, so a code seen over someone's shoulder cannot be used again within its window.
   int64_t totp_last_step = 0;
+  // The keyed hashes of the unused one-time recovery codes (issue 12); a used one is removed.
+  std::vector<std::string> recovery_codes;
   int failed_attempts = 0;
   std::optional<Timestamp> locked_until;
   std::optional<Timestamp> briefing_completed_at;
@@ -296,6 +298,20 @@ struct SubjectSessionRow {
   std::string acting_for;   // "" for the signed-in person, or a linked minor's subject id (B06)
 };
 
+// A subscription awaiting its double opt-in (R15, R54): the marketing grants of a consent given
+// with an e-mail address, held until the e-mailed link (known by the hash of its token) confirms
+// them. `consent` is the awaited consent as JSON (type, grants, wording, form; no personal data).
+struct SubscriptionConfirmationRow {
+  std::string token_hash;  // hex
+  SchoolId school;
+  SubjectId subject;
+  std::string state;  // pending | confirmed
+  std::string consent;
+  Timestamp created_at{};
+  Timestamp expires_at{};
+  std::optional<Timestamp> confirmed_at;
+};
+
 // ---- Guardianships (R24, B06) ------------------------------------------------------------------
 // A minor's legal representative and the proof of their permission: how it was checked, until
 // when it holds (the minor's majority) and the minor's own re-consent on coming of age. No personal
@@ -425,6 +441,7 @@ struct WriteBatch {
   std::vector<CookieConsentRow> cookie_consents;   // append only
   std::vector<SubjectSessionRow> subject_sessions;  // upsert
   std::vector<std::string> deleted_subject_sessions;  // by token_hash
+  std::vector<SubscriptionConfirmationRow> subscription_confirmations;  // upsert
 
   // ---- Disclosures ----
   std::vector<DisclosureRow> disclosures;              // append only
@@ -529,6 +546,8 @@ class Store {
                                                            const std::string& email) = 0;
   virtual Result<std::vector<StaffRow>> ListStaff(const SchoolId& school) = 0;
   virtual Result<std::optional<SessionRow>> GetSession(const std::string& token_hash) = 0;
+  virtual Result<std::optional<SubscriptionConfirmationRow>> GetSubscriptionConfirmation(
+      const std::string& token_hash) = 0;
   virtual Result<std::optional<SubjectSessionRow>> GetSubjectSession(
       const std::string& token_hash) = 0;
   virtual Result<std::optional<ApiKeyRow>> FindApiKey(const std::string& key_hash) = 0;

@@ -32,7 +32,12 @@ ConsentService::ConsentService(Deps deps, Schools& schools, SubjectService& subj
     : deps_(deps), schools_(schools), subjects_(subjects), audit_(audit) {}
 
 Status ConsentService::Refresh(SchoolRuntime& school, const SubjectId& subject) {
-  auto rows = deps_.store.GetConsents(school.id(), subject);
+  return RefreshConsentWindows(deps_.store, school, subject);
+}
+
+Status RefreshConsentWindows(ports::Store& store, SchoolRuntime& school,
+                             const SubjectId& subject) {
+  auto rows = store.GetConsents(school.id(), subject);
   if (!rows.ok()) return rows.error();
   std::vector<domain::LedgerEntry> ledger;
   for (const auto& c : *rows) {

@@ -62,6 +62,9 @@ struct MarketingPreferences {
   std::vector<MarketingPreference> purposes;
 };
 
+// Rebuilds the subject's gate windows from its stored consent ledger.
+Status RefreshConsentWindows(ports::Store& store, SchoolRuntime& school, const SubjectId& subject);
+
 class ConsentService {
  public:
   ConsentService(Deps deps, Schools& schools, SubjectService& subjects, AuditLog& audit);

@@ -454,7 +454,9 @@ Result<std::vector<RecipientNotice>> DisclosureService::StageNotices(
       std::string value_text;
       if (!values.empty()) {
         value_text = CorrectedValuesHeading(lang) + "\n";
-        for (const auto& [field, value] : values) value_text += "  " + field + ": " + value + "\n";
+        for (const auto& [field, value] : values) {
+          value_text += "  " + FieldTitles(p, {field}, lang) + ": " + value + "\n";
+        }
       }
       const auto& cal = cp->calendar();
       MessageText t = RenderMessage(
@@ -462,10 +464,10 @@ Result<std::vector<RecipientNotice>> DisclosureService::StageNotices(
           {{"school", p.school.name.Get(lang, p.school.authoritative_language)},
            {"recipient", title},
            {"event", RecipientEventText(event, lang)},
-           {"performed", cal.FormatLocal(std::chrono::floor<std::chrono::seconds>(now))},
+           {"performed", LetterDate(cal, now, lang)},
            {"subject", subject.value()},
            {"id", request_id},
-           {"fields", JoinComma(n.fields)},
+           {"fields", FieldTitles(p, n.fields, lang)},
            {"values", value_text}});
       m.subject = t.subject;
       m.text = t.body;

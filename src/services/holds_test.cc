@@ -49,7 +49,7 @@ class LegalHoldTest : public ::testing::Test {
   LegalHoldTest()
       : subjects(env.deps(), env.schools, env.audit),
         consents(env.deps(), env.schools, subjects, env.audit),
-        outbox(env.deps(), nullptr, nullptr, "privacy@school.test", "Dovira"),
+        outbox(env.deps(), nullptr, nullptr, "privacy@school.test", env.schools),
         access(env.deps(), env.schools, subjects, env.audit),
         disclosures(env.deps(), env.schools, access, env.audit, outbox),
         holds(env.deps(), env.schools, env.audit),

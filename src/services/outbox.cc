@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "services/request_texts.h"
+
 namespace dovira::services {
 namespace {
 
@@ -21,13 +23,13 @@ std::chrono::microseconds Backoff(int attempts) {
 
 }  // namespace
 
-Outbox::Outbox(Deps deps, ports::Mailer* mailer, ports::WebhookSender* webhooks, std::string from,
-               std::string from_name)
+Outbox::Outbox(Deps deps, ports::Mailer* mailer, ports::WebhookSender* webhooks,
+               std::string fallback_from, const Schools& schools)
     : deps_(deps),
       mailer_(mailer),
       webhooks_(webhooks),
-      from_(std::move(from)),
-      from_name_(std::move(from_name)) {}
+      fallback_from_(std::move(fallback_from)),
+      schools_(schools) {}
 
 Result<std::string> Outbox::Add(ports::WriteBatch& batch, const SchoolId& school,
                                 const OutMessage& m) {
@@ -37,8 +39,17 @@ Result<std::string> Outbox::Add(ports::WriteBatch& batch, const SchoolId& school
     return Error::Invalid("channel must be email or webhook", "channel");
   }
   const std::string id = deps_.crypto.NewId();
-  Json content = {{"to", m.to},       {"url", m.url},   {"subject", m.subject},
-                  {"text", m.text},   {"from", m.from}, {"attachments", Json::array()}};
+  Json content = {{"to", m.to},     {"url", m.url},   {"subject", m.subject},
+                  {"text", m.text}, {"from", ""},     {"attachments", Json::array()}};
+  if (m.channel == "email") {
+    // R36: one sender for every letter of the school, which signs it.
+    auto rt = schools_.Get(school);
+    if (!rt.ok()) return rt.error();
+    const LetterSender sender = SenderOf((*rt)->policy()->policy(), m.lang, fallback_from_);
+    content["from"] = sender.address;
+    content["from_name"] = sender.name;
+    content["text"] = m.text + "\n\n" + sender.signature;
+  }
   for (const auto& a : m.attachments) {
     content["attachments"].push_back(
         {{"filename", a.filename}, {"content_type", a.content_type}, {"data", a.data}});
@@ -81,8 +92,8 @@ Result<Outbox::Report> Outbox::DeliverDue() {
       } else if (row.channel == "email") {
         if (mailer_ == nullptr) continue;  // no SMTP configured: stays pending
         ports::MailMessage mail;
-        mail.from = c.value("from", "").empty() ? from_ : c.value("from", "");
-        mail.from_name = from_name_;
+        mail.from = c.value("from", "").empty() ? fallback_from_ : c.value("from", "");
+        mail.from_name = c.value("from_name", "");
         mail.to = c.value("to", std::vector<std::string>{});
         mail.subject = c.value("subject", "");
         mail.text = c.value("text", "");

@@ -15,6 +15,7 @@
 
 #include "ports/mailer.h"
 #include "services/context.h"
+#include "services/schools.h"
 
 namespace dovira::services {
 
@@ -29,7 +30,6 @@ struct OutMessage {
   std::string text;             // the e-mail body, or the webhook's JSON body
   std::vector<ports::MailAttachment> attachments;
   std::optional<Timestamp> due;  // when it must be sent by (R47), if the policy sets a term
-  std::string from;              // the sender address; "" = the deployment's (R36: a school mailbox)
 };
 
 struct OutboxEntry {
@@ -48,12 +48,15 @@ struct OutboxEntry {
 class Outbox {
  public:
   // `mailer` and `webhooks` may be null: messages then wait in the outbox until a deployment with
-  // them configured delivers them. `from` is the sender address for e-mail.
-  Outbox(Deps deps, ports::Mailer* mailer, ports::WebhookSender* webhooks, std::string from,
-         std::string from_name);
+  // them configured delivers them. Every e-mail of a school comes from one sender (R36,
+  // SenderOf in request_texts.h): the school's mailbox named in its policy, else
+  // `fallback_from`, with the school's name as the display name, and ends with the school's
+  // signature.
+  Outbox(Deps deps, ports::Mailer* mailer, ports::WebhookSender* webhooks,
+         std::string fallback_from, const Schools& schools);
 
-  // Adds the message to `batch`, sealed; returns its id. kInvalidArgument for a message without
-  // a recipient.
+  // Adds the message to `batch`, sealed, with its sender and the school's signature; returns its
+  // id. kInvalidArgument for a message without a recipient; kNotFound for an unknown school.
   Result<std::string> Add(ports::WriteBatch& batch, const SchoolId& school,
                           const OutMessage& message);
 
@@ -73,7 +76,8 @@ class Outbox {
   Deps deps_;
   ports::Mailer* mailer_;
   ports::WebhookSender* webhooks_;
-  std::string from_, from_name_;
+  std::string fallback_from_;
+  const Schools& schools_;
   std::mutex deliver_mu_;
 };
 

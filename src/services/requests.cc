@@ -441,49 +441,36 @@ Status RequestService::Notify(ports::WriteBatch& batch, const SchoolId& school,
   auto cp = (*rt)->policy();
   const auto& cal = cp->calendar();
   const std::string lang = MessageLang(r.lang);
-  auto local = [&](Timestamp t) {
-    return cal.FormatLocal(std::chrono::floor<std::chrono::seconds>(t));
-  };
+  // Dates as a person writes them, in the letter's language and the school's time zone.
+  auto local = [&](Timestamp t) { return LetterDate(cal, t, lang); };
   std::map<std::string, std::string> vars = {
       {"id", r.id},
       {"type", RequestTypeName(r.type, lang)},
-      {"received", local(r.received_at)},
+      {"received", LetterDateTime(cal, r.received_at, lang)},
       {"due", local(r.due_at)},
       {"closed", local(r.closed_at.value_or(deps_.clock.Now()))},
       {"reason", r.reason},
       {"extra", extra},
-      {"fields", Join(r.fields)},
-      {"purposes", Join(r.purposes)},
+      {"fields", FieldTitles(cp->policy(), r.fields, lang)},
+      {"purposes", PurposeTitles(cp->policy(), r.purposes, lang)},
       {"decision", r.decision},
       {"performed", local(deps_.clock.Now())},
       {"segment", r.segment},
   };
-  if (kind == "segment_decided") {
-    // R61: the decision in words, in the letter's language.
-    static const std::map<std::string, std::array<const char*, 3>> kSegmentDecisions = {
-        {"removed", {"вас вилучено з цього сегменту; пропозиції для нього вам більше не надходитимуть",
-                     "вы исключены из этого сегмента; предложения для него вам больше не будут поступать",
-                     "you have been removed from this segment and will no longer receive its offers"}},
-        {"kept", {"віднесення до сегменту залишено без змін", "отнесение к сегменту оставлено без изменений",
-                  "the assignment to the segment stands"}}};
-    if (auto it = kSegmentDecisions.find(r.decision); it != kSegmentDecisions.end()) {
-      vars["decision"] = it->second[lang == "ru" ? 1 : lang == "en" ? 2 : 0];
-    }
+  if (kind == "segment_decided" && (r.decision == "removed" || r.decision == "kept")) {
+    vars["decision"] = LetterText("segment_decision." + r.decision, lang);  // R61, in words
   }
   {
-    // R47: what was done, in words ("{action} on {performed}").
-    static const std::map<std::string, std::array<const char*, 3>> kActions = {
-        {"rectification", {"дані виправлено", "данные исправлены", "your data were corrected"}},
-        {"erasure", {"дані знищено", "данные уничтожены", "your data were erased"}},
-        {"restriction", {"обробку обмежено", "обработка ограничена", "processing was restricted"}},
-        {"suspend", {"обробку призупинено", "обработка приостановлена", "processing was suspended"}}};
-    auto it = kActions.find(r.type);  // "suspend" before its right, "restriction"
-    if (it == kActions.end()) it = kActions.find(r.right);
-    if (it == kActions.end()) it = kActions.find("rectification");
-    vars["action"] = it->second[lang == "ru" ? 1 : lang == "en" ? 2 : 0];
-    if (r.fields.empty() && r.restrict_all) {
-      vars["fields"] = lang == "ru" ? "все данные" : lang == "en" ? "all data" : "усі дані";
+    // R47: what was done, in words ("{action} on {performed}"): "suspend" before its right.
+    std::string action = "rectification";
+    for (const std::string* t : {&r.type, &r.right}) {
+      if (*t == "rectification" || *t == "erasure" || *t == "restriction" || *t == "suspend") {
+        action = *t;
+        break;
+      }
     }
+    vars["action"] = LetterText("action." + action, lang);
+    if (r.fields.empty() && r.restrict_all) vars["fields"] = LetterText("all_data", lang);
   }
   if (kind == "rejected") {
     // R64: the right to complain, to the EU authority for an EU/EEA subject, otherwise to the
@@ -503,26 +490,14 @@ Status RequestService::Notify(ports::WriteBatch& batch, const SchoolId& school,
     auto it = p.complaint_authorities.end();
     if (eu_subject) it = p.complaint_authorities.find("EU");
     if (it == p.complaint_authorities.end()) it = p.complaint_authorities.find(jurisdiction);
-    static const std::map<std::string, std::string> kComplaint = {
-        {"uk", "Ви маєте право оскаржити цю відмову до органу нагляду: "},
-        {"ru", "Вы вправе обжаловать этот отказ в надзорный орган: "},
-        {"en", "You have the right to complain about this refusal to the supervisory authority: "}};
-    static const std::map<std::string, std::string> kNoneOnFile = {
-        {"uk", "орган із захисту персональних даних юрисдикції школи ({j}); політика школи не "
-               "називає його"},
-        {"ru", "орган по защите персональных данных юрисдикции школы ({j}); политика школы его "
-               "не называет"},
-        {"en", "the personal-data protection authority of the school's jurisdiction ({j}); the "
-               "school's policy does not name it"}};
     std::string name;
     if (it != p.complaint_authorities.end()) {
       name = it->second.name.Get(lang);
       if (!it->second.url.empty()) name += " " + it->second.url;
     } else {
-      name = kNoneOnFile.at(lang);
-      name.replace(name.find("{j}"), 3, jurisdiction);
+      name = LetterText("complaint_authority_unknown", lang, {{"jurisdiction", jurisdiction}});
     }
-    vars["complaint"] = kComplaint.at(lang) + name;
+    vars["complaint"] = LetterText("complaint", lang, {{"authority", name}});
   }
   MessageText text = RenderMessage(kind, lang, vars);
   OutMessage m;
@@ -534,10 +509,6 @@ Status RequestService::Notify(ports::WriteBatch& batch, const SchoolId& school,
   m.text = text.body;
   m.attachments = std::move(attachments);
   const policy::Policy& p = cp->policy();
-  // R36 (001): answers go out from the school's support mailbox when it has one.
-  for (const std::string* box : {&p.contacts.rights_requests, &p.contacts.support}) {
-    if (m.from.empty() && domain::NormaliseEmail(*box)) m.from = *box;
-  }
   if (kind == "action_notice" && p.action_notice.declared && p.action_notice.deadline.term) {
     auto due = domain::DueAt(cal, deps_.clock.Now(), *p.action_notice.deadline.term);
     if (due.ok()) m.due = *due;  // R47: counted from the day the action was performed (R66)
@@ -1331,7 +1302,10 @@ std::string RequestService::HeldText(const domain::CompiledPolicy& cp, const std
     }
     MessageText line = RenderMessage(
         "legal_hold_kept", lang,
-        {{"fields", Join(mine)}, {"reason", h.reason}, {"basis", basis}, {"until", h.until}});
+        {{"fields", FieldTitles(cp.policy(), mine, lang)},
+         {"reason", h.reason},
+         {"basis", basis},
+         {"until", LetterDayText(h.until, lang)}});
     out += (out.empty() ? "" : "\n") + line.body;
   }
   return out;
@@ -1442,7 +1416,10 @@ Result<RequestInfo> RequestService::DestroyExceptHeld(const SchoolId& school, Re
   const std::string lang = MessageLang(r.lang);
   std::string extra;
   if (!erased_list.empty()) {
-    extra = RenderMessage("legal_hold_erased", lang, {{"fields", Join(erased_list)}}).body + "\n";
+    extra = RenderMessage("legal_hold_erased", lang,
+                          {{"fields", FieldTitles(cp->policy(), erased_list, lang)}})
+                .body +
+            "\n";
   }
   extra += HeldText(*cp, lang, holds, kept);
   if (auto st = Notify(batch, school, r, "answer", extra); !st.ok()) return st.error();
@@ -2377,7 +2354,7 @@ Result<DeadlineReport> RequestService::RunDeadlines(const SchoolId& school,
             {{"id", r->id},
              {"type", RequestTypeName(r->type, lang)},
              {"share", share},
-             {"due", cp->calendar().FormatLocal(std::chrono::floor<std::chrono::seconds>(r->due_at))}});
+             {"due", LetterDate(cp->calendar(), r->due_at, lang)}});
         OutMessage msg;
         msg.request = r->id;
         msg.kind = kind;
@@ -2497,9 +2474,9 @@ Status RequestService::SettleHolds(const SchoolId& school, const std::string& re
          {"type", RequestTypeName(r.type, lang)},
          {"reason", h.reason},
          {"basis", basis},
-         {"until", h.until},
-         {"performed", cp->calendar().FormatLocal(std::chrono::floor<std::chrono::seconds>(now))},
-         {"fields", erased_list.empty() ? std::string("-") : Join(erased_list)},
+         {"until", LetterDayText(h.until, lang)},
+         {"performed", LetterDate(cp->calendar(), now, lang)},
+         {"fields", FieldTitles(cp->policy(), erased_list, lang)},
          {"extra", extra}});
     OutMessage m;
     m.request = r.id;

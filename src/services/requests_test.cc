@@ -61,7 +61,7 @@ class RequestPackageTest : public ::testing::Test {
   RequestPackageTest()
       : subjects(env.deps(), env.schools, env.audit),
         consents(env.deps(), env.schools, subjects, env.audit),
-        outbox(env.deps(), nullptr, nullptr, "privacy@school.test", "Dovira"),
+        outbox(env.deps(), nullptr, nullptr, "privacy@school.test", env.schools),
         access(env.deps(), env.schools, subjects, env.audit),
         disclosures(env.deps(), env.schools, access, env.audit, outbox),
         requests(env.deps(), env.schools, subjects, consents, env.audit, outbox, disclosures) {}
@@ -234,7 +234,7 @@ class RequestCodeTest : public ::testing::Test {
   RequestCodeTest()
       : subjects(env.deps(), env.schools, env.audit),
         consents(env.deps(), env.schools, subjects, env.audit),
-        outbox(env.deps(), &mail, nullptr, "privacy@school.test", "Dovira"),
+        outbox(env.deps(), &mail, nullptr, "privacy@school.test", env.schools),
         access(env.deps(), env.schools, subjects, env.audit),
         disclosures(env.deps(), env.schools, access, env.audit, outbox),
         requests(env.deps(), env.schools, subjects, consents, env.audit, outbox, disclosures) {}

@@ -173,6 +173,19 @@ std::string Base32(std::string_view bytes) {
 }
 
 // Percent-encodes everything but RFC 3986 unreserved characters and '@' (allowed in a path).
+// The ten letters of a recovery code as typed ("abcde-fghjk", with or without the hyphen or
+// spaces), upper-cased; "" when the text is not shaped like one.
+std::string RecoveryLetters(std::string_view typed) {
+  std::string letters;
+  for (char c : typed) {
+    if (c == '-' || c == ' ') continue;
+    const char up = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (!((up >= 'A' && up <= 'Z') || (up >= '2' && up <= '7'))) return {};
+    letters += up;
+  }
+  return letters.size() == 10 ? letters : std::string();
+}
+
 std::string UriEscape(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -524,6 +537,7 @@ Result<LoginResult> StaffService::Login(const SchoolId& school, const std::strin
   const bool mfa_required = MfaRequired(*policy, seen.role);
   bool mfa_passed = !mfa_required;
   std::optional<int64_t> totp_step;
+  std::string recovery_letters;
   if (proven && mfa_required && seen.totp_enabled) {
     if (totp_code.empty()) {
       attempts_by_ip_.Forget(ctx.ip, now);
@@ -535,7 +549,9 @@ Result<LoginResult> StaffService::Login(const SchoolId& school, const std::strin
     auto secret = deps_.keys.OpenSecret(school, seen.sealed_totp_secret, TotpAad(school, seen.id));
     if (!secret.ok()) return secret.error();
     totp_step = deps_.crypto.MatchTotp(*secret, totp_code, now);
-    proven = totp_step.has_value();
+    // Not a current TOTP code: perhaps a recovery code, checked under the lock below.
+    if (!totp_step) recovery_letters = RecoveryLetters(totp_code);
+    proven = totp_step.has_value() || !recovery_letters.empty();
     mfa_passed = proven;
   }
 
@@ -557,6 +573,19 @@ Result<LoginResult> StaffService::Login(const SchoolId& school, const std::strin
     proven = false;
     mfa_passed = false;
   }
+  // A recovery code is good once: it leaves the list in the batch that opens the session.
+  bool used_recovery_code = false;
+  if (proven && !recovery_letters.empty()) {
+    auto it = std::find(staff.recovery_codes.begin(), staff.recovery_codes.end(),
+                        RecoveryCodeHash(staff, recovery_letters));
+    if (it == staff.recovery_codes.end()) {
+      proven = false;
+      mfa_passed = false;
+    } else {
+      staff.recovery_codes.erase(it);
+      used_recovery_code = true;
+    }
+  }
   if (!proven) {
     Error err = RecordFailure(staff, security, now, audit_, "staff.login", ctx, batch);
     if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
@@ -569,7 +598,12 @@ Result<LoginResult> StaffService::Login(const SchoolId& school, const std::strin
     return AccountLeft();
   }
 
-  if (staff.failed_attempts != 0 || staff.locked_until || totp_step) {
+  if (used_recovery_code) {
+    audit_.Add(batch, school,
+               Event(StaffActor(staff), "staff.recovery_code.use", "ok", "", ctx,
+                     JsonObject({{"remaining", std::to_string(staff.recovery_codes.size())}})));
+  }
+  if (staff.failed_attempts != 0 || staff.locked_until || totp_step || used_recovery_code) {
     staff.failed_attempts = 0;
     staff.locked_until.reset();
     if (totp_step) staff.totp_last_step = *totp_step;
@@ -592,6 +626,7 @@ Result<LoginResult> StaffService::Login(const SchoolId& school, const std::strin
   if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
   attempts_by_ip_.Forget(ctx.ip, now);  // the limit is on guessing, not on signing in
   result.session = ToSession(session, staff, *policy, now);
+  if (used_recovery_code) result.recovery_codes_left = static_cast<int>(staff.recovery_codes.size());
   return result;
 }
 
@@ -652,13 +687,21 @@ Result<TotpEnrolment> StaffService::BeginTotp(const StaffSession& session) {
 
   TotpEnrolment out;
   out.secret_base32 = Base32(secret);
-  out.otpauth_uri = "otpauth://totp/Dovira:" + UriEscape(staff.email) +
-                    "?secret=" + out.secret_base32 + "&issuer=Dovira";
+  // The authenticator's entry names the school the account belongs to.
+  auto runtime = schools_.Get(staff.school);
+  if (!runtime.ok()) return runtime.error();
+  const policy::School& school = (*runtime)->policy()->policy().school;
+  out.issuer = school.name.Get(school.authoritative_language);
+  if (out.issuer.empty()) out.issuer = school.id;
+  out.account = staff.email;
+  out.otpauth_uri = "otpauth://totp/" + UriEscape(out.issuer) + ":" + UriEscape(staff.email) +
+                    "?secret=" + out.secret_base32 + "&issuer=" + UriEscape(out.issuer);
   return out;
 }
 
-Status StaffService::ConfirmTotp(const std::string& session_token, const std::string& code,
-                                 const RequestContext& ctx) {
+Result<std::vector<std::string>> StaffService::ConfirmTotp(const std::string& session_token,
+                                                           const std::string& code,
+                                                           const RequestContext& ctx) {
   const Timestamp now = deps_.clock.Now();
   std::lock_guard lock(StaffWriteMutex());
   auto live = LoadLiveSession(deps_.store, deps_.crypto, session_token, now);
@@ -693,13 +736,64 @@ Status StaffService::ConfirmTotp(const std::string& session_token, const std::st
   staff.totp_last_step = *step;
   staff.totp_enabled = true;
   staff.failed_attempts = 0;
+  std::vector<std::string> codes;
+  if (enrolled_now) codes = NewRecoveryCodes(staff);
   batch.staff.push_back(staff);
   live->session.mfa_passed = true;
   batch.sessions.push_back(live->session);
   audit_.Add(
       batch, staff.school,
       Event(StaffActor(staff), "staff.totp.confirm", "ok", enrolled_now ? "enrolled" : "", ctx));
-  return deps_.store.Commit(std::move(batch));
+  if (enrolled_now) {
+    audit_.Add(batch, staff.school,
+               Event(StaffActor(staff), "staff.recovery_codes.issue", "ok", "", ctx,
+                     JsonObject({{"count", std::to_string(codes.size())}})));
+  }
+  if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
+  return codes;
+}
+
+std::vector<std::string> StaffService::NewRecoveryCodes(StaffRow& staff) {
+  std::vector<std::string> codes;
+  staff.recovery_codes.clear();
+  for (int i = 0; i < kRecoveryCodeCount; ++i) {
+    // 50 random bits as ten base32 letters in two groups: typed by hand, guessed by nobody
+    // within the lockout's few tries.
+    const std::string letters = Base32(deps_.crypto.RandomBytes(7)).substr(0, 10);
+    codes.push_back(letters.substr(0, 5) + "-" + letters.substr(5));
+    staff.recovery_codes.push_back(RecoveryCodeHash(staff, letters));
+  }
+  return codes;
+}
+
+std::string StaffService::RecoveryCodeHash(const StaffRow& staff, std::string_view letters) {
+  return HashHex(deps_.crypto, "staff-recovery|" + staff.school.value() + "|" +
+                                   staff.id.value() + "|" + std::string(letters));
+}
+
+Result<std::vector<std::string>> StaffService::RegenerateRecoveryCodes(
+    const StaffSession& session, const RequestContext& ctx) {
+  if (!session.mfa_passed) {
+    return Error{ErrorCode::kPermissionDenied, "sign in with the second factor first", {},
+                 "mfa_required"};
+  }
+  std::lock_guard lock(StaffWriteMutex());
+  auto current = deps_.store.GetStaff(session.school, session.staff);
+  if (!current.ok()) return current.error();
+  if (!*current || (*current)->left_at) return SessionInvalid();
+  StaffRow staff = std::move(**current);
+  if (!staff.totp_enabled) {
+    return Error{ErrorCode::kFailedPrecondition, "two-factor sign-in is not set up yet", {},
+                 "totp_not_enrolled"};
+  }
+  std::vector<std::string> codes = NewRecoveryCodes(staff);
+  ports::WriteBatch batch;
+  batch.staff.push_back(staff);
+  audit_.Add(batch, staff.school,
+             Event(StaffActor(staff), "staff.recovery_codes.issue", "ok", "replaced", ctx,
+                   JsonObject({{"count", std::to_string(codes.size())}})));
+  if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
+  return codes;
 }
 
 Status StaffService::ChangePassword(const std::string& session_token,

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "services/audit_log.h"
@@ -52,6 +53,8 @@ struct StaffSession {
 struct LoginResult {
   std::string session_token;  // the cookie value; shown only here
   StaffSession session;
+  // Set when a recovery code stood in for the TOTP code: how many unused ones are left.
+  std::optional<int> recovery_codes_left;
 };
 
 struct NewApiKey {
@@ -68,10 +71,18 @@ struct ApiKeyIdentity {
   Actor ToActor() const;
 };
 
+// What an authenticator app needs: the key, and the otpauth URI a QR code carries. The entry
+// names the school: issuer = the school's name (in the policy's authoritative language), label
+// "<school>:<email>".
 struct TotpEnrolment {
   std::string secret_base32;
-  std::string otpauth_uri;  // otpauth://totp/Dovira:<email>?secret=...&issuer=Dovira
+  std::string issuer;
+  std::string account;
+  std::string otpauth_uri;  // otpauth://totp/<school>:<email>?secret=...&issuer=<school>
 };
+
+// One-time recovery codes, each usable once at sign-in instead of a TOTP code.
+inline constexpr int kRecoveryCodeCount = 10;
 
 class StaffService {
  public:
@@ -103,9 +114,19 @@ class StaffService {
   Status Logout(const std::string& session_token, const RequestContext& ctx);
 
   Result<TotpEnrolment> BeginTotp(const StaffSession& session);
-  // Confirms enrolment with a current code; marks the session mfa_passed.
-  Status ConfirmTotp(const std::string& session_token, const std::string& code,
-                     const RequestContext& ctx);
+  // Confirms enrolment with a current code; marks the session mfa_passed. The confirmation that
+  // enrols returns kRecoveryCodeCount new recovery codes ("ABCDE-FGHJK"; shown only here, kept as
+  // keyed BLAKE2b hashes); a later confirmation returns none. At sign-in an unused recovery code
+  // is accepted once in place of the TOTP code (audited "staff.recovery_code.use" with the count
+  // left); a wrong one counts towards the lockout like a wrong TOTP code.
+  Result<std::vector<std::string>> ConfirmTotp(const std::string& session_token,
+                                               const std::string& code,
+                                               const RequestContext& ctx);
+  // A new set of recovery codes replacing every earlier one. kFailedPrecondition
+  // "totp_not_enrolled" before enrolment; kPermissionDenied "mfa_required" from a session that
+  // has not passed the second factor.
+  Result<std::vector<std::string>> RegenerateRecoveryCodes(const StaffSession& session,
+                                                           const RequestContext& ctx);
   // kUnauthenticated "invalid_credentials" for a wrong current password; "password_weak".
   Status ChangePassword(const std::string& session_token, const std::string& current_password,
                         const std::string& new_password, const RequestContext& ctx);
@@ -136,6 +157,11 @@ class StaffService {
   std::string GeneratePassword();
 
  private:
+  // Fills staff.recovery_codes with the hashes of kRecoveryCodeCount new codes; returns the codes.
+  std::vector<std::string> NewRecoveryCodes(ports::StaffRow& staff);
+  // The stored form of a recovery code's ten letters (as RecoveryLetters in staff.cc gives them).
+  std::string RecoveryCodeHash(const ports::StaffRow& staff, std::string_view letters);
+
   Deps deps_;
   Schools& schools_;
   AuditLog& audit_;

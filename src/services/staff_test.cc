@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+#include <set>
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -93,6 +96,26 @@ class StaffServiceTest : public ::testing::Test {
     const std::string code = env.crypto->TotpCode(secret, env.clock.Now());
     EXPECT_EQ(Reason(staff.ConfirmTotp(login.session_token, code, ctx)), "ok");
     return secret;
+  }
+
+  // Signs a new privileged account in and enrols TOTP; returns its secret and recovery codes.
+  struct Enrolled {
+    LoginResult login;
+    std::string secret;
+    std::vector<std::string> codes;
+  };
+  Enrolled EnrolWithRecoveryCodes(const std::string& email) {
+    MustCreate(email, "responsible_person");
+    Enrolled out{MustLogin(email), "", {}};
+    auto enrolment = staff.BeginTotp(out.login.session);
+    EXPECT_TRUE(enrolment.ok()) << Reason(enrolment);
+    if (!enrolment.ok()) return out;
+    out.secret = FromBase32(enrolment->secret_base32);
+    auto codes = staff.ConfirmTotp(out.login.session_token,
+                                   env.crypto->TotpCode(out.secret, env.clock.Now()), ctx);
+    EXPECT_TRUE(codes.ok()) << Reason(codes);
+    if (codes.ok()) out.codes = *codes;
+    return out;
   }
 
   TestEnv env;
@@ -411,8 +434,14 @@ TEST_F(StaffServiceTest, APrivilegedRoleWithoutTotpGetsASessionLimitedToEnrolmen
   auto enrolment = staff.BeginTotp(login.session);
   ASSERT_TRUE(enrolment.ok()) << Reason(enrolment);
   EXPECT_EQ(enrolment->secret_base32.size(), 32u) << "20 random bytes";
-  EXPECT_EQ(enrolment->otpauth_uri, "otpauth://totp/Dovira:owner@example.org?secret=" +
-                                        enrolment->secret_base32 + "&issuer=Dovira");
+  // The authenticator's entry names the school (issue 12), in the policy's authoritative language.
+  EXPECT_EQ(enrolment->issuer, "Включи Жизнь");
+  EXPECT_EQ(enrolment->account, "owner@example.org");
+  const std::string school_name = "%D0%92%D0%BA%D0%BB%D1%8E%D1%87%D0%B8%20%D0%96%D0%B8%D0%B7%D0%BD%D1%8C";
+  EXPECT_EQ(enrolment->otpauth_uri, "otpauth://totp/" + school_name +
+                                        ":owner@example.org?secret=" + enrolment->secret_base32 +
+                                        "&issuer=" + school_name);
+  EXPECT_EQ(enrolment->otpauth_uri.find("Dovira"), std::string::npos);
   const std::string secret = FromBase32(enrolment->secret_base32);
   ASSERT_EQ(secret.size(), 20u);
 
@@ -463,6 +492,98 @@ TEST_F(StaffServiceTest, OnceEnrolledAPrivilegedSignInNeedsTheCurrentCode) {
   EXPECT_EQ(Reason(staff.Login(school, "owner@example.org", kPassword, next, ctx)), "ok");
   // A confirmed secret cannot be replaced by whoever holds a session.
   EXPECT_EQ(Reason(staff.BeginTotp(login->session)), "totp_enrolled");
+}
+
+// --- Recovery codes (issue 12) -------------------------------------------------------------------
+
+// Enrolment hands out ten one-time recovery codes, kept only as hashes; each signs in once in
+// place of a TOTP code, and every use is audited with the count left.
+TEST_F(StaffServiceTest, ARecoveryCodeSignsInOnceInsteadOfTheTotpCode) {
+  const Enrolled enrolled = EnrolWithRecoveryCodes("owner@example.org");
+  const std::string& secret = enrolled.secret;
+  const std::vector<std::string>* codes = &enrolled.codes;
+  ASSERT_EQ(codes->size(), static_cast<size_t>(kRecoveryCodeCount));
+  const std::set<std::string> distinct(codes->begin(), codes->end());
+  EXPECT_EQ(distinct.size(), codes->size());
+  auto stored = env.store->FindStaffByEmail(school, "owner@example.org");
+  ASSERT_TRUE(stored.ok() && *stored);
+  ASSERT_EQ((*stored)->recovery_codes.size(), codes->size());
+  for (const auto& code : *codes) {
+    EXPECT_TRUE(std::regex_match(code, std::regex("[A-Z2-7]{5}-[A-Z2-7]{5}"))) << code;
+    for (const auto& hash : (*stored)->recovery_codes) {
+      EXPECT_EQ(hash.find(code.substr(0, 5)), std::string::npos) << "stored hashed";
+    }
+  }
+
+  env.clock.Advance(minutes(5));
+  // Typed in lower case without the hyphen, as people do.
+  std::string typed;
+  for (char c : (*codes)[3]) {
+    if (c != '-') typed += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  auto login = staff.Login(school, "owner@example.org", kPassword, typed, ctx);
+  ASSERT_TRUE(login.ok()) << Reason(login);
+  EXPECT_TRUE(login->session.mfa_passed);
+  ASSERT_TRUE(login->recovery_codes_left.has_value());
+  EXPECT_EQ(*login->recovery_codes_left, kRecoveryCodeCount - 1);
+  int uses = 0;
+  for (const auto& row : AuditRows(school)) {
+    if (row.action != "staff.recovery_code.use") continue;
+    ++uses;
+    EXPECT_NE(row.detail.find("\"remaining\":\"9\""), std::string::npos) << row.detail;
+  }
+  EXPECT_EQ(uses, 1);
+  // Not twice.
+  EXPECT_EQ(Reason(staff.Login(school, "owner@example.org", kPassword, (*codes)[3], ctx)),
+            "invalid_credentials");
+  // Another code still works; a TOTP sign-in says nothing of recovery codes.
+  auto other = staff.Login(school, "owner@example.org", kPassword, (*codes)[0], ctx);
+  ASSERT_TRUE(other.ok()) << Reason(other);
+  EXPECT_EQ(*other->recovery_codes_left, kRecoveryCodeCount - 2);
+  auto with_totp = staff.Login(school, "owner@example.org", kPassword,
+                               env.crypto->TotpCode(secret, env.clock.Now()), ctx);
+  ASSERT_TRUE(with_totp.ok()) << Reason(with_totp);
+  EXPECT_FALSE(with_totp->recovery_codes_left.has_value());
+}
+
+// A wrong recovery code is a wrong second factor: refused, and counted by the lockout.
+TEST_F(StaffServiceTest, AWrongRecoveryCodeCountsTowardsTheLockout) {
+  const Enrolled enrolled = EnrolWithRecoveryCodes("owner@example.org");
+  const std::vector<std::string>* codes = &enrolled.codes;
+  ASSERT_FALSE(codes->empty());
+  const int attempts = Security(school).lockout_attempts;
+  ASSERT_GT(attempts, 0);
+  for (int i = 0; i < attempts; ++i) {
+    const std::string reason = Reason(staff.Login(school, "owner@example.org", kPassword,
+                                                  "AAAAA-AAAA" + std::string(1, 'A' + i), ctx));
+    EXPECT_TRUE(reason == "invalid_credentials" || (i == attempts - 1 && reason == "locked_out"))
+        << i << ": " << reason;
+  }
+  EXPECT_EQ(Reason(staff.Login(school, "owner@example.org", kPassword, (*codes)[0], ctx)),
+            "locked_out")
+      << "even a good code waits for the lock to end";
+  auto stored = env.store->FindStaffByEmail(school, "owner@example.org");
+  ASSERT_TRUE(stored.ok() && *stored);
+  EXPECT_EQ((*stored)->recovery_codes.size(), codes->size()) << "the lock spent no code";
+}
+
+// New codes replace the old ones, only from a session that passed the second factor.
+TEST_F(StaffServiceTest, NewRecoveryCodesReplaceTheOldOnes) {
+  MustCreate("other@example.org", "responsible_person");
+  EXPECT_EQ(Reason(staff.RegenerateRecoveryCodes(MustLogin("other@example.org").session, ctx)),
+            "mfa_required");
+  const Enrolled enrolled = EnrolWithRecoveryCodes("owner@example.org");
+  const std::vector<std::string>* old = &enrolled.codes;
+  ASSERT_FALSE(old->empty());
+  auto session = staff.Authenticate(enrolled.login.session_token);
+  ASSERT_TRUE(session.ok() && session->mfa_passed);
+  auto fresh = staff.RegenerateRecoveryCodes(*session, ctx);
+  ASSERT_TRUE(fresh.ok()) << Reason(fresh);
+  ASSERT_EQ(fresh->size(), static_cast<size_t>(kRecoveryCodeCount));
+  env.clock.Advance(minutes(1));
+  EXPECT_EQ(Reason(staff.Login(school, "owner@example.org", kPassword, (*old)[0], ctx)),
+            "invalid_credentials");
+  EXPECT_EQ(Reason(staff.Login(school, "owner@example.org", kPassword, (*fresh)[0], ctx)), "ok");
 }
 
 // --- Passwords -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 
 #include "domain/consent_ledger.h"
 #include "services/guardians.h"
+#include "services/subscriptions.h"
 
 namespace dovira::services {
 namespace {
@@ -111,8 +112,9 @@ SubjectProfile DecodeProfile(const std::string& text) {
   return p;
 }
 
-SubjectService::SubjectService(Deps deps, Schools& schools, AuditLog& audit)
-    : deps_(deps), schools_(schools), audit_(audit) {}
+SubjectService::SubjectService(Deps deps, Schools& schools, AuditLog& audit,
+                               SubscriptionService* subscriptions)
+    : deps_(deps), schools_(schools), audit_(audit), subscriptions_(subscriptions) {}
 
 void SubjectService::CacheKey(const std::string& cache_key, const ports::SecretKey& key) {
   std::lock_guard lock(cache_mu_);
@@ -370,6 +372,18 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
       batch.lookups.push_back(ports::LookupRow{school_id, cf.type, *token, subject});
     }
   }
+  // R15, R54: marketing ticked on a public subscription form with an e-mail address waits for the
+  // double opt-in; nothing but the confirmation letter goes to that address until it is confirmed.
+  std::string opt_in_email;
+  if (subscriptions_ != nullptr && actor.kind == Actor::Kind::kPublic &&
+      SubscriptionService::IsSubscriptionForm(pol, v.form)) {
+    for (const auto& [field, value] : v.fields) {
+      const int fi = cp->FieldIndex(field);
+      if (fi < 0 || cp->field(static_cast<size_t>(fi)).type != "email") continue;
+      if (auto email = domain::NormaliseEmail(value)) opt_in_email = *email;
+      break;
+    }
+  }
   std::vector<domain::LedgerEntry> ledger;
   for (const auto& c : v.consents) {
     ports::ConsentRow cr;
@@ -402,6 +416,22 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
     int64_t expires = ExpiryUs(*cp, c.term, now);
     if (expires != domain::kForever) {
       cr.expires_at = Timestamp(std::chrono::microseconds(expires));
+    }
+    if (!opt_in_email.empty()) {
+      std::vector<std::string> held = SubscriptionService::HeldGrants(*cp, cr.grants);
+      if (!held.empty()) {
+        ports::ConsentRow awaited = cr;
+        awaited.id = ConsentId(deps_.crypto.NewId());
+        awaited.grants = held;
+        Status st = subscriptions_->Hold(batch, school_id, awaited, *pseudonym, opt_in_email, ctx);
+        if (!st.ok()) return st.error();
+        std::erase_if(cr.grants, [&](const std::string& g) {
+          return std::find(held.begin(), held.end(), g) != held.end();
+        });
+        receipt.awaiting_confirmation.insert(receipt.awaiting_confirmation.end(), held.begin(),
+                                             held.end());
+        if (cr.grants.empty()) continue;  // a marketing-only consent: nothing granted yet
+      }
     }
     ledger.push_back(domain::LedgerEntry{cr.consent_type, cr.grants, false, MicrosOf(now), expires});
     auto ct = pol.consents.find(c.consent_type);

@@ -26,6 +26,8 @@
 
 namespace dovira::services {
 
+class SubscriptionService;
+
 struct ConsentReceipt {
   ConsentId id;
   std::string consent_type;
@@ -54,6 +56,9 @@ struct IntakeReceipt {
   bool minor = false;
   std::vector<std::string> fields;  // field ids stored
   std::vector<ConsentReceipt> consents;
+  // Marketing purposes ticked on a public form that wait for the double opt-in: a confirmation
+  // letter went to the e-mail address given (R15, R54).
+  std::vector<std::string> awaiting_confirmation;
   Timestamp at{};
 };
 
@@ -74,7 +79,10 @@ struct SubjectSummary {
 
 class SubjectService {
  public:
-  SubjectService(Deps deps, Schools& schools, AuditLog& audit);
+  // With `subscriptions`, marketing grants given on a public form with an e-mail address wait for
+  // their double opt-in (subscriptions.h); without, they are granted at intake.
+  SubjectService(Deps deps, Schools& schools, AuditLog& audit,
+                 SubscriptionService* subscriptions = nullptr);
 
   // Rebuilds the school's gate state from the store: every subject's kind, status, minor status
   // (from its sealed profile) and consent windows (from its ledger).
@@ -163,6 +171,7 @@ class SubjectService {
   Deps deps_;
   Schools& schools_;
   AuditLog& audit_;
+  SubscriptionService* subscriptions_;
 
   static constexpr size_t kRecordCacheSize = 20000;
   std::mutex records_mu_;

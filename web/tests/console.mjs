@@ -176,6 +176,7 @@ test('first sign-in: the server\'s error for a wrong password, then a new passwo
   await page.locator('.form-error:visible, .err:visible').first().waitFor();
   await page.getByLabel('Code from the app').fill(await totpNow(server, secret));
   await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.getByRole('button', { name: 'I have saved the codes' }).click();  // the recovery codes
   await heading(page, 'Request queue').waitFor();
   assert.match(await page.locator('header .user').innerText(), /Signed in as Administrator/);
   admin4 = { school: SCHOOL4, email: ADMIN, password: 'Amber-Lantern-Drifts-9173', secret };

@@ -138,6 +138,9 @@ async function walkThrough(demo, browser) {
   await form.getByLabel('I agree to the processing of my personal data').check();
   await form.getByRole('button', { name: 'Send' }).click();
   await page.locator('.receipt').waitFor();
+  // The subscription waits for its double opt-in: the one letter so far asks to confirm it.
+  const confirmation = await nextMail(demo.mailDir, LEARNER, []);
+  assert.equal(confirmation.subject, 'Please confirm your subscription: Vkluchi Zhizn');
 
   // 2. The cabinet: the code is e-mailed, i.e. written into the mail directory and shown on the
   // terminal.
@@ -203,6 +206,7 @@ async function walkThrough(demo, browser) {
   const secret = await console_.locator('.totp-secret').getAttribute('data-secret');
   await console_.getByLabel('Code from the app').fill(await totpNow(demo, secret));
   await console_.getByRole('button', { name: 'Confirm' }).click();
+  await console_.getByRole('button', { name: 'I have saved the codes' }).click();  // recovery codes
 
   // 7. The withdrawal is in the queue; carried out, the learner's data are destroyed.
   await console_.getByRole('heading', { level: 1, name: 'Request queue' }).waitFor();

@@ -159,6 +159,8 @@ inline constexpr char kEraseLookups[] =
     "DELETE FROM lookups WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kEraseSubjectSessions[] =
     "DELETE FROM subject_sessions WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kEraseSubscriptionConfirmations[] =
+    "DELETE FROM subscription_confirmations WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kEraseDisclosures[] =
     "DELETE FROM disclosures WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kEraseLegalHolds[] =
@@ -245,8 +247,8 @@ inline constexpr char kListCheckpoints[] =
 inline constexpr char kUpsertStaff[] =
     "INSERT INTO staff (school_id, staff_id, name, email, role, password_hash, password_set_at,"
     " must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,"
-    " briefing_completed_at, left_at, created_at, totp_last_step)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " briefing_completed_at, left_at, created_at, totp_last_step, recovery_codes)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (school_id, staff_id) DO UPDATE SET"
     " name = excluded.name, email = excluded.email, role = excluded.role,"
     " password_hash = excluded.password_hash, password_set_at = excluded.password_set_at,"
@@ -254,25 +256,26 @@ inline constexpr char kUpsertStaff[] =
     " sealed_totp_secret = excluded.sealed_totp_secret, totp_enabled = excluded.totp_enabled,"
     " failed_attempts = excluded.failed_attempts, locked_until = excluded.locked_until,"
     " briefing_completed_at = excluded.briefing_completed_at, left_at = excluded.left_at,"
-    " created_at = excluded.created_at, totp_last_step = excluded.totp_last_step";
+    " created_at = excluded.created_at, totp_last_step = excluded.totp_last_step,"
+    " recovery_codes = excluded.recovery_codes";
 inline constexpr char kGetStaff[] =
     "SELECT school_id, staff_id, name, email, role, password_hash, password_set_at,"
     " must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,"
-    " briefing_completed_at, left_at, created_at, totp_last_step"
+    " briefing_completed_at, left_at, created_at, totp_last_step, recovery_codes"
     " FROM staff WHERE school_id = ? AND staff_id = ?";
 // Several staff rows may share an address (someone who left and came back); the current one wins:
 // not left first, then the newest.
 inline constexpr char kFindStaffByEmail[] =
     "SELECT school_id, staff_id, name, email, role, password_hash, password_set_at,"
     " must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,"
-    " briefing_completed_at, left_at, created_at, totp_last_step"
+    " briefing_completed_at, left_at, created_at, totp_last_step, recovery_codes"
     " FROM staff INDEXED BY staff_by_email"
     " WHERE school_id = ? AND email = ?"
     " ORDER BY left_at IS NOT NULL, created_at DESC, staff_id LIMIT 1";
 inline constexpr char kListStaff[] =
     "SELECT school_id, staff_id, name, email, role, password_hash, password_set_at,"
     " must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,"
-    " briefing_completed_at, left_at, created_at, totp_last_step"
+    " briefing_completed_at, left_at, created_at, totp_last_step, recovery_codes"
     " FROM staff WHERE school_id = ? ORDER BY staff_id";
 
 // kSessionColumns: token_hash, school_id, staff_id, csrf_token, mfa_passed, created_at, expires_at
@@ -295,6 +298,14 @@ inline constexpr char kUpsertSubjectSession[] =
     " email_token = excluded.email_token, acting_for = excluded.acting_for";
 inline constexpr char kDeleteSubjectSession[] =
     "DELETE FROM subject_sessions WHERE token_hash = ?";
+inline constexpr char kUpsertSubscriptionConfirmation[] =
+    "INSERT INTO subscription_confirmations (token_hash, school_id, subject_id, state, consent,"
+    " created_at, expires_at, confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (token_hash) DO UPDATE SET state = excluded.state,"
+    " confirmed_at = excluded.confirmed_at";
+inline constexpr char kGetSubscriptionConfirmation[] =
+    "SELECT token_hash, school_id, subject_id, state, consent, created_at, expires_at,"
+    " confirmed_at FROM subscription_confirmations WHERE token_hash = ?";
 inline constexpr char kGetSubjectSession[] =
     "SELECT token_hash, school_id, subject_id, state, code_hash, attempts, csrf_token, created_at,"
     " expires_at, email_token, acting_for FROM subject_sessions WHERE token_hash = ?";

@@ -84,7 +84,8 @@ constexpr char kKeysFile[] = "keys.db";
 // restored backup loses the same rows an erasure removes (B09).
 constexpr const char* kErasureSteps[] = {
     sql::kMarkErasure,          sql::kEraseRecords,      sql::kEraseConsents,
-    sql::kEraseLookups,         sql::kEraseSubjectSessions, sql::kEraseDisclosures,
+    sql::kEraseLookups,         sql::kEraseSubjectSessions, sql::kEraseSubscriptionConfirmations,
+    sql::kEraseDisclosures,
     sql::kEraseLegalHolds,      sql::kEraseGuardianships,   sql::kEraseSubject,
     sql::kUnmarkErasure};
 
@@ -381,6 +382,21 @@ StaffRow ReadStaff(const Statement& s) {
   r.left_at = s.OptionalTime(13);
   r.created_at = s.Time(14);
   r.totp_last_step = s.Int(15);
+  // A list that does not decode holds no usable code: recovery then needs an administrator.
+  if (auto codes = DecodeJsonList(s.Text(16)); codes.ok()) r.recovery_codes = std::move(*codes);
+  return r;
+}
+
+ports::SubscriptionConfirmationRow ReadSubscriptionConfirmation(const Statement& s) {
+  ports::SubscriptionConfirmationRow r;
+  r.token_hash = s.Text(0);
+  r.school = SchoolId(s.Text(1));
+  r.subject = SubjectId(s.Text(2));
+  r.state = s.Text(3);
+  r.consent = s.Text(4);
+  r.created_at = s.Time(5);
+  r.expires_at = s.Time(6);
+  r.confirmed_at = s.OptionalTime(7);
   return r;
 }
 
@@ -879,6 +895,7 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
           s.BindOptionalTime(14, r.left_at);
           s.BindTime(15, r.created_at);
           s.BindInt(16, r.totp_last_step);
+          s.BindText(17, EncodeJsonList(r.recovery_codes));
         })) {
       return f;
     }
@@ -919,6 +936,22 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
                             s.BindTime(9, r.expires_at);
                             s.BindText(10, r.email_token);
                             s.BindText(11, r.acting_for);
+                          })) {
+      return f;
+    }
+  }
+  for (size_t i = 0; i < b.subscription_confirmations.size(); ++i) {
+    const ports::SubscriptionConfirmationRow& r = b.subscription_confirmations[i];
+    if (auto f = RunWrite(db, sql::kUpsertSubscriptionConfirmation, "subscription_confirmations",
+                          i, [&](Statement& s) {
+                            s.BindText(1, r.token_hash);
+                            s.BindText(2, r.school.value());
+                            s.BindText(3, r.subject.value());
+                            s.BindText(4, r.state);
+                            s.BindText(5, r.consent);
+                            s.BindTime(6, r.created_at);
+                            s.BindTime(7, r.expires_at);
+                            s.BindOptionalTime(8, r.confirmed_at);
                           })) {
       return f;
     }
@@ -1857,6 +1890,13 @@ Result<std::optional<SessionRow>> SqliteStore::GetSession(const std::string& tok
   return impl_->QueryOne<SessionRow>(
       impl_->data_readers(), sql::kGetSession, [&](Statement& s) { s.BindText(1, token_hash); },
       ReadSession);
+}
+
+Result<std::optional<ports::SubscriptionConfirmationRow>>
+SqliteStore::GetSubscriptionConfirmation(const std::string& token_hash) {
+  return impl_->QueryOne<ports::SubscriptionConfirmationRow>(
+      impl_->data_readers(), sql::kGetSubscriptionConfirmation,
+      [&](Statement& s) { s.BindText(1, token_hash); }, ReadSubscriptionConfirmation);
 }
 
 Result<std::optional<SubjectSessionRow>> SqliteStore::GetSubjectSession(

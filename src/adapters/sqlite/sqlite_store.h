@@ -115,6 +115,8 @@ class SqliteStore final : public ports::Store {
                                                           const std::string& email) override;
   Result<std::vector<ports::StaffRow>> ListStaff(const SchoolId& school) override;
   Result<std::optional<ports::SessionRow>> GetSession(const std::string& token_hash) override;
+  Result<std::optional<ports::SubscriptionConfirmationRow>> GetSubscriptionConfirmation(
+      const std::string& token_hash) override;
   Result<std::optional<ports::SubjectSessionRow>> GetSubjectSession(
       const std::string& token_hash) override;
   Result<std::optional<ports::ApiKeyRow>> FindApiKey(const std::string& key_hash) override;

@@ -213,6 +213,8 @@ TEST(SqliteStore, EveryReadUsesAKeyOrIndex) {
       {"data.db", sql::kRequestOutbox},    {"keys.db", sql::kListTombstones},
       {"data.db", sql::kSubjectExists},    {"data.db", sql::kGetSubjectSession},
       {"data.db", sql::kDeleteSubjectSession}, {"data.db", sql::kEraseSubjectSessions},
+      {"data.db", sql::kGetSubscriptionConfirmation},
+      {"data.db", sql::kEraseSubscriptionConfirmations},
       {"data.db", sql::kListSubjectDisclosures}, {"data.db", sql::kListDisclosures},
       {"data.db", sql::kEraseDisclosures},       {"data.db", sql::kGetRecipientContact},
       {"data.db", sql::kListRecipientContacts},

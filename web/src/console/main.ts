@@ -9,7 +9,7 @@ import { App } from './app';
 import { consoleText } from './i18n';
 import { M } from './messages';
 import { ApiForm, errorText, failure, loading, value } from './ui';
-import { accountView, enrolTotp } from './views/account';
+import { accountText, accountView, enrolTotp } from './views/account';
 import { auditView } from './views/audit';
 import { consentsView } from './views/consents';
 import { newRequestView } from './views/new_request';
@@ -77,12 +77,13 @@ async function showSignIn(message?: string): Promise<void> {
   form.addField({ label: t.school, name: 'school', type: 'select', options, value: last, required: true });
   form.addField({ label: t.email, name: 'email', type: 'email', autocomplete: 'username', required: true });
   form.addField({ label: t.password, name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-  form.addField({ label: t.totp, name: 'totp', inputmode: 'numeric', autocomplete: 'one-time-code', hint: t.totpHint });
+  // A TOTP code, or one of the one-time recovery codes handed out at enrolment.
+  form.addField({ label: t.totp, name: 'totp', autocomplete: 'one-time-code', hint: accountText(lang, 'signin_code_hint') });
   form.onSubmit(async (f) => {
     const body: Record<string, string> = { school: value(f, 'school'), email: value(f, 'email'), password: (f.elements.namedItem('password') as HTMLInputElement).value };
     const code = value(f, 'totp');
     if (code) body.totp = code;
-    const session = await post<Session>('/v1/auth/login', body);
+    const session = await post<Session & { recovery_codes_left?: number }>('/v1/auth/login', body);
     try {
       localStorage.setItem('dovira-console-school', body.school);
     } catch {
@@ -90,6 +91,10 @@ async function showSignIn(message?: string): Promise<void> {
     }
     setCsrf(session.csrf_token);
     await afterSignIn(session, false);
+    if (session.recovery_codes_left !== undefined) {
+      main.prepend(h('p', { class: 'note recovery-left', role: 'status' },
+        accountText(lang, 'recovery_left', { count: session.recovery_codes_left })));
+    }
   });
   setView(
     h('h1', {}, t.signInTitle),
