@@ -415,7 +415,8 @@ TEST_F(Authz, Defect3_ACuratorKeyIsRefusedEveryStepPastItsPurpose) {
   struct Step {
     std::string what, method, path;
     Json body;
-    std::string missing = "decide requests";  // what the refusal says is missing
+    // What the refusal says is missing, in the school's language (policy 001 answers in Russian).
+    std::string missing = "может решать запросы";
   };
   const std::vector<Step> steps = {
       {"list the request queue", "GET", "/requests", nullptr},
@@ -426,7 +427,7 @@ TEST_F(Authz, Defect3_ACuratorKeyIsRefusedEveryStepPastItsPurpose) {
        Json{{"staff", victim_staff_}}},
       {"withdraw a subject's consent", "POST", "/subjects/" + subject_ + "/consents/withdraw",
        Json{{"channel", "email"}}},
-      {"run a job", "POST", "/jobs/deadlines/run", Json::object(), "privileged role"},
+      {"run a job", "POST", "/jobs/deadlines/run", Json::object(), "привилегированная роль"},
       {"file a request whose letter goes to any address", "POST", "/requests",
        Json{{"type", "access"},
             {"subject", subject_},
@@ -449,11 +450,11 @@ TEST_F(Authz, Defect3_ACuratorKeyIsRefusedEveryStepPastItsPurpose) {
   Response filed = as_curator(
       "POST", "/requests", Json{{"type", "access"}, {"subject", subject_}, {"channel", "phone"}});
   EXPECT_EQ(filed.status, 201) << filed.Describe();
-  // /metrics is no longer public, nor open to a low role.
+  // /metrics is no longer public, nor open to a low role (answered in the key school's language).
   EXPECT_EQ(server_->Get("/metrics").status, 401);
   Response metrics = server_->Get("/metrics", Bearer(curator_key_));
   EXPECT_EQ(metrics.status, 403) << metrics.Describe();
-  EXPECT_NE(metrics.body.find("privileged role"), std::string::npos) << metrics.body;
+  EXPECT_NE(metrics.body.find("привилегированная роль"), std::string::npos) << metrics.body;
 
   // A privileged role of the school does what the curator may not.
   auto as_privileged = [&](const std::string& method, const std::string& path, const Json& body) {

@@ -144,16 +144,19 @@ Status RequireCapability(services::Schools& schools, const Api::Call& c, Capabil
                          ? "this needs a role that may decide requests (a privileged role, or "
                            "one with decides = true in the school's policy)"
                          : "this needs a privileged role of the school's policy";
-  if (!staff || !c.actor_school) return Error::Denied("role_denied", what);
+  // The reader's message names what is missing (i18n/api: role_denied.decides, .privileged).
+  const char* variant = need == Capability::kDecides ? "decides" : "privileged";
+  auto denied = [&] { return Error::Denied("role_denied", what).With("variant", variant); };
+  if (!staff || !c.actor_school) return denied();
   auto rt = schools.Get(*c.actor_school);
   if (!rt.ok()) return rt.error();
   auto cp = (*rt)->policy();
   const int r = cp->RoleIndex(c.actor.role);
-  if (r < 0) return Error::Denied("role_denied", what);
+  if (r < 0) return denied();
   const domain::CompiledRole& role = cp->role(static_cast<size_t>(r));
   const bool ok =
       need == Capability::kPrivileged ? role.privileged : role.privileged || role.decides;
-  if (!ok) return Error::Denied("role_denied", what);
+  if (!ok) return denied();
   return Status::Ok();
 }
 
