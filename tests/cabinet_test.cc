@@ -473,6 +473,16 @@ TEST_F(Cabinet, R55R58WithdrawalFromTheCabinetNeedsTheWarningAcknowledged) {
   EXPECT_EQ(w.value("term", ""), "30 working days") << w.dump();
   EXPECT_EQ(w.value("trigger", ""), "withdrawal_received") << w.dump();
   EXPECT_GT(w.value("due_at", ""), w.value("received_at", "")) << w.dump();
+  // States that agree (issue 12): with all processing restricted, an opt-in would record a grant
+  // that changes nothing, so it is refused and the ledger keeps what it had.
+  const size_t rows_before = Me("GET", "/data").Body()["consents"].size();
+  Response opt_in =
+      Me("PUT", "/marketing", Json{{"purpose", "marketing_mailing"}, {"opt_in", true}, {"lang", "uk"}});
+  EXPECT_EQ(opt_in.status, 409) << opt_in.Describe();
+  EXPECT_EQ(opt_in.ErrorCode(), "marketing_stopped") << opt_in.body;
+  EXPECT_NE(opt_in.Body()["error"].value("message", "").find("Нічого не записано"), std::string::npos)
+      << opt_in.body;
+  EXPECT_EQ(Me("GET", "/data").Body()["consents"].size(), rows_before);
   // R47: the subject is told at the address they signed in with, which the request keeps.
   const size_t before = sink_.messages().size();
   ASSERT_EQ(staff_->Post(kBase + "/jobs/outbox/run", Json::object()).status, 200);

@@ -442,6 +442,14 @@ Result<ConsentReceipt> ConsentService::MarketingOptIn(const SchoolId& school_id,
     return Error::Conflict("objection_upheld", "an upheld objection stops \"" + purpose +
                                                    "\"; a consent cannot lift it");
   }
+  if (m->state == "stopped") {
+    // A restriction (a withdrawal of everything, a disputed accuracy ...) or the subject's age
+    // stops the purpose whatever the ledger says: a grant recorded now would change nothing the
+    // subject can see, so none is recorded (issue 12: states that agree).
+    return Error::Conflict("marketing_stopped", "\"" + purpose + "\" is stopped (" + m->reason +
+                                                    "); a consent cannot lift it")
+        .With("variant", m->reason);
+  }
   if (m->consent_type.empty()) {
     return Error::Refused(
         "marketing_consent_unavailable",

@@ -91,7 +91,9 @@ class ConsentService {
   // Opt in: a grant of the marketing purpose alone, of the consent type the preferences name,
   // with the wording they show, in `lang`, through the personal account. kRefused
   // "purpose_not_marketing", "marketing_consent_unavailable" (no consent type grants it);
-  // kConflict "already_opted_in", "objection_upheld" (an upheld objection keeps it stopped).
+  // kConflict "already_opted_in", "objection_upheld" (an upheld objection keeps it stopped),
+  // "marketing_stopped" (another reason the gate refuses that no consent lifts: a restriction,
+  // the subject's age; nothing is recorded).
   Result<ConsentReceipt> MarketingOptIn(const SchoolId& school, const SubjectId& subject,
                                         const std::string& purpose, const std::string& lang,
                                         const Actor& actor, const RequestContext& ctx);
