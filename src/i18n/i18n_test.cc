@@ -41,11 +41,12 @@ TEST(Catalogue, EveryKeyInEveryLanguageWithTheSamePlaceholders) {
 }
 
 TEST(Catalogue, FindsTextsByDomainAndKey) {
-  const std::string* uk = Find(Lang::kUk, "common.lang.uk");
+  const std::string* uk = Find(Lang::kUk, "api.internal");
   ASSERT_NE(uk, nullptr);
-  EXPECT_EQ(*uk, "Українська");
-  EXPECT_EQ(Find(Lang::kUk, "common.no_such_key"), nullptr);
-  EXPECT_EQ(Text(Lang::kRu, "common.no_such_key"), "common.no_such_key");
+  EXPECT_EQ(*uk, "Сервер не зміг виконати запит.");
+  EXPECT_EQ(Text(Lang::kRu, "api.role_denied"), "Ваша роль этого не позволяет.");
+  EXPECT_EQ(Find(Lang::kUk, "api.no_such_key"), nullptr);
+  EXPECT_EQ(Text(Lang::kRu, "api.no_such_key"), "api.no_such_key");
 }
 
 TEST(Fill, ReplacesNamedPlaceholdersAndLeavesOthers) {
