@@ -43,13 +43,15 @@ asan: deps
 # caches they share. A data race is a failure (halt_on_error; the black-box tests start the
 # ThreadSanitizer build of the server, which then exits on the first race). TSAN_TESTS narrows the
 # run with a regular expression over the test programs' names (ctest -L; CI: the store, service
-# and black-box server tests).
+# and black-box server tests). TSAN_EXCLUDE, when set, leaves out the tests whose names match it
+# (ctest -E).
 TSAN_TESTS ?= .
+TSAN_EXCLUDE ?=
 tsan: deps
 	@cmake --preset tsan $(LAUNCHER) >/dev/null
 	@cmake --build build/tsan -j $(JOBS)
 	@cd build/tsan && TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:second_deadlock_stack=1 \
-		ctest --output-on-failure -j $(JOBS) -L '$(TSAN_TESTS)'
+		ctest --output-on-failure -j $(JOBS) -L '$(TSAN_TESTS)' $(if $(TSAN_EXCLUDE),-E '$(TSAN_EXCLUDE)')
 
 bench: build
 	@python3 bench/run.py --build build/release --out docs/performance.md
