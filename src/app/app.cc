@@ -102,7 +102,8 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   app->subscriptions_ = std::make_unique<services::SubscriptionService>(
       deps, *app->schools_, *app->audit_, *app->outbox_, [self] {
         if (!self->options_.public_url.empty()) return self->options_.public_url;
-        return "http://" + self->listen_address_ + ":" + std::to_string(self->port());
+        return "http://" + self->listen_address_ + ":" +
+               std::to_string(self->bound_port_.load(std::memory_order_acquire));
       });
   app->subjects_ = std::make_unique<services::SubjectService>(deps, *app->schools_, *app->audit_,
                                                               app->subscriptions_.get());
@@ -193,6 +194,7 @@ Status App::Serve(const ServeOptions& options) {
         api_->Handle(std::move(req), std::move(respond));
       });
   if (!server.ok()) return server.error();
+  bound_port_.store((*server)->port(), std::memory_order_release);
   http_ = std::move(*server);
   checkpointer_ = std::thread([this] { CheckpointLoop(); });
   if (!manual_clock_) jobs_ = std::thread([this] { JobsLoop(); });

@@ -139,6 +139,9 @@ class App {
   std::unique_ptr<services::CookieConsentService> cookie_consents_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<http::HttpServer> http_;
+  // The bound port, for the worker threads that build links (a subscription's confirmation):
+  // http_ itself is assigned on the main thread after the server already accepts requests.
+  std::atomic<uint16_t> bound_port_{0};
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
