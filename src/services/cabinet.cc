@@ -76,17 +76,10 @@ Result<std::string> CabinetService::BeginSignIn(const SchoolId& school, const st
   if (known) {
     auto cp = (*rt)->policy();
     const std::string l = MessageLang(lang);
-    MessageText text = RenderMessage(
-        "sign_in_code", l,
-        {{"code", code},
-         {"school", cp->policy().school.name.Get(l)},
-         {"minutes", std::to_string(kCodeLifetime.count())}});
-    OutMessage m;
-    m.kind = "sign_in_code";
-    m.lang = l;
-    m.to = {*normalised};
-    m.subject = text.subject;
-    m.text = text.body;
+    OutMessage m = Letter("sign_in_code", l, *normalised,
+                          {{"code", code},
+                           {"school", cp->policy().school.name.Get(l)},
+                           {"minutes", std::to_string(kCodeLifetime.count())}});
     auto id = outbox_.Add(batch, school, m);
     if (!id.ok()) return id.error();
     AuditEvent a;

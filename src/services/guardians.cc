@@ -374,14 +374,8 @@ Result<MajorityReport> GuardianService::RunMajorities(const SchoolId& school,
         }
         if (!to.empty()) {
           const std::string l = MessageLang(lang);
-          MessageText text = RenderMessage("reconsent_required", l,
-                                           {{"school", cp->policy().school.name.Get(l)}});
-          OutMessage m;
-          m.kind = "reconsent_required";
-          m.lang = l;
-          m.to = {to};
-          m.subject = text.subject;
-          m.text = text.body;
+          OutMessage m = Letter("reconsent_required", l, to,
+                                {{"school", cp->policy().school.name.Get(l)}});
           auto id = outbox_.Add(batch, school, m);
           if (!id.ok()) return id.error();
         }

@@ -23,15 +23,6 @@ namespace {
 
 using test::TestEnv;
 
-class KeptLetters : public ports::Mailer {
- public:
-  Status Send(const ports::MailMessage& message) override {
-    sent.push_back(message);
-    return Status::Ok();
-  }
-  std::vector<ports::MailMessage> sent;
-};
-
 domain::Submission Payment(const std::string& email) {
   domain::Submission s;
   s.form = "payment";
@@ -88,7 +79,7 @@ class LettersTest : public ::testing::Test {
   }
 
   TestEnv env;
-  KeptLetters mail;
+  test::KeptMail mail;
   SubjectService subjects;
   ConsentService consents;
   Outbox outbox;

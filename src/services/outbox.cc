@@ -31,6 +31,18 @@ Outbox::Outbox(Deps deps, ports::Mailer* mailer, ports::WebhookSender* webhooks,
       fallback_from_(std::move(fallback_from)),
       schools_(schools) {}
 
+OutMessage Letter(const std::string& kind, const std::string& lang, const std::string& to,
+                  const std::map<std::string, std::string>& vars) {
+  MessageText text = RenderMessage(kind, lang, vars);
+  OutMessage m;
+  m.kind = kind;
+  m.lang = lang;
+  m.to = {to};
+  m.subject = std::move(text.subject);
+  m.text = std::move(text.body);
+  return m;
+}
+
 Result<std::string> Outbox::Add(ports::WriteBatch& batch, const SchoolId& school,
                                 const OutMessage& m) {
   if (m.channel == "email" && m.to.empty()) return Error::Invalid("an e-mail needs a recipient", "to");

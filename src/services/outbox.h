@@ -8,6 +8,7 @@
 // Thread-safety: safe for concurrent use; DeliverDue runs one delivery at a time.
 #pragma once
 
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -31,6 +32,11 @@ struct OutMessage {
   std::vector<ports::MailAttachment> attachments;
   std::optional<Timestamp> due;  // when it must be sent by (R47), if the policy sets a term
 };
+
+// An e-mail of `kind` (a letter of i18n/mail) in `lang` to `to`, its subject and body rendered
+// with `vars`; the caller sets what else it needs (request, due, attachments) before Add.
+OutMessage Letter(const std::string& kind, const std::string& lang, const std::string& to,
+                  const std::map<std::string, std::string>& vars);
 
 struct OutboxEntry {
   std::string id;

@@ -499,14 +499,8 @@ Status RequestService::Notify(ports::WriteBatch& batch, const SchoolId& school,
     }
     vars["complaint"] = LetterText("complaint", lang, {{"authority", name}});
   }
-  MessageText text = RenderMessage(kind, lang, vars);
-  OutMessage m;
+  OutMessage m = Letter(kind, lang, r.reply_email, vars);
   m.request = r.id;
-  m.kind = kind;
-  m.lang = lang;
-  m.to = {r.reply_email};
-  m.subject = text.subject;
-  m.text = text.body;
   m.attachments = std::move(attachments);
   const policy::Policy& p = cp->policy();
   if (kind == "action_notice" && p.action_notice.declared && p.action_notice.deadline.term) {
@@ -963,18 +957,12 @@ Status RequestService::MailCode(ports::WriteBatch& batch, const SchoolId& school
   // The code goes to the address on file, else to the address given (the subject's own).
   const std::string& to = on_file.empty() ? r.reply_email : on_file;
   if (to.empty()) return Status::Ok();
-  OutMessage m;
+  OutMessage m = Letter("identity_code", r.lang, to,
+                        {{"id", r.id},
+                         {"type", RequestTypeName(r.type, r.lang)},
+                         {"code", code},
+                         {"minutes", std::to_string(kCodeLifetime.count())}});
   m.request = r.id;
-  m.kind = "identity_code";
-  m.lang = r.lang;
-  m.to = {to};
-  MessageText t = RenderMessage("identity_code", r.lang,
-                                {{"id", r.id},
-                                 {"type", RequestTypeName(r.type, r.lang)},
-                                 {"code", code},
-                                 {"minutes", std::to_string(kCodeLifetime.count())}});
-  m.subject = t.subject;
-  m.text = t.body;
   auto id = outbox_.Add(batch, school, m);
   if (!id.ok()) return id.error();
   return Status::Ok();
@@ -2349,19 +2337,13 @@ Result<DeadlineReport> RequestService::RunDeadlines(const SchoolId& school,
       }
       if (domain::NormaliseEmail(to)) {
         const std::string lang = "uk";
-        MessageText t = RenderMessage(
-            kind, lang,
+        OutMessage msg = Letter(
+            kind, lang, to,
             {{"id", r->id},
              {"type", RequestTypeName(r->type, lang)},
              {"share", share},
              {"due", LetterDate(cp->calendar(), r->due_at, lang)}});
-        OutMessage msg;
         msg.request = r->id;
-        msg.kind = kind;
-        msg.lang = lang;
-        msg.to = {to};
-        msg.subject = t.subject;
-        msg.text = t.body;
         auto mid = outbox_.Add(batch, school, msg);
         if (!mid.ok()) return mid.error();
       }
@@ -2468,8 +2450,8 @@ Status RequestService::SettleHolds(const SchoolId& school, const std::string& re
     for (const auto& law : cp->policy().laws) {
       if (law.id == h.basis) basis = law.title.Get(lang);
     }
-    MessageText text = RenderMessage(
-        "legal_hold_ended", lang,
+    OutMessage m = Letter(
+        "legal_hold_ended", lang, r.reply_email,
         {{"id", r.id},
          {"type", RequestTypeName(r.type, lang)},
          {"reason", h.reason},
@@ -2478,13 +2460,7 @@ Status RequestService::SettleHolds(const SchoolId& school, const std::string& re
          {"performed", LetterDate(cp->calendar(), now, lang)},
          {"fields", FieldTitles(cp->policy(), erased_list, lang)},
          {"extra", extra}});
-    OutMessage m;
     m.request = r.id;
-    m.kind = "legal_hold_ended";
-    m.lang = lang;
-    m.to = {r.reply_email};
-    m.subject = text.subject;
-    m.text = text.body;
     auto id = outbox_.Add(batch, school, m);
     if (!id.ok()) return id.error();
     return Status::Ok();

@@ -219,16 +219,6 @@ TEST_F(RequestPackageTest, R40_StreamedPackageStopsWhenTheRecordsChangeOrTheRead
 
 // --- R37: the public request's identity code ------------------------------------------------------
 
-// Keeps what the outbox sends, so that a test can read the code the requester would.
-class KeptMail : public ports::Mailer {
- public:
-  Status Send(const ports::MailMessage& message) override {
-    sent.push_back(message);
-    return Status::Ok();
-  }
-  std::vector<ports::MailMessage> sent;
-};
-
 class RequestCodeTest : public ::testing::Test {
  protected:
   RequestCodeTest()
@@ -272,7 +262,7 @@ class RequestCodeTest : public ::testing::Test {
   }
 
   TestEnv env;
-  KeptMail mail;
+  test::KeptMail mail;
   SubjectService subjects;
   ConsentService consents;
   Outbox outbox;

@@ -107,19 +107,13 @@ Status SubscriptionService::Hold(ports::WriteBatch& batch, const SchoolId& schoo
   auto form = p.forms.find(consent.form);
   const std::string link = link_base_() + "/confirm.html?school=" + school.value() +
                            "&token=" + token + "&lang=" + lang;
-  MessageText text = RenderMessage(
-      "subscription_confirm", lang,
+  OutMessage m = Letter(
+      "subscription_confirm", lang, email,
       {{"school", p.school.name.Get(lang, fallback)},
        {"form", form == p.forms.end() ? consent.form : form->second.title.Get(lang, fallback)},
        {"purposes", purposes},
        {"link", link},
        {"expires", LetterDateTime(cp->calendar(), row.expires_at, lang)}});
-  OutMessage m;
-  m.kind = "subscription_confirm";
-  m.lang = lang;
-  m.to = {email};
-  m.subject = text.subject;
-  m.text = text.body;
   auto id = outbox_.Add(batch, school, m);
   if (!id.ok()) return id.error();
 

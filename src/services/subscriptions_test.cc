@@ -20,15 +20,6 @@ namespace {
 
 using test::TestEnv;
 
-class SubscriptionLetters : public ports::Mailer {
- public:
-  Status Send(const ports::MailMessage& message) override {
-    sent.push_back(message);
-    return Status::Ok();
-  }
-  std::vector<ports::MailMessage> sent;
-};
-
 domain::Submission Subscription(const std::string& email, const std::string& lang = "en") {
   domain::Submission s;
   s.form = "subscription";
@@ -94,7 +85,7 @@ class SubscriptionTest : public ::testing::Test {
   }
 
   TestEnv env;
-  SubscriptionLetters mail;
+  test::KeptMail mail;
   Outbox outbox;
   SubscriptionService subscriptions;
   SubjectService subjects;

@@ -25,6 +25,7 @@
 #include "common/clock.h"
 #include "services/audit_log.h"
 #include "services/context.h"
+#include "ports/mailer.h"
 #include "services/schools.h"
 
 #ifndef DOVIRA_SOURCE_DIR
@@ -68,6 +69,16 @@ inline Timestamp At(const std::string& text) {
   EXPECT_TRUE(ParseTimestamp(text, &t, &error)) << text << ": " << error;
   return t;
 }
+
+// Keeps every message the outbox hands over, so a test reads what a person would receive.
+class KeptMail : public ports::Mailer {
+ public:
+  Status Send(const ports::MailMessage& message) override {
+    sent.push_back(message);
+    return Status::Ok();
+  }
+  std::vector<ports::MailMessage> sent;
+};
 
 struct TestEnv {
   TestEnv()

@@ -90,7 +90,7 @@ export function policyIds(file = '001_vkluchi_zhizn.toml') {
 // ISO 8601 timestamp, or any snake_case token. E-mail and web addresses are the person's data.
 function catalogueWords(lang) {
   const words = new Set();
-  for (const domain of ['pages', 'cabinet', 'banner', 'common']) {
+  for (const domain of ['pages', 'cabinet', 'banner']) {
     const texts = JSON.parse(readFileSync(`${REPO}/i18n/${domain}/${lang}.json`, 'utf8'));
     for (const text of Object.values(texts)) for (const w of text.matchAll(/[A-Za-z]+/g)) words.add(w[0].toLowerCase());
   }

@@ -5,7 +5,7 @@
 // staff accounts, axe-core on every view, a 375 px phone, and keyboard-only use. Prints the
 // console's timings; exits 1 when a test failed.
 import assert from 'node:assert/strict';
-import { ADMIN, axe, launch, SCHOOL, staffSession, startServer, timings, totpNow } from './harness.mjs';
+import { ADMIN, launch, noSeriousA11yIssues, openPage, runEach, SCHOOL, staffSession, startServer, timings, totpNow } from './harness.mjs';
 
 const SCHOOL4 = 'bbooster-masterclass';
 const tests = [];
@@ -18,22 +18,7 @@ let browser;
 let admin;          // the API session of 001's administrator (seeds data, checks what was stored)
 let admin4 = null;  // 004's administrator, once the first sign-in test has set the account up
 
-async function newPage({ width = 1280, height = 900, lang = 'en-US' } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, locale: lang });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  // Refused calls (4xx) are logged by the browser as failed resources; the tests expect some.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
-  });
-  return { page, context, errors };
-}
-
-async function noSeriousA11yIssues(page, where) {
-  const issues = await axe(page);
-  assert.deepEqual(issues, [], `${where}: axe found ${JSON.stringify(issues, null, 1)}`);
-}
+const newPage = (options) => openPage(browser, options);
 
 const heading = (page, name) => page.getByRole('heading', { level: 1, name });
 
@@ -967,23 +952,13 @@ test('the console works by keyboard alone: sign in, open a request, add a commen
 const started = Date.now();
 let failures = 0;
 const only = process.env.WEB_TEST_ONLY;  // a part of the test names, to run only those
-let ran = 0;
+const chosen = tests.filter((t) => !only || t.name.includes(only));
+const ran = chosen.length;
 try {
   server = await startServer({ policies: ['001_vkluchi_zhizn.toml', '004_bbooster_masterclass.toml'] });
   browser = await launch();
   admin = await staffSession(server, SCHOOL);
-  for (const { name, fn } of tests) {
-    if (only && !name.includes(only)) continue;
-    ran++;
-    const t0 = Date.now();
-    try {
-      await fn();
-      console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-    } catch (e) {
-      failures++;
-      console.log(`FAIL ${name} (${Date.now() - t0} ms)\n     ${String(e?.stack ?? e).split('\n').slice(0, 6).join('\n     ')}`);
-    }
-  }
+  failures = await runEach(chosen);
 } finally {
   await browser?.close();
   await server?.stop();

@@ -2,6 +2,7 @@
 // directory and a fake clock, Debian's Chromium driven by playwright-core, axe-core injected into
 // pages, the page timings, and a staff session that signs in the way the console will (password
 // change, TOTP enrolment) to check what the server stored.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -75,6 +76,42 @@ export async function axe(page) {
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
   });
   return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+// A fresh browser context and page in `lang`, with the page's script errors collected in
+// `errors` (a refused call, 4xx, is logged by the browser as a failed resource; tests expect some).
+export async function openPage(browser, { width = 1280, height = 900, lang = 'en-US', init } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, locale: lang });
+  if (init) await context.addInitScript(init);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  });
+  return { page, context, errors };
+}
+
+export async function noSeriousA11yIssues(page, where) {
+  const issues = await axe(page);
+  assert.deepEqual(issues, [], `${where}: axe found ${JSON.stringify(issues, null, 1)}`);
+}
+
+// Runs each test in turn, printing ok/FAIL with its time and the first lines of a failure;
+// returns the number that failed.
+export async function runEach(tests) {
+  let failures = 0;
+  for (const { name, fn } of tests) {
+    const t0 = Date.now();
+    try {
+      await fn();
+      console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+    } catch (e) {
+      failures++;
+      console.log(`FAIL ${name} (${Date.now() - t0} ms)\n     ${String(e?.stack ?? e).split('\n').slice(0, 6).join('\n     ')}`);
+    }
+  }
+  return failures;
 }
 
 // Navigation timing of the current page, in milliseconds from the start of navigation.

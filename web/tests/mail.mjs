@@ -6,7 +6,7 @@
 // them, which works once). Exits 1 when a test failed.
 import assert from 'node:assert/strict';
 import QRCode from 'qrcode';
-import { ADMIN, axe, launch, SCHOOL, STAFF_PASSWORD, startServer, staffSession, totpNow } from './harness.mjs';
+import { ADMIN, launch, noSeriousA11yIssues, openPage, runEach, SCHOOL, STAFF_PASSWORD, startServer, staffSession, totpNow } from './harness.mjs';
 import { startSmtpSink } from './smtp-sink.mjs';
 
 const BASE = `/v1/schools/${SCHOOL}`;
@@ -19,21 +19,7 @@ let server;
 let sink;
 let browser;
 
-async function newPage({ lang = 'en-US' } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: lang });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
-  });
-  return { page, context, errors };
-}
-
-async function noSeriousA11yIssues(page, where) {
-  const issues = await axe(page);
-  assert.deepEqual(issues, [], `${where}: axe found ${JSON.stringify(issues, null, 1)}`);
-}
+const newPage = (options) => openPage(browser, options);
 
 async function advanceClock(seconds) {
   const r = await fetch(`${server.url}/v1/_test/clock`, {
@@ -217,17 +203,7 @@ try {
   sink = await startSmtpSink();
   server = await startServer({ extraArgs: ['--smtp-url', sink.url] });
   browser = await launch();
-  for (const { name, fn } of tests) {
-    if (only && !name.includes(only)) continue;
-    const t0 = Date.now();
-    try {
-      await fn();
-      console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-    } catch (e) {
-      failures++;
-      console.log(`FAIL ${name} (${Date.now() - t0} ms)\n     ${String(e?.stack ?? e).split('\n').slice(0, 6).join('\n     ')}`);
-    }
-  }
+  failures = await runEach(tests.filter((t) => t.name.includes(only)));
 } finally {
   await browser?.close();
   await server?.stop();

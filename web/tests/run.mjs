@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { axe, launch, SCHOOL, staffSession, startServer, timings } from './harness.mjs';
+import { launch, noSeriousA11yIssues, openPage, runEach, SCHOOL, staffSession, startServer, timings } from './harness.mjs';
 
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
@@ -14,27 +14,11 @@ const pageTimes = [];
 let server;
 let browser;
 
-async function newPage({ gpc = false, width = 1280, height = 900, lang = 'en-US' } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, locale: lang });
-  if (gpc) {
-    await context.addInitScript(() => {
-      Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true, configurable: true });
-    });
-  }
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  // A refused submission (4xx) is logged by the browser as a failed resource; that is expected.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
-  });
-  return { page, context, errors };
-}
-
-async function noSeriousA11yIssues(page, where) {
-  const issues = await axe(page);
-  assert.deepEqual(issues, [], `${where}: axe found ${JSON.stringify(issues, null, 1)}`);
-}
+// A page in `lang`; with `gpc`, the browser sends the Global Privacy Control signal.
+const sendsGpc = () => {
+  Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true, configurable: true });
+};
+const newPage = ({ gpc = false, ...options } = {}) => openPage(browser, { ...options, init: gpc ? sendsGpc : undefined });
 
 function rawGet(path) {
   const { hostname, port } = new URL(server.url);
@@ -423,16 +407,7 @@ try {
   sink = await startSmtpSink();
   server = await startServer({ extraArgs: ['--smtp-url', sink.url, '--mail-from', 'privacy@school.test'] });
   browser = await launch();
-  for (const { name, fn } of chosen) {
-    const t0 = Date.now();
-    try {
-      await fn();
-      console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-    } catch (e) {
-      failures++;
-      console.log(`FAIL ${name} (${Date.now() - t0} ms)\n     ${String(e?.stack ?? e).split('\n').slice(0, 6).join('\n     ')}`);
-    }
-  }
+  failures = await runEach(chosen);
 } finally {
   await browser?.close();
   await server?.stop();
