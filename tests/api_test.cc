@@ -458,6 +458,36 @@ TEST_F(Intake, R08_FormAcceptsMandatoryFieldsAloneAndRefusesMissingOrForeignFiel
   EXPECT_EQ(undeclared.ErrorCode(), "field_undeclared");
 }
 
+TEST_F(Intake, R08_SubscriptionNeedsAnEmailOrAPhoneAndSaysSoByTitle) {
+  // 001 §2.1: a subscription by e-mail or by SMS, so one of the two must be given.
+  auto body = [](Json fields) {
+    return Json{{"fields", std::move(fields)},
+                {"accept_policy", true},
+                {"age_statement", "adult"},
+                {"lang", "en"},
+                {"consents", {"pd_consent"}}};
+  };
+  Response neither = Submit(kS1, "subscription", body({{"first_name", "Olena"}}));
+  EXPECT_EQ(neither.status, 422) << neither.Describe();
+  EXPECT_EQ(neither.ErrorCode(), "field_one_of_required");
+  EXPECT_EQ(neither.Body()["error"].value("field", ""), "email");
+  const std::string message = neither.Body()["error"].value("message", "");
+  EXPECT_NE(message.find("E-mail"), std::string::npos) << message;
+  EXPECT_EQ(message.find("mobile_phone"), std::string::npos) << message;
+
+  Response by_mail =
+      Submit(kS1, "subscription", body({{"first_name", "Olena"}, {"email", UniqueEmail("r08")}}));
+  EXPECT_EQ(by_mail.status, 201) << by_mail.Describe();
+  Response by_sms = Submit(kS1, "subscription",
+                           body({{"first_name", "Olena"}, {"mobile_phone", "+380501234508"}}));
+  EXPECT_EQ(by_sms.status, 201) << by_sms.Describe();
+
+  // The form tells the person so before they send it.
+  const Json def = server().Get(SchoolPath(kS1) + "/forms/subscription?lang=en").Body();
+  ASSERT_EQ(def["one_of"].size(), 1u) << def.dump();
+  EXPECT_EQ(def["one_of"][0], (Json{"email", "mobile_phone"}));
+}
+
 TEST_F(Intake, R09_UndeclaredSubjectKindIsRefused) {
   StaffClient& a1 = Admin(kS1);
   Response r1 = a1.Post(a1.Base() + "/subjects",

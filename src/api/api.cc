@@ -771,6 +771,8 @@ HttpResponse Api::GetForm(Call& c) {
     if (!fd->values.empty()) jf["values"] = fd->values;
     fields.push_back(jf);
   }
+  Json one_of = Json::array();
+  for (const auto& g : f.one_of) one_of.push_back(g.fields);
   Json consents = Json::array();
   for (const auto& cb : f.consents) {
     const policy::ConsentType* ct =
@@ -807,6 +809,7 @@ HttpResponse Api::GetForm(Call& c) {
                             {"age_statement", f.age_statement},
                             {"age_threshold", p.minors.threshold},
                             {"fields", fields},
+                            {"one_of", one_of},
                             {"consents", consents},
                             {"policy_version", (*rt)->version()},
                             {"notice", "/policy?school=" + p.school.id + "&lang=" + c.lang},

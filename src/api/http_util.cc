@@ -176,10 +176,23 @@ std::string ErrorMessage(const std::string& code, const Json& args, const std::s
   if (code == "acknowledgement_required" && p) {
     fill.push_back({"notice", p->withdrawal.consequence_notice.Get(l, auth)});
   }
+  // A group of fields (R08), each by its title: «E-mail», «Mobile phone».
+  if (const std::string ids = ArgText(args, "fields"); !ids.empty()) {
+    std::string titles;
+    for (size_t from = 0; from <= ids.size();) {
+      size_t comma = ids.find(',', from);
+      if (comma == std::string::npos) comma = ids.size();
+      titles += (titles.empty() ? "" : ", ") + field_title(ids.substr(from, comma - from));
+      from = comma + 1;
+    }
+    fill.push_back({"fields", titles});
+  }
   if (args.is_object()) {
     for (auto it = args.begin(); it != args.end(); ++it) {
       const std::string& k = it.key();
-      if (k == "field" || k == "consent" || k == "form" || !it->is_string()) continue;
+      if (k == "field" || k == "fields" || k == "consent" || k == "form" || !it->is_string()) {
+        continue;
+      }
       fill.push_back({k, it->get<std::string>()});
     }
   }

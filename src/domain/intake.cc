@@ -263,6 +263,19 @@ Result<ValidatedSubmission> ValidateSubmission(const CompiledPolicy& cp, const S
                     .With("field", req));
       }
     }
+    // R08: a group of which at least one field must be given (e-mail or phone).
+    for (const auto& g : form->one_of) {
+      bool given = std::any_of(g.fields.begin(), g.fields.end(), [&](const std::string& id) {
+        return out.fields.count(id) || was_rejected(id);
+      });
+      if (!given) {
+        std::string ids;
+        for (const auto& id : g.fields) ids += (ids.empty() ? "" : ",") + id;
+        problem(Error::Refused("field_one_of_required", "give at least one of: " + ids,
+                               g.fields.front())
+                    .With("fields", ids));
+      }
+    }
     if (form->accept_policy && !sub.accept_policy) {
       problem(Error::Refused("policy_not_accepted",
                              "the privacy policy must be accepted to submit this form",

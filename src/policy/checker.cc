@@ -329,6 +329,18 @@ class Checker {
               owner + " requires " + Quote(fid) + ", which is not among its `fields`");
         }
       }
+      for (const auto& g : fo.one_of) {
+        if (g.fields.size() < 2) {
+          Add(g.pos, "E-FORM-ONE-OF",
+              owner + " has a `one_of` group with fewer than two fields; use `required`");
+        }
+        for (const auto& fid : g.fields) {
+          if (std::find(fo.fields.begin(), fo.fields.end(), fid) == fo.fields.end()) {
+            Add(g.pos, "E-FORM-ONE-OF",
+                owner + " asks for one of " + Quote(fid) + ", which is not among its `fields`");
+          }
+        }
+      }
       if (fo.age_statement && p_.minors.rule == "none") {
         Add(fo.pos, "W-FORM-AGE-NO-RULE",
             owner + " asks for an age statement but `minors.rule` is none");

@@ -38,6 +38,18 @@ TEST(PolicyChecker, FormRequiringAFieldItDoesNotCollectIsAnError) {
   ExpectCodeAtLine(text, "E-FORM-REQUIRED", "[forms.signup]");
 }
 
+TEST(PolicyChecker, OneOfGroupMustNameTwoFieldsTheFormCollects) {  // R08 pin
+  std::string base = ReadMinimal();
+  std::string good = Replace(base, "accept_policy = true\n\n[[forms.signup.consents]]",
+                             "accept_policy = true\n\n[[forms.signup.one_of]]\nfields = "
+                             "[\"first_name\", \"email\"]\n\n[[forms.signup.consents]]");
+  EXPECT_EQ(FindCode(Check(good).findings, "E-FORM-ONE-OF"), nullptr);
+  ExpectCodeAtLine(Replace(good, "[\"first_name\", \"email\"]", "[\"first_name\", \"phone\"]"),
+                   "E-FORM-ONE-OF", "[[forms.signup.one_of]]");
+  ExpectCodeAtLine(Replace(good, "[\"first_name\", \"email\"]", "[\"email\"]"), "E-FORM-ONE-OF",
+                   "[[forms.signup.one_of]]");
+}
+
 TEST(PolicyChecker, ConsentPurposeNotGrantedByAnyConsentIsAnError) {  // R29
   std::string text = Replace(ReadMinimal(), "grants = [\"newsletter\"]", "grants = [\"processing\"]");
   ExpectCodeAtLine(text, "E-CONSENT-PURPOSE-UNGRANTED", "[purposes.newsletter]");

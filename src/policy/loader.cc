@@ -804,6 +804,13 @@ void ReadPolicy(Reader& root, Policy* p) {
     r.Enum("channel", &f.channel, kChannels, true);
     if (!r.StrList("fields", &f.fields, nullptr, true)) r.Missing("fields");
     r.StrList("required", &f.required, nullptr, true);
+    r.ArrayOfTables("one_of", [&](size_t, Reader& gr) {
+      FieldGroup g;
+      g.pos = gr.pos();
+      if (!gr.StrList("fields", &g.fields, nullptr, true)) gr.Missing("fields");
+      gr.Str("clause", &g.clause);
+      f.one_of.push_back(std::move(g));
+    });
     r.Bool("accept_policy", &f.accept_policy);
     r.Bool("age_statement", &f.age_statement);
     r.Str("clause", &f.clause);

@@ -189,12 +189,20 @@ struct ConsentCheckbox {
   SourcePos pos;
 };
 
+// Fields of a form of which at least one must be given (001 §2.1: by e-mail or by SMS).
+struct FieldGroup {
+  std::vector<std::string> fields;
+  std::string clause;
+  SourcePos pos;
+};
+
 struct Form {
   std::string id;
   LocalText title;
   std::string subject_kind;
   std::string channel;
   std::vector<std::string> fields, required;
+  std::vector<FieldGroup> one_of;  // R08: at least one field of each group
   bool accept_policy = false;
   bool age_statement = false;
   std::vector<ConsentCheckbox> consents;

@@ -27,7 +27,7 @@ interface Minors { rule: string; threshold: number; birth_date_field: string; ac
 interface FormDef {
   id: string; school: string; title: string; accept_policy: boolean; age_statement: boolean;
   age_threshold: number; fields: Field[]; consents: Checkbox[]; notice: string; submit: string;
-  minors?: Minors;
+  minors?: Minors; one_of?: string[][];
 }
 interface Problem { code?: string; field?: string | null; message?: string; args?: Record<string, string> }
 interface ApiError { error?: Problem; errors?: Problem[] }
@@ -78,6 +78,12 @@ function render(mount: HTMLElement, def: FormDef, lang: Lang, t: Texts): void {
     h('p', { class: 'note' }, t('required_note')),
     summary);
   const shown = def.fields.filter((f) => f.type !== 'file' && f.type !== 'ip');
+  // Groups of which at least one field must be given (R08: e-mail or phone), by their titles.
+  const titleOf = new Map(def.fields.map((f) => [f.id, f.title]));
+  for (const group of def.one_of ?? []) {
+    form.insertBefore(h('p', { class: 'note', 'data-one-of': group.join(' ') },
+      t('one_of', { fields: group.map((id) => `«${titleOf.get(id) ?? ''}»`).join(', ') })), summary);
+  }
   // The representative's fields go into their own group, shown only for a person under age.
   const minors = def.minors;
   const guardianIds = new Set(minors?.accepted ? minors.representative_fields : []);
