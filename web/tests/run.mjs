@@ -192,6 +192,9 @@ for (const lang of ['uk', 'ru']) {
     const form = page.locator('form.dovira-form');
     const guardianIds = ['representative_name', 'representative_relation', 'representative_permission_date'];
     const guardianVisible = async () => Promise.all(guardianIds.map((id) => form.locator(`[data-field=${id}]`).isVisible()));
+    // R08 (001 §2.1): the form says that an e-mail or a phone is needed, by the fields' titles.
+    const oneOf = await form.locator('[data-one-of]').innerText();
+    assert.ok(oneOf.includes(`«${title.email}»`) && oneOf.includes(`«${title.mobile_phone}»`), oneOf);
     // No age answer yet, then an adult: no representative's fields.
     assert.deepEqual(await guardianVisible(), [false, false, false]);
     const adult = lang === 'uk' ? 'Мені 18 років або більше' : 'Мне 18 лет или больше';
@@ -295,6 +298,49 @@ test('rejecting cookies: the statistics script never runs, and the choice is sto
   assert.equal(await page.evaluate(() => window.__statsRan), undefined);
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+test('R99: on 003 the catAccCookies cookie keeps the choice for one month, and the banner asks again once it has expired', async () => {
+  // 003's own site, with the banner for IT PRO, on a server that runs 003's policy.
+  const site = await startServer({ policies: ['003_it_pro.toml'] });
+  const { page, context, errors } = await newPage();
+  try {
+    const url = `${site.url}/it-pro-site.html`;
+    await page.route(url, (route) => route.fulfill({
+      contentType: 'text/html',
+      body: '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>IT PRO</title>' +
+        '<script src="/banner.js" data-school="it-pro" data-lang="en" async></script></head>' +
+        '<body><main><h1>IT PRO</h1></main></body></html>',
+    }));
+    await page.goto(url);
+    const dialog = banner(page).getByRole('dialog');
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Reject all' }).click();
+    await banner(page).getByRole('button', { name: 'Cookie settings' }).waitFor();
+    const cookie = (await context.cookies()).find((c) => c.name === 'catAccCookies');
+    assert.ok(cookie, 'the consent cookie is catAccCookies, as 003 names it');
+    // One calendar month from the server's 2025-03-03 09:00: 31 days, in the browser's time.
+    const days = (cookie.expires - Date.now() / 1000) / 86400;
+    assert.ok(days > 30.9 && days < 31.1, `catAccCookies lifetime ${days} days`);
+    const [id] = decodeURIComponent(cookie.value).split('|');
+    const stored = await (await fetch(`${site.url}/v1/schools/it-pro/cookie-consents/${id}`)).json();
+    assert.equal(stored.expires_at, '2025-04-03T09:00:00.000000Z');
+
+    // Within the month the choice holds: no question.
+    await page.reload();
+    await banner(page).getByRole('button', { name: 'Cookie settings' }).waitFor();
+    assert.equal(await dialog.isVisible(), false);
+    // A month later the browser has dropped the cookie: the banner asks again.
+    await context.addCookies([{ ...cookie, expires: Math.floor(Date.now() / 1000) - 1 }]);
+    assert.equal((await context.cookies()).find((c) => c.name === 'catAccCookies'), undefined);
+    await page.reload();
+    await dialog.waitFor();
+    assert.equal(await dialog.isVisible(), true);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    await site.stop();
+  }
 });
 
 test('accepting cookies runs the statistics script', async () => {
