@@ -105,8 +105,8 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
         return "http://" + self->listen_address_ + ":" +
                std::to_string(self->bound_port_.load(std::memory_order_acquire));
       });
-  app->subjects_ = std::make_unique<services::SubjectService>(deps, *app->schools_, *app->audit_,
-                                                              app->subscriptions_.get());
+  app->subjects_ = std::make_unique<services::SubjectService>(
+      deps, *app->schools_, *app->audit_, app->subscriptions_.get(), app->outbox_.get());
   app->consents_ = std::make_unique<services::ConsentService>(deps, *app->schools_,
                                                               *app->subjects_, *app->audit_);
   app->access_ = std::make_unique<services::DataAccessService>(deps, *app->schools_,

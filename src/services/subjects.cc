@@ -6,6 +6,8 @@
 
 #include "domain/consent_ledger.h"
 #include "services/guardians.h"
+#include "services/outbox.h"
+#include "services/request_texts.h"
 #include "services/subscriptions.h"
 
 namespace dovira::services {
@@ -113,8 +115,12 @@ SubjectProfile DecodeProfile(const std::string& text) {
 }
 
 SubjectService::SubjectService(Deps deps, Schools& schools, AuditLog& audit,
-                               SubscriptionService* subscriptions)
-    : deps_(deps), schools_(schools), audit_(audit), subscriptions_(subscriptions) {}
+                               SubscriptionService* subscriptions, Outbox* outbox)
+    : deps_(deps),
+      schools_(schools),
+      audit_(audit),
+      subscriptions_(subscriptions),
+      outbox_(outbox) {}
 
 void SubjectService::CacheKey(const std::string& cache_key, const ports::SecretKey& key) {
   std::lock_guard lock(cache_mu_);
@@ -453,6 +459,41 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
                 JsonQuote(cr.consent_type) + ",\"text_sha256\":" + JsonQuote(cr.text_sha256) + "}";
     audit_.Add(batch, school_id, std::move(ce));
     batch.consents.push_back(std::move(cr));
+  }
+  // B07: the receipt of what was agreed, to the address given, unless the address still waits
+  // for its double opt-in (then the confirmation letter is the only one it gets).
+  if (outbox_ != nullptr && actor.kind == Actor::Kind::kPublic && !receipt.consents.empty() &&
+      receipt.awaiting_confirmation.empty()) {
+    std::string to;
+    for (const auto& [field, value] : v.fields) {
+      const int fi = cp->FieldIndex(field);
+      if (fi < 0 || cp->field(static_cast<size_t>(fi)).type != "email") continue;
+      if (auto email = domain::NormaliseEmail(value)) to = *email;
+      break;
+    }
+    if (!to.empty()) {
+      const std::string& lang = submission.lang;
+      const std::string& auth = pol.school.authoritative_language;
+      std::string items;
+      for (const auto& rc : receipt.consents) {
+        items += LetterText("consent_receipt.item", lang,
+                            {{"text", rc.text},
+                             {"at", LetterDateTime(cp->calendar(), rc.at, lang)},
+                             {"hash", rc.text_sha256},
+                             {"withdrawal", rc.withdrawal_procedure}}) +
+                 "\n\n";
+      }
+      auto form = pol.forms.find(v.form);
+      OutMessage m = Letter(
+          "consent_receipt", lang, to,
+          {{"school", pol.school.name.Get(lang, auth)},
+           {"form", form == pol.forms.end() ? v.form : form->second.title.Get(lang, auth)},
+           {"policy_date", pol.version.published ? LetterDay(*pol.version.published, lang)
+                                                 : LetterDayText(version, lang)},
+           {"consents", items}});
+      auto sent = outbox_->Add(batch, school_id, m);
+      if (!sent.ok()) return sent.error();
+    }
   }
   AuditEvent e;
   e.actor = actor.AuditName();

@@ -26,6 +26,7 @@
 
 namespace dovira::services {
 
+class Outbox;
 class SubscriptionService;
 
 struct ConsentReceipt {
@@ -80,9 +81,11 @@ struct SubjectSummary {
 class SubjectService {
  public:
   // With `subscriptions`, marketing grants given on a public form with an e-mail address wait for
-  // their double opt-in (subscriptions.h); without, they are granted at intake.
+  // their double opt-in (subscriptions.h); without, they are granted at intake. With `outbox`,
+  // a person who gives consent on a public form with an e-mail address is sent its receipt (B07):
+  // each consent's exact text, time, policy version and SHA-256, in the same batch as the intake.
   SubjectService(Deps deps, Schools& schools, AuditLog& audit,
-                 SubscriptionService* subscriptions = nullptr);
+                 SubscriptionService* subscriptions = nullptr, Outbox* outbox = nullptr);
 
   // Rebuilds the school's gate state from the store: every subject's kind, status, minor status
   // (from its sealed profile) and consent windows (from its ledger).
@@ -172,6 +175,7 @@ class SubjectService {
   Schools& schools_;
   AuditLog& audit_;
   SubscriptionService* subscriptions_;
+  Outbox* outbox_;
 
   static constexpr size_t kRecordCacheSize = 20000;
   std::mutex records_mu_;

@@ -37,7 +37,7 @@ class SubscriptionTest : public ::testing::Test {
       : outbox(env.deps(), &mail, nullptr, "privacy@dovira.test", env.schools),
         subscriptions(env.deps(), env.schools, env.audit, outbox,
                       [] { return std::string("https://privacy.school.test"); }),
-        subjects(env.deps(), env.schools, env.audit, &subscriptions),
+        subjects(env.deps(), env.schools, env.audit, &subscriptions, &outbox),
         access(env.deps(), env.schools, subjects, env.audit) {}
 
   void SetUp() override { ASSERT_TRUE(env.LoadShipped("001_vkluchi_zhizn.toml").ok()); }
@@ -196,6 +196,47 @@ TEST(SubscriptionForms, OnlyFormsWithoutAContractWaitForTheLink) {
   ASSERT_TRUE(env.LoadShipped("003_it_pro.toml").ok());
   const policy::Policy& p3 = (*env.schools.Get(SchoolId("it-pro")))->policy()->policy();
   EXPECT_FALSE(SubscriptionService::IsSubscriptionForm(p3, "registration"));
+}
+
+}  // namespace
+}  // namespace dovira::services
+
+namespace dovira::services {
+namespace {
+
+// B07: a consent given on 001's payment form (no double opt-in there) is sent back as a receipt:
+// the exact text and the same SHA-256 the ledger keeps, in the subject's language.
+TEST_F(SubscriptionTest, B07_TheReceiptLetterShowsTheTextAndTheHashTheLedgerKeeps) {
+  domain::Submission s;
+  s.form = "payment";
+  s.fields = {{"first_name", "Iryna"},         {"email", "iryna.b07@example.org"},
+              {"mobile_phone", "+380501234507"}, {"purchased_service", "Course: Breathing"},
+              {"purchase_amount", "1200.00"}};
+  s.ticked = {"pd_consent"};
+  s.accept_policy = true;
+  s.age_statement = "adult";
+  s.lang = "uk";
+  auto receipt = subjects.Intake(school, s, Actor::Public(), {});
+  ASSERT_TRUE(receipt.ok()) << receipt.error().message;
+  ASSERT_EQ(receipt->consents.size(), 1u);
+  auto ledger = env.store->GetConsents(school, receipt->subject);
+  ASSERT_TRUE(ledger.ok());
+  ASSERT_EQ(ledger->size(), 1u);
+  const std::string hash = (*ledger)[0].text_sha256;
+  EXPECT_EQ(hash.size(), 64u);
+
+  ASSERT_TRUE(outbox.DeliverDue().ok());
+  ASSERT_EQ(mail.sent.size(), 1u);
+  const ports::MailMessage& letter = mail.sent[0];
+  EXPECT_EQ(letter.to, std::vector<std::string>{"iryna.b07@example.org"});
+  EXPECT_NE(letter.subject.find("Підтвердження вашої згоди"), std::string::npos) << letter.subject;
+  EXPECT_NE(letter.text.find("«" + (*ledger)[0].text + "»"), std::string::npos) << letter.text;
+  EXPECT_NE(letter.text.find(hash), std::string::npos) << letter.text;
+  EXPECT_NE(letter.text.find("3 березня 2025"), std::string::npos) << letter.text;
+  EXPECT_EQ(letter.text.find("2025-03-03"), std::string::npos) << letter.text;
+
+  // A subscription whose marketing waits for its double opt-in gets the confirmation only.
+  Subscribe("olena.b07@example.org");
 }
 
 }  // namespace
