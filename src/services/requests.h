@@ -301,6 +301,43 @@ class RequestService {
                      RetentionReport& report, const RequestContext& ctx);
   std::mutex& SchoolMutex(const SchoolId& school);
 
+  // What a request filed as a withdrawal did at once (request_withdrawal.cc).
+  struct FilingEffect {
+    bool destroy_now = false;     // R57, R69: the subject is destroyed before the API answers
+    bool forget_records = false;  // records were deleted in the filing's batch (R57)
+    std::string held_extra;       // R50: what legal holds keep, for the answer
+  };
+  // R55-R57: a withdrawal takes effect from its receipt: the consents are withdrawn, the
+  // destruction's due date set, and where the policy says so the consent-only fields destroyed in
+  // `batch` at once.
+  Status WithdrawAtFiling(const SchoolId& school, const domain::CompiledPolicy& cp, RequestInfo& r,
+                          Timestamp received, ports::WriteBatch& batch, const Actor& actor,
+                          const RequestContext& ctx, FilingEffect& out);
+
+  // Each right's completion (Complete dispatches on the request's right), in its own module.
+  // Those that destroy release `lock` (the school's) first.
+  Result<RequestInfo> CompleteWithPackage(SchoolRuntime& rt, RequestInfo r,
+                                          const CompleteRequest& in, const Actor& actor,
+                                          const RequestContext& ctx);
+  Result<RequestInfo> CompleteRectification(SchoolRuntime& rt, RequestInfo r,
+                                            const CompleteRequest& in, const Actor& actor,
+                                            const RequestContext& ctx);
+  Result<RequestInfo> CompleteErasure(SchoolRuntime& rt, RequestInfo r, const CompleteRequest& in,
+                                      const Actor& actor, const RequestContext& ctx,
+                                      std::unique_lock<std::mutex>& lock);
+  Result<RequestInfo> CompleteWithdrawal(SchoolRuntime& rt, RequestInfo r,
+                                         const CompleteRequest& in, const Actor& actor,
+                                         const RequestContext& ctx,
+                                         std::unique_lock<std::mutex>& lock);
+  Result<RequestInfo> CompleteRestriction(SchoolRuntime& rt, RequestInfo r,
+                                          const CompleteRequest& in, const Actor& actor,
+                                          const RequestContext& ctx);
+  Result<RequestInfo> CompleteObjection(SchoolRuntime& rt, RequestInfo r,
+                                        const CompleteRequest& in, const Actor& actor,
+                                        const RequestContext& ctx);
+  Result<RequestInfo> CompleteReview(SchoolRuntime& rt, RequestInfo r, const CompleteRequest& in,
+                                     const Actor& actor, const RequestContext& ctx);
+
   Deps deps_;
   Schools& schools_;
   SubjectService& subjects_;

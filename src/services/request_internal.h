@@ -1,0 +1,38 @@
+// Internal to the request modules (request_*.cc): the helpers they share. Not part of the
+// services' API; nothing outside src/services/request_*.cc includes it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "services/requests.h"
+
+namespace dovira::services::request_internal {
+
+using Json = nlohmann::json;
+
+// R62: the EU/EEA countries (a country code on file).
+bool IsEuCountry(const std::string& country);
+// R61: a segment id as the decisions register and a contest_segment request name it.
+Status ValidSegment(const std::string& segment);
+
+Json OptTime(const std::optional<Timestamp>& t);
+std::optional<Timestamp> ReadOptTime(const Json& j, const char* key);
+Timestamp ReadTime(const Json& j, const char* key);
+// JSON without the exceptions of invalid UTF-8 (replaced).
+std::string Dump(const Json& j);
+std::string Join(const std::vector<std::string>& ids);
+bool Contains(const std::vector<std::string>& v, const std::string& s);
+
+// The request row's JSON body (no personal data) and back.
+Json ToBody(const RequestInfo& r);
+void FromBody(const Json& b, RequestInfo& r);
+// What the request does to the gate.
+domain::RequestEffect EffectOf(const domain::CompiledPolicy& cp, const RequestInfo& r);
+// kConflict "request_closed" unless the request is still open.
+Status MustBeOpen(const RequestInfo& r);
+
+}  // namespace dovira::services::request_internal

@@ -1,0 +1,51 @@
+// Rectification (R45-R48): the corrected values written, the block lifted, every store and
+// recipient told.
+#include "services/requests.h"
+
+#include "services/request_internal.h"
+#include "services/request_texts.h"
+
+namespace dovira::services {
+
+using namespace request_internal;  // NOLINT(google-build-using-namespace)
+using domain::RequestState;
+
+Result<RequestInfo> RequestService::CompleteRectification(SchoolRuntime& rt, RequestInfo r,
+                                                          const CompleteRequest& in, const Actor& actor,
+                                                          const RequestContext& ctx) {
+  const SchoolId& school = rt.id();
+  const Timestamp now = deps_.clock.Now();
+  auto cp = rt.policy();
+  ports::WriteBatch batch;
+  if (in.changes.empty()) {
+    return Error::Invalid("changes are required: the corrected value of each field", "changes");
+  }
+  for (const auto& [field, value] : in.changes) {
+    if (!r.fields.empty() && !Contains(r.fields, field)) {
+      return Error::Refused("field_not_in_request",
+                            "the request does not name \"" + field + "\"", "changes");
+    }
+  }
+  Status st = subjects_.PrepareFieldUpdate(school, SubjectId(r.subject), in.changes, now, batch);
+  if (!st.ok()) return st.error();
+  r.blocked.clear();  // R46: the block lifts with the correction
+  for (const auto& store : cp->stores()) {
+    r.tasks.push_back(RequestTask{"store:" + store, "rectify", "done", now, ""});
+  }
+  // R48: every recipient that received a corrected field is told, with the new value where
+  // the policy allows.
+  std::vector<std::string> changed;
+  for (const auto& [field, value] : in.changes) changed.push_back(field);
+  if (auto sent = NotifyRecipients(batch, school, r, "rectification", changed, in.changes, actor,
+                                   ctx);
+      !sent.ok()) {
+    return sent.error();
+  }
+  if (auto s = Notify(batch, school, r, "action_notice", ""); !s.ok()) return s.error();
+  auto closed = Close(school, std::move(r), RequestState::kDone, "rectified", "{}", actor, ctx,
+                      std::move(batch));
+  if (closed.ok()) subjects_.ForgetRecords(school, SubjectId(closed->subject));
+  return closed;
+}
+
+}  // namespace dovira::services
