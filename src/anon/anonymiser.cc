@@ -25,7 +25,11 @@ Dataset::Dataset(std::vector<QuasiIdentifier> quasi, std::string sensitive,
     : quasi_(std::move(quasi)), sensitive_(std::move(sensitive)),
       attributes_(std::move(attributes)) {
   levels_.resize(quasi_.size());
-  for (size_t q = 0; q < quasi_.size(); ++q) levels_[q].resize(quasi_[q].levels.size());
+  parent_.resize(quasi_.size());
+  for (size_t q = 0; q < quasi_.size(); ++q) {
+    levels_[q].resize(quasi_[q].levels.size());
+    if (!quasi_[q].levels.empty()) parent_[q].resize(quasi_[q].levels.size() - 1);
+  }
 }
 
 Status Dataset::AddRow(const std::vector<std::vector<std::string>>& quasi_levels,
@@ -48,7 +52,18 @@ Status Dataset::AddRow(const std::vector<std::vector<std::string>>& quasi_levels
   for (size_t q = 0; q < quasi_.size(); ++q) {
     for (size_t lv = 0; lv < quasi_levels[q].size(); ++lv) {
       Column& c = levels_[q][lv];
-      c.codes.push_back(c.Intern(quasi_levels[q][lv]));
+      uint32_t code = c.Intern(quasi_levels[q][lv]);
+      if (lv > 0) {
+        std::vector<int64_t>& parent = parent_[q][lv - 1];
+        const uint32_t child = levels_[q][lv - 1].codes.back();
+        if (parent.size() <= child) parent.resize(child + 1, -1);
+        if (parent[child] < 0) {
+          parent[child] = code;
+        } else {
+          code = static_cast<uint32_t>(parent[child]);
+        }
+      }
+      c.codes.push_back(code);
     }
   }
   if (!sensitive_.empty()) sensitive_col_.codes.push_back(sensitive_col_.Intern(sensitive));

@@ -51,7 +51,10 @@ class Dataset {
   Dataset(std::vector<QuasiIdentifier> quasi, std::string sensitive,
           std::vector<std::string> attributes);
 
-  // Error (kInvalidArgument) when the counts do not match the columns.
+  // Error (kInvalidArgument) when the counts do not match the columns. The levels must nest (a
+  // value has one parent at the next level): where a record gives a value another parent than an
+  // earlier record did (a city filed under two regions), the earlier parent is kept, since a
+  // hierarchy that splits a group when generalising would break the search's monotonicity.
   Status AddRow(const std::vector<std::vector<std::string>>& quasi_levels,
                 std::string_view sensitive, const std::vector<std::string>& attributes);
 
@@ -83,6 +86,8 @@ class Dataset {
   std::string sensitive_;
   std::vector<std::string> attributes_;
   std::vector<std::vector<Column>> levels_;  // [quasi][level]
+  // [quasi][level - 1][code at level - 1] = code at level, -1 until seen.
+  std::vector<std::vector<std::vector<int64_t>>> parent_;
   Column sensitive_col_;
   std::vector<std::string> attribute_values_;  // row-major
   size_t rows_ = 0;

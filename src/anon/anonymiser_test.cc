@@ -213,6 +213,19 @@ TEST(AnonLattice, R74_RowsGetNewRandomIdsAndOrderAndNoLinkBack) {
   EXPECT_NE(a->rows[0][0], b->rows[0][0]);
 }
 
+TEST(AnonLattice, R74_AValueFiledUnderTwoParentsKeepsItsFirstSoGroupsNeverSplit) {
+  // Stryi is filed under Lviv, then once under Kyiv: were the second kept, generalising the
+  // city to its region would split the Stryi group in two groups below k.
+  Dataset d({{"city", {"city", "region"}}}, "", {});
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(d.AddRow({{"Stryi", "Lviv"}}, "", {}).ok());
+  ASSERT_TRUE(d.AddRow({{"Stryi", "Kyiv"}}, "", {}).ok());
+  auto e = Evaluate(d, Config{.k = 4}, {1});
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->groups, 1u);
+  EXPECT_EQ(e->suppressed, 0u);
+  EXPECT_EQ(d.Value(0, 1, 3), "Lviv");
+}
+
 TEST(AnonCsv, QuotesAndGuardsFormulas) {
   Output o;
   o.header = {"row", "city"};
