@@ -29,7 +29,7 @@ Dataset School(size_t n) {
   std::discrete_distribution<int> city(w.begin(), w.end());
   std::discrete_distribution<int> month({6, 8, 5, 4, 4, 3, 2, 6, 40, 12, 6, 4});
   std::discrete_distribution<int> course({30, 20, 15, 10, 10, 8, 5, 2});
-  char buf[16];
+  char buf[32];
   for (size_t i = 0; i < n; ++i) {
     const int age = rng() % 10 < 7 ? 14 + static_cast<int>(rng() % 5) : 19 + static_cast<int>(rng() % 50);
     const int c = city(rng);

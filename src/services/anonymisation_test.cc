@@ -43,7 +43,7 @@ std::map<std::string, std::string> Learner(size_t i, std::mt19937_64& rng) {
   std::discrete_distribution<int> course({40, 25, 20, 10, 5});
   const int c = city(rng);
   const int age = rng() % 10 < 8 ? 14 + static_cast<int>(rng() % 5) : 19 + static_cast<int>(rng() % 40);
-  char birth[11], enrolled[11];
+  char birth[32], enrolled[32];
   std::snprintf(birth, sizeof birth, "%04d-%02d-%02d", 2024 - age, static_cast<int>(1 + rng() % 12),
                 static_cast<int>(1 + rng() % 28));
   std::snprintf(enrolled, sizeof enrolled, "%04d-%02d-%02d", 2022 + static_cast<int>(rng() % 3),
