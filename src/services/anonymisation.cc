@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <future>
 
 #include <nlohmann/json.hpp>
 
