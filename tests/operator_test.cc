@@ -219,6 +219,59 @@ INSTANTIATE_TEST_SUITE_P(EveryCommand, OperatorBesideAServer, ::testing::ValuesI
 
 // Commands that must not run beside a server are refused with a message naming the server, and
 // change nothing: the server goes on, and its writes survive a kill.
+// R74, R34: `dovira anonymise` beside the running 004 server writes the research data set of
+// the applicants who agreed to research, without any value of a direct identifier, and its
+// report; the audit chain still verifies.
+TEST(AnonymiseCommand, R74_R34_WritesTheDataSetAndItsReportBesideAServer) {
+  ServerOptions options;
+  options.policies = {"004"};
+  TestServer server(options);
+  ASSERT_EQ(server.Start(), "");
+  std::vector<std::string> identifiers;
+  for (int i = 0; i < 7; ++i) {
+    const std::string n = std::to_string(i);
+    Json fields = {{"first_name", "Applicant" + n + "x"},
+                   {"last_name", "Surname" + n + "x"},
+                   {"email", "applicant" + n + "@example.com"},
+                   {"phone", "+38050222000" + n},
+                   {"location_city", i < 6 ? "Kyiv" : "Lviv"},
+                   {"job_position", "Position " + n}};
+    for (const char* f : {"first_name", "last_name", "email", "phone"}) {
+      identifiers.push_back(fields[f].get<std::string>());
+    }
+    Json consents = Json::array({"button_consent"});
+    if (i != 3) consents.push_back("research_optin");  // one applicant does not agree
+    Response r = server.Post("/v1/schools/bbooster-masterclass/forms/masterclass/submissions",
+                             Json{{"fields", fields},
+                                  {"consents", consents},
+                                  {"accept_policy", true},
+                                  {"age_statement", "adult"},
+                                  {"country", "UA"}});
+    ASSERT_EQ(r.status, 201) << r.Describe();
+  }
+  const std::string csv_path = server.root() + "/research.csv";
+  const std::string report_path = server.root() + "/research.json";
+  RunResult run = RunDovira({"anonymise", "--data", server.data_dir(), "--purpose",
+                             "ad_targeting_research", "--out", csv_path, "--report", report_path});
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("6 records in 1 groups"), std::string::npos) << run.out;
+  const std::string csv = Slurp(csv_path);
+  EXPECT_EQ(csv.rfind("row,location_city,job_position\r\n", 0), 0u) << csv;
+  for (const auto& v : identifiers) EXPECT_EQ(csv.find(v), std::string::npos) << v;
+  const Json report = Json::parse(Slurp(report_path));
+  EXPECT_EQ(report["records_in"], 6);
+  EXPECT_EQ(report["excluded_by_reason"]["no_consent"], 1);
+  EXPECT_GE(report["k_achieved"].get<int>(), 5);
+  EXPECT_EQ(report["risk"]["model"], "prosecutor");
+  // A purpose [anonymisation] does not name is refused; the run is in the verified chain.
+  RunResult refused = RunDovira({"anonymise", "--data", server.data_dir(), "--purpose",
+                                 "newsletter", "--out", csv_path, "--report", report_path});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("makes no data set for \"newsletter\""), std::string::npos);
+  RunResult verify = RunDovira({"audit", "verify", "--data", server.data_dir()});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
 TEST(OperatorRefusedBesideAServer, KeysRotateAndASecondServerAreRefused) {
   ServerOptions options;
   options.policies = {"001"};

@@ -437,6 +437,7 @@ void Api::RegisterRoutes() {
   if (s_.holds != nullptr && s_.requests != nullptr) RegisterHoldRoutes();  // holds_api.cc
   if (s_.guardians != nullptr && s_.requests != nullptr) RegisterGuardianRoutes();
   RegisterConsoleRoutes();  // what the staff console reads (console_routes.cc)
+  RegisterAnonymisationRoutes();  // depersonalised data sets (anonymisation_api.cc)
   if (s_.test_clock) {
     Register("POST", "/v1/_test/clock", Access::Public(),
              doc("Move the server's clock (only with --fake-clock)", "system",

@@ -19,6 +19,7 @@
 #include "api/worker_pool.h"
 #include "common/clock.h"
 #include "ports/http.h"
+#include "services/anonymisation.h"
 #include "services/audit_log.h"
 #include "services/cabinet.h"
 #include "services/consents.h"
@@ -55,6 +56,8 @@ struct ApiServices {
   std::function<void()> nudge_outbox;
   services::GuardianService* guardians = nullptr;  // minors' representatives and re-consent (B06)
   services::SubscriptionService* subscriptions = nullptr;  // double opt-in (null: not served)
+  // Depersonalised data sets (R74, R34; null: the route is not served).
+  services::AnonymisationService* anonymisation = nullptr;
 };
 
 struct ApiOptions {
@@ -97,6 +100,7 @@ class Api {
   void RegisterRoutes();
   void RegisterRequestRoutes();  // requests_api.cc
   void RegisterCabinetRoutes();  // cabinet_api.cc
+  void RegisterAnonymisationRoutes();  // anonymisation_api.cc
   Result<services::Actor> AuthenticateSubject(Call& c);
   // Routing and authentication; a response when the request ends there (404, 401, ...).
   std::optional<ports::HttpResponse> Prepare(Call& call);
@@ -138,6 +142,7 @@ class Api {
   void ReadSubject(std::shared_ptr<Call> c, Finish finish);
   void Process(std::shared_ptr<Call> c, Finish finish);
   ports::HttpResponse ProfilingRun(Call& c);
+  ports::HttpResponse AnonymisedDataSet(Call& c);
   ports::HttpResponse ListConsents(Call& c);
   ports::HttpResponse GrantConsent(Call& c);
   ports::HttpResponse WithdrawConsent(Call& c);

@@ -22,6 +22,7 @@
 #include "services/consents.h"
 #include "services/cookie_consents.h"
 #include "services/data_access.h"
+#include "services/anonymisation.h"
 #include "services/holds.h"
 #include "services/guardians.h"
 #include "services/schools.h"
@@ -111,6 +112,8 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
                                                               *app->subjects_, *app->audit_);
   app->access_ = std::make_unique<services::DataAccessService>(deps, *app->schools_,
                                                                *app->subjects_, *app->audit_);
+  app->anonymisation_ = std::make_unique<services::AnonymisationService>(
+      deps, *app->schools_, *app->subjects_, *app->audit_);
   app->staff_ = std::make_unique<services::StaffService>(deps, *app->schools_, *app->audit_);
   app->disclosures_ = std::make_unique<services::DisclosureService>(
       deps, *app->schools_, *app->access_, *app->audit_, *app->outbox_);
@@ -183,7 +186,7 @@ Status App::Serve(const ServeOptions& options) {
                        manual_clock_.get(), requests_.get(), outbox_.get(),
                        cabinet_.get(), cookie_consents_.get(), disclosures_.get(),
                        holds_.get(), [this] { NudgeJobs(); }, guardians_.get(),
-                       subscriptions_.get()},
+                       subscriptions_.get(), anonymisation_.get()},
       ao);
   http::HttpServerOptions ho;
   ho.address = options.address;
@@ -277,6 +280,7 @@ services::AuditLog& App::audit() { return *audit_; }
 services::SubjectService& App::subjects() { return *subjects_; }
 services::ConsentService& App::consents() { return *consents_; }
 services::DataAccessService& App::access() { return *access_; }
+services::AnonymisationService& App::anonymisation() { return *anonymisation_; }
 services::StaffService& App::staff() { return *staff_; }
 services::RequestService& App::requests() { return *requests_; }
 services::Outbox& App::outbox() { return *outbox_; }

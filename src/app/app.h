@@ -37,6 +37,7 @@ class SubscriptionService;
 class Schools;
 class AuditLog;
 class SubjectService;
+class AnonymisationService;
 class ConsentService;
 class DataAccessService;
 class StaffService;
@@ -100,6 +101,7 @@ class App {
   services::SubjectService& subjects();
   services::ConsentService& consents();
   services::DataAccessService& access();
+  services::AnonymisationService& anonymisation();
   services::StaffService& staff();
   services::RequestService& requests();
   services::Outbox& outbox();
@@ -125,6 +127,7 @@ class App {
   std::unique_ptr<services::SubjectService> subjects_;
   std::unique_ptr<services::ConsentService> consents_;
   std::unique_ptr<services::DataAccessService> access_;
+  std::unique_ptr<services::AnonymisationService> anonymisation_;
   std::unique_ptr<services::StaffService> staff_;
   std::unique_ptr<ports::Mailer> mailer_;
   std::unique_ptr<ports::WebhookSender> webhooks_;

@@ -10,6 +10,10 @@
 #include <string>
 #include <vector>
 
+namespace CLI {
+class App;
+}
+
 namespace dovira::cli {
 
 // `dovira policy check FILE...`: prints each finding as FILE:LINE:COL: CODE message, then a
@@ -87,6 +91,20 @@ int AuditVerify(const DataArgs& data, const std::string& school, std::ostream& o
 // `dovira keys rotate`: a new key-encryption key; every subject key rewrapped.
 int KeysRotate(const DataArgs& data, const std::string& school, std::ostream& out,
                std::ostream& err);
+// `dovira anonymise --data DIR --school ID --purpose P --out FILE.csv --report FILE.json`: a
+// depersonalised data set for a purpose of the policy's [anonymisation] (R74, R34); prints the
+// summary (records, groups, k achieved, suppressed, highest risk). Exit 1 when refused.
+struct AnonymiseArgs {
+  DataArgs data;
+  std::string school;
+  std::string purpose;
+  std::string out;     // the CSV
+  std::string report;  // the JSON report
+};
+int Anonymise(const AnonymiseArgs& args, std::ostream& out, std::ostream& err);
+// Registers `dovira anonymise` on the command line.
+void AddAnonymiseCommand(CLI::App& app, int& exit_code);
+
 // `dovira backup`: an online, consistent copy of the data (and, separately, the key vault).
 int Backup(const DataArgs& data, const std::string& out_path, const std::string& keys_out,
            std::ostream& out, std::ostream& err);

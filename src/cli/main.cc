@@ -125,6 +125,8 @@ int main(int argc, char** argv) {
                                           std::cout, std::cerr);
   });
 
+  dovira::cli::AddAnonymiseCommand(app, exit_code);  // anonymise_commands.cc
+
   auto* audit = app.add_subcommand("audit", "The audit log");
   audit->require_subcommand(1);
   dovira::cli::DataArgs audit_data;

@@ -55,7 +55,7 @@ struct Phrase {
   X(purposes_intro) X(no_purposes) X(lbl_basis) X(lbl_consent_type) X(lbl_data) \
   X(lbl_retention) X(lbl_recipients) X(lbl_subjects) X(while_needed) X(marketing_flag) \
   X(profiling_flag) X(depersonalised_flag) X(not_for_minors) X(h_reuse) X(reuse_allowed) \
-  X(reuse_needs_consent) X(reuse_forbidden) X(combine_never) X(combine_depersonalised) \
+  X(reuse_needs_consent) X(reuse_forbidden) X(combine_never) X(combine_depersonalised) X(anonymisation_k) X(anonymisation_l) \
   /* 5. Consent. */ \
   X(consent_intro) X(no_consents) X(lbl_grants) X(lbl_consent_term) X(until_withdrawn) \
   X(lbl_withdraw) X(lbl_withdraw_channels) X(lbl_given_via) X(consent_evidence) \

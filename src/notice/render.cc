@@ -622,6 +622,16 @@ class Builder {
     } else {
       Para(ph_.combine_never);
     }
+    // R74: how depersonalised the data sets for statistics and research are.
+    const policy::Anonymisation& anon = p_.anonymisation;
+    if (anon.declared) {
+      Para(i18n::Fill(ph_.anonymisation_k.text, {{"purposes", PurposeTitles(anon.purposes)},
+                                                 {"k", std::to_string(anon.k)}}));
+      if (anon.l > 0) {
+        Para(i18n::Fill(ph_.anonymisation_l.text, {{"l", std::to_string(anon.l)},
+                                                   {"field", FieldTitle(anon.sensitive)}}));
+      }
+    }
   }
 
   void Consent() {

@@ -135,6 +135,7 @@ class Checker {
     Cookies();
     Decisions();
     Profiling();
+    Anonymisation();
     Roles();
     Languages();
     PublicWording();
@@ -700,6 +701,78 @@ class Checker {
           Add(pu.pos, "E-PROFILING-SPECIAL",
               "profiling purpose " + Quote(id) + " uses special-category field " + Quote(fid));
         }
+      }
+    }
+  }
+
+  // [anonymisation] (R74, R34): every field it names exists, identifies nobody by itself, is no
+  // free text, and belongs to each purpose a data set is made for; those purposes use
+  // depersonalised data, and the policy allows depersonalised use at all.
+  void Anonymisation() {
+    const auto& a = p_.anonymisation;
+    if (!a.declared) return;
+    const std::string owner = "`anonymisation`";
+    if (!p_.reuse.depersonalised_allowed) {
+      Add(a.pos, "E-ANONYMISATION-REUSE",
+          "`anonymisation` makes depersonalised data sets, but `reuse.depersonalised_allowed` is "
+          "false");
+    }
+    // Each field the data set takes, with the role it has there.
+    std::vector<std::pair<std::string, std::string>> named;
+    for (const auto& q : a.quasi_identifiers) {
+      named.push_back({q.field, "quasi-identifier"});
+      for (const auto& v : q.via) named.push_back({v, "stand-in of " + Quote(q.field)});
+    }
+    if (!a.sensitive.empty()) named.push_back({a.sensitive, "sensitive field"});
+    for (const auto& f : a.attributes) named.push_back({f, "attribute"});
+    std::set<std::string> seen;
+    for (const auto& [fid, role] : named) {
+      const Field* f = p_.FindField(fid);
+      if (!f) {
+        RefField(a.pos, owner, fid);
+        continue;
+      }
+      if (!seen.insert(fid).second) {
+        Add(a.pos, "E-DUPLICATE", owner + " names field " + Quote(fid) + " twice");
+        continue;
+      }
+      if (p_.IsDirectIdentifier(*f)) {
+        Add(a.pos, "E-ANONYMISATION-IDENTIFIER",
+            owner + " keeps " + Quote(fid) + " as a " + role +
+                ", but it identifies a person by itself (R74: names, contacts, addresses, IP "
+                "addresses, cookie and device ids, photos and ID numbers never leave)");
+      } else if (f->type == "text") {
+        Add(a.pos, "E-ANONYMISATION-FREE-TEXT",
+            owner + " keeps " + Quote(fid) + ", free text that may name anyone");
+      }
+      for (const auto& pid : a.purposes) {
+        const Purpose* pu = p_.FindPurpose(pid);
+        if (pu && std::find(pu->fields.begin(), pu->fields.end(), fid) == pu->fields.end()) {
+          Add(a.pos, "E-ANONYMISATION-FIELD",
+              owner + " uses " + Quote(fid) + ", which purpose " + Quote(pid) + " does not use");
+        }
+      }
+    }
+    for (const auto& q : a.quasi_identifiers) {
+      const Field* f = p_.FindField(q.field);
+      if (!f) continue;
+      const bool dated = f->type == "date" || f->type == "datetime";
+      if ((q.hierarchy == "age" && !dated && f->type != "integer") ||
+          (q.hierarchy == "date" && !dated)) {
+        Add(q.pos, "E-ANONYMISATION-HIERARCHY",
+            "the " + q.hierarchy + " hierarchy of " + Quote(q.field) + " needs a " +
+                (q.hierarchy == "age" ? "birth date or an age in years" : "date") + ", not a " +
+                f->type + " field");
+      }
+    }
+    for (const auto& pid : a.purposes) {
+      const Purpose* pu = p_.FindPurpose(pid);
+      if (!pu) {
+        Add(a.pos, "E-REF-PURPOSE", owner + " names undeclared purpose " + Quote(pid));
+      } else if (pu->data_form != "depersonalised") {
+        Add(a.pos, "E-ANONYMISATION-PURPOSE",
+            owner + " makes data sets for " + Quote(pid) +
+                ", a purpose that uses identified data (`data_form` is not depersonalised)");
       }
     }
   }

@@ -357,5 +357,96 @@ TEST(PolicyChecker, FindingsAreSortedByPosition) {
   }
 }
 
+
+std::string Learners() {
+  return ReadFile(std::string(DOVIRA_SOURCE_DIR) + "/src/policy/testdata/learners.toml");
+}
+
+TEST(PolicyAnonymisation, R74_ASectionOverQuasiIdentifiersOfDepersonalisedPurposesIsClean) {
+  auto r = Check(Learners());
+  for (const auto& f : r.findings.all()) {
+    if (f.severity == Severity::kError) ADD_FAILURE() << FormatFinding("learners.toml", f);
+  }
+  ASSERT_TRUE(r.ok());
+  const Anonymisation& a = r.policy->anonymisation;
+  EXPECT_TRUE(a.declared);
+  EXPECT_EQ(a.k, 5);
+  EXPECT_EQ(a.l, 2);
+  EXPECT_EQ(a.sensitive, "course");
+  EXPECT_EQ(a.max_suppressed_percent, 2);
+  ASSERT_EQ(a.quasi_identifiers.size(), 3u);
+  EXPECT_EQ(a.quasi_identifiers[0].bands, (std::vector<int>{5, 10, 20}));
+  EXPECT_EQ(a.quasi_identifiers[1].via, (std::vector<std::string>{"region", "country"}));
+}
+
+TEST(PolicyAnonymisation, R74_KIsRequiredAndAtLeastTwo) {
+  ExpectCodeAtLine(Replace(Learners(), "k = 5\n", ""), "E-KEY-MISSING",
+                   "[anonymisation]\nl = 2");
+  ExpectCodeAtLine(Replace(Learners(), "k = 5\n", "k = 1\n"), "E-RANGE", "k = 1");
+}
+
+TEST(PolicyAnonymisation, R74_LAndTheSensitiveFieldGoTogether) {
+  ExpectCodeAtLine(Replace(Learners(), "sensitive = \"course\"\n", ""), "E-ANONYMISATION-L",
+                   "l = 2");
+  ExpectCodeAtLine(Replace(Learners(), "l = 2\n", ""), "E-ANONYMISATION-L", "sensitive = ");
+}
+
+TEST(PolicyAnonymisation, R74_HierarchiesMustNestAndFitTheField) {
+  ExpectCodeAtLine(Replace(Learners(), "bands = [5, 10, 20]", "bands = [5, 12]"),
+                   "E-ANONYMISATION-HIERARCHY", "bands = [5, 12]");
+  EXPECT_TRUE(Check(Replace(Learners(), "via = [\"region\", \"country\"]\n", ""))
+                  .findings.HasCode("E-ANONYMISATION-HIERARCHY"));
+  EXPECT_TRUE(Check(Replace(Learners(), "field = \"city\"\nhierarchy = \"region\"",
+                            "field = \"city\"\nhierarchy = \"date\""))
+                  .findings.HasCode("E-ANONYMISATION-HIERARCHY"));
+  auto r = Check(Replace(Learners(), "field = \"enrolled_on\"\nhierarchy = \"date\"",
+                         "field = \"course\"\nhierarchy = \"date\""));
+  EXPECT_NE(FindCode(r.findings, "E-ANONYMISATION-HIERARCHY"), nullptr);
+  EXPECT_EQ(Check(Replace(Learners(), "hierarchy = \"date\"", "hierarchy = \"season\""))
+                .findings.HasCode("E-ENUM"),
+            true);
+}
+
+TEST(PolicyAnonymisation, R74_NoDirectIdentifierOrFreeTextMayLeave) {
+  for (const char* field : {"email", "first_name", "home_address", "passport_number",
+                            "ip_address", "device_id"}) {
+    std::string text = Replace(Learners(), "max_suppressed_percent = 2\n",
+                               "max_suppressed_percent = 2\nattributes = [\"" +
+                                   std::string(field) + "\"]\n");
+    text = Replace(text, "fields = [\"birth_date\", \"city\"",
+                   "fields = [\"" + std::string(field) + "\", \"birth_date\", \"city\"");
+    text = Replace(text, "fields = [\"birth_date\", \"city\"",
+                   "fields = [\"" + std::string(field) + "\", \"birth_date\", \"city\"");
+    auto r = Check(text);
+    const Finding* f = FindCode(r.findings, "E-ANONYMISATION-IDENTIFIER");
+    ASSERT_NE(f, nullptr) << field;
+    EXPECT_NE(f->message.find(field), std::string::npos);
+  }
+  std::string notes = Replace(Learners(), "max_suppressed_percent = 2\n",
+                              "max_suppressed_percent = 2\nattributes = [\"notes\"]\n");
+  EXPECT_TRUE(Check(notes).findings.HasCode("E-ANONYMISATION-FREE-TEXT"));
+}
+
+TEST(PolicyAnonymisation, R34_DataSetsAreForDepersonalisedPurposesThatUseTheirFields) {
+  const std::string listed = "percent = 2\npurposes = [\"statistics\", \"research\"]";
+  auto teaching =
+      Check(Replace(Learners(), listed, "percent = 2\npurposes = [\"statistics\", \"teaching\"]"));
+  EXPECT_TRUE(teaching.findings.HasCode("E-ANONYMISATION-PURPOSE"));
+  auto undeclared =
+      Check(Replace(Learners(), listed, "percent = 2\npurposes = [\"statistics\", \"surveys\"]"));
+  EXPECT_TRUE(undeclared.findings.HasCode("E-REF-PURPOSE"));
+  auto field = Check(Replace(Learners(),
+                             "fields = [\"birth_date\", \"city\", \"region\", \"country\", "
+                             "\"enrolled_on\", \"course\"]\ndata_form",
+                             "fields = [\"birth_date\", \"city\", \"region\", \"country\", "
+                             "\"enrolled_on\"]\ndata_form"));
+  const Finding* f = FindCode(field.findings, "E-ANONYMISATION-FIELD");
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->message.find("`course`"), std::string::npos);
+  auto reuse = Check(Replace(Learners(), "depersonalised_allowed = true",
+                             "depersonalised_allowed = false"));
+  EXPECT_TRUE(reuse.findings.HasCode("E-ANONYMISATION-REUSE"));
+}
+
 }  // namespace
 }  // namespace dovira::policy

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "anon/hierarchy.h"
 #include "calendar/date.h"
 #include "calendar/term.h"
 
@@ -518,6 +519,7 @@ const Allowed kMarketingModels = {"none", "opt_in", "opt_out"};
 const Allowed kProfilingEffects = {"none", "legal", "similarly_significant"};
 const Allowed kRetentionAfter = {"destroy", "anonymise", "destroy_or_anonymise"};
 const Allowed kCombine = {"never", "depersonalised_only"};
+const Allowed kHierarchies = {"age", "date", "region", "value"};
 const Allowed kCollectionSources = {"subject", "client", "offline", "automatic", "third_party"};
 const Allowed kEuTriggers = {"residence", "citizenship", "either"};
 const Allowed kCrossBorder = {"allowed", "denied"};
@@ -1062,6 +1064,76 @@ void ReadPolicy(Reader& root, Policy* p) {
     r.Enum("combine_with_third_party", &u.combine_with_third_party, kCombine);
     r.Bool("needs_consent", &u.needs_consent);
     r.Str("clause", &u.clause);
+  });
+  root.Table("anonymisation", [&](Reader& r) {
+    auto& a = p->anonymisation;
+    a.declared = true;
+    a.pos = r.pos();
+    r.Int("k", &a.k, 2, 1000, true);
+    r.Int("l", &a.l, 2, 100);
+    r.Id("sensitive", &a.sensitive);
+    if (a.l > 0 && a.sensitive.empty()) {
+      r.findings().Add(r.PosOfKey("l"), "E-ANONYMISATION-L",
+                       "`anonymisation.l` needs `anonymisation.sensitive`, the field whose values "
+                       "must differ within each group");
+    }
+    if (!a.sensitive.empty() && a.l == 0) {
+      r.findings().Add(r.PosOfKey("sensitive"), "E-ANONYMISATION-L",
+                       "`anonymisation.sensitive` needs `anonymisation.l`, how many distinct "
+                       "values each group must hold (at least 2)");
+    }
+    r.StrList("attributes", &a.attributes, nullptr, true);
+    r.Int("max_suppressed_percent", &a.max_suppressed_percent, 0, 50);
+    r.Int("risk_threshold_percent", &a.risk_threshold_percent, 1, 100);
+    if (!r.StrList("purposes", &a.purposes, nullptr, true) || a.purposes.empty()) {
+      r.Missing("purposes");
+    }
+    r.Str("clause", &a.clause);
+    r.ArrayOfTables("quasi_identifiers", [&](size_t, Reader& qr) {
+      QuasiIdentifier q;
+      q.pos = qr.pos();
+      qr.Id("field", &q.field, true);
+      qr.Enum("hierarchy", &q.hierarchy, kHierarchies, true);
+      if (const toml::node* n = qr.Node("bands")) {
+        auto arr = n->as_array();
+        q.bands.clear();
+        for (size_t i = 0; arr && i < arr->size(); ++i) {
+          auto v = arr->get(i)->as_integer();
+          if (!v) {
+            arr = nullptr;
+            break;
+          }
+          q.bands.push_back(static_cast<int>(std::clamp<int64_t>(v->get(), -1, 1000)));
+        }
+        if (!arr) {
+          qr.WrongType("bands", *n, "an array of whole numbers of years");
+        } else if (q.hierarchy != "age") {
+          qr.findings().Add(qr.PosOfKey("bands"), "E-ANONYMISATION-HIERARCHY",
+                            "`" + qr.KeyPath("bands") + "` belongs to the age hierarchy only");
+        } else if (std::string why = anon::CheckAgeBands(q.bands); !why.empty()) {
+          qr.findings().Add(qr.PosOfKey("bands"), "E-ANONYMISATION-HIERARCHY",
+                            "`" + qr.KeyPath("bands") + "`: " + why);
+        }
+      }
+      qr.StrList("via", &q.via, nullptr, true);
+      if (q.hierarchy == "region" && q.via.empty()) {
+        qr.findings().Add(qr.pos(), "E-ANONYMISATION-HIERARCHY",
+                          "`" + qr.KeyPath("via") + "` must name the fields that stand for `" +
+                              q.field + "` at coarser levels (a region, a country)");
+      } else if (q.hierarchy != "region" && !q.via.empty()) {
+        qr.findings().Add(qr.PosOfKey("via"), "E-ANONYMISATION-HIERARCHY",
+                          "`" + qr.KeyPath("via") + "` belongs to the region hierarchy only");
+      }
+      qr.Str("clause", &q.clause);
+      a.quasi_identifiers.push_back(std::move(q));
+    });
+    if (a.quasi_identifiers.empty()) {
+      r.findings().Add(r.pos(), "E-KEY-MISSING",
+                       "`anonymisation.quasi_identifiers` must declare at least one entry");
+    } else if (a.quasi_identifiers.size() > 6) {
+      r.findings().Add(r.pos(), "E-RANGE",
+                       "`anonymisation.quasi_identifiers` may declare at most 6 entries");
+    }
   });
   root.Table("collection", [&](Reader& r) {
     auto& c = p->collection;

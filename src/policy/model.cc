@@ -29,4 +29,16 @@ const Resolution* Policy::FindResolution(const std::string& code) const {
   return nullptr;
 }
 
+bool Policy::IsDirectIdentifier(const Field& field) const {
+  if (field.identifier == "direct") return true;
+  if (field.type == "email" || field.type == "phone" || field.type == "ip" ||
+      field.type == "file") {
+    return true;
+  }
+  auto c = categories.find(field.category);
+  const std::string kind = c == categories.end() ? "" : c->second.kind;
+  if (kind == "contact" || kind == "identity_document") return true;
+  return kind == "technical" && field.identifier == "indirect";
+}
+
 }  // namespace dovira::policy

@@ -404,6 +404,33 @@ struct Reuse {
   SourcePos pos;
 };
 
+// One quasi-identifier of [anonymisation] and the hierarchy it is generalised along (R74).
+struct QuasiIdentifier {
+  std::string field;
+  std::string hierarchy;              // age | date | region | value
+  std::vector<int> bands{5, 10, 20};  // age: band widths in years, each a multiple of the last
+  std::vector<std::string> via;       // region: the fields that stand for it, finer to coarser
+  std::string clause;
+  SourcePos pos;
+};
+
+// [anonymisation]: depersonalised data sets for statistics and research (R74, R34): no direct
+// identifier, no key back, quasi-identifiers generalised until every group has at least k
+// records (and ℓ distinct values of the sensitive field).
+struct Anonymisation {
+  bool declared = false;
+  int64_t k = 0;
+  int64_t l = 0;          // 0: no ℓ-diversity
+  std::string sensitive;  // the field ℓ-diversity is about
+  std::vector<std::string> attributes;  // fields kept as they are (no identifier)
+  int64_t max_suppressed_percent = 0;   // records that may be left out instead of generalising
+  int64_t risk_threshold_percent = 10;  // a record is "at risk" above this prosecutor risk
+  std::vector<std::string> purposes;    // the purposes a data set may be produced for
+  std::vector<QuasiIdentifier> quasi_identifiers;
+  std::string clause;
+  SourcePos pos;
+};
+
 struct Collection {
   std::vector<std::string> sources{"subject"};
   std::vector<std::string> channels;
@@ -546,6 +573,7 @@ struct Policy {
   AutomatedDecisions automated_decisions;
   Retention retention;
   Reuse reuse;
+  Anonymisation anonymisation;
   Collection collection;
   Decisions decisions;
   EuOverlay eu_overlay;
@@ -564,6 +592,11 @@ struct Policy {
   const Right* FindRight(const std::string& id) const;
   // The resolution for `code`, or nullptr.
   const Resolution* FindResolution(const std::string& code) const;
+  // True when `field` identifies a person by itself and never leaves in a depersonalised data
+  // set (R74): declared `identifier = "direct"`; an e-mail, phone, IP address or file (a photo);
+  // a field of a contact or identity-document category (names, addresses, ID numbers); or an
+  // indirect identifier of a technical category (cookie and device ids).
+  bool IsDirectIdentifier(const Field& field) const;
 };
 
 }  // namespace dovira::policy

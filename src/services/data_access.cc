@@ -20,7 +20,7 @@ bool ConcernsSubject(const std::string& reason) {
   static const std::set<std::string> kActorOrRequest = {
       "purpose_undeclared", "purpose_disabled", "purpose_not_allowed_for_key", "briefing_required",
       "role_denied",        "field_unknown",    "field_not_in_purpose",        "field_not_in_role",
-      "subject_unknown",    "unavailable"};
+      "subject_unknown",    "unavailable",      "depersonalised_only"};
   return !kActorOrRequest.count(reason);
 }
 
@@ -32,7 +32,8 @@ DataAccessService::DataAccessService(Deps deps, Schools& schools, SubjectService
 
 AccessResult DataAccessService::DecideOnly(const SchoolRuntime& school,
                                            const domain::CompiledPolicy& cp,
-                                           const AccessRequest& req, const Actor& actor) {
+                                           const AccessRequest& req, const Actor& actor,
+                                           bool opens_values) {
   AccessResult out;
   auto deny = [&](const char* reason, int status) {
     out.allowed = false;
@@ -41,7 +42,13 @@ AccessResult DataAccessService::DecideOnly(const SchoolRuntime& school,
     return out;
   };
   // An undeclared purpose is refused as such, whoever asks (R28).
-  if (cp.PurposeIndex(req.purpose) < 0) return deny("purpose_undeclared", 403);
+  const int purpose = cp.PurposeIndex(req.purpose);
+  if (purpose < 0) return deny("purpose_undeclared", 403);
+  // R34: statistics and research run on depersonalised data only; identified rows are refused
+  // whoever asks, and the data set comes from the anonymiser instead.
+  if (opens_values && cp.purpose(static_cast<size_t>(purpose)).depersonalised_only) {
+    return deny("depersonalised_only", 403);
+  }
   // Actor rules come next: an API key states only its own purposes; staff read personal data
   // only after their briefing is recorded (R87).
   if (actor.kind == Actor::Kind::kApiKey &&
@@ -54,7 +61,7 @@ AccessResult DataAccessService::DecideOnly(const SchoolRuntime& school,
     return deny("briefing_required", 403);
   }
   domain::GateRequest g;
-  g.purpose = cp.PurposeIndex(req.purpose);
+  g.purpose = purpose;
   g.role = actor.role.empty() ? -1 : cp.RoleIndex(actor.role);
   if (!actor.role.empty() && g.role < 0) return deny("role_denied", 403);
   g.operation = req.operation;
@@ -102,7 +109,7 @@ ports::WriteBatch DataAccessService::AuditBatch(const SchoolId& school, const Ac
 
 Result<AccessResult> DataAccessService::DecideInMemory(const SchoolId& school_id,
                                                        const AccessRequest& req,
-                                                       const Actor& actor) {
+                                                       const Actor& actor, bool opens_values) {
   auto school = schools_.Get(school_id);
   if (!school.ok()) return school.error();
   auto cp = (*school)->policy();
@@ -111,7 +118,7 @@ Result<AccessResult> DataAccessService::DecideInMemory(const SchoolId& school_id
     result.reason = "unavailable";
     result.status = 503;
   } else {
-    result = DecideOnly(**school, *cp, req, actor);
+    result = DecideOnly(**school, *cp, req, actor, opens_values);
   }
   result.decision_id = "dec_" + deps_.crypto.NewId();
   return result;
@@ -182,7 +189,7 @@ void DataAccessService::DecideAsync(const SchoolId& school_id, const AccessReque
 
 void DataAccessService::ReadAsync(const SchoolId& school_id, const AccessRequest& req,
                                   const Actor& actor, const RequestContext& ctx, Done done) {
-  auto decided = DecideInMemory(school_id, req, actor);
+  auto decided = DecideInMemory(school_id, req, actor, /*opens_values=*/true);
   if (!decided.ok()) return done(decided.error());
   if (decided->allowed) {
     Status opened = OpenValues(school_id, req, *decided);
@@ -237,7 +244,7 @@ Result<SearchResult> DataAccessService::Search(const SchoolId& school_id, const 
 
   AccessRequest access{found->value_or(SubjectId("")), req.purpose, req.fields,
                        domain::Operation::kRead};
-  auto decided = DecideInMemory(school_id, access, actor);
+  auto decided = DecideInMemory(school_id, access, actor, /*opens_values=*/true);
   if (!decided.ok()) return decided.error();
   std::optional<Error> failed;
   if (decided->allowed) {

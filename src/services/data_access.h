@@ -83,7 +83,9 @@ class DataAccessService {
   Result<AccessResult> Decide(const SchoolId& school, const AccessRequest& request,
                               const Actor& actor, const RequestContext& ctx);
   // The decision and, when allowed, the values. A denial is a normal result, not an error;
-  // errors are for failures (the store unreachable: the decision is then deny, B12).
+  // errors are for failures (the store unreachable: the decision is then deny, B12). A purpose
+  // whose `data_form` is depersonalised never reads a subject's identified values: 403
+  // "depersonalised_only" (R34); its data come from AnonymisationService.
   Result<AccessResult> Read(const SchoolId& school, const AccessRequest& request,
                             const Actor& actor, const RequestContext& ctx);
 
@@ -116,15 +118,18 @@ class DataAccessService {
                                           const RequestContext& ctx);
 
  private:
+  // `opens_values`: the caller is handed the values (a read, a search), which a purpose that uses
+  // only depersonalised data never is (R34: "depersonalised_only").
   AccessResult DecideOnly(const SchoolRuntime& school, const domain::CompiledPolicy& cp,
-                          const AccessRequest& request, const Actor& actor);
+                          const AccessRequest& request, const Actor& actor,
+                          bool opens_values = false);
   ports::WriteBatch AuditBatch(const SchoolId& school, const AccessRequest& request,
                                const AccessResult& result, const std::string& subject_ref,
                                const Actor& actor, const RequestContext& ctx,
                                const std::string& detail = {});
   // The decision (with its id), or an error when the school is unknown.
   Result<AccessResult> DecideInMemory(const SchoolId& school, const AccessRequest& request,
-                                      const Actor& actor);
+                                      const Actor& actor, bool opens_values = false);
   // Fills result.values for an allowed read.
   Status OpenValues(const SchoolId& school, const AccessRequest& request, AccessResult& result);
 
