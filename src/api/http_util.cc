@@ -172,9 +172,26 @@ std::string ErrorMessage(const std::string& code, const Json& args, const std::s
     auto it = p->forms.find(form_id);
     if (it != p->forms.end()) fill.push_back({"form", it->second.title.Get(l, auth)});
   }
-  // The withdrawal's consequence notice is the policy's own text, in the reader's language.
+  // The consequence notice (R58) is the policy's own text, in the reader's language: the
+  // withdrawal's, or that of the right the request is filed under (erasure).
   if (code == "acknowledgement_required" && p) {
-    fill.push_back({"notice", p->withdrawal.consequence_notice.Get(l, auth)});
+    const policy::Right* right = p->FindRight(ArgText(args, "right"));
+    const policy::LocalText& notice = right != nullptr && !right->consequence_notice.empty()
+                                          ? right->consequence_notice
+                                          : p->withdrawal.consequence_notice;
+    fill.push_back({"notice", notice.Get(l, auth)});
+  }
+  // The grounds a request may state (R49), each by its title: "the data are not necessary".
+  if (const std::string ids = ArgText(args, "grounds"); !ids.empty()) {
+    std::string titles;
+    for (size_t from = 0; from <= ids.size();) {
+      size_t comma = ids.find(',', from);
+      if (comma == std::string::npos) comma = ids.size();
+      titles += (titles.empty() ? "" : "; ") +
+                i18n::Text(lang, "api.ground." + ids.substr(from, comma - from));
+      from = comma + 1;
+    }
+    fill.push_back({"grounds", titles});
   }
   // A group of fields (R08), each by its title: «E-mail», «Mobile phone».
   if (const std::string ids = ArgText(args, "fields"); !ids.empty()) {
@@ -190,7 +207,8 @@ std::string ErrorMessage(const std::string& code, const Json& args, const std::s
   if (args.is_object()) {
     for (auto it = args.begin(); it != args.end(); ++it) {
       const std::string& k = it.key();
-      if (k == "field" || k == "fields" || k == "consent" || k == "form" || !it->is_string()) {
+      if (k == "field" || k == "fields" || k == "grounds" || k == "consent" || k == "form" ||
+          !it->is_string()) {
         continue;
       }
       fill.push_back({k, it->get<std::string>()});

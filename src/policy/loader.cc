@@ -918,6 +918,7 @@ void ReadPolicy(Reader& root, Policy* p) {
         r.Bool("evidence_required", &rt.evidence_required);
         r.Bool("notify_recipients", &rt.notify_recipients);
         r.StrList("grounds", &rt.grounds);
+        r.Text("consequence_notice", &rt.consequence_notice);
         r.TermKey("lookback", &rt.lookback);
         r.StrList("formats", &rt.formats, &kPortabilityFormats);
         r.Bool("transmit_to_third_party", &rt.transmit_to_third_party);

@@ -282,7 +282,11 @@ struct Right {
   std::string block_exception;
   bool evidence_required = false;
   bool notify_recipients = false;
+  // The grounds a request may state (erasure: R49). Empty: any ground, or none, is accepted.
   std::vector<std::string> grounds;
+  // R58: what follows, shown to the requester and acknowledged before the request is filed
+  // (erasure; a withdrawal's notice is Withdrawal::consequence_notice).
+  LocalText consequence_notice;
   std::optional<calendar::Term> lookback;
   std::vector<std::string> formats;
   bool transmit_to_third_party = false;

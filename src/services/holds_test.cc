@@ -101,6 +101,7 @@ class LegalHoldTest : public ::testing::Test {
     f.subject = subject;
     f.channel = "email";
     f.ground = "not_necessary";
+    f.acknowledged_warning = true;  // R58: 001 §3.2.5
     f.reply_email = "oksana@example.org";
     auto filed = requests.File(school->id(), f, Staff("responsible_person"), {});
     if (!filed.ok()) return filed.error();

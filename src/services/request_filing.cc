@@ -124,18 +124,37 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
       return Error::Invalid("mode must be return or delete", "mode");
     }
   }
-  // R58: the policy's consequence notice must be acknowledged before a withdrawal.
-  if (in.type == "withdrawal" && !in.acknowledged_warning &&
-      !p.withdrawal.consequence_notice.Get(r.lang, "uk").empty()) {
-    Error e = Error::Conflict("acknowledgement_required",
-                              p.withdrawal.consequence_notice.Get("uk") + "\n" +
-                                  p.withdrawal.consequence_notice.Get("ru") + "\n" +
-                                  p.withdrawal.consequence_notice.Get("en"));
+  const policy::Right* right = p.FindRight(r.right);
+  // R49: an erasure states one of the grounds the policy lists. A policy that lists none
+  // (000, 002, 003) accepts an erasure on any ground, or on none stated.
+  if (r.right == "erasure" && right != nullptr && !right->grounds.empty() &&
+      std::find(right->grounds.begin(), right->grounds.end(), in.ground) ==
+          right->grounds.end()) {
+    std::string listed;
+    for (const auto& g : right->grounds) listed += (listed.empty() ? "" : ",") + g;
+    Error e = Error::Refused("erasure_ground_unknown",
+                             (in.ground.empty() ? std::string("no ground stated")
+                                                : "the policy lists no ground \"" + in.ground + "\"") +
+                                 "; accepted grounds: " + listed,
+                             "ground");
+    e.args = {{"grounds", listed}};
+    return e;
+  }
+  // R58: the policy's consequence notice must be acknowledged before a withdrawal or an erasure.
+  const policy::LocalText* notice = r.right == "withdrawal" ? &p.withdrawal.consequence_notice
+                                    : r.right == "erasure" && right != nullptr
+                                        ? &right->consequence_notice
+                                        : nullptr;
+  if (notice != nullptr && notice->empty()) notice = nullptr;
+  if (notice != nullptr && !in.acknowledged_warning) {
+    Error e = Error::Conflict("acknowledgement_required", notice->Get("uk") + "\n" +
+                                                              notice->Get("ru") + "\n" +
+                                                              notice->Get("en"));
     e.field = "acknowledged_warning";
+    e.args = {{"right", r.right}};
     return e;
   }
 
-  const policy::Right* right = p.FindRight(r.right);
   // R62: a right the policy gives through its EU overlay alone (004 §16.3.7) is for EU/EEA
   // subjects: the country on file must be one of them.
   if (right != nullptr && right->scope == "eu_overlay" && !r.subject.empty()) {
@@ -305,6 +324,14 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
                  {"received_at", FormatTimestamp(received)},
                  {"due_at", FormatTimestamp(r.due_at)},
                  {"due_source", r.due_source}};
+  if (notice != nullptr) {
+    // R58: which text was acknowledged: its SHA-256 (the text in the request's language, as the
+    // cabinet shows it) and the policy version it came from.
+    const std::string shown = notice->Get(r.lang, p.school.authoritative_language);
+    detail["acknowledged"] = {{"sha256", ports::ToHex(deps_.crypto.Sha256(shown))},
+                              {"lang", r.lang},
+                              {"policy_version", (*rt)->version()}};
+  }
   if (auto st = Stage(batch, school, r, "filed", Dump(detail), actor, ctx); !st.ok()) {
     return st.error();
   }

@@ -192,7 +192,7 @@ test('the queue: obligations, the due chart, filters by type, state, overdue and
   seeded.a2 = (await fileRequest({ ...base, type: 'access', received_at: '2025-01-20T08:00:00Z' })).id;
   seeded.r1 = (await fileRequest({ ...base, type: 'rectification', fields: ['mobile_phone'] })).id;
   seeded.o1 = (await fileRequest({ ...base, type: 'objection', purposes: ['marketing_mailing'] })).id;
-  seeded.e1 = (await fileRequest({ ...base, type: 'erasure', ground: 'not_necessary' })).id;
+  seeded.e1 = (await fileRequest({ ...base, type: 'erasure', ground: 'not_necessary', acknowledged_warning: true })).id;
   assert.equal((await admin.post(api('/jobs/deadlines/run'))).status, 200);
   assert.equal((await admin.post(api(`/requests/${seeded.a1}/assign`), { staff: admin.staff })).status, 200);
 
@@ -662,7 +662,7 @@ test('in Ukrainian and Russian the queue, a request, subjects, audit and staff s
   const base = { subject, channel: 'email', reply_email: email };
   // An erasure carried out (its stores' parts), a withdrawal kept under a law, an extension,
   // a consent withdrawn and a read the gate refuses for it: ids and codes everywhere in the data.
-  const erasure = await fileRequest({ ...base, type: 'erasure', ground: 'not_necessary' });
+  const erasure = await fileRequest({ ...base, type: 'erasure', ground: 'not_necessary', acknowledged_warning: true });
   assert.equal((await admin.post(api(`/requests/${erasure.id}/extend`), { term: '60 calendar days', reason: 'Many records', basis: 'GDPR art. 12(3)' })).status, 200);
   const other = await newSubject('petro.words@example.com');
   const w = await admin.post(api(`/subjects/${other}/consents/withdraw`), { channel: 'email', purposes: ['marketing_mailing'] });
@@ -724,7 +724,7 @@ test('in Ukrainian and Russian the queue, a request, subjects, audit and staff s
 test('carrying out an erasure asks first, in plain words: cancel destroys nothing, confirm destroys the data (issue 12)', async () => {
   const email = 'olena.confirm@example.com';
   const subject = await newSubject(email);
-  const erasure = await fileRequest({ subject, channel: 'email', reply_email: email, type: 'erasure', ground: 'not_necessary' });
+  const erasure = await fileRequest({ subject, channel: 'email', reply_email: email, type: 'erasure', ground: 'not_necessary', acknowledged_warning: true });
   const refusal = await fileRequest({ subject, channel: 'email', reply_email: email, type: 'access' });
   const { page, context, errors } = await newPage({ lang: 'uk-UA' });
   await signInAdmin(page);
