@@ -676,12 +676,12 @@ class Store {
   // The instant the retention index last caught up with the school's changes; nullopt before the
   // first time.
   virtual Result<std::optional<Timestamp>> GetRetentionMark(const SchoolId& school) = 0;
-  // The subjects updated or with a consent row in (since, until], ordered by id, after
-  // `after_id`; at most `limit`. Reads the subjects_by_update and consents_by_time indexes.
+  // The subjects updated or with a consent row in (since, until], by id, each once. Reads the
+  // subjects_by_update and consents_by_time indexes: the cost grows with the changes, not with
+  // the school's subjects.
   virtual Result<std::vector<SubjectId>> SubjectsChangedBetween(const SchoolId& school,
-                                                                Timestamp since, Timestamp until,
-                                                                const std::string& after_id,
-                                                                size_t limit) = 0;
+                                                                Timestamp since,
+                                                                Timestamp until) = 0;
 };
 
 }  // namespace dovira::ports

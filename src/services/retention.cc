@@ -8,6 +8,8 @@
 
 #include "calendar/calendar.h"
 #include "domain/consent_ledger.h"
+#include "i18n/i18n.h"
+#include "services/request_texts.h"
 
 namespace dovira::services {
 
@@ -142,6 +144,36 @@ std::vector<PurposeEnd> PlanPurposes(const domain::CompiledPolicy& cp,
     out.push_back(std::move(e));
   }
   return out;
+}
+
+std::string ExplainRetention(const domain::CompiledPolicy& cp, const RetentionItem& item,
+                             const std::string& lang) {
+  const policy::Policy& p = cp.policy();
+  const i18n::Lang l = i18n::ParseLang(lang).value_or(i18n::Lang::kUk);
+  const std::string& auth = p.school.authoritative_language;
+  std::string field = item.field;
+  if (const policy::Field* f = p.FindField(item.field)) field = f->title.Get(lang, auth);
+  std::string purpose = item.purpose;
+  if (const policy::Purpose* pp = p.FindPurpose(item.purpose)) purpose = pp->title.Get(lang, auth);
+  std::string trigger_key = "retention.trigger." + item.trigger;
+  const std::string trigger = i18n::Find(l, trigger_key) != nullptr
+                                  ? i18n::Text(l, trigger_key)
+                                  : i18n::Text(l, "retention.trigger.purpose_end");
+  i18n::Args args{{"field", field}, {"purpose", purpose}, {"trigger", trigger}};
+  if (item.action == "keep") {
+    if (item.kept_until.empty()) return i18n::Text(l, "retention.keep.forever", args);
+    std::string law;
+    for (const auto& x : p.laws) {
+      if (x.id == item.law) law = i18n::Text(l, "retention.law", {{"law", x.title.Get(lang, auth)}});
+    }
+    args.push_back({"until", LetterDayText(item.kept_until, lang)});
+    args.push_back({"law", law});
+    return i18n::Text(l, "retention.keep", args);
+  }
+  if (item.action == "skip_legal_claims") return i18n::Text(l, "retention.skip_legal_claims", args);
+  args.push_back({"date", LetterDayText(item.due_date, lang)});
+  return i18n::Text(l, item.action == "anonymise" ? "retention.anonymise" : "retention.destroy",
+                    args);
 }
 
 RetentionService::RetentionService(Deps deps, Schools& schools, SubjectService& subjects,
@@ -443,19 +475,18 @@ Status RetentionService::CatchUp(const SchoolId& school) {
   if (!mark.ok()) return mark.error();
   // A write stamped just before the last pass may have committed after it: look a little back.
   const Timestamp since = *mark ? **mark - std::chrono::minutes(5) : Timestamp{};
-  std::string after;
-  for (;;) {
-    auto changed = deps_.store.SubjectsChangedBetween(school, since, now, after, 512);
-    if (!changed.ok()) return changed.error();
-    if (changed->empty()) break;
+  auto changed = deps_.store.SubjectsChangedBetween(school, since, now);
+  if (!changed.ok()) return changed.error();
+  constexpr size_t kPerBatch = 256;
+  for (size_t i = 0; i < changed->size(); i += kPerBatch) {
     ports::WriteBatch batch;
-    for (const auto& subject : *changed) {
+    for (size_t j = i; j < std::min(changed->size(), i + kPerBatch); ++j) {
+      const SubjectId& subject = (*changed)[j];
       auto plan = PlanSubject(school, *cp, subject, now);
       if (!plan.ok()) return plan.error();
       if (!*plan) continue;
       if (Status st = StageRefresh(batch, school, *cp, subject, **plan); !st.ok()) return st;
     }
-    after = changed->back().value();
     if (!batch.empty()) {
       if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st;
     }

@@ -104,6 +104,12 @@ struct RetentionItem {
   std::string kept_until;  // keep: YYYY-MM-DD, the last day it is kept; "" for indefinitely
 };
 
+// The sentence a person reads about `item`, in `lang` (uk, ru, en; others fall back): the field's
+// and purpose's titles from the policy, the trigger in words, dates as a letter writes them, the
+// law by its title (i18n/retention).
+std::string ExplainRetention(const domain::CompiledPolicy& cp, const RetentionItem& item,
+                             const std::string& lang);
+
 struct RetentionRunReport {
   int subjects_checked = 0;
   int purposes_ended = 0;

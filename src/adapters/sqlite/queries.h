@@ -585,14 +585,12 @@ inline constexpr char kUpsertRetentionMark[] =
     " ON CONFLICT (school_id) DO UPDATE SET refreshed_at = excluded.refreshed_at";
 inline constexpr char kGetRetentionMark[] =
     "SELECT refreshed_at FROM retention_marks WHERE school_id = ?";
-// Binds: school, since, until, school, since, until, after_id, limit.
-inline constexpr char kSubjectsChangedBetween[] =
-    "SELECT subject_id FROM ("
-    " SELECT subject_id FROM subjects INDEXED BY subjects_by_update"
-    "  WHERE school_id = ?1 AND updated_at > ?2 AND updated_at <= ?3"
-    " UNION"
-    " SELECT subject_id FROM consents INDEXED BY consents_by_time"
-    "  WHERE school_id = ?1 AND at > ?2 AND at <= ?3)"
-    " WHERE subject_id > ?4 ORDER BY subject_id LIMIT ?5";
+// Binds: school, since, until.
+inline constexpr char kSubjectsUpdatedBetween[] =
+    "SELECT subject_id FROM subjects INDEXED BY subjects_by_update"
+    " WHERE school_id = ? AND updated_at > ? AND updated_at <= ?";
+inline constexpr char kConsentSubjectsBetween[] =
+    "SELECT subject_id FROM consents INDEXED BY consents_by_time"
+    " WHERE school_id = ? AND at > ? AND at <= ?";
 
 }  // namespace dovira::sqlite::sql

@@ -13,6 +13,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -2230,20 +2231,25 @@ Result<std::optional<Timestamp>> SqliteStore::GetRetentionMark(const SchoolId& s
 
 Result<std::vector<SubjectId>> SqliteStore::SubjectsChangedBetween(const SchoolId& school,
                                                                    Timestamp since,
-                                                                   Timestamp until,
-                                                                   const std::string& after_id,
-                                                                   size_t limit) {
-  if (limit == 0) return std::vector<SubjectId>{};
-  return impl_->QueryAll<SubjectId>(
-      impl_->data_readers(), sql::kSubjectsChangedBetween,
-      [&](Statement& s) {
-        s.BindText(1, school.value());
-        s.BindTime(2, since);
-        s.BindTime(3, until);
-        s.BindText(4, after_id);
-        s.BindInt(5, ClampLimit(limit));
-      },
-      [](const Statement& s) { return SubjectId(s.Text(0)); });
+                                                                   Timestamp until) {
+  std::set<std::string> ids;
+  for (const char* query : {sql::kSubjectsUpdatedBetween, sql::kConsentSubjectsBetween}) {
+    Status st = impl_->Query(impl_->data_readers(), query,
+                             [&](Statement& s) {
+                               s.BindText(1, school.value());
+                               s.BindTime(2, since);
+                               s.BindTime(3, until);
+                             },
+                             [&](const Statement& s) -> Result<bool> {
+                               ids.insert(s.Text(0));
+                               return true;
+                             });
+    if (!st.ok()) return st.error();
+  }
+  std::vector<SubjectId> out;
+  out.reserve(ids.size());
+  for (const auto& id : ids) out.emplace_back(id);
+  return out;
 }
 
 }  // namespace dovira::sqlite

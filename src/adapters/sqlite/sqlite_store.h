@@ -188,9 +188,7 @@ class SqliteStore final : public ports::Store {
       const std::function<void(const ports::RetentionDueRow&)>& fn) override;
   Result<std::optional<Timestamp>> GetRetentionMark(const SchoolId& school) override;
   Result<std::vector<SubjectId>> SubjectsChangedBetween(const SchoolId& school, Timestamp since,
-                                                        Timestamp until,
-                                                        const std::string& after_id,
-                                                        size_t limit) override;
+                                                        Timestamp until) override;
 
   // Data transactions committed (one per group), and batches taken by the writer (whatever
   // their outcome). batches() / commits() is the average group size.

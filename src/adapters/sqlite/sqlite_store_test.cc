@@ -226,7 +226,7 @@ TEST(SqliteStore, EveryReadUsesAKeyOrIndex) {
       {"data.db", sql::kGetSubjectEvents},       {"data.db", sql::kSubjectRetention},
       {"data.db", sql::kDueRetention},           {"data.db", sql::kEraseSubjectEvents},
       {"data.db", sql::kEraseRetentionDue},      {"data.db", sql::kGetRetentionMark},
-      {"data.db", sql::kSubjectsChangedBetween},
+      {"data.db", sql::kSubjectsUpdatedBetween}, {"data.db", sql::kConsentSubjectsBetween},
   };
   for (const auto& [file, query] : reads) {
     SCOPED_TRACE(query);
