@@ -10,6 +10,10 @@
 #include <string>
 #include <vector>
 
+namespace CLI {
+class App;
+}
+
 namespace dovira::cli {
 
 // `dovira policy check FILE...`: prints each finding as FILE:LINE:COL: CODE message, then a
@@ -90,5 +94,9 @@ int KeysRotate(const DataArgs& data, const std::string& school, std::ostream& ou
 // `dovira backup`: an online, consistent copy of the data (and, separately, the key vault).
 int Backup(const DataArgs& data, const std::string& out_path, const std::string& keys_out,
            std::ostream& out, std::ostream& err);
+
+// `dovira retention preview` (retention_commands.cc): registers the command on `app`; its
+// callback sets `exit_code`.
+void AddRetentionCommands(CLI::App& app, int& exit_code);
 
 }  // namespace dovira::cli
