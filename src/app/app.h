@@ -44,6 +44,7 @@ class StaffService;
 class RequestService;
 class DisclosureService;
 class LegalHoldService;
+class RetentionService;
 class Outbox;
 class CabinetService;
 class GuardianService;
@@ -105,6 +106,7 @@ class App {
   services::StaffService& staff();
   services::RequestService& requests();
   services::Outbox& outbox();
+  services::RetentionService& retention();
   sqlite::SqliteStore& store();
   const Clock& clock() const;
 
@@ -136,6 +138,7 @@ class App {
   std::string listen_address_ = "127.0.0.1";  // for links in letters without a public_url
   std::unique_ptr<services::DisclosureService> disclosures_;
   std::unique_ptr<services::LegalHoldService> holds_;
+  std::unique_ptr<services::RetentionService> retention_;
   std::unique_ptr<services::RequestService> requests_;
   std::unique_ptr<services::GuardianService> guardians_;
   std::unique_ptr<services::CabinetService> cabinet_;

@@ -137,6 +137,8 @@ int main(int argc, char** argv) {
   verify->callback(
       [&] { exit_code = dovira::cli::AuditVerify(audit_data, audit_school, std::cout, std::cerr); });
 
+  dovira::cli::AddRetentionCommands(app, exit_code);
+
   auto* keys = app.add_subcommand("keys", "Key management");
   keys->require_subcommand(1);
   dovira::cli::DataArgs keys_data;

@@ -223,6 +223,10 @@ TEST(SqliteStore, EveryReadUsesAKeyOrIndex) {
       {"data.db", sql::kDeleteSubjectLookups},
       {"data.db", sql::kGetGuardianship},        {"data.db", sql::kMinorGuardianships},     {"data.db", sql::kGuardianshipsByEmail},
       {"data.db", sql::kDueMajorities},          {"data.db", sql::kEraseGuardianships},
+      {"data.db", sql::kGetSubjectEvents},       {"data.db", sql::kSubjectRetention},
+      {"data.db", sql::kDueRetention},           {"data.db", sql::kEraseSubjectEvents},
+      {"data.db", sql::kEraseRetentionDue},      {"data.db", sql::kGetRetentionMark},
+      {"data.db", sql::kSubjectsUpdatedBetween}, {"data.db", sql::kConsentSubjectsBetween},
   };
   for (const auto& [file, query] : reads) {
     SCOPED_TRACE(query);
