@@ -15,7 +15,8 @@ bool WriteBatch::empty() const {
          cookie_consents.empty() && subject_sessions.empty() && deleted_subject_sessions.empty() &&
          subscription_confirmations.empty() &&
          disclosures.empty() && recipient_contacts.empty() && legal_holds.empty() &&
-         deleted_lookups.empty() && deleted_field_lookups.empty() && guardianships.empty();
+         deleted_lookups.empty() && deleted_field_lookups.empty() && guardianships.empty() &&
+         visits.empty();
 }
 
 Status Store::Commit(WriteBatch batch) {
