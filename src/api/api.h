@@ -32,6 +32,7 @@
 #include "services/schools.h"
 #include "services/staff.h"
 #include "services/subjects.h"
+#include "services/visits.h"
 
 namespace dovira::api {
 
@@ -55,6 +56,7 @@ struct ApiServices {
   std::function<void()> nudge_outbox;
   services::GuardianService* guardians = nullptr;  // minors' representatives and re-consent (B06)
   services::SubscriptionService* subscriptions = nullptr;  // double opt-in (null: not served)
+  services::VisitService* visits = nullptr;  // visit statistics (null: routes not served)
 };
 
 struct ApiOptions {
@@ -206,6 +208,10 @@ class Api {
   ports::HttpResponse ListHolds(Call& c);
   ports::HttpResponse ReleaseHold(Call& c);
   ports::HttpResponse RunRetention(Call& c);
+  // Visit statistics (visits_api.cc, R101).
+  void RegisterVisitRoutes();
+  ports::HttpResponse RecordVisit(Call& c);
+  ports::HttpResponse VisitStats(Call& c);
   // The staff console's read-only routes (console_routes.cc).
   void RegisterConsoleRoutes();
   ports::HttpResponse ConsoleRead(Call& c);

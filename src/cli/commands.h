@@ -6,9 +6,17 @@
 #pragma once
 
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "common/ids.h"
+#include "common/result.h"
+
+namespace dovira::app {
+class App;
+}
 
 namespace dovira::cli {
 
@@ -59,6 +67,16 @@ struct ServeArgs {
   std::string public_url;       // where people reach the web pages, for links in letters
   std::string web_root;         // web pages served outside /v1 (web/dist); "" = none
 };
+
+// Opens the data directory for a command (the wiring of app::App). `exclusive_for`: empty for
+// the commands that work beside a running server; otherwise the directory's lock is taken and the
+// command is refused while a server holds it, with this text completing the message.
+Result<std::unique_ptr<app::App>> OpenApp(const DataArgs& d, const std::string& fake_clock = "",
+                                          const ServeArgs* serve = nullptr,
+                                          const std::string& exclusive_for = "");
+// The school named by --school, or the only one served; kInvalidArgument when several are and
+// none is named, kNotFound for an unknown one.
+Result<SchoolId> PickSchool(app::App& a, const std::string& school);
 
 // `dovira serve`: serves until SIGINT or SIGTERM. Prints the URL (and a bootstrap admin's
 // one-time password) on `out`.

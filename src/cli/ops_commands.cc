@@ -14,14 +14,10 @@
 #include "services/subjects.h"
 
 namespace dovira::cli {
-namespace {
 
-// `exclusive_for`: empty for the commands that work beside a running server (audit verify, backup,
-// admin and apikey create); otherwise the directory's lock is taken and the command is refused
-// while a server holds it (app/dir_lock.h), with this text completing the message.
-Result<std::unique_ptr<app::App>> OpenApp(const DataArgs& d, const std::string& fake_clock = "",
-                                          const ServeArgs* serve = nullptr,
-                                          const std::string& exclusive_for = "") {
+Result<std::unique_ptr<app::App>> OpenApp(const DataArgs& d, const std::string& fake_clock,
+                                          const ServeArgs* serve,
+                                          const std::string& exclusive_for) {
   app::AppOptions o;
   o.exclusive_for = exclusive_for;
   if (serve != nullptr) {
@@ -52,6 +48,8 @@ Result<SchoolId> PickSchool(app::App& a, const std::string& school) {
   if (!rt.ok()) return rt.error();
   return SchoolId(school);
 }
+
+namespace {
 
 std::string FirstPrivilegedRole(app::App& a, const SchoolId& school) {
   auto rt = a.schools().Get(school);
