@@ -1532,7 +1532,7 @@ inline VisitRow MakeVisit(const std::string& school, const std::string& id, cons
 }
 
 // R101: visits come back by school and day range, in day and hour order, and are never rewritten.
-TEST_P(StoreConformance, VisitsRoundTripByDayRangeAndAreAppendOnly) {
+TEST_P(StoreConformance, R101_VisitsRoundTripByDayRangeAndAreAppendOnly) {
   WriteBatch b;
   b.schools = {MakeSchool("sch"), MakeSchool("other")};
   b.visits = {MakeVisit("sch", "v3", "2025-03-04", 1), MakeVisit("sch", "v1", "2025-03-02", 9),
