@@ -161,6 +161,25 @@ class TableWriter {
   int64_t rows_ = 0;
 };
 
+// The audit entry of an export or an import: who, when (the entry's own time) and how many rows;
+// no personal data.
+AuditEvent CountsEvent(const char* action, const TestDataReport& r, const Actor& actor,
+                       const RequestContext& ctx) {
+  AuditEvent e;
+  e.actor = actor.AuditName();
+  e.role = actor.role;
+  e.action = action;
+  e.outcome = "ok";
+  e.request_id = ctx.request_id;
+  Json detail = {{"subjects", r.subjects},
+                 {"records", r.records},
+                 {"consents", r.consents},
+                 {"requests", r.requests}};
+  if (!r.key_fingerprint.empty()) detail["key_fingerprint"] = r.key_fingerprint;
+  e.detail = detail.dump();
+  return e;
+}
+
 // Is `path` inside `dir` (or `dir` itself), once both are made absolute and normal?
 bool IsInside(const fs::path& path, const fs::path& dir) {
   std::error_code ec;
@@ -559,19 +578,7 @@ Result<TestDataReport> TestDataService::Export(const SchoolId& school_id,
   if (!written.ok()) return written.error();
 
   ports::WriteBatch batch;
-  AuditEvent e;
-  e.actor = actor.AuditName();
-  e.role = actor.role;
-  e.action = "testdata.export";
-  e.outcome = "ok";
-  e.request_id = ctx.request_id;
-  e.detail = Json{{"subjects", report.subjects},
-                  {"records", report.records},
-                  {"consents", report.consents},
-                  {"requests", report.requests},
-                  {"key_fingerprint", report.key_fingerprint}}
-                 .dump();
-  audit_.Add(batch, school_id, std::move(e));
+  audit_.Add(batch, school_id, CountsEvent("testdata.export", report, actor, ctx));
   Status committed = deps_.store.Commit(std::move(batch));
   if (!committed.ok()) return committed.error();
   return report;
@@ -828,18 +835,7 @@ Result<TestDataReport> TestDataService::Import(const SchoolId& school_id, const 
   report.consents = static_cast<int64_t>(batch.consents.size());
   report.requests = static_cast<int64_t>(batch.requests.size());
 
-  AuditEvent e;
-  e.actor = actor.AuditName();
-  e.role = actor.role;
-  e.action = "testdata.import";
-  e.outcome = "ok";
-  e.request_id = ctx.request_id;
-  e.detail = Json{{"subjects", report.subjects},
-                  {"records", report.records},
-                  {"consents", report.consents},
-                  {"requests", report.requests}}
-                 .dump();
-  audit_.Add(batch, school_id, std::move(e));
+  audit_.Add(batch, school_id, CountsEvent("testdata.import", report, actor, ctx));
   Status st = deps_.store.Commit(std::move(batch));
   if (!st.ok()) return st.error();
   for (const auto& [id, _] : keys) subjects_.ForgetRecords(school_id, SubjectId(id));
