@@ -34,21 +34,18 @@ void Api::RegisterVisitRoutes() {
   };
   const Json str = {{"type", "string"}};
   const Json any = {{"type", "object"}};
-  Register("POST", "/v1/schools/{school}/visits", Access::Public(),
-           doc("Report a visit to the school's site (ip, user_agent, page, referrer, at; the "
-               "caller's own address and user agent when absent). Only a depersonalised row is "
-               "kept: the network (/24, /48), browser and OS families, the page's path, the "
-               "referring domain, the day and hour. Members that identify a person (email, "
-               "account_id, subject_id, cookie_id, ...) are dropped and named in \"dropped\" "
-               "(R101)",
-               Obj({{"ip", str},
-                    {"user_agent", str},
-                    {"page", str},
-                    {"referrer", str},
-                    {"at", str}},
-                   {"page"}),
-               any, 201, {400, 404, 429}),
-           &Api::RecordVisit);
+  Register(
+      "POST", "/v1/schools/{school}/visits", Access::Public(),
+      doc("Report a visit to the school's site (ip, user_agent, page, referrer, at; the "
+          "caller's own address and user agent when absent). Only a depersonalised row is "
+          "kept: the network (/24, /48), browser and OS families, the page's path, the "
+          "referring domain, the day and hour. Members that identify a person (email, "
+          "account_id, subject_id, cookie_id, ...) are dropped and named in \"dropped\" "
+          "(R101)",
+          Obj({{"ip", str}, {"user_agent", str}, {"page", str}, {"referrer", str}, {"at", str}},
+              {"page"}),
+          any, 201, {400, 404, 429}),
+      &Api::RecordVisit);
   Register("GET", "/v1/schools/{school}/visits/stats",
            Access::Staff(Capability::kNone, PersonalData::kNone),
            doc("Visit counts from one day to another (YYYY-MM-DD, both included, at most 366 "
@@ -101,8 +98,8 @@ HttpResponse Api::RecordVisit(Call& c) {
 }
 
 HttpResponse Api::VisitStats(Call& c) {
-  auto stats = s_.visits->Stats(c.school(), QueryParam(c.req.query, "from"),
-                                QueryParam(c.req.query, "to"));
+  auto stats =
+      s_.visits->Stats(c.school(), QueryParam(c.req.query, "from"), QueryParam(c.req.query, "to"));
   if (!stats.ok()) return ErrorResponse(stats.error());
   return JsonResponse(200, {{"from", stats->from},
                             {"to", stats->to},

@@ -16,7 +16,7 @@ namespace {
 struct TestDataArgs {
   DataArgs data;
   std::string school;
-  std::string out, key_out;  // export
+  std::string out, key_out;     // export
   std::string in, environment;  // import
 };
 
@@ -40,17 +40,17 @@ int Export(const TestDataArgs& a, std::ostream& out, std::ostream& err) {
                                      services::Actor::System("testdata-export"), {});
   if (!r.ok()) {
     err << "dovira testdata export: "
-        << (r.error().field.empty() ? "" : "--" + std::string(r.error().field == "key_out"
-                                                                   ? "key-out"
-                                                                   : r.error().field) +
-                                               ": ")
+        << (r.error().field.empty()
+                ? ""
+                : "--" + std::string(r.error().field == "key_out" ? "key-out" : r.error().field) +
+                      ": ")
         << r.error().message << "\n";
     return r.error().code == ErrorCode::kInvalidArgument ? 2 : 1;
   }
   out << "pseudonymised export of " << school->value() << " written to " << a.out << ": ";
   PrintCounts(*r, out);
-  out << " (" << r->pseudonymised << " values pseudonymised, " << r->generalised
-      << " generalised, " << r->dropped << " dropped)\n"
+  out << " (" << r->pseudonymised << " values pseudonymised, " << r->generalised << " generalised, "
+      << r->dropped << " dropped)\n"
       << "re-identification key " << r->key_fingerprint << " written to " << a.key_out
       << " (mode 0600): keep it apart from the export\n";
   return 0;

@@ -6,10 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <cstring>
 
 namespace dovira::services {
 
@@ -71,7 +71,8 @@ Json OptIso(const std::optional<Timestamp>& t) { return t ? Json(Iso(*t)) : Json
 Result<Timestamp> ReadTime(const Json& j, const char* key) {
   Timestamp t{};
   std::string err;
-  if (!j.contains(key) || !j[key].is_string() || !ParseTimestamp(j[key].get<std::string>(), &t, &err)) {
+  if (!j.contains(key) || !j[key].is_string() ||
+      !ParseTimestamp(j[key].get<std::string>(), &t, &err)) {
     return Error::Invalid(std::string("\"") + key + "\" is not a timestamp", key);
   }
   return t;
@@ -91,8 +92,8 @@ bool InRange4(const std::string& ip) {
 }
 bool InRange6(const std::string& ip) {
   unsigned char b[16];
-  return inet_pton(AF_INET6, ip.c_str(), b) == 1 && b[0] == 0x20 && b[1] == 0x01 &&
-         b[2] == 0x0d && b[3] == 0xb8;
+  return inet_pton(AF_INET6, ip.c_str(), b) == 1 && b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d &&
+         b[3] == 0xb8;
 }
 
 // An e-mail address anywhere in `text` that is not on the reserved domain: what a real one looks
@@ -101,15 +102,14 @@ std::string RealLookingEmail(const std::string& text) {
   size_t at = text.find('@');
   while (at != std::string::npos) {
     size_t end = at + 1;
-    while (end < text.size() &&
-           (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '.' ||
-            text[end] == '-')) {
+    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) ||
+                                 text[end] == '.' || text[end] == '-')) {
       ++end;
     }
     const std::string domain = Lower(text.substr(at + 1, end - at - 1));
-    const bool local = at > 0 && (std::isalnum(static_cast<unsigned char>(text[at - 1])) ||
-                                  text[at - 1] == '.' || text[at - 1] == '_' ||
-                                  text[at - 1] == '+' || text[at - 1] == '-');
+    const bool local =
+        at > 0 && (std::isalnum(static_cast<unsigned char>(text[at - 1])) || text[at - 1] == '.' ||
+                   text[at - 1] == '_' || text[at - 1] == '+' || text[at - 1] == '-');
     if (local && domain.find('.') != std::string::npos && domain != "example.invalid") {
       size_t begin = at;
       while (begin > 0 && !std::isspace(static_cast<unsigned char>(text[begin - 1])) &&
@@ -131,8 +131,10 @@ Status WritePrivateFile(const std::string& path, const std::string& text) {
   size_t done = 0;
   while (ok && done < text.size()) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n <= 0) ok = false;
-    else done += static_cast<size_t>(n);
+    if (n <= 0)
+      ok = false;
+    else
+      done += static_cast<size_t>(n);
   }
   ok = ok && ::fsync(fd) == 0;
   ::close(fd);
@@ -217,7 +219,8 @@ Json RequestJson(const ports::RequestRow& r, const Pseudonymiser& pn) {
 
 }  // namespace
 
-// ---- treatments -----------------------------------------------------------------------------------
+// ---- treatments
+// -----------------------------------------------------------------------------------
 
 FieldTreatment TreatmentOf(const policy::Policy& p, const policy::Field& f) {
   const std::string& t = f.type;
@@ -243,10 +246,14 @@ FieldTreatment TreatmentOf(const policy::Policy& p, const policy::Field& f) {
 
 const char* TreatmentName(FieldTreatment t) {
   switch (t) {
-    case FieldTreatment::kKeep: return "kept";
-    case FieldTreatment::kPseudonymise: return "pseudonymised";
-    case FieldTreatment::kGeneralise: return "generalised";
-    case FieldTreatment::kDrop: return "dropped";
+    case FieldTreatment::kKeep:
+      return "kept";
+    case FieldTreatment::kPseudonymise:
+      return "pseudonymised";
+    case FieldTreatment::kGeneralise:
+      return "generalised";
+    case FieldTreatment::kDrop:
+      return "dropped";
   }
   return "dropped";
 }
@@ -260,13 +267,13 @@ std::string GeneraliseDate(const std::string& type, const std::string& value) {
   return type == "datetime" ? month + "-01T00:00:00Z" : month + "-01";
 }
 
-// ---- pseudonyms -----------------------------------------------------------------------------------
+// ---- pseudonyms
+// -----------------------------------------------------------------------------------
 
 Pseudonymiser::Pseudonymiser(ports::Crypto& crypto, const ports::SecretKey& key)
     : crypto_(crypto), key_(key) {}
 
-std::string Pseudonymiser::Stream(std::string_view domain, std::string_view value,
-                                  size_t n) const {
+std::string Pseudonymiser::Stream(std::string_view domain, std::string_view value, size_t n) const {
   std::string out;
   for (uint32_t block = 0; out.size() < n; ++block) {
     std::string input(domain);
@@ -285,9 +292,12 @@ std::string Pseudonymiser::Id(std::string_view kind, std::string_view id) const 
   for (size_t i = 0; i < id.size(); ++i) {
     const char c = id[i];
     const auto b = static_cast<unsigned char>(bytes[i]);
-    if (c == '-' || c == '_') out += c;
-    else if (std::isdigit(static_cast<unsigned char>(c))) out += static_cast<char>('0' + b % 10);
-    else out += kBase32[b % 32];
+    if (c == '-' || c == '_')
+      out += c;
+    else if (std::isdigit(static_cast<unsigned char>(c)))
+      out += static_cast<char>('0' + b % 10);
+    else
+      out += kBase32[b % 32];
   }
   return out;
 }
@@ -389,7 +399,8 @@ Result<std::string> PseudonymOf(ports::Crypto& crypto, const std::string& key_he
   return Pseudonymiser(crypto, ports::SecretKey(*raw)).Id(kind, id);
 }
 
-// ---- export ---------------------------------------------------------------------------------------
+// ---- export
+// ---------------------------------------------------------------------------------------
 
 TestDataService::TestDataService(Deps deps, Schools& schools, SubjectService& subjects,
                                  AuditLog& audit)
@@ -455,21 +466,21 @@ Result<TestDataReport> TestDataService::Export(const SchoolId& school_id,
                                        "profile|" + school_id.value() + "|" + s.id.value());
         if (plain.ok()) profile = DecodeProfile(*plain);
       }
-      subjects.Add({{"id", pn.Id("subject", s.id.value())},
-                    {"kind", s.kind},
-                    {"policy_version", s.policy_version},
-                    {"channel", s.channel},
-                    {"form", s.form},
-                    {"source", s.source},
-                    {"state", s.state},
-                    {"guardian", s.guardian ? Json(pn.Id("subject", s.guardian->value()))
-                                            : Json(nullptr)},
-                    {"minor", profile.minor_until_us > 0 &&
-                                  profile.minor_until_us > MicrosOf(deps_.clock.Now())},
-                    {"country", profile.country},
-                    {"lang", profile.lang},
-                    {"created_at", Iso(s.created_at)},
-                    {"updated_at", Iso(s.updated_at)}});
+      subjects.Add(
+          {{"id", pn.Id("subject", s.id.value())},
+           {"kind", s.kind},
+           {"policy_version", s.policy_version},
+           {"channel", s.channel},
+           {"form", s.form},
+           {"source", s.source},
+           {"state", s.state},
+           {"guardian", s.guardian ? Json(pn.Id("subject", s.guardian->value())) : Json(nullptr)},
+           {"minor",
+            profile.minor_until_us > 0 && profile.minor_until_us > MicrosOf(deps_.clock.Now())},
+           {"country", profile.country},
+           {"lang", profile.lang},
+           {"created_at", Iso(s.created_at)},
+           {"updated_at", Iso(s.updated_at)}});
       // A held or erased subject without a key has no values to give; its rows still go.
       std::string after_record;
       for (;;) {
@@ -482,9 +493,8 @@ Result<TestDataReport> TestDataService::Export(const SchoolId& school_id,
           after_record = r.row.id.value();
           const policy::Field* f = policy.FindField(r.row.field);
           auto it = treatments.find(r.row.field);
-          const FieldTreatment t = (f == nullptr || it == treatments.end())
-                                       ? FieldTreatment::kDrop
-                                       : it->second;
+          const FieldTreatment t =
+              (f == nullptr || it == treatments.end()) ? FieldTreatment::kDrop : it->second;
           Json value = nullptr;
           if (t == FieldTreatment::kKeep) {
             value = r.value;
@@ -516,23 +526,23 @@ Result<TestDataReport> TestDataService::Export(const SchoolId& school_id,
       auto cons = deps_.store.GetConsents(school_id, s.id);
       if (!cons.ok()) return cons.error();
       for (const ports::ConsentRow& c : *cons) {
-        consents.Add({{"id", pn.Id("consent", c.id.value())},
-                      {"subject", pn.Id("subject", c.subject.value())},
-                      {"consent_type", c.consent_type},
-                      {"grants", c.grants},
-                      {"action", c.action},
-                      {"policy_version", c.policy_version},
-                      {"text", c.text},
-                      {"text_sha256", c.text_sha256},
-                      {"lang", c.lang},
-                      {"channel", c.channel},
-                      {"form", c.form},
-                      {"checkbox", c.checkbox},
-                      {"given_by", c.given_by},
-                      {"guardian", c.guardian ? Json(pn.Id("subject", c.guardian->value()))
-                                              : Json(nullptr)},
-                      {"at", Iso(c.at)},
-                      {"expires_at", OptIso(c.expires_at)}});
+        consents.Add(
+            {{"id", pn.Id("consent", c.id.value())},
+             {"subject", pn.Id("subject", c.subject.value())},
+             {"consent_type", c.consent_type},
+             {"grants", c.grants},
+             {"action", c.action},
+             {"policy_version", c.policy_version},
+             {"text", c.text},
+             {"text_sha256", c.text_sha256},
+             {"lang", c.lang},
+             {"channel", c.channel},
+             {"form", c.form},
+             {"checkbox", c.checkbox},
+             {"given_by", c.given_by},
+             {"guardian", c.guardian ? Json(pn.Id("subject", c.guardian->value())) : Json(nullptr)},
+             {"at", Iso(c.at)},
+             {"expires_at", OptIso(c.expires_at)}});
       }
     }
   }
@@ -584,7 +594,8 @@ Result<TestDataReport> TestDataService::Export(const SchoolId& school_id,
   return report;
 }
 
-// ---- check and import -----------------------------------------------------------------------------
+// ---- check and import
+// -----------------------------------------------------------------------------
 
 namespace {
 
@@ -632,12 +643,11 @@ std::vector<ExportProblem> CheckExport(const std::string& dir_text, const policy
     return problems;
   }
   if (manifest.value("format", "") != kFormat) {
-    problems.push_back({"manifest.json", 0, "format",
-                        std::string("the format is not ") + kFormat});
+    problems.push_back({"manifest.json", 0, "format", std::string("the format is not ") + kFormat});
   }
   if (!manifest.contains("pseudonymised") || manifest["pseudonymised"] != true) {
-    problems.push_back({"manifest.json", 0, "pseudonymised",
-                        "the export is not marked pseudonymised"});
+    problems.push_back(
+        {"manifest.json", 0, "pseudonymised", "the export is not marked pseudonymised"});
   }
   if (manifest.value("school", "") != policy.school.id) {
     problems.push_back({"manifest.json", 0, "school", "the export is of another school"});
@@ -671,8 +681,8 @@ std::vector<ExportProblem> CheckExport(const std::string& dir_text, const policy
       const FieldTreatment t = TreatmentOf(policy, *f);
       const Json& v = rows[i].contains("value") ? rows[i]["value"] : Json();
       if (Str(rows[i], "treatment") != TreatmentName(t)) {
-        problems.push_back({file, line, field,
-                            std::string("the value should be ") + TreatmentName(t)});
+        problems.push_back(
+            {file, line, field, std::string("the value should be ") + TreatmentName(t)});
         continue;
       }
       if (v.is_null()) continue;
@@ -688,7 +698,8 @@ std::vector<ExportProblem> CheckExport(const std::string& dir_text, const policy
                s.compare(s.size() - std::strlen(kReservedDomain), std::string::npos,
                          kReservedDomain) != 0;
       }
-      if (t == FieldTreatment::kPseudonymise && f->type == "ip") real = !InRange4(s) && !InRange6(s);
+      if (t == FieldTreatment::kPseudonymise && f->type == "ip")
+        real = !InRange4(s) && !InRange6(s);
       if (t == FieldTreatment::kPseudonymise && f->type == "url") {
         real = s.find(".example.invalid/") == std::string::npos;
       }
@@ -700,8 +711,8 @@ std::vector<ExportProblem> CheckExport(const std::string& dir_text, const policy
 }
 
 Result<TestDataReport> TestDataService::Import(const SchoolId& school_id, const std::string& dir,
-                                               const std::string& environment,
-                                               const Actor& actor, const RequestContext& ctx) {
+                                               const std::string& environment, const Actor& actor,
+                                               const RequestContext& ctx) {
   auto school = schools_.Get(school_id);
   if (!school.ok()) return school.error();
   const policy::Policy& policy = (*school)->policy()->policy();
@@ -718,8 +729,9 @@ Result<TestDataReport> TestDataService::Import(const SchoolId& school_id, const 
                         (p.field.empty() ? "" : " (" + p.field + ")");
     return Error::Refused("not_pseudonymised",
                           "refused: this environment is tagged test and the export is not a "
-                          "pseudonymised one: " + where + ": " + p.what + " (" +
-                              std::to_string(problems.size()) + " problem(s) in all)",
+                          "pseudonymised one: " +
+                              where + ": " + p.what + " (" + std::to_string(problems.size()) +
+                              " problem(s) in all)",
                           "export");
   }
   std::vector<ExportProblem> unused;

@@ -42,8 +42,8 @@ std::vector<Json> ReadLines(const fs::path& path) {
 struct Seed {
   std::string first = "Zoryana", last = "Hnatyshyn", email = "zoryana.hnatyshyn@ukr.net",
               phone = "+380 50 765 4321", phone_digits = "380507654321", born = "1990-06-17";
-  std::string sister = "Bohdana", sister_email = "B.Hnatyshyn@Gmail.com",
-              id_number = "3141592653", address = "вул. Городоцька 48, кв. 12",
+  std::string sister = "Bohdana", sister_email = "B.Hnatyshyn@Gmail.com", id_number = "3141592653",
+              address = "вул. Городоцька 48, кв. 12",
               interests = "Loves chess and bandura lessons on Sundays";
   std::string request_reason = "Called from the number ending 4321 about her marks";
 };
@@ -54,8 +54,8 @@ class TestDataTest : public ::testing::Test {
     ASSERT_TRUE(env.LoadShipped(kPolicyFile).ok());
     domain::Submission reg;
     reg.form = "registration";
-    reg.fields = {{"first_name", seed.first},  {"last_name", seed.last},
-                  {"email", seed.email},       {"phone", seed.phone},
+    reg.fields = {{"first_name", seed.first},   {"last_name", seed.last},
+                  {"email", seed.email},        {"phone", seed.phone},
                   {"date_of_birth", seed.born}, {"place_of_study_or_work", "IT Step"}};
     reg.ticked = {"direct_marketing"};
     reg.accept_policy = true;
@@ -87,8 +87,11 @@ class TestDataTest : public ::testing::Test {
     r.subject = first.value();
     r.assignee = "st-officer";
     r.received_at = r.due_at = r.updated_at = env.clock.Now();
-    r.body = Json{{"type", "access"}, {"right", "access"}, {"channel", "email"},
-                  {"lang", "uk"}, {"reason", seed.request_reason},
+    r.body = Json{{"type", "access"},
+                  {"right", "access"},
+                  {"channel", "email"},
+                  {"lang", "uk"},
+                  {"reason", seed.request_reason},
                   {"tasks", {{{"note", seed.request_reason}}}}}
                  .dump();
     r.sealed = "sealed reply address " + seed.email;
@@ -133,12 +136,28 @@ TEST_F(TestDataTest, R91_TheExportHoldsNoRealValueInAnyFile) {
   EXPECT_EQ(report->subjects, 2);
   EXPECT_EQ(report->requests, 1);
   EXPECT_GT(report->consents, 0);
-  const std::vector<std::string> real = {
-      seed.first, seed.last, seed.email, "zoryana.hnatyshyn", seed.phone, seed.phone_digits,
-      "765 4321", seed.born, seed.sister, seed.sister_email, "b.hnatyshyn@gmail.com",
-      seed.id_number, seed.address, "Городоцька", seed.interests, "bandura",
-      seed.request_reason, first.value(), second.value(), request_id, "st-officer",
-      "203.0.113"};
+  const std::vector<std::string> real = {seed.first,
+                                         seed.last,
+                                         seed.email,
+                                         "zoryana.hnatyshyn",
+                                         seed.phone,
+                                         seed.phone_digits,
+                                         "765 4321",
+                                         seed.born,
+                                         seed.sister,
+                                         seed.sister_email,
+                                         "b.hnatyshyn@gmail.com",
+                                         seed.id_number,
+                                         seed.address,
+                                         "Городоцька",
+                                         seed.interests,
+                                         "bandura",
+                                         seed.request_reason,
+                                         first.value(),
+                                         second.value(),
+                                         request_id,
+                                         "st-officer",
+                                         "203.0.113"};
   int files = 0;
   for (const auto& entry : fs::directory_iterator(env.dir + "/out")) {
     ++files;
@@ -223,12 +242,11 @@ TEST_F(TestDataTest, R91_JoinsHoldBetweenTables) {
   // And an e-mail's pseudonym does not depend on its case.
   Pseudonymiser pn(*env.crypto, ports::SecretKey(*ports::FromHex(key)));
   EXPECT_EQ(ValuesOf(dir, b)["email"], pn.Value("email", "b.hnatyshyn@gmail.com"));
-  EXPECT_EQ(pn.Value("phone", "+380507654321"),
-            [&] {
-              std::string p = ValuesOf(dir, a)["phone"];
-              p.erase(std::remove(p.begin(), p.end(), ' '), p.end());
-              return p;
-            }());
+  EXPECT_EQ(pn.Value("phone", "+380507654321"), [&] {
+    std::string p = ValuesOf(dir, a)["phone"];
+    p.erase(std::remove(p.begin(), p.end(), ' '), p.end());
+    return p;
+  }());
 }
 
 TEST_F(TestDataTest, R91_TheKeyFileIsApartPrivateAndMapsBack) {
@@ -247,8 +265,8 @@ TEST_F(TestDataTest, R91_TheKeyFileIsApartPrivateAndMapsBack) {
   EXPECT_EQ(v["email"], pn.Value("email", seed.email));
   EXPECT_EQ(v["first_name"], pn.Value("string", seed.first));
   // A wrong key maps to nobody in the export.
-  auto wrong = PseudonymOf(*env.crypto, ports::ToHex(env.crypto->NewKey().view()), "subject",
-                           first.value());
+  auto wrong =
+      PseudonymOf(*env.crypto, ports::ToHex(env.crypto->NewKey().view()), "subject", first.value());
   EXPECT_TRUE(ValuesOf(env.dir + "/out", *wrong).empty());
 }
 
@@ -266,8 +284,8 @@ TEST_F(TestDataTest, R91_TwoExportsHaveDifferentKeysAndPseudonyms) {
 }
 
 TEST_F(TestDataTest, R91_AKeyFileInsideTheExportOrAFullDirectoryIsRefused) {
-  auto inside = testdata.Export(school, {env.dir + "/out", env.dir + "/out/sub/../key.json"},
-                                officer, ctx);
+  auto inside =
+      testdata.Export(school, {env.dir + "/out", env.dir + "/out/sub/../key.json"}, officer, ctx);
   ASSERT_FALSE(inside.ok());
   EXPECT_EQ(inside.error().field, "key_out");
   EXPECT_FALSE(fs::exists(env.dir + "/out/key.json"));

@@ -65,10 +65,10 @@ std::string OsFamily(const std::string& user_agent) {
 
 bool IsIdentifyingVisitMember(const std::string& name) {
   static const std::set<std::string> kNames = {
-      "subject",    "subject_id", "account",   "account_id", "user",     "user_id",
+      "subject",    "subject_id",  "account",   "account_id", "user",      "user_id",
       "uid",        "customer_id", "client_id", "cookie",     "cookie_id", "session",
-      "session_id", "visitor_id", "device_id", "email",      "e-mail",   "e_mail",
-      "name",       "first_name", "last_name", "phone",      "login"};
+      "session_id", "visitor_id",  "device_id", "email",      "e-mail",    "e_mail",
+      "name",       "first_name",  "last_name", "phone",      "login"};
   return kNames.count(Lower(name)) > 0;
 }
 
@@ -92,9 +92,10 @@ Result<ports::VisitRow> VisitService::Record(const SchoolId& school_id, const Vi
   }
   page = page.substr(0, page.find_first_of("?#"));
   if (page.empty() || page.front() != '/' || page.size() > 512) {
-    return Error::Invalid("\"page\" must be a path on the school's site (\"/courses\") of at most "
-                          "512 characters",
-                          "page");
+    return Error::Invalid(
+        "\"page\" must be a path on the school's site (\"/courses\") of at most "
+        "512 characters",
+        "page");
   }
   if (page.find('@') != std::string::npos) {
     Error e = Error::Invalid(

@@ -29,11 +29,11 @@ std::string OsFamily(const std::string& user_agent);
 bool IsIdentifyingVisitMember(const std::string& name);
 
 struct VisitReport {
-  std::string ip;          // the visitor's address; "" = the caller's own
-  std::string user_agent;  // the visitor's; "" = the caller's own
-  std::string page;        // a path ("/courses?x=1") or a URL of the school's site
-  std::string referrer;    // a URL or a domain; "" for none
-  std::optional<Timestamp> at;  // when; unset = now
+  std::string ip;                    // the visitor's address; "" = the caller's own
+  std::string user_agent;            // the visitor's; "" = the caller's own
+  std::string page;                  // a path ("/courses?x=1") or a URL of the school's site
+  std::string referrer;              // a URL or a domain; "" for none
+  std::optional<Timestamp> at;       // when; unset = now
   std::vector<std::string> dropped;  // identifying members the caller sent, already left out
 };
 

@@ -31,10 +31,10 @@ class VisitTest : public ::testing::Test {
   std::vector<ports::VisitRow> Rows(const std::string& from = "2025-01-01",
                                     const std::string& to = "2025-12-31") {
     std::vector<ports::VisitRow> out;
-    EXPECT_TRUE(env.store
-                    ->ForEachVisit(school, from, to,
-                                   [&](const ports::VisitRow& r) { out.push_back(r); })
-                    .ok());
+    EXPECT_TRUE(
+        env.store
+            ->ForEachVisit(school, from, to, [&](const ports::VisitRow& r) { out.push_back(r); })
+            .ok());
     return out;
   }
   TestEnv env;
@@ -161,16 +161,15 @@ TEST_F(VisitTest, R101_TheStatisticsAddUp) {
   EXPECT_EQ(stats->by_day.at("2025-03-02"), 1);
   EXPECT_EQ(stats->by_hour[8], 2);
   EXPECT_EQ(stats->by_hour[20], 1);
-  EXPECT_EQ(stats->browsers.at("firefox") + stats->browsers.at("safari") +
-                stats->browsers.at("edge"),
-            3);
+  EXPECT_EQ(
+      stats->browsers.at("firefox") + stats->browsers.at("safari") + stats->browsers.at("edge"), 3);
   EXPECT_EQ(stats->os.at("windows"), 1);
   EXPECT_EQ(stats->pages.at("/courses"), 2);
   EXPECT_EQ(stats->referrers.at("(none)"), 1);
   EXPECT_EQ(stats->referrers.at("facebook.com"), 1);
   EXPECT_EQ(stats->networks, 2);  // 203.0.113.0/24 twice, 198.51.100.0/24 once
-  for (const auto* m : {&stats->by_day, &stats->browsers, &stats->os, &stats->pages,
-                        &stats->referrers}) {
+  for (const auto* m :
+       {&stats->by_day, &stats->browsers, &stats->os, &stats->pages, &stats->referrers}) {
     int64_t sum = 0;
     for (const auto& [_, n] : *m) sum += n;
     EXPECT_EQ(sum, stats->total);
