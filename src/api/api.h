@@ -34,6 +34,7 @@
 #include "services/schools.h"
 #include "services/staff.h"
 #include "services/subjects.h"
+#include "services/visits.h"
 
 namespace dovira::api {
 
@@ -60,6 +61,7 @@ struct ApiServices {
   // Depersonalised data sets (R74, R34; null: the route is not served).
   services::AnonymisationService* anonymisation = nullptr;
   services::RetentionService* retention = nullptr;  // purpose retention (null: not served)
+  services::VisitService* visits = nullptr;  // visit statistics (null: routes not served)
 };
 
 struct ApiOptions {
@@ -217,6 +219,10 @@ class Api {
   void RegisterRetentionRoutes();
   ports::HttpResponse RecordSubjectEvent(Call& c);
   ports::HttpResponse UpcomingRetention(Call& c);
+  // Visit statistics (visits_api.cc, R101).
+  void RegisterVisitRoutes();
+  ports::HttpResponse RecordVisit(Call& c);
+  ports::HttpResponse VisitStats(Call& c);
   // The staff console's read-only routes (console_routes.cc).
   void RegisterConsoleRoutes();
   ports::HttpResponse ConsoleRead(Call& c);

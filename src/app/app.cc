@@ -30,6 +30,8 @@
 #include "services/staff.h"
 #include "services/outbox.h"
 #include "services/requests.h"
+#include "services/testdata.h"
+#include "services/visits.h"
 #include "services/subjects.h"
 #include "services/subscriptions.h"
 
@@ -115,6 +117,7 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
                                                                *app->subjects_, *app->audit_);
   app->anonymisation_ = std::make_unique<services::AnonymisationService>(
       deps, *app->schools_, *app->subjects_, *app->audit_);
+  app->visits_ = std::make_unique<services::VisitService>(deps, *app->schools_);
   app->staff_ = std::make_unique<services::StaffService>(deps, *app->schools_, *app->audit_);
   app->disclosures_ = std::make_unique<services::DisclosureService>(
       deps, *app->schools_, *app->access_, *app->audit_, *app->outbox_);
@@ -130,6 +133,8 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
       deps, *app->schools_, *app->subjects_, *app->audit_, *app->outbox_, *app->guardians_);
   app->cookie_consents_ =
       std::make_unique<services::CookieConsentService>(deps, *app->schools_, *app->audit_);
+  app->testdata_ = std::make_unique<services::TestDataService>(deps, *app->schools_,
+                                                               *app->subjects_, *app->audit_);
   std::vector<std::pair<std::string, std::string>> policies;  // text, source name
   for (const auto& file : options.policy_files) {
     std::ifstream in(file, std::ios::binary);
@@ -191,7 +196,7 @@ Status App::Serve(const ServeOptions& options) {
                        manual_clock_.get(), requests_.get(), outbox_.get(),
                        cabinet_.get(), cookie_consents_.get(), disclosures_.get(),
                        holds_.get(), [this] { NudgeJobs(); }, guardians_.get(),
-                       subscriptions_.get(), anonymisation_.get(), retention_.get()},
+                       subscriptions_.get(), anonymisation_.get(), retention_.get(), visits_.get()},
       ao);
   http::HttpServerOptions ho;
   ho.address = options.address;
@@ -295,6 +300,7 @@ services::RequestService& App::requests() { return *requests_; }
 services::Outbox& App::outbox() { return *outbox_; }
 services::RetentionService& App::retention() { return *retention_; }
 sqlite::SqliteStore& App::store() { return *store_; }
+services::TestDataService& App::testdata() { return *testdata_; }
 const Clock& App::clock() const { return *clock_; }
 
 }  // namespace dovira::app

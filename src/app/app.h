@@ -49,6 +49,8 @@ class Outbox;
 class CabinetService;
 class GuardianService;
 class CookieConsentService;
+class TestDataService;
+class VisitService;
 }  // namespace dovira::services
 
 namespace dovira::app {
@@ -107,6 +109,7 @@ class App {
   services::RequestService& requests();
   services::Outbox& outbox();
   services::RetentionService& retention();
+  services::TestDataService& testdata();  // test-data export and import (R91)
   sqlite::SqliteStore& store();
   const Clock& clock() const;
 
@@ -143,6 +146,8 @@ class App {
   std::unique_ptr<services::GuardianService> guardians_;
   std::unique_ptr<services::CabinetService> cabinet_;
   std::unique_ptr<services::CookieConsentService> cookie_consents_;
+  std::unique_ptr<services::TestDataService> testdata_;
+  std::unique_ptr<services::VisitService> visits_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<http::HttpServer> http_;
   // The bound port, for the worker threads that build links (a subscription's confirmation):

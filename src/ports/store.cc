@@ -17,7 +17,8 @@ bool WriteBatch::empty() const {
          disclosures.empty() && recipient_contacts.empty() && legal_holds.empty() &&
          deleted_lookups.empty() && deleted_field_lookups.empty() && guardianships.empty() &&
          subject_events.empty() && retention_due.empty() && deleted_retention_due.empty() &&
-         retention_marks.empty();
+         retention_marks.empty() &&
+         visits.empty();
 }
 
 Status Store::Commit(WriteBatch batch) {

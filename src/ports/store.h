@@ -435,6 +435,22 @@ struct RetentionDueRow {
   std::string state = "pending";  // pending | ended
 };
 
+// ---- Visit statistics (R101) ---------------------------------------------------------------------
+// One visit to a school's site, depersonalised before it reaches the store: the address cut to its
+// network, browser and OS families, the page's path, the referring domain, the day and hour (UTC).
+// No subject, account or cookie id and no exact time. Append-only.
+struct VisitRow {
+  SchoolId school;
+  std::string id;   // random
+  std::string day;  // YYYY-MM-DD (UTC)
+  int hour = 0;     // 0-23 (UTC)
+  std::string network;  // "203.0.113.0/24", "2001:db8:1::/48", or "" when none was known
+  std::string browser;  // family: chrome | firefox | safari | edge | opera | bot | other
+  std::string os;       // family: windows | macos | ios | android | linux | other
+  std::string page;     // the path, without query or fragment
+  std::string referrer_domain;  // "" for none
+};
+
 // Everything one service call writes, applied atomically.
 struct WriteBatch {
   // Key vault (committed first).
@@ -482,6 +498,8 @@ struct WriteBatch {
   std::vector<LookupRow> deleted_field_lookups;
   // ---- Guardianships ----
   std::vector<GuardianshipRow> guardianships;  // upsert by id
+  // ---- Visit statistics ----
+  std::vector<VisitRow> visits;  // append only
 
   // ---- Retention ----
   std::vector<SubjectEventRow> subject_events;  // upsert by (school, subject, kind)
@@ -682,6 +700,13 @@ class Store {
   virtual Result<std::vector<SubjectId>> SubjectsChangedBetween(const SchoolId& school,
                                                                 Timestamp since,
                                                                 Timestamp until) = 0;
+
+  // ---- Visit statistics (R101) ----
+  // Every visit of the school from day `from` to day `to` (YYYY-MM-DD, both included), by day and
+  // hour.
+  virtual Status ForEachVisit(const SchoolId& school, const std::string& from,
+                              const std::string& to,
+                              const std::function<void(const VisitRow&)>& fn) = 0;
 };
 
 }  // namespace dovira::ports

@@ -1514,6 +1514,52 @@ TEST_P(StoreConformance, CookieConsentsRoundTripAndAreAppendOnly) {
   EXPECT_EQ(ValueOf(store().GetCookieConsent(SchoolId("sch"), "cc-1"))->choice, "custom");
 }
 
+// ---- Visit statistics (R101) -----------------------------------------------------------------
+
+inline VisitRow MakeVisit(const std::string& school, const std::string& id, const std::string& day,
+                          int hour) {
+  VisitRow r;
+  r.school = SchoolId(school);
+  r.id = id;
+  r.day = day;
+  r.hour = hour;
+  r.network = "203.0.113.0/24";
+  r.browser = "firefox";
+  r.os = "linux";
+  r.page = "/courses";
+  r.referrer_domain = "search.example";
+  return r;
+}
+
+// R101: visits come back by school and day range, in day and hour order, and are never rewritten.
+TEST_P(StoreConformance, R101_VisitsRoundTripByDayRangeAndAreAppendOnly) {
+  WriteBatch b;
+  b.schools = {MakeSchool("sch"), MakeSchool("other")};
+  b.visits = {MakeVisit("sch", "v3", "2025-03-04", 1), MakeVisit("sch", "v1", "2025-03-02", 9),
+              MakeVisit("sch", "v2", "2025-03-03", 23), MakeVisit("other", "v4", "2025-03-03", 5)};
+  ASSERT_TRUE(CommitOk(std::move(b)));
+  std::vector<VisitRow> got;
+  ASSERT_TRUE(store()
+                  .ForEachVisit(SchoolId("sch"), "2025-03-02", "2025-03-03",
+                                [&](const VisitRow& r) { got.push_back(r); })
+                  .ok());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].id, "v1");
+  EXPECT_EQ(got[0].hour, 9);
+  EXPECT_EQ(got[0].network, "203.0.113.0/24");
+  EXPECT_EQ(got[0].browser, "firefox");
+  EXPECT_EQ(got[0].os, "linux");
+  EXPECT_EQ(got[0].page, "/courses");
+  EXPECT_EQ(got[0].referrer_domain, "search.example");
+  EXPECT_EQ(got[1].id, "v2");
+  EXPECT_EQ(got[1].day, "2025-03-03");
+
+  WriteBatch again;
+  VisitRow rewrite = MakeVisit("sch", "v1", "2025-03-02", 10);
+  again.visits = {rewrite};
+  EXPECT_TRUE(IsRuleFailure(store().Commit(std::move(again))));
+}
+
 // ---- Disclosures (R76) ----
 
 inline DisclosureRow MakeDisclosure(const std::string& school, const std::string& id,

@@ -443,6 +443,16 @@ inline constexpr char kGetCookieConsent[] =
     " user_agent_sha256, at, expires_at"
     " FROM cookie_consents WHERE school_id = ? AND consent_id = ?";
 
+// --- Visit statistics (append-only; migrations/data/0014_visits.sql) ----------------------------
+
+inline constexpr char kInsertVisit[] =
+    "INSERT INTO visits (school_id, visit_id, day, hour, network, browser, os, page,"
+    " referrer_domain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr char kForEachVisit[] =
+    "SELECT school_id, visit_id, day, hour, network, browser, os, page, referrer_domain"
+    " FROM visits INDEXED BY visits_by_day WHERE school_id = ? AND day >= ? AND day <= ?"
+    " ORDER BY day, hour";
+
 // --- Disclosures (append-only; migrations/data/0007_disclosures.sql) -----------------------------
 
 // kDisclosureColumns: school_id, disclosure_id, subject_id, recipient, at, fields, categories,

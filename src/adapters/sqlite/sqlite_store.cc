@@ -215,6 +215,20 @@ Result<CookieConsentRow> ReadCookieConsent(const Statement& s) {
   return r;
 }
 
+ports::VisitRow ReadVisit(const Statement& s) {
+  ports::VisitRow r;
+  r.school = SchoolId(s.Text(0));
+  r.id = s.Text(1);
+  r.day = s.Text(2);
+  r.hour = static_cast<int>(s.Int(3));
+  r.network = s.Text(4);
+  r.browser = s.Text(5);
+  r.os = s.Text(6);
+  r.page = s.Text(7);
+  r.referrer_domain = s.Text(8);
+  return r;
+}
+
 Result<DisclosureRow> ReadDisclosure(const Statement& s) {
   DisclosureRow r;
   r.school = SchoolId(s.Text(0));
@@ -1153,6 +1167,22 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
           s.BindText(10, r.user_agent_sha256);
           s.BindTime(11, r.at);
           s.BindTime(12, r.expires_at);
+        })) {
+      return f;
+    }
+  }
+  for (size_t i = 0; i < b.visits.size(); ++i) {
+    const ports::VisitRow& r = b.visits[i];
+    if (auto f = RunWrite(db, sql::kInsertVisit, "visits", i, [&](Statement& s) {
+          s.BindText(1, r.school.value());
+          s.BindText(2, r.id);
+          s.BindText(3, r.day);
+          s.BindInt(4, r.hour);
+          s.BindText(5, r.network);
+          s.BindText(6, r.browser);
+          s.BindText(7, r.os);
+          s.BindText(8, r.page);
+          s.BindText(9, r.referrer_domain);
         })) {
       return f;
     }
@@ -2250,6 +2280,22 @@ Result<std::vector<SubjectId>> SqliteStore::SubjectsChangedBetween(const SchoolI
   out.reserve(ids.size());
   for (const auto& id : ids) out.emplace_back(id);
   return out;
+}
+
+Status SqliteStore::ForEachVisit(const SchoolId& school, const std::string& from,
+                                 const std::string& to,
+                                 const std::function<void(const ports::VisitRow&)>& fn) {
+  return impl_->Query(
+      impl_->data_readers(), sql::kForEachVisit,
+      [&](Statement& s) {
+        s.BindText(1, school.value());
+        s.BindText(2, from);
+        s.BindText(3, to);
+      },
+      [&](const Statement& s) -> Result<bool> {
+        fn(ReadVisit(s));
+        return true;
+      });
 }
 
 }  // namespace dovira::sqlite

@@ -145,6 +145,9 @@ class SqliteStore final : public ports::Store {
   // ---- Cookie consents ----
   Result<std::optional<ports::CookieConsentRow>> GetCookieConsent(const SchoolId& school,
                                                                   const std::string& id) override;
+  // ---- Visit statistics ----
+  Status ForEachVisit(const SchoolId& school, const std::string& from, const std::string& to,
+                      const std::function<void(const ports::VisitRow&)>& fn) override;
 
   // ---- Disclosures ----
   Result<std::vector<ports::DisclosureRow>> ListDisclosures(

@@ -203,7 +203,7 @@ TEST(SqliteStore, EveryReadUsesAKeyOrIndex) {
       {"data.db", sql::kGetRecordsPage},
       {"data.db", sql::kGetSession},       {"data.db", sql::kFindApiKey},
       {"data.db", sql::kListApiKeys},      {"data.db", sql::kEraseRecords},
-      {"data.db", sql::kGetCookieConsent},
+      {"data.db", sql::kGetCookieConsent}, {"data.db", sql::kForEachVisit},
       {"data.db", sql::kEraseConsents},    {"data.db", sql::kEraseLookups},
       {"data.db", sql::kDeleteRecord},     {"data.db", sql::kDeleteSession},
       {"keys.db", sql::kZeroSubjectKey},   {"keys.db", sql::kDeleteSubjectKey},
