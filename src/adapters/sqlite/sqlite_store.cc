@@ -1144,10 +1144,10 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
     }
   }
   for (size_t i = 0; i < b.retention_marks.size(); ++i) {
-    const auto& [school, at] = b.retention_marks[i];
+    const auto& mark = b.retention_marks[i];  // (school, instant)
     if (auto f = RunWrite(db, sql::kUpsertRetentionMark, "retention_marks", i, [&](Statement& s) {
-          s.BindText(1, school.value());
-          s.BindTime(2, at);
+          s.BindText(1, mark.first.value());
+          s.BindTime(2, mark.second);
         })) {
       return f;
     }
