@@ -2110,5 +2110,127 @@ TEST(AuditAnchor, B01_AfterAnOlderDataBackupIsRestoredTheServerStartsAndHealthzS
   submit("b01-four@example.com");
 }
 
+// ======================================================================================
+// R101: visit statistics of a school's site, kept only depersonalised
+// ======================================================================================
+class Visits : public SharedServerTest {};
+
+TEST_F(Visits, R101_AVisitFrom203_0_113_5IsStoredAsItsNetworkAndIdentifiersAreDropped) {
+  const std::string path = SchoolPath(kS4) + "/visits";
+  Response r = server().Post(
+      path, Json{{"ip", "203.0.113.5"},
+                 {"user_agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 "
+                                "Firefox/128.0"},
+                 {"page", "/masterclass?email=olena%40ukr.net"},
+                 {"referrer", "https://www.google.com/search?q=masterclass"},
+                 {"email", "olena.koval@ukr.net"},
+                 {"account_id", "acc-5512"}});
+  ASSERT_EQ(r.status, 201) << r.Describe();
+  const Json j = r.Body();
+  EXPECT_EQ(j["stored"]["network"], "203.0.113.0/24");
+  EXPECT_EQ(j["stored"]["browser"], "firefox");
+  EXPECT_EQ(j["stored"]["os"], "linux");
+  EXPECT_EQ(j["stored"]["page"], "/masterclass");
+  EXPECT_EQ(j["stored"]["referrer_domain"], "www.google.com");
+  EXPECT_EQ(StringSet(j["dropped"]), (std::set<std::string>{"email", "account_id"}));
+  EXPECT_EQ(r.body.find("olena"), std::string::npos);
+  EXPECT_EQ(r.body.find("acc-5512"), std::string::npos);
+  EXPECT_EQ(r.body.find("203.0.113.5"), std::string::npos);
+  // A page path that is itself an address is refused, naming the field, in the reader's language.
+  Response bad = server().Post(path + "?lang=en", Json{{"page", "/u/olena.koval@ukr.net"}});
+  EXPECT_EQ(bad.status, 400) << bad.Describe();
+  EXPECT_EQ(bad.Body()["error"].value("field", ""), "page");
+  EXPECT_EQ(bad.body.find("olena"), std::string::npos);
+  // An unknown member is refused as in every route.
+  EXPECT_EQ(server().Post(path, Json{{"page", "/"}, {"colour", "blue"}}).status, 400);
+}
+
+TEST_F(Visits, R101_StaffReadCountsThatAddUpAndTheStatisticsAreNotPublic) {
+  const std::string path = SchoolPath(kS4) + "/visits";
+  Response first = server().Post(path, Json{{"ip", "192.0.2.10"}, {"page", "/"}});
+  ASSERT_EQ(first.status, 201) << first.Describe();
+  const std::string day = first.Body()["stored"]["day"];
+  StaffClient& admin = Admin(kS4);
+  const std::string stats = admin.Base() + "/visits/stats?from=" + day + "&to=" + day;
+  Response before = admin.Get(stats);
+  ASSERT_EQ(before.status, 200) << before.Describe();
+  for (const char* ip : {"192.0.2.11", "192.0.2.12", "198.51.100.7"}) {
+    ASSERT_EQ(server().Post(path, Json{{"ip", ip}, {"page", "/prices"}}).status, 201);
+  }
+  Response after = admin.Get(stats);
+  ASSERT_EQ(after.status, 200) << after.Describe();
+  const Json a = after.Body(), b = before.Body();
+  EXPECT_EQ(a["total"].get<int64_t>() - b["total"].get<int64_t>(), 3);
+  EXPECT_EQ(a["pages"]["/prices"].get<int64_t>() - b["pages"].value("/prices", 0), 3);
+  int64_t hours = 0;
+  for (const auto& n : a["by_hour"]) hours += n.get<int64_t>();
+  EXPECT_EQ(hours, a["total"].get<int64_t>());
+  EXPECT_EQ(a["by_day"][day], a["total"]);
+  EXPECT_EQ(server().Get(stats).status, 401);
+  EXPECT_EQ(admin.Get(admin.Base() + "/visits/stats?from=" + day + "&to=yesterday").status, 400);
+}
+
+// ======================================================================================
+// R91: pseudonymised test data, out of one data directory and into a test environment's
+// ======================================================================================
+TEST(TestDataCommands, R91_AnExportHoldsNoRealValueAndOnlyAPseudonymisedOneLoadsIntoTest) {
+  TestServer server(ServerOptions{{"003"}, "2025-03-03T09:00:00Z", "admin@test.local", {}, {}});
+  ASSERT_EQ(server.Start(), "");
+  const Json form = {{"fields",
+                      {{"first_name", "Svitozara"},
+                       {"last_name", "Kvitchenko"},
+                       {"email", "svitozara.kvitchenko@ukr.net"},
+                       {"phone", "+380 63 918 2745"},
+                       {"date_of_birth", "1994-11-23"}}},
+                     {"accept_policy", true},
+                     {"lang", "uk"}};
+  Response r = server.Post(SchoolPath(kS3) + "/forms/registration/submissions", form);
+  ASSERT_EQ(r.status, 201) << r.Describe();
+  const std::string subject = r.Body().value("subject", "");
+  ASSERT_EQ(server.Stop(), 0);
+
+  const std::string root = MakeTempDir();
+  RunResult inside = RunDovira({"testdata", "export", "--data", server.data_dir(), "--out",
+                                root + "/export", "--key-out", root + "/export/key.json"});
+  EXPECT_EQ(inside.exit_code, 2) << inside.out << inside.err;
+  EXPECT_NE(inside.err.find("--key-out"), std::string::npos) << inside.err;
+  RunResult out = RunDovira({"testdata", "export", "--data", server.data_dir(), "--out",
+                             root + "/export", "--key-out", root + "/export.key"});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  EXPECT_NE(out.out.find("1 subjects"), std::string::npos) << out.out;
+  for (const auto& e : fs::directory_iterator(root + "/export")) {
+    const std::string text = Slurp(e.path().string());
+    for (const std::string& real : std::vector<std::string>{
+             "Svitozara", "Kvitchenko", "svitozara.kvitchenko@ukr.net", "918 2745",
+             "380639182745", "1994-11-23", subject}) {
+      EXPECT_EQ(text.find(real), std::string::npos) << e.path() << " holds " << real;
+    }
+  }
+  EXPECT_EQ(fs::status(root + "/export.key").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+
+  const std::string target = root + "/test-data";
+  RunResult loaded = RunDovira({"testdata", "import", "--data", target, "--policy",
+                                PolicyPath("003"), "--in", root + "/export", "--environment",
+                                "test"});
+  EXPECT_EQ(loaded.exit_code, 0) << loaded.out << loaded.err;
+  EXPECT_NE(loaded.out.find("1 subjects"), std::string::npos) << loaded.out;
+  // The same export marked as not pseudonymised is refused, and so is an environment not test.
+  const std::string manifest = root + "/export/manifest.json";
+  Json m = Json::parse(Slurp(manifest));
+  m["pseudonymised"] = false;
+  std::ofstream(manifest, std::ios::trunc) << m.dump();
+  RunResult refused = RunDovira({"testdata", "import", "--data", root + "/other", "--policy",
+                                 PolicyPath("003"), "--in", root + "/export", "--environment",
+                                 "test"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("not marked pseudonymised"), std::string::npos) << refused.err;
+  RunResult production = RunDovira({"testdata", "import", "--data", root + "/prod", "--policy",
+                                    PolicyPath("003"), "--in", root + "/export", "--environment",
+                                    "production"});
+  EXPECT_EQ(production.exit_code, 1);
+  fs::remove_all(root);
+}
+
 }  // namespace
 }  // namespace dovira::testing

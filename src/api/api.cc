@@ -435,7 +435,9 @@ void Api::RegisterRoutes() {
   if (s_.requests != nullptr && s_.cabinet != nullptr) RegisterCabinetRoutes();
   if (s_.disclosures != nullptr) RegisterDisclosureRoutes();  // disclosures_api.cc
   if (s_.holds != nullptr && s_.requests != nullptr) RegisterHoldRoutes();  // holds_api.cc
+  if (s_.visits != nullptr) RegisterVisitRoutes();  // visits_api.cc
   if (s_.guardians != nullptr && s_.requests != nullptr) RegisterGuardianRoutes();
+  if (s_.retention != nullptr) RegisterRetentionRoutes();  // retention_api.cc
   RegisterConsoleRoutes();  // what the staff console reads (console_routes.cc)
   RegisterAnonymisationRoutes();  // depersonalised data sets (anonymisation_api.cc)
   if (s_.test_clock) {

@@ -27,12 +27,14 @@
 #include "services/data_access.h"
 #include "services/disclosures.h"
 #include "services/holds.h"
+#include "services/retention.h"
 #include "services/outbox.h"
 #include "services/rate_limiter.h"
 #include "services/requests.h"
 #include "services/schools.h"
 #include "services/staff.h"
 #include "services/subjects.h"
+#include "services/visits.h"
 
 namespace dovira::api {
 
@@ -58,6 +60,8 @@ struct ApiServices {
   services::SubscriptionService* subscriptions = nullptr;  // double opt-in (null: not served)
   // Depersonalised data sets (R74, R34; null: the route is not served).
   services::AnonymisationService* anonymisation = nullptr;
+  services::RetentionService* retention = nullptr;  // purpose retention (null: not served)
+  services::VisitService* visits = nullptr;  // visit statistics (null: routes not served)
 };
 
 struct ApiOptions {
@@ -211,6 +215,14 @@ class Api {
   ports::HttpResponse ListHolds(Call& c);
   ports::HttpResponse ReleaseHold(Call& c);
   ports::HttpResponse RunRetention(Call& c);
+  // Purpose retention: events and what will end (retention_api.cc).
+  void RegisterRetentionRoutes();
+  ports::HttpResponse RecordSubjectEvent(Call& c);
+  ports::HttpResponse UpcomingRetention(Call& c);
+  // Visit statistics (visits_api.cc, R101).
+  void RegisterVisitRoutes();
+  ports::HttpResponse RecordVisit(Call& c);
+  ports::HttpResponse VisitStats(Call& c);
   // The staff console's read-only routes (console_routes.cc).
   void RegisterConsoleRoutes();
   ports::HttpResponse ConsoleRead(Call& c);

@@ -32,6 +32,8 @@ const char* CrossOriginMethod(const std::string& path) {
   // /v1/schools/{school}/cookies, /v1/schools/{school}/cookie-consents
   if (s.size() == 4 && s[3] == "cookies") return "GET";
   if (s.size() == 4 && s[3] == "cookie-consents") return "POST";
+  // /v1/schools/{school}/visits: a page's own beacon reports its visit (R101)
+  if (s.size() == 4 && s[3] == "visits") return "POST";
   // /v1/schools/{school}/forms/{form}, /v1/schools/{school}/forms/{form}/submissions
   if (s.size() == 5 && s[3] == "forms") return "GET";
   if (s.size() == 6 && s[3] == "forms" && s[5] == "submissions") return "POST";

@@ -27,6 +27,8 @@ TEST(Cors, OnlyTheEmbeddablePublicRoutesAreCrossOrigin) {
   EXPECT_STREQ(CrossOriginMethod("/v1/schools/s/forms/payment/submissions"), "POST");
   EXPECT_STREQ(CrossOriginMethod("/v1/schools/s/cookies"), "GET");
   EXPECT_STREQ(CrossOriginMethod("/v1/schools/s/cookie-consents"), "POST");
+  EXPECT_STREQ(CrossOriginMethod("/v1/schools/s/visits"), "POST");
+  EXPECT_EQ(CrossOriginMethod("/v1/schools/s/visits/stats"), nullptr);
   for (const char* staff : {"/v1/schools/s/subjects", "/v1/auth/login", "/v1/schools/s/audit",
                             "/v1/schools/s/forms/x/submissions/y", "/policy", "/"}) {
     EXPECT_EQ(CrossOriginMethod(staff), nullptr) << staff;

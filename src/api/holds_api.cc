@@ -155,8 +155,20 @@ HttpResponse Api::ReleaseHold(Call& c) {
 HttpResponse Api::RunRetention(Call& c) {
   auto report = s_.requests->RunRetention(c.school(), c.ctx);
   if (!report.ok()) return ErrorResponse(report.error());
+  Json out = RetentionJson(*report);
+  if (s_.retention != nullptr) {
+    // Purpose retention terms (R70-R72) after the holds.
+    auto terms = s_.retention->Run(c.school(), c.ctx);
+    if (!terms.ok()) return ErrorResponse(terms.error());
+    out["purposes_ended"] = terms->purposes_ended;
+    out["fields_destroyed"] = terms->fields_destroyed;
+    out["fields_anonymised"] = terms->fields_anonymised;
+    out["fields_kept"] = terms->fields_kept;
+    out["fields_skipped"] = terms->fields_skipped;
+    out["subjects_erased"] = report->subjects_erased + terms->subjects_erased;
+  }
   NudgeOutbox();
-  return JsonResponse(200, RetentionJson(*report));
+  return JsonResponse(200, out);
 }
 
 }  // namespace dovira::api

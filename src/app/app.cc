@@ -24,11 +24,14 @@
 #include "services/data_access.h"
 #include "services/anonymisation.h"
 #include "services/holds.h"
+#include "services/retention.h"
 #include "services/guardians.h"
 #include "services/schools.h"
 #include "services/staff.h"
 #include "services/outbox.h"
 #include "services/requests.h"
+#include "services/testdata.h"
+#include "services/visits.h"
 #include "services/subjects.h"
 #include "services/subscriptions.h"
 
@@ -114,6 +117,7 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
                                                                *app->subjects_, *app->audit_);
   app->anonymisation_ = std::make_unique<services::AnonymisationService>(
       deps, *app->schools_, *app->subjects_, *app->audit_);
+  app->visits_ = std::make_unique<services::VisitService>(deps, *app->schools_);
   app->staff_ = std::make_unique<services::StaffService>(deps, *app->schools_, *app->audit_);
   app->disclosures_ = std::make_unique<services::DisclosureService>(
       deps, *app->schools_, *app->access_, *app->audit_, *app->outbox_);
@@ -121,12 +125,16 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   app->requests_ = std::make_unique<services::RequestService>(
       deps, *app->schools_, *app->subjects_, *app->consents_, *app->audit_, *app->outbox_,
       *app->disclosures_, app->holds_.get());
+  app->retention_ = std::make_unique<services::RetentionService>(
+      deps, *app->schools_, *app->subjects_, *app->audit_, *app->disclosures_);
   app->guardians_ = std::make_unique<services::GuardianService>(
       deps, *app->schools_, *app->subjects_, *app->audit_, *app->outbox_);
   app->cabinet_ = std::make_unique<services::CabinetService>(
       deps, *app->schools_, *app->subjects_, *app->audit_, *app->outbox_, *app->guardians_);
   app->cookie_consents_ =
       std::make_unique<services::CookieConsentService>(deps, *app->schools_, *app->audit_);
+  app->testdata_ = std::make_unique<services::TestDataService>(deps, *app->schools_,
+                                                               *app->subjects_, *app->audit_);
   std::vector<std::pair<std::string, std::string>> policies;  // text, source name
   for (const auto& file : options.policy_files) {
     std::ifstream in(file, std::ios::binary);
@@ -158,6 +166,8 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
     if (!st.ok()) return st.error();
     st = app->requests_->LoadEffects(**school);
     if (!st.ok()) return st.error();
+    st = app->retention_->LoadGate(**school);  // purposes whose retention ended (R70)
+    if (!st.ok()) return st.error();
   }
   // B01: the end of each school's audit chain against its anchor in the key vault. A mismatch
   // does not stop the start (a restored older data backup lacks the latest entries for a good
@@ -186,7 +196,7 @@ Status App::Serve(const ServeOptions& options) {
                        manual_clock_.get(), requests_.get(), outbox_.get(),
                        cabinet_.get(), cookie_consents_.get(), disclosures_.get(),
                        holds_.get(), [this] { NudgeJobs(); }, guardians_.get(),
-                       subscriptions_.get(), anonymisation_.get()},
+                       subscriptions_.get(), anonymisation_.get(), retention_.get(), visits_.get()},
       ao);
   http::HttpServerOptions ho;
   ho.address = options.address;
@@ -207,7 +217,7 @@ Status App::Serve(const ServeOptions& options) {
 void App::JobsLoop() {
   // Every 30 seconds: deliver the outbox; every hour: the deadline job (R68, B10) and the
   // majority job (B06); once a day, when the date in the school's time zone changes: the
-  // retention job (R50). On a fake clock (tests) they run only when asked through the API.
+  // retention job (legal holds, R50; purpose retention terms, R70-R72). On a fake clock (tests) they run only when asked through the API.
   std::unique_lock lock(stop_mu_);
   auto last_deadlines = std::chrono::steady_clock::time_point{};
   std::map<SchoolId, std::string> retention_day;  // the local date of each school's last run
@@ -230,7 +240,11 @@ void App::JobsLoop() {
       if (!today.ok() || retention_day[school] == *today) continue;
       auto report =
           requests_->RunRetention(school, services::RequestContext{"job-retention", "", ""});
-      if (report.ok()) retention_day[school] = *today;  // a failed run is tried again next round
+      // Purpose retention terms (R70-R72): the subjects due today, read from the index.
+      auto terms = report.ok() ? retention_->Run(school, services::RequestContext{
+                                                             "job-retention", "", ""})
+                               : Result<services::RetentionRunReport>(report.error());
+      if (terms.ok()) retention_day[school] = *today;  // a failed run is tried again next round
     }
     lock.lock();
   }
@@ -284,7 +298,9 @@ services::AnonymisationService& App::anonymisation() { return *anonymisation_; }
 services::StaffService& App::staff() { return *staff_; }
 services::RequestService& App::requests() { return *requests_; }
 services::Outbox& App::outbox() { return *outbox_; }
+services::RetentionService& App::retention() { return *retention_; }
 sqlite::SqliteStore& App::store() { return *store_; }
+services::TestDataService& App::testdata() { return *testdata_; }
 const Clock& App::clock() const { return *clock_; }
 
 }  // namespace dovira::app

@@ -44,10 +44,13 @@ class StaffService;
 class RequestService;
 class DisclosureService;
 class LegalHoldService;
+class RetentionService;
 class Outbox;
 class CabinetService;
 class GuardianService;
 class CookieConsentService;
+class TestDataService;
+class VisitService;
 }  // namespace dovira::services
 
 namespace dovira::app {
@@ -105,6 +108,8 @@ class App {
   services::StaffService& staff();
   services::RequestService& requests();
   services::Outbox& outbox();
+  services::RetentionService& retention();
+  services::TestDataService& testdata();  // test-data export and import (R91)
   sqlite::SqliteStore& store();
   const Clock& clock() const;
 
@@ -136,10 +141,13 @@ class App {
   std::string listen_address_ = "127.0.0.1";  // for links in letters without a public_url
   std::unique_ptr<services::DisclosureService> disclosures_;
   std::unique_ptr<services::LegalHoldService> holds_;
+  std::unique_ptr<services::RetentionService> retention_;
   std::unique_ptr<services::RequestService> requests_;
   std::unique_ptr<services::GuardianService> guardians_;
   std::unique_ptr<services::CabinetService> cabinet_;
   std::unique_ptr<services::CookieConsentService> cookie_consents_;
+  std::unique_ptr<services::TestDataService> testdata_;
+  std::unique_ptr<services::VisitService> visits_;
   std::unique_ptr<api::Api> api_;
   std::unique_ptr<http::HttpServer> http_;
   // The bound port, for the worker threads that build links (a subscription's confirmation):

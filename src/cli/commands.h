@@ -109,4 +109,8 @@ void AddAnonymiseCommand(CLI::App& app, int& exit_code);
 int Backup(const DataArgs& data, const std::string& out_path, const std::string& keys_out,
            std::ostream& out, std::ostream& err);
 
+// `dovira retention preview` (retention_commands.cc): registers the command on `app`; its
+// callback sets `exit_code`.
+void AddRetentionCommands(CLI::App& app, int& exit_code);
+
 }  // namespace dovira::cli

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/testdata_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Dovira: a school's privacy policy, made executable."};
@@ -137,6 +138,8 @@ int main(int argc, char** argv) {
   verify->callback(
       [&] { exit_code = dovira::cli::AuditVerify(audit_data, audit_school, std::cout, std::cerr); });
 
+  dovira::cli::AddRetentionCommands(app, exit_code);
+
   auto* keys = app.add_subcommand("keys", "Key management");
   keys->require_subcommand(1);
   dovira::cli::DataArgs keys_data;
@@ -156,6 +159,8 @@ int main(int argc, char** argv) {
   backup->callback([&] {
     exit_code = dovira::cli::Backup(backup_data, backup_out, backup_keys, std::cout, std::cerr);
   });
+
+  dovira::cli::AddTestDataCommands(app, exit_code);
 
   try {
     app.parse(argc, argv);

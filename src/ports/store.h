@@ -407,6 +407,50 @@ struct LegalHoldRow {
   std::optional<Timestamp> settled_at;
 };
 
+// ---- Retention (R21, R70-R72) --------------------------------------------------------------------
+// The last time of one event a retention term is counted from (kinds: agreement_end, last_use,
+// purpose_end:<purpose>). Upserted by (school, subject, kind): a later report replaces it. No
+// personal data; the rows go with the subject.
+struct SubjectEventRow {
+  SchoolId school;
+  SubjectId subject;
+  std::string kind;
+  Timestamp at{};
+  std::string source;  // Actor::AuditName() of who reported it ("subject" for a cabinet sign-in)
+  Timestamp recorded_at{};
+};
+
+// When the retention of one purpose of one subject ends (or, with purpose
+// "legal_minimum:<category>", when a legal minimum keeping some of its fields passes). Upserted by
+// (school, subject, purpose). The retention job reads the pending rows due by a day (an index, not
+// a scan) and marks each ended once it has acted on it.
+struct RetentionDueRow {
+  SchoolId school;
+  SubjectId subject;
+  std::string purpose;
+  std::string due_date;  // YYYY-MM-DD, the local day of due_at in the school's time zone
+  Timestamp due_at{};
+  std::string trigger;   // what it is counted from: agreement_end, last_use, consent_end, ...
+  Timestamp trigger_at{};
+  std::string state = "pending";  // pending | ended
+};
+
+// ---- Visit statistics (R101) ---------------------------------------------------------------------
+// One visit to a school's site, depersonalised before it reaches the store: the address cut to its
+// network, browser and OS families, the page's path, the referring domain, the day and hour (UTC).
+// No subject, account or cookie id and no exact time. Append-only.
+struct VisitRow {
+  SchoolId school;
+  std::string id;   // random
+  std::string day;  // YYYY-MM-DD (UTC)
+  int hour = 0;     // 0-23 (UTC)
+  std::string network;  // "203.0.113.0/24", "2001:db8:1::/48", or "" when none was known
+  std::string browser;  // family: chrome | firefox | safari | edge | opera | bot | other
+  std::string os;       // family: windows | macos | ios | android | linux | other
+  std::string page;     // the path, without query or fragment
+  std::string referrer_domain;  // "" for none
+};
+
 // Everything one service call writes, applied atomically.
 struct WriteBatch {
   // Key vault (committed first).
@@ -454,6 +498,17 @@ struct WriteBatch {
   std::vector<LookupRow> deleted_field_lookups;
   // ---- Guardianships ----
   std::vector<GuardianshipRow> guardianships;  // upsert by id
+  // ---- Visit statistics ----
+  std::vector<VisitRow> visits;  // append only
+
+  // ---- Retention ----
+  std::vector<SubjectEventRow> subject_events;  // upsert by (school, subject, kind)
+  std::vector<RetentionDueRow> retention_due;   // upsert by (school, subject, purpose)
+  // By (school, subject, purpose); other members of the row are ignored.
+  std::vector<RetentionDueRow> deleted_retention_due;
+  // How far the retention index has caught up with changed subjects and consents, per school
+  // (upsert).
+  std::vector<std::pair<SchoolId, Timestamp>> retention_marks;
 
   // true: durable against a power cut before the callback runs (fsync). false: durable against a
   // crash of the process (the commit reaches the operating system) but may share a later fsync;
@@ -616,6 +671,42 @@ class Store {
   // re-consent (reconsent ""), in majority order: the majority job's work.
   virtual Result<std::vector<GuardianshipRow>> DueMajorities(const SchoolId& school, Timestamp at,
                                                              size_t limit) = 0;
+
+  // ---- Retention (R21, R70-R72) ----
+  // The subject's events, by kind.
+  virtual Result<std::vector<SubjectEventRow>> GetSubjectEvents(const SchoolId& school,
+                                                                const SubjectId& subject) = 0;
+  // The subject's retention rows (pending and ended), by purpose.
+  virtual Result<std::vector<RetentionDueRow>> SubjectRetention(const SchoolId& school,
+                                                                const SubjectId& subject) = 0;
+  // Pending rows due on or before `through` (YYYY-MM-DD), ordered by (due_date, subject,
+  // purpose), after the keyset cursor (after_date, after_subject, after_purpose; "" for the first
+  // page). Reads an index: the cost grows with the rows returned, not with the school's subjects.
+  virtual Result<std::vector<RetentionDueRow>> DueRetention(const SchoolId& school,
+                                                            const std::string& through,
+                                                            const std::string& after_date,
+                                                            const std::string& after_subject,
+                                                            const std::string& after_purpose,
+                                                            size_t limit) = 0;
+  // Every ended row of the school (startup: the gate's retention_ended bits).
+  virtual Status ForEachEndedRetention(const SchoolId& school,
+                                       const std::function<void(const RetentionDueRow&)>& fn) = 0;
+  // The instant the retention index last caught up with the school's changes; nullopt before the
+  // first time.
+  virtual Result<std::optional<Timestamp>> GetRetentionMark(const SchoolId& school) = 0;
+  // The subjects updated or with a consent row in (since, until], by id, each once. Reads the
+  // subjects_by_update and consents_by_time indexes: the cost grows with the changes, not with
+  // the school's subjects.
+  virtual Result<std::vector<SubjectId>> SubjectsChangedBetween(const SchoolId& school,
+                                                                Timestamp since,
+                                                                Timestamp until) = 0;
+
+  // ---- Visit statistics (R101) ----
+  // Every visit of the school from day `from` to day `to` (YYYY-MM-DD, both included), by day and
+  // hour.
+  virtual Status ForEachVisit(const SchoolId& school, const std::string& from,
+                              const std::string& to,
+                              const std::function<void(const VisitRow&)>& fn) = 0;
 };
 
 }  // namespace dovira::ports

@@ -1514,6 +1514,52 @@ TEST_P(StoreConformance, CookieConsentsRoundTripAndAreAppendOnly) {
   EXPECT_EQ(ValueOf(store().GetCookieConsent(SchoolId("sch"), "cc-1"))->choice, "custom");
 }
 
+// ---- Visit statistics (R101) -----------------------------------------------------------------
+
+inline VisitRow MakeVisit(const std::string& school, const std::string& id, const std::string& day,
+                          int hour) {
+  VisitRow r;
+  r.school = SchoolId(school);
+  r.id = id;
+  r.day = day;
+  r.hour = hour;
+  r.network = "203.0.113.0/24";
+  r.browser = "firefox";
+  r.os = "linux";
+  r.page = "/courses";
+  r.referrer_domain = "search.example";
+  return r;
+}
+
+// R101: visits come back by school and day range, in day and hour order, and are never rewritten.
+TEST_P(StoreConformance, R101_VisitsRoundTripByDayRangeAndAreAppendOnly) {
+  WriteBatch b;
+  b.schools = {MakeSchool("sch"), MakeSchool("other")};
+  b.visits = {MakeVisit("sch", "v3", "2025-03-04", 1), MakeVisit("sch", "v1", "2025-03-02", 9),
+              MakeVisit("sch", "v2", "2025-03-03", 23), MakeVisit("other", "v4", "2025-03-03", 5)};
+  ASSERT_TRUE(CommitOk(std::move(b)));
+  std::vector<VisitRow> got;
+  ASSERT_TRUE(store()
+                  .ForEachVisit(SchoolId("sch"), "2025-03-02", "2025-03-03",
+                                [&](const VisitRow& r) { got.push_back(r); })
+                  .ok());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].id, "v1");
+  EXPECT_EQ(got[0].hour, 9);
+  EXPECT_EQ(got[0].network, "203.0.113.0/24");
+  EXPECT_EQ(got[0].browser, "firefox");
+  EXPECT_EQ(got[0].os, "linux");
+  EXPECT_EQ(got[0].page, "/courses");
+  EXPECT_EQ(got[0].referrer_domain, "search.example");
+  EXPECT_EQ(got[1].id, "v2");
+  EXPECT_EQ(got[1].day, "2025-03-03");
+
+  WriteBatch again;
+  VisitRow rewrite = MakeVisit("sch", "v1", "2025-03-02", 10);
+  again.visits = {rewrite};
+  EXPECT_TRUE(IsRuleFailure(store().Commit(std::move(again))));
+}
+
 // ---- Disclosures (R76) ----
 
 inline DisclosureRow MakeDisclosure(const std::string& school, const std::string& id,
@@ -1920,6 +1966,87 @@ TEST_P(StoreConformance, R50_DeletedLookupsTakeOneFieldOfOneSubject) {
             std::optional<SubjectId>(SubjectId("sub-1")));
   EXPECT_EQ(ValueOf(store().FindByLookup(sch, "email", "tok-3")),
             std::optional<SubjectId>(SubjectId("sub-2")));
+}
+
+// Retention (R70-R72): a subject's events are one row per kind (a later report replaces it); the
+// due index returns the pending rows due by a day in (day, subject, purpose) order, page by page
+// after a cursor, never the ended ones or another school's; the changes since an instant name each
+// subject once; everything goes with the subject on erasure.
+TEST_P(StoreConformance, R70_RetentionIndexPagesTheDueRowsAndGoesWithTheSubject) {
+  WriteBatch b;
+  b.schools = {MakeSchool("sch"), MakeSchool("other")};
+  b.subjects = {MakeSubject("sch", "sub-1"), MakeSubject("sch", "sub-2"),
+                MakeSubject("other", "sub-1")};
+  b.subject_events = {SubjectEventRow{SchoolId("sch"), SubjectId("sub-1"), "last_use", At(10),
+                                      "api_key:k", At(10)}};
+  auto row = [](const std::string& school, const std::string& subject, const std::string& purpose,
+                const std::string& day, const std::string& state = "pending") {
+    RetentionDueRow r;
+    r.school = SchoolId(school);
+    r.subject = SubjectId(subject);
+    r.purpose = purpose;
+    r.due_date = day;
+    r.due_at = At(100);
+    r.trigger = "agreement_end";
+    r.trigger_at = At(50);
+    r.state = state;
+    return r;
+  };
+  b.retention_due = {row("sch", "sub-1", "a", "2025-06-10"), row("sch", "sub-1", "b", "2025-06-10"),
+                     row("sch", "sub-2", "a", "2025-06-09"), row("sch", "sub-2", "c", "2025-07-01"),
+                     row("sch", "sub-2", "d", "2025-06-01", "ended"),
+                     row("other", "sub-1", "a", "2025-01-01")};
+  ASSERT_TRUE(CommitOk(std::move(b)));
+  const SchoolId sch("sch");
+  WriteBatch later;
+  later.subject_events = {SubjectEventRow{sch, SubjectId("sub-1"), "last_use", At(20), "subject",
+                                          At(20)}};
+  ASSERT_TRUE(CommitOk(std::move(later)));
+  auto events = ValueOf(store().GetSubjectEvents(sch, SubjectId("sub-1")));
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_EQ(events[0].at, At(20));
+  EXPECT_EQ(events[0].source, "subject");
+
+  auto keys = [](const std::vector<RetentionDueRow>& rows) {
+    std::vector<std::string> out;
+    for (const auto& r : rows) out.push_back(r.subject.value() + "/" + r.purpose);
+    return out;
+  };
+  EXPECT_EQ(keys(ValueOf(store().DueRetention(sch, "2025-06-10", "", "", "", 10))),
+            (std::vector<std::string>{"sub-2/a", "sub-1/a", "sub-1/b"}));
+  EXPECT_EQ(keys(ValueOf(store().DueRetention(sch, "2025-06-10", "", "", "", 2))),
+            (std::vector<std::string>{"sub-2/a", "sub-1/a"}));
+  EXPECT_EQ(keys(ValueOf(store().DueRetention(sch, "2025-06-10", "2025-06-10", "sub-1", "a", 10))),
+            std::vector<std::string>{"sub-1/b"});
+  EXPECT_TRUE(ValueOf(store().DueRetention(sch, "2025-06-08", "", "", "", 10)).empty());
+  std::vector<std::string> ended;
+  ASSERT_TRUE(store()
+                  .ForEachEndedRetention(sch, [&](const RetentionDueRow& r) {
+                    ended.push_back(r.subject.value() + "/" + r.purpose);
+                  })
+                  .ok());
+  EXPECT_EQ(ended, std::vector<std::string>{"sub-2/d"});
+  EXPECT_EQ(ValueOf(store().GetRetentionMark(sch)), std::nullopt);
+  // Both subjects were stored with updated_at At(2); only the other school's sub-1 is left out.
+  EXPECT_EQ(ValueOf(store().SubjectsChangedBetween(sch, At(1), At(2))).size(), 2U);
+  EXPECT_TRUE(ValueOf(store().SubjectsChangedBetween(sch, At(2), At(9))).empty());
+  WriteBatch mark;
+  mark.retention_marks = {{sch, At(30)}};
+  RetentionDueRow gone = row("sch", "sub-1", "b", "2025-06-10");
+  mark.deleted_retention_due = {gone};
+  ASSERT_TRUE(CommitOk(std::move(mark)));
+  EXPECT_EQ(ValueOf(store().GetRetentionMark(sch)), std::optional<Timestamp>(At(30)));
+  EXPECT_EQ(keys(ValueOf(store().SubjectRetention(sch, SubjectId("sub-1")))),
+            std::vector<std::string>{"sub-1/a"});
+
+  WriteBatch erase;
+  erase.erased_subjects.emplace_back(sch, SubjectId("sub-1"));
+  ASSERT_TRUE(CommitOk(std::move(erase)));
+  EXPECT_TRUE(ValueOf(store().GetSubjectEvents(sch, SubjectId("sub-1"))).empty());
+  EXPECT_TRUE(ValueOf(store().SubjectRetention(sch, SubjectId("sub-1"))).empty());
+  EXPECT_EQ(keys(ValueOf(store().DueRetention(sch, "2025-06-10", "", "", "", 10))),
+            std::vector<std::string>{"sub-2/a"});
+  EXPECT_EQ(ValueOf(store().SubjectRetention(SchoolId("other"), SubjectId("sub-1"))).size(), 1U);
 }
 
 }  // namespace dovira::ports::conformance

@@ -239,9 +239,8 @@ class RequestService {
   // deferred fields no other hold in force still keeps; once nothing held is left of a subject
   // whose erasure was deferred, finishes that erasure (key destroyed, every row deleted,
   // tombstone). Each step is on the deferred request's timeline and in the audit log; the subject
-  // is told when a hold asked for it. Purpose retention terms (R70, R71) are not applied: every
-  // term the policies declare runs from an event (agreement end, end of use, a verification
-  // decision) the platform does not record per subject. Run daily and on demand.
+  // is told when a hold asked for it. Purpose retention terms (R70-R72) are the RetentionService's
+  // (services/retention.h), which the same job runs after this. Run daily and on demand.
   Result<RetentionReport> RunRetention(const SchoolId& school, const RequestContext& ctx);
 
  private:

@@ -167,6 +167,10 @@ inline constexpr char kEraseLegalHolds[] =
     "DELETE FROM legal_holds WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kEraseGuardianships[] =
     "DELETE FROM guardianships WHERE school_id = ? AND minor_id = ?";
+inline constexpr char kEraseSubjectEvents[] =
+    "DELETE FROM subject_events WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kEraseRetentionDue[] =
+    "DELETE FROM retention_due WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kEraseSubject[] =
     "DELETE FROM subjects WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kUnmarkErasure[] =
@@ -439,6 +443,16 @@ inline constexpr char kGetCookieConsent[] =
     " user_agent_sha256, at, expires_at"
     " FROM cookie_consents WHERE school_id = ? AND consent_id = ?";
 
+// --- Visit statistics (append-only; migrations/data/0014_visits.sql) ----------------------------
+
+inline constexpr char kInsertVisit[] =
+    "INSERT INTO visits (school_id, visit_id, day, hour, network, browser, os, page,"
+    " referrer_domain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+inline constexpr char kForEachVisit[] =
+    "SELECT school_id, visit_id, day, hour, network, browser, os, page, referrer_domain"
+    " FROM visits INDEXED BY visits_by_day WHERE school_id = ? AND day >= ? AND day <= ?"
+    " ORDER BY day, hour";
+
 // --- Disclosures (append-only; migrations/data/0007_disclosures.sql) -----------------------------
 
 // kDisclosureColumns: school_id, disclosure_id, subject_id, recipient, at, fields, categories,
@@ -544,5 +558,49 @@ inline constexpr char kDueMajorities[] =
     " verified_by, majority_at, reconsent, reconsent_at, decided_at, body, sealed, created_at,"
     " updated_at FROM guardianships"
     " WHERE school_id = ? AND reconsent = '' AND majority_at <= ? ORDER BY majority_at LIMIT ?";
+
+// --- Retention (migrations/data/0013_retention.sql) ---------------------------------------------
+inline constexpr char kUpsertSubjectEvent[] =
+    "INSERT INTO subject_events (school_id, subject_id, kind, at, source, recorded_at)"
+    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (school_id, subject_id, kind) DO UPDATE SET"
+    " at = excluded.at, source = excluded.source, recorded_at = excluded.recorded_at";
+inline constexpr char kGetSubjectEvents[] =
+    "SELECT school_id, subject_id, kind, at, source, recorded_at FROM subject_events"
+    " WHERE school_id = ? AND subject_id = ? ORDER BY kind";
+#define DOVIRA_RETENTION_COLUMNS \
+  " school_id, subject_id, purpose, due_date, due_at, trigger, trigger_at, state"
+inline constexpr char kUpsertRetentionDue[] =
+    "INSERT INTO retention_due (" DOVIRA_RETENTION_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (school_id, subject_id, purpose) DO UPDATE SET due_date = excluded.due_date,"
+    " due_at = excluded.due_at, trigger = excluded.trigger, trigger_at = excluded.trigger_at,"
+    " state = excluded.state";
+inline constexpr char kDeleteRetentionDue[] =
+    "DELETE FROM retention_due WHERE school_id = ? AND subject_id = ? AND purpose = ?";
+inline constexpr char kSubjectRetention[] =
+    "SELECT" DOVIRA_RETENTION_COLUMNS " FROM retention_due"
+    " WHERE school_id = ? AND subject_id = ? ORDER BY purpose";
+// Binds: school, through, after_date, after_date, after_subject, after_date, after_subject,
+// after_purpose, limit.
+inline constexpr char kDueRetention[] =
+    "SELECT" DOVIRA_RETENTION_COLUMNS " FROM retention_due INDEXED BY retention_due_by_date"
+    " WHERE school_id = ? AND state = 'pending' AND due_date <= ?"
+    " AND (due_date > ? OR (due_date = ? AND (subject_id > ?"
+    " OR (subject_id = ? AND purpose > ?))))"
+    " ORDER BY due_date, subject_id, purpose LIMIT ?";
+inline constexpr char kForEachEndedRetention[] =
+    "SELECT" DOVIRA_RETENTION_COLUMNS " FROM retention_due WHERE school_id = ? AND state = 'ended'";
+#undef DOVIRA_RETENTION_COLUMNS
+inline constexpr char kUpsertRetentionMark[] =
+    "INSERT INTO retention_marks (school_id, refreshed_at) VALUES (?, ?)"
+    " ON CONFLICT (school_id) DO UPDATE SET refreshed_at = excluded.refreshed_at";
+inline constexpr char kGetRetentionMark[] =
+    "SELECT refreshed_at FROM retention_marks WHERE school_id = ?";
+// Binds: school, since, until.
+inline constexpr char kSubjectsUpdatedBetween[] =
+    "SELECT subject_id FROM subjects INDEXED BY subjects_by_update"
+    " WHERE school_id = ? AND updated_at > ? AND updated_at <= ?";
+inline constexpr char kConsentSubjectsBetween[] =
+    "SELECT subject_id FROM consents INDEXED BY consents_by_time"
+    " WHERE school_id = ? AND at > ? AND at <= ?";
 
 }  // namespace dovira::sqlite::sql

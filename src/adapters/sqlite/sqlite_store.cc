@@ -13,6 +13,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -86,7 +87,8 @@ constexpr const char* kErasureSteps[] = {
     sql::kMarkErasure,          sql::kEraseRecords,      sql::kEraseConsents,
     sql::kEraseLookups,         sql::kEraseSubjectSessions, sql::kEraseSubscriptionConfirmations,
     sql::kEraseDisclosures,
-    sql::kEraseLegalHolds,      sql::kEraseGuardianships,   sql::kEraseSubject,
+    sql::kEraseLegalHolds,      sql::kEraseGuardianships,   sql::kEraseSubjectEvents,
+    sql::kEraseRetentionDue,    sql::kEraseSubject,
     sql::kUnmarkErasure};
 
 int64_t ClampLimit(size_t limit) {
@@ -210,6 +212,20 @@ Result<CookieConsentRow> ReadCookieConsent(const Statement& s) {
   r.user_agent_sha256 = s.Text(9);
   r.at = s.Time(10);
   r.expires_at = s.Time(11);
+  return r;
+}
+
+ports::VisitRow ReadVisit(const Statement& s) {
+  ports::VisitRow r;
+  r.school = SchoolId(s.Text(0));
+  r.id = s.Text(1);
+  r.day = s.Text(2);
+  r.hour = static_cast<int>(s.Int(3));
+  r.network = s.Text(4);
+  r.browser = s.Text(5);
+  r.os = s.Text(6);
+  r.page = s.Text(7);
+  r.referrer_domain = s.Text(8);
   return r;
 }
 
@@ -1091,6 +1107,51 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
       return f;
     }
   }
+  for (size_t i = 0; i < b.subject_events.size(); ++i) {
+    const ports::SubjectEventRow& r = b.subject_events[i];
+    if (auto f = RunWrite(db, sql::kUpsertSubjectEvent, "subject_events", i, [&](Statement& s) {
+          BindSchoolSubject(s, r.school, r.subject);
+          s.BindText(3, r.kind);
+          s.BindTime(4, r.at);
+          s.BindText(5, r.source);
+          s.BindTime(6, r.recorded_at);
+        })) {
+      return f;
+    }
+  }
+  for (size_t i = 0; i < b.deleted_retention_due.size(); ++i) {
+    const ports::RetentionDueRow& r = b.deleted_retention_due[i];
+    if (auto f = RunWrite(db, sql::kDeleteRetentionDue, "deleted_retention_due", i,
+                          [&](Statement& s) {
+                            BindSchoolSubject(s, r.school, r.subject);
+                            s.BindText(3, r.purpose);
+                          })) {
+      return f;
+    }
+  }
+  for (size_t i = 0; i < b.retention_due.size(); ++i) {
+    const ports::RetentionDueRow& r = b.retention_due[i];
+    if (auto f = RunWrite(db, sql::kUpsertRetentionDue, "retention_due", i, [&](Statement& s) {
+          BindSchoolSubject(s, r.school, r.subject);
+          s.BindText(3, r.purpose);
+          s.BindText(4, r.due_date);
+          s.BindTime(5, r.due_at);
+          s.BindText(6, r.trigger);
+          s.BindTime(7, r.trigger_at);
+          s.BindText(8, r.state);
+        })) {
+      return f;
+    }
+  }
+  for (size_t i = 0; i < b.retention_marks.size(); ++i) {
+    const auto& mark = b.retention_marks[i];  // (school, instant)
+    if (auto f = RunWrite(db, sql::kUpsertRetentionMark, "retention_marks", i, [&](Statement& s) {
+          s.BindText(1, mark.first.value());
+          s.BindTime(2, mark.second);
+        })) {
+      return f;
+    }
+  }
   for (size_t i = 0; i < b.cookie_consents.size(); ++i) {
     const CookieConsentRow& r = b.cookie_consents[i];
     if (auto f = RunWrite(db, sql::kInsertCookieConsent, "cookie_consents", i, [&](Statement& s) {
@@ -1106,6 +1167,22 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
           s.BindText(10, r.user_agent_sha256);
           s.BindTime(11, r.at);
           s.BindTime(12, r.expires_at);
+        })) {
+      return f;
+    }
+  }
+  for (size_t i = 0; i < b.visits.size(); ++i) {
+    const ports::VisitRow& r = b.visits[i];
+    if (auto f = RunWrite(db, sql::kInsertVisit, "visits", i, [&](Statement& s) {
+          s.BindText(1, r.school.value());
+          s.BindText(2, r.id);
+          s.BindText(3, r.day);
+          s.BindInt(4, r.hour);
+          s.BindText(5, r.network);
+          s.BindText(6, r.browser);
+          s.BindText(7, r.os);
+          s.BindText(8, r.page);
+          s.BindText(9, r.referrer_domain);
         })) {
       return f;
     }
@@ -2104,6 +2181,121 @@ Result<std::vector<ports::GuardianshipRow>> SqliteStore::DueMajorities(const Sch
         s.BindInt(3, ClampLimit(limit));
       },
       ReadGuardianship);
+}
+
+namespace {
+
+ports::SubjectEventRow ReadSubjectEvent(const Statement& s) {
+  ports::SubjectEventRow r;
+  r.school = SchoolId(s.Text(0));
+  r.subject = SubjectId(s.Text(1));
+  r.kind = s.Text(2);
+  r.at = s.Time(3);
+  r.source = s.Text(4);
+  r.recorded_at = s.Time(5);
+  return r;
+}
+
+ports::RetentionDueRow ReadRetentionDue(const Statement& s) {
+  ports::RetentionDueRow r;
+  r.school = SchoolId(s.Text(0));
+  r.subject = SubjectId(s.Text(1));
+  r.purpose = s.Text(2);
+  r.due_date = s.Text(3);
+  r.due_at = s.Time(4);
+  r.trigger = s.Text(5);
+  r.trigger_at = s.Time(6);
+  r.state = s.Text(7);
+  return r;
+}
+
+}  // namespace
+
+Result<std::vector<ports::SubjectEventRow>> SqliteStore::GetSubjectEvents(
+    const SchoolId& school, const SubjectId& subject) {
+  return impl_->QueryAll<ports::SubjectEventRow>(impl_->data_readers(), sql::kGetSubjectEvents,
+                                                 BindPair(school, subject.value()),
+                                                 ReadSubjectEvent);
+}
+
+Result<std::vector<ports::RetentionDueRow>> SqliteStore::SubjectRetention(
+    const SchoolId& school, const SubjectId& subject) {
+  return impl_->QueryAll<ports::RetentionDueRow>(impl_->data_readers(), sql::kSubjectRetention,
+                                                 BindPair(school, subject.value()),
+                                                 ReadRetentionDue);
+}
+
+Result<std::vector<ports::RetentionDueRow>> SqliteStore::DueRetention(
+    const SchoolId& school, const std::string& through, const std::string& after_date,
+    const std::string& after_subject, const std::string& after_purpose, size_t limit) {
+  if (limit == 0) return std::vector<ports::RetentionDueRow>{};
+  return impl_->QueryAll<ports::RetentionDueRow>(
+      impl_->data_readers(), sql::kDueRetention,
+      [&](Statement& s) {
+        s.BindText(1, school.value());
+        s.BindText(2, through);
+        s.BindText(3, after_date);
+        s.BindText(4, after_date);
+        s.BindText(5, after_subject);
+        s.BindText(6, after_subject);
+        s.BindText(7, after_purpose);
+        s.BindInt(8, ClampLimit(limit));
+      },
+      ReadRetentionDue);
+}
+
+Status SqliteStore::ForEachEndedRetention(
+    const SchoolId& school, const std::function<void(const ports::RetentionDueRow&)>& fn) {
+  return impl_->Query(impl_->data_readers(), sql::kForEachEndedRetention, BindSchool(school),
+                      [&](const Statement& s) -> Result<bool> {
+                        fn(ReadRetentionDue(s));
+                        return true;
+                      });
+}
+
+Result<std::optional<Timestamp>> SqliteStore::GetRetentionMark(const SchoolId& school) {
+  return impl_->QueryOne<Timestamp>(impl_->data_readers(), sql::kGetRetentionMark,
+                                    BindSchool(school),
+                                    [](const Statement& s) { return s.Time(0); });
+}
+
+Result<std::vector<SubjectId>> SqliteStore::SubjectsChangedBetween(const SchoolId& school,
+                                                                   Timestamp since,
+                                                                   Timestamp until) {
+  std::set<std::string> ids;
+  for (const char* query : {sql::kSubjectsUpdatedBetween, sql::kConsentSubjectsBetween}) {
+    Status st = impl_->Query(impl_->data_readers(), query,
+                             [&](Statement& s) {
+                               s.BindText(1, school.value());
+                               s.BindTime(2, since);
+                               s.BindTime(3, until);
+                             },
+                             [&](const Statement& s) -> Result<bool> {
+                               ids.insert(s.Text(0));
+                               return true;
+                             });
+    if (!st.ok()) return st.error();
+  }
+  std::vector<SubjectId> out;
+  out.reserve(ids.size());
+  for (const auto& id : ids) out.emplace_back(id);
+  return out;
+}
+
+Status SqliteStore::ForEachVisit(const SchoolId& school, const std::string& from,
+                                 const std::string& to,
+                                 const std::function<void(const ports::VisitRow&)>& fn) {
+  return impl_->Query(
+      impl_->data_readers(), sql::kForEachVisit,
+      [&](Statement& s) {
+        s.BindText(1, school.value());
+        s.BindText(2, from);
+        s.BindText(3, to);
+      },
+      [&](const Statement& s) -> Result<bool> {
+        fn(ReadVisit(s));
+        return true;
+      });
 }
 
 }  // namespace dovira::sqlite

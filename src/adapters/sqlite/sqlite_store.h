@@ -145,6 +145,9 @@ class SqliteStore final : public ports::Store {
   // ---- Cookie consents ----
   Result<std::optional<ports::CookieConsentRow>> GetCookieConsent(const SchoolId& school,
                                                                   const std::string& id) override;
+  // ---- Visit statistics ----
+  Status ForEachVisit(const SchoolId& school, const std::string& from, const std::string& to,
+                      const std::function<void(const ports::VisitRow&)>& fn) override;
 
   // ---- Disclosures ----
   Result<std::vector<ports::DisclosureRow>> ListDisclosures(
@@ -173,6 +176,22 @@ class SqliteStore final : public ports::Store {
                              const std::function<void(const ports::GuardianshipRow&)>& fn) override;
   Result<std::vector<ports::GuardianshipRow>> DueMajorities(const SchoolId& school, Timestamp at,
                                                             size_t limit) override;
+  Result<std::vector<ports::SubjectEventRow>> GetSubjectEvents(const SchoolId& school,
+                                                               const SubjectId& subject) override;
+  Result<std::vector<ports::RetentionDueRow>> SubjectRetention(const SchoolId& school,
+                                                               const SubjectId& subject) override;
+  Result<std::vector<ports::RetentionDueRow>> DueRetention(const SchoolId& school,
+                                                           const std::string& through,
+                                                           const std::string& after_date,
+                                                           const std::string& after_subject,
+                                                           const std::string& after_purpose,
+                                                           size_t limit) override;
+  Status ForEachEndedRetention(
+      const SchoolId& school,
+      const std::function<void(const ports::RetentionDueRow&)>& fn) override;
+  Result<std::optional<Timestamp>> GetRetentionMark(const SchoolId& school) override;
+  Result<std::vector<SubjectId>> SubjectsChangedBetween(const SchoolId& school, Timestamp since,
+                                                        Timestamp until) override;
 
   // Data transactions committed (one per group), and batches taken by the writer (whatever
   // their outcome). batches() / commits() is the average group size.

@@ -203,7 +203,7 @@ TEST(SqliteStore, EveryReadUsesAKeyOrIndex) {
       {"data.db", sql::kGetRecordsPage},
       {"data.db", sql::kGetSession},       {"data.db", sql::kFindApiKey},
       {"data.db", sql::kListApiKeys},      {"data.db", sql::kEraseRecords},
-      {"data.db", sql::kGetCookieConsent},
+      {"data.db", sql::kGetCookieConsent}, {"data.db", sql::kForEachVisit},
       {"data.db", sql::kEraseConsents},    {"data.db", sql::kEraseLookups},
       {"data.db", sql::kDeleteRecord},     {"data.db", sql::kDeleteSession},
       {"keys.db", sql::kZeroSubjectKey},   {"keys.db", sql::kDeleteSubjectKey},
@@ -223,6 +223,10 @@ TEST(SqliteStore, EveryReadUsesAKeyOrIndex) {
       {"data.db", sql::kDeleteSubjectLookups},
       {"data.db", sql::kGetGuardianship},        {"data.db", sql::kMinorGuardianships},     {"data.db", sql::kGuardianshipsByEmail},
       {"data.db", sql::kDueMajorities},          {"data.db", sql::kEraseGuardianships},
+      {"data.db", sql::kGetSubjectEvents},       {"data.db", sql::kSubjectRetention},
+      {"data.db", sql::kDueRetention},           {"data.db", sql::kEraseSubjectEvents},
+      {"data.db", sql::kEraseRetentionDue},      {"data.db", sql::kGetRetentionMark},
+      {"data.db", sql::kSubjectsUpdatedBetween}, {"data.db", sql::kConsentSubjectsBetween},
   };
   for (const auto& [file, query] : reads) {
     SCOPED_TRACE(query);
