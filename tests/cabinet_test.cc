@@ -504,6 +504,91 @@ TEST_F(Cabinet, R55R58WithdrawalFromTheCabinetNeedsTheWarningAcknowledged) {
 // Marketing preferences (GET/PUT /me/marketing): an opt-out is a withdrawal of the marketing
 // grant alone that the gate honours at once, with no request and no officer step (R20, R53);
 // service messages go on (R103); an opt-in records the wording shown and the policy's version.
+TEST_F(Cabinet, R49R58AnErasureStatesAListedGroundAndAcknowledgesWhatFollows) {
+  ASSERT_EQ(SignIn("olena@example.com"), "");
+  // The request form's grounds: those 001 §3.3.2 lists for erasure, in its order, by their
+  // titles in the reader's language; a type whose right lists none has no entry.
+  const std::vector<std::string> ids = {"incomplete", "outdated", "inaccurate",
+                                        "unlawfully_obtained", "not_necessary"};
+  for (const auto& [lang, last_title] : std::vector<std::pair<std::string, std::string>>{
+           {"en", "the data are not necessary for the stated purpose of processing"},
+           {"uk", "дані не потрібні для заявленої мети обробки"},
+           {"ru", "данные не нужны для заявленной цели обработки"}}) {
+    Response data = Me("GET", "/data?lang=" + lang);
+    ASSERT_EQ(data.status, 200) << data.Describe();
+    const Json grounds = data.Body()["grounds"];
+    ASSERT_TRUE(grounds.contains("erasure")) << data.body;
+    ASSERT_EQ(grounds["erasure"].size(), ids.size()) << data.body;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      EXPECT_EQ(grounds["erasure"][i].value("id", ""), ids[i]);
+      const std::string title = grounds["erasure"][i].value("title", "");
+      EXPECT_FALSE(title.empty() || title == ids[i] || title.find("api.") == 0) << title;
+    }
+    EXPECT_EQ(grounds["erasure"][4].value("title", ""), last_title) << lang;
+    EXPECT_FALSE(grounds.contains("access")) << data.body;
+  }
+
+  // No ground, or one the policy does not list: refused, naming the grounds by their titles.
+  Response none = Me("POST", "/requests", Json{{"type", "erasure"}, {"lang", "en"}});
+  ASSERT_EQ(none.status, 422) << none.Describe();
+  EXPECT_EQ(none.ErrorCode(), "erasure_ground_unknown");
+  EXPECT_EQ(none.Body()["error"].value("field", ""), "ground");
+  EXPECT_NE(none.Body()["error"]
+                .value("message", "")
+                .find("the data are incomplete; the data are outdated"),
+            std::string::npos)
+      << none.body;
+  Response unlisted =
+      Me("POST", "/requests",
+         Json{{"type", "erasure"}, {"ground", "consent_withdrawn"}, {"lang", "en"}});
+  EXPECT_EQ(unlisted.ErrorCode(), "erasure_ground_unknown") << unlisted.Describe();
+
+  // A listed ground without the acknowledgement: 409 with 001 §3.2.5's notice, in the request's
+  // language only, and nothing is filed.
+  const Json erasure = {{"type", "erasure"}, {"ground", "not_necessary"}, {"lang", "en"}};
+  Response unacknowledged = Me("POST", "/requests", erasure);
+  ASSERT_EQ(unacknowledged.status, 409) << unacknowledged.Describe();
+  EXPECT_EQ(unacknowledged.ErrorCode(), "acknowledgement_required");
+  EXPECT_EQ(unacknowledged.Body()["error"].value("field", ""), "acknowledged_warning");
+  const std::string notice = unacknowledged.Body()["error"].value("message", "");
+  EXPECT_EQ(
+      notice.rfind("Please note: after your data are erased, the Project does not guarantee", 0),
+      0u)
+      << notice;
+  EXPECT_NE(notice.find("caches, search engines and interconnected proxy servers"),
+            std::string::npos)
+      << notice;
+  EXPECT_EQ(notice.find("кеш"), std::string::npos) << notice;
+  Response listed = staff_->Get(kBase + "/requests?subject=" + subject_);
+  ASSERT_EQ(listed.status, 200) << listed.Describe();
+  EXPECT_EQ(listed.Body()["items"].size(), 0u) << listed.body;
+
+  // Acknowledged: filed from the personal account, and the timeline keeps the SHA-256 of the
+  // very text the 409 showed, its language and the policy version.
+  Json acknowledged = erasure;
+  acknowledged["acknowledged_warning"] = true;
+  Response filed = Me("POST", "/requests", acknowledged);
+  ASSERT_EQ(filed.status, 201) << filed.Describe();
+  EXPECT_EQ(filed.Body().value("type", ""), "erasure");
+  EXPECT_EQ(filed.Body().value("ground", ""), "not_necessary");
+  EXPECT_EQ(filed.Body().value("channel", ""), "personal_account");
+  Response full = staff_->Get(kBase + "/requests/" + filed.Body().value("id", ""));
+  ASSERT_EQ(full.status, 200) << full.Describe();
+  const Json request = full.Body();
+  Json ack;
+  for (const auto& e : request["timeline"]) {
+    if (e.value("kind", "") == "filed" && e["detail"].contains("acknowledged")) {
+      ack = e["detail"]["acknowledged"];
+    }
+  }
+  ASSERT_TRUE(ack.is_object()) << full.body;
+  auto crypto = crypto::SodiumCrypto::Create();
+  ASSERT_TRUE(crypto.ok());
+  EXPECT_EQ(ack.value("sha256", ""), ports::ToHex((*crypto)->Sha256(notice)));
+  EXPECT_EQ(ack.value("lang", ""), "en");
+  EXPECT_EQ(ack.value("policy_version", ""), "2025-03-03");
+}
+
 TEST_F(Cabinet, R20R53MarketingOptOutStopsTheGateAtOnceAndOptInRecordsTheWording) {
   ASSERT_EQ(SignIn("olena@example.com"), "");
   auto process = [&](const std::string& purpose) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "calendar/term.h"
+#include "i18n/i18n.h"
 #include "policy/checker.h"
 
 namespace dovira::policy {
@@ -301,6 +302,24 @@ TEST(Policy004, RegionAndControllerContradictionsAreResolvedByAnOfficer) {  // I
 TEST(Policy004, HiringNewslettersAreDisabled) {  // IC-004-13
   ASSERT_NE(P004().FindPurpose("hiring_newsletters"), nullptr);
   EXPECT_FALSE(P004().FindPurpose("hiring_newsletters")->enabled);
+}
+
+// ---- all five ----
+
+// The grounds a right lists are offered to the person by their titles (the cabinet's and the
+// console's request forms, the refusal that names them): each has one in every language.
+TEST(EveryPolicy, EachGroundOfEachRightHasATitleInEveryLanguage) {  // R49
+  for (const Policy* p : {&P000(), &P001(), &P002(), &P003(), &P004()}) {
+    for (const auto& [right_id, right] : p->rights) {
+      for (const auto& ground : right.grounds) {
+        for (i18n::Lang lang : i18n::kAllLangs) {
+          EXPECT_NE(i18n::Find(lang, "api.ground." + ground), nullptr)
+              << p->school.id << " [rights." << right_id << "] ground " << ground
+              << ": no api.ground." << ground << " in i18n/api/" << i18n::LangCode(lang) << ".json";
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

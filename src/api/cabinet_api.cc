@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "api/call.h"
 #include "api/http_util.h"
+#include "domain/requests.h"
 
 namespace dovira::api {
 namespace {
@@ -112,7 +113,7 @@ void Api::RegisterCabinetRoutes() {
            &Api::MeUpdate);
   Register("GET", me + "/data", Access::Subject(PersonalData::kReleased),
            doc("Everything stored about you: fields, consents, purposes, recipients, retention, "
-               "sources and your requests (R38)",
+               "sources and your requests (R38), and the grounds a request may state (R49)",
                nullptr, 200, {401}),
            &Api::MeData);
   Register(
@@ -429,6 +430,14 @@ HttpResponse Api::MeData(Call& c) {
   }
   out["requests"] = Json::array();
   for (const auto& r : *requests) out["requests"].push_back(RequestJson(r, false));
+  // The grounds a request may state, per request type whose right lists them, by their titles in
+  // the reader's language (R49): the request form offers them to choose from.
+  const i18n::Lang reader = i18n::ParseLang(c.lang).value_or(i18n::Lang::kUk);
+  out["grounds"] = Json::object();
+  for (const auto& type : domain::RequestTypes()) {
+    Json grounds = GroundsJson(p.FindRight(domain::RightOfType(type)), reader);
+    if (!grounds.empty()) out["grounds"][type] = std::move(grounds);
+  }
   return JsonResponse(200, out);
 }
 

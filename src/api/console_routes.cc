@@ -62,15 +62,19 @@ ports::HttpResponse SchoolSettings(const ApiServices& s, const SchoolId& school,
     laws.push_back(std::move(law));
   }
   // Only the types the policy offers: the others are refused at filing ("right_not_offered").
+  // Each with the grounds its right lists, by their titles (R49; empty: any ground).
+  const i18n::Lang reader = i18n::ParseLang(lang).value_or(i18n::Lang::kUk);
   Json types = Json::array();
   for (const auto& type : domain::RequestTypes()) {
     auto term = domain::TermFor(p, type);
     if (!term.ok()) continue;
+    const std::string right = domain::RightOfType(type);
     types.push_back({{"type", type},
-                     {"right", domain::RightOfType(type)},
+                     {"right", right},
                      {"term", calendar::FormatTerm(term->term)},
                      {"trigger", term->trigger},
-                     {"source", term->source}});
+                     {"source", term->source},
+                     {"grounds", GroundsJson(p.FindRight(right), reader)}});
   }
   return JsonResponse(200, {{"school", p.school.id},
                             {"name", p.school.name.Get(lang, auth)},

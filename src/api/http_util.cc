@@ -132,6 +132,25 @@ i18n::Lang ReaderLang(const ports::HttpRequest& req, const policy::Policy* polic
   return i18n::Negotiate(explicit_choice, req.Header("accept-language"), fallback);
 }
 
+std::string GroundTitle(i18n::Lang lang, const std::string& id) {
+  const std::string key = "api.ground." + id;
+  const std::string* text = i18n::Find(lang, key);
+  if (text == nullptr) text = i18n::Find(i18n::Lang::kEn, key);
+  if (text != nullptr) return *text;
+  std::string words = id;
+  std::replace(words.begin(), words.end(), '_', ' ');
+  return words;
+}
+
+Json GroundsJson(const policy::Right* right, i18n::Lang lang) {
+  Json out = Json::array();
+  if (right == nullptr) return out;
+  for (const auto& id : right->grounds) {
+    out.push_back({{"id", id}, {"title", GroundTitle(lang, id)}});
+  }
+  return out;
+}
+
 std::string ErrorMessage(const std::string& code, const Json& args, const std::string& field,
                          int status, const ErrorReader& reader) {
   const i18n::Lang lang = reader.lang;
@@ -187,8 +206,7 @@ std::string ErrorMessage(const std::string& code, const Json& args, const std::s
     for (size_t from = 0; from <= ids.size();) {
       size_t comma = ids.find(',', from);
       if (comma == std::string::npos) comma = ids.size();
-      titles += (titles.empty() ? "" : "; ") +
-                i18n::Text(lang, "api.ground." + ids.substr(from, comma - from));
+      titles += (titles.empty() ? "" : "; ") + GroundTitle(lang, ids.substr(from, comma - from));
       from = comma + 1;
     }
     fill.push_back({"grounds", titles});

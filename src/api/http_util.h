@@ -55,6 +55,13 @@ i18n::Lang ReaderLang(const ports::HttpRequest& req, const policy::Policy* polic
 // for a field the policy does not name; "consent" the check-box's text, "form" the form's title). `field` stands in for an absent "field" argument.
 std::string ErrorMessage(const std::string& code, const Json& args, const std::string& field,
                          int status, const ErrorReader& reader);
+// A ground a request may state (R49) by its title in the reader's language (api.ground.<id>, else
+// its English text); an id the catalogue lacks comes back as words ("some_ground": "some ground"),
+// never as the id (policies_test checks that every ground of the shipped policies has a title).
+std::string GroundTitle(i18n::Lang lang, const std::string& id);
+// The grounds `right` lists, each {"id", "title"} in `lang`, in the policy's order; an empty array
+// for a right that lists none (any ground is accepted) or for no right.
+Json GroundsJson(const policy::Right* right, i18n::Lang lang);
 // Rewrites the messages of an error answer (status 400 or above in the error shape) for the
 // reader; any other answer is left as it is.
 void LocaliseError(ports::HttpResponse& resp, const ErrorReader& reader);
