@@ -426,6 +426,69 @@ export function cabinetTests({ test, server, sink, newPage, noSeriousA11yIssues,
     await context.close();
   });
 
+  test('cabinet: an erasure states a ground chosen by its title and is sent once the policy\'s warning is acknowledged (R49, R58)', async () => {
+    const { page, context, errors, subject } = await signedIn({ hash: '#requests' });
+    const view = page.locator('#view-requests');
+    const type = view.getByLabel('What do you ask for?');
+    const ground = view.getByLabel('On what ground?');
+    // Only a type whose right lists grounds asks for one.
+    await type.selectOption('access');
+    assert.equal(await ground.isVisible(), false);
+    await type.selectOption('erasure');
+    await ground.waitFor();
+    // 001 §3.3.2's five grounds, by their titles in the page's language, never their ids.
+    const titles = await ground.locator('option').allInnerTexts();
+    assert.deepEqual(titles, ['Choose a ground', 'the data are incomplete', 'the data are outdated',
+      'the data are inaccurate', 'the data were obtained unlawfully', 'the data are not necessary for the stated purpose of processing']);
+    assert.deepEqual(rawWords(titles.join('\n'), policyIds(), 'en'), []);
+    await noSeriousA11yIssues(page, 'cabinet erasure ground');
+    // Without a ground nothing is filed: the server's refusal names the grounds, beside the select.
+    await view.getByRole('button', { name: 'Send the request' }).click();
+    await view.locator('.err').filter({ hasText: 'State a ground for erasure that the policy provides for: the data are incomplete; the data are outdated' }).waitFor();
+    assert.equal(await ground.getAttribute('aria-invalid'), 'true');
+    await ground.selectOption({ label: 'the data are not necessary for the stated purpose of processing' });
+    await view.getByRole('button', { name: 'Send the request' }).click();
+    // R58: 001 §3.2.5's warning, in English only, before anything is filed.
+    const notice = view.locator('.consequence');
+    await notice.waitFor();
+    assert.equal(await notice.getByRole('heading').innerText(), 'Before you ask for erasure: what happens next');
+    const text = await notice.locator('.notice-text').innerText();
+    assert.equal(text, 'Please note: after your data are erased, the Project does not guarantee that services not yet provided '
+      + 'when the request is received will be provided properly. Erased data may remain in third-party systems such as caches, '
+      + 'search engines and interconnected proxy servers.');
+    assert.equal(await view.locator('form.cab-form').first().isVisible(), false);
+    await noSeriousA11yIssues(page, 'cabinet erasure warning');
+    const staff = await staffSession(server());
+    const filedErasures = async () => ((await staff.get(`${BASE}/requests?subject=${subject}`)).body.items ?? []).filter((r) => r.type === 'erasure');
+    assert.equal((await filedErasures()).length, 0);
+    // Nothing is sent without the tick.
+    await notice.getByRole('button', { name: 'Send the erasure request' }).click();
+    await notice.locator('.err').filter({ hasText: 'Tick the box' }).waitFor();
+    assert.equal((await filedErasures()).length, 0);
+    await notice.getByLabel('I have read this and want my data erased').check();
+    await notice.getByRole('button', { name: 'Send the erasure request' }).click();
+    await view.locator('.done').filter({ hasText: 'Your request “Erase my data” has been received' }).waitFor();
+    assert.equal(await view.locator('.consequence').count(), 0);
+    const [erasure] = await filedErasures();
+    assert.ok(erasure, 'the erasure was filed');
+    assert.equal(erasure.channel, 'personal_account');
+    const full = await staff.get(`${BASE}/requests/${erasure.id}`);
+    assert.equal(full.body.ground, 'not_necessary');
+    const filed = full.body.timeline.find((e) => e.kind === 'filed');
+    assert.equal(filed.detail.acknowledged.lang, 'en');
+    assert.match(await view.locator('li.request').first().innerText(), /Erase my data/);
+
+    // In Ukrainian the same grounds read in Ukrainian.
+    await page.goto(url('uk', '#requests'));
+    const uk = page.locator('#view-requests');
+    await uk.getByLabel('Про що ви просите?').selectOption('erasure');
+    const ukTitles = await uk.getByLabel('На якій підставі?').locator('option').allInnerTexts();
+    assert.deepEqual(ukTitles.slice(1), ['дані неповні', 'дані застаріли', 'дані недостовірні', 'дані отримано незаконно',
+      'дані не потрібні для заявленої мети обробки']);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('cabinet: what is done with the data: purposes, recipients, retention, automated decisions', async () => {
     const { page, context, errors } = await signedIn({ hash: '#processing' });
     const view = page.locator('#view-processing');

@@ -46,6 +46,8 @@ interface MeData {
   transfer_safeguards?: List<{ recipient: string; safeguard: string }>;
   retention?: List<{ purpose: string; term: string }>; sources?: List<unknown>;
   automated_decisions?: boolean; profiling?: boolean; requests: RequestRow[];
+  // Per request type whose right lists them, the grounds a request may state, with their titles.
+  grounds?: Record<string, Titled[]>;
 }
 interface FormDef {
   fields: { id: string; type: string; title: string; max_length: number }[];
@@ -653,7 +655,8 @@ function renderConsents(): void {
       await withdrawn(r);
     } catch (x) {
       if (x instanceof ApiError && x.code === 'acknowledgement_required') {
-        askAcknowledgement(box, form, payload, x.message);
+        askAcknowledgement(form, x.message, WITHDRAWAL_TEXTS, async () =>
+          withdrawn(await call<RequestRow>('POST', '/me/withdraw', { ...payload, acknowledged_warning: true })));
       } else {
         setError(group.querySelector('input'), err, explain(x));
       }
@@ -764,33 +767,41 @@ function consequenceText(message: string): string {
   return lines.length === 3 ? lines[order.indexOf(lang)] : message;
 }
 
-function askAcknowledgement(box: HTMLElement, form: HTMLFormElement, payload: Record<string, unknown>, message: string): void {
+// The words around a consequence notice: its heading, the tick box and the button that sends.
+interface AckTexts { title: string; acknowledge: string; confirm: string }
+const WITHDRAWAL_TEXTS: AckTexts = { title: 'consequenceTitle', acknowledge: 'acknowledge', confirm: 'confirmWithdraw' };
+const ERASURE_TEXTS: AckTexts = { title: 'erasureConsequenceTitle', acknowledge: 'acknowledgeErasure', confirm: 'confirmErasure' };
+
+// R58: the policy's notice of what follows (the 409's message) in place of `form` (after it), with
+// a tick box; `send` files again with acknowledged_warning once it is ticked. Cancel brings the form back.
+function askAcknowledgement(form: HTMLFormElement, message: string, texts: AckTexts,
+  send: () => Promise<void>): void {
   form.hidden = true;
   const ackId = nextId('ack');
   const errId = `${ackId}-err`;
+  const titleId = `${ackId}-title`;
   const ack = h('input', { id: ackId, type: 'checkbox', 'aria-describedby': errId });
-  const confirm = h('button', { type: 'submit', class: 'danger' }, t('confirmWithdraw'));
+  const confirm = h('button', { type: 'submit', class: 'danger' }, t(texts.confirm));
   const back = h('button', { type: 'button', class: 'secondary' }, t('cancel'));
   const err = errorSlot(errId);
-  const panel = h('form', { class: 'cab-form consequence', novalidate: true, 'aria-labelledby': 'consequence-title' },
-    h('h4', { id: 'consequence-title', tabindex: '-1' }, t('consequenceTitle')),
+  const panel = h('form', { class: 'cab-form consequence', novalidate: true, 'aria-labelledby': titleId },
+    h('h4', { id: titleId, tabindex: '-1' }, t(texts.title)),
     h('p', { class: 'notice-text', lang }, consequenceText(message)),
-    h('div', { class: 'check' }, ack, h('label', { for: ackId }, t('acknowledge'))), err,
+    h('div', { class: 'check' }, ack, h('label', { for: ackId }, t(texts.acknowledge))), err,
     h('div', { class: 'actions' }, confirm, back));
-  box.append(panel);
+  form.after(panel);
   (panel.querySelector('h4') as HTMLElement).focus();
   back.addEventListener('click', () => {
     panel.remove();
     form.hidden = false;
-    (form.querySelector('input') as HTMLElement | null)?.focus();
+    (form.querySelector('input, select') as HTMLElement | null)?.focus();
   });
   panel.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(panel);
     if (!ack.checked) return setError(ack, err, t('acknowledgeFirst'));
     try {
-      const r = await busy(confirm, t('sending'), () => call<RequestRow>('POST', '/me/withdraw', { ...payload, acknowledged_warning: true }));
-      await withdrawn(r);
+      await busy(confirm, t('sending'), send);
     } catch (x) {
       setError(ack, err, explain(x));
     }
@@ -868,7 +879,27 @@ function renderRequests(): void {
     ...REQUEST_TYPES.map((type) => h('option', { value: type }, word('types', type))));
   const typeErr = errorSlot(`${typeId}-err`);
   const typeHint = h('p', { id: `${typeId}-hint`, class: 'hint' }, t('typeHints.access'));
-  type.addEventListener('change', () => { typeHint.textContent = opt(`typeHints.${type.value}`) ?? ''; });
+
+  // The grounds the policy lists for the chosen type (erasure, R49), by their titles; shown only
+  // for a type that has them.
+  const groundId = nextId('ground');
+  const ground = h('select', { id: groundId, name: 'ground', 'aria-describedby': `${groundId}-hint ${groundId}-err` });
+  const groundErr = errorSlot(`${groundId}-err`);
+  const groundRow = h('div', { class: 'row ground', hidden: true },
+    h('label', { for: groundId }, t('ground')), h('p', { id: `${groundId}-hint`, class: 'hint' }, t('groundHint')), ground, groundErr);
+  const groundsOf = (which: string) => data?.grounds?.[which] ?? [];
+  const showGrounds = () => {
+    const listed = groundsOf(type.value);
+    ground.replaceChildren(h('option', { value: '' }, t('groundChoose')),
+      ...listed.map((g) => h('option', { value: g.id }, g.title)));
+    groundRow.hidden = listed.length === 0;
+  };
+  showGrounds();
+  type.addEventListener('change', () => {
+    typeHint.textContent = opt(`typeHints.${type.value}`) ?? '';
+    clearErrors(groundRow);
+    showGrounds();
+  });
 
   const fieldsErr = errorSlot(nextId('fields-err'));
   const fields = h('fieldset', { class: 'checks', 'aria-describedby': fieldsErr.id, 'data-name': 'fields' },
@@ -891,32 +922,44 @@ function renderRequests(): void {
   const file = h('button', { type: 'submit' }, t('fileRequest'));
   const form = h('form', { class: 'cab-form', novalidate: true, 'aria-labelledby': 'new-request-title' },
     h('div', { class: 'row' }, h('label', { for: typeId }, t('requestType')), typeHint, type, typeErr),
+    groundRow,
     fields, fieldsErr,
     list(data?.purposes).length ? purposes : null, purposesErr,
     h('div', { class: 'row' }, h('label', { for: stId }, t('statement')), statement, stErr),
     summary, file);
   s.append(h('h3', { id: 'new-request-title' }, t('newRequest')), form);
 
+  const filed = async (r: RequestRow) => {
+    await refresh();
+    const text = t('filed', { type: word('types', r.type), due: day(r.due_at) });
+    const title = views.requests?.querySelector('h2') as HTMLElement | null;
+    views.requests?.querySelector('.requests, h3 + p')?.before(h('p', { class: 'done' }, text));
+    announce(text);
+    title?.focus();
+  };
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);
+    s.querySelector('.consequence')?.remove();
     const picked = (name: string) => [...form.querySelectorAll<HTMLInputElement>(`input[name=${name}]:checked`)].map((i) => i.value);
     const payload: Record<string, unknown> = { type: type.value, lang };
+    // The server decides whether the ground is one the policy lists (R49) and says which are.
+    if (groundsOf(type.value).length && ground.value) payload.ground = ground.value;
     if (picked('fields').length) payload.fields = picked('fields');
     if (picked('purposes').length) payload.purposes = picked('purposes');
     if (statement.value.trim()) payload.statement = statement.value.trim();
     try {
-      const r = await busy(file, t('sending'), () => call<RequestRow>('POST', '/me/requests', payload));
-      await refresh();
-      const text = t('filed', { type: word('types', r.type), due: day(r.due_at) });
-      const title = views.requests?.querySelector('h2') as HTMLElement | null;
-      views.requests?.querySelector('.requests, h3 + p')?.before(h('p', { class: 'done' }, text));
-      announce(text);
-      title?.focus();
+      await filed(await busy(file, t('sending'), () => call<RequestRow>('POST', '/me/requests', payload)));
     } catch (x) {
+      // R58: what follows an erasure is acknowledged before the request is sent.
+      if (x instanceof ApiError && x.code === 'acknowledgement_required') {
+        askAcknowledgement(form, x.message, ERASURE_TEXTS, async () =>
+          filed(await call<RequestRow>('POST', '/me/requests', { ...payload, acknowledged_warning: true })));
+        return;
+      }
       const f = x instanceof ApiError ? x.field : '';
       const target: Record<string, [HTMLElement | null, HTMLElement]> = {
-        type: [type, typeErr], fields: [fields.querySelector('input'), fieldsErr],
+        type: [type, typeErr], ground: [ground, groundErr], fields: [fields.querySelector('input'), fieldsErr],
         purposes: [purposes.querySelector('input'), purposesErr], statement: [statement, stErr],
       };
       const [control, slot] = target[f] ?? (x instanceof ApiError && x.code === 'right_not_offered' ? target.type : [null, summary]);
