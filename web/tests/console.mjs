@@ -332,6 +332,48 @@ test('a rectification filed in the console is carried out through its steps unti
   await context.close();
 });
 
+test('an erasure filed in the console states a ground chosen by its title from the policy\'s list (R49, R58)', async () => {
+  const subject = await newSubject('olena.ground@example.com');
+  const { page, context, errors } = await newPage();
+  await signInAdmin(page, '#/requests/new');
+  await heading(page, 'File a request').waitFor();
+  const ground = page.getByLabel('Ground', { exact: true });
+  // A type whose right lists no grounds asks for none.
+  await page.getByLabel('Type').selectOption('access');
+  assert.equal(await ground.isVisible(), false);
+  await page.getByLabel('Type').selectOption('erasure');
+  await ground.waitFor();
+  // 001 §3.3.2's five grounds by their titles, not a free text box and never an id.
+  assert.equal(await ground.evaluate((e) => e.tagName), 'SELECT');
+  assert.deepEqual(await ground.locator('option').allInnerTexts(), ['Choose a ground', 'the data are incomplete',
+    'the data are outdated', 'the data are inaccurate', 'the data were obtained unlawfully',
+    'the data are not necessary for the stated purpose of processing']);
+  await noSeriousA11yIssues(page, 'new erasure request');
+  await page.getByLabel('Subject id').fill(subject);
+  await page.getByLabel('Received through').selectOption('support');
+  // No ground chosen: the server's refusal names the grounds, next to the select.
+  await page.getByRole('button', { name: 'File the request' }).click();
+  const row = page.locator('.row[data-field=ground]');
+  await row.locator('.err').filter({ hasText: 'the data are incomplete; the data are outdated' }).waitFor();
+  assert.equal(await ground.getAttribute('aria-invalid'), 'true');
+  // A ground, but the requester was not shown 001 §3.2.5's warning: its text beside the tick box.
+  await ground.selectOption({ label: 'the data are not necessary for the stated purpose of processing' });
+  await page.getByRole('button', { name: 'File the request' }).click();
+  const ack = page.locator('.row[data-field=acknowledged_warning]');
+  await ack.locator('.err').filter({ hasText: 'caches, search engines and interconnected proxy servers' }).waitFor();
+  assert.equal((await admin.get(api(`/requests?subject=${subject}`))).body.items.length, 0);
+  await page.getByLabel('The requester was shown what follows (withdrawal of consent, erasure) and acknowledged it').check();
+  await page.getByRole('button', { name: 'File the request' }).click();
+  await heading(page, /Request: Erasure/).waitFor();
+  assert.match(await page.locator('dl.facts').first().innerText(), /Ground\s+the data are not necessary for the stated purpose of processing/);
+  // The timeline says which notice was acknowledged, in words.
+  assert.match(await page.locator('ol.timeline').innerText(), /Consequence notice acknowledged \(in English, policy of Mar 3, 2025\)/);
+  const id = decodeURIComponent(page.url().split('#/requests/')[1]);
+  assert.equal((await admin.get(api(`/requests/${id}`))).body.ground, 'not_necessary');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('an extension without a reason shows the server\'s error next to the reason', async () => {
   const { page, context, errors } = await newPage();
   await signInAdmin(page, `#/requests/${seeded.a1}`);

@@ -104,7 +104,8 @@ export interface Settings {
   recipients: Titled[];
   categories: Titled[];
   laws: (Titled & { citation: string })[];
-  request_types: { type: string; right: string; term: string; trigger: string; source: string }[];
+  // Each type the policy offers, with the grounds its right lists (titles in the reader's language).
+  request_types: { type: string; right: string; term: string; trigger: string; source: string; grounds: Titled[] }[];
 }
 
 export interface RequestTask {

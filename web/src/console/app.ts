@@ -91,6 +91,9 @@ export class App {
   storeTitle = (id: string) => this.settings.stores.find((s) => s.id === id)?.title || humanize(id);
   recipientTitle = (id: string) => this.settings.recipients.find((s) => s.id === id)?.title || humanize(id);
   lawTitle = (id: string) => this.settings.laws.find((l) => l.id === id)?.title || humanize(id);
+  // A request's ground by the title the policy's grounds give it, else the catalogue's word.
+  groundTitle = (id: string) =>
+    this.settings.request_types.flatMap((r) => r.grounds ?? []).find((g) => g.id === id)?.title || this.code('grounds', id);
 
   // A task's target, "store:<id>" or "recipient:<id>", by the policy's title.
   targetTitle(target: string): string {

@@ -1,7 +1,8 @@
 // Filing a request received through any channel (#/requests/new, POST /requests): the types the
 // policy offers with their terms, the subject or the requester's address, the channel and the
-// time of receipt on that channel (the term runs from it, R35), and what the type needs. A
-// subject found in #/subjects arrives as #/requests/new?subject=ID, already filled in.
+// time of receipt on that channel (the term runs from it, R35), the ground among those the
+// policy lists for the type (R49), and what the type needs. A subject found in #/subjects arrives
+// as #/requests/new?subject=ID, already filled in.
 import { h } from '../../common/dom';
 import { LANGS, LANG_NAMES } from '../../common/i18n';
 import { post, type RequestFull } from '../api';
@@ -15,7 +16,19 @@ export async function newRequestView(app: App, root: HTMLElement, params = new U
   const { tr: t, lang, settings } = app;
   const form = new ApiForm(lang, { submit: t('fileBtn'), className: 'file-request' });
   const types = settings.request_types.map((r): [string, string] => [r.type, t(r.source === 'default' ? 'nTypeOptionDefault' : 'nTypeOption', { name: app.typeName(r.type), term: app.term(r.term) })]);
-  form.addField({ label: t('nType'), name: 'type', type: 'select', options: types, required: true });
+  const type = form.addField({ label: t('nType'), name: 'type', type: 'select', options: types, required: true });
+  // The grounds the policy lists for the chosen type (erasure, restriction), by their titles;
+  // the row is there only for a type that has them.
+  const ground = form.addField({ label: t('nGround'), name: 'ground', type: 'select', hint: t('nGroundHint') }) as HTMLSelectElement;
+  const groundRow = ground.closest<HTMLElement>('.row')!;
+  const showGrounds = () => {
+    const listed = settings.request_types.find((r) => r.type === type.value)?.grounds ?? [];
+    ground.replaceChildren(h('option', { value: '' }, t('nGroundChoose')),
+      ...listed.map((g) => h('option', { value: g.id }, g.title)));
+    groundRow.hidden = listed.length === 0;
+  };
+  showGrounds();
+  type.addEventListener('change', showGrounds);
   form.addField({ label: t('nSubject'), name: 'subject', hint: t('nSubjectHint'), autocomplete: 'off', value: params.get('subject') ?? undefined });
   form.addField({ label: t('nEmail'), name: 'email', type: 'email', autocomplete: 'off' });
   // A letter to an address not on file needs a role that decides requests (the API refuses it).
@@ -34,7 +47,6 @@ export async function newRequestView(app: App, root: HTMLElement, params = new U
     options: settings.purposes.map((p): [string, string] => [p.id, p.title || app.purposeTitle(p.id)]) });
   void fields;
   void purposes;
-  moreForm.addField({ label: t('nGround'), name: 'ground' });
   moreForm.addField({ label: t('nStatement'), name: 'statement', type: 'textarea' });
   moreForm.addField({ label: t('nDestination'), name: 'destination_url', type: 'url', hint: t('nDestinationHint') });
   moreForm.addField({ label: t('nAck'), name: 'acknowledged_warning', type: 'checkbox' });

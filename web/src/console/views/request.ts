@@ -3,6 +3,7 @@
 // that remain, each a form that posts to POST /requests/{id}/{step} and shows the server's error
 // next to the control it names.
 import { h } from '../../common/dom';
+import { isLang, LANG_NAMES } from '../../common/i18n';
 import { get, post, type RequestFull } from '../api';
 import { type App, humanize } from '../app';
 import { civilDate, type Clock, date, dateTime, schoolWallTimeToIso } from '../format';
@@ -68,9 +69,16 @@ async function detailText(app: App, clock: Clock, detail: Record<string, unknown
       case 'purposes': parts.push(`${t('fPurposes')}: ${ids(app.purposeTitle)}`); break;
       case 'consents': parts.push(`${t('fConsents')}: ${ids(app.consentTitle)}`); break;
       case 'recipients': parts.push(`${app.code('detailKeys', k)}: ${ids(app.recipientTitle)}`); break;
-      case 'ground': parts.push(`${t('fGround')}: ${app.code('grounds', text)}`); break;
+      case 'ground': parts.push(`${t('fGround')}: ${app.groundTitle(text)}`); break;
       case 'state': parts.push(app.stateName(text)); break;
       case 'hold': case 'request': case 'decision_id': break;  // numbers for programs
+      case 'acknowledged': {
+        // R58: the consequence notice the requester acknowledged: its language and policy version.
+        const a = v as { lang?: string; policy_version?: string };
+        parts.push(t('detailAcknowledged', { lang: isLang(a.lang) ? LANG_NAMES[a.lang] : String(a.lang ?? ''),
+          version: civilDate(clock, a.policy_version ?? '') }));
+        break;
+      }
       default: parts.push(`${app.code('detailKeys', k)}: ${typeof v === 'string' && /^[a-z]+(_[a-z]+)+$/.test(v) ? humanize(v) : value}`);
     }
   }
@@ -141,7 +149,7 @@ function factsOf(app: App, clock: Clock, r: RequestFull, assignee: string): HTML
     [t('fFields'), list(r.fields, app.fieldTitle)],
     [t('fPurposes'), list(r.purposes, app.purposeTitle)],
     [t('fConsents'), list(r.consents, app.consentTitle)],
-    [t('fGround'), r.ground ? app.code('grounds', r.ground) : ''],
+    [t('fGround'), r.ground ? app.groundTitle(r.ground) : ''],
     [t('fBlocked'), list(r.blocked, app.fieldTitle)],
     [t('fRestricted'), list(r.restricted, app.fieldTitle)],
     [t('fRestrictAll'), r.restrict_all ? t('yes') : ''],
