@@ -503,11 +503,24 @@ Result<std::vector<RetentionItem>> RetentionService::Upcoming(const SchoolId& sc
   auto rt = schools_.Get(school);
   if (!rt.ok()) return rt.error();
   auto cp = (*rt)->policy();
-  if (Status st = CatchUp(school); !st.ok()) return st.error();
-  // The plan as of the end of `until`: what the runs up to that day will have done.
+  // The plan as of the end of `until`: what the runs up to that day will have done. A preview
+  // only reads: the subjects changed since the job's last pass (whose rows of the index may be
+  // stale) are planned from their records, every other one from the index.
   const Timestamp horizon = FromSeconds(cp->calendar().EndOfDay(*day));
   std::vector<RetentionItem> out;
   std::set<SubjectId> planned;
+  auto mark = deps_.store.GetRetentionMark(school);
+  if (!mark.ok()) return mark.error();
+  const Timestamp since = *mark ? **mark - std::chrono::minutes(5) : Timestamp{};
+  auto changed = deps_.store.SubjectsChangedBetween(school, since, deps_.clock.Now());
+  if (!changed.ok()) return changed.error();
+  for (const SubjectId& subject : *changed) {
+    if (!planned.insert(subject).second) continue;
+    auto plan = PlanSubject(school, *cp, subject, horizon);
+    if (!plan.ok()) return plan.error();
+    if (!*plan) continue;
+    for (auto& item : (*plan)->items) out.push_back(std::move(item));
+  }
   std::string after_date, after_subject, after_purpose;
   for (;;) {
     auto due = deps_.store.DueRetention(school, until, after_date, after_subject, after_purpose,

@@ -143,7 +143,8 @@ class RetentionService {
 
   // What the job will do on the days up to and including `until` (YYYY-MM-DD), ordered by day
   // and subject: every field that will go, stay under a legal minimum or be skipped, and why.
-  // The index is brought up to date first. kInvalidArgument naming "until" for a bad date.
+  // Reads only: subjects changed since the job's last pass are planned from their records, the
+  // others from the index. kInvalidArgument naming "until" for a bad date.
   Result<std::vector<RetentionItem>> Upcoming(const SchoolId& school, const std::string& until);
 
   // The daily job (R70-R72): acts on every subject with a row due by now.

@@ -2,9 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -20,13 +18,6 @@ namespace {
 
 using test::At;
 using test::TestEnv;
-
-std::string ShippedText(const std::string& file) {
-  std::ifstream in(std::string(DOVIRA_SOURCE_DIR) + "/policies/" + file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 class RetentionTest : public ::testing::Test {
  protected:
@@ -217,6 +208,37 @@ TEST_F(RetentionTest, R71_AgreementEndDestroysContractDataOnItsDayNotBefore) {
   EXPECT_FALSE(Audit("retention.purpose_ended").empty());
   // A second run on the same day finds nothing more to do.
   EXPECT_EQ(RunAt("2025-06-10T14:00:00Z").fields_destroyed, 0);
+}
+
+// The preview (`dovira retention preview`, GET /retention/upcoming) only reads: a subject taken in
+// since the job's last pass is named from its records, and the index and the job's mark stay as
+// they were.
+TEST_F(RetentionTest, R71_PreviewNamesNewSubjectsAndWritesNothing) {
+  Load("004_bbooster_masterclass.toml");
+  env.clock.Set(At("2024-01-10T09:00:00Z"));
+  domain::Submission s;
+  s.form = "phone_contact";
+  s.fields = {{"first_name", "Ігор"}, {"phone", "+380 50 111 2233"}};
+  s.age_statement = "adult";
+  const SubjectId user = Take(s);
+
+  // Twelve months from the collection (the last use on file) run out on 10 January 2025.
+  for (const auto& item : Preview("2025-01-10")) EXPECT_NE(item.subject, user);
+  size_t named = 0;
+  for (const auto& item : Preview("2025-01-11")) {
+    if (item.subject == user && item.trigger == "end_of_use") ++named;
+  }
+  EXPECT_EQ(named, 2U);
+  auto mark = env.store->GetRetentionMark(school->id());
+  ASSERT_TRUE(mark.ok());
+  EXPECT_FALSE(mark->has_value());
+  auto due = env.store->DueRetention(school->id(), "2099-12-31", "", "", "", 100);
+  ASSERT_TRUE(due.ok());
+  EXPECT_TRUE(due->empty());
+
+  // The job, which does write, acts as the preview said.
+  EXPECT_EQ(RunAt("2025-01-10T12:00:00Z").subjects_erased, 0);
+  EXPECT_EQ(RunAt("2025-01-10T22:30:00Z").subjects_erased, 1);  // 00:30 on 11 January in Kyiv
 }
 
 // R71 (004 §4.6, C-20): a user with no agreement is kept until the end of use, the last use plus
