@@ -485,6 +485,7 @@ test('staff: a new account signs in with its one-time password and must replace 
   assert.equal(await other.page.locator('nav.views').getByRole('link', { name: 'Requests', exact: true }).count(), 0);
   assert.equal(await other.page.locator('nav.views').getByRole('link', { name: 'Audit log' }).count(), 0);
   assert.equal(await other.page.locator('nav.views').getByRole('link', { name: 'Staff' }).count(), 0);
+  assert.equal(await other.page.locator('nav.views').getByRole('link', { name: 'Retention' }).count(), 0);
 
   await row.getByRole('button', { name: 'Record briefing: Iryna Bondar' }).click();
   await page.locator('.step-status').filter({ hasText: 'Briefing of Iryna Bondar recorded.' }).waitFor();
@@ -611,9 +612,51 @@ test('subjects: a purpose of the role shows only its fields, another purpose is 
   await adminPage.context.close();
 });
 
+// ---- retention ------------------------------------------------------------------------------------
+
+test('retention: what ends in the next 30 days, with the subject, titles, the day in the school\'s zone, the action and why (R70, issue 14)', async () => {
+  // A buyer whose agreement ends on 20 March: the fields only the contract needs go that day.
+  const subject = await newSubject('olena.retention@example.com');
+  const ended = await admin.post(api(`/subjects/${subject}/events`), { kind: 'agreement_end', at: '2025-03-20T12:00:00Z' });
+  assert.equal(ended.status, 200, JSON.stringify(ended.body));
+  const upcoming = (await admin.get(api('/retention/upcoming?days=30'))).body.items.filter((i) => i.subject === subject);
+  assert.deepEqual(upcoming.map((i) => `${i.field} ${i.action} ${i.date}`).sort(),
+    ['purchase_amount destroy 2025-03-20', 'purchased_service destroy 2025-03-20'], JSON.stringify(upcoming));
+
+  const { page, context, errors } = await newPage();
+  await signInAdmin(page);
+  await nextView(page, () => page.locator('nav.views').getByRole('link', { name: 'Retention' }).click());
+  await heading(page, 'Retention: the next 30 days').waitFor();
+  assert.equal(await page.locator('nav.views a[aria-current=page]').innerText(), 'Retention');
+  const rows = rowsOf(page).filter({ hasText: `no. ${subject.slice(0, 8)}` });
+  assert.equal(await rows.count(), 2);
+  const amount = await rows.filter({ hasText: 'Purchase amount' }).innerText();
+  // The day in the reader's words and the school's zone, the field with its category, the purpose
+  // that ended, what the job does, and why: the event on its day and the term that follows it.
+  assert.match(amount, /Mar 20, 2025[\s\S]*in 17 days/, amount);
+  assert.match(amount, /Purchase data/, amount);
+  assert.match(amount, /Performance of the paid-services contract/, amount);
+  assert.match(amount, /\bDestroy\b/, amount);
+  assert.match(amount, /The agreement ended on Mar 20, 2025\. The policy keeps the data no longer after that\./, amount);
+  // The subject's number leads to their requests.
+  assert.equal(await rows.first().getByRole('link', { name: `no. ${subject.slice(0, 8)}` }).getAttribute('href'), `#/requests?subject=${subject}`);
+  const text = await page.evaluate(() => document.body.innerText);
+  const found = leaks(text, [...(await idsOf(SCHOOL)), subject, 'agreement_end', 'skip_legal_claims', 'anonymise']);
+  assert.deepEqual(found, [], `${found.join('; ')}\n---\n${text}`);
+  await noSeriousA11yIssues(page, 'retention');
+
+  // In Ukrainian: the same row in the reader's words.
+  await visit(page, '/console.html?lang=uk#/retention');
+  await heading(page, 'Строки зберігання: найближчі 30 днів').waitFor();
+  const uk = await rowsOf(page).filter({ hasText: `№ ${subject.slice(0, 8)}` }).filter({ hasText: 'Сума покупки' }).innerText();
+  assert.match(uk, /20 бер\. 2025[\s\S]*через 17 днів[\s\S]*Знищити[\s\S]*Договір закінчився 20 бер\. 2025/, uk);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 // ---- every view: language, phone, keyboard -------------------------------------------------------
 
-const VIEWS = ['#/requests', '#/requests/new', '#/subjects', () => `#/requests/${seeded.a1}`, '#/audit', '#/consents', '#/staff', '#/account'];
+const VIEWS = ['#/requests', '#/requests/new', '#/subjects', () => `#/requests/${seeded.a1}`, '#/audit', '#/consents', '#/retention', '#/staff', '#/account'];
 
 // ---- every word a person reads (issue 12) --------------------------------------------------------
 
@@ -690,6 +733,7 @@ test('in Ukrainian and Russian the queue, a request, subjects, audit and staff s
       ['subjects', '#/subjects'],
       ['audit', '#/audit?limit=60'],
       ['consents', '#/consents'],
+      ['retention', '#/retention'],
       ['staff', '#/staff'],
     ];
     for (const [name, hash] of views) {
