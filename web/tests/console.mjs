@@ -654,6 +654,53 @@ test('retention: what ends in the next 30 days, with the subject, titles, the da
   await context.close();
 });
 
+test('retention: a legal minimum keeps invoices restricted to storage, and says under which law and until when (R72, issue 14)', async () => {
+  // 004's administrator: the account the first sign-in test set up, or (run alone) a fresh one.
+  if (!admin4) {
+    const s = await staffSession(server, SCHOOL4);
+    admin4 = { school: SCHOOL4, email: ADMIN, password: s.password, secret: s.secret };
+  }
+  const { page, context, errors } = await newPage();
+  await signIn(page, admin4);
+  // A customer recorded by the school's order system, whose agreement ends on 20 March.
+  const call = (method, path, body) => page.evaluate(async ([m, p, b]) => {
+    const me = await (await fetch('/v1/auth/me')).json();
+    const r = await fetch(p, { method: m, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token }, body: JSON.stringify(b) });
+    return { status: r.status, body: await r.json() };
+  }, [method, path, body]);
+  const base = `/v1/schools/${SCHOOL4}`;
+  const created = await call('POST', `${base}/subjects`, {
+    kind: 'customer', channel: 'order', source: 'subject', age_statement: 'adult',
+    fields: { first_name: 'Petro', last_name: 'Koval', email: 'petro.retention@example.com', service_package: 'Pro', invoice_details: 'INV-7' },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const subject = created.body.subject;
+  const ended = await call('POST', `${base}/subjects/${subject}/events`, { kind: 'agreement_end', at: '2025-03-20T12:00:00Z' });
+  assert.equal(ended.status, 200, JSON.stringify(ended.body));
+
+  await visit(page, '/console.html?lang=en#/retention');
+  await heading(page, 'Retention: the next 30 days').waitFor();
+  const rows = rowsOf(page).filter({ hasText: `no. ${subject.slice(0, 8)}` });
+  // The invoices: restricted from the agreement's end, kept three years under the tax code.
+  const invoices = await rows.filter({ hasText: 'Invoices and payment records' }).innerText();
+  assert.match(invoices, /Mar 20, 2025[\s\S]*in 17 days[\s\S]*Invoices[\s\S]*Concluding the contract and invoicing[\s\S]*Restrict to storage/, invoices);
+  assert.match(invoices, /The agreement ended on Mar 20, 2025\. Kept for storage only until Mar 20, 2028: “Tax Code of Ukraine” requires 3 calendar years\./, invoices);
+  // The package bought: kept for the purpose's own term, with no law.
+  const pkg = await rows.filter({ hasText: 'Service or Service Package bought' }).innerText();
+  assert.match(pkg, /The policy keeps the data 3 calendar years after that, for storage only, until Mar 20, 2028\./, pkg);
+  assert.doesNotMatch(pkg, /Tax Code/, pkg);
+  // In Russian: the law and the term in the reader's words.
+  await visit(page, '/console.html?lang=ru#/retention');
+  await heading(page, 'Сроки хранения: ближайшие 30 дней').waitFor();
+  const ru = await rowsOf(page).filter({ hasText: `№ ${subject.slice(0, 8)}` }).filter({ hasText: 'Счета на оплату и сведения об оплате' }).innerText();
+  assert.match(ru, /Ограничить хранением[\s\S]*Хранятся только для хранения по 20 мар\. 2028 г\.: «Налоговый кодекс Украины» требует 3 календарных года\./, ru);
+  const text = await page.evaluate(() => document.body.innerText);
+  const found = leaks(text, [...(await idsOf(SCHOOL4, (path) => call('GET', path))), subject, 'agreement_end', 'ua_tax_code']);
+  assert.deepEqual(found, [], `${found.join('; ')}\n---\n${text}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 // ---- every view: language, phone, keyboard -------------------------------------------------------
 
 const VIEWS = ['#/requests', '#/requests/new', '#/subjects', () => `#/requests/${seeded.a1}`, '#/audit', '#/consents', '#/retention', '#/staff', '#/account'];
@@ -676,9 +723,9 @@ function leaks(text, ids) {
 }
 
 // The ids of the policy (stores, purposes, fields, consents, recipients, categories, laws, roles)
-// and the codes of the API a view could show instead of words.
-async function idsOf(school) {
-  const s = (await admin.get(`/v1/schools/${school}/console?lang=en`)).body;
+// and the codes of the API a view could show instead of words (`get` reads the school's settings).
+async function idsOf(school, get = (path) => admin.get(path)) {
+  const s = (await get(`/v1/schools/${school}/console?lang=en`)).body;
   const ids = new Set();
   for (const list of [s.purposes, s.fields, s.roles, s.stores ?? [], s.consents ?? [], s.recipients ?? [], s.categories ?? [], s.laws ?? []]) {
     for (const x of list) ids.add(x.id);
