@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 
@@ -24,19 +25,25 @@ const Json kOlena = Json::parse(R"({"fields":{"first_name":"Олена","email":
 
 class Cabinet : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { Serve("001", kSchool, "2025-03-03T09:00:00Z", "payment", kOlena); }
+
+  // Serves the shipped policy `policy` (school `school`) on a fake clock set to `now`, signs its
+  // administrator in and takes `submission` on `form` as subject_.
+  void Serve(const std::string& policy, const std::string& school, const std::string& now,
+             const std::string& form, const Json& submission) {
     ASSERT_TRUE(sink_.ok());
+    base_ = "/v1/schools/" + school;
     ServerOptions o;
-    o.policies = {"001"};
+    o.policies = {policy};
     o.extra_args = {"--smtp-url", "smtp://127.0.0.1:" + std::to_string(sink_.port()),
                     "--mail-from", "privacy@school.test"};
     server_ = std::make_unique<TestServer>(o);
     ASSERT_EQ(server_->Start(), "");
-    ASSERT_FALSE(server_->SetClock("2025-03-03T09:00:00Z").empty());
-    staff_ = std::make_unique<StaffClient>(server_.get(), kSchool, server_->bootstrap_email(),
-                                           server_->BootstrapPassword(kSchool));
+    ASSERT_FALSE(server_->SetClock(now).empty());
+    staff_ = std::make_unique<StaffClient>(server_.get(), school, server_->bootstrap_email(),
+                                           server_->BootstrapPassword(school));
     ASSERT_EQ(staff_->SignIn(), "");
-    Response r = server_->Post(kBase + "/forms/payment/submissions", kOlena);
+    Response r = server_->Post(base_ + "/forms/" + form + "/submissions", submission);
     ASSERT_EQ(r.status, 201) << r.Describe();
     subject_ = r.Body().value("subject", "");
     ASSERT_FALSE(subject_.empty());
@@ -44,7 +51,7 @@ class Cabinet : public ::testing::Test {
 
   // Runs the outbox and returns the last 6-digit code e-mailed to `address` ("" if none).
   std::string MailedCode(const std::string& address) {
-    Response job = staff_->Post(kBase + "/jobs/outbox/run", Json::object());
+    Response job = staff_->Post(base_ + "/jobs/outbox/run", Json::object());
     EXPECT_EQ(job.status, 200) << job.Describe();
     std::string code;
     const std::regex six(R"(: (\d{6}))");
@@ -59,13 +66,13 @@ class Cabinet : public ::testing::Test {
 
   // Signs in as `email`; returns "" or what went wrong. Sets cookie_ and csrf_.
   std::string SignIn(const std::string& email) {
-    Response begin = server_->Post(kBase + "/me/sign-in", Json{{"email", email}});
+    Response begin = server_->Post(base_ + "/me/sign-in", Json{{"email", email}});
     if (begin.status != 202) return "sign-in: " + begin.Describe();
     const std::string login = begin.Body().value("login", "");
     const std::string code = MailedCode(email);
     if (code.empty()) return "no code was e-mailed to " + email;
     Response done =
-        server_->Post(kBase + "/me/sign-in/verify", Json{{"login", login}, {"code", code}});
+        server_->Post(base_ + "/me/sign-in/verify", Json{{"login", login}, {"code", code}});
     if (done.status != 200) return "verify: " + done.Describe();
     const std::string set = done.Header("set-cookie");
     const size_t eq = set.find('='), semi = set.find(';');
@@ -79,13 +86,13 @@ class Cabinet : public ::testing::Test {
               bool with_csrf = true) {
     Headers h = {{"Cookie", cookie_}};
     if (with_csrf) h.emplace_back("X-CSRF-Token", csrf_);
-    return server_->Call(method, kBase + "/me" + path, body.is_null() ? "" : body.dump(), h);
+    return server_->Call(method, base_ + "/me" + path, body.is_null() ? "" : body.dump(), h);
   }
 
   // The subject's audit trail has an entry by the subject with this action, reason and fields.
   bool Audited(const std::string& action, const std::string& reason,
                const std::string& fields = "") {
-    Response r = staff_->Get(kBase + "/subjects/" + subject_ + "/audit?limit=500");
+    Response r = staff_->Get(base_ + "/subjects/" + subject_ + "/audit?limit=500");
     EXPECT_EQ(r.status, 200) << r.Describe();
     const Json body = r.Body();
     for (const auto& e : body["items"]) {
@@ -108,7 +115,7 @@ class Cabinet : public ::testing::Test {
   SmtpSink sink_;
   std::unique_ptr<TestServer> server_;
   std::unique_ptr<StaffClient> staff_;
-  std::string subject_, cookie_, csrf_;
+  std::string base_, subject_, cookie_, csrf_;
 };
 
 TEST_F(Cabinet, R37SignInWithTheCodeMailedToTheAddressOnFile) {
@@ -708,6 +715,60 @@ TEST_F(Cabinet, R53MarketingPreferencesRefuseWhatIsNotAMarketingChoice) {
 // `dovira serve --mail-dir`: the outbox writes each e-mail as an .eml file, so a subject can
 // sign in with the code read from the directory; a directory that is gone is retried like an
 // unreachable relay, and the message is written once it is back (R37).
+// 004's inactivity rule (§4.6, R71, issue 14): an applicant's data serve the use of the site and
+// end twelve months after its last use. Signing in to the personal account is a use, so it moves
+// that day; the answers to the application, which only those purposes use, show it.
+class CabinetInactivity : public Cabinet {
+ protected:
+  void SetUp() override {
+    Serve("004", "bbooster-masterclass", "2025-03-05T10:00:00Z", "masterclass",
+          Json::parse(R"({"fields":{"first_name":"Ivan","email":"ivan@example.com",
+            "phone":"+380501234567","application_answers":"Sales, 5 years"},
+            "consents":["button_consent"],"accept_policy":true,"age_statement":"adult"})"));
+  }
+
+  // The subject's fields whose retention ends within a year, with the trigger and the day.
+  std::map<std::string, std::string> Ending() {
+    Response r = staff_->Get(base_ + "/retention/upcoming?days=366");
+    EXPECT_EQ(r.status, 200) << r.Describe();
+    std::map<std::string, std::string> out;
+    const Json body = r.Body();
+    for (const auto& item : body["items"]) {
+      if (item.value("subject", "") != subject_) continue;
+      out[item.value("field", "")] =
+          item.value("trigger", "") + " " + item.value("action", "") + " " + item.value("date", "");
+    }
+    return out;
+  }
+};
+
+TEST_F(CabinetInactivity, R71SigningInMovesTheEndOfUse) {
+  // Collected on 5 March 2025 and not used since: the twelve months run out on 5 March 2026,
+  // and the answers go the next day.
+  EXPECT_EQ(Ending()["application_answers"], "end_of_use destroy 2026-03-06");
+
+  ASSERT_FALSE(server_->SetClock("2025-06-14T08:00:00Z").empty());
+  ASSERT_EQ(staff_->SignIn(), "");  // the staff session ended meanwhile
+  ASSERT_EQ(SignIn("ivan@example.com"), "");
+  // The sign-in is the last use now: twelve months from 14 June 2025.
+  EXPECT_EQ(Ending()["application_answers"], "end_of_use destroy 2026-06-15");
+  EXPECT_TRUE(Audited("retention.event", "last_use"));
+
+  // On that very day the subject signs in again before the retention job runs: the end moves a
+  // year on, and the job destroys nothing.
+  ASSERT_FALSE(server_->SetClock("2026-06-15T08:00:00Z").empty());
+  ASSERT_EQ(staff_->SignIn(), "");
+  EXPECT_EQ(Ending()["application_answers"], "end_of_use destroy 2026-06-15");
+  ASSERT_EQ(SignIn("ivan@example.com"), "");
+  EXPECT_EQ(Ending()["application_answers"], "end_of_use destroy 2027-06-16");
+  Response job = staff_->Post(base_ + "/jobs/retention/run", Json::object());
+  ASSERT_EQ(job.status, 200) << job.Describe();
+  EXPECT_EQ(job.Body().value("fields_destroyed", -1), 0) << job.body;
+  Response data = Me("GET", "/data");
+  ASSERT_EQ(data.status, 200) << data.Describe();
+  EXPECT_NE(FieldOf(data.Body(), "application_answers"), nullptr) << data.body;
+}
+
 TEST(CabinetMailDir, R37TheSignInCodeIsWrittenIntoTheMailDirectoryAndAFailureIsRetried) {
   namespace fs = std::filesystem;
   char pattern[] = "/tmp/dovira-mail-XXXXXX";

@@ -34,9 +34,15 @@ ports::HttpResponse SchoolSettings(const ApiServices& s, const SchoolId& school,
                      {"decides_requests", r.privileged || r.decides},
                      {"purposes", allowed}});
   }
+  // Each purpose's retention term after its trigger: an unset term (while_needed) ends the data
+  // with the trigger, as the retention job reads it ("immediate").
+  const calendar::Term immediate{0, calendar::TermUnit::kImmediate, true};
   Json purposes = Json::array();
   for (const auto& [id, pu] : p.purposes) {
-    purposes.push_back({{"id", id}, {"title", pu.title.Get(lang, auth)}, {"basis", pu.basis}});
+    purposes.push_back({{"id", id},
+                        {"title", pu.title.Get(lang, auth)},
+                        {"basis", pu.basis},
+                        {"retention", calendar::FormatTerm(pu.retention.value_or(immediate))}});
   }
   Json fields = Json::array();
   for (const auto& [id, f] : p.fields) {
@@ -61,6 +67,18 @@ ports::HttpResponse SchoolSettings(const ApiServices& s, const SchoolId& school,
     law["citation"] = l.citation;
     laws.push_back(std::move(law));
   }
+  // The terms the retention view explains an ending with: the inactivity that ends the use
+  // (R71) and the legal minimums per category (R72).
+  Json legal_minimum = Json::array();
+  for (const auto& lm : p.retention.legal_minimum) {
+    legal_minimum.push_back(
+        {{"category", lm.category}, {"term", calendar::FormatTerm(lm.term)}, {"law", lm.law}});
+  }
+  Json retention = {
+      {"inactivity", p.retention.end_of_use_inactivity
+                         ? Json(calendar::FormatTerm(*p.retention.end_of_use_inactivity))
+                         : Json(nullptr)},
+      {"legal_minimum", legal_minimum}};
   // Only the types the policy offers: the others are refused at filing ("right_not_offered").
   // Each with the grounds its right lists, by their titles (R49; empty: any ground).
   const i18n::Lang reader = i18n::ParseLang(lang).value_or(i18n::Lang::kUk);
@@ -89,7 +107,8 @@ ports::HttpResponse SchoolSettings(const ApiServices& s, const SchoolId& school,
                             {"recipients", recipients},
                             {"categories", categories},
                             {"laws", laws},
-                            {"request_types", types}});
+                            {"request_types", types},
+                            {"retention", retention}});
 }
 
 ports::HttpResponse ConsentRates(const ApiServices& s, const SchoolId& school,
@@ -237,9 +256,10 @@ void Api::RegisterConsoleRoutes() {
   };
   Register("GET", "/v1/schools/{school}/console",
            Access::StaffSession(Capability::kNone, PersonalData::kNone),
-           doc("The school as the staff console shows it: roles, purposes, fields, stores, "
-               "consents, recipients, categories and laws with their titles in the reader's "
-               "language, the request types the policy offers with their terms, the time zone"),
+           doc("The school as the staff console shows it: roles, purposes (with their "
+               "retention terms), fields, stores, consents, recipients, categories and laws with "
+               "their titles in the reader's language, the request types the policy offers with "
+               "their terms, the retention terms of inactivity and legal minimums, the time zone"),
            &Api::ConsoleRead);
   Register("GET", "/v1/schools/{school}/consents/rates",
            Access::StaffSession(Capability::kNone, PersonalData::kNone),

@@ -129,8 +129,9 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
       deps, *app->schools_, *app->subjects_, *app->audit_, *app->disclosures_);
   app->guardians_ = std::make_unique<services::GuardianService>(
       deps, *app->schools_, *app->subjects_, *app->audit_, *app->outbox_);
-  app->cabinet_ = std::make_unique<services::CabinetService>(
-      deps, *app->schools_, *app->subjects_, *app->audit_, *app->outbox_, *app->guardians_);
+  app->cabinet_ = std::make_unique<services::CabinetService>(deps, *app->schools_, *app->subjects_,
+                                                             *app->audit_, *app->outbox_,
+                                                             *app->guardians_, *app->retention_);
   app->cookie_consents_ =
       std::make_unique<services::CookieConsentService>(deps, *app->schools_, *app->audit_);
   app->testdata_ = std::make_unique<services::TestDataService>(deps, *app->schools_,

@@ -8,6 +8,7 @@
 
 #include "domain/intake.h"
 #include "services/request_texts.h"
+#include "services/retention.h"
 
 namespace dovira::services {
 namespace {
@@ -35,13 +36,15 @@ Actor SubjectSession::ToActor() const {
 }
 
 CabinetService::CabinetService(Deps deps, Schools& schools, SubjectService& subjects,
-                               AuditLog& audit, Outbox& outbox, GuardianService& guardians)
+                               AuditLog& audit, Outbox& outbox, GuardianService& guardians,
+                               RetentionService& retention)
     : deps_(deps),
       schools_(schools),
       subjects_(subjects),
       audit_(audit),
       outbox_(outbox),
-      guardians_(guardians) {}
+      guardians_(guardians),
+      retention_(retention) {}
 
 Result<std::string> CabinetService::BeginSignIn(const SchoolId& school, const std::string& email,
                                                 const std::string& lang,
@@ -147,7 +150,14 @@ Result<SubjectSignIn> CabinetService::CompleteSignIn(const SchoolId& school,
   if (Status st = guardians_.VerifyByEmail(school, session.email_token, batch); !st.ok()) {
     return st.error();
   }
-  if (!session.subject.value().empty()) Audit(batch, out.session, "login", "", "email_code", ctx);
+  if (!session.subject.value().empty()) {
+    // R71: signing in is a use; an inactivity term counts from the last one. Recorded before the
+    // session, so that no one is signed in whose use was not counted.
+    Status used = retention_.RecordEvent(school, session.subject, "last_use", now,
+                                         out.session.ToActor(), ctx);
+    if (!used.ok()) return used.error().code == ErrorCode::kNotFound ? invalid() : used.error();
+    Audit(batch, out.session, "login", "", "email_code", ctx);
+  }
   if (auto st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
   return out;
 }

@@ -5,7 +5,9 @@
 // "signed_in", R37).
 //
 // A sign-in answers alike whether or not the address is on file, so the endpoint does not tell
-// who studies at the school. A code allows five tries and lives fifteen minutes; a session lives
+// who studies at the school. A completed sign-in is a use of the school's services: it is
+// recorded as the subject's `last_use` retention event, from which an inactivity term counts
+// (R71). A code allows five tries and lives fifteen minutes; a session lives
 // twelve hours and dies with the subject (erasure deletes it in the same batch).
 //
 // Thread-safety: safe for concurrent use.
@@ -23,6 +25,8 @@
 #include "services/subjects.h"
 
 namespace dovira::services {
+
+class RetentionService;
 
 struct SubjectSession {
   SchoolId school;
@@ -55,13 +59,15 @@ struct CabinetField {
 class CabinetService {
  public:
   CabinetService(Deps deps, Schools& schools, SubjectService& subjects, AuditLog& audit,
-                 Outbox& outbox, GuardianService& guardians);
+                 Outbox& outbox, GuardianService& guardians, RetentionService& retention);
 
   // Starts a sign-in. Returns the login id the code must be entered with; e-mails the code only
   // when `email` belongs to a subject of the school or to a minor's representative (B06).
   Result<std::string> BeginSignIn(const SchoolId& school, const std::string& email,
                                   const std::string& lang, const RequestContext& ctx);
-  // kDenied "code_invalid" (wrong, expired or used up; the message says which it was not).
+  // kDenied "code_invalid" (wrong, expired or used up; the message says which it was not). The
+  // signed-in subject's last use is recorded first (RetentionService::RecordEvent, audited); if
+  // that fails, so does the sign-in.
   Result<SubjectSignIn> CompleteSignIn(const SchoolId& school, const std::string& login_id,
                                        const std::string& code, const RequestContext& ctx);
   // kUnauthenticated "session_invalid" when unknown, expired or the subject is gone. A session
@@ -105,6 +111,7 @@ class CabinetService {
   AuditLog& audit_;
   Outbox& outbox_;
   GuardianService& guardians_;
+  RetentionService& retention_;
 };
 
 // RFC 4180 CSV of an export: a UTF-8 byte-order mark, then field,category,value,collected_at,

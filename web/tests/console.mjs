@@ -527,6 +527,7 @@ test('staff: a new account signs in with its one-time password and must replace 
   assert.equal(await other.page.locator('nav.views').getByRole('link', { name: 'Requests', exact: true }).count(), 0);
   assert.equal(await other.page.locator('nav.views').getByRole('link', { name: 'Audit log' }).count(), 0);
   assert.equal(await other.page.locator('nav.views').getByRole('link', { name: 'Staff' }).count(), 0);
+  assert.equal(await other.page.locator('nav.views').getByRole('link', { name: 'Retention' }).count(), 0);
 
   await row.getByRole('button', { name: 'Record briefing: Iryna Bondar' }).click();
   await page.locator('.step-status').filter({ hasText: 'Briefing of Iryna Bondar recorded.' }).waitFor();
@@ -653,9 +654,98 @@ test('subjects: a purpose of the role shows only its fields, another purpose is 
   await adminPage.context.close();
 });
 
+// ---- retention ------------------------------------------------------------------------------------
+
+test('retention: what ends in the next 30 days, with the subject, titles, the day in the school\'s zone, the action and why (R70, issue 14)', async () => {
+  // A buyer whose agreement ends on 20 March: the fields only the contract needs go that day.
+  const subject = await newSubject('olena.retention@example.com');
+  const ended = await admin.post(api(`/subjects/${subject}/events`), { kind: 'agreement_end', at: '2025-03-20T12:00:00Z' });
+  assert.equal(ended.status, 200, JSON.stringify(ended.body));
+  const upcoming = (await admin.get(api('/retention/upcoming?days=30'))).body.items.filter((i) => i.subject === subject);
+  assert.deepEqual(upcoming.map((i) => `${i.field} ${i.action} ${i.date}`).sort(),
+    ['purchase_amount destroy 2025-03-20', 'purchased_service destroy 2025-03-20'], JSON.stringify(upcoming));
+
+  const { page, context, errors } = await newPage();
+  await signInAdmin(page);
+  await nextView(page, () => page.locator('nav.views').getByRole('link', { name: 'Retention' }).click());
+  await heading(page, 'Retention: the next 30 days').waitFor();
+  assert.equal(await page.locator('nav.views a[aria-current=page]').innerText(), 'Retention');
+  const rows = rowsOf(page).filter({ hasText: `no. ${subject.slice(0, 8)}` });
+  assert.equal(await rows.count(), 2);
+  const amount = await rows.filter({ hasText: 'Purchase amount' }).innerText();
+  // The day in the reader's words and the school's zone, the field with its category, the purpose
+  // that ended, what the job does, and why: the event on its day and the term that follows it.
+  assert.match(amount, /Mar 20, 2025[\s\S]*in 17 days/, amount);
+  assert.match(amount, /Purchase data/, amount);
+  assert.match(amount, /Performance of the paid-services contract/, amount);
+  assert.match(amount, /\bDestroy\b/, amount);
+  assert.match(amount, /The agreement ended on Mar 20, 2025\. The policy keeps the data no longer after that\./, amount);
+  // The subject's number leads to their requests.
+  assert.equal(await rows.first().getByRole('link', { name: `no. ${subject.slice(0, 8)}` }).getAttribute('href'), `#/requests?subject=${subject}`);
+  const text = await page.evaluate(() => document.body.innerText);
+  const found = leaks(text, [...(await idsOf(SCHOOL)), subject, 'agreement_end', 'skip_legal_claims', 'anonymise']);
+  assert.deepEqual(found, [], `${found.join('; ')}\n---\n${text}`);
+  await noSeriousA11yIssues(page, 'retention');
+
+  // In Ukrainian: the same row in the reader's words.
+  await visit(page, '/console.html?lang=uk#/retention');
+  await heading(page, 'Строки зберігання: найближчі 30 днів').waitFor();
+  const uk = await rowsOf(page).filter({ hasText: `№ ${subject.slice(0, 8)}` }).filter({ hasText: 'Сума покупки' }).innerText();
+  assert.match(uk, /20 бер\. 2025[\s\S]*через 17 днів[\s\S]*Знищити[\s\S]*Договір закінчився 20 бер\. 2025/, uk);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('retention: a legal minimum keeps invoices restricted to storage, and says under which law and until when (R72, issue 14)', async () => {
+  // 004's administrator: the account the first sign-in test set up, or (run alone) a fresh one.
+  if (!admin4) {
+    const s = await staffSession(server, SCHOOL4);
+    admin4 = { school: SCHOOL4, email: ADMIN, password: s.password, secret: s.secret };
+  }
+  const { page, context, errors } = await newPage();
+  await signIn(page, admin4);
+  // A customer recorded by the school's order system, whose agreement ends on 20 March.
+  const call = (method, path, body) => page.evaluate(async ([m, p, b]) => {
+    const me = await (await fetch('/v1/auth/me')).json();
+    const r = await fetch(p, { method: m, headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token }, body: JSON.stringify(b) });
+    return { status: r.status, body: await r.json() };
+  }, [method, path, body]);
+  const base = `/v1/schools/${SCHOOL4}`;
+  const created = await call('POST', `${base}/subjects`, {
+    kind: 'customer', channel: 'order', source: 'subject', age_statement: 'adult',
+    fields: { first_name: 'Petro', last_name: 'Koval', email: 'petro.retention@example.com', service_package: 'Pro', invoice_details: 'INV-7' },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const subject = created.body.subject;
+  const ended = await call('POST', `${base}/subjects/${subject}/events`, { kind: 'agreement_end', at: '2025-03-20T12:00:00Z' });
+  assert.equal(ended.status, 200, JSON.stringify(ended.body));
+
+  await visit(page, '/console.html?lang=en#/retention');
+  await heading(page, 'Retention: the next 30 days').waitFor();
+  const rows = rowsOf(page).filter({ hasText: `no. ${subject.slice(0, 8)}` });
+  // The invoices: restricted from the agreement's end, kept three years under the tax code.
+  const invoices = await rows.filter({ hasText: 'Invoices and payment records' }).innerText();
+  assert.match(invoices, /Mar 20, 2025[\s\S]*in 17 days[\s\S]*Invoices[\s\S]*Concluding the contract and invoicing[\s\S]*Restrict to storage/, invoices);
+  assert.match(invoices, /The agreement ended on Mar 20, 2025\. Kept for storage only until Mar 20, 2028: “Tax Code of Ukraine” requires 3 calendar years\./, invoices);
+  // The package bought: kept for the purpose's own term, with no law.
+  const pkg = await rows.filter({ hasText: 'Service or Service Package bought' }).innerText();
+  assert.match(pkg, /The policy keeps the data 3 calendar years after that, for storage only, until Mar 20, 2028\./, pkg);
+  assert.doesNotMatch(pkg, /Tax Code/, pkg);
+  // In Russian: the law and the term in the reader's words.
+  await visit(page, '/console.html?lang=ru#/retention');
+  await heading(page, 'Сроки хранения: ближайшие 30 дней').waitFor();
+  const ru = await rowsOf(page).filter({ hasText: `№ ${subject.slice(0, 8)}` }).filter({ hasText: 'Счета на оплату и сведения об оплате' }).innerText();
+  assert.match(ru, /Ограничить хранением[\s\S]*Хранятся только для хранения по 20 мар\. 2028 г\.: «Налоговый кодекс Украины» требует 3 календарных года\./, ru);
+  const text = await page.evaluate(() => document.body.innerText);
+  const found = leaks(text, [...(await idsOf(SCHOOL4, (path) => call('GET', path))), subject, 'agreement_end', 'ua_tax_code']);
+  assert.deepEqual(found, [], `${found.join('; ')}\n---\n${text}`);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 // ---- every view: language, phone, keyboard -------------------------------------------------------
 
-const VIEWS = ['#/requests', '#/requests/new', '#/subjects', () => `#/requests/${seeded.a1}`, '#/audit', '#/consents', '#/staff', '#/account'];
+const VIEWS = ['#/requests', '#/requests/new', '#/subjects', () => `#/requests/${seeded.a1}`, '#/audit', '#/consents', '#/retention', '#/staff', '#/account'];
 
 // ---- every word a person reads (issue 12) --------------------------------------------------------
 
@@ -675,9 +765,9 @@ function leaks(text, ids) {
 }
 
 // The ids of the policy (stores, purposes, fields, consents, recipients, categories, laws, roles)
-// and the codes of the API a view could show instead of words.
-async function idsOf(school) {
-  const s = (await admin.get(`/v1/schools/${school}/console?lang=en`)).body;
+// and the codes of the API a view could show instead of words (`get` reads the school's settings).
+async function idsOf(school, get = (path) => admin.get(path)) {
+  const s = (await get(`/v1/schools/${school}/console?lang=en`)).body;
   const ids = new Set();
   for (const list of [s.purposes, s.fields, s.roles, s.stores ?? [], s.consents ?? [], s.recipients ?? [], s.categories ?? [], s.laws ?? []]) {
     for (const x of list) ids.add(x.id);
@@ -732,6 +822,7 @@ test('in Ukrainian and Russian the queue, a request, subjects, audit and staff s
       ['subjects', '#/subjects'],
       ['audit', '#/audit?limit=60'],
       ['consents', '#/consents'],
+      ['retention', '#/retention'],
       ['staff', '#/staff'],
     ];
     for (const [name, hash] of views) {

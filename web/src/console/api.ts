@@ -97,7 +97,8 @@ export interface Settings {
   time_zone: string;
   languages: string[];
   roles: { id: string; title: string; privileged: boolean; decides_requests: boolean; purposes: string[] }[];
-  purposes: { id: string; title: string; basis: string }[];
+  // retention: the term the policy keeps a purpose's data after its trigger ("immediate", ...)
+  purposes: { id: string; title: string; basis: string; retention: string }[];
   fields: { id: string; title: string; category: string }[];
   stores: Titled[];
   consents: Titled[];
@@ -106,6 +107,23 @@ export interface Settings {
   laws: (Titled & { citation: string })[];
   // Each type the policy offers, with the grounds its right lists (titles in the reader's language).
   request_types: { type: string; right: string; term: string; trigger: string; source: string; grounds: Titled[] }[];
+  // The inactivity that ends the use (R71) and the legal minimums per category (R72).
+  retention: { inactivity: string | null; legal_minimum: { category: string; term: string; law: string }[] };
+}
+
+// One field of one subject whose retention ends (GET /retention/upcoming).
+export interface RetentionItem {
+  subject: string;
+  field: string;
+  category: string;
+  purpose: string;  // the purpose that ended last
+  trigger: string;  // agreement_end, end_of_use, consent_withdrawn, consent_expired, collection, purpose_end
+  trigger_at: string;
+  date: string;  // YYYY-MM-DD in the school's time zone
+  action: 'destroy' | 'anonymise' | 'keep' | 'skip_legal_claims';
+  law: string | null;
+  kept_until: string | null;
+  text: string;
 }
 
 export interface RequestTask {

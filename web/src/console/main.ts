@@ -1,7 +1,7 @@
 // The staff console (console.html): sign-in (password, a TOTP code once enrolled, the first
 // sign-in's password change and TOTP enrolment), then the views under #/ (requests, a request,
-// filing, audit log, consents, staff, account). One page; the session is the server's HttpOnly
-// cookie, every unsafe call carries the session's CSRF token.
+// filing, audit log, consents, retention, staff, account). One page; the session is the server's
+// HttpOnly cookie, every unsafe call carries the session's CSRF token.
 import { h } from '../common/dom';
 import { ready, startPage } from '../pages/chrome';
 import { ApiError, get, post, setCsrf, setLanguage, whenSignedOut, type Session, type Settings } from './api';
@@ -15,6 +15,7 @@ import { consentsView } from './views/consents';
 import { newRequestView } from './views/new_request';
 import { queueView } from './views/queue';
 import { requestView } from './views/request';
+import { retentionView } from './views/retention';
 import { staffView } from './views/staff';
 import { subjectsView } from './views/subjects';
 
@@ -177,6 +178,7 @@ const VIEWS: [string, string, Needs][] = [
   ['#/subjects', 'subjects', 'any'],
   ['#/audit', 'audit', 'privileged'],
   ['#/consents', 'consents', 'any'],
+  ['#/retention', 'retention', 'decides'],
   ['#/staff', 'staff', 'privileged'],
   ['#/account', 'account', 'any'],
 ];
@@ -223,6 +225,9 @@ async function route(initial = false): Promise<void> {
     } else if (parts[0] === 'audit') {
       key = 'audit';
       await auditView(app, root, params);
+    } else if (parts[0] === 'retention') {
+      key = 'retention';
+      await retentionView(app, root);
     } else if (parts[0] === 'consents') {
       key = 'consents';
       await consentsView(app, root);
