@@ -361,7 +361,10 @@ void Api::RegisterRoutes() {
   RegisterAsync("POST", "/v1/schools/{school}/subjects/{subject}/read",
                 Access::Staff(Capability::kNone, PersonalData::kGated),
                 doc("Read a subject's fields for a stated purpose, through the gate (R28-R30)",
-                    "gate", access, Obj({{"decision_id", kStr}, {"fields", kStrMap}}), 200,
+                    "gate", access,
+                    Obj({{"decision_id", kStr}, {"fields", kStrMap}, {"statements", kStrMap},
+                         {"standing_decision", kStr}, {"decided_by", kStr}}),
+                    200,
                     {400, 401, 403, 404, 423, 503}),
                 &Api::ReadSubject);
   RegisterAsync(
@@ -369,7 +372,8 @@ void Api::RegisterRoutes() {
       doc("Ask the gate whether a use is allowed (no data returned)", "gate",
           Obj({{"subject", kStr}, {"purpose", kStr}, {"fields", kStrList}, {"operation", kStr}},
               {"subject", "purpose"}),
-          Obj({{"allowed", kBool}, {"reason", kStr}, {"decision_id", kStr}, {"fields", kStrList}}),
+          Obj({{"allowed", kBool}, {"reason", kStr}, {"decision_id", kStr}, {"fields", kStrList},
+               {"standing_decision", kStr}, {"decided_by", kStr}}),
           200, {400, 401, 403, 404, 423, 503}),
       &Api::Process);
   Register("POST", "/v1/schools/{school}/profiling-runs",
@@ -1165,6 +1169,15 @@ HttpResponse Api::GetSubject(Call& c) {
     j["representative"] = {{"relation", s->representative->relation},
                            {"permission_at", s->representative->permission_at}};
   }
+  // R44: which fields carry a statement of the subject's, and since when; the text comes with
+  // the field's value when the gate releases it (/read).
+  if (!s->statements.empty()) {
+    Json statements = Json::array();
+    for (const auto& st : s->statements) {
+      statements.push_back({{"field", st.field}, {"at", FormatTimestamp(st.at)}});
+    }
+    j["statements"] = std::move(statements);
+  }
   return JsonResponse(200, j);
 }
 
@@ -1196,8 +1209,11 @@ HttpResponse DecisionResponse(const services::AccessResult& r, bool with_values)
     return resp;
   }
   Json j = {{"allowed", true}, {"decision_id", r.decision_id}, {"reason", r.reason}};
+  if (!r.standing_decision.empty()) j["standing_decision"] = r.standing_decision;
+  if (!r.decided_by.empty()) j["decided_by"] = r.decided_by;
   if (with_values) {
     j["fields"] = r.values;
+    if (!r.statements.empty()) j["statements"] = r.statements;
   } else {
     j["fields"] = r.fields;
   }

@@ -158,6 +158,7 @@ class Api {
   // Rights requests (requests_api.cc).
   ports::HttpResponse FileRequest(Call& c);
   ports::HttpResponse PublicFileRequest(Call& c);
+  ports::HttpResponse ReportChildData(Call& c);
   ports::HttpResponse PublicVerifyRequest(Call& c);
   ports::HttpResponse PublicResendCode(Call& c);
   ports::HttpResponse ListRequests(Call& c);
@@ -174,6 +175,7 @@ class Api {
   ports::HttpResponse MeData(Call& c);
   ports::HttpResponse MeUpdate(Call& c);
   ports::HttpResponse MeDeleteField(Call& c);
+  ports::HttpResponse MeAttachStatement(Call& c);
   ports::HttpResponse MeExport(Call& c);
   ports::HttpResponse MeTransfer(Call& c);
   ports::HttpResponse MeRequests(Call& c);

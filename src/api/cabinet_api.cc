@@ -120,6 +120,12 @@ void Api::RegisterCabinetRoutes() {
       "DELETE", me + "/fields/{field}", Access::Subject(PersonalData::kNone),
       doc("Delete a field you provided from every store (R44, R73)", nullptr, 204, {401, 403, 422}),
       &Api::MeDeleteField);
+  Register("POST", me + "/statements", Access::Subject(PersonalData::kNone),
+           doc("Attach your own statement to a field you have on file, supplementing it (R44); "
+               "it goes with the field in the access package and to staff who may read the field",
+               Obj({{"field", kStr}, {"text", kStr}}, {"field", "text"}), 201,
+               {400, 401, 403, 422}),
+           &Api::MeAttachStatement);
   Register("GET", me + "/export", Access::Subject(PersonalData::kReleased),
            doc("The data you provided, as JSON (schema/export-v1.json) or CSV (R54)", nullptr, 200,
                {400, 401}, {"format"}),
@@ -415,7 +421,7 @@ HttpResponse Api::MeData(Call& c) {
   for (const auto& field : *fields) out["fields"].push_back(FieldJson(field, p, c.lang));
   for (const char* key : {"consents", "purposes", "categories", "recipients",
                           "transfer_safeguards", "retention", "sources", "automated_decisions",
-                          "profiling"}) {
+                          "profiling", "statements"}) {
     if (info.contains(key)) out[key] = info[key];
   }
   // Each ledger entry names its consent by the policy's title too.
@@ -464,6 +470,21 @@ HttpResponse Api::MeDeleteField(Call& c) {
   HttpResponse r;
   r.status = 204;
   return r;
+}
+
+HttpResponse Api::MeAttachStatement(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  if (Status only = OnlyKeys(*body, {"field", "text"}); !only.ok()) {
+    return ErrorResponse(only.error());
+  }
+  auto field = ReqString(*body, "field");
+  if (!field.ok()) return ErrorResponse(field.error());
+  auto text = ReqString(*body, "text");
+  if (!text.ok()) return ErrorResponse(text.error());
+  auto st = s_.cabinet->AttachStatement(*c.subject_session, *field, *text, c.ctx);
+  if (!st.ok()) return ErrorResponse(st.error());
+  return JsonResponse(201, {{"field", st->field}, {"text", st->text}, {"at", FormatTimestamp(st->at)}});
 }
 
 HttpResponse Api::MeExport(Call& c) {

@@ -220,6 +220,7 @@ ports::HttpResponse SearchSubject(const ApiServices& s, const SchoolId& school,
                               {"purpose", search.purpose},
                               {"subject", subject},
                               {"fields", a.values},
+                              {"statements", a.statements},
                               {"audited", true}});
   } else {
     Json err = {{"code", a.reason},

@@ -20,6 +20,15 @@ using services::Actor;
 
 const Json kAnyBody = Json{{"type", "object"}};
 
+// A request filed by the public, as the public sees it: only what it needs to follow it.
+Json PublicRequestJson(const services::RequestInfo& r) {
+  return {{"id", r.id},
+          {"type", r.type},
+          {"state", r.state},
+          {"received_at", FormatTimestamp(r.received_at)},
+          {"due_at", FormatTimestamp(r.due_at)}};
+}
+
 }  // namespace
 
 Json RequestJson(const services::RequestInfo& r, bool full) {
@@ -232,6 +241,12 @@ void Api::RegisterRequestRoutes() {
                "on file to confirm identity (R37)",
                201, {400, 404, 409, 422}),
            &Api::PublicFileRequest);
+  Register("POST", "/v1/schools/{school}/reports/child-data", Access::Public(),
+           doc("Report that a child's data were collected, with or without an account (R26): "
+               "opens a case for the officer on the policy's deletion term for a minor's data; "
+               "the answer says nothing about who is on file",
+               201, {400, 404, 429}),
+           &Api::ReportChildData);
   Register("POST", "/v1/schools/{school}/public/requests/{request}/verify", Access::Public(),
            doc("Confirm a public request with the e-mailed code: five tries, fifteen minutes "
                "(R37)",
@@ -303,12 +318,51 @@ HttpResponse Api::PublicFileRequest(Call& c) {
   auto r = s_.requests->File(c.school(), *f, Actor::Public(), c.ctx);
   if (!r.ok()) return ErrorResponse(r.error());
   NudgeOutbox();
-  // The public sees only what it needs to follow the request.
-  return JsonResponse(201, {{"id", r->id},
-                            {"type", r->type},
-                            {"state", r->state},
-                            {"received_at", FormatTimestamp(r->received_at)},
-                            {"due_at", FormatTimestamp(r->due_at)}});
+  return JsonResponse(201, PublicRequestJson(*r));
+}
+
+HttpResponse Api::ReportChildData(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  if (Status only = OnlyKeys(*body, {"reporter_email", "hint", "details", "lang"}); !only.ok()) {
+    return ErrorResponse(only.error());
+  }
+  auto invalid = [](std::string what, const char* field) {
+    return ErrorResponse(Error{ErrorCode::kInvalidArgument, std::move(what), field, "invalid_field"});
+  };
+  auto reporter = ReqString(*body, "reporter_email");
+  if (!reporter.ok()) return ErrorResponse(reporter.error());
+  if (!domain::NormaliseEmail(*reporter)) {
+    return invalid("\"reporter_email\" is not an e-mail address", "reporter_email");
+  }
+  // What lets the officer find the child: an e-mail address on file, a name, a class.
+  auto hint = ReqString(*body, "hint");
+  if (!hint.ok()) return ErrorResponse(hint.error());
+  if (hint->size() > 200) return invalid("\"hint\" is longer than 200 characters", "hint");
+  auto details = OptString(*body, "details");
+  if (!details.ok()) return ErrorResponse(details.error());
+  if (*details && (*details)->size() > 2000) {
+    return invalid("\"details\" is longer than 2000 characters", "details");
+  }
+  auto lang = OptString(*body, "lang");
+  if (!lang.ok()) return ErrorResponse(lang.error());
+  if (Status allowed = AllowPublicMail(c, *reporter); !allowed.ok()) {
+    return ErrorResponse(allowed.error());
+  }
+  services::FileRequest f;
+  f.type = "child_data_report";
+  f.channel = "web";
+  f.filed_by = "reporter";
+  f.reply_email = *reporter;
+  // A hint that is an e-mail address is matched against the addresses on file.
+  if (domain::NormaliseEmail(*hint)) f.email = *hint;
+  f.statement = *hint + (*details ? "\n" + **details : std::string());
+  f.lang = lang->value_or(c.lang);
+  auto r = s_.requests->File(c.school(), f, Actor::Public(), c.ctx);
+  if (!r.ok()) return ErrorResponse(r.error());
+  NudgeOutbox();
+  // Whether the child is on file is the officer's to find out, not the reporter's.
+  return JsonResponse(201, PublicRequestJson(*r));
 }
 
 Status Api::AllowPublicMail(const Call& c, const std::string& email) {

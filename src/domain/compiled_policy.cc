@@ -70,6 +70,14 @@ Result<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(const poli
     cp.profiling = pu.profiling;
     cp.minors_allowed = pu.minors_allowed && !(pu.marketing && !pol.minors.marketing_allowed);
     cp.depersonalised_only = pu.data_form == "depersonalised";
+    cp.per_case = pu.decision == "per_case";
+    if (!cp.per_case) cp.standing_decision = pu.decision;
+    for (const auto& sd : pol.decisions.standing) {
+      if (!cp.per_case && cp.standing_decision.empty() &&
+          std::find(sd.purposes.begin(), sd.purposes.end(), id) != sd.purposes.end()) {
+        cp.standing_decision = sd.id;
+      }
+    }
     for (const auto& fid : pu.fields) {
       auto it = c->field_index_.find(fid);
       if (it == c->field_index_.end()) {

@@ -98,6 +98,10 @@ struct CompiledPurpose {
   FieldSet fields;
   uint64_t subject_kinds = ~uint64_t{0};  // bit i = subject-kind index i; all when unrestricted
   std::string store;                       // the store holding its data
+  // R31: the standing decision a routine use runs under (its id, "" when none), or a use that
+  // needs a decision per case, taken by a member of `decisions.decided_by`.
+  std::string standing_decision;
+  bool per_case = false;
 };
 
 struct CompiledField {

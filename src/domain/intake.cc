@@ -431,7 +431,7 @@ Result<ValidatedSubmission> ValidateSubmission(const CompiledPolicy& cp, const S
       }
     }
   }
-  if (out.minor) {
+  if (out.minor && m.representative_consent != "not_stated") {
     if (m.representative_consent == "not_accepted") {
       problem(Error::Refused("minor_not_accepted",
                              "the school does not accept personal data from people under " +

@@ -31,6 +31,7 @@ constexpr std::pair<const char*, const char*> kTypes[] = {
     {"complaint", "complaint"},
     {"claim", "complaint"},
     {"unlawful_processing", "unlawful_processing"},
+    {"child_data_report", "child_data_report"},
 };
 
 std::chrono::sys_seconds Seconds(Timestamp t) {
@@ -99,6 +100,11 @@ Result<DueTerm> TermFor(const policy::Policy& p, std::string_view type) {
     }
     return DueTerm{*p.unlawful_processing.stop, p.unlawful_processing.trigger, "policy",
                    p.unlawful_processing.clause};
+  }
+  if (right == "child_data_report") {
+    // R26 (001 §2.4, 004 §5.7.2-§5.7.3, C-10): the officer's case runs on the policy's deletion
+    // term for a minor's data, from the report's receipt.
+    return DueTerm{p.minors.deletion_term, "request_received", "policy", p.minors.clause};
   }
   if (type == "claim" && p.claims.pretrial && p.claims.deadline.term) {
     return DueTerm{*p.claims.deadline.term, p.claims.deadline.trigger, "policy", p.claims.clause};

@@ -53,7 +53,8 @@ bool CanMove(RequestState from, RequestState to);
 //   object_direct_marketing (→ marketing_objection), portability, withdrawal,
 //   automated_decision_review, contest_segment (→ automated_decision_review),
 //   no_automated_decisions, complaint, claim (→ [claims] or complaint),
-//   unlawful_processing (staff only; [unlawful_processing]).
+//   unlawful_processing (staff only; [unlawful_processing]), child_data_report (a report that a
+//   child's data were collected, from anyone; its term is `minors.deletion_term`, R26).
 // Returns nullptr for an unknown type.
 const char* RightOfType(std::string_view type);
 const std::vector<std::string>& RequestTypes();

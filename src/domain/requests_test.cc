@@ -50,6 +50,26 @@ TEST(RequestTermsTest, R67ObjectionUnder004RunsOnTheDefaultTerm) {
   EXPECT_EQ(access->source, "policy");
 }
 
+TEST(RequestTermsTest, R26AChildDataReportRunsOnTheMinorsDeletionTerm) {
+  // 004 §5.7.2 gives no term: "immediate" (C-10), so the case is due the moment it is received.
+  auto cp = testing::P004();
+  auto term = TermFor(cp->policy(), "child_data_report");
+  ASSERT_TRUE(term.ok()) << term.error().message;
+  EXPECT_EQ(term->term.unit, calendar::TermUnit::kImmediate);
+  EXPECT_EQ(term->source, "policy");
+  EXPECT_EQ(term->clause, cp->policy().minors.clause);
+  const Timestamp received = At("2025-03-03T09:00:00Z");
+  EXPECT_EQ(Due(*cp, "child_data_report", received), received);
+  // A school whose policy gives 3 working days: from Monday 2025-03-03, the end of Thursday in Kyiv.
+  policy::Policy p = cp->policy();
+  p.minors.deletion_term = calendar::Term{3, calendar::TermUnit::kWorkingDays, true};
+  auto three = CompiledPolicy::Compile(p);
+  ASSERT_TRUE(three.ok());
+  const Timestamp due = Due(**three, "child_data_report", received);
+  EXPECT_EQ(LocalDay(**three, due), "2025-03-06");
+  EXPECT_EQ(due, At("2025-03-06T21:59:59Z"));
+}
+
 TEST(RequestTermsTest, R56DestructionRunsOnItsDueDay) {
   // 001: a withdrawal received on 2025-03-03 is destroyed within 30 working days: due 2025-04-14
   // (the end of that day in Kyiv). A job run on the due day carries it out; the day before, not.

@@ -944,7 +944,7 @@ class Builder {
         Para(ph_.rep_not_accepted);
       } else if (m.representative_consent == "verified") {
         Para(ph_.rep_verified);
-      } else {
+      } else if (m.representative_consent != "not_stated") {
         Para(ph_.rep_required);
       }
       if (m.reconsent_at_majority) Para(ph_.reconsent);

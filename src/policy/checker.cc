@@ -600,6 +600,27 @@ class Checker {
     for (const auto& [k, fid] : m.representative_fields) {
       RefField(m.pos, "`minors.representative_fields." + k + "`", fid);
     }
+    // R27 (003 L45, IC-003-4): birth dates are processed but nothing says how minors are treated.
+    // Until the policy states a rule, minor status comes from the birth date and consent-based
+    // marketing and profiling are refused to minors: the school must not assume everyone is an adult.
+    if (m.rule == "none") {
+      for (const auto& [id, f] : p_.fields) {
+        if (f.type != "date" || id.find("birth") == std::string::npos) continue;
+        Add(m.pos.line ? m.pos : SourcePos{1, 1}, "W-MINORS-NO-RULE",
+            "birth dates are processed (" + Quote(id) +
+                ") but `minors.rule` is none; minors are recognised from " + Quote(id) +
+                " and get no consent-based marketing or profiling until the policy states a rule");
+        m.rule = "birth_date";
+        m.birth_date_field = id;
+        m.marketing_allowed = false;
+        // Nothing more is assumed: minors are taken in as before, with no representative asked.
+        m.representative_consent = "not_stated";
+        for (auto& [pid, pu] : p_.purposes) {
+          if (pu.basis == "consent" && (pu.marketing || pu.profiling)) pu.minors_allowed = false;
+        }
+        break;
+      }
+    }
     if (m.rule == "none" && m.never_collect_under > 0) {
       Add(m.pos, "W-MINORS-NO-MECHANISM",
           "children under " + std::to_string(m.never_collect_under) +
@@ -644,11 +665,28 @@ class Checker {
       if (!ids.insert(sd.id).second) {
         Add(sd.pos, "E-DUPLICATE", "standing decision " + Quote(sd.id) + " is declared twice");
       }
+      if (!p_.roles.count(sd.decided_by)) {
+        Add(sd.pos, "E-REF-ROLE",
+            "standing decision " + Quote(sd.id) + " is decided by undeclared role " +
+                Quote(sd.decided_by));
+      }
       for (const auto& pid : sd.purposes) {
         if (!p_.purposes.count(pid)) {
           Add(sd.pos, "E-REF-PURPOSE",
               "standing decision " + Quote(sd.id) + " names undeclared purpose " + Quote(pid));
         }
+      }
+    }
+    // R31: a purpose used case by case needs someone who may take the case's decision.
+    if (!d.decided_by.empty() && !p_.roles.count(d.decided_by)) {
+      Add(d.pos, "E-REF-ROLE", "`decisions.decided_by` names undeclared role " + Quote(d.decided_by));
+    }
+    for (const auto& [id, pu] : p_.purposes) {
+      if (pu.decision == "per_case" && d.decided_by.empty()) {
+        Add(pu.pos, "E-KEY-MISSING",
+            "purpose " + Quote(id) +
+                " needs a decision per case, but `decisions.decided_by` names no role to take it");
+        break;
       }
     }
     if (!d.required_for.empty() && !d.standing.empty()) {

@@ -341,6 +341,79 @@ TEST(PolicyChecker, StandingDecisionsAreRequiredWhenEveryOperationNeedsADecision
   ExpectCodeAtLine(text, "E-NO-STANDING-DECISIONS", "[decisions]");
 }
 
+// 003 as shipped, but with no age rule: birth dates are processed and nothing says how minors are
+// treated (003 L45, IC-003-4).
+std::string P003WithoutAnAgeRule() {
+  std::string text =
+      ReadFile(std::string(DOVIRA_SOURCE_DIR) + "/policies/003_it_pro.toml");
+  text = Replace(text, "rule = \"birth_date\"\nbirth_date_field = \"date_of_birth\"", "rule = \"none\"");
+  text = Replace(text, "marketing_allowed = false\ndeletion_term", "marketing_allowed = true\ndeletion_term");
+  // Nor do the purposes exclude minors themselves.
+  for (size_t at; (at = text.find("minors_allowed = false\n")) != std::string::npos;) {
+    text.erase(at, std::string("minors_allowed = false\n").size());
+  }
+  return text;
+}
+
+TEST(PolicyChecker, R27BirthDatesWithoutAnAgeRuleWarnAndMinorsGetNoMarketingOrProfiling) {
+  const std::string text = P003WithoutAnAgeRule();
+  auto r = CheckPolicyText(text, "003.toml");
+  ASSERT_TRUE(r.policy);
+  const Finding* f = FindCode(r.findings, "W-MINORS-NO-RULE");
+  ASSERT_NE(f, nullptr) << "expected W-MINORS-NO-RULE";
+  EXPECT_EQ(f->severity, Severity::kWarning);
+  EXPECT_EQ(f->pos.line, LineOf(text, "[minors]"));
+  EXPECT_NE(f->message.find("date_of_birth"), std::string::npos) << f->message;
+  // The seed's own record of the gap stays declared (and resolved) beside it.
+  EXPECT_EQ(FindCode(r.findings, "W-003-MINORS-NO-RULE"), nullptr);
+  // Until the policy states a rule, minor status comes from the birth date, and consent-based
+  // marketing and profiling are refused to minors; contract purposes are untouched.
+  const Policy& p = *r.policy;
+  EXPECT_EQ(p.minors.rule, "birth_date");
+  EXPECT_EQ(p.minors.birth_date_field, "date_of_birth");
+  EXPECT_FALSE(p.minors.marketing_allowed);
+  EXPECT_EQ(p.minors.representative_consent, "not_stated");  // intake is not narrowed
+  EXPECT_FALSE(p.purposes.at("direct_marketing").minors_allowed);
+  EXPECT_FALSE(p.purposes.at("profiling_segmentation").minors_allowed);
+  EXPECT_FALSE(p.purposes.at("google_advertising").minors_allowed);
+  EXPECT_TRUE(p.purposes.at("site_functions").minors_allowed);
+  EXPECT_TRUE(r.ok());  // a warning: the policy stays usable
+
+  // 003 as shipped states the rule: no warning, and the declared conflict is resolved.
+  auto shipped = CheckPolicyFile(std::string(DOVIRA_SOURCE_DIR) + "/policies/003_it_pro.toml");
+  EXPECT_EQ(FindCode(shipped.findings, "W-MINORS-NO-RULE"), nullptr);
+  // A policy with no birth date and no rule (002) has nothing to warn about.
+  auto no_birth_date = CheckPolicyFile(std::string(DOVIRA_SOURCE_DIR) + "/policies/002_soho_lms.toml");
+  ASSERT_TRUE(no_birth_date.policy);
+  EXPECT_EQ(FindCode(no_birth_date.findings, "W-MINORS-NO-RULE"), nullptr);
+  EXPECT_EQ(no_birth_date.policy->minors.rule, "none");
+}
+
+TEST(PolicyChecker, R31APurposeDecidedCaseByCaseNeedsTheRoleThatDecides) {
+  const std::string path = std::string(DOVIRA_SOURCE_DIR) + "/policies/002_soho_lms.toml";
+  const std::string shipped = ReadFile(path);
+  auto ok = CheckPolicyText(shipped, "002.toml");
+  EXPECT_TRUE(ok.ok());
+  ASSERT_TRUE(ok.policy);
+  EXPECT_EQ(ok.policy->decisions.decided_by, "authorised_representative");
+
+  const std::string line = "decided_by = \"authorised_representative\"\nclause = \"L64\"";
+  const std::string none = Replace(shipped, line, "clause = \"L64\"");
+  auto missing = CheckPolicyText(none, "002.toml");
+  const Finding* f = FindCode(missing.findings, "E-KEY-MISSING");
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->message.find("decisions.decided_by"), std::string::npos) << f->message;
+  EXPECT_FALSE(missing.ok());
+
+  const std::string unknown =
+      Replace(shipped, line, "decided_by = \"board\"\nclause = \"L64\"");
+  auto bad = CheckPolicyText(unknown, "002.toml");
+  const Finding* g = FindCode(bad.findings, "E-REF-ROLE");
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->pos.line, LineOf(unknown, "[decisions]"));
+  EXPECT_FALSE(bad.ok());
+}
+
 TEST(PolicyChecker, ProfilingWithLegalEffectIsAnError) {  // R60
   std::string text = ReadMinimal() + "\n[automated_decisions]\nprofiling = true\nprofiling_effect = \"legal\"\n";
   ExpectCodeAtLine(text, "E-PROFILING-EFFECT", "[automated_decisions]");

@@ -1151,6 +1151,7 @@ void ReadPolicy(Reader& root, Policy* p) {
     auto& d = p->decisions;
     d.pos = r.pos();
     r.StrList("required_for", &d.required_for);
+    r.Str("decided_by", &d.decided_by);
     r.Str("clause", &d.clause);
     r.ArrayOfTables("standing", [&](size_t, Reader& sr) {
       StandingDecision sd;

@@ -332,6 +332,8 @@ struct Minors {
   std::map<std::string, std::string> representative_fields;
   int threshold = 18;
   std::map<std::string, int> age_map;
+  // required_before_collection | not_accepted | verified; "not_stated" only as the checker's
+  // reading of a policy with no age rule (R27): minors are recognised but no representative asked.
   std::string representative_consent = "required_before_collection";
   int never_collect_under = 0;
   calendar::Term deletion_term{0, calendar::TermUnit::kImmediate, true};
@@ -458,6 +460,9 @@ struct StandingDecision {
 struct Decisions {
   std::vector<std::string> required_for;
   std::vector<StandingDecision> standing;
+  // The role whose members take the decisions a purpose with `decision = "per_case"` needs (R31):
+  // only a staff member of this role may use such a purpose, and the use records them.
+  std::string decided_by;
   std::string clause;
   SourcePos pos;
 };

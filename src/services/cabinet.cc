@@ -372,6 +372,32 @@ Status CabinetService::DeleteField(const SubjectSession& session, const std::str
   return st;
 }
 
+Result<FieldStatement> CabinetService::AttachStatement(const SubjectSession& session,
+                                                      const std::string& field,
+                                                      const std::string& text,
+                                                      const RequestContext& ctx) {
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return Error::Invalid("\"text\" is empty: write the statement to attach", "text");
+  }
+  if (text.size() > 2000) {
+    return Error::Invalid("\"text\" is longer than 2000 characters", "text");
+  }
+  auto rt = schools_.Get(session.school);
+  if (!rt.ok()) return rt.error();
+  if ((*rt)->policy()->FieldIndex(field) < 0) {
+    return Error::Refused("field_undeclared", "the policy declares no field \"" + field + "\"",
+                          "field");
+  }
+  auto rows = deps_.store.GetRecords(session.school, session.subject);
+  if (!rows.ok()) return rows.error();
+  if (std::none_of(rows->begin(), rows->end(),
+                   [&](const ports::RecordRow& r) { return r.field == field; })) {
+    return Error::Refused("field_not_held", "you have no \"" + field + "\" on file", "field");
+  }
+  return subjects_.AttachStatement(session.school, session.subject, field, text,
+                                   session.ToActor(), ctx);
+}
+
 Result<std::string> CabinetService::Export(const SubjectSession& session,
                                            const std::string& format, const RequestContext& ctx) {
   if (format != "json" && format != "csv") {

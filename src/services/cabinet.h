@@ -94,6 +94,11 @@ class CabinetService {
   // "field_required" when a purpose the subject is in cannot do without it.
   Status DeleteField(const SubjectSession& session, const std::string& field,
                      const RequestContext& ctx);
+  // R44 (004 §9.3, §9.6): attaches the subject's additional statement to a field they have on
+  // file (replacing an earlier one on that field). kInvalidArgument naming "text" when it is empty
+  // or longer than 2000 characters; kRefused "field_undeclared" or "field_not_held" naming "field".
+  Result<FieldStatement> AttachStatement(const SubjectSession& session, const std::string& field,
+                                         const std::string& text, const RequestContext& ctx);
 
   // R54: the fields the subject provided, as JSON following schema/export-v1.json, or as CSV
   // (one row per field). Audited as an export.

@@ -20,7 +20,7 @@ bool ConcernsSubject(const std::string& reason) {
   static const std::set<std::string> kActorOrRequest = {
       "purpose_undeclared", "purpose_disabled", "purpose_not_allowed_for_key", "briefing_required",
       "role_denied",        "field_unknown",    "field_not_in_purpose",        "field_not_in_role",
-      "subject_unknown",    "unavailable",      "depersonalised_only"};
+      "subject_unknown",    "unavailable",      "depersonalised_only", "decision_role_required"};
   return !kActorOrRequest.count(reason);
 }
 
@@ -64,6 +64,13 @@ AccessResult DataAccessService::DecideOnly(const SchoolRuntime& school,
   g.purpose = purpose;
   g.role = actor.role.empty() ? -1 : cp.RoleIndex(actor.role);
   if (!actor.role.empty() && g.role < 0) return deny("role_denied", 403);
+  // R31 (002 L64): a purpose without a standing decision is used only on a decision taken case by
+  // case by a person of the role the policy names; a system (an API key) takes no such decision.
+  const domain::CompiledPurpose& pu = cp.purpose(static_cast<size_t>(purpose));
+  if (pu.per_case && (actor.kind != Actor::Kind::kStaff ||
+                      actor.role != cp.policy().decisions.decided_by)) {
+    return deny("decision_role_required", 403);
+  }
   g.operation = req.operation;
   g.all_fields = req.fields.empty();
   for (const auto& f : req.fields) {
@@ -78,7 +85,11 @@ AccessResult DataAccessService::DecideOnly(const SchoolRuntime& school,
   out.allowed = d.allowed();
   out.reason = domain::ReasonCode(d.reason);
   out.status = domain::ReasonStatus(d.reason);
-  if (out.allowed) out.fields = cp.FieldIds(d.fields);
+  if (out.allowed) {
+    out.fields = cp.FieldIds(d.fields);
+    out.standing_decision = pu.standing_decision;
+    if (pu.per_case) out.decided_by = actor.AuditName();
+  }
   return out;
 }
 
@@ -103,6 +114,12 @@ ports::WriteBatch DataAccessService::AuditBatch(const SchoolId& school, const Ac
   e.decision_id = result.decision_id;
   e.request_id = ctx.request_id;
   e.detail = detail;
+  if (!result.standing_decision.empty() || !result.decided_by.empty()) {
+    Json d = detail.empty() ? Json::object() : Json::parse(detail);
+    if (!result.standing_decision.empty()) d["standing_decision"] = result.standing_decision;
+    if (!result.decided_by.empty()) d["decided_by"] = result.decided_by;
+    e.detail = d.dump();
+  }
   audit_.Add(batch, school, std::move(e));
   return batch;
 }
@@ -147,6 +164,12 @@ Status DataAccessService::OpenValues(const SchoolId& school_id, const AccessRequ
                    "integrity"};
     }
     result.values[r.field] = *value;
+  }
+  // R44: a statement the subject attached to a released field goes with its value.
+  auto statements = subjects_.Statements(school_id, req.subject);
+  if (!statements.ok()) return statements.error();
+  for (auto& st : *statements) {
+    if (result.values.count(st.field)) result.statements[st.field] = std::move(st.text);
   }
   return Status::Ok();
 }

@@ -30,11 +30,18 @@ struct AccessRequest {
 struct AccessResult {
   bool allowed = false;
   std::string reason;  // domain::ReasonCode, or an actor rule: "briefing_required",
-                       // "purpose_not_allowed_for_key", "field_unknown"
+                       // "purpose_not_allowed_for_key", "field_unknown", "decision_role_required"
   int status = 403;    // the HTTP status the API answers with
   std::string decision_id;
+  // R31 (002 L64): an allowed use of a purpose that runs under a standing decision names it; one
+  // of a purpose used case by case names who took the decision ("staff:<id>"). Both are in the
+  // use's audit entry.
+  std::string standing_decision;
+  std::string decided_by;
   std::vector<std::string> fields;            // released field ids
   std::map<std::string, std::string> values;  // Read only: field → value
+  // Read only: field → the statement the subject attached to it (R44), for released fields.
+  std::map<std::string, std::string> statements;
 };
 
 // A search for a subject by a value the intake indexes (an e-mail address or a phone number),

@@ -232,6 +232,19 @@ Result<Json> PackageJson(ports::Store& store, DisclosureService& disclosure_log,
   return package;
 }
 
+// R44: the statements the subject attached to their fields, with their text; empty when none.
+Result<Json> StatementsJson(SubjectService& subjects, const SchoolId& school,
+                            const std::string& subject) {
+  Json out = Json::array();
+  if (subject.empty()) return out;
+  auto all = subjects.Statements(school, SubjectId(subject));
+  if (!all.ok()) return all.error();
+  for (const auto& st : *all) {
+    out.push_back({{"field", st.field}, {"text", st.text}, {"at", FormatTimestamp(st.at)}});
+  }
+  return out;
+}
+
 // Records read and written per page by the streamed package.
 constexpr size_t kPackagePage = 256;
 // The streamed package hands its output over in pieces of about this size.
@@ -258,6 +271,9 @@ Result<std::string> RequestService::BuildPackage(SchoolRuntime& school, const Re
   auto package =
       PackageJson(deps_.store, disclosures_, school, r, facts, *marks, std::move(data), now);
   if (!package.ok()) return package.error();
+  auto statements = StatementsJson(subjects_, school.id(), r.subject);
+  if (!statements.ok()) return statements.error();
+  if (!statements->empty()) (*package)["statements"] = std::move(*statements);
   return Dump(*package);
 }
 
@@ -282,6 +298,9 @@ class RequestService::PackageWriter {
                              marks_, with_data ? Json::array({nullptr}) : Json::array(),
                              generated_at_);
     if (!built.ok()) return built.error();
+    auto statements = StatementsJson(service_.subjects_, school_->id(), r_.subject);
+    if (!statements.ok()) return statements.error();
+    if (!statements->empty()) (*built)["statements"] = std::move(*statements);
     const Json package = std::move(*built);
     std::string buf;
     auto flush = [&](bool always) {

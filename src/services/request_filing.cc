@@ -32,8 +32,14 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
     return Error::Denied("staff_only", "unlawful-processing cases are opened by staff");
   }
   if (in.channel.empty()) return Error::Invalid("channel is required", "channel");
-  if (in.filed_by != "subject" && in.filed_by != "representative" && in.filed_by != "staff") {
-    return Error::Invalid("filed_by must be subject, representative or staff", "filed_by");
+  // R26: a report about a child's data comes from anyone (a parent, a teacher, a stranger): its
+  // filer is a reporter, never the subject, and only such a report has one.
+  const bool report = in.type == "child_data_report";
+  if (in.filed_by != "subject" && in.filed_by != "representative" && in.filed_by != "staff" &&
+      !(report && in.filed_by == "reporter")) {
+    return Error::Invalid(report ? "filed_by must be reporter, representative or staff"
+                                 : "filed_by must be subject, representative or staff",
+                          "filed_by");
   }
   const Timestamp received = in.received_at.value_or(now);
   if (received > now) {
@@ -106,7 +112,8 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
     auto found = deps_.store.FindByLookup(school, "email", *token);
     if (!found.ok()) return found.error();
     if (*found) r.subject = (*found)->value();
-  } else if (in.type != "unlawful_processing" && in.type != "claim" && in.type != "complaint") {
+  } else if (in.type != "unlawful_processing" && in.type != "claim" && in.type != "complaint" &&
+             !report) {
     return Error::Invalid("name the subject, or give the requester's e-mail address", "email");
   }
   on_file = AddressOnFile(school, *cp, r.subject);
@@ -175,7 +182,9 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
       actor.kind == Actor::Kind::kSubject || actor.kind == Actor::Kind::kStaff ||
       actor.kind == Actor::Kind::kApiKey || actor.kind == Actor::Kind::kSystem;
   bool needs_identity = false;
-  if (!r.subject.empty()) {
+  // A report is not the subject asking for their own data: nothing is released to the reporter,
+  // so there is no identity to confirm (R26).
+  if (!r.subject.empty() && !report) {
     if (right != nullptr && right->identity_verification == "required") needs_identity = true;
     if (!self_or_staff) needs_identity = true;
     if (self_or_staff && !r.reply_email.empty() && !on_file.empty() && r.reply_email != on_file &&
@@ -233,7 +242,7 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
     if (auto st = Commit(school, r, std::move(batch)); !st.ok()) return st.error();
     return r;
   }
-  if (r.subject.empty() && r.right != "complaint" && r.right != "unlawful_processing") {
+  if (r.subject.empty() && r.right != "complaint" && r.right != "unlawful_processing" && !report) {
     return Error{ErrorCode::kNotFound,
                  "no subject of this school has that e-mail address; name the subject",
                  "email", "subject_unknown"};

@@ -86,6 +86,10 @@ std::string EncodeProfile(const SubjectProfile& p) {
   }
   if (!p.country.empty()) out += "country\t" + Escape(p.country) + "\n";
   if (!p.lang.empty()) out += "lang\t" + Escape(p.lang) + "\n";
+  for (const auto& st : p.statements) {
+    out += "statement\t" + Escape(st.field) + "\t" + std::to_string(MicrosOf(st.at)) + "\t" +
+           Escape(st.text) + "\n";
+  }
   return out;
 }
 
@@ -96,6 +100,19 @@ SubjectProfile DecodeProfile(const std::string& text) {
   while (std::getline(in, line)) {
     auto tab = line.find('\t');
     if (tab == std::string::npos) continue;
+    if (line.compare(0, tab, "statement") == 0) {
+      // statement <field> <at, microseconds> <text>, each part escaped on its own.
+      const size_t t2 = line.find('\t', tab + 1);
+      const size_t t3 = t2 == std::string::npos ? t2 : line.find('\t', t2 + 1);
+      if (t3 == std::string::npos) continue;
+      FieldStatement st;
+      st.field = Unescape(line.substr(tab + 1, t2 - tab - 1));
+      st.at = Timestamp(std::chrono::microseconds(
+          std::strtoll(line.substr(t2 + 1, t3 - t2 - 1).c_str(), nullptr, 10)));
+      st.text = Unescape(line.substr(t3 + 1));
+      p.statements.push_back(std::move(st));
+      continue;
+    }
     std::string k = line.substr(0, tab), v = Unescape(line.substr(tab + 1));
     if (k == "minor_until") {
       p.minor_until_us = std::strtoll(v.c_str(), nullptr, 10);
@@ -543,6 +560,8 @@ Result<SubjectSummary> SubjectService::Get(const SchoolId& school, const Subject
       out.minor = MicrosOf(deps_.clock.Now()) < p.minor_until_us;
       out.representative = p.representative;
       out.country = p.country;
+      out.statements = std::move(p.statements);
+      for (auto& st : out.statements) st.text.clear();  // metadata only: the text is gated
     }
   }
   out.row.sealed_profile.clear();
@@ -555,6 +574,69 @@ Result<SubjectSummary> SubjectService::Get(const SchoolId& school, const Subject
   e.request_id = ctx.request_id;
   (void)audit_.Record(school, std::move(e));
   return out;
+}
+
+Result<FieldStatement> SubjectService::AttachStatement(const SchoolId& school,
+                                                      const SubjectId& subject,
+                                                      const std::string& field,
+                                                      const std::string& text, const Actor& actor,
+                                                      const RequestContext& ctx) {
+  // One writer at a time rewrites a profile, so that two statements do not lose each other.
+  static std::mutex profile_mu;
+  std::lock_guard<std::mutex> lock(profile_mu);
+  auto row = deps_.store.GetSubject(school, subject);
+  if (!row.ok()) return row.error();
+  if (!*row) return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
+  auto key = SubjectKey(school, subject);
+  if (!key.ok()) return key.error();
+  const std::string aad = "profile|" + school.value() + "|" + subject.value();
+  SubjectProfile profile;
+  if (!(*row)->sealed_profile.empty()) {
+    auto plain = deps_.crypto.Open(*key, (*row)->sealed_profile, aad);
+    if (!plain.ok()) {
+      return Error{ErrorCode::kInternal, "the subject's profile could not be decrypted", {},
+                   "integrity"};
+    }
+    profile = DecodeProfile(*plain);
+  }
+  FieldStatement st{field, text, deps_.clock.Now()};
+  auto& all = profile.statements;
+  all.erase(std::remove_if(all.begin(), all.end(),
+                           [&](const FieldStatement& s) { return s.field == field; }),
+            all.end());
+  all.push_back(st);
+  ports::SubjectRow updated = **row;
+  updated.sealed_profile = deps_.crypto.Seal(*key, EncodeProfile(profile), aad);
+  updated.updated_at = st.at;
+  ports::WriteBatch batch;
+  batch.subjects.push_back(std::move(updated));
+  AuditEvent e;
+  e.actor = actor.AuditName();
+  e.role = actor.role;
+  e.action = "subject.statement";
+  e.subject_ref = (*row)->pseudonym;
+  e.fields = field;
+  e.outcome = "ok";
+  e.request_id = ctx.request_id;
+  audit_.Add(batch, school, std::move(e));
+  if (Status c = deps_.store.Commit(std::move(batch)); !c.ok()) return c.error();
+  return st;
+}
+
+Result<std::vector<FieldStatement>> SubjectService::Statements(const SchoolId& school,
+                                                               const SubjectId& subject) {
+  auto row = deps_.store.GetSubject(school, subject);
+  if (!row.ok()) return row.error();
+  if (!*row || (*row)->sealed_profile.empty()) return std::vector<FieldStatement>{};
+  auto key = SubjectKey(school, subject);
+  if (!key.ok()) return key.error();
+  auto plain = deps_.crypto.Open(*key, (*row)->sealed_profile,
+                                 "profile|" + school.value() + "|" + subject.value());
+  if (!plain.ok()) {
+    return Error{ErrorCode::kInternal, "the subject's profile could not be decrypted", {},
+                 "integrity"};
+  }
+  return DecodeProfile(*plain).statements;
 }
 
 Result<std::vector<ports::SubjectRow>> SubjectService::List(const SchoolId& school,

@@ -71,11 +71,19 @@ struct ProvenanceEntry {
   Timestamp collected_at{};
 };
 
+// R44: an additional statement the subject attached to one of their fields.
+struct FieldStatement {
+  std::string field;
+  std::string text;
+  Timestamp at{};
+};
+
 struct SubjectSummary {
   ports::SubjectRow row;
   bool minor = false;
   std::optional<domain::Representative> representative;
   std::string country;
+  std::vector<FieldStatement> statements;  // R44: the fields and times; the texts are cleared
 };
 
 class SubjectService {
@@ -102,6 +110,16 @@ class SubjectService {
                              const RequestContext& ctx);
   Result<std::vector<ports::SubjectRow>> List(const SchoolId& school, const std::string& after,
                                               size_t limit);
+
+  // R44 (004 §9.3, §9.6): the subject supplements a field they have on file with a statement of
+  // their own, kept sealed in the subject's profile; a new statement on the same field replaces
+  // the earlier one. Audited ("subject.statement", naming the field, never the text). Errors:
+  // kNotFound "subject_unknown".
+  Result<FieldStatement> AttachStatement(const SchoolId& school, const SubjectId& subject,
+                                         const std::string& field, const std::string& text,
+                                         const Actor& actor, const RequestContext& ctx);
+  // The subject's statements, oldest first; empty when there are none.
+  Result<std::vector<FieldStatement>> Statements(const SchoolId& school, const SubjectId& subject);
   Result<std::vector<ProvenanceEntry>> Provenance(const SchoolId& school, const SubjectId& subject,
                                                   const Actor& actor, const RequestContext& ctx);
 
@@ -194,6 +212,7 @@ struct SubjectProfile {
   std::optional<domain::Representative> representative;
   std::string country;
   std::string lang;
+  std::vector<FieldStatement> statements;  // R44
 };
 std::string EncodeProfile(const SubjectProfile& p);
 SubjectProfile DecodeProfile(const std::string& json);
