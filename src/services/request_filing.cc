@@ -251,6 +251,11 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
     // is assigned to another (POST /requests/{id}/assign).
     r.assignee = actor.id;
   }
+  if (r.assignee.empty()) {
+    // R04: every request goes to the person the policy names as responsible for subject rights,
+    // through the staff account that has that person's address (unassigned until one exists).
+    if (auto st = AssignResponsible(school, p, r); !st.ok()) return st.error();
+  }
   if (r.right == "no_automated_decisions") {
     for (size_t i = 0; i < cp->purpose_count(); ++i) {
       if (cp->purpose(i).profiling) r.objection_upheld.push_back(cp->purpose(i).id);
@@ -305,6 +310,7 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
                  {"received_at", FormatTimestamp(received)},
                  {"due_at", FormatTimestamp(r.due_at)},
                  {"due_source", r.due_source}};
+  if (!r.assignee.empty()) detail["assignee"] = r.assignee;
   if (auto st = Stage(batch, school, r, "filed", Dump(detail), actor, ctx); !st.ok()) {
     return st.error();
   }
@@ -354,6 +360,16 @@ std::string RequestService::AddressOnFile(const SchoolId& school, const domain::
     if (f.type == "email") return rec.value;  // stored normalised
   }
   return {};
+}
+
+Status RequestService::AssignResponsible(const SchoolId& school, const policy::Policy& p,
+                                         RequestInfo& r) {
+  auto address = domain::NormaliseEmail(p.officers.responsible_person.email);
+  if (!address) return Status::Ok();
+  auto staff = deps_.store.FindStaffByEmail(school, *address);
+  if (!staff.ok()) return staff.error();
+  if (*staff && !(*staff)->left_at) r.assignee = (*staff)->id.value();
+  return Status::Ok();
 }
 
 std::string RequestService::NewCode(RequestInfo& r) {

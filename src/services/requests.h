@@ -255,6 +255,9 @@ class RequestService {
   // The subject's e-mail address on file ("" when none, or no subject).
   std::string AddressOnFile(const SchoolId& school, const domain::CompiledPolicy& cp,
                             const std::string& subject);
+  // R04: assigns `r` to the active staff account whose address is that of the policy's
+  // `officers.responsible_person`; leaves it unassigned when there is none. Errors: the store's.
+  Status AssignResponsible(const SchoolId& school, const policy::Policy& p, RequestInfo& r);
   // R37: a fresh identity code for `r`, returned in the clear to be mailed (only its hash is
   // kept); the earlier code stops working, the tries start again and the lifetime runs from now.
   std::string NewCode(RequestInfo& r);
