@@ -11,18 +11,6 @@
 namespace dovira::services {
 namespace request_internal {
 
-constexpr const char* kEuCountries[] = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI",
-                                        "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU",
-                                        "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
-                                        "IS", "LI", "NO"};
-
-bool IsEuCountry(const std::string& country) {
-  for (const char* eu : kEuCountries) {
-    if (country == eu) return true;
-  }
-  return false;
-}
-
 // R61: a segment id as the decisions register and a contest_segment request name it.
 Status ValidSegment(const std::string& segment) {
   if (segment.empty()) return Error::Invalid("segment is required: the segment contested", "segment");
@@ -485,7 +473,8 @@ Status RequestService::Notify(ports::WriteBatch& batch, const SchoolId& school,
     bool eu_subject = false;
     if (!r.subject.empty()) {
       auto summary = subjects_.Get(school, SubjectId(r.subject), Actor::System("requests"), {});
-      eu_subject = summary.ok() && IsEuCountry(summary->country);
+      eu_subject = summary.ok() && domain::InEuOverlay(p.eu_overlay, summary->country,
+                                                       summary->citizenship);
     }
     auto it = p.complaint_authorities.end();
     if (eu_subject) it = p.complaint_authorities.find("EU");

@@ -136,17 +136,18 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
   }
 
   const policy::Right* right = p.FindRight(r.right);
-  // R62: a right the policy gives through its EU overlay alone (004 §16.3.7) is for EU/EEA
-  // subjects: the country on file must be one of them.
+  // R62, R05: a right the policy gives through its EU overlay alone (004 §16.3.7) is for the
+  // subjects the overlay's trigger brings in: EU/EEA residence, citizenship or either on file.
   if (right != nullptr && right->scope == "eu_overlay" && !r.subject.empty()) {
     auto summary = subjects_.Get(school, SubjectId(r.subject), Actor::System("requests"), {});
     if (!summary.ok()) return summary.error();
-    if (!IsEuCountry(summary->country)) {
+    if (!domain::RightApplies(p, *right, summary->country, summary->citizenship)) {
+      auto or_none = [](const std::string& c) { return c.empty() ? std::string("none") : c; };
       return Error::Refused("eu_subjects_only",
-                            "\"" + in.type + "\" is a right of EU/EEA subjects; the subject's "
-                            "country on file is " +
-                                (summary->country.empty() ? std::string("not recorded")
-                                                          : summary->country),
+                            "\"" + in.type + "\" is a right of EU/EEA subjects (by " +
+                                p.eu_overlay.trigger + "); on file: residence " +
+                                or_none(summary->country) + ", citizenship " +
+                                or_none(summary->citizenship),
                             "type");
     }
   }
