@@ -172,6 +172,15 @@ class RequestService {
                              const RequestContext& ctx);
   Result<RequestInfo> Assign(const SchoolId& school, const std::string& id, const StaffId& staff,
                              const Actor& actor, const RequestContext& ctx);
+  // R45 (001 §3.6.1): lifts the block an open rectification holds on its fields before the
+  // correction, only where the policy's right allows it (`block_exception =
+  // "harms_subject_or_third_parties"`) and with the reason why blocking would harm the subject
+  // or third parties, kept sealed on the timeline. Errors: kRefused "reason_required";
+  // kConflict "request_closed"; kRefused "block_not_liftable" (nothing blocked, or no such
+  // exception in the policy).
+  Result<RequestInfo> LiftBlock(const SchoolId& school, const std::string& id,
+                                const std::string& reason, const Actor& actor,
+                                const RequestContext& ctx);
   Result<RequestInfo> Comment(const SchoolId& school, const std::string& id,
                               const std::string& text, const Actor& actor,
                               const RequestContext& ctx);
