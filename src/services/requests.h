@@ -264,6 +264,12 @@ class RequestService {
   // The subject's e-mail address on file ("" when none, or no subject).
   std::string AddressOnFile(const SchoolId& school, const domain::CompiledPolicy& cp,
                             const std::string& subject);
+  // R88: one audit entry for each change a step makes to what the request blocks or restricts
+  // (`block`, `block.lift`, `restrict`, `restrict.lift`, naming the fields), between `before`
+  // (as stored before the step) and `r`.
+  Status StageEffectAudit(ports::WriteBatch& batch, const SchoolId& school,
+                          const RequestInfo& before, const RequestInfo& r, const Actor& actor,
+                          const RequestContext& ctx);
   // R04: assigns `r` to the active staff account whose address is that of the policy's
   // `officers.responsible_person`; leaves it unassigned when there is none. Errors: the store's.
   Status AssignResponsible(const SchoolId& school, const policy::Policy& p, RequestInfo& r);
