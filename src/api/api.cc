@@ -213,6 +213,7 @@ void Api::RegisterRoutes() {
                                {"lang", kStr},
                                {"age_statement", kStr},
                                {"country", kStr},
+                               {"citizenship", kStr},
                                {"representative", kAny},
                                {"evidence_document", kStr},
                                {"date_of_majority", kStr}},
@@ -338,6 +339,7 @@ void Api::RegisterRoutes() {
                     {"fields", kStrMap},
                     {"lang", kStr},
                     {"country", kStr},
+                    {"citizenship", kStr},
                     {"age_statement", kStr},
                     {"representative", kAny},
                     {"date_of_majority", kStr}},
@@ -849,6 +851,9 @@ Result<domain::Submission> SubmissionFrom(const Json& body, const std::string& l
   auto country = OptString(body, "country");
   if (!country.ok()) return country.error();
   s.country = country->value_or("");
+  auto citizenship = OptString(body, "citizenship");
+  if (!citizenship.ok()) return citizenship.error();
+  s.citizenship = citizenship->value_or("");
   auto rep = RepresentativeOf(body);
   if (!rep.ok()) return rep.error();
   s.representative = *rep;
@@ -867,8 +872,8 @@ HttpResponse Api::SubmitForm(Call& c) {
   auto body = ParseJsonObject(c.req);
   if (!body.ok()) return ErrorResponse(body.error());
   Status only = OnlyKeys(*body, {"fields", "consents", "accept_policy", "lang", "age_statement",
-                                 "country", "representative", "evidence_document",
-                                 "date_of_majority"});
+                                 "country", "citizenship", "representative",
+                                 "evidence_document", "date_of_majority"});
   if (!only.ok()) return ErrorResponse(only.error());
   auto sub = SubmissionFrom(*body, c.lang);
   if (!sub.ok()) return ErrorResponse(sub.error());
@@ -1103,7 +1108,7 @@ HttpResponse Api::CreateSubject(Call& c) {
   auto body = ParseJsonObject(c.req);
   if (!body.ok()) return ErrorResponse(body.error());
   Status only = OnlyKeys(*body, {"kind", "channel", "source", "fields", "lang", "country",
-                                 "age_statement", "representative", "evidence_document",
+                                 "citizenship", "age_statement", "representative", "evidence_document",
                                  "date_of_majority"});
   if (!only.ok()) return ErrorResponse(only.error());
   auto sub = SubmissionFrom(*body, c.lang);

@@ -171,6 +171,7 @@ class Api {
   ports::HttpResponse MeSignIn(Call& c);
   ports::HttpResponse MeSignInVerify(Call& c);
   ports::HttpResponse MeSignOut(Call& c);
+  ports::HttpResponse MeRights(Call& c);
   ports::HttpResponse MeSession(Call& c);
   ports::HttpResponse MeData(Call& c);
   ports::HttpResponse MeUpdate(Call& c);

@@ -8,6 +8,7 @@
 #include "api/call.h"
 #include "api/http_util.h"
 #include "domain/requests.h"
+#include "i18n/i18n.h"
 
 namespace dovira::api {
 namespace {
@@ -136,6 +137,12 @@ void Api::RegisterCabinetRoutes() {
                Obj({{"destination_url", kStr}, {"lang", kStr}}, {"destination_url"}), 202,
                {400, 401, 403, 422}),
            &Api::MeTransfer);
+  Register("GET", me + "/rights", Access::Subject(PersonalData::kNone),
+           doc("The rights that apply to you: those of the whole policy and, where your residence "
+               "or citizenship brings you under it by the policy's trigger, those of its EU "
+               "overlay, with the authorities you may complain to (R05)",
+               nullptr, 200, {401}, {"lang"}),
+           &Api::MeRights);
   Register("GET", me + "/requests", Access::Subject(PersonalData::kNone),
            doc("Your requests", nullptr, 200, {401}), &Api::MeRequests);
   Register("POST", me + "/requests", Access::Subject(PersonalData::kNone),
@@ -320,6 +327,54 @@ HttpResponse Api::MeSignOut(Call& c) {
   r.Header("Set-Cookie", std::string(kCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" +
                              (options_.secure_cookies ? "; Secure" : ""));
   return r;
+}
+
+HttpResponse Api::MeRights(Call& c) {
+  const services::SubjectSession& s = *c.subject_session;
+  auto rt = s_.schools.Get(s.school);
+  if (!rt.ok()) return ErrorResponse(rt.error());
+  const policy::Policy& p = (*rt)->policy()->policy();
+  auto summary = s_.subjects.Get(s.school, s.subject, c.actor, c.ctx);
+  if (!summary.ok()) return ErrorResponse(summary.error());
+  const bool eu = domain::InEuOverlay(p.eu_overlay, summary->country, summary->citizenship);
+  const i18n::Lang lang = i18n::ParseLang(c.lang).value_or(i18n::Lang::kUk);
+  auto vocab = [&](const std::string& key, const std::string& id) {
+    const std::string* text = i18n::Find(lang, "notice.vocab." + key + "." + id);
+    return text == nullptr ? Json(nullptr) : Json(*text);
+  };
+  Json rights = Json::array();
+  for (const auto& [id, right] : p.rights) {
+    if (!domain::RightApplies(p, right, summary->country, summary->citizenship)) continue;
+    const bool overlay = right.scope == "eu_overlay" ||
+                         (p.eu_overlay.enabled && std::find(p.eu_overlay.rights.begin(),
+                                                            p.eu_overlay.rights.end(),
+                                                            id) != p.eu_overlay.rights.end());
+    rights.push_back({{"right", id},
+                      {"title", vocab("right_title", id)},
+                      {"text", vocab("right_text", id)},
+                      {"eu_overlay", overlay},
+                      {"eu_only", right.scope == "eu_overlay"},
+                      {"clause", right.clause}});
+  }
+  // Where to complain: the EU authority for a subject the overlay applies to, and the authority
+  // of the school's jurisdiction.
+  Json authorities = Json::array();
+  std::vector<std::string> regions;
+  if (eu) regions.push_back("EU");
+  regions.push_back(p.school.jurisdiction);
+  for (const auto& region : regions) {
+    auto it = p.complaint_authorities.find(region);
+    if (it == p.complaint_authorities.end()) continue;
+    authorities.push_back({{"region", region},
+                           {"name", it->second.name.Get(c.lang, p.school.authoritative_language)},
+                           {"url", it->second.url}});
+  }
+  auto or_null = [](const std::string& v) { return v.empty() ? Json(nullptr) : Json(v); };
+  return JsonResponse(200, {{"residence", or_null(summary->country)},
+                            {"citizenship", or_null(summary->citizenship)},
+                            {"eu_overlay", {{"applies", eu}, {"trigger", p.eu_overlay.trigger}}},
+                            {"rights", rights},
+                            {"complaint_authorities", authorities}});
 }
 
 HttpResponse Api::MeSession(Call& c) {

@@ -225,6 +225,8 @@ void Api::RegisterRequestRoutes() {
            {"reject", "Refuse the request; the answer states the right to complain (R64)"},
            {"extend", "Extend the term with a reason and a legal basis (B10)"},
            {"assign", "Assign the request to a staff member"},
+           {"lift-block", "Lift a rectification's block before the correction, with the reason "
+                          "why blocking would harm the subject or third parties (R45, 001)"},
            {"comments", "Add a comment to the timeline"},
            {"tasks", "A store or recipient confirms its part (B03)"}}) {
     Register("POST", "/v1/schools/{school}/requests/{request}/" + step,
@@ -578,6 +580,11 @@ HttpResponse Api::RequestStep(Call& c) {
       if (!v->ok()) return ErrorResponse(v->error());
     }
     r = s_.requests->Extend(c.school(), id, *reason, *basis, *term, c.actor, c.ctx);
+  } else if (step == "lift-block") {
+    if (Status o = OnlyKeys(*body, {"reason"}); !o.ok()) return ErrorResponse(o.error());
+    auto reason = str("reason");
+    if (!reason.ok()) return ErrorResponse(reason.error());
+    r = s_.requests->LiftBlock(c.school(), id, *reason, c.actor, c.ctx);
   } else if (step == "assign") {
     if (Status o = OnlyKeys(*body, {"staff"}); !o.ok()) return ErrorResponse(o.error());
     auto staff = ReqString(*body, "staff");

@@ -324,6 +324,17 @@ Result<ValidatedSubmission> ValidateSubmission(const CompiledPolicy& cp, const S
     }
   }
 
+  // R05: the subject's residence and citizenship, as two-letter country codes.
+  for (const auto& [code, member] : {std::pair<const std::string&, const char*>{sub.country,
+                                                                                "country"},
+                                     {sub.citizenship, "citizenship"}}) {
+    if (!code.empty() && (code.size() != 2 || !std::isupper(static_cast<unsigned char>(code[0])) ||
+                          !std::isupper(static_cast<unsigned char>(code[1])))) {
+      problem(Error::Invalid(std::string(member) + " is a two-letter country code such as UA",
+                             member));
+    }
+  }
+
   // Age rules (R24, R25, R27).
   const policy::Minors& m = pol.minors;
   int threshold = m.threshold;

@@ -47,7 +47,10 @@ struct Submission {
   std::string lang = "uk";
   std::string age_statement;  // "adult" | "minor" | "" (rule self_declaration)
   std::optional<Representative> representative;
-  std::string country;  // residence, for the per-country age map
+  // R05: residence and citizenship are separate facts (two-letter codes, "" when not stated):
+  // residence picks the per-country age map; either may bring in the EU overlay by its trigger.
+  std::string country;  // residence
+  std::string citizenship;
   // YYYY-MM-DD: the day a minor comes of age, stated with age_statement "minor" where the policy
   // collects no birth date (B06). "" when not stated.
   std::string date_of_majority;

@@ -194,4 +194,32 @@ void ApplyEffects(const std::vector<RequestEffect>& effects, size_t purpose_coun
   state.objection_pending &= ~state.objection_upheld;
 }
 
+namespace {
+constexpr const char* kEuCountries[] = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI",
+                                        "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU",
+                                        "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+                                        "IS", "LI", "NO"};
+}  // namespace
+
+bool IsEuCountry(std::string_view country) {
+  return std::any_of(std::begin(kEuCountries), std::end(kEuCountries),
+                     [&](const char* eu) { return country == eu; });
+}
+
+bool InEuOverlay(const policy::EuOverlay& overlay, std::string_view residence,
+                 std::string_view citizenship) {
+  const bool resident = IsEuCountry(residence);
+  const bool citizen = IsEuCountry(citizenship);
+  if (overlay.trigger == "residence") return resident;
+  if (overlay.trigger == "citizenship") return citizen;
+  return resident || citizen;  // "either", the loader's default
+}
+
+bool RightApplies(const policy::Policy& policy, const policy::Right& right,
+                  std::string_view residence, std::string_view citizenship) {
+  if (!right.enabled) return false;
+  if (right.scope != "eu_overlay") return true;
+  return InEuOverlay(policy.eu_overlay, residence, citizenship);
+}
+
 }  // namespace dovira::domain

@@ -98,6 +98,20 @@ int64_t LateByDays(const calendar::Calendar& cal, Timestamp due, Timestamp close
 bool FeeMayApply(const policy::Right& right, const calendar::Calendar& cal, Timestamp received,
                  const std::vector<Timestamp>& earlier);
 
+// Whether a two-letter country code is a member of the EU or the EEA.
+bool IsEuCountry(std::string_view country);
+
+// R05: whether the policy's EU overlay applies to a subject who lives in `residence` and is a
+// citizen of `citizenship` (two-letter codes; "" when not on file), by the overlay's trigger:
+// "residence", "citizenship" or "either". A fact that is not on file never brings it in.
+bool InEuOverlay(const policy::EuOverlay& overlay, std::string_view residence,
+                 std::string_view citizenship);
+
+// R05: whether `right` applies to such a subject: a right of the whole policy always, one with
+// `scope = "eu_overlay"` only when the overlay applies.
+bool RightApplies(const policy::Policy& policy, const policy::Right& right,
+                  std::string_view residence, std::string_view citizenship);
+
 // What an open or decided request does to the gate for its subject.
 struct RequestEffect {
   FieldSet blocked;           // R45: rectification pending on these fields

@@ -22,6 +22,35 @@ Timestamp Due(const CompiledPolicy& cp, const std::string& type, Timestamp trigg
   return *due;
 }
 
+// R05: residence and citizenship are separate facts, and the overlay follows the trigger.
+TEST(EuOverlayTest, R05TheOverlayAppliesByResidenceCitizenshipOrEitherAsThePolicySays) {
+  auto cp = testing::P004();
+  const policy::Policy& p = cp->policy();
+  ASSERT_EQ(p.eu_overlay.trigger, "either");
+  EXPECT_TRUE(InEuOverlay(p.eu_overlay, "DE", "UA"));
+  EXPECT_TRUE(InEuOverlay(p.eu_overlay, "UA", "PL"));
+  EXPECT_FALSE(InEuOverlay(p.eu_overlay, "UA", "UA"));
+  EXPECT_FALSE(InEuOverlay(p.eu_overlay, "", ""));
+
+  policy::EuOverlay by_residence = p.eu_overlay;
+  by_residence.trigger = "residence";
+  EXPECT_TRUE(InEuOverlay(by_residence, "DE", "UA"));
+  EXPECT_FALSE(InEuOverlay(by_residence, "UA", "DE"));
+  policy::EuOverlay by_citizenship = p.eu_overlay;
+  by_citizenship.trigger = "citizenship";
+  EXPECT_FALSE(InEuOverlay(by_citizenship, "DE", "UA"));
+  EXPECT_TRUE(InEuOverlay(by_citizenship, "UA", "DE"));
+  EXPECT_TRUE(InEuOverlay(by_citizenship, "", "NO"));  // the EEA too
+
+  const policy::Right* nad = p.FindRight("no_automated_decisions");
+  const policy::Right* access = p.FindRight("access");
+  ASSERT_NE(nad, nullptr);
+  ASSERT_NE(access, nullptr);
+  EXPECT_TRUE(RightApplies(p, *nad, "DE", "UA"));
+  EXPECT_FALSE(RightApplies(p, *nad, "UA", "UA"));
+  EXPECT_TRUE(RightApplies(p, *access, "UA", "UA"));
+}
+
 TEST(RequestTermsTest, R39AccessIsDueThirtyCalendarDaysAfterReceipt) {
   auto cp = testing::P004();
   EXPECT_EQ(LocalDay(*cp, Due(*cp, "confirmation", At("2025-03-03T09:00:00Z"))), "2025-04-02");

@@ -11,18 +11,6 @@
 namespace dovira::services {
 namespace request_internal {
 
-constexpr const char* kEuCountries[] = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI",
-                                        "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU",
-                                        "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
-                                        "IS", "LI", "NO"};
-
-bool IsEuCountry(const std::string& country) {
-  for (const char* eu : kEuCountries) {
-    if (country == eu) return true;
-  }
-  return false;
-}
-
 // R61: a segment id as the decisions register and a contest_segment request name it.
 Status ValidSegment(const std::string& segment) {
   if (segment.empty()) return Error::Invalid("segment is required: the segment contested", "segment");
@@ -333,6 +321,22 @@ Status RequestService::Stage(ports::WriteBatch& batch, const SchoolId& school, R
   auto s = deps_.keys.SealSecret(school, Dump(sealed), SealAad(school, r.id));
   if (!s.ok()) return s.error();
   row.sealed = std::move(*s);
+  // R88: what the request blocked or restricted before this step (as staged earlier in this
+  // batch, else as stored; nothing for a new request), so that each change is audited below.
+  RequestInfo before;
+  std::string before_body;
+  for (const auto& q : batch.requests) {
+    if (q.school == school && q.id == r.id) before_body = q.body;
+  }
+  if (before_body.empty()) {
+    auto stored = deps_.store.GetRequest(school, r.id);
+    if (!stored.ok()) return stored.error();
+    if (*stored) before_body = (*stored)->body;
+  }
+  if (!before_body.empty()) {
+    Json b = Json::parse(before_body, nullptr, false);
+    if (!b.is_discarded()) FromBody(b, before);
+  }
   batch.requests.push_back(std::move(row));
 
   auto events = deps_.store.GetRequestEvents(school, r.id);
@@ -373,6 +377,43 @@ Status RequestService::Stage(ports::WriteBatch& batch, const SchoolId& school, R
   a.request_id = ctx.request_id;
   a.detail = ev.body;
   audit_.Add(batch, school, std::move(a));
+  return StageEffectAudit(batch, school, before, r, actor, ctx);
+}
+
+Status RequestService::StageEffectAudit(ports::WriteBatch& batch, const SchoolId& school,
+                                        const RequestInfo& before, const RequestInfo& r,
+                                        const Actor& actor, const RequestContext& ctx) {
+  if (r.subject.empty()) return Status::Ok();
+  auto minus = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    std::vector<std::string> out;
+    for (const auto& x : a) {
+      if (!Contains(b, x)) out.push_back(x);
+    }
+    return out;
+  };
+  auto add = [&](const std::string& action, const std::vector<std::string>& fields, bool all) {
+    AuditEvent a;
+    a.actor = actor.AuditName();
+    a.role = actor.role;
+    a.action = action;
+    auto pseudonym = audit_.Pseudonym(school, SubjectId(r.subject));
+    if (pseudonym.ok()) a.subject_ref = *pseudonym;
+    a.fields = JoinIds(fields);
+    a.outcome = "ok";
+    a.reason = r.type;
+    a.decision_id = r.id;
+    a.request_id = ctx.request_id;
+    a.detail = Dump({{"all_fields", all}});
+    audit_.Add(batch, school, std::move(a));
+  };
+  if (auto set = minus(r.blocked, before.blocked); !set.empty()) add("block", set, false);
+  if (auto gone = minus(before.blocked, r.blocked); !gone.empty()) add("block.lift", gone, false);
+  if (r.restrict_all && !before.restrict_all) add("restrict", {}, true);
+  if (auto set = minus(r.restricted, before.restricted); !set.empty()) add("restrict", set, false);
+  if (before.restrict_all && !r.restrict_all) add("restrict.lift", {}, true);
+  if (auto gone = minus(before.restricted, r.restricted); !gone.empty()) {
+    add("restrict.lift", gone, false);
+  }
   return Status::Ok();
 }
 
@@ -485,7 +526,8 @@ Status RequestService::Notify(ports::WriteBatch& batch, const SchoolId& school,
     bool eu_subject = false;
     if (!r.subject.empty()) {
       auto summary = subjects_.Get(school, SubjectId(r.subject), Actor::System("requests"), {});
-      eu_subject = summary.ok() && IsEuCountry(summary->country);
+      eu_subject = summary.ok() && domain::InEuOverlay(p.eu_overlay, summary->country,
+                                                       summary->citizenship);
     }
     auto it = p.complaint_authorities.end();
     if (eu_subject) it = p.complaint_authorities.find("EU");

@@ -162,17 +162,18 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
     return e;
   }
 
-  // R62: a right the policy gives through its EU overlay alone (004 §16.3.7) is for EU/EEA
-  // subjects: the country on file must be one of them.
+  // R62, R05: a right the policy gives through its EU overlay alone (004 §16.3.7) is for the
+  // subjects the overlay's trigger brings in: EU/EEA residence, citizenship or either on file.
   if (right != nullptr && right->scope == "eu_overlay" && !r.subject.empty()) {
     auto summary = subjects_.Get(school, SubjectId(r.subject), Actor::System("requests"), {});
     if (!summary.ok()) return summary.error();
-    if (!IsEuCountry(summary->country)) {
+    if (!domain::RightApplies(p, *right, summary->country, summary->citizenship)) {
+      auto or_none = [](const std::string& c) { return c.empty() ? std::string("none") : c; };
       return Error::Refused("eu_subjects_only",
-                            "\"" + in.type + "\" is a right of EU/EEA subjects; the subject's "
-                            "country on file is " +
-                                (summary->country.empty() ? std::string("not recorded")
-                                                          : summary->country),
+                            "\"" + in.type + "\" is a right of EU/EEA subjects (by " +
+                                p.eu_overlay.trigger + "); on file: residence " +
+                                or_none(summary->country) + ", citizenship " +
+                                or_none(summary->citizenship),
                             "type");
     }
   }
@@ -279,6 +280,11 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
     // is assigned to another (POST /requests/{id}/assign).
     r.assignee = actor.id;
   }
+  if (r.assignee.empty()) {
+    // R04: every request goes to the person the policy names as responsible for subject rights,
+    // through the staff account that has that person's address (unassigned until one exists).
+    if (auto st = AssignResponsible(school, p, r); !st.ok()) return st.error();
+  }
   if (r.right == "no_automated_decisions") {
     for (size_t i = 0; i < cp->purpose_count(); ++i) {
       if (cp->purpose(i).profiling) r.objection_upheld.push_back(cp->purpose(i).id);
@@ -341,6 +347,7 @@ Result<RequestInfo> RequestService::File(const SchoolId& school, const FileReque
                               {"lang", r.lang},
                               {"policy_version", (*rt)->version()}};
   }
+  if (!r.assignee.empty()) detail["assignee"] = r.assignee;
   if (auto st = Stage(batch, school, r, "filed", Dump(detail), actor, ctx); !st.ok()) {
     return st.error();
   }
@@ -390,6 +397,16 @@ std::string RequestService::AddressOnFile(const SchoolId& school, const domain::
     if (f.type == "email") return rec.value;  // stored normalised
   }
   return {};
+}
+
+Status RequestService::AssignResponsible(const SchoolId& school, const policy::Policy& p,
+                                         RequestInfo& r) {
+  auto address = domain::NormaliseEmail(p.officers.responsible_person.email);
+  if (!address) return Status::Ok();
+  auto staff = deps_.store.FindStaffByEmail(school, *address);
+  if (!staff.ok()) return staff.error();
+  if (*staff && !(*staff)->left_at) r.assignee = (*staff)->id.value();
+  return Status::Ok();
 }
 
 std::string RequestService::NewCode(RequestInfo& r) {

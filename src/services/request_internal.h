@@ -14,8 +14,6 @@ namespace dovira::services::request_internal {
 
 using Json = nlohmann::json;
 
-// R62: the EU/EEA countries (a country code on file).
-bool IsEuCountry(const std::string& country);
 // R61: a segment id as the decisions register and a contest_segment request name it.
 Status ValidSegment(const std::string& segment);
 

@@ -48,4 +48,41 @@ Result<RequestInfo> RequestService::CompleteRectification(SchoolRuntime& rt, Req
   return closed;
 }
 
+Result<RequestInfo> RequestService::LiftBlock(const SchoolId& school, const std::string& id,
+                                              const std::string& reason, const Actor& actor,
+                                              const RequestContext& ctx) {
+  if (reason.empty()) {
+    return Error::Refused("reason_required",
+                          "lifting a block early needs the reason why blocking would harm the "
+                          "subject or third parties",
+                          "reason");
+  }
+  if (reason.size() > 10000) {
+    return Error::Refused("reason_too_long", "reason is longer than 10000 bytes", "reason");
+  }
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  std::lock_guard<std::mutex> lock(SchoolMutex(school));
+  auto r = Load(school, id);
+  if (!r.ok()) return r.error();
+  if (auto st = MustBeOpen(*r); !st.ok()) return st.error();
+  const policy::Right* right = (*rt)->policy()->policy().FindRight(r->right);
+  if (r->blocked.empty()) {
+    return Error::Refused("block_not_liftable", "the request blocks nothing", "request");
+  }
+  if (right == nullptr || right->block_exception != "harms_subject_or_third_parties") {
+    return Error::Refused("block_not_liftable",
+                          "the policy lets no block be lifted before the correction", "request");
+  }
+  Json detail = {{"fields", r->blocked}, {"ground", right->block_exception}};
+  r->blocked.clear();
+  ports::WriteBatch batch;
+  if (auto st = Stage(batch, school, *r, "block_lifted", Dump(detail), actor, ctx, reason);
+      !st.ok()) {
+    return st.error();
+  }
+  if (auto st = Commit(school, *r, std::move(batch)); !st.ok()) return st.error();
+  return r;
+}
+
 }  // namespace dovira::services

@@ -172,6 +172,15 @@ class RequestService {
                              const RequestContext& ctx);
   Result<RequestInfo> Assign(const SchoolId& school, const std::string& id, const StaffId& staff,
                              const Actor& actor, const RequestContext& ctx);
+  // R45 (001 §3.6.1): lifts the block an open rectification holds on its fields before the
+  // correction, only where the policy's right allows it (`block_exception =
+  // "harms_subject_or_third_parties"`) and with the reason why blocking would harm the subject
+  // or third parties, kept sealed on the timeline. Errors: kRefused "reason_required";
+  // kConflict "request_closed"; kRefused "block_not_liftable" (nothing blocked, or no such
+  // exception in the policy).
+  Result<RequestInfo> LiftBlock(const SchoolId& school, const std::string& id,
+                                const std::string& reason, const Actor& actor,
+                                const RequestContext& ctx);
   Result<RequestInfo> Comment(const SchoolId& school, const std::string& id,
                               const std::string& text, const Actor& actor,
                               const RequestContext& ctx);
@@ -255,6 +264,15 @@ class RequestService {
   // The subject's e-mail address on file ("" when none, or no subject).
   std::string AddressOnFile(const SchoolId& school, const domain::CompiledPolicy& cp,
                             const std::string& subject);
+  // R88: one audit entry for each change a step makes to what the request blocks or restricts
+  // (`block`, `block.lift`, `restrict`, `restrict.lift`, naming the fields), between `before`
+  // (as stored before the step) and `r`.
+  Status StageEffectAudit(ports::WriteBatch& batch, const SchoolId& school,
+                          const RequestInfo& before, const RequestInfo& r, const Actor& actor,
+                          const RequestContext& ctx);
+  // R04: assigns `r` to the active staff account whose address is that of the policy's
+  // `officers.responsible_person`; leaves it unassigned when there is none. Errors: the store's.
+  Status AssignResponsible(const SchoolId& school, const policy::Policy& p, RequestInfo& r);
   // R37: a fresh identity code for `r`, returned in the clear to be mailed (only its hash is
   // kept); the earlier code stops working, the tries start again and the lifetime runs from now.
   std::string NewCode(RequestInfo& r);

@@ -85,6 +85,7 @@ std::string EncodeProfile(const SubjectProfile& p) {
     out += "rep_permission_at\t" + Escape(p.representative->permission_at) + "\n";
   }
   if (!p.country.empty()) out += "country\t" + Escape(p.country) + "\n";
+  if (!p.citizenship.empty()) out += "citizenship\t" + Escape(p.citizenship) + "\n";
   if (!p.lang.empty()) out += "lang\t" + Escape(p.lang) + "\n";
   for (const auto& st : p.statements) {
     out += "statement\t" + Escape(st.field) + "\t" + std::to_string(MicrosOf(st.at)) + "\t" +
@@ -124,6 +125,8 @@ SubjectProfile DecodeProfile(const std::string& text) {
       if (k == "rep_permission_at") p.representative->permission_at = v;
     } else if (k == "country") {
       p.country = v;
+    } else if (k == "citizenship") {
+      p.citizenship = v;
     } else if (k == "lang") {
       p.lang = v;
     }
@@ -326,6 +329,7 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
   profile.minor_until_us = v.minor_until_us;
   profile.representative = v.representative;
   profile.country = submission.country;
+  profile.citizenship = submission.citizenship;
   profile.lang = submission.lang;
   row.sealed_profile = deps_.crypto.Seal(key, EncodeProfile(profile),
                                          "profile|" + school_id.value() + "|" + subject.value());
@@ -562,6 +566,7 @@ Result<SubjectSummary> SubjectService::Get(const SchoolId& school, const Subject
       out.country = p.country;
       out.statements = std::move(p.statements);
       for (auto& st : out.statements) st.text.clear();  // metadata only: the text is gated
+      out.citizenship = p.citizenship;
     }
   }
   out.row.sealed_profile.clear();

@@ -82,7 +82,8 @@ struct SubjectSummary {
   ports::SubjectRow row;
   bool minor = false;
   std::optional<domain::Representative> representative;
-  std::string country;
+  std::string country;      // residence (R05), "" when not on file
+  std::string citizenship;  // R05, "" when not on file
   std::vector<FieldStatement> statements;  // R44: the fields and times; the texts are cleared
 };
 
@@ -210,7 +211,8 @@ class SubjectService {
 struct SubjectProfile {
   int64_t minor_until_us = 0;
   std::optional<domain::Representative> representative;
-  std::string country;
+  std::string country;      // residence
+  std::string citizenship;  // R05: a fact apart from residence
   std::string lang;
   std::vector<FieldStatement> statements;  // R44
 };
