@@ -66,11 +66,12 @@ screenshots: build web
 # Coverage-guided fuzzing (libFuzzer) of every parser of untrusted input, FUZZ_SECONDS each:
 # policy (TOML loader, checker, notice), http_request (the adapter's request parsing), headers
 # (cookies, CSRF, query, language, CORS, static paths), api_body (the JSON body of every route
-# through the real Api). FUZZ_TARGETS picks some; `make fuzz-smoke` runs each for 30 seconds (CI).
+# through the real Api), testdata_export (a test-data export through its check, R91).
+# FUZZ_TARGETS picks some; `make fuzz-smoke` runs each for 30 seconds (CI).
 # Each run starts from its seeds (fuzz/corpus/<name>, fuzz/regressions/<name>) and keeps what it
 # learns in build/fuzz/corpus/<name>; a crash stops with its input in build/fuzz/crashes/<name>/,
 # which then belongs in fuzz/regressions/<name>/ (replayed by ctest in every build).
-FUZZ_TARGETS ?= policy http_request headers api_body
+FUZZ_TARGETS ?= policy http_request headers api_body testdata_export
 fuzz: deps
 	@cmake --preset fuzz $(LAUNCHER) >/dev/null
 	@cmake --build build/fuzz -j $(JOBS) --target $(addsuffix _fuzz,$(FUZZ_TARGETS))

@@ -150,14 +150,14 @@ TEST_F(Retention, R70ABadEventIsRefusedNamingWhatIsWrongAndChangesNothing) {
     std::string code, field;  // field "" for none
   };
   const std::vector<Case> cases = {
-      {"{}", "invalid_argument", "kind"},
-      {R"({"kind":"birthday"})", "invalid_argument", "kind"},
+      {"{}", "event_kind_unknown", "kind"},
+      {R"({"kind":"birthday"})", "event_kind_unknown", "kind"},
       {R"({"kind":5})", "invalid_field", "kind"},
-      {R"({"kind":"purpose_end:no_such_purpose"})", "invalid_argument", "kind"},
-      {R"({"kind":"agreement_end","at":"next Friday"})", "invalid_argument", "at"},
-      {R"({"kind":"agreement_end","at":"2025-02-30T10:00:00Z"})", "invalid_argument", "at"},
+      {R"({"kind":"purpose_end:no_such_purpose"})", "event_purpose_unknown", "kind"},
+      {R"({"kind":"agreement_end","at":"next Friday"})", "event_at_invalid", "at"},
+      {R"({"kind":"agreement_end","at":"2025-02-30T10:00:00Z"})", "event_at_invalid", "at"},
       // A use is a fact: it cannot be reported ahead (an agreement's end can).
-      {R"({"kind":"last_use","at":"2025-03-04T09:00:00Z"})", "invalid_argument", "at"},
+      {R"({"kind":"last_use","at":"2025-03-04T09:00:00Z"})", "last_use_in_future", "at"},
       {R"({"kind":"agreement_end","when":"2025-03-20T10:00:00Z"})", "unknown_field", "when"},
       {"[1]", "invalid_json", ""},
       {"{\"kind\":", "invalid_json", ""},

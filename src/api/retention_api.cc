@@ -55,14 +55,20 @@ HttpResponse Api::RecordSubjectEvent(Call& c) {
   }
   auto kind = OptString(*body, "kind");
   if (!kind.ok()) return ErrorResponse(kind.error());
-  if (!*kind) return ErrorResponse(Error::Invalid("kind is required", "kind"));
+  if (!*kind) {
+    Error e = Error::Invalid("kind is required", "kind");
+    e.reason = "event_kind_unknown";
+    return ErrorResponse(e);
+  }
   auto at_text = OptString(*body, "at");
   if (!at_text.ok()) return ErrorResponse(at_text.error());
   Timestamp at = s_.clock.Now();
   if (*at_text) {
     std::string problem;
     if (!ParseTimestamp(**at_text, &at, &problem)) {
-      return ErrorResponse(Error::Invalid("at: " + problem, "at"));
+      Error e = Error::Invalid("at: " + problem, "at");
+      e.reason = "event_at_invalid";
+      return ErrorResponse(e);
     }
   }
   const SubjectId subject(c.param("subject"));

@@ -8,6 +8,7 @@
 
 #include "services/request_internal.h"
 #include "services/request_texts.h"
+#include "services/retention.h"
 
 namespace dovira::services {
 
@@ -38,6 +39,11 @@ Result<RequestInfo> RequestService::Destroy(const SchoolId& school, RequestInfo 
     // R50: fields under a legal hold in force are kept, restricted to storage, until it ends.
     auto holds = holds_->InForce(school, SubjectId(r.subject));
     if (!holds.ok()) return holds.error();
+    // R72: so are the fields a legal minimum of their category still keeps, under a hold the
+    // erasure places itself (the law, its last day), which the retention job ends like any other.
+    auto minimums = LegalMinimumHolds(**rt, r, ctx, batch);
+    if (!minimums.ok()) return minimums.error();
+    for (auto& h : *minimums) holds->push_back(std::move(h));
     if (!holds->empty()) {
       auto records = deps_.store.GetRecords(school, SubjectId(r.subject));
       if (!records.ok()) return records.error();
@@ -95,6 +101,61 @@ Result<RequestInfo> RequestService::Destroy(const SchoolId& school, RequestInfo 
     effects_.erase(school.value() + "|" + r.subject);
   }
   return r;
+}
+
+Result<std::vector<ports::LegalHoldRow>> RequestService::LegalMinimumHolds(
+    const SchoolRuntime& rt, const RequestInfo& r, const RequestContext& ctx,
+    ports::WriteBatch& batch) {
+  std::vector<ports::LegalHoldRow> out;
+  auto cp = rt.policy();
+  const policy::Policy& p = cp->policy();
+  if (p.retention.legal_minimum.empty()) return out;
+  const SchoolId& school = rt.id();
+  const SubjectId subject(r.subject);
+  RetentionFacts facts;
+  auto row = deps_.store.GetSubject(school, subject);
+  if (!row.ok()) return row.error();
+  if (!*row) return out;
+  facts.subject = **row;
+  auto consents = deps_.store.GetConsents(school, subject);
+  if (!consents.ok()) return consents.error();
+  facts.consents = std::move(*consents);
+  auto events = deps_.store.GetSubjectEvents(school, subject);
+  if (!events.ok()) return events.error();
+  facts.events = std::move(*events);
+  auto records = deps_.store.GetRecords(school, subject);
+  if (!records.ok()) return records.error();
+  const Timestamp now = deps_.clock.Now();
+  const std::vector<LegalMinimumKeep> keeps = LegalMinimumsInForce(*cp, facts, *records, now);
+  // One hold per law and last day, naming the categories it keeps.
+  std::map<std::pair<std::string, std::string>, std::vector<const LegalMinimumKeep*>> groups;
+  for (const auto& k : keeps) groups[{k.law, k.until}].push_back(&k);
+  const std::string lang = MessageLang(r.lang);
+  const Actor job = Actor::System("retention");
+  for (const auto& [key, fields] : groups) {
+    ports::LegalHoldRow h;
+    h.school = school;
+    h.id = "hold_" + deps_.crypto.NewId();
+    h.subject = subject;
+    std::set<std::string> categories;
+    for (const LegalMinimumKeep* k : fields) {
+      h.fields.push_back(k->field);
+      categories.insert(k->category);
+    }
+    h.categories.assign(categories.begin(), categories.end());
+    h.reason = RenderMessage("legal_minimum_reason", lang,
+                             {{"categories", CategoryTitles(p, h.categories, lang)}})
+                   .body;
+    h.basis = key.first;
+    h.until = key.second;
+    h.state = "active";
+    h.notify_subject = true;
+    h.created_at = now;
+    h.created_by = job.AuditName();
+    holds_->Stage(batch, h, "place", job, ctx);
+    out.push_back(std::move(h));
+  }
+  return out;
 }
 
 std::string RequestService::HeldText(const domain::CompiledPolicy& cp, const std::string& lang,

@@ -94,6 +94,11 @@ std::string FieldTitles(const policy::Policy& policy, const std::vector<std::str
   return Titles(policy.fields, ids, MessageLang(lang), policy.school.authoritative_language);
 }
 
+std::string CategoryTitles(const policy::Policy& policy, const std::vector<std::string>& ids,
+                           const std::string& lang) {
+  return Titles(policy.categories, ids, MessageLang(lang), policy.school.authoritative_language);
+}
+
 std::string PurposeTitles(const policy::Policy& policy, const std::vector<std::string>& ids,
                           const std::string& lang) {
   return Titles(policy.purposes, ids, MessageLang(lang), policy.school.authoritative_language);

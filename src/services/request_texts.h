@@ -49,6 +49,9 @@ std::string RequestTypeName(const std::string& type, const std::string& lang);
 
 // The titles of the policy's fields (or purposes) `ids` in `lang`, joined by ", "; an id the
 // policy does not know stays as it is; "-" for none.
+// The titles of the categories `ids` in `lang`, joined as FieldTitles joins fields.
+std::string CategoryTitles(const policy::Policy& policy, const std::vector<std::string>& ids,
+                           const std::string& lang);
 std::string FieldTitles(const policy::Policy& policy, const std::vector<std::string>& ids,
                         const std::string& lang);
 std::string PurposeTitles(const policy::Policy& policy, const std::vector<std::string>& ids,

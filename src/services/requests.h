@@ -303,6 +303,12 @@ class RequestService {
   // R50: Destroy for a subject with fields under legal holds in force: erases every other field,
   // keeps the held ones restricted to storage, and closes the request done with outcome
   // partly_erased_held; the key and the subject row stay until the retention job finishes.
+  // R72: the holds an erasure of `r`'s subject places for the fields a legal minimum still keeps
+  // (staged into `batch`, "legal_hold.place" by the retention job); none when nothing is kept.
+  Result<std::vector<ports::LegalHoldRow>> LegalMinimumHolds(const SchoolRuntime& rt,
+                                                             const RequestInfo& r,
+                                                             const RequestContext& ctx,
+                                                             ports::WriteBatch& batch);
   Result<RequestInfo> DestroyExceptHeld(const SchoolId& school, RequestInfo r,
                                         const std::string& ground,
                                         std::vector<ports::LegalHoldRow> holds,

@@ -176,6 +176,54 @@ std::string ExplainRetention(const domain::CompiledPolicy& cp, const RetentionIt
                     args);
 }
 
+std::vector<LegalMinimumKeep> LegalMinimumsInForce(const domain::CompiledPolicy& cp,
+                                                   const RetentionFacts& facts,
+                                                   const std::vector<ports::RecordRow>& records,
+                                                   Timestamp now) {
+  std::vector<LegalMinimumKeep> out;
+  const policy::Policy& p = cp.policy();
+  if (p.retention.legal_minimum.empty()) return out;
+  const calendar::Calendar& cal = cp.calendar();
+  const std::vector<PurposeEnd> ends = PlanPurposes(cp, facts);
+  std::set<std::string> seen;
+  for (const auto& rec : records) {
+    if (!seen.insert(rec.field).second) continue;
+    const int fi = cp.FieldIndex(rec.field);
+    if (fi < 0) continue;
+    // The trigger the minimum runs from: a purpose still running stops with the erasure.
+    std::optional<Timestamp> from;
+    for (size_t i = 0; i < ends.size(); ++i) {
+      const PurposeEnd& e = ends[i];
+      if (!e.applies || !cp.purpose(i).fields.Test(static_cast<size_t>(fi))) continue;
+      const Timestamp t = (e.stops_at && *e.stops_at <= now) ? std::min(e.trigger_at, now) : now;
+      if (!from || t > *from) from = t;
+    }
+    if (!from) from = now;  // collected for no purpose of this subject: counted from now
+    std::optional<Timestamp> longest;
+    const policy::LegalMinimum* which = nullptr;
+    for (const auto& lm : p.retention.legal_minimum) {
+      if (lm.category != rec.category) continue;
+      auto kept = TermEnd(cal, *from, lm.term);
+      if (!kept) continue;
+      if (!longest || *kept > *longest) {
+        longest = kept;
+        which = &lm;
+      }
+    }
+    if (which == nullptr || *longest <= now) continue;
+    LegalMinimumKeep k;
+    k.field = rec.field;
+    k.category = rec.category;
+    k.law = which->law;
+    k.clause = which->clause;
+    // TermEnd is the first instant after the term's last day (or the exact hour): the last day
+    // kept is the local day before it.
+    k.until = calendar::FormatDate(cal.LocalDate(Seconds(*longest - std::chrono::seconds(1))));
+    out.push_back(std::move(k));
+  }
+  return out;
+}
+
 RetentionService::RetentionService(Deps deps, Schools& schools, SubjectService& subjects,
                                    AuditLog& audit, DisclosureService& disclosures)
     : deps_(deps), schools_(schools), subjects_(subjects), audit_(audit),
@@ -362,7 +410,7 @@ std::vector<ports::RetentionDueRow> RetentionService::Rows(const SchoolId& schoo
 
 Status RetentionService::StageRefresh(ports::WriteBatch& batch, const SchoolId& school,
                                       const domain::CompiledPolicy& cp, const SubjectId& subject,
-                                      const SubjectPlan& plan) {
+                                      const SubjectPlan& plan, domain::PurposeSet* ended) {
   auto existing = deps_.store.SubjectRetention(school, subject);
   if (!existing.ok()) return existing.error();
   std::vector<ports::RetentionDueRow> rows = Rows(school, cp, subject, plan);
@@ -378,6 +426,18 @@ Status RetentionService::StageRefresh(ports::WriteBatch& batch, const SchoolId& 
   }
   for (const auto& old : *existing) {
     if (wanted.count(old.purpose) == 0) batch.deleted_retention_due.push_back(old);
+  }
+  if (ended != nullptr) {
+    // The purposes the job has ended for the subject once the batch commits: a later event (a
+    // new use, a moved agreement end) may have reopened one.
+    *ended = 0;
+    for (const auto& r : rows) {
+      if (r.state != "ended") continue;
+      std::string purpose = r.purpose;
+      if (purpose.rfind(kStopPrefix, 0) == 0) purpose = purpose.substr(sizeof(kStopPrefix) - 1);
+      const int p = cp.PurposeIndex(purpose);
+      if (p >= 0) *ended |= domain::PurposeSet{1} << p;
+    }
   }
   for (auto& r : rows) {
     const bool same = std::any_of(existing->begin(), existing->end(), [&](const auto& old) {
@@ -397,9 +457,17 @@ Status RetentionService::Refresh(const SchoolId& school, const SubjectId& subjec
   if (!plan.ok()) return plan.error();
   if (!*plan) return Error::NotFound("no such subject", "subject");
   ports::WriteBatch batch;
-  if (Status st = StageRefresh(batch, school, *cp, subject, **plan); !st.ok()) return st;
+  domain::PurposeSet ended = 0;
+  if (Status st = StageRefresh(batch, school, *cp, subject, **plan, &ended); !st.ok()) return st;
   if (batch.empty()) return Status::Ok();
-  return deps_.store.Commit(std::move(batch));
+  if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st;
+  SyncGate(**rt, subject, ended);
+  return Status::Ok();
+}
+
+void RetentionService::SyncGate(SchoolRuntime& rt, const SubjectId& subject,
+                                domain::PurposeSet ended) {
+  rt.gate().Update(subject, [&](domain::SubjectState& s) { s.retention_ended = ended; });
 }
 
 Status RetentionService::RecordEvent(const SchoolId& school, const SubjectId& subject,
@@ -409,18 +477,25 @@ Status RetentionService::RecordEvent(const SchoolId& school, const SubjectId& su
   if (!rt.ok()) return rt.error();
   auto cp = (*rt)->policy();
   if (!IsEventKind(kind)) {
-    return Error::Invalid("kind must be agreement_end, last_use or purpose_end:<purpose>",
-                          "kind");
+    Error e = Error::Invalid("kind must be agreement_end, last_use or purpose_end:<purpose>",
+                             "kind");
+    e.reason = "event_kind_unknown";
+    return e;
   }
   if (kind.rfind(kPurposeEndPrefix, 0) == 0 &&
       cp->PurposeIndex(kind.substr(sizeof(kPurposeEndPrefix) - 1)) < 0) {
-    return Error::Invalid("the policy declares no purpose " +
-                              kind.substr(sizeof(kPurposeEndPrefix) - 1),
-                          "kind");
+    Error e = Error::Invalid(
+        "the policy declares no purpose " + kind.substr(sizeof(kPurposeEndPrefix) - 1), "kind");
+    e.reason = "event_purpose_unknown";
+    return e;
   }
   const Timestamp now = deps_.clock.Now();
   // An agreement's end or a purpose's end may be known ahead (a contract's last day); a use may not.
-  if (kind == kLastUse && at > now) return Error::Invalid("a last use cannot be in the future", "at");
+  if (kind == kLastUse && at > now) {
+    Error e = Error::Invalid("a last use cannot be in the future", "at");
+    e.reason = "last_use_in_future";
+    return e;
+  }
   std::lock_guard<std::mutex> lock(SchoolMutex(school));
   auto row = deps_.store.GetSubject(school, subject);
   if (!row.ok()) return row.error();
@@ -451,7 +526,8 @@ Status RetentionService::RecordEvent(const SchoolId& school, const SubjectId& su
     facts.events.push_back(batch.subject_events.back());
     (*plan)->ends = PlanPurposes(*cp, facts);
   }
-  if (Status st = StageRefresh(batch, school, *cp, subject, **plan); !st.ok()) return st;
+  domain::PurposeSet ended = 0;
+  if (Status st = StageRefresh(batch, school, *cp, subject, **plan, &ended); !st.ok()) return st;
   AuditEvent a;
   a.actor = actor.AuditName();
   a.role = actor.role;
@@ -463,7 +539,9 @@ Status RetentionService::RecordEvent(const SchoolId& school, const SubjectId& su
   a.request_id = ctx.request_id;
   a.detail = "{\"kind\":" + JsonQuote(kind) + ",\"at\":" + JsonQuote(FormatTimestamp(at)) + "}";
   audit_.Add(batch, school, std::move(a));
-  return deps_.store.Commit(std::move(batch));
+  if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st;
+  SyncGate(**rt, subject, ended);
+  return Status::Ok();
 }
 
 Status RetentionService::CatchUp(const SchoolId& school) {
@@ -480,16 +558,22 @@ Status RetentionService::CatchUp(const SchoolId& school) {
   constexpr size_t kPerBatch = 256;
   for (size_t i = 0; i < changed->size(); i += kPerBatch) {
     ports::WriteBatch batch;
+    std::vector<std::pair<SubjectId, domain::PurposeSet>> gates;
     for (size_t j = i; j < std::min(changed->size(), i + kPerBatch); ++j) {
       const SubjectId& subject = (*changed)[j];
       auto plan = PlanSubject(school, *cp, subject, now);
       if (!plan.ok()) return plan.error();
       if (!*plan) continue;
-      if (Status st = StageRefresh(batch, school, *cp, subject, **plan); !st.ok()) return st;
+      domain::PurposeSet ended = 0;
+      if (Status st = StageRefresh(batch, school, *cp, subject, **plan, &ended); !st.ok()) {
+        return st;
+      }
+      gates.emplace_back(subject, ended);
     }
     if (!batch.empty()) {
       if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st;
     }
+    for (const auto& [subject, ended] : gates) SyncGate(**rt, subject, ended);
   }
   ports::WriteBatch batch;
   batch.retention_marks.emplace_back(school, now);

@@ -86,6 +86,26 @@ struct RetentionFacts {
 // Per purpose of the policy (in policy order), when its retention ends for the subject. Pure.
 std::vector<PurposeEnd> PlanPurposes(const domain::CompiledPolicy& cp, const RetentionFacts& facts);
 
+// R72 (004 §8.6): a field a legal minimum keeps when the subject's data are to go at `now` (an
+// erasure or a withdrawal): the law, the clause and the last day it is kept (YYYY-MM-DD in the
+// school's time zone).
+struct LegalMinimumKeep {
+  std::string field;
+  std::string category;
+  std::string law;
+  std::string clause;
+  std::string until;
+};
+
+// The fields of `records` whose category's legal minimum has not passed by `now`. The minimum is
+// counted, as the retention job counts it, from the trigger of the field's purposes: the latest
+// trigger among those that have stopped, and `now` for those still running (the erasure ends
+// them). Pure; one entry per field, in record order.
+std::vector<LegalMinimumKeep> LegalMinimumsInForce(const domain::CompiledPolicy& cp,
+                                                   const RetentionFacts& facts,
+                                                   const std::vector<ports::RecordRow>& records,
+                                                   Timestamp now);
+
 // One field of one subject whose retention ends, and what the job does (or will do) with it.
 struct RetentionItem {
   SubjectId subject;
@@ -168,9 +188,13 @@ class RetentionService {
   std::vector<ports::RetentionDueRow> Rows(const SchoolId& school,
                                            const domain::CompiledPolicy& cp,
                                            const SubjectId& subject, const SubjectPlan& plan) const;
+  // Stages the subject's rows of the index for `plan`; `ended`, if given, receives the purposes
+  // the rows keep ended (the gate's retention_ended once the batch commits).
   Status StageRefresh(ports::WriteBatch& batch, const SchoolId& school,
                       const domain::CompiledPolicy& cp, const SubjectId& subject,
-                      const SubjectPlan& plan);
+                      const SubjectPlan& plan, domain::PurposeSet* ended = nullptr);
+  // Sets the subject's retention_ended bits in the gate to `ended` (after a refresh committed).
+  static void SyncGate(SchoolRuntime& rt, const SubjectId& subject, domain::PurposeSet ended);
   Status Act(const SchoolId& school, const domain::CompiledPolicy& cp, SchoolRuntime& rt,
              const SubjectId& subject, RetentionRunReport& report, const RequestContext& ctx);
   std::mutex& SchoolMutex(const SchoolId& school);

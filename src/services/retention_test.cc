@@ -9,7 +9,9 @@
 #include "services/consents.h"
 #include "services/data_access.h"
 #include "services/disclosures.h"
+#include "services/holds.h"
 #include "services/outbox.h"
+#include "services/requests.h"
 #include "services/subjects.h"
 #include "services/test_env.h"
 
@@ -24,10 +26,13 @@ class RetentionTest : public ::testing::Test {
   RetentionTest()
       : subjects(env.deps(), env.schools, env.audit),
         consents(env.deps(), env.schools, subjects, env.audit),
-        outbox(env.deps(), nullptr, nullptr, "privacy@school.test", env.schools),
+        outbox(env.deps(), &mail, nullptr, "privacy@school.test", env.schools),
         access(env.deps(), env.schools, subjects, env.audit),
         disclosures(env.deps(), env.schools, access, env.audit, outbox),
-        retention(env.deps(), env.schools, subjects, env.audit, disclosures) {}
+        retention(env.deps(), env.schools, subjects, env.audit, disclosures),
+        holds(env.deps(), env.schools, env.audit),
+        requests(env.deps(), env.schools, subjects, consents, env.audit, outbox, disclosures,
+                 &holds) {}
 
   void Load(const std::string& file, const std::string& text = "") {
     auto rt = text.empty() ? env.LoadShipped(file) : env.schools.Load(text, file);
@@ -132,12 +137,15 @@ class RetentionTest : public ::testing::Test {
   }
 
   TestEnv env;
+  test::KeptMail mail;
   SubjectService subjects;
   ConsentService consents;
   Outbox outbox;
   DataAccessService access;
   DisclosureService disclosures;
   RetentionService retention;
+  LegalHoldService holds;
+  RequestService requests;
   SchoolRuntime* school = nullptr;
 };
 
@@ -283,6 +291,138 @@ TEST_F(RetentionTest, R71_InactiveAccountErasedAfterEndOfUseInactivity) {
   EXPECT_NE(destroyed[0].detail.find("\"subject_erased\":true"), std::string::npos);
 }
 
+// The scenario on every seed that states a term from the agreement's end (000, 002) or leaves it to
+// the events the policy names (001, while_needed): the fields go on the day the term ends, not a
+// day earlier; the preview named them; the job's destruction is audited.
+struct SeedScenario {
+  const char* file;
+  domain::Submission form;
+  const char* field;        // the field that goes
+  const char* stays;        // a field a running purpose keeps, or nullptr (the subject goes)
+  std::vector<std::pair<std::string, std::string>> events;  // kind, instant
+  const char* due;          // the day it goes (school's zone)
+  const char* before;       // an instant of the day before it goes (or just before, "immediate")
+  const char* after;        // an instant on the day it goes
+};
+
+std::vector<SeedScenario> SeedScenarios() {
+  std::vector<SeedScenario> out;
+  {
+    // 000 L42: 30 calendar days after the Service Agreement ends, then destroyed.
+    domain::Submission s;
+    s.form = "client_order";
+    s.fields = {{"client_admin_name", "Олег Петренко"}, {"client_admin_email", "oleg@client.example"}};
+    s.ticked = {"accept_policy_and_transfer"};
+    s.accept_policy = true;
+    out.push_back({"000_lms_collaborator.toml", s, "client_admin_email", nullptr,
+                   {{"agreement_end", "2025-03-10T12:00:00Z"}}, "2025-04-10",
+                   "2025-04-09T12:00:00Z", "2025-04-10T12:00:00Z"});
+  }
+  {
+    // 001 §3.5.2a, §3.6.4: identifiable only while the purposes need them (while_needed): the
+    // sale's data go when the contract ends; fraud prevention, a legitimate interest with no term
+    // of its own, keeps nothing by itself.
+    domain::Submission s;
+    s.form = "payment";
+    s.fields = {{"first_name", "Оксана"},
+                {"email", "oksana@example.org"},
+                {"mobile_phone", "+380 67 123 4567"},
+                {"purchased_service", "Course: Mindful Mornings"},
+                {"purchase_amount", "1200.50"}};
+    s.ticked = {"pd_consent"};
+    s.accept_policy = true;
+    s.age_statement = "adult";
+    // The contacts stay while the consent given with the payment runs.
+    out.push_back({"001_vkluchi_zhizn.toml", s, "purchase_amount", "email",
+                   {{"agreement_end", "2025-03-10T12:00:00Z"}}, "2025-03-10",
+                   "2025-03-10T11:00:00Z", "2025-03-10T13:00:00Z"});
+  }
+  {
+    // 002 L25: 30 calendar days after the agreement for the delivery address; the account's
+    // e-mail stays for the product, in use.
+    domain::Submission s;
+    s.form = "order";
+    s.fields = {{"first_name", "Айгерим"},
+                {"last_name", "Садыкова"},
+                {"mobile_phone", "+7 701 123 4567"},
+                {"email", "aigerim@example.org"},
+                {"postal_address", "Алматы, ул. Абая, 1"}};
+    s.age_statement = "adult";
+    out.push_back({"002_soho_lms.toml", s, "postal_address", "email",
+                   {{"agreement_end", "2025-03-10T12:00:00Z"}}, "2025-04-10",
+                   "2025-04-09T12:00:00Z", "2025-04-10T12:00:00Z"});
+  }
+  return out;
+}
+
+TEST_F(RetentionTest, R70_R71_EverySeedEndsItsDataOnTheDayItsTermEnds) {
+  for (const SeedScenario& c : SeedScenarios()) {
+    SCOPED_TRACE(c.file);
+    env.clock.Set(At("2025-03-03T09:00:00Z"));
+    Load(c.file);
+    const SubjectId subject = Take(c.form);
+    ASSERT_FALSE(subject.value().empty());
+    ASSERT_TRUE(Fields(subject).count(c.field));
+    for (const auto& e : c.events) {
+      Status st = retention.RecordEvent(school->id(), subject, e.first, At(e.second), Staff(), {});
+      ASSERT_TRUE(st.ok()) << e.first << ": " << st.error().message;
+    }
+    // The preview names the field on its day and no earlier.
+    bool named = false;
+    for (const auto& item : Preview(c.due)) {
+      if (item.subject != subject || item.field != c.field) continue;
+      named = true;
+      EXPECT_EQ(item.due_date, c.due);
+      EXPECT_EQ(item.action, "destroy");
+    }
+    EXPECT_TRUE(named);
+    const size_t audited = Audit("retention.destroy").size();
+    RunAt(c.before);
+    EXPECT_TRUE(Fields(subject).count(c.field)) << "gone before its day";
+    RunAt(c.after);
+    EXPECT_FALSE(Fields(subject).count(c.field)) << "kept past its day";
+    if (c.stays != nullptr) {
+      EXPECT_TRUE(Fields(subject).count(c.stays));
+      EXPECT_FALSE(Erased(subject));
+    } else {
+      EXPECT_TRUE(Erased(subject)) << ::testing::PrintToString(Fields(subject));
+    }
+    auto destroyed = Audit("retention.destroy");
+    ASSERT_EQ(destroyed.size(), audited + 1);
+    EXPECT_NE(destroyed.back().fields.find(c.field), std::string::npos);
+    EXPECT_EQ(destroyed.back().actor, Actor::System("retention").AuditName());
+  }
+}
+
+// R71: a use reported after the job stopped a purpose for inactivity opens it again at once, in
+// the running gate (not only after a restart): the account is in use.
+TEST_F(RetentionTest, R71_ALaterUseReopensAPurposeTheJobStopped) {
+  Load("004_bbooster_masterclass.toml");
+  const SubjectId learner = Take(PackageOrder());
+  ASSERT_TRUE(retention
+                  .RecordEvent(school->id(), learner, "last_use", At("2025-03-03T09:00:00Z"),
+                               Staff(), {})
+                  .ok());
+  RunAt("2026-03-04T09:00:00Z");  // twelve months of inactivity have passed
+  // The e-mail stays for the running agreement; the account's purpose has stopped.
+  EXPECT_TRUE(Fields(learner).count("email"));
+  EXPECT_EQ(Gate(learner, "account_management", {"email"}, domain::Operation::kRead),
+            domain::Reason::kRetentionEnded);
+  EXPECT_EQ(Gate(learner, "contract_invoicing", {"email"}, domain::Operation::kRead),
+            domain::Reason::kAllowed);
+  env.clock.Set(At("2026-03-04T12:00:00Z"));  // the learner signs in again
+  ASSERT_TRUE(retention
+                  .RecordEvent(school->id(), learner, "last_use", At("2026-03-04T10:00:00Z"),
+                               Staff(), {})
+                  .ok());
+  EXPECT_EQ(Gate(learner, "account_management", {"email"}, domain::Operation::kRead),
+            domain::Reason::kAllowed);
+  // And the next run leaves it open.
+  RunAt("2026-03-05T09:00:00Z");
+  EXPECT_EQ(Gate(learner, "account_management", {"email"}, domain::Operation::kRead),
+            domain::Reason::kAllowed);
+}
+
 // R72 (004 §8.6): after the agreement ends, invoices are kept restricted to storage while the
 // legal minimum of their category (3 years, ua_tax_code) runs, and go the day after it passes.
 TEST_F(RetentionTest, R72_LegalMinimumKeepsInvoicesRestrictedUntilItPasses) {
@@ -335,6 +475,97 @@ TEST_F(RetentionTest, R72_LegalMinimumKeepsInvoicesRestrictedUntilItPasses) {
   // Nothing else kept the learner (the account ended with its use in 2026): erased.
   EXPECT_EQ(last.subjects_erased, 1);
   EXPECT_TRUE(Erased(learner));
+}
+
+// R72 (004 §8.6): an erasure asked for before the legal minimum of invoices has passed is refused
+// for them: every other field goes, the invoices stay restricted to storage under a hold naming
+// the law and the last day, the answer says so, and the retention job erases them (and finishes
+// the erasure) the day after the minimum passes, not a day earlier.
+TEST_F(RetentionTest, R72_ErasureBeforeTheLegalMinimumKeepsInvoicesWithTheReason) {
+  Load("004_bbooster_masterclass.toml");
+  const SubjectId learner = Take(PackageOrder());
+  Write(learner, "invoice_details", "invoice 17/2025, paid");
+  // The agreement ended on 10 June 2025; the erasure is asked for on 1 September 2025.
+  ASSERT_TRUE(retention
+                  .RecordEvent(school->id(), learner, "agreement_end",
+                               At("2025-06-10T12:00:00Z"), Staff(), {})
+                  .ok());
+  env.clock.Set(At("2025-09-01T09:00:00Z"));
+  FileRequest f;
+  f.type = "erasure";
+  f.subject = learner;
+  f.channel = "email";
+  f.ground = "no_longer_needed";
+  f.acknowledged_warning = true;  // R58
+  f.reply_email = "olena@example.org";
+  f.lang = "en";
+  Actor officer = Staff();
+  officer.role = "responsible_person";
+  auto filed = requests.File(school->id(), f, officer, {});
+  ASSERT_TRUE(filed.ok()) << filed.error().message;
+  auto done = requests.Complete(school->id(), filed->id, CompleteRequest{}, officer, {});
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(done->outcome, "partly_erased_held");
+  EXPECT_EQ(done->deferred, (std::vector<std::string>{"invoice_details"}));
+  EXPECT_EQ(Fields(learner), (std::set<std::string>{"invoice_details"}));
+  EXPECT_FALSE(Erased(learner));
+  EXPECT_EQ(Gate(learner, "contract_invoicing", {"invoice_details"}, domain::Operation::kRead),
+            domain::Reason::kRestricted);
+  EXPECT_EQ(Gate(learner, "contract_invoicing", {"invoice_details"}, domain::Operation::kStore),
+            domain::Reason::kAllowed);
+  // The hold the erasure placed: the law of the minimum, three years from the agreement's end.
+  auto held = holds.List(school->id(), learner);
+  ASSERT_TRUE(held.ok());
+  ASSERT_EQ(held->size(), 1U);
+  EXPECT_EQ((*held)[0].basis, "ua_tax_code");
+  EXPECT_EQ((*held)[0].until, "2028-06-10");
+  EXPECT_EQ((*held)[0].fields, (std::vector<std::string>{"invoice_details"}));
+  EXPECT_EQ((*held)[0].request, filed->id);
+  EXPECT_EQ(Audit("legal_hold.place").size(), 1U);
+  // The answer names what was kept, the reason, the law and the last day.
+  ASSERT_TRUE(outbox.DeliverDue().ok());
+  std::string answer;
+  for (const auto& m : mail.sent) answer += m.subject + "\n" + m.text + "\n";
+  EXPECT_NE(answer.find("Invoices and payment records"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("Tax Code of Ukraine"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("the minimum retention term the law sets for"), std::string::npos)
+      << answer;
+  EXPECT_NE(answer.find("10 June 2028"), std::string::npos) << answer;
+
+  // The minimum's last day: kept. The day after: erased, and the learner with them.
+  env.clock.Set(At("2028-06-10T12:00:00Z"));
+  ASSERT_TRUE(requests.RunRetention(school->id(), {}).ok());
+  EXPECT_EQ(Fields(learner), (std::set<std::string>{"invoice_details"}));
+  env.clock.Set(At("2028-06-11T09:00:00Z"));
+  auto run = requests.RunRetention(school->id(), {});
+  ASSERT_TRUE(run.ok()) << run.error().message;
+  EXPECT_EQ(run->subjects_erased, 1);
+  EXPECT_TRUE(Fields(learner).empty());
+  EXPECT_TRUE(Erased(learner));
+}
+
+// R72: with no agreement end on file the minimum runs from the erasure itself; a school whose
+// policy states no legal minimum erases everything at once.
+TEST_F(RetentionTest, R72_MinimumRunsFromTheErasureWhileTheAgreementRuns) {
+  Load("004_bbooster_masterclass.toml");
+  const SubjectId learner = Take(PackageOrder());
+  Write(learner, "invoice_details", "invoice 18/2025");
+  FileRequest f;
+  f.type = "erasure";
+  f.subject = learner;
+  f.channel = "email";
+  f.ground = "no_longer_needed";
+  f.acknowledged_warning = true;
+  Actor officer = Staff();
+  officer.role = "responsible_person";
+  auto filed = requests.File(school->id(), f, officer, {});
+  ASSERT_TRUE(filed.ok()) << filed.error().message;
+  auto done = requests.Complete(school->id(), filed->id, CompleteRequest{}, officer, {});
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  auto held = holds.List(school->id(), learner);
+  ASSERT_TRUE(held.ok());
+  ASSERT_EQ(held->size(), 1U);
+  EXPECT_EQ((*held)[0].until, "2028-03-03");  // three years from 3 March 2025
 }
 
 // R21, R72: a consent given with a term ends at its expiry; consent-based processing stops and the

@@ -9,6 +9,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <optional>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 namespace dovira::services {
@@ -84,6 +87,10 @@ std::optional<Timestamp> ReadOptTime(const Json& j, const char* key) {
 }
 std::string Str(const Json& j, const char* key) {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+}
+
+bool Bool(const Json& j, const char* key) {
+  return j.contains(key) && j[key].is_boolean() && j[key].get<bool>();
 }
 
 bool InRange4(const std::string& ip) {
@@ -599,15 +606,15 @@ Result<TestDataReport> TestDataService::Export(const SchoolId& school_id,
 
 namespace {
 
-// Reads a JSON Lines table; a line that is not an object is a problem.
-std::vector<Json> ReadTable(const fs::path& path, std::vector<ExportProblem>& problems) {
+// Parses a JSON Lines table (nullopt: missing); a line that is not an object is a problem.
+std::vector<Json> ReadTable(const std::string& file, const std::optional<std::string>& text,
+                            std::vector<ExportProblem>& problems) {
   std::vector<Json> rows;
-  std::ifstream in(path, std::ios::binary);
-  const std::string file = path.filename().string();
-  if (!in) {
+  if (!text) {
     problems.push_back({file, 0, "", "the table is missing"});
     return rows;
   }
+  std::istringstream in(*text);
   std::string line;
   int64_t n = 0;
   while (std::getline(in, line)) {
@@ -622,6 +629,17 @@ std::vector<Json> ReadTable(const fs::path& path, std::vector<ExportProblem>& pr
   return rows;
 }
 
+// The whole file, or nullopt when it cannot be read.
+std::optional<std::string> Slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::vector<Json> ReadTable(const fs::path& path, std::vector<ExportProblem>& problems) {
+  return ReadTable(path.filename().string(), Slurp(path), problems);
+}
+
 // Every string in `j`, for the look for real e-mail addresses.
 void Strings(const Json& j, std::vector<std::string>& out) {
   if (j.is_string()) {
@@ -634,27 +652,42 @@ void Strings(const Json& j, std::vector<std::string>& out) {
 }  // namespace
 
 std::vector<ExportProblem> CheckExport(const std::string& dir_text, const policy::Policy& policy) {
-  std::vector<ExportProblem> problems;
   const fs::path dir(dir_text);
-  std::ifstream mf(dir / "manifest.json", std::ios::binary);
-  Json manifest = mf ? Json::parse(mf, nullptr, false) : Json();
+  ExportFiles files;
+  for (const char* name :
+       {"manifest.json", "subjects.jsonl", "records.jsonl", "consents.jsonl", "requests.jsonl"}) {
+    if (auto text = Slurp(dir / name)) files.emplace(name, std::move(*text));
+  }
+  return CheckExportFiles(files, policy);
+}
+
+std::vector<ExportProblem> CheckExportFiles(const ExportFiles& files,
+                                            const policy::Policy& policy) {
+  std::vector<ExportProblem> problems;
+  auto text = [&](const std::string& name) -> std::optional<std::string> {
+    auto it = files.find(name);
+    if (it == files.end()) return std::nullopt;
+    return it->second;
+  };
+  const std::optional<std::string> mf = text("manifest.json");
+  Json manifest = mf ? Json::parse(*mf, nullptr, false) : Json();
   if (!manifest.is_object()) {
     problems.push_back({"manifest.json", 0, "", "missing or not a JSON object"});
     return problems;
   }
-  if (manifest.value("format", "") != kFormat) {
+  if (Str(manifest, "format") != kFormat) {
     problems.push_back({"manifest.json", 0, "format", std::string("the format is not ") + kFormat});
   }
   if (!manifest.contains("pseudonymised") || manifest["pseudonymised"] != true) {
     problems.push_back(
         {"manifest.json", 0, "pseudonymised", "the export is not marked pseudonymised"});
   }
-  if (manifest.value("school", "") != policy.school.id) {
+  if (Str(manifest, "school") != policy.school.id) {
     problems.push_back({"manifest.json", 0, "school", "the export is of another school"});
   }
   for (const char* table : kTables) {
     const std::string file = std::string(table) + ".jsonl";
-    std::vector<Json> rows = ReadTable(dir / file, problems);
+    std::vector<Json> rows = ReadTable(file, text(file), problems);
     const Json counts = manifest.value("counts", Json::object());
     if (!counts.contains(table) || !counts[table].is_number_integer() ||
         counts[table].get<int64_t>() != static_cast<int64_t>(rows.size())) {
@@ -828,8 +861,8 @@ Result<TestDataReport> TestDataService::Import(const SchoolId& school_id, const 
     row.type = Str(q, "type");
     row.state = Str(q, "state");
     row.subject = Str(q, "subject");
-    row.open = q.value("open", false);
-    row.overdue = q.value("overdue", false);
+    row.open = Bool(q, "open");
+    row.overdue = Bool(q, "overdue");
     row.assignee = Str(q, "assignee");
     row.received_at = ReadOptTime(q, "received_at").value_or(now);
     row.due_at = ReadOptTime(q, "due_at").value_or(now);

@@ -109,6 +109,12 @@ struct ExportProblem {
 // pseudonym's shape or absent. Returns every problem found (empty: the export may be loaded).
 std::vector<ExportProblem> CheckExport(const std::string& dir, const policy::Policy& policy);
 
+// The same check over the files' contents, by name ("manifest.json", "<table>.jsonl"); a name
+// absent from `files` is a missing file. Any bytes are accepted (the fuzz target drives it).
+using ExportFiles = std::map<std::string, std::string>;
+std::vector<ExportProblem> CheckExportFiles(const ExportFiles& files,
+                                            const policy::Policy& policy);
+
 class TestDataService {
  public:
   TestDataService(Deps deps, Schools& schools, SubjectService& subjects, AuditLog& audit);

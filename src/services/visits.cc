@@ -1,6 +1,5 @@
 #include "services/visits.h"
 
-#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -120,12 +119,17 @@ Result<ports::VisitRow> VisitService::Record(const SchoolId& school_id, const Vi
                  {},
                  "rate_limited"};
   }
-  const auto day = std::chrono::floor<std::chrono::days>(at);
+  // The day and hour on the school's clock, as its staff read the statistics.
+  const calendar::Calendar& cal = (*school)->policy()->calendar();
+  const auto instant = std::chrono::floor<std::chrono::seconds>(at);
+  const calendar::Date local = cal.LocalDate(instant);
   ports::VisitRow row;
   row.school = school_id;
   row.id = deps_.crypto.NewId();
-  row.day = calendar::FormatDate(calendar::Date{std::chrono::sys_days(day)});
-  row.hour = static_cast<int>(std::chrono::floor<std::chrono::hours>(at - day).count());
+  row.day = calendar::FormatDate(local);
+  // The wall-clock hour ("YYYY-MM-DDTHH:..."), right on the days the clocks change.
+  const std::string wall = cal.FormatLocal(instant);
+  row.hour = wall.size() > 12 ? (wall[11] - '0') * 10 + (wall[12] - '0') : 0;
   row.network = network;
   const std::string& ua = v.user_agent.empty() ? ctx.user_agent : v.user_agent;
   row.browser = BrowserFamily(ua);

@@ -2,9 +2,9 @@
 // 002 L56). The site (its server, or a beacon in the page) reports each visit; what is stored is
 // the address cut to its network (/24 for IPv4, /48 for IPv6), the browser and operating-system
 // families read from the user agent (never the user agent itself), the page's path without its
-// query, the referring site's domain, and the day and hour (UTC). A subject, account, session or
-// cookie id, an e-mail address, a name or a phone number sent along is dropped before anything is
-// stored, and the answer names what was dropped. Statistics are counts over those rows.
+// query, the referring site's domain, and the day and hour on the school's clock (its time
+// zone). A subject, account, session or cookie id, an e-mail address, a name or a phone number
+// sent along is dropped before anything is stored, and the answer names what was dropped. Statistics are counts over those rows.
 //
 // Thread-safety: safe for concurrent use.
 #pragma once

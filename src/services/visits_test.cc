@@ -59,8 +59,9 @@ TEST_F(VisitTest, R101_AVisitFrom203_0_113_5IsKeptWithItsNetworkOnly) {
   EXPECT_EQ(r.os, "linux");
   EXPECT_EQ(r.page, "/masterclass/spring");
   EXPECT_EQ(r.referrer_domain, "www.google.com");
-  EXPECT_EQ(r.day, "2025-03-03");  // the test clock: 2025-03-03T09:00:00Z
-  EXPECT_EQ(r.hour, 9);
+  // The test clock, 2025-03-03T09:00:00Z, is 11:00 in Kyiv, the school's zone.
+  EXPECT_EQ(r.day, "2025-03-03");
+  EXPECT_EQ(r.hour, 11);
   // Nothing of the row is the address itself, the user agent or the query.
   for (const std::string& s : {r.network, r.browser, r.os, r.page, r.referrer_domain, r.id}) {
     EXPECT_EQ(s.find("203.0.113.5"), std::string::npos);
@@ -147,8 +148,9 @@ TEST_F(VisitTest, R101_TheStatisticsAddUp) {
   const std::vector<Seen> seen = {
       {"203.0.113.5", kFirefoxLinux, "/", "https://www.google.com/", "2025-03-01T08:15:00Z"},
       {"203.0.113.77", kSafariIphone, "/courses", "", "2025-03-01T08:45:00Z"},
-      {"198.51.100.9", kEdgeWindows, "/courses", "facebook.com", "2025-03-02T20:00:00Z"},
-      {"198.51.100.9", kEdgeWindows, "/", "", "2025-03-03T09:00:00Z"},
+      {"198.51.100.9", kEdgeWindows, "/courses", "facebook.com", "2025-03-02T21:00:00Z"},
+      // 00:30 on 3 March in Kyiv, though still 2 March in UTC: a day of the school's clock.
+      {"198.51.100.9", kEdgeWindows, "/", "", "2025-03-02T22:30:00Z"},
   };
   for (const Seen& s : seen) {
     VisitReport v{s.ip, s.ua, s.page, s.referrer, At(s.at), {}};
@@ -156,11 +158,11 @@ TEST_F(VisitTest, R101_TheStatisticsAddUp) {
   }
   auto stats = visits.Stats(school, "2025-03-01", "2025-03-02");
   ASSERT_TRUE(stats.ok()) << stats.error().message;
-  EXPECT_EQ(stats->total, 3);  // the visit of 03-03 is outside the range
+  EXPECT_EQ(stats->total, 3);  // the visit of 03-03 (Kyiv) is outside the range
   EXPECT_EQ(stats->by_day.at("2025-03-01"), 2);
   EXPECT_EQ(stats->by_day.at("2025-03-02"), 1);
-  EXPECT_EQ(stats->by_hour[8], 2);
-  EXPECT_EQ(stats->by_hour[20], 1);
+  EXPECT_EQ(stats->by_hour[10], 2);  // 08:15 and 08:45 UTC
+  EXPECT_EQ(stats->by_hour[23], 1);  // 21:00 UTC
   EXPECT_EQ(
       stats->browsers.at("firefox") + stats->browsers.at("safari") + stats->browsers.at("edge"), 3);
   EXPECT_EQ(stats->os.at("windows"), 1);
