@@ -451,5 +451,38 @@ TEST_F(RowsA, R44AStatementAttachedToAFieldReachesThePackageAndTheStaffView) {
   EXPECT_EQ(trail.body.find("robotics"), std::string::npos);
 }
 
+// R44 (004 §9.3, §9.6, §14.4): deleting a field the subject provided takes the statement attached
+// to it along; a statement on another field stays.
+TEST_F(RowsA, R44DeletingAFieldRemovesTheStatementOnIt) {
+  const std::string email = "statement.delete.r44@example.com";
+  const std::string subject = NewSubject(k004, "masterclass", Masterclass004(email));
+  ASSERT_FALSE(subject.empty());
+  ASSERT_FALSE(server().Advance(3600).empty());
+  const Headers me = CabinetSession(k004, email);
+  ASSERT_FALSE(me.empty());
+  const std::string base = std::string("/v1/schools/") + k004;
+  for (const auto& [field, text] : std::vector<std::pair<std::string, std::string>>{
+           {"job_position", "I also lead the robotics club."},
+           {"phone", "Call me after six in the evening."}}) {
+    Response attached = server().Call("POST", base + "/me/statements",
+                                      Json{{"field", field}, {"text", text}}.dump(), me);
+    ASSERT_EQ(attached.status, 201) << attached.Describe();
+  }
+  Response deleted = server().Call("DELETE", base + "/me/fields/job_position", "", me);
+  ASSERT_EQ(deleted.status, 204) << deleted.Describe();
+
+  Response data = server().Call("GET", base + "/me/data", "", me);
+  ASSERT_EQ(data.status, 200) << data.Describe();
+  ASSERT_TRUE(data.Body()["statements"].is_array()) << data.body;
+  ASSERT_EQ(data.Body()["statements"].size(), 1u) << data.body;
+  EXPECT_EQ(data.Body()["statements"][0].value("field", ""), "phone");
+  EXPECT_EQ(data.body.find("robotics"), std::string::npos) << data.body;
+  StaffClient& admin = Admin(k004);
+  Response facts = admin.Get(admin.Base() + "/subjects/" + subject);
+  ASSERT_EQ(facts.status, 200) << facts.Describe();
+  ASSERT_EQ(facts.Body()["statements"].size(), 1u) << facts.body;
+  EXPECT_EQ(facts.Body()["statements"][0].value("field", ""), "phone");
+}
+
 }  // namespace
 }  // namespace dovira::testing

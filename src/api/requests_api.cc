@@ -502,6 +502,9 @@ HttpResponse Api::GetRequest(Call& c) {
                           {"created_at", FormatTimestamp(m.created_at)},
                           {"sent_at", TimeOrNull(m.sent_at)},
                           {"due", TimeOrNull(m.due)},
+                          {"overdue", m.overdue_at.has_value()},
+                          {"overdue_at", TimeOrNull(m.overdue_at)},
+                          {"late_by_days", m.late_by_days},
                           {"last_error", m.last_error}});
     }
   }
@@ -696,6 +699,8 @@ HttpResponse Api::RunJob(Call& c) {
                               {"overdue", report->overdue},
                               {"warnings", report->warnings},
                               {"destroyed", report->destroyed},
+                              {"notices_overdue", report->notices_overdue},
+                              {"holds_overdue", report->holds_overdue},
                               {"reconsent_opened", reconsent_opened}});
   }
   if (job == "outbox") {

@@ -623,6 +623,9 @@ class Store {
   virtual Result<std::vector<OutboxRow>> DueOutbox(Timestamp now, size_t limit) = 0;
   virtual Result<std::vector<OutboxRow>> RequestOutbox(const SchoolId& school,
                                                        const std::string& request) = 0;
+  // The school's messages not sent yet (pending, or given up as failed), oldest first: the
+  // deadline job looks among them for notices past their due time (R47, R68).
+  virtual Result<std::vector<OutboxRow>> UnsentOutbox(const SchoolId& school) = 0;
 
   virtual Result<std::vector<TombstoneRow>> ListTombstones(const SchoolId& school) = 0;
 

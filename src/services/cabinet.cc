@@ -367,7 +367,8 @@ Status CabinetService::DeleteField(const SubjectSession& session, const std::str
     return Error::Refused("field_not_held", "you have no \"" + field + "\" on file", "field");
   }
   Audit(batch, session, "delete", field, "self_service", ctx);
-  Status st = deps_.store.Commit(std::move(batch));
+  Status st = subjects_.CommitFieldDeletion(session.school, session.subject, field,
+                                            std::move(batch));
   subjects_.ForgetRecords(session.school, session.subject);
   return st;
 }

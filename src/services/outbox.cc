@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "domain/requests.h"
 #include "services/request_texts.h"
 
 namespace dovira::services {
@@ -129,6 +130,7 @@ Result<Outbox::Report> Outbox::DeliverDue() {
       row.sent_at = deps_.clock.Now();
       row.sealed.clear();
       row.last_error.clear();
+      RecordLateness(row);
       ++report.sent;
     } else if (outcome.error().code == ErrorCode::kUnavailable && row.attempts < kMaxAttempts) {
       row.next_attempt_at = now + Backoff(row.attempts);
@@ -147,20 +149,61 @@ Result<Outbox::Report> Outbox::DeliverDue() {
   return report;
 }
 
+void Outbox::RecordLateness(ports::OutboxRow& row) const {
+  Json body = Json::parse(row.body, nullptr, false);
+  if (body.is_discarded() || !body.contains("due_us") || !row.sent_at) return;
+  auto rt = schools_.Get(row.school);
+  if (!rt.ok()) return;
+  const Timestamp due(std::chrono::microseconds(body["due_us"].get<int64_t>()));
+  const int64_t late = domain::LateByDays((*rt)->policy()->calendar(), due, *row.sent_at);
+  if (late <= 0) return;
+  body["late_by_days"] = late;
+  row.body = body.dump();
+}
+
+Result<int> Outbox::MarkOverdue(const SchoolId& school, Timestamp now,
+                                const std::function<Status(ports::OutboxRow marked)>& commit) {
+  std::lock_guard<std::mutex> lock(deliver_mu_);
+  auto unsent = deps_.store.UnsentOutbox(school);
+  if (!unsent.ok()) return unsent.error();
+  int marked = 0;
+  for (ports::OutboxRow& row : *unsent) {
+    Json body = Json::parse(row.body, nullptr, false);
+    if (body.is_discarded() || !body.contains("due_us") || body.contains("overdue_at_us")) continue;
+    if (now <= Timestamp(std::chrono::microseconds(body["due_us"].get<int64_t>()))) continue;
+    body["overdue_at_us"] = MicrosOf(now);
+    row.body = body.dump();
+    if (Status st = commit(std::move(row)); !st.ok()) return st.error();
+    ++marked;
+  }
+  return marked;
+}
+
 Result<std::vector<OutboxEntry>> Outbox::ForRequest(const SchoolId& school,
                                                     const std::string& request) {
   auto rows = deps_.store.RequestOutbox(school, request);
   if (!rows.ok()) return rows.error();
   std::vector<OutboxEntry> out;
   for (const auto& r : *rows) {
-    OutboxEntry e{r.id, r.request, r.channel, "", r.state, r.attempts, r.created_at, r.sent_at,
-                  std::nullopt, r.last_error};
+    OutboxEntry e;
+    e.id = r.id;
+    e.request = r.request;
+    e.channel = r.channel;
+    e.state = r.state;
+    e.attempts = r.attempts;
+    e.created_at = r.created_at;
+    e.sent_at = r.sent_at;
+    e.last_error = r.last_error;
     Json body = Json::parse(r.body, nullptr, false);
     if (!body.is_discarded()) {
       e.kind = body.value("kind", "");
       if (body.contains("due_us")) {
         e.due = Timestamp(std::chrono::microseconds(body["due_us"].get<int64_t>()));
       }
+      if (body.contains("overdue_at_us")) {
+        e.overdue_at = Timestamp(std::chrono::microseconds(body["overdue_at_us"].get<int64_t>()));
+      }
+      e.late_by_days = body.value("late_by_days", int64_t{0});
     }
     out.push_back(std::move(e));
   }

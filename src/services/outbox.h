@@ -8,6 +8,7 @@
 // Thread-safety: safe for concurrent use; DeliverDue runs one delivery at a time.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -48,6 +49,8 @@ struct OutboxEntry {
   Timestamp created_at{};
   std::optional<Timestamp> sent_at;
   std::optional<Timestamp> due;
+  std::optional<Timestamp> overdue_at;  // R68: when the deadline job found it unsent past `due`
+  int64_t late_by_days = 0;             // R68: sent this many local days after `due`
   std::string last_error;
 };
 
@@ -74,11 +77,22 @@ class Outbox {
   // Sends every message due now (by the injected clock).
   Result<Report> DeliverDue();
 
+  // R47, R68: marks every message of `school` still unsent at `now` past its due time overdue,
+  // once each. For each one `commit` receives the row with the mark and must commit it together
+  // with what else the mark brings (the alert, the request's timeline). Runs under the delivery
+  // lock, so a message being sent is never written back as pending. Returns how many were marked;
+  // stops at the first error of `commit` or the store.
+  Result<int> MarkOverdue(const SchoolId& school, Timestamp now,
+                          const std::function<Status(ports::OutboxRow marked)>& commit);
+
   Result<std::vector<OutboxEntry>> ForRequest(const SchoolId& school, const std::string& request);
 
   static constexpr int kMaxAttempts = 8;
 
  private:
+  // R68: a message sent after its due time records by how many local days.
+  void RecordLateness(ports::OutboxRow& row) const;
+
   Deps deps_;
   ports::Mailer* mailer_;
   ports::WebhookSender* webhooks_;

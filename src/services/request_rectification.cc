@@ -28,14 +28,30 @@ Result<RequestInfo> RequestService::CompleteRectification(SchoolRuntime& rt, Req
   }
   Status st = subjects_.PrepareFieldUpdate(school, SubjectId(r.subject), in.changes, now, batch);
   if (!st.ok()) return st.error();
+  std::vector<std::string> changed;
+  for (const auto& [field, value] : in.changes) changed.push_back(field);
+  {
+    // The change itself is audited as the cabinet's own edits are ("update", naming the fields,
+    // never the values), by the staff member who carried out the request.
+    AuditEvent a;
+    a.actor = actor.AuditName();
+    a.role = actor.role;
+    a.action = "update";
+    auto pseudonym = audit_.Pseudonym(school, SubjectId(r.subject));
+    if (pseudonym.ok()) a.subject_ref = *pseudonym;
+    a.fields = JoinIds(changed);
+    a.outcome = "ok";
+    a.reason = r.type;
+    a.decision_id = r.id;
+    a.request_id = ctx.request_id;
+    audit_.Add(batch, school, std::move(a));
+  }
   r.blocked.clear();  // R46: the block lifts with the correction
   for (const auto& store : cp->stores()) {
     r.tasks.push_back(RequestTask{"store:" + store, "rectify", "done", now, ""});
   }
   // R48: every recipient that received a corrected field is told, with the new value where
   // the policy allows.
-  std::vector<std::string> changed;
-  for (const auto& [field, value] : in.changes) changed.push_back(field);
   if (auto sent = NotifyRecipients(batch, school, r, "rectification", changed, in.changes, actor,
                                    ctx);
       !sent.ok()) {

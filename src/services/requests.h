@@ -112,6 +112,8 @@ struct DeadlineReport {
   int overdue = 0;
   int warnings = 0;
   int destroyed = 0;
+  int notices_overdue = 0;  // R47: notices to the subject unsent past their due time
+  int holds_overdue = 0;    // R50: erasures deferred by an ended hold, not carried out
 };
 
 // R50: what one run of the retention job did.
@@ -239,8 +241,10 @@ class RequestService {
   Result<std::string> SubjectPackage(const SchoolId& school, const SubjectId& subject,
                                      const std::string& lang);
 
-  // R68, B10, R56: marks overdue requests and alerts, sends the early warnings, and carries out
-  // destructions that fall due. Run daily (and on demand).
+  // R68, B10, R56: marks overdue requests and alerts, sends the early warnings, carries out
+  // destructions that fall due, and marks and alerts the other obligations past due: notices to
+  // the subject not yet sent (R47) and erasures deferred by an ended legal hold that the
+  // retention job has not carried out (R50). Run daily (and on demand).
   Result<DeadlineReport> RunDeadlines(const SchoolId& school, const RequestContext& ctx);
 
   // R50: the retention job. For every legal hold whose last day has passed (before today in the
@@ -323,6 +327,16 @@ class RequestService {
                      std::vector<ports::LegalHoldRow> due, const std::string& today,
                      RetentionReport& report, const RequestContext& ctx);
   std::mutex& SchoolMutex(const SchoolId& school);
+  // R68: puts the alert letter of `kind` about `r` (due at `due`) into `batch`, addressed to the
+  // request's assignee, else to the policy's responsible person; none when neither has an address.
+  Status StageAlert(ports::WriteBatch& batch, const SchoolId& school,
+                    const domain::CompiledPolicy& cp, const RequestInfo& r,
+                    const std::string& kind, Timestamp due, const std::string& share);
+  // The deadline job's other obligations (request_deadlines.cc); each returns how many it marked.
+  Result<int> MarkOverdueNotices(const SchoolId& school, const domain::CompiledPolicy& cp,
+                                 const RequestContext& ctx);
+  Result<int> MarkOverdueHolds(const SchoolId& school, const domain::CompiledPolicy& cp,
+                               const RequestContext& ctx);
 
   // What a request filed as a withdrawal did at once (request_withdrawal.cc).
   struct FilingEffect {

@@ -13,6 +13,12 @@
 namespace dovira::services {
 namespace {
 
+// One writer at a time rewrites a subject's sealed profile, so that two changes to its statements
+// do not lose each other.
+std::mutex& ProfileMutex() {
+  static std::mutex mu;
+  return mu;
+}
 
 std::string Escape(const std::string& v) {
   std::string out;
@@ -586,9 +592,7 @@ Result<FieldStatement> SubjectService::AttachStatement(const SchoolId& school,
                                                       const std::string& field,
                                                       const std::string& text, const Actor& actor,
                                                       const RequestContext& ctx) {
-  // One writer at a time rewrites a profile, so that two statements do not lose each other.
-  static std::mutex profile_mu;
-  std::lock_guard<std::mutex> lock(profile_mu);
+  std::lock_guard<std::mutex> lock(ProfileMutex());
   auto row = deps_.store.GetSubject(school, subject);
   if (!row.ok()) return row.error();
   if (!*row) return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
@@ -626,6 +630,35 @@ Result<FieldStatement> SubjectService::AttachStatement(const SchoolId& school,
   audit_.Add(batch, school, std::move(e));
   if (Status c = deps_.store.Commit(std::move(batch)); !c.ok()) return c.error();
   return st;
+}
+
+Status SubjectService::CommitFieldDeletion(const SchoolId& school, const SubjectId& subject,
+                                           const std::string& field, ports::WriteBatch batch) {
+  std::lock_guard<std::mutex> lock(ProfileMutex());
+  auto row = deps_.store.GetSubject(school, subject);
+  if (!row.ok()) return row.error();
+  if (*row && !(*row)->sealed_profile.empty()) {
+    auto key = SubjectKey(school, subject);
+    if (!key.ok()) return key.error();
+    const std::string aad = "profile|" + school.value() + "|" + subject.value();
+    auto plain = deps_.crypto.Open(*key, (*row)->sealed_profile, aad);
+    if (!plain.ok()) {
+      return Error{ErrorCode::kInternal, "the subject's profile could not be decrypted", {},
+                   "integrity"};
+    }
+    SubjectProfile profile = DecodeProfile(*plain);
+    auto& all = profile.statements;
+    const auto kept = std::remove_if(all.begin(), all.end(),
+                                     [&](const FieldStatement& s) { return s.field == field; });
+    if (kept != all.end()) {
+      all.erase(kept, all.end());
+      ports::SubjectRow updated = **row;
+      updated.sealed_profile = deps_.crypto.Seal(*key, EncodeProfile(profile), aad);
+      updated.updated_at = deps_.clock.Now();
+      batch.subjects.push_back(std::move(updated));
+    }
+  }
+  return deps_.store.Commit(std::move(batch));
 }
 
 Result<std::vector<FieldStatement>> SubjectService::Statements(const SchoolId& school,

@@ -119,6 +119,11 @@ class SubjectService {
   Result<FieldStatement> AttachStatement(const SchoolId& school, const SubjectId& subject,
                                          const std::string& field, const std::string& text,
                                          const Actor& actor, const RequestContext& ctx);
+  // R44: commits `batch`, which deletes the subject's `field`, together with the removal of the
+  // subject's statement on that field, so that no statement outlives what it supplements.
+  // Errors: the store's; kInternal "integrity" when the profile cannot be opened.
+  Status CommitFieldDeletion(const SchoolId& school, const SubjectId& subject,
+                             const std::string& field, ports::WriteBatch batch);
   // The subject's statements, oldest first; empty when there are none.
   Result<std::vector<FieldStatement>> Statements(const SchoolId& school, const SubjectId& subject);
   Result<std::vector<ProvenanceEntry>> Provenance(const SchoolId& school, const SubjectId& subject,

@@ -1,10 +1,12 @@
 // Browser tests of the staff console (console.html) against the real server serving two schools
 // (001 and 004) on a fake clock, through Debian's Chromium: sign-in with the first sign-in's
 // password change and TOTP enrolment, the queue and its filters and paging, a request filed and
-// carried out step by step, the server's errors beside the forms, the audit chain, consent rates,
+// carried out step by step, the server's errors beside the forms, the audit chain and its actions
+// in words, a subject's own statement beside the released field (R44), consent rates,
 // staff accounts, axe-core on every view, a 375 px phone, and keyboard-only use. Prints the
 // console's timings; exits 1 when a test failed.
 import assert from 'node:assert/strict';
+import { startSmtpSink } from './smtp-sink.mjs';
 import { ADMIN, launch, noSeriousA11yIssues, openPage, runEach, SCHOOL, staffSession, startServer, timings, totpNow } from './harness.mjs';
 
 const SCHOOL4 = 'bbooster-masterclass';
@@ -14,6 +16,7 @@ const pageTimes = [];
 const actionTimes = [];
 
 let server;
+let sink;           // the SMTP sink the server mails through (a subject's cabinet sign-in code)
 let browser;
 let admin;          // the API session of 001's administrator (seeds data, checks what was stored)
 let admin4 = null;  // 004's administrator, once the first sign-in test has set the account up
@@ -654,6 +657,81 @@ test('subjects: a purpose of the role shows only its fields, another purpose is 
   await adminPage.context.close();
 });
 
+// A cabinet session of the subject at `email` (the code read from the SMTP sink): `call` sends
+// with its cookie and CSRF token.
+async function cabinetSession(email) {
+  const base = `${server.url}${api('/me')}`;
+  const since = sink.messages.length;
+  const started = await fetch(`${base}/sign-in`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ email }),
+  });
+  const { login } = await started.json();
+  assert.equal(started.status, 202);
+  let code = null;
+  for (let i = 0; i < 50 && !code; i++) {
+    assert.equal((await admin.post(api('/jobs/outbox/run'))).status, 200);
+    code = sink.lastCode(email, since);
+    if (!code) await new Promise((done) => setTimeout(done, 100));
+  }
+  assert.ok(code, `no sign-in code was e-mailed to ${email}`);
+  const verified = await fetch(`${base}/sign-in/verify`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login, code }),
+  });
+  const body = await verified.json();
+  assert.equal(verified.status, 200, JSON.stringify(body));
+  const cookie = verified.headers.get('set-cookie').split(';')[0];
+  return {
+    call: async (method, path, payload) => {
+      const r = await fetch(`${base}${path}`, {
+        method,
+        headers: { 'Content-Type': 'application/json', Cookie: cookie, 'X-CSRF-Token': body.csrf_token },
+        body: payload ? JSON.stringify(payload) : undefined,
+      });
+      return { status: r.status, body: await r.json().catch(() => null) };
+    },
+  };
+}
+
+test('subjects: the subject\'s own statement on a released field is shown beside it, and a block and its lifting are in words in the audit log (R44, R88)', async () => {
+  const email = 'olena.statement@example.com';
+  const subject = await newSubject(email);
+  const me = await cabinetSession(email);
+  const text = 'Please write my name in Ukrainian: Олена.';
+  const attached = await me.call('POST', '/statements', { field: 'first_name', text });
+  assert.equal(attached.status, 201, JSON.stringify(attached.body));
+  // A rectification blocks a field from filing; lifted by the correction.
+  const rectification = await fileRequest({ subject, channel: 'support', reply_email: email, type: 'rectification', fields: ['mobile_phone'], evidence_supplied: true });
+  const corrected = await admin.post(api(`/requests/${rectification.id}/complete`), { changes: { mobile_phone: '+380934445566' } });
+  assert.equal(corrected.status, 200, JSON.stringify(corrected.body));
+
+  const { page, context, errors } = await newPage();
+  await signInAdmin(page);
+  await load(page, 'console subjects', '#/subjects');
+  await heading(page, 'Find a subject').waitFor();
+  await page.getByLabel('Purpose of this look-up').selectOption('identification');
+  await page.getByLabel('E-mail address or phone number').fill(email);
+  await page.getByRole('button', { name: 'Search' }).click();
+  const result = page.locator('.search-result');
+  const statements = result.locator('.statements table.data');
+  await statements.waitFor();
+  assert.equal(await statements.locator('caption').innerText(), 'Statements from the subject');
+  const row = await statements.locator('tbody tr').innerText();
+  assert.match(row, /First name[\s\S]*Please write my name in Ukrainian: Олена\./, row);
+  assert.doesNotMatch(row, /first_name/);
+  await noSeriousA11yIssues(page, 'subjects with a statement');
+
+  // The audit log: the statement, the block, the change and the lifting, each in words.
+  await load(page, 'console audit', '#/audit?limit=30');
+  await heading(page, 'Audit log').waitFor();
+  const log = await rowsOf(page).allInnerTexts().then((x) => x.join('\n'));
+  for (const words of ['Statement attached to a field', 'Data blocked while a request is handled', 'Data changed', 'Block lifted']) {
+    assert.ok(log.includes(words), `${words}\n---\n${log}`);
+  }
+  assert.doesNotMatch(log, /\bblock\.lift\b|subject\.statement/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 // ---- retention ------------------------------------------------------------------------------------
 
 test('retention: what ends in the next 30 days, with the subject, titles, the day in the school\'s zone, the action and why (R70, issue 14)', async () => {
@@ -1088,13 +1166,15 @@ const only = process.env.WEB_TEST_ONLY;  // a part of the test names, to run onl
 const chosen = tests.filter((t) => !only || t.name.includes(only));
 const ran = chosen.length;
 try {
-  server = await startServer({ policies: ['001_vkluchi_zhizn.toml', '004_bbooster_masterclass.toml'] });
+  sink = await startSmtpSink();
+  server = await startServer({ policies: ['001_vkluchi_zhizn.toml', '004_bbooster_masterclass.toml'], extraArgs: ['--smtp-url', sink.url] });
   browser = await launch();
   admin = await staffSession(server, SCHOOL);
   failures = await runEach(chosen);
 } finally {
   await browser?.close();
   await server?.stop();
+  await sink?.stop();
 }
 console.log('\nConsole page timings (ms from navigation start, Chromium headless, local server, signed in)');
 console.log('page                    dom-interactive  dom-content-loaded  content-ready');

@@ -402,6 +402,10 @@ inline constexpr char kDueOutbox[] =
     "SELECT school_id, message_id, request_id, channel, state, attempts, created_at,"
     " next_attempt_at, sent_at, last_error, body, sealed FROM outbox INDEXED BY outbox_due"
     " WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?";
+inline constexpr char kUnsentOutbox[] =
+    "SELECT school_id, message_id, request_id, channel, state, attempts, created_at,"
+    " next_attempt_at, sent_at, last_error, body, sealed FROM outbox INDEXED BY outbox_due"
+    " WHERE state IN ('pending', 'failed') AND school_id = ? ORDER BY created_at, message_id";
 inline constexpr char kRequestOutbox[] =
     "SELECT school_id, message_id, request_id, channel, state, attempts, created_at,"
     " next_attempt_at, sent_at, last_error, body, sealed FROM outbox INDEXED BY outbox_by_request"

@@ -2058,6 +2058,12 @@ Result<std::vector<OutboxRow>> SqliteStore::RequestOutbox(const SchoolId& school
                                     BindPair(school, request), ReadOutbox);
 }
 
+Result<std::vector<OutboxRow>> SqliteStore::UnsentOutbox(const SchoolId& school) {
+  return impl_->QueryAll<OutboxRow>(impl_->data_readers(), sql::kUnsentOutbox,
+                                    [&](Statement& s) { s.BindText(1, school.value()); },
+                                    ReadOutbox);
+}
+
 Result<std::vector<TombstoneRow>> SqliteStore::ListTombstones(const SchoolId& school) {
   return impl_->QueryAll<TombstoneRow>(impl_->keys_readers(), sql::kListTombstones,
                                        BindSchool(school), ReadTombstone);

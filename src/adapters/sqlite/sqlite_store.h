@@ -132,6 +132,7 @@ class SqliteStore final : public ports::Store {
   Result<std::vector<ports::OutboxRow>> DueOutbox(Timestamp now, size_t limit) override;
   Result<std::vector<ports::OutboxRow>> RequestOutbox(const SchoolId& school,
                                                       const std::string& request) override;
+  Result<std::vector<ports::OutboxRow>> UnsentOutbox(const SchoolId& school) override;
   Result<std::vector<ports::TombstoneRow>> ListTombstones(const SchoolId& school) override;
   // Erasures recorded in the key vault re-applied to the data (B09): how many subjects were
   // found in the data and erased again when the store was opened.

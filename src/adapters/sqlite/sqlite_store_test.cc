@@ -210,7 +210,8 @@ TEST(SqliteStore, EveryReadUsesAKeyOrIndex) {
       {"data.db", sql::kGetRequest},       {"data.db", sql::kListOpenRequests},
       {"data.db", sql::kListOpenRequestsAfter},
       {"data.db", sql::kGetRequestEvents}, {"data.db", sql::kDueOutbox},
-      {"data.db", sql::kRequestOutbox},    {"keys.db", sql::kListTombstones},
+      {"data.db", sql::kRequestOutbox},    {"data.db", sql::kUnsentOutbox},
+      {"keys.db", sql::kListTombstones},
       {"data.db", sql::kSubjectExists},    {"data.db", sql::kGetSubjectSession},
       {"data.db", sql::kDeleteSubjectSession}, {"data.db", sql::kEraseSubjectSessions},
       {"data.db", sql::kGetSubscriptionConfirmation},
@@ -931,13 +932,19 @@ TEST(SqliteStore, DeliversDueOutboxMessagesOldestFirst) {
   };
   WriteBatch b;
   b.outbox = {message("m2", 20, "pending"), message("m1", 10, "pending"),
-              message("m3", 5, "sent"), message("m4", 100, "pending")};
+              message("m3", 5, "sent"), message("m4", 100, "pending"),
+              message("m5", 1, "failed")};
   ASSERT_TRUE(IsOk(store->Commit(std::move(b))));
   auto due = ValueOf(store->DueOutbox(Timestamp(std::chrono::seconds(50)), 10));
   ASSERT_EQ(due.size(), 2u);
   EXPECT_EQ(due[0].id, "m1");
   EXPECT_EQ(due[1].id, "m2");
-  EXPECT_EQ(ValueOf(store->RequestOutbox(SchoolId("sch"), "r1")).size(), 4u);
+  EXPECT_EQ(ValueOf(store->RequestOutbox(SchoolId("sch"), "r1")).size(), 5u);
+  // R68: the deadline job looks among every message not sent yet, the given-up ones included.
+  std::vector<std::string> unsent;
+  for (const auto& m : ValueOf(store->UnsentOutbox(SchoolId("sch")))) unsent.push_back(m.id);
+  EXPECT_EQ(unsent, (std::vector<std::string>{"m1", "m2", "m4", "m5"}));
+  EXPECT_TRUE(ValueOf(store->UnsentOutbox(SchoolId("other"))).empty());
 }
 
 TEST(SqliteStore, B09RestoringAnOlderBackupReappliesLaterErasures) {

@@ -247,6 +247,8 @@ export interface SearchResult {
   purpose: string;
   subject: string | null;
   fields: Record<string, string>;
+  // R44: the subject's own statements on released fields, by field.
+  statements?: Record<string, string>;
   audited: boolean;
 }
 

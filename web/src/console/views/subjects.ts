@@ -91,13 +91,16 @@ function subjectLinks(app: App, subject: string | null): HTMLElement | null {
 function showAllowed(app: App, box: HTMLElement, r: SearchResult): void {
   const t = app.tr;
   const rows = Object.entries(r.fields).map(([id, v]) => [app.fieldTitle(id), v]);
+  // R44: what the subject added to a released field in their own words, beside the values.
+  const statements = Object.entries(r.statements ?? {}).map(([id, text]) => [app.fieldTitle(id), text]);
   box.replaceChildren(
     heading(app, t('sResultTitle')),
     h('p', { class: 'result-summary', role: 'status' }, t('sAllowed', { purpose: app.purposeTitle(r.purpose) })),
     facts([[t('sSubject'), r.subject ? h('code', {}, r.subject) : null]]),
     rows.length ? table(t('sResultTitle'), [t('sField'), t('sFieldValue')], rows, 'released') : h('p', { class: 'empty' }, t('sNoFields')),
-    h('p', { class: 'note audited', 'data-decision': r.decision_id }, t('sRecorded')),
   );
+  if (statements.length) box.append(table(t('sStatements'), [t('sField'), t('sStatement')], statements, 'statements'));
+  box.append(h('p', { class: 'note audited', 'data-decision': r.decision_id }, t('sRecorded')));
   const links = subjectLinks(app, r.subject);
   if (links) box.append(links);
   box.hidden = false;
