@@ -19,6 +19,7 @@
 #include "api/worker_pool.h"
 #include "common/clock.h"
 #include "ports/http.h"
+#include "services/access_control.h"
 #include "services/anonymisation.h"
 #include "services/audit_log.h"
 #include "services/cabinet.h"
@@ -62,6 +63,8 @@ struct ApiServices {
   services::AnonymisationService* anonymisation = nullptr;
   services::RetentionService* retention = nullptr;  // purpose retention (null: not served)
   services::VisitService* visits = nullptr;  // visit statistics (null: routes not served)
+  // The access list and break-glass grants (R86; null: routes not served).
+  services::AccessControlService* access_control = nullptr;
 };
 
 struct ApiOptions {
@@ -226,6 +229,10 @@ class Api {
   void RegisterVisitRoutes();
   ports::HttpResponse RecordVisit(Call& c);
   ports::HttpResponse VisitStats(Call& c);
+  // The access list and break-glass grants (access_api.cc, R86).
+  void RegisterAccessRoutes();
+  ports::HttpResponse AccessListRoute(Call& c);
+  ports::HttpResponse BreakGlassRoute(Call& c);
   // The staff console's read-only routes (console_routes.cc).
   void RegisterConsoleRoutes();
   ports::HttpResponse ConsoleRead(Call& c);

@@ -18,6 +18,7 @@
 #include "adapters/sqlite/sqlite_store.h"
 #include "api/api.h"
 #include "app/dir_lock.h"
+#include "services/access_control.h"
 #include "services/audit_log.h"
 #include "services/consents.h"
 #include "services/cookie_consents.h"
@@ -122,6 +123,8 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   app->disclosures_ = std::make_unique<services::DisclosureService>(
       deps, *app->schools_, *app->access_, *app->audit_, *app->outbox_);
   app->holds_ = std::make_unique<services::LegalHoldService>(deps, *app->schools_, *app->audit_);
+  app->access_control_ = std::make_unique<services::AccessControlService>(
+      deps, *app->schools_, *app->audit_, app->outbox_.get());
   app->requests_ = std::make_unique<services::RequestService>(
       deps, *app->schools_, *app->subjects_, *app->consents_, *app->audit_, *app->outbox_,
       *app->disclosures_, app->holds_.get());
@@ -169,6 +172,8 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
     if (!st.ok()) return st.error();
     st = app->retention_->LoadGate(**school);  // purposes whose retention ended (R70)
     if (!st.ok()) return st.error();
+    st = app->access_control_->LoadGrants(**school);  // break-glass grants in force (R86)
+    if (!st.ok()) return st.error();
   }
   // B01: the end of each school's audit chain against its anchor in the key vault. A mismatch
   // does not stop the start (a restored older data backup lacks the latest entries for a good
@@ -197,7 +202,8 @@ Status App::Serve(const ServeOptions& options) {
                        manual_clock_.get(), requests_.get(), outbox_.get(),
                        cabinet_.get(), cookie_consents_.get(), disclosures_.get(),
                        holds_.get(), [this] { NudgeJobs(); }, guardians_.get(),
-                       subscriptions_.get(), anonymisation_.get(), retention_.get(), visits_.get()},
+                       subscriptions_.get(), anonymisation_.get(), retention_.get(), visits_.get(),
+                       access_control_.get()},
       ao);
   http::HttpServerOptions ho;
   ho.address = options.address;

@@ -40,6 +40,7 @@ class SubjectService;
 class AnonymisationService;
 class ConsentService;
 class DataAccessService;
+class AccessControlService;
 class StaffService;
 class RequestService;
 class DisclosureService;
@@ -132,6 +133,7 @@ class App {
   std::unique_ptr<services::SubjectService> subjects_;
   std::unique_ptr<services::ConsentService> consents_;
   std::unique_ptr<services::DataAccessService> access_;
+  std::unique_ptr<services::AccessControlService> access_control_;
   std::unique_ptr<services::AnonymisationService> anonymisation_;
   std::unique_ptr<services::StaffService> staff_;
   std::unique_ptr<ports::Mailer> mailer_;

@@ -143,24 +143,29 @@ Decision Decide(const CompiledPolicy* policy, const SubjectState* subject, const
     return d;
   }
   const CompiledRole* role = nullptr;
+  FieldSet role_fields;
   if (req.role >= 0) {
     role = &policy->role(static_cast<size_t>(req.role));
-    if (!role->all_purposes && !((role->purposes >> p) & 1)) {
+    const bool role_has_purpose = role->all_purposes || ((role->purposes >> p) & 1);
+    if (!role_has_purpose && req.granted_fields.Empty()) {
       d.reason = Reason::kRoleDenied;
       return d;
     }
+    // A break-glass grant adds its category's fields; for a purpose the role lacks, it is the
+    // only way in, so the role's own categories do not come along.
+    role_fields = role_has_purpose ? role->fields | req.granted_fields : req.granted_fields;
   }
   // The fields this use may touch: the request, within the purpose (R30) and the role (R86).
   FieldSet fields;
   if (req.all_fields) {
     fields = cp.fields;
-    if (role) fields = fields & role->fields;
+    if (role) fields = fields & role_fields;
   } else {
     if (!req.fields.SubsetOf(cp.fields)) {
       d.reason = Reason::kFieldNotInPurpose;
       return d;
     }
-    if (role && !req.fields.SubsetOf(role->fields)) {
+    if (role && !req.fields.SubsetOf(role_fields)) {
       d.reason = Reason::kFieldNotInRole;
       return d;
     }

@@ -113,6 +113,10 @@ struct GateRequest {
   FieldSet fields;          // requested fields
   bool all_fields = false;  // no explicit list: every field the purpose (and role) allows
   int64_t now_us = 0;
+  // A break-glass grant in force for this actor, subject and purpose (R86, 004 §6.4): the fields
+  // of the granted category, reachable beyond the role. Where the role lacks the purpose, the
+  // grant is all it may reach; empty: no grant.
+  FieldSet granted_fields;
 };
 
 struct Decision {

@@ -173,6 +173,27 @@ TEST(Gate, RoleMustBeAllowedThePurposeAndTheFields) {  // R86
       f.Decide(f.Req("contract_performance", {"email"}, "2025-03-03T12:00:00Z", "support")).allowed());
 }
 
+// R86 (004 §6.4): a break-glass grant opens a purpose the role lacks for the granted fields only,
+// and adds its fields to a purpose the role has.
+TEST(Gate, R86_BreakGlassFieldsReachBeyondTheRoleAndNoFurther) {
+  Fixture f{P004(), {}};
+  f.subject.kind = static_cast<uint16_t>(f.policy->SubjectKindIndex("applicant"));
+  auto phone = f.policy->Fields({"phone", "email"});
+  ASSERT_TRUE(phone.ok());
+  GateRequest r = f.Req("justice_requests", {"phone"}, "2025-03-03T12:00:00Z", "curator");
+  EXPECT_EQ(f.Decide(r).reason, Reason::kRoleDenied);
+  r.granted_fields = *phone;
+  EXPECT_TRUE(f.Decide(r).allowed());
+  GateRequest name = f.Req("justice_requests", {"last_name"}, "2025-03-03T12:00:00Z", "curator");
+  name.granted_fields = *phone;
+  EXPECT_EQ(f.Decide(name).reason, Reason::kFieldNotInRole);
+  GateRequest all = f.Req("justice_requests", {}, "2025-03-03T12:00:00Z", "curator");
+  all.granted_fields = *phone;
+  Decision d = f.Decide(all);
+  ASSERT_TRUE(d.allowed());
+  EXPECT_EQ(f.policy->FieldIds(d.fields), (std::vector<std::string>{"email", "phone"}));
+}
+
 TEST(Gate, UnknownSubjectAndMissingPolicyFailClosed) {  // B12
   auto f = For001();
   auto r = f.Req("contract_performance");

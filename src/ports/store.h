@@ -407,6 +407,22 @@ struct LegalHoldRow {
   std::optional<Timestamp> settled_at;
 };
 
+// ---- Break-glass grants (R86, 004 §6.4) --------------------------------------------------------
+// Access beyond a staff member's role where the law provides: one subject, one category, one
+// purpose, until `expires_at`. Append only; the rows go with the subject.
+struct AccessGrantRow {
+  SchoolId school;
+  std::string id;
+  StaffId staff;
+  SubjectId subject;
+  std::string category;
+  std::string purpose;
+  std::string reason;      // as the officer recorded it
+  std::string granted_by;  // Actor::AuditName() of the officer
+  Timestamp granted_at{};
+  Timestamp expires_at{};
+};
+
 // ---- Retention (R21, R70-R72) --------------------------------------------------------------------
 // The last time of one event a retention term is counted from (kinds: agreement_end, last_use,
 // purpose_end:<purpose>). Upserted by (school, subject, kind): a later report replaces it. No
@@ -493,6 +509,7 @@ struct WriteBatch {
 
   // ---- Legal holds ----
   std::vector<LegalHoldRow> legal_holds;  // upsert by (school, id)
+  std::vector<AccessGrantRow> access_grants;  // append only
   // The blind-index entries of some fields of a subject (a partial erasure, R50): every lookup
   // row of the subject whose field is named. `token` is ignored.
   std::vector<LookupRow> deleted_field_lookups;
@@ -658,6 +675,11 @@ class Store {
   virtual Result<std::vector<LegalHoldRow>> DueLegalHolds(const SchoolId& school,
                                                           const std::string& today,
                                                           size_t limit) = 0;
+  // ---- Break-glass grants (R86) ----
+  // The school's grants that end after `after` (those in force then, and later ones), soonest
+  // end first.
+  virtual Result<std::vector<AccessGrantRow>> AccessGrantsEndingAfter(const SchoolId& school,
+                                                                      Timestamp after) = 0;
   // ---- Guardianships (R24, B06) ----
   virtual Result<std::optional<GuardianshipRow>> GetGuardianship(const SchoolId& school,
                                                                  const std::string& id) = 0;

@@ -79,6 +79,13 @@ AccessResult DataAccessService::DecideOnly(const SchoolRuntime& school,
     g.fields.Set(static_cast<size_t>(fi));
   }
   g.now_us = deps_.clock.Now().time_since_epoch().count();
+  // R86, 004 §6.4: a break-glass grant in force for this staff member, subject and purpose
+  // reaches its category beyond the role; it names itself in the use's audit entry.
+  domain::GrantedAccess granted;
+  if (actor.kind == Actor::Kind::kStaff && g.role >= 0) {
+    granted = school.grants().For(actor.id, req.subject, purpose, g.now_us);
+    g.granted_fields = granted.fields;
+  }
   domain::Decision d = school.gate().With(req.subject, [&](const domain::SubjectState* s) {
     return domain::Decide(&cp, s, g);
   });
@@ -89,6 +96,7 @@ AccessResult DataAccessService::DecideOnly(const SchoolRuntime& school,
     out.fields = cp.FieldIds(d.fields);
     out.standing_decision = pu.standing_decision;
     if (pu.per_case) out.decided_by = actor.AuditName();
+    out.break_glass = granted.grants;
   }
   return out;
 }
@@ -114,10 +122,12 @@ ports::WriteBatch DataAccessService::AuditBatch(const SchoolId& school, const Ac
   e.decision_id = result.decision_id;
   e.request_id = ctx.request_id;
   e.detail = detail;
-  if (!result.standing_decision.empty() || !result.decided_by.empty()) {
+  if (!result.standing_decision.empty() || !result.decided_by.empty() ||
+      !result.break_glass.empty()) {
     Json d = detail.empty() ? Json::object() : Json::parse(detail);
     if (!result.standing_decision.empty()) d["standing_decision"] = result.standing_decision;
     if (!result.decided_by.empty()) d["decided_by"] = result.decided_by;
+    if (!result.break_glass.empty()) d["break_glass"] = result.break_glass;
     e.detail = d.dump();
   }
   audit_.Add(batch, school, std::move(e));

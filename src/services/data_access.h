@@ -38,6 +38,8 @@ struct AccessResult {
   // use's audit entry.
   std::string standing_decision;
   std::string decided_by;
+  // R86: the break-glass grants in force for this use (their ids), when any; in the audit entry.
+  std::vector<std::string> break_glass;
   std::vector<std::string> fields;            // released field ids
   std::map<std::string, std::string> values;  // Read only: field → value
   // Read only: field → the statement the subject attached to it (R44), for released fields.

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/break_glass.h"
 #include "domain/compiled_policy.h"
 #include "domain/gate.h"
 #include "services/context.h"
@@ -32,6 +33,9 @@ class SchoolRuntime {
   }
   domain::GateState& gate() { return gate_; }
   const domain::GateState& gate() const { return gate_; }
+  // Break-glass grants in force (R86), which the gate honours until each ends.
+  domain::BreakGlassGrants& grants() { return grants_; }
+  const domain::BreakGlassGrants& grants() const { return grants_; }
 
   // The version id, SHA-256 (hex) and text of the policy in force.
   std::string version() const;
@@ -43,6 +47,7 @@ class SchoolRuntime {
   const SchoolId id_;
   std::shared_ptr<const domain::CompiledPolicy> policy_;
   domain::GateState gate_;
+  domain::BreakGlassGrants grants_;
   mutable std::mutex mu_;
   std::string version_, sha256_, text_;  // guarded by mu_
 };

@@ -171,6 +171,8 @@ inline constexpr char kEraseSubjectEvents[] =
     "DELETE FROM subject_events WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kEraseRetentionDue[] =
     "DELETE FROM retention_due WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kEraseAccessGrants[] =
+    "DELETE FROM access_grants WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kEraseSubject[] =
     "DELETE FROM subjects WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kUnmarkErasure[] =
@@ -490,6 +492,17 @@ inline constexpr char kGetRecipientContact[] =
 inline constexpr char kListRecipientContacts[] =
     "SELECT school_id, recipient, sealed, updated_at, updated_by FROM recipient_contacts"
     " WHERE school_id = ? ORDER BY recipient";
+
+// --- Break-glass grants (migrations/data/0015_access_grants.sql) --------------------------------
+
+inline constexpr char kInsertAccessGrant[] =
+    "INSERT INTO access_grants (school_id, grant_id, staff_id, subject_id, category, purpose,"
+    " reason, granted_by, granted_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// Binds: school, an instant; the grants that end after it, soonest end first.
+inline constexpr char kAccessGrantsEndingAfter[] =
+    "SELECT school_id, grant_id, staff_id, subject_id, category, purpose, reason, granted_by,"
+    " granted_at, expires_at FROM access_grants INDEXED BY access_grants_by_end"
+    " WHERE school_id = ? AND expires_at > ? ORDER BY expires_at, grant_id";
 
 // --- Legal holds (migrations/data/0008_legal_holds.sql) -------------------------------------------
 

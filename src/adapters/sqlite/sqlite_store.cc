@@ -88,7 +88,7 @@ constexpr const char* kErasureSteps[] = {
     sql::kEraseLookups,         sql::kEraseSubjectSessions, sql::kEraseSubscriptionConfirmations,
     sql::kEraseDisclosures,
     sql::kEraseLegalHolds,      sql::kEraseGuardianships,   sql::kEraseSubjectEvents,
-    sql::kEraseRetentionDue,    sql::kEraseSubject,
+    sql::kEraseRetentionDue,    sql::kEraseAccessGrants,    sql::kEraseSubject,
     sql::kUnmarkErasure};
 
 int64_t ClampLimit(size_t limit) {
@@ -767,6 +767,24 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
     if (auto f = RunWrite(db, sql::kDeleteRecord, "deleted_records", i, [&](Statement& s) {
           s.BindText(1, record.first.value());
           s.BindText(2, record.second.value());
+        })) {
+      return f;
+    }
+  }
+  // Break-glass grants, as legal holds, before erasure.
+  for (size_t i = 0; i < b.access_grants.size(); ++i) {
+    const ports::AccessGrantRow& r = b.access_grants[i];
+    if (auto f = RunWrite(db, sql::kInsertAccessGrant, "access_grants", i, [&](Statement& s) {
+          s.BindText(1, r.school.value());
+          s.BindText(2, r.id);
+          s.BindText(3, r.staff.value());
+          s.BindText(4, r.subject.value());
+          s.BindText(5, r.category);
+          s.BindText(6, r.purpose);
+          s.BindText(7, r.reason);
+          s.BindText(8, r.granted_by);
+          s.BindTime(9, r.granted_at);
+          s.BindTime(10, r.expires_at);
         })) {
       return f;
     }
@@ -2119,6 +2137,30 @@ Result<std::vector<RecipientContactRow>> SqliteStore::ListRecipientContacts(
   return impl_->QueryAll<RecipientContactRow>(impl_->data_readers(),
                                               sql::kListRecipientContacts, BindSchool(school),
                                               ReadRecipientContact);
+}
+
+Result<std::vector<ports::AccessGrantRow>> SqliteStore::AccessGrantsEndingAfter(
+    const SchoolId& school, Timestamp after) {
+  return impl_->QueryAll<ports::AccessGrantRow>(
+      impl_->data_readers(), sql::kAccessGrantsEndingAfter,
+      [&](Statement& s) {
+        s.BindText(1, school.value());
+        s.BindTime(2, after);
+      },
+      [](const Statement& s) {
+        ports::AccessGrantRow r;
+        r.school = SchoolId(s.Text(0));
+        r.id = s.Text(1);
+        r.staff = StaffId(s.Text(2));
+        r.subject = SubjectId(s.Text(3));
+        r.category = s.Text(4);
+        r.purpose = s.Text(5);
+        r.reason = s.Text(6);
+        r.granted_by = s.Text(7);
+        r.granted_at = s.Time(8);
+        r.expires_at = s.Time(9);
+        return r;
+      });
 }
 
 Result<std::vector<LegalHoldRow>> SqliteStore::ListLegalHolds(const SchoolId& school,

@@ -1,0 +1,259 @@
+#include "services/access_control.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "domain/intake.h"
+#include "services/request_texts.h"
+
+namespace dovira::services {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr size_t kMaxReason = 1000;
+
+int64_t Us(Timestamp t) { return t.time_since_epoch().count(); }
+
+// What a role of the policy reaches: its categories and the purposes it may state (a role that
+// lists none may state any purpose its categories allow). Nothing for a role the policy lacks.
+void FillReach(const policy::Policy& p, const std::string& role_id, AccessHolder& h) {
+  auto role = p.roles.find(role_id);
+  h.role = role_id;
+  if (role == p.roles.end()) return;
+  h.role_declared = true;
+  h.privileged = role->second.privileged;
+  h.categories = role->second.categories;
+  if (role->second.purposes.empty()) {
+    for (const auto& [id, purpose] : p.purposes) h.purposes.push_back(id);
+  } else {
+    h.purposes = role->second.purposes;
+  }
+}
+
+// The gate's copy of a stored grant; false when the policy no longer knows its purpose.
+bool ToGateGrant(const domain::CompiledPolicy& cp, const ports::AccessGrantRow& row,
+                 domain::BreakGlassGrant& out) {
+  out.id = row.id;
+  out.staff = row.staff.value();
+  out.subject = row.subject;
+  out.purpose = cp.PurposeIndex(row.purpose);
+  out.until_us = Us(row.expires_at);
+  out.fields = domain::FieldSet();
+  for (size_t i = 0; i < cp.field_count(); ++i) {
+    if (cp.field(i).category == row.category) out.fields.Set(i);
+  }
+  return out.purpose >= 0;
+}
+
+Status RequirePrivileged(const domain::CompiledPolicy& cp, const Actor& actor) {
+  const int r = cp.RoleIndex(actor.role);
+  if (actor.kind != Actor::Kind::kStaff || r < 0 || !cp.role(static_cast<size_t>(r)).privileged) {
+    return Error::Denied("role_denied",
+                         "a break-glass grant is given by a privileged role of the school's policy")
+        .With("variant", "privileged");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+AccessControlService::AccessControlService(Deps deps, Schools& schools, AuditLog& audit,
+                                           Outbox* outbox)
+    : deps_(deps), schools_(schools), audit_(audit), outbox_(outbox) {}
+
+Result<AccessList> AccessControlService::List(const SchoolId& school) {
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  const policy::Policy& p = cp->policy();
+  const Timestamp now = deps_.clock.Now();
+  auto staff = deps_.store.ListStaff(school);
+  if (!staff.ok()) return staff.error();
+  auto keys = deps_.store.ListApiKeys(school);
+  if (!keys.ok()) return keys.error();
+  auto grants = deps_.store.AccessGrantsEndingAfter(school, now);
+  if (!grants.ok()) return grants.error();
+
+  AccessList out;
+  out.generated_at = now;
+  for (const auto& s : *staff) {
+    if (s.left_at) continue;  // a leaver's sessions and keys are revoked (R87)
+    AccessHolder h;
+    h.kind = "staff";
+    h.id = s.id.value();
+    h.name = s.name;
+    h.email = s.email;
+    h.briefed = s.briefing_completed_at.has_value();
+    FillReach(p, s.role, h);
+    for (const auto& g : *grants) {
+      if (g.staff == s.id && g.granted_at <= now) h.break_glass.push_back(g);
+    }
+    out.holders.push_back(std::move(h));
+  }
+  for (const auto& k : *keys) {
+    if (k.revoked_at) continue;
+    AccessHolder h;
+    h.kind = "api_key";
+    h.id = k.id.value();
+    h.name = k.name;
+    h.briefed = true;
+    FillReach(p, k.role, h);
+    // A key states only its own purposes, and only those its role allows.
+    std::vector<std::string> own;
+    for (const auto& purpose : k.purposes) {
+      if (std::find(h.purposes.begin(), h.purposes.end(), purpose) != h.purposes.end()) {
+        own.push_back(purpose);
+      }
+    }
+    h.purposes = std::move(own);
+    out.holders.push_back(std::move(h));
+  }
+  for (const auto& [id, category] : p.categories) {
+    AccessList::Category c;
+    c.id = id;
+    for (size_t i = 0; i < out.holders.size(); ++i) {
+      const AccessHolder& h = out.holders[i];
+      const bool by_role =
+          !h.purposes.empty() &&
+          std::find(h.categories.begin(), h.categories.end(), id) != h.categories.end();
+      const bool by_grant = std::any_of(h.break_glass.begin(), h.break_glass.end(),
+                                        [&](const auto& g) { return g.category == id; });
+      if (by_role || by_grant) c.reached_by.push_back({i, !by_role});
+    }
+    out.categories.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<ports::AccessGrantRow> AccessControlService::BreakGlass(const SchoolId& school,
+                                                               const BreakGlassRequest& in,
+                                                               const Actor& actor,
+                                                               const RequestContext& ctx) {
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  if (Status st = RequirePrivileged(*cp, actor); !st.ok()) return st.error();
+  const policy::Policy& p = cp->policy();
+
+  if (in.staff.value().empty()) {
+    return Error::Refused("staff_required", "name the staff account to let in", "staff");
+  }
+  if (p.categories.find(in.category) == p.categories.end()) {
+    return Error::Refused("category_undeclared",
+                          "the policy declares no category \"" + in.category.substr(0, 64) + "\"",
+                          "category");
+  }
+  const int purpose = cp->PurposeIndex(in.purpose);
+  if (purpose < 0) {
+    return Error::Refused("purpose_undeclared",
+                          "the policy declares no purpose \"" + in.purpose.substr(0, 64) + "\"",
+                          "purpose");
+  }
+  ports::AccessGrantRow row;
+  row.category = in.category;
+  domain::BreakGlassGrant gate_grant;
+  ToGateGrant(*cp, row, gate_grant);
+  if (!gate_grant.fields.Intersects(cp->purpose(static_cast<size_t>(purpose)).fields)) {
+    return Error::Refused("category_not_in_purpose",
+                          "the purpose uses no field of the category \"" + in.category + "\"",
+                          "category");
+  }
+  if (in.reason.empty()) {
+    return Error::Refused("reason_required", "a break-glass grant needs its reason", "reason");
+  }
+  if (in.reason.size() > kMaxReason) {
+    return Error::Refused("reason_too_long", "the reason is longer than 1000 bytes", "reason");
+  }
+  if (in.hours < 1 || in.hours > kMaxBreakGlassHours) {
+    return Error::Refused("hours_invalid", "hours must be a whole number from 1 to 24", "hours")
+        .With("limit", std::to_string(kMaxBreakGlassHours));
+  }
+  auto staff = deps_.store.GetStaff(school, in.staff);
+  if (!staff.ok()) return staff.error();
+  if (!*staff) {
+    return Error{ErrorCode::kNotFound, "no such staff member in this school", "staff",
+                 "staff_unknown"};
+  }
+  if ((*staff)->left_at) {
+    return Error::Denied("account_left", "this person has left and can no longer sign in");
+  }
+  auto subject = deps_.store.GetSubject(school, in.subject);
+  if (!subject.ok()) return subject.error();
+  if (!*subject) {
+    return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
+  }
+
+  const Timestamp now = deps_.clock.Now();
+  row.school = school;
+  row.id = "bg_" + deps_.crypto.NewId();
+  row.staff = in.staff;
+  row.subject = in.subject;
+  row.purpose = in.purpose;
+  row.reason = in.reason;
+  row.granted_by = actor.AuditName();
+  row.granted_at = now;
+  row.expires_at = now + std::chrono::hours(in.hours);
+
+  ports::WriteBatch batch;
+  batch.power_safe = true;
+  batch.access_grants.push_back(row);
+  auto pn = audit_.Pseudonym(school, in.subject);
+  if (!pn.ok()) return pn.error();
+  AuditEvent e;
+  e.actor = actor.AuditName();
+  e.role = actor.role;
+  e.action = "access.break_glass";
+  e.subject_ref = *pn;
+  e.purpose = in.purpose;
+  e.outcome = "ok";
+  e.decision_id = row.id;
+  e.request_id = ctx.request_id;
+  e.detail = Json{{"staff", in.staff.value()},
+                  {"role", (*staff)->role},
+                  {"category", in.category},
+                  {"hours", in.hours},
+                  {"expires_at", FormatTimestamp(row.expires_at)}}
+                 .dump();
+  audit_.Add(batch, school, std::move(e));
+
+  // The responsible person learns of every grant at once (004 §6.4, §12.1).
+  const auto officer = domain::NormaliseEmail(p.officers.responsible_person.email);
+  if (outbox_ != nullptr && officer) {
+    const std::string lang = MessageLang(p.school.authoritative_language);
+    std::string by = actor.AuditName();
+    auto granter = deps_.store.GetStaff(school, StaffId(actor.id));
+    if (granter.ok() && *granter) by = (*granter)->name;
+    auto role = p.roles.find((*staff)->role);
+    OutMessage msg = Letter(
+        "break_glass", lang, *officer,
+        {{"staff", (*staff)->name},
+         {"role", role == p.roles.end() ? (*staff)->role : role->second.title.Get(lang)},
+         {"category", p.categories.at(in.category).title.Get(lang)},
+         {"purpose", PurposeTitles(p, {in.purpose}, lang)},
+         {"reason", in.reason},
+         {"until", LetterDateTime(cp->calendar(), row.expires_at, lang)},
+         {"by", by}});
+    auto added = outbox_->Add(batch, school, msg);
+    if (!added.ok()) return added.error();
+  }
+  if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
+  ToGateGrant(*cp, row, gate_grant);
+  (*rt)->grants().Add(std::move(gate_grant), Us(now));
+  return row;
+}
+
+Status AccessControlService::LoadGrants(SchoolRuntime& school) {
+  auto cp = school.policy();
+  const Timestamp now = deps_.clock.Now();
+  auto rows = deps_.store.AccessGrantsEndingAfter(school.id(), now);
+  if (!rows.ok()) return rows.error();
+  for (const auto& row : *rows) {
+    domain::BreakGlassGrant g;
+    if (ToGateGrant(*cp, row, g)) school.grants().Add(std::move(g), Us(now));
+  }
+  return Status::Ok();
+}
+
+}  // namespace dovira::services
