@@ -42,7 +42,8 @@
 //   keypost PATH {json}             POST /v1/schools/<school>/PATH with the API key of the last
 //                                   `key` line
 //   webhook N                       the webhook receiver (${webhook} is its URL) has received N
-//                                   calls in all
+//                                   calls in all; ${unreachable} is an https URL on a loopback
+//                                   port that refuses every connection
 //   hook TEXT...                    some webhook call's body contains TEXT
 //   nohook TEXT...                  no webhook call's body contains TEXT
 //   restart                         stop the server and start it again on the same data
@@ -134,6 +135,11 @@ std::string SchoolOf(const std::string& policy) {
 class Runner {
  public:
   explicit Runner(std::string file) : file_(std::move(file)) {}
+  ~Runner() {
+    if (unreachable_ >= 0) close(unreachable_);
+  }
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
 
   void Run() {
     std::vector<Line> lines = Parse(file_);
@@ -157,6 +163,15 @@ class Runner {
     ASSERT_TRUE(hooks.ok()) << hooks.error().message;
     hooks_ = std::move(*hooks);
     names_["webhook"] = "http://127.0.0.1:" + std::to_string(hooks_->port()) + "/hooks/dovira";
+    // A loopback port bound but never listening: every connection to it is refused.
+    unreachable_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(bind(unreachable_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(getsockname(unreachable_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    names_["unreachable"] = "https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/import";
     ServerOptions o;
     o.policies = {policy_};
     o.extra_args = {"--smtp-url", "smtp://127.0.0.1:" + std::to_string(sink_.port()),
@@ -538,6 +553,7 @@ class Runner {
   std::string policy_, school_;
   std::mutex hooks_mu_;
   std::vector<std::string> hook_bodies_;
+  int unreachable_ = -1;  // the socket behind ${unreachable}
   std::unique_ptr<http::HttpServer> hooks_;  // last: stopped first, before what its handler uses
   SmtpSink sink_;
   std::unique_ptr<TestServer> server_;

@@ -151,6 +151,11 @@ Status RequireCapability(services::Schools& schools, const Api::Call& c, Capabil
   auto rt = schools.Get(*c.actor_school);
   if (!rt.ok()) return rt.error();
   auto cp = (*rt)->policy();
+  // B12: without the policy the role cannot be checked, so nothing is allowed.
+  if (!cp) {
+    return Error{ErrorCode::kUnavailable, "the school's policy is not loaded", {},
+                 "gate_unavailable"};
+  }
   const int r = cp->RoleIndex(c.actor.role);
   if (r < 0) return denied();
   const domain::CompiledRole& role = cp->role(static_cast<size_t>(r));

@@ -18,6 +18,7 @@
 #include "adapters/sqlite/sqlite_store.h"
 #include "api/api.h"
 #include "api/http_util.h"
+#include "i18n/i18n.h"
 
 namespace dovira::api {
 namespace {
@@ -76,11 +77,12 @@ struct Stack {
 };
 
 ports::HttpResponse Call(Api& api, const std::string& path, const Json& body,
-                         const std::string& request_id) {
+                         const std::string& request_id, const std::string& api_key = {}) {
   ports::HttpRequest req;
   req.method = "POST";
   req.target = req.path = path;
   req.headers = {{"content-type", "application/json"}, {"host", "127.0.0.1"}};
+  if (!api_key.empty()) req.headers["authorization"] = "Bearer " + api_key;
   req.body = body.dump();
   req.remote_address = "203.0.113.9";
   req.request_id = request_id;
@@ -156,6 +158,159 @@ TEST(ErrorResponse, A_FullDataStoreAnswers503WithoutFileTableOrLibraryWordsAndLo
 
   std::error_code ec;
   fs::remove_all(dir, ec);
+}
+
+// ---- B12: the purpose gate fails closed ----------------------------------------------------
+
+constexpr char kProcess[] = "/v1/schools/vkluchi_zhizn/process";
+
+Json PaymentBody(const std::string& email) {
+  return {{"fields",
+           {{"first_name", "Olena"},
+            {"last_name", "Shevchenko"},
+            {"email", email},
+            {"mobile_phone", "+380671234567"},
+            {"home_address", "Kyiv, Khreshchatyk 1"},
+            {"purchased_service", "Course: Breathing"},
+            {"purchase_amount", "1200.00"}}},
+          {"accept_policy", true},
+          {"age_statement", "adult"},
+          {"consents", {"pd_consent"}}};
+}
+
+// A data directory with one learner of policy 001 and an API key of its support role, which may
+// state contract_performance; the stack that made them is closed again.
+struct Prepared {
+  std::string dir, subject, key;
+};
+
+Prepared Prepare(const std::string& name) {
+  std::string pattern = ::testing::TempDir() + name + "_XXXXXX";
+  EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
+  Prepared p{pattern, {}, {}};
+  Stack stack(p.dir, 0);
+  Api api(ApiServices{stack.schools, stack.subjects, stack.consents, stack.access, stack.staff,
+                      stack.audit, stack.clock},
+          ApiOptions{});
+  ports::HttpResponse made = Call(api, "/v1/schools/vkluchi_zhizn/forms/payment/submissions",
+                                  PaymentBody("olena.b12@example.com"), "req-intake");
+  EXPECT_EQ(made.status, 201) << made.body;
+  p.subject = Json::parse(made.body).value("subject", "");
+  auto key = stack.staff.CreateApiKey(SchoolId("vkluchi_zhizn"), "b12", "support",
+                                      {"contract_performance"},
+                                      services::Actor::System("test"), {});
+  EXPECT_TRUE(key.ok()) << key.error().message;
+  if (key.ok()) p.key = key->key;
+  return p;
+}
+
+Json ProcessBody(const std::string& subject) {
+  return {{"subject", subject}, {"purpose", "contract_performance"}};
+}
+
+// B12: the policy a school runs under is swapped only when the new text loads; a text that does
+// not (broken, or changed under a version id already published) leaves the compiled policy in
+// force, and the gate keeps deciding by it.
+TEST(GateFailsClosed, B12_AReloadThatFailsKeepsThePolicyInForce) {
+  const Prepared p = Prepare("dovira_b12_reload");
+  Stack stack(p.dir, 0);
+  Api api(ApiServices{stack.schools, stack.subjects, stack.consents, stack.access, stack.staff,
+                      stack.audit, stack.clock},
+          ApiOptions{});
+  auto rt = stack.schools.Get(SchoolId("vkluchi_zhizn"));
+  ASSERT_TRUE(rt.ok());
+  const auto before = (*rt)->policy();
+  const std::string version = (*rt)->version();
+  ASSERT_EQ(Call(api, kProcess, ProcessBody(p.subject), "req-before", p.key).status, 200);
+
+  const std::string text = ReadPolicy("001_vkluchi_zhizn.toml");
+  auto broken = stack.schools.Load(text.substr(0, text.size() / 2) + "\n[[[", "broken.toml");
+  EXPECT_FALSE(broken.ok());
+  std::string changed = text;
+  changed.replace(changed.find("[roles.support]"), 15, "[roles.support_desk]");
+  auto same_version = stack.schools.Load(changed, "changed.toml");
+  EXPECT_FALSE(same_version.ok());
+
+  EXPECT_EQ((*rt)->policy(), before);
+  EXPECT_EQ((*rt)->version(), version);
+  ports::HttpResponse after = Call(api, kProcess, ProcessBody(p.subject), "req-after", p.key);
+  EXPECT_EQ(after.status, 200) << after.body;
+  EXPECT_TRUE(Json::parse(after.body).value("allowed", false));
+  std::error_code ec;
+  fs::remove_all(p.dir, ec);
+}
+
+// B12: with no policy in force the gate cannot decide, so /process answers 503 with the reason
+// gate_unavailable and a sentence that says the use is not allowed, and allows nothing.
+TEST(GateFailsClosed, B12_WithoutAPolicyInForceProcessingAnswers503AndIsDenied) {
+  const Prepared p = Prepare("dovira_b12_nopolicy");
+  Stack stack(p.dir, 0);
+  Api api(ApiServices{stack.schools, stack.subjects, stack.consents, stack.access, stack.staff,
+                      stack.audit, stack.clock},
+          ApiOptions{});
+  auto rt = stack.schools.Get(SchoolId("vkluchi_zhizn"));
+  ASSERT_TRUE(rt.ok());
+  (*rt)->set_policy(nullptr);
+  ports::HttpResponse r = Call(api, kProcess, ProcessBody(p.subject), "req-nopolicy", p.key);
+  EXPECT_EQ(r.status, 503) << r.body;
+  const Json body = Json::parse(r.body);
+  EXPECT_FALSE(body.contains("allowed")) << r.body;
+  EXPECT_EQ(body["error"].value("code", ""), "gate_unavailable") << r.body;
+  EXPECT_EQ(body["error"].value("message", ""),
+            i18n::Text(i18n::Lang::kUk, "api.gate_unavailable"));
+  // The refusal is on record like any decision.
+  bool audited = false;
+  ASSERT_TRUE(stack.store
+                  ->ForEachAudit(SchoolId("vkluchi_zhizn"), 0,
+                                 [&](const ports::AuditRow& e) {
+                                   audited = audited || (e.action.rfind("gate.", 0) == 0 &&
+                                                         e.outcome == "deny" &&
+                                                         e.reason == "gate_unavailable");
+                                   return true;
+                                 })
+                  .ok());
+  EXPECT_TRUE(audited);
+  std::error_code ec;
+  fs::remove_all(p.dir, ec);
+}
+
+// B12: no audit entry, no processing. Once the store refuses to write (data.db may not grow),
+// /process answers 503 gate_unavailable, never 200; and every use it did allow before has its
+// entry in the audit log.
+TEST(GateFailsClosed, B12_AStoreThatRefusesWritesAnswers503AndAllowsNothingUnrecorded) {
+  const Prepared p = Prepare("dovira_b12_store");
+  const int64_t pages = static_cast<int64_t>(fs::file_size(p.dir + "/store/data.db") / 4096);
+  ASSERT_GT(pages, 0);
+  Stack stack(p.dir, pages);
+  Api api(ApiServices{stack.schools, stack.subjects, stack.consents, stack.access, stack.staff,
+                      stack.audit, stack.clock},
+          ApiOptions{});
+  int allowed = 0;
+  ports::HttpResponse r;
+  for (int i = 0; i < 5000 && r.status != 503; ++i) {
+    r = Call(api, kProcess, ProcessBody(p.subject), "req-" + std::to_string(i), p.key);
+    ASSERT_TRUE(r.status == 200 || r.status == 503) << r.status << " " << r.body;
+    if (r.status == 200) ++allowed;
+  }
+  ASSERT_EQ(r.status, 503) << "the store never refused a write";
+  const Json body = Json::parse(r.body);
+  EXPECT_FALSE(body.contains("allowed")) << r.body;
+  EXPECT_EQ(body["error"].value("code", ""), "gate_unavailable") << r.body;
+  // Still refused while the store refuses; nothing was allowed without its entry.
+  EXPECT_EQ(Call(api, kProcess, ProcessBody(p.subject), "req-again", p.key).status, 503);
+  int recorded = 0;
+  ASSERT_TRUE(stack.store
+                  ->ForEachAudit(SchoolId("vkluchi_zhizn"), 0,
+                                 [&](const ports::AuditRow& e) {
+                                   if (e.action.rfind("gate.", 0) == 0 && e.outcome == "allow") {
+                                     ++recorded;
+                                   }
+                                   return true;
+                                 })
+                  .ok());
+  EXPECT_EQ(recorded, allowed);
+  std::error_code ec;
+  fs::remove_all(p.dir, ec);
 }
 
 // Other kinds keep their client-facing messages; only unreachable dependencies and broken

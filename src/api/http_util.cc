@@ -101,7 +101,7 @@ ports::HttpResponse ErrorResponse(const Error& e) {
     const bool internal = e.code == ErrorCode::kInternal;
     ports::HttpResponse r =
         internal ? ErrorResponse(500, "internal", "The server could not complete the request.")
-                 : ErrorResponse(503, "unavailable",
+                 : ErrorResponse(503, e.reason.empty() ? "unavailable" : e.reason,
                                  "The service is unavailable for the moment; try again later.");
     r.log_detail = std::string(ErrorCodeName(e.code)) + ": " + e.message;
     return r;

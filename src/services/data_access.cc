@@ -20,7 +20,7 @@ bool ConcernsSubject(const std::string& reason) {
   static const std::set<std::string> kActorOrRequest = {
       "purpose_undeclared", "purpose_disabled", "purpose_not_allowed_for_key", "briefing_required",
       "role_denied",        "field_unknown",    "field_not_in_purpose",        "field_not_in_role",
-      "subject_unknown",    "unavailable",      "depersonalised_only", "decision_role_required"};
+      "subject_unknown",    "gate_unavailable", "depersonalised_only", "decision_role_required"};
   return !kActorOrRequest.count(reason);
 }
 
@@ -142,7 +142,8 @@ Result<AccessResult> DataAccessService::DecideInMemory(const SchoolId& school_id
   auto cp = (*school)->policy();
   AccessResult result;
   if (!cp) {
-    result.reason = "unavailable";
+    // B12: no policy in force, no processing.
+    result.reason = "gate_unavailable";
     result.status = 503;
   } else {
     result = DecideOnly(**school, *cp, req, actor, opens_values);
@@ -214,7 +215,7 @@ void DataAccessService::DecideAsync(const SchoolId& school_id, const AccessReque
     // No audit, no processing (fail closed).
     if (!st.ok()) {
       return done(Error{ErrorCode::kUnavailable, "the decision could not be recorded", {},
-                        "unavailable"});
+                        "gate_unavailable"});
     }
     done(std::move(*result));
   });
@@ -247,7 +248,7 @@ void DataAccessService::ReadAsync(const SchoolId& school_id, const AccessRequest
   deps_.store.Submit(std::move(batch), [result, done = std::move(done)](Status st) {
     if (!st.ok()) {
       return done(Error{ErrorCode::kUnavailable, "the decision could not be recorded", {},
-                        "unavailable"});
+                        "gate_unavailable"});
     }
     done(std::move(*result));
   });
@@ -300,7 +301,8 @@ Result<SearchResult> DataAccessService::Search(const SchoolId& school_id, const 
       deps_.store.Commit(AuditBatch(school_id, access, *decided, subject_ref, actor, ctx, detail));
   // No audit, no processing (fail closed).
   if (!st.ok()) {
-    return Error{ErrorCode::kUnavailable, "the decision could not be recorded", {}, "unavailable"};
+    return Error{ErrorCode::kUnavailable, "the decision could not be recorded", {},
+                 "gate_unavailable"};
   }
   if (failed) return *failed;
   SearchResult out;
@@ -332,7 +334,8 @@ Result<ProfilingRunResult> DataAccessService::ProfilingRun(const SchoolId& schoo
   if (!school.ok()) return school.error();
   auto cp = (*school)->policy();
   if (!cp) {
-    return Error{ErrorCode::kUnavailable, "the school's policy is not loaded", {}, "unavailable"};
+    return Error{ErrorCode::kUnavailable, "the school's policy is not loaded", {},
+                 "gate_unavailable"};
   }
   ProfilingRunResult out;
   out.id = "prf_" + deps_.crypto.NewId();
@@ -376,7 +379,7 @@ Result<ProfilingRunResult> DataAccessService::ProfilingRun(const SchoolId& schoo
   deps_.store.Submit(std::move(batch), [&committed](Status st) { committed.set_value(st); });
   if (Status st = f.get(); !st.ok()) {
     return Error{ErrorCode::kUnavailable, "the profiling run could not be recorded", {},
-                 "unavailable"};
+                 "gate_unavailable"};
   }
   return out;
 }

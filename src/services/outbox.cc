@@ -87,6 +87,11 @@ Result<std::string> Outbox::Add(ports::WriteBatch& batch, const SchoolId& school
   return id;
 }
 
+void Outbox::SetSettledHook(SettledHook hook) {
+  std::lock_guard<std::mutex> lock(deliver_mu_);
+  settled_ = std::move(hook);
+}
+
 Result<Outbox::Report> Outbox::DeliverDue() {
   std::lock_guard<std::mutex> lock(deliver_mu_);
   Report report;
@@ -95,6 +100,7 @@ Result<Outbox::Report> Outbox::DeliverDue() {
   if (!due.ok()) return due.error();
   for (ports::OutboxRow& row : *due) {
     Status outcome = Status::Ok();
+    std::string content;
     auto opened = deps_.keys.OpenSecret(row.school, row.sealed, Aad(row.school, row.id));
     if (!opened.ok()) {
       outcome = opened.error();
@@ -103,6 +109,7 @@ Result<Outbox::Report> Outbox::DeliverDue() {
       if (c.is_discarded()) {
         outcome = Error{ErrorCode::kInternal, "sealed message is not JSON", "", "outbox_corrupt"};
       } else if (row.channel == "email") {
+        content = c.value("text", "");
         if (mailer_ == nullptr) continue;  // no SMTP configured: stays pending
         ports::MailMessage mail;
         mail.from = c.value("from", "").empty() ? fallback_from_ : c.value("from", "");
@@ -118,6 +125,7 @@ Result<Outbox::Report> Outbox::DeliverDue() {
         outcome = mailer_->Send(mail);
       } else {
         if (webhooks_ == nullptr) continue;
+        content = c.value("text", "");
         ports::WebhookCall call{c.value("url", ""), c.value("text", ""),
                                 {{"X-Dovira-Message", row.id}}};
         auto posted = webhooks_->Post(call);
@@ -140,6 +148,13 @@ Result<Outbox::Report> Outbox::DeliverDue() {
       row.state = "failed";
       row.last_error = outcome.error().message;
       ++report.failed;
+    }
+    if (row.state != "pending" && settled_) {
+      Json body = Json::parse(row.body, nullptr, false);
+      Settled s{row.school,   row.id,    row.request,     row.channel,
+                body.is_object() ? body.value("kind", "") : std::string(),
+                row.state,    row.last_error, std::move(content)};
+      if (Status st = settled_(s); !st.ok()) return st.error();
     }
     ports::WriteBatch batch;
     batch.outbox.push_back(row);

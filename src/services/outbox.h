@@ -4,6 +4,9 @@
 // sends due messages through the mail and webhook ports, retries transient failures with
 // exponential back-off (1 minute, 4, 16, ... at most 6 hours apart; given up after 8 attempts),
 // and empties a message's sealed content once it is sent, keeping its metadata and send time.
+// What becomes of a message in the end (sent, or given up on) is handed to the settled hook, so
+// that the service that queued it can act on the outcome (R54: a transfer to a subject's
+// destination).
 //
 // Thread-safety: safe for concurrent use; DeliverDue runs one delivery at a time.
 #pragma once
@@ -87,6 +90,20 @@ class Outbox {
 
   Result<std::vector<OutboxEntry>> ForRequest(const SchoolId& school, const std::string& request);
 
+  // A message the delivery job is done with: `state` is "sent" or "failed" (a permanent error,
+  // or kMaxAttempts attempts used); `content` is what was (or would have been) sent: a webhook's
+  // JSON body or an e-mail's text ("" when the sealed content could not be opened).
+  struct Settled {
+    SchoolId school;
+    std::string message, request, channel, kind, state, error, content;
+  };
+  // Called by DeliverDue for each message that reaches its final state, before that state is
+  // committed. An error leaves the message as it was (it is tried again at the next run, and a
+  // sent one sent again), so the hook must tolerate being called twice for one message. One
+  // hook; set it before the first delivery, clear it (nullptr) before its owner goes.
+  using SettledHook = std::function<Status(const Settled&)>;
+  void SetSettledHook(SettledHook hook);
+
   static constexpr int kMaxAttempts = 8;
 
  private:
@@ -99,6 +116,7 @@ class Outbox {
   std::string fallback_from_;
   const Schools& schools_;
   std::mutex deliver_mu_;
+  SettledHook settled_;  // guarded by deliver_mu_
 };
 
 }  // namespace dovira::services

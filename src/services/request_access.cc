@@ -453,8 +453,11 @@ Result<RequestInfo> RequestService::CompleteWithPackage(SchoolRuntime& rt, Reque
   if (!package.ok()) return package.error();
   std::vector<ports::MailAttachment> files = {
       ports::MailAttachment{"dovira-" + r.id + ".json", "application/json", *package}};
-  std::string extra;
+  r.decision = in.note;
   if (right == "portability" && !r.destination_url.empty()) {
+    // R54: the transfer goes through the outbox, which retries an unreachable destination; the
+    // request stays partly done on its pending task, and the subject hears of the outcome
+    // (TransferSettled) rather than of a completion that has not happened yet.
     OutMessage m;
     m.request = r.id;
     m.channel = "webhook";
@@ -464,11 +467,133 @@ Result<RequestInfo> RequestService::CompleteWithPackage(SchoolRuntime& rt, Reque
     auto mid = outbox_.Add(batch, school, m);
     if (!mid.ok()) return mid.error();
     r.tasks.push_back(RequestTask{"recipient:destination", "transmit", "pending", std::nullopt, ""});
+    return Close(school, std::move(r), RequestState::kDone, "transfer_queued", "{}", actor, ctx,
+                 std::move(batch));
   }
-  r.decision = in.note;
-  if (auto st = Notify(batch, school, r, "answer", extra, files); !st.ok()) return st.error();
+  if (auto st = Notify(batch, school, r, "answer", "", files); !st.ok()) return st.error();
   return Close(school, std::move(r), RequestState::kDone, "answered", "{}", actor, ctx,
                std::move(batch));
+}
+
+Status RequestService::TransferSettled(const Outbox::Settled& m) {
+  if (m.kind != "transfer" || m.request.empty()) return Status::Ok();
+  std::lock_guard<std::mutex> lock(SchoolMutex(m.school));
+  auto loaded = Load(m.school, m.request);
+  if (!loaded.ok()) {
+    // The request went with its subject's erasure: nothing is left to settle.
+    return loaded.error().code == ErrorCode::kNotFound ? Status::Ok() : Status(loaded.error());
+  }
+  RequestInfo r = std::move(*loaded);
+  auto task = std::find_if(r.tasks.begin(), r.tasks.end(), [](const RequestTask& t) {
+    return t.target == "recipient:destination";
+  });
+  if (task == r.tasks.end()) return Status::Ok();
+  const bool sent = m.state == "sent";
+  // Staff confirmed the part by other means, or an earlier run settled it: the outcome stands.
+  if (task->state == "done" || (!sent && r.outcome == "failed_technical")) {
+    return sent ? LogTransfer(m.school, r, m.content) : Status::Ok();
+  }
+  auto rt = schools_.Get(m.school);
+  if (!rt.ok()) return rt.error();
+  const Timestamp now = deps_.clock.Now();
+  const std::string destination = DestinationOrigin(r.destination_url);
+  ports::WriteBatch batch;
+  task->at = now;
+  if (sent) {
+    if (auto st = StageTransferDisclosure(batch, m.school, r, m.content); !st.ok()) return st;
+    task->state = "done";
+    task->note = "received by " + destination;
+    r.outcome = "transferred";
+    if (auto st = Notify(batch, m.school, r, "transfer_sent", ""); !st.ok()) return st;
+  } else {
+    task->state = "failed";
+    task->note = destination + " could not be reached; the file was offered to the subject";
+    r.outcome = "failed_technical";
+    std::string file = m.content;
+    if (file.empty()) {
+      auto rebuilt = BuildPackage(**rt, r);
+      if (!rebuilt.ok()) return rebuilt.error();
+      file = std::move(*rebuilt);
+    }
+    std::vector<ports::MailAttachment> files = {
+        ports::MailAttachment{"dovira-" + r.id + ".json", "application/json", std::move(file)}};
+    if (auto st = Notify(batch, m.school, r, "transfer_failed", "", files); !st.ok()) return st;
+  }
+  // The transfer's outcome closes the request: received, or not technically possible and the
+  // subject has the file (004 §9.9: "where technically possible").
+  const bool rest_done = std::all_of(r.tasks.begin(), r.tasks.end(), [](const RequestTask& t) {
+    return t.target == "recipient:destination" || t.state == "done";
+  });
+  r.state = domain::RequestStateName(rest_done ? RequestState::kDone : RequestState::kPartlyDone);
+  r.closed_at = now;
+  r.late_by_days = domain::LateByDays((*rt)->policy()->calendar(), r.due_at, now);
+  if (auto st = Stage(batch, m.school, r, sent ? "task_done" : "task_failed",
+                      Dump({{"target", task->target}, {"outcome", r.outcome}}),
+                      Actor::System("outbox"), RequestContext{});
+      !st.ok()) {
+    return st;
+  }
+  return Commit(m.school, r, std::move(batch));
+}
+
+Status RequestService::LogTransfer(const SchoolId& school, const RequestInfo& r,
+                                   const std::string& package) {
+  ports::WriteBatch batch;
+  if (auto st = StageTransferDisclosure(batch, school, r, package); !st.ok()) return st;
+  return deps_.store.Commit(std::move(batch));
+}
+
+Status RequestService::StageTransferDisclosure(ports::WriteBatch& batch, const SchoolId& school,
+                                               const RequestInfo& r, const std::string& package) {
+  if (r.subject.empty()) return Status::Ok();
+  // What went out is what the package held: its records' fields and categories.
+  std::set<std::string> fields, categories;
+  Json sent = Json::parse(package, nullptr, false);
+  if (sent.is_object() && sent.contains("data") && sent["data"].is_array()) {
+    for (const auto& item : sent["data"]) {
+      if (!item.is_object()) continue;
+      fields.insert(item.value("field", ""));
+      categories.insert(item.value("category", ""));
+    }
+  }
+  fields.erase("");
+  categories.erase("");
+  const Timestamp now = deps_.clock.Now();
+  ports::DisclosureRow row;
+  row.school = school;
+  row.id = "dsc_" + deps_.crypto.NewId();
+  row.subject = SubjectId(r.subject);
+  row.recipient = DestinationHost(r.destination_url);
+  row.at = now;
+  row.fields.assign(fields.begin(), fields.end());
+  row.categories.assign(categories.begin(), categories.end());
+  row.purpose = "portability";
+  row.basis = "data_subject_request";
+  row.safeguard = "none";
+  row.actor = Actor::System("outbox").AuditName();
+  row.request = r.id;
+  row.detail = Dump({{"destination", DestinationOrigin(r.destination_url)},
+                     {"right", "portability"},
+                     {"chosen_by", "subject"}});
+  row.recorded_at = now;
+  AuditEvent a;
+  a.actor = row.actor;
+  a.action = "disclose";
+  auto pseudonym = audit_.Pseudonym(school, row.subject);
+  if (pseudonym.ok()) a.subject_ref = *pseudonym;
+  a.purpose = row.purpose;
+  a.fields = JoinIds(row.fields);
+  a.outcome = "ok";
+  a.reason = "disclosure_logged";
+  a.decision_id = row.id;
+  a.detail = Dump({{"recipient", row.recipient},
+                   {"at", FormatTimestamp(row.at)},
+                   {"categories", row.categories},
+                   {"basis", row.basis},
+                   {"request", r.id}});
+  audit_.Add(batch, school, std::move(a));
+  batch.disclosures.push_back(std::move(row));
+  return Status::Ok();
 }
 
 }  // namespace dovira::services

@@ -161,6 +161,8 @@ Result<RequestInfo> RequestService::ConfirmTask(const SchoolId& school, const st
   it->state = ok ? "done" : "failed";
   it->at = now;
   it->note = note;
+  // R54: staff delivered the transfer by other means.
+  if (ok && target == "recipient:destination") r->outcome = "transferred";
   const bool all = std::all_of(r->tasks.begin(), r->tasks.end(),
                                [](const RequestTask& t) { return t.state == "done"; });
   // B03: a request is done only when every store and recipient confirmed. A failure reported

@@ -175,6 +175,20 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+std::string DestinationHost(const std::string& url) {
+  const size_t scheme = url.find("://");
+  const size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  std::string authority = url.substr(start, url.find_first_of("/?#", start) - start);
+  const size_t at = authority.rfind('@');
+  return at == std::string::npos ? authority : authority.substr(at + 1);
+}
+
+std::string DestinationOrigin(const std::string& url) {
+  const size_t scheme = url.find("://");
+  const std::string host = DestinationHost(url);
+  return scheme == std::string::npos ? host : url.substr(0, scheme + 3) + host;
+}
+
 Status MustBeOpen(const RequestInfo& r) {
   auto s = domain::ParseRequestState(r.state);
   if (!s || !domain::IsOpen(*s)) {
@@ -198,7 +212,11 @@ RequestService::RequestService(Deps deps, Schools& schools, SubjectService& subj
       audit_(audit),
       outbox_(outbox),
       disclosures_(disclosures),
-      holds_(holds) {}
+      holds_(holds) {
+  outbox_.SetSettledHook([this](const Outbox::Settled& m) { return TransferSettled(m); });
+}
+
+RequestService::~RequestService() { outbox_.SetSettledHook(nullptr); }
 
 Status RequestService::NotifyRecipients(ports::WriteBatch& batch, const SchoolId& school,
                                         RequestInfo& r, const std::string& event,
@@ -496,6 +514,7 @@ Status RequestService::Notify(ports::WriteBatch& batch, const SchoolId& school,
       {"closed", local(r.closed_at.value_or(deps_.clock.Now()))},
       {"reason", r.reason},
       {"extra", extra},
+      {"destination", DestinationOrigin(r.destination_url)},
       {"fields", FieldTitles(cp->policy(), r.fields, lang)},
       {"purposes", PurposeTitles(cp->policy(), r.purposes, lang)},
       {"decision", r.decision},

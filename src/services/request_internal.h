@@ -33,4 +33,10 @@ domain::RequestEffect EffectOf(const domain::CompiledPolicy& cp, const RequestIn
 // kConflict "request_closed" unless the request is still open.
 Status MustBeOpen(const RequestInfo& r);
 
+// R54: where a portability transfer goes, as a person and the disclosure log name it: the URL's
+// scheme and authority without any user part ("https://lms.example:8443"), and that authority
+// alone ("lms.example:8443"). The path and query are left out: they often carry a secret.
+std::string DestinationOrigin(const std::string& url);
+std::string DestinationHost(const std::string& url);
+
 }  // namespace dovira::services::request_internal

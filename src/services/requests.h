@@ -127,9 +127,13 @@ struct RetentionReport {
 class RequestService {
  public:
   // `holds` (may be null: no legal holds) makes erasure honour them (R50).
+  // The service becomes the outbox's settled hook (TransferSettled) until it is destroyed.
   RequestService(Deps deps, Schools& schools, SubjectService& subjects, ConsentService& consents,
                  AuditLog& audit, Outbox& outbox, DisclosureService& disclosures,
                  LegalHoldService* holds = nullptr);
+  ~RequestService();
+  RequestService(const RequestService&) = delete;
+  RequestService& operator=(const RequestService&) = delete;
 
   // Rebuilds the gate effects of every request of the school (after Subjects::LoadGateState).
   Status LoadEffects(SchoolRuntime& school);
@@ -190,6 +194,18 @@ class RequestService {
   Result<RequestInfo> ConfirmTask(const SchoolId& school, const std::string& id,
                                   const std::string& target, bool ok, const std::string& note,
                                   const Actor& actor, const RequestContext& ctx);
+
+  // R54: what became of a portability transfer to the destination the subject named, which the
+  // outbox delivered or gave up on (the outbox's settled hook; other messages are ignored). Sent:
+  // the transfer is logged as a disclosure naming the destination (`recipient` is its host,
+  // `detail.destination` its https origin), the "recipient:destination" task is done, the request
+  // done with outcome "transferred", and the subject told. Failed (unreachable after every
+  // attempt, or refused): the task fails and the request ends done with outcome
+  // "failed_technical", because the transfer is owed only where it is technically possible; the
+  // file is offered to the subject instead, attached to a letter in their language that also
+  // points to the personal account's download. A task staff already confirmed is left as it is.
+  // Errors: the store's (the outbox then tries the message again).
+  Status TransferSettled(const Outbox::Settled& message);
 
   // R40: the access package as JSON, written out as it is read. Write hands the output over in
   // pieces (each a few tens of KiB) to `out`, reading and opening the subject's records a page at
@@ -353,6 +369,12 @@ class RequestService {
 
   // Each right's completion (Complete dispatches on the request's right), in its own module.
   // Those that destroy release `lock` (the school's) first.
+  // R54: a disclosure row (and its audit entry) for a transfer that reached the subject's
+  // destination, naming its fields and categories as the sent `package` lists them.
+  Status StageTransferDisclosure(ports::WriteBatch& batch, const SchoolId& school,
+                                 const RequestInfo& r, const std::string& package);
+  // The same committed alone: a transfer sent again after its task was settled.
+  Status LogTransfer(const SchoolId& school, const RequestInfo& r, const std::string& package);
   Result<RequestInfo> CompleteWithPackage(SchoolRuntime& rt, RequestInfo r,
                                           const CompleteRequest& in, const Actor& actor,
                                           const RequestContext& ctx);
