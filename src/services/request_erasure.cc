@@ -41,7 +41,7 @@ Result<RequestInfo> RequestService::Destroy(const SchoolId& school, RequestInfo 
     if (!holds.ok()) return holds.error();
     // R72: so are the fields a legal minimum of their category still keeps, under a hold the
     // erasure places itself (the law, its last day), which the retention job ends like any other.
-    auto minimums = LegalMinimumHolds(**rt, r, ctx, batch);
+    auto minimums = LegalMinimumHolds(**rt, r, *holds, ctx, batch);
     if (!minimums.ok()) return minimums.error();
     for (auto& h : *minimums) holds->push_back(std::move(h));
     if (!holds->empty()) {
@@ -104,8 +104,8 @@ Result<RequestInfo> RequestService::Destroy(const SchoolId& school, RequestInfo 
 }
 
 Result<std::vector<ports::LegalHoldRow>> RequestService::LegalMinimumHolds(
-    const SchoolRuntime& rt, const RequestInfo& r, const RequestContext& ctx,
-    ports::WriteBatch& batch) {
+    const SchoolRuntime& rt, const RequestInfo& r, const std::vector<ports::LegalHoldRow>& in_force,
+    const RequestContext& ctx, ports::WriteBatch& batch) {
   std::vector<ports::LegalHoldRow> out;
   auto cp = rt.policy();
   const policy::Policy& p = cp->policy();
@@ -127,9 +127,17 @@ Result<std::vector<ports::LegalHoldRow>> RequestService::LegalMinimumHolds(
   if (!records.ok()) return records.error();
   const Timestamp now = deps_.clock.Now();
   const std::vector<LegalMinimumKeep> keeps = LegalMinimumsInForce(*cp, facts, *records, now);
-  // One hold per law and last day, naming the categories it keeps.
+  // One hold per law and last day, naming the categories it keeps; a field a hold in force
+  // already keeps at least as long needs none.
   std::map<std::pair<std::string, std::string>, std::vector<const LegalMinimumKeep*>> groups;
-  for (const auto& k : keeps) groups[{k.law, k.until}].push_back(&k);
+  for (const auto& k : keeps) {
+    const bool covered =
+        std::any_of(in_force.begin(), in_force.end(), [&](const ports::LegalHoldRow& h) {
+          return h.until >= k.until &&
+                 std::find(h.fields.begin(), h.fields.end(), k.field) != h.fields.end();
+        });
+    if (!covered) groups[{k.law, k.until}].push_back(&k);
+  }
   const std::string lang = MessageLang(r.lang);
   const Actor job = Actor::System("retention");
   for (const auto& [key, fields] : groups) {

@@ -324,11 +324,12 @@ class RequestService {
   // keeps the held ones restricted to storage, and closes the request done with outcome
   // partly_erased_held; the key and the subject row stay until the retention job finishes.
   // R72: the holds an erasure of `r`'s subject places for the fields a legal minimum still keeps
-  // (staged into `batch`, "legal_hold.place" by the retention job); none when nothing is kept.
-  Result<std::vector<ports::LegalHoldRow>> LegalMinimumHolds(const SchoolRuntime& rt,
-                                                             const RequestInfo& r,
-                                                             const RequestContext& ctx,
-                                                             ports::WriteBatch& batch);
+  // and no hold `in_force` keeps as long (staged into `batch`, "legal_hold.place" by the
+  // retention job); none when nothing is kept.
+  Result<std::vector<ports::LegalHoldRow>> LegalMinimumHolds(
+      const SchoolRuntime& rt, const RequestInfo& r,
+      const std::vector<ports::LegalHoldRow>& in_force, const RequestContext& ctx,
+      ports::WriteBatch& batch);
   Result<RequestInfo> DestroyExceptHeld(const SchoolId& school, RequestInfo r,
                                         const std::string& ground,
                                         std::vector<ports::LegalHoldRow> holds,
