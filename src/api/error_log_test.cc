@@ -224,7 +224,9 @@ TEST(GateFailsClosed, B12_AReloadThatFailsKeepsThePolicyInForce) {
   ASSERT_EQ(Call(api, kProcess, ProcessBody(p.subject), "req-before", p.key).status, 200);
 
   const std::string text = ReadPolicy("001_vkluchi_zhizn.toml");
-  auto broken = stack.schools.Load(text.substr(0, text.size() / 2) + "\n[[[", "broken.toml");
+  // Not TOML: a string left open at the end of a line (a malformed table header such as "[[["
+  // trips an assertion inside toml++ in builds with assertions on).
+  auto broken = stack.schools.Load(text + "\nbroken_value = \"unterminated\n", "broken.toml");
   EXPECT_FALSE(broken.ok());
   std::string changed = text;
   changed.replace(changed.find("[roles.support]"), 15, "[roles.support_desk]");
