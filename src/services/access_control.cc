@@ -110,7 +110,8 @@ Result<AccessList> AccessControlService::List(const SchoolId& school) {
     h.purposes = std::move(own);
     out.holders.push_back(std::move(h));
   }
-  for (const auto& [id, category] : p.categories) {
+  for (const auto& entry : p.categories) {
+    const std::string& id = entry.first;  // a plain name: lambdas below capture it
     AccessList::Category c;
     c.id = id;
     for (size_t i = 0; i < out.holders.size(); ++i) {
