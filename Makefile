@@ -41,17 +41,20 @@ asan: deps
 
 # The tests under ThreadSanitizer: the event loops, the worker pool, the writer thread and the
 # caches they share. A data race is a failure (halt_on_error; the black-box tests start the
-# ThreadSanitizer build of the server, which then exits on the first race). TSAN_TESTS narrows the
-# run with a regular expression over the test programs' names (ctest -L; CI: the store, service
-# and black-box server tests). TSAN_EXCLUDE, when set, leaves out the tests whose names match it
-# (ctest -E).
-TSAN_TESTS ?= .
+# ThreadSanitizer build of the server, which then exits on the first race). TSAN_TESTS, when set,
+# names the test programs to build and run (with the server they start; CI: the store, service and
+# black-box server tests); unset, every program is built and run. TSAN_EXCLUDE, when set, leaves
+# out the tests whose names match it (ctest -E).
+TSAN_TESTS ?=
 TSAN_EXCLUDE ?=
+empty :=
+space := $(empty) $(empty)
 tsan: deps
 	@cmake --preset tsan $(LAUNCHER) >/dev/null
-	@cmake --build build/tsan -j $(JOBS)
+	@cmake --build build/tsan -j $(JOBS) $(if $(TSAN_TESTS),--target $(TSAN_TESTS) dovira)
 	@cd build/tsan && TSAN_OPTIONS=halt_on_error=1:abort_on_error=1:second_deadlock_stack=1 \
-		ctest --output-on-failure -j $(JOBS) -L '$(TSAN_TESTS)' $(if $(TSAN_EXCLUDE),-E '$(TSAN_EXCLUDE)')
+		ctest --output-on-failure -j $(JOBS) $(if $(TSAN_TESTS),-L '^($(subst $(space),|,$(strip $(TSAN_TESTS))))$$') \
+		$(if $(TSAN_EXCLUDE),-E '$(TSAN_EXCLUDE)')
 
 bench: build
 	@python3 bench/run.py --build build/release --out docs/performance.md
