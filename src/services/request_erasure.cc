@@ -111,22 +111,12 @@ Result<std::vector<ports::LegalHoldRow>> RequestService::LegalMinimumHolds(
   const policy::Policy& p = cp->policy();
   if (p.retention.legal_minimum.empty()) return out;
   const SchoolId& school = rt.id();
-  const SubjectId subject(r.subject);
-  RetentionFacts facts;
-  auto row = deps_.store.GetSubject(school, subject);
-  if (!row.ok()) return row.error();
-  if (!*row) return out;
-  facts.subject = **row;
-  auto consents = deps_.store.GetConsents(school, subject);
-  if (!consents.ok()) return consents.error();
-  facts.consents = std::move(*consents);
-  auto events = deps_.store.GetSubjectEvents(school, subject);
-  if (!events.ok()) return events.error();
-  facts.events = std::move(*events);
-  auto records = deps_.store.GetRecords(school, subject);
-  if (!records.ok()) return records.error();
+  auto stored = LoadRetentionFacts(deps_.store, school, SubjectId(r.subject));
+  if (!stored.ok()) return stored.error();
+  if (!*stored) return out;
   const Timestamp now = deps_.clock.Now();
-  const std::vector<LegalMinimumKeep> keeps = LegalMinimumsInForce(*cp, facts, *records, now);
+  const std::vector<LegalMinimumKeep> keeps =
+      LegalMinimumsInForce(*cp, (*stored)->facts, (*stored)->records, now);
   // One hold per law and last day, naming the categories it keeps; a field a hold in force
   // already keeps at least as long needs none.
   std::map<std::pair<std::string, std::string>, std::vector<const LegalMinimumKeep*>> groups;
@@ -144,7 +134,7 @@ Result<std::vector<ports::LegalHoldRow>> RequestService::LegalMinimumHolds(
     ports::LegalHoldRow h;
     h.school = school;
     h.id = "hold_" + deps_.crypto.NewId();
-    h.subject = subject;
+    h.subject = SubjectId(r.subject);
     std::set<std::string> categories;
     for (const LegalMinimumKeep* k : fields) {
       h.fields.push_back(k->field);

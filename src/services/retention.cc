@@ -240,26 +240,37 @@ std::mutex& RetentionService::SchoolMutex(const SchoolId& school) {
   return *m;
 }
 
+Result<std::optional<StoredRetentionFacts>> LoadRetentionFacts(ports::Store& store,
+                                                                const SchoolId& school,
+                                                                const SubjectId& subject) {
+  auto row = store.GetSubject(school, subject);
+  if (!row.ok()) return row.error();
+  if (!*row) return std::optional<StoredRetentionFacts>();
+  StoredRetentionFacts out;
+  out.facts.subject = std::move(**row);
+  auto consents = store.GetConsents(school, subject);
+  if (!consents.ok()) return consents.error();
+  out.facts.consents = std::move(*consents);
+  auto events = store.GetSubjectEvents(school, subject);
+  if (!events.ok()) return events.error();
+  out.facts.events = std::move(*events);
+  auto records = store.GetRecords(school, subject);
+  if (!records.ok()) return records.error();
+  out.records = std::move(*records);
+  return std::optional<StoredRetentionFacts>(std::move(out));
+}
+
 Result<std::optional<RetentionService::SubjectPlan>> RetentionService::PlanSubject(
     const SchoolId& school, const domain::CompiledPolicy& cp, const SubjectId& subject,
     Timestamp at) {
-  auto row = deps_.store.GetSubject(school, subject);
-  if (!row.ok()) return row.error();
-  if (!*row) return std::optional<SubjectPlan>();
-  RetentionFacts facts;
-  facts.subject = **row;
-  auto consents = deps_.store.GetConsents(school, subject);
-  if (!consents.ok()) return consents.error();
-  facts.consents = std::move(*consents);
-  auto events = deps_.store.GetSubjectEvents(school, subject);
-  if (!events.ok()) return events.error();
-  facts.events = std::move(*events);
-  auto records = deps_.store.GetRecords(school, subject);
-  if (!records.ok()) return records.error();
+  auto stored = LoadRetentionFacts(deps_.store, school, subject);
+  if (!stored.ok()) return stored.error();
+  if (!*stored) return std::optional<SubjectPlan>();
+  const RetentionFacts& facts = (*stored)->facts;
 
   SubjectPlan plan;
   plan.ends = PlanPurposes(cp, facts);
-  plan.records = std::move(*records);
+  plan.records = std::move((*stored)->records);
   const calendar::Calendar& cal = cp.calendar();
   const policy::Policy& p = cp.policy();
   // R51: fields a restriction on the ground of legal claims keeps.

@@ -83,6 +83,16 @@ struct RetentionFacts {
   std::vector<ports::SubjectEventRow> events;
 };
 
+// A subject's retention facts and sealed records as stored; nullopt when the subject is not on
+// file. The retention plan and the legal minimums of an erasure read the same facts.
+struct StoredRetentionFacts {
+  RetentionFacts facts;
+  std::vector<ports::RecordRow> records;
+};
+Result<std::optional<StoredRetentionFacts>> LoadRetentionFacts(ports::Store& store,
+                                                                const SchoolId& school,
+                                                                const SubjectId& subject);
+
 // Per purpose of the policy (in policy order), when its retention ends for the subject. Pure.
 std::vector<PurposeEnd> PlanPurposes(const domain::CompiledPolicy& cp, const RetentionFacts& facts);
 
