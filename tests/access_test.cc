@@ -236,5 +236,189 @@ TEST_F(Access004, R86_BreakGlassIsLoggedAlertedAndHonouredOnlyUntilItEnds) {
   EXPECT_EQ(after.body.find("+380671234567"), std::string::npos);
 }
 
+// R86 on 002 (L60: access is restricted for affiliated companies and contractors): the
+// order-fulfilment contractor's people reach only the customers whose orders were assigned to
+// their organisation, and nothing of the school as a whole.
+class Access002 : public ::testing::Test {
+ protected:
+  static constexpr char k002[] = "soho-lms";
+  static constexpr char kCourier[] = "Courier Express LLC";
+  static constexpr char kCourierEmail[] = "driver@courier.test";
+
+  static void SetUpTestSuite() {
+    ServerOptions options;
+    options.policies = {"002"};
+    server_ = std::make_unique<TestServer>(options);
+    start_error_ = server_->Start();
+    if (!start_error_.empty()) return;
+    // The bootstrap administrator of 002 holds its first privileged role (the authorised
+    // representative).
+    admin_ = std::make_unique<StaffClient>(server_.get(), k002, server_->bootstrap_email(),
+                                           server_->BootstrapPassword(k002));
+    start_error_ = admin_->SignIn();
+  }
+  static void TearDownTestSuite() {
+    courier_.reset();
+    admin_.reset();
+    server_.reset();
+  }
+  void SetUp() override { ASSERT_EQ(start_error_, ""); }
+
+  static Response CreateStaff(const std::string& role, const std::string& email,
+                              const Json& organisation) {
+    Json body{{"name", "Petro Kurier"}, {"email", email}, {"role", role}, {"password", kPassword}};
+    if (!organisation.is_null()) body["organisation"] = organisation;
+    return admin_->Post(admin_->Base() + "/staff", body);
+  }
+
+  static std::string NewCustomer(const std::string& email, const std::string& phone) {
+    Response r = server_->Post(std::string("/v1/schools/") + k002 + "/forms/order/submissions",
+                               Json{{"fields", {{"first_name", "Aigerim"},
+                                                {"last_name", "Seitkali"},
+                                                {"mobile_phone", phone},
+                                                {"email", email},
+                                                {"postal_address", "Almaty, Abaya 10"}}},
+                                    {"accept_policy", true}});
+    EXPECT_EQ(r.status, 201) << r.Describe();
+    return r.Body().value("subject", "");
+  }
+
+  static Response Read(const StaffClient& who, const std::string& subject) {
+    return who.Post(who.Base() + "/subjects/" + subject + "/read",
+                    Json{{"purpose", "agreement_performance"},
+                         {"fields", {"mobile_phone", "postal_address"}}});
+  }
+
+  static std::vector<std::string> Listed(const StaffClient& who) {
+    Response r = who.Get(who.Base() + "/subjects");
+    EXPECT_EQ(r.status, 200) << r.Describe();
+    std::vector<std::string> ids;
+    const Json body = r.Body();
+    for (const auto& s : body["items"]) ids.push_back(s.value("id", ""));
+    return ids;
+  }
+
+  static std::unique_ptr<TestServer> server_;
+  static std::unique_ptr<StaffClient> admin_, courier_;
+  static std::string start_error_;
+};
+
+std::unique_ptr<TestServer> Access002::server_;
+std::unique_ptr<StaffClient> Access002::admin_, Access002::courier_;
+std::string Access002::start_error_;
+
+TEST_F(Access002, R86_AContractorSeesOnlyTheCustomersWhoseOrdersWereAssignedToIt) {
+  // A contractor's account names its organisation; the school's own staff name none.
+  Response unnamed = CreateStaff("order_contractor", kCourierEmail, nullptr);
+  EXPECT_EQ(unnamed.status, 422) << unnamed.Describe();
+  EXPECT_EQ(unnamed.ErrorCode(), "organisation_required");
+  Response own = CreateStaff("support", "support@soho.test", kCourier);
+  EXPECT_EQ(own.status, 422) << own.Describe();
+  EXPECT_EQ(own.ErrorCode(), "organisation_not_for_role");
+  Response created = CreateStaff("order_contractor", kCourierEmail, kCourier);
+  ASSERT_EQ(created.status, 201) << created.Describe();
+  EXPECT_EQ(created.Body().value("organisation", ""), kCourier);
+  const std::string courier_id = created.Body().value("id", "");
+  ASSERT_EQ(admin_->Post(admin_->Base() + "/staff/" + courier_id + "/briefing", Json::object())
+                .status,
+            200);
+  courier_ = std::make_unique<StaffClient>(server_.get(), k002, kCourierEmail, kPassword);
+  ASSERT_EQ(courier_->SignIn(), "");
+
+  const std::string assigned = NewCustomer("assigned@example.com", "+77011230041");
+  const std::string other = NewCustomer("other@example.com", "+77011230042");
+  ASSERT_FALSE(assigned.empty());
+  ASSERT_FALSE(other.empty());
+  // The school's own staff of the same categories reach both (the rule narrows only contractors).
+  Response by_admin = Read(*admin_, other);
+  ASSERT_EQ(by_admin.status, 200) << by_admin.Describe();
+
+  // Before any assignment the contractor reaches nobody, and learns nothing of who is on file.
+  Response before = Read(*courier_, assigned);
+  EXPECT_EQ(before.status, 404) << before.Describe();
+  EXPECT_EQ(before.ErrorCode(), "subject_unknown");
+  EXPECT_EQ(before.body.find("+77011230041"), std::string::npos);
+  EXPECT_EQ(courier_->Get(courier_->Base() + "/subjects/" + assigned).status, 404);
+  EXPECT_TRUE(Listed(*courier_).empty());
+  // Routes about the school as a whole are not the contractor's.
+  Response console = courier_->Get(courier_->Base() + "/consents/rates");
+  EXPECT_EQ(console.status, 403) << console.Describe();
+  EXPECT_EQ(console.ErrorCode(), "role_denied");
+
+  // Assignment: only to an organisation a contractor's account names; a reference is kept.
+  Response stray = admin_->Post(admin_->Base() + "/assignments",
+                                Json{{"organisation", "Nobody Ltd"}, {"subject", assigned}});
+  EXPECT_EQ(stray.status, 422) << stray.Describe();
+  EXPECT_EQ(stray.ErrorCode(), "organisation_unknown");
+  Response by_courier = courier_->Post(courier_->Base() + "/assignments",
+                                       Json{{"organisation", kCourier}, {"subject", assigned}});
+  EXPECT_EQ(by_courier.status, 403) << by_courier.Describe();
+  Response assign = admin_->Post(admin_->Base() + "/assignments",
+                                 Json{{"organisation", kCourier},
+                                      {"subject", assigned},
+                                      {"reference", "order 1042"}});
+  ASSERT_EQ(assign.status, 201) << assign.Describe();
+  EXPECT_EQ(assign.Body().value("reference", ""), "order 1042");
+
+  // The assigned customer's order contacts, and no one else's.
+  Response read = Read(*courier_, assigned);
+  ASSERT_EQ(read.status, 200) << read.Describe();
+  EXPECT_NE(read.body.find("+77011230041"), std::string::npos) << read.body;
+  Response not_theirs = Read(*courier_, other);
+  EXPECT_EQ(not_theirs.status, 404) << not_theirs.Describe();
+  EXPECT_EQ(not_theirs.body.find("+77011230042"), std::string::npos);
+  EXPECT_EQ(Listed(*courier_), std::vector<std::string>{assigned});
+  Response search = courier_->Post(courier_->Base() + "/subject-search",
+                                   Json{{"purpose", "agreement_performance"},
+                                        {"email", "other@example.com"}});
+  EXPECT_EQ(search.status, 404) << search.Describe();
+  EXPECT_EQ(search.body.find(other), std::string::npos);
+
+  // The access list names the organisation and how many subjects it reaches.
+  Response list = admin_->Get(admin_->Base() + "/access-list");
+  ASSERT_EQ(list.status, 200) << list.Describe();
+  bool listed = false;
+  const Json holders = list.Body()["holders"];
+  for (const auto& h : holders) {
+    if (h.value("id", "") != courier_id) continue;
+    listed = true;
+    EXPECT_EQ(h.value("organisation", ""), "contractor");
+    EXPECT_EQ(h.value("organisation_name", ""), kCourier);
+    EXPECT_EQ(h.value("assigned_subjects", 0), 1);
+  }
+  EXPECT_TRUE(listed);
+
+  // Assignments outlive a restart of the server.
+  ASSERT_EQ(server_->Stop(), 0);
+  ASSERT_EQ(server_->Start(), "");
+  ASSERT_EQ(admin_->SignIn(), "");
+  ASSERT_EQ(courier_->SignIn(), "");
+  EXPECT_EQ(Read(*courier_, assigned).status, 200);
+  EXPECT_EQ(Read(*courier_, other).status, 404);
+
+  // The end of the assignment ends the access at once.
+  Response end = admin_->Post(admin_->Base() + "/assignments/end",
+                              Json{{"organisation", kCourier}, {"subject", assigned}});
+  ASSERT_EQ(end.status, 200) << end.Describe();
+  EXPECT_EQ(Read(*courier_, assigned).status, 404);
+  Response again = admin_->Post(admin_->Base() + "/assignments/end",
+                                Json{{"organisation", kCourier}, {"subject", assigned}});
+  EXPECT_EQ(again.status, 404) << again.Describe();
+  EXPECT_EQ(again.ErrorCode(), "assignment_unknown");
+
+  // Both are audited with the organisation.
+  Response audit = admin_->Get(admin_->Base() + "/audit?order=desc&limit=200");
+  ASSERT_EQ(audit.status, 200) << audit.Describe();
+  std::set<std::string> actions;
+  const Json entries = audit.Body()["items"];
+  for (const auto& e : entries) {
+    const std::string action = e.value("action", "");
+    if (action.rfind("access.", 0) != 0) continue;
+    EXPECT_NE(e.dump().find(kCourier), std::string::npos) << e.dump();
+    actions.insert(action);
+  }
+  EXPECT_EQ(actions, (std::set<std::string>{"access.assign", "access.unassign"}));
+}
+
 }  // namespace
 }  // namespace dovira::testing

@@ -1,5 +1,6 @@
-// Who may reach personal data (R86): the access list on demand, and break-glass grants where the
-// law provides access beyond a role (004 §6.4). Both for privileged staff sessions only.
+// Who may reach personal data (R86): the access list on demand, break-glass grants where the law
+// provides access beyond a role (004 §6.4), and the subjects assigned to outside organisations
+// (002 L60). All for privileged staff sessions only.
 #include <algorithm>
 
 #include "api/api.h"
@@ -34,6 +35,29 @@ Json GrantJson(const ports::AccessGrantRow& g) {
               {"expires_at", FormatTimestamp(g.expires_at)}};
 }
 
+Json AssignmentJson(const ports::SubjectAssignmentRow& a) {
+  return Json{{"organisation", a.organisation},
+              {"subject", a.subject.value()},
+              {"reference", a.reference},
+              {"assigned_by", a.assigned_by},
+              {"assigned_at", FormatTimestamp(a.assigned_at)}};
+}
+
+// The organisation and the subject an assignment route names, both required.
+Result<std::pair<std::string, std::string>> AssignmentKey(const Json& body) {
+  std::pair<std::string, std::string> out;
+  for (auto [key, dst] : {std::pair<const char*, std::string*>{"organisation", &out.first},
+                          {"subject", &out.second}}) {
+    auto v = OptString(body, key);
+    if (!v.ok()) return v.error();
+    if (!*v || (*v)->empty()) {
+      return Error::Refused("field_required", std::string(key) + " is required", key);
+    }
+    *dst = **v;
+  }
+  return out;
+}
+
 Json HolderJson(const services::AccessHolder& h, const policy::Policy& p,
                 const std::string& lang) {
   auto role = p.roles.find(h.role);
@@ -43,7 +67,11 @@ Json HolderJson(const services::AccessHolder& h, const policy::Policy& p,
               {"id", h.id},
               {"name", h.name},
               {"email", h.email.empty() ? Json(nullptr) : Json(h.email)},
-              {"organisation", h.organisation},
+              {"organisation", h.organisation_kind},
+              {"organisation_name", h.organisation.empty() ? Json(nullptr) : Json(h.organisation)},
+              {"assigned_subjects", h.organisation_kind == "staff"
+                                        ? Json(nullptr)
+                                        : Json(h.assigned_subjects)},
               {"role", {{"id", h.role},
                         {"title", role == p.roles.end() ? h.role : role->second.title.Get(lang)},
                         {"declared", h.role_declared},
@@ -75,6 +103,8 @@ void Api::RegisterAccessRoutes() {
                            {"name", str},
                            {"email", str},
                            {"organisation", str},
+                           {"organisation_name", str},
+                           {"assigned_subjects", {{"type", "integer"}}},
                            {"role", any},
                            {"briefed", {{"type", "boolean"}}},
                            {"categories", titled},
@@ -128,6 +158,90 @@ void Api::RegisterAccessRoutes() {
   Register("POST", "/v1/schools/{school}/access-grants",
            Access::StaffSession(Capability::kPrivileged, PersonalData::kNone), grant_doc,
            &Api::BreakGlassRoute);
+
+  const Json assignment = Obj({{"organisation", str},
+                               {"subject", str},
+                               {"reference", str},
+                               {"assigned_by", str},
+                               {"assigned_at", str}});
+  RouteDoc assignments_doc;
+  assignments_doc.summary =
+      "The subjects assigned to outside organisations (R86, 002 L60), by organisation: the "
+      "people of a role the policy gives to an affiliate or a contractor reach these subjects "
+      "alone. Privileged roles only";
+  assignments_doc.response_schema =
+      Obj({{"items", {{"type", "array"}, {"items", assignment}}}});
+  assignments_doc.errors = {401, 403, 404};
+  Register("GET", "/v1/schools/{school}/assignments",
+           Access::StaffSession(Capability::kPrivileged, PersonalData::kNone), assignments_doc,
+           &Api::AssignmentsRoute);
+
+  RouteDoc assign_doc;
+  assign_doc.summary =
+      "Assign a subject to an outside organisation (R86, 002 L60: an order handed to a delivery "
+      "contractor): its people holding an affiliate's or a contractor's role then reach the "
+      "subject, within their role's categories and purposes. The organisation must be named by "
+      "an active account of such a role. Audited as access.assign. Privileged roles only";
+  assign_doc.request_schema =
+      Obj({{"organisation", str}, {"subject", str}, {"reference", str}}, {"organisation", "subject"});
+  assign_doc.response_schema = assignment;
+  assign_doc.success_status = 201;
+  assign_doc.errors = {400, 401, 403, 404, 422};
+  Register("POST", "/v1/schools/{school}/assignments",
+           Access::StaffSession(Capability::kPrivileged, PersonalData::kNone), assign_doc,
+           &Api::AssignRoute);
+
+  RouteDoc end_doc;
+  end_doc.summary =
+      "End an assignment (R86): the organisation's people no longer reach the subject, from this "
+      "answer on. Audited as access.unassign. Privileged roles only";
+  end_doc.request_schema = Obj({{"organisation", str}, {"subject", str}}, {"organisation", "subject"});
+  end_doc.response_schema = Obj({{"ended", {{"type", "boolean"}}}});
+  end_doc.errors = {400, 401, 403, 404, 422};
+  Register("POST", "/v1/schools/{school}/assignments/end",
+           Access::StaffSession(Capability::kPrivileged, PersonalData::kNone), end_doc,
+           &Api::UnassignRoute);
+}
+
+HttpResponse Api::AssignmentsRoute(Call& c) {
+  auto rows = s_.access_control->Assignments(c.school());
+  if (!rows.ok()) return ErrorResponse(rows.error());
+  Json items = Json::array();
+  for (const auto& a : *rows) items.push_back(AssignmentJson(a));
+  return JsonResponse(200, {{"items", items}});
+}
+
+HttpResponse Api::AssignRoute(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  if (Status only = OnlyKeys(*body, {"organisation", "subject", "reference"}); !only.ok()) {
+    return ErrorResponse(only.error());
+  }
+  auto key = AssignmentKey(*body);
+  if (!key.ok()) return ErrorResponse(key.error());
+  auto reference = OptString(*body, "reference");
+  if (!reference.ok()) return ErrorResponse(reference.error());
+  services::AssignmentRequest in;
+  in.organisation = key->first;
+  in.subject = SubjectId(key->second);
+  in.reference = reference->value_or("");
+  auto row = s_.access_control->Assign(c.school(), in, c.actor, c.ctx);
+  if (!row.ok()) return ErrorResponse(row.error());
+  return JsonResponse(201, AssignmentJson(*row));
+}
+
+HttpResponse Api::UnassignRoute(Call& c) {
+  auto body = ParseJsonObject(c.req);
+  if (!body.ok()) return ErrorResponse(body.error());
+  if (Status only = OnlyKeys(*body, {"organisation", "subject"}); !only.ok()) {
+    return ErrorResponse(only.error());
+  }
+  auto key = AssignmentKey(*body);
+  if (!key.ok()) return ErrorResponse(key.error());
+  Status st = s_.access_control->Unassign(c.school(), key->first, SubjectId(key->second),
+                                          c.actor, c.ctx);
+  if (!st.ok()) return ErrorResponse(st.error());
+  return JsonResponse(200, {{"ended", true}});
 }
 
 HttpResponse Api::AccessListRoute(Call& c) {

@@ -165,6 +165,39 @@ Status RequireCapability(services::Schools& schools, const Api::Call& c, Capabil
   return Status::Ok();
 }
 
+// R86 (002 L60): the people of an affiliate or a contractor reach only the subjects assigned to
+// their organisation. A route about one subject answers 404 for any other, as if it did not exist;
+// the subject list and the search reach the assigned ones alone (their handlers and the gate
+// narrow them); a route about the school as a whole (statistics, settings, exports, intake from
+// other systems) is not theirs. Routes outside a school (sign-in, the session) stay open.
+Status RequireOrganisationScope(services::Schools& schools, const Api::Call& c) {
+  if (c.actor.kind != Actor::Kind::kStaff && c.actor.kind != Actor::Kind::kApiKey) {
+    return Status::Ok();
+  }
+  if (!c.actor_school || !c.params.count("school")) return Status::Ok();
+  auto rt = schools.Get(*c.actor_school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  if (!cp) return Status::Ok();  // RequireCapability or the gate answers 503
+  const int r = cp->RoleIndex(c.actor.role);
+  if (r < 0 || !cp->role(static_cast<size_t>(r)).scoped) return Status::Ok();
+  if (auto subject = c.params.find("subject"); subject != c.params.end()) {
+    if ((*rt)->assignments().Assigned(c.actor.organisation, SubjectId(subject->second))) {
+      return Status::Ok();
+    }
+    return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
+  }
+  const std::string& path = c.route->pattern;
+  if ((c.req.method == "GET" && path == "/v1/schools/{school}/subjects") ||
+      path == "/v1/schools/{school}/subject-search") {
+    return Status::Ok();
+  }
+  return Error::Denied("role_denied",
+                       "this role is held by an outside organisation, which reaches only the "
+                       "subjects assigned to it")
+      .With("variant", "organisation");
+}
+
 Api::Api(ApiServices services, ApiOptions options)
     : s_(services), options_(std::move(options)) {
   RegisterRoutes();
@@ -305,8 +338,12 @@ void Api::RegisterRoutes() {
            doc("Staff accounts", "staff", nullptr, page, 200, kAuthErrors), &Api::ListStaff);
   Register("POST", "/v1/schools/{school}/staff",
            Access::StaffSession(Capability::kPrivileged, PersonalData::kNone),
-           doc("Create a staff account", "staff",
-               Obj({{"name", kStr}, {"email", kStr}, {"role", kStr}, {"password", kStr}},
+           doc("Create a staff account. `organisation` names the affiliate or contractor whose "
+               "person holds a role the policy gives to one (R86); the school's own staff name "
+               "none",
+               "staff",
+               Obj({{"name", kStr}, {"email", kStr}, {"role", kStr}, {"password", kStr},
+                    {"organisation", kStr}},
                    {"name", "email", "role", "password"}),
                kAny, 201, {400, 401, 403, 409, 422}),
            &Api::CreateStaff);
@@ -632,6 +669,9 @@ std::optional<HttpResponse> Api::Prepare(Call& c) {
     }
     // Issue 11: the capability the route declares, from the role in the school's policy.
     if (Status st = RequireCapability(s_.schools, c, c.route->access.capability()); !st.ok()) {
+      return ErrorResponse(st.error());
+    }
+    if (Status st = RequireOrganisationScope(s_.schools, c); !st.ok()) {
       return ErrorResponse(st.error());
     }
   }
@@ -981,6 +1021,7 @@ HttpResponse Api::Me(Call& c) {
                             {"mfa_required", s.mfa_required && !s.mfa_passed},
                             {"must_change_password", s.must_change_password},
                             {"briefed", s.briefed},
+                            {"organisation", s.organisation},
                             {"expires_at", Iso(s.expires_at)}});
 }
 
@@ -1031,6 +1072,7 @@ HttpResponse Api::ListStaff(Call& c) {
                      {"name", r.name},
                      {"email", r.email},
                      {"role", r.role},
+                     {"organisation", r.organisation},
                      {"totp_enabled", r.totp_enabled},
                      {"briefing_completed_at", TimeOrNull(r.briefing_completed_at)},
                      {"left_at", TimeOrNull(r.left_at)},
@@ -1042,22 +1084,26 @@ HttpResponse Api::ListStaff(Call& c) {
 HttpResponse Api::CreateStaff(Call& c) {
   auto body = ParseJsonObject(c.req);
   if (!body.ok()) return ErrorResponse(body.error());
-  Status only = OnlyKeys(*body, {"name", "email", "role", "password"});
+  Status only = OnlyKeys(*body, {"name", "email", "role", "password", "organisation"});
   if (!only.ok()) return ErrorResponse(only.error());
   auto name = OptString(*body, "name");
   auto email = OptString(*body, "email");
   auto role = OptString(*body, "role");
   auto pw = OptString(*body, "password");
-  for (const auto* r : {&name, &email, &role, &pw}) {
+  auto organisation = OptString(*body, "organisation");
+  for (const auto* r : {&name, &email, &role, &pw, &organisation}) {
     if (!r->ok()) return ErrorResponse(r->error());
   }
   auto row = s_.staff.Create(c.school(), name->value_or(""), email->value_or(""),
-                             role->value_or(""), pw->value_or(""), c.actor, c.ctx);
+                             role->value_or(""), pw->value_or(""), c.actor, c.ctx,
+                             services::StaffService::InitialPassword::kOneTime,
+                             organisation->value_or(""));
   if (!row.ok()) return ErrorResponse(row.error());
   return JsonResponse(201, {{"id", row->id.value()},
                             {"name", row->name},
                             {"email", row->email},
-                            {"role", row->role}});
+                            {"role", row->role},
+                            {"organisation", row->organisation}});
 }
 
 HttpResponse Api::StaffLeave(Call& c) {
@@ -1155,7 +1201,16 @@ HttpResponse Api::ListSubjects(Call& c) {
     }
     limit = static_cast<size_t>(v);
   }
-  auto rows = s_.subjects.List(c.school(), QueryParam(c.req.query, "cursor"), limit + 1);
+  // R86: the people of an affiliate or a contractor list the subjects assigned to them alone.
+  std::optional<std::set<std::string>> only;
+  if (auto rt = s_.schools.Get(c.school()); rt.ok() && (*rt)->policy()) {
+    const int r = (*rt)->policy()->RoleIndex(c.actor.role);
+    if (r >= 0 && (*rt)->policy()->role(static_cast<size_t>(r)).scoped) {
+      only = (*rt)->assignments().Of(c.actor.organisation);
+    }
+  }
+  auto rows = s_.subjects.List(c.school(), QueryParam(c.req.query, "cursor"), limit + 1,
+                               only ? &*only : nullptr);
   if (!rows.ok()) return ErrorResponse(rows.error());
   Json items = Json::array();
   Json next = nullptr;

@@ -233,6 +233,9 @@ class Api {
   void RegisterAccessRoutes();
   ports::HttpResponse AccessListRoute(Call& c);
   ports::HttpResponse BreakGlassRoute(Call& c);
+  ports::HttpResponse AssignmentsRoute(Call& c);
+  ports::HttpResponse AssignRoute(Call& c);
+  ports::HttpResponse UnassignRoute(Call& c);
   // The staff console's read-only routes (console_routes.cc).
   void RegisterConsoleRoutes();
   ports::HttpResponse ConsoleRead(Call& c);

@@ -119,6 +119,7 @@ Result<std::shared_ptr<const CompiledPolicy>> CompiledPolicy::Compile(const poli
     cr.id = id;
     cr.privileged = ro.privileged;
     cr.decides = ro.decides;
+    cr.scoped = ro.scoped();
     cr.all_purposes = ro.purposes.empty();
     for (const auto& pid : ro.purposes) {
       auto it = c->purpose_index_.find(pid);

@@ -121,6 +121,9 @@ struct CompiledRole {
   std::string id;
   bool privileged = false;
   bool decides = false;
+  // Held by an affiliate or a contractor (R86): reaches only the subjects assigned to the
+  // holder's organisation.
+  bool scoped = false;
   bool all_purposes = false;  // lists no purposes: may state any purpose its categories allow
   PurposeSet purposes = 0;
   FieldSet fields;  // the fields of the categories it may see

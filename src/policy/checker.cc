@@ -827,6 +827,14 @@ class Checker {
           Add(r.pos, "E-REF-PURPOSE", "role " + Quote(id) + " names undeclared purpose " + Quote(pid));
         }
       }
+      // R86: an outside organisation reaches only the subjects assigned to it, so it cannot hold
+      // a role that reaches everyone (privileged) or decides the subjects' requests.
+      if (r.scoped() && (r.privileged || r.decides)) {
+        Add(r.pos, "E-ROLE-ORGANISATION-SCOPE",
+            "role " + Quote(id) + " is held by " + (r.organisation == "affiliate" ? "an affiliate" : "a contractor") +
+                ", which reaches only the subjects assigned to it: it can be neither privileged "
+                "nor decide requests");
+      }
     }
     if (p_.security.password_max_age) {
       Add(p_.security.pos, "I-ROTATION-VS-ASVS",

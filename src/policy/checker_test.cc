@@ -33,6 +33,23 @@ TEST(PolicyChecker, PurposeNamingAnUnknownFieldIsRefusedWithItsLine) {
   ExpectCodeAtLine(text, "E-REF-FIELD", "[purposes.newsletter]");
 }
 
+// R86 (002 L60): an outside organisation reaches only the subjects assigned to it, so its role can
+// neither be privileged nor decide; a contractor's role that does neither is accepted.
+TEST(PolicyChecker, R86_AContractorsRoleCanNeitherBePrivilegedNorDecide) {
+  const std::string privileged = Replace(ReadMinimal(), "privileged = true\ncategories",
+                                         "privileged = true\norganisation = \"contractor\"\ncategories");
+  ExpectCodeAtLine(privileged, "E-ROLE-ORGANISATION-SCOPE", "[roles.dpo]");
+  const std::string plain = Replace(ReadMinimal(), "privileged = true\ncategories",
+                                    "organisation = \"affiliate\"\ncategories");
+  auto r = Check(plain);
+  EXPECT_FALSE(r.findings.HasCode("E-ROLE-ORGANISATION-SCOPE"));
+  ASSERT_TRUE(r.policy);
+  EXPECT_TRUE(r.policy->roles.at("dpo").scoped());
+  EXPECT_TRUE(Check(Replace(ReadMinimal(), "privileged = true\ncategories",
+                            "organisation = \"partner\"\ncategories"))
+                  .findings.HasCode("E-ENUM"));
+}
+
 TEST(PolicyChecker, FormRequiringAFieldItDoesNotCollectIsAnError) {
   std::string text = Replace(ReadMinimal(), "required = [\"email\"]", "required = [\"email\", \"phone\"]");
   ExpectCodeAtLine(text, "E-FORM-REQUIRED", "[forms.signup]");

@@ -471,6 +471,7 @@ class Reader {
 const Allowed kLangs = {"uk", "ru", "en"};
 const Allowed kControllerKinds = {"company", "sole_proprietor", "individual"};
 const Allowed kControllerRoles = {"controller", "processor"};
+const Allowed kRoleOrganisations = {"staff", "affiliate", "contractor"};
 const Allowed kCategoryKinds = {"ordinary",  "contact",           "special",      "technical",
                                 "financial", "identity_document", "transactional"};
 const Allowed kSpecialTypes = {"racial_ethnic_origin", "national_origin",      "political_opinions",
@@ -1234,6 +1235,7 @@ void ReadPolicy(Reader& root, Policy* p) {
         r.StrList("categories", &ro.categories, nullptr, true);
         r.StrList("purposes", &ro.purposes, nullptr, true);
         r.Bool("decides", &ro.decides);
+        r.Enum("organisation", &ro.organisation, kRoleOrganisations);
         r.Str("clause", &ro.clause);
         p->roles[id] = std::move(ro);
       },

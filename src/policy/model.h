@@ -509,8 +509,14 @@ struct Role {
   bool privileged = false;
   std::vector<std::string> categories, purposes;
   bool decides = false;
+  // R86 (002 L60): whose people hold the role. "staff" (the school's own) reach every subject their
+  // categories allow; "affiliate" and "contractor" reach only the subjects assigned to the holder's
+  // organisation (a staff account's `organisation`), and never decide or hold privilege.
+  std::string organisation = "staff";
   std::string clause;
   SourcePos pos;
+
+  bool scoped() const { return organisation != "staff"; }
 };
 
 struct PolicyChange {

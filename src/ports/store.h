@@ -167,6 +167,9 @@ struct StaffRow {
   std::optional<Timestamp> briefing_completed_at;
   std::optional<Timestamp> left_at;
   Timestamp created_at{};
+  // R86: the outside organisation (affiliate, contractor) the person works for; "" for the
+  // school's own staff. A role held by an organisation reaches only the subjects assigned to it.
+  std::string organisation;
 };
 
 struct SessionRow {
@@ -423,6 +426,19 @@ struct AccessGrantRow {
   Timestamp expires_at{};
 };
 
+// ---- Subjects assigned to outside organisations (R86, 002 L60) ---------------------------------
+// The people of an affiliate or a contractor reach only the subjects assigned to their
+// organisation. One row per (school, organisation, subject) while the assignment lasts; ending it
+// deletes the row (the audit keeps both). The rows go with the subject.
+struct SubjectAssignmentRow {
+  SchoolId school;
+  std::string organisation;
+  SubjectId subject;
+  std::string reference;    // the officer's reference (an order number), may be empty
+  std::string assigned_by;  // Actor::AuditName()
+  Timestamp assigned_at{};
+};
+
 // ---- Retention (R21, R70-R72) --------------------------------------------------------------------
 // The last time of one event a retention term is counted from (kinds: agreement_end, last_use,
 // purpose_end:<purpose>). Upserted by (school, subject, kind): a later report replaces it. No
@@ -510,6 +526,9 @@ struct WriteBatch {
   // ---- Legal holds ----
   std::vector<LegalHoldRow> legal_holds;  // upsert by (school, id)
   std::vector<AccessGrantRow> access_grants;  // append only
+  std::vector<SubjectAssignmentRow> subject_assignments;  // upsert by (school, organisation, subject)
+  // By (school, organisation, subject); other members are ignored. After subject_assignments.
+  std::vector<SubjectAssignmentRow> ended_assignments;
   // The blind-index entries of some fields of a subject (a partial erasure, R50): every lookup
   // row of the subject whose field is named. `token` is ignored.
   std::vector<LookupRow> deleted_field_lookups;
@@ -675,6 +694,10 @@ class Store {
   virtual Result<std::vector<LegalHoldRow>> DueLegalHolds(const SchoolId& school,
                                                           const std::string& today,
                                                           size_t limit) = 0;
+  // ---- Subjects assigned to outside organisations (R86) ----
+  // Every assignment of the school, by organisation, then oldest first.
+  virtual Result<std::vector<SubjectAssignmentRow>> ListSubjectAssignments(
+      const SchoolId& school) = 0;
   // ---- Break-glass grants (R86) ----
   // The school's grants that end after `after` (those in force then, and later ones), soonest
   // end first.

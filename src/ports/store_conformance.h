@@ -1948,6 +1948,50 @@ TEST_P(StoreConformance, R50_LegalHoldsAreCheckedAndGoWithTheSubject) {
             std::vector<std::string>{"h-2"});
 }
 
+// R86: an assignment to an outside organisation is upserted by (organisation, subject), ended by
+// deleting it, refused for an unknown subject, and goes with the subject on erasure.
+TEST_P(StoreConformance, R86_AssignmentsToOrganisationsAreKeptEndedAndGoWithTheSubject) {
+  auto make = [](const std::string& org, const std::string& subject, const std::string& ref) {
+    SubjectAssignmentRow a;
+    a.school = SchoolId("sch");
+    a.organisation = org;
+    a.subject = SubjectId(subject);
+    a.reference = ref;
+    a.assigned_by = "staff:admin";
+    a.assigned_at = Timestamp(std::chrono::seconds(1700000000));
+    return a;
+  };
+  auto listed = [&] {
+    std::vector<std::string> out;
+    for (const auto& a : ValueOf(store().ListSubjectAssignments(SchoolId("sch")))) {
+      out.push_back(a.organisation + "/" + a.subject.value() + "/" + a.reference);
+    }
+    return out;
+  };
+  WriteBatch b;
+  b.schools = {MakeSchool("sch")};
+  b.subjects = {MakeSubject("sch", "sub-1"), MakeSubject("sch", "sub-2")};
+  b.subject_assignments = {make("Courier", "sub-1", "order 1"), make("Courier", "sub-2", ""),
+                           make("Affiliate", "sub-1", "")};
+  ASSERT_TRUE(CommitOk(std::move(b)));
+  WriteBatch again;
+  again.subject_assignments = {make("Courier", "sub-1", "order 2")};
+  ASSERT_TRUE(CommitOk(std::move(again)));
+  EXPECT_EQ(listed(), (std::vector<std::string>{"Affiliate/sub-1/", "Courier/sub-1/order 2",
+                                                "Courier/sub-2/"}));
+  WriteBatch unknown;
+  unknown.subject_assignments = {make("Courier", "sub-9", "")};
+  EXPECT_TRUE(IsRuleFailure(store().Commit(std::move(unknown))));
+
+  WriteBatch end;
+  end.ended_assignments = {make("Courier", "sub-2", "")};
+  ASSERT_TRUE(CommitOk(std::move(end)));
+  WriteBatch erase;
+  erase.erased_subjects.emplace_back(SchoolId("sch"), SubjectId("sub-1"));
+  ASSERT_TRUE(CommitOk(std::move(erase)));
+  EXPECT_TRUE(listed().empty());
+}
+
 // A partial erasure deletes the blind-index rows of the fields it names for that subject only.
 TEST_P(StoreConformance, R50_DeletedLookupsTakeOneFieldOfOneSubject) {
   WriteBatch b;

@@ -13,6 +13,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr size_t kMaxReason = 1000;
+constexpr size_t kMaxReference = 200;
 
 int64_t Us(Timestamp t) { return t.time_since_epoch().count(); }
 
@@ -24,6 +25,7 @@ void FillReach(const policy::Policy& p, const std::string& role_id, AccessHolder
   if (role == p.roles.end()) return;
   h.role_declared = true;
   h.privileged = role->second.privileged;
+  h.organisation_kind = role->second.organisation;
   h.categories = role->second.categories;
   if (role->second.purposes.empty()) {
     for (const auto& [id, purpose] : p.purposes) h.purposes.push_back(id);
@@ -87,6 +89,10 @@ Result<AccessList> AccessControlService::List(const SchoolId& school) {
     h.email = s.email;
     h.briefed = s.briefing_completed_at.has_value();
     FillReach(p, s.role, h);
+    h.organisation = s.organisation;
+    if (h.organisation_kind != "staff") {
+      h.assigned_subjects = (*rt)->assignments().Of(s.organisation).size();
+    }
     for (const auto& g : *grants) {
       if (g.staff == s.id && g.granted_at <= now) h.break_glass.push_back(g);
     }
@@ -254,6 +260,117 @@ Status AccessControlService::LoadGrants(SchoolRuntime& school) {
     domain::BreakGlassGrant g;
     if (ToGateGrant(*cp, row, g)) school.grants().Add(std::move(g), Us(now));
   }
+  auto assigned = deps_.store.ListSubjectAssignments(school.id());
+  if (!assigned.ok()) return assigned.error();
+  for (const auto& a : *assigned) school.assignments().Assign(a.organisation, a.subject);
+  return Status::Ok();
+}
+
+Result<ports::SubjectAssignmentRow> AccessControlService::Assign(const SchoolId& school,
+                                                                 const AssignmentRequest& in,
+                                                                 const Actor& actor,
+                                                                 const RequestContext& ctx) {
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  if (Status st = RequirePrivileged(*cp, actor); !st.ok()) return st.error();
+  if (in.organisation.empty()) {
+    return Error::Refused("organisation_required", "name the organisation", "organisation");
+  }
+  if (in.reference.size() > kMaxReference) {
+    return Error::Refused("reference_too_long", "the reference is longer than 200 bytes",
+                          "reference");
+  }
+  // Only an organisation whose people hold a scoped role can be given subjects: a typing error
+  // would otherwise assign data to nobody, or to a name someone could later take.
+  auto staff = deps_.store.ListStaff(school);
+  if (!staff.ok()) return staff.error();
+  const bool known = std::any_of(staff->begin(), staff->end(), [&](const ports::StaffRow& s) {
+    const int r = cp->RoleIndex(s.role);
+    return !s.left_at && s.organisation == in.organisation && r >= 0 &&
+           cp->role(static_cast<size_t>(r)).scoped;
+  });
+  if (!known) {
+    return Error::Refused("organisation_unknown",
+                          "no staff account of an affiliate's or contractor's role names this "
+                          "organisation",
+                          "organisation");
+  }
+  auto subject = deps_.store.GetSubject(school, in.subject);
+  if (!subject.ok()) return subject.error();
+  if (!*subject) {
+    return Error{ErrorCode::kNotFound, "no such subject", "subject", "subject_unknown"};
+  }
+  ports::SubjectAssignmentRow row;
+  row.school = school;
+  row.organisation = in.organisation;
+  row.subject = in.subject;
+  row.reference = in.reference;
+  row.assigned_by = actor.AuditName();
+  row.assigned_at = deps_.clock.Now();
+  ports::WriteBatch batch;
+  batch.subject_assignments.push_back(row);
+  if (Status st = AddAssignmentAudit(school, "access.assign", row, actor, ctx, batch); !st.ok()) {
+    return st.error();
+  }
+  if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
+  (*rt)->assignments().Assign(row.organisation, row.subject);
+  return row;
+}
+
+Status AccessControlService::Unassign(const SchoolId& school, const std::string& organisation,
+                                      const SubjectId& subject, const Actor& actor,
+                                      const RequestContext& ctx) {
+  auto rt = schools_.Get(school);
+  if (!rt.ok()) return rt.error();
+  auto cp = (*rt)->policy();
+  if (Status st = RequirePrivileged(*cp, actor); !st.ok()) return st.error();
+  if (!(*rt)->assignments().Assigned(organisation, subject)) {
+    return Error{ErrorCode::kNotFound, "the subject is not assigned to this organisation", {},
+                 "assignment_unknown"};
+  }
+  ports::SubjectAssignmentRow row;
+  row.school = school;
+  row.organisation = organisation;
+  row.subject = subject;
+  ports::WriteBatch batch;
+  batch.ended_assignments.push_back(row);
+  if (Status st = AddAssignmentAudit(school, "access.unassign", row, actor, ctx, batch);
+      !st.ok()) {
+    return st;
+  }
+  // The gate stops reaching the subject before the commit: a read racing the end of an assignment
+  // is refused rather than allowed. A failed commit puts the assignment back.
+  (*rt)->assignments().Unassign(organisation, subject);
+  if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) {
+    (*rt)->assignments().Assign(organisation, subject);
+    return st;
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<ports::SubjectAssignmentRow>> AccessControlService::Assignments(
+    const SchoolId& school) {
+  return deps_.store.ListSubjectAssignments(school);
+}
+
+Status AccessControlService::AddAssignmentAudit(const SchoolId& school, const char* action,
+                                                const ports::SubjectAssignmentRow& row,
+                                                const Actor& actor, const RequestContext& ctx,
+                                                ports::WriteBatch& batch) {
+  auto pn = audit_.Pseudonym(school, row.subject);
+  if (!pn.ok()) return pn.error();
+  AuditEvent e;
+  e.actor = actor.AuditName();
+  e.role = actor.role;
+  e.action = action;
+  e.subject_ref = *pn;
+  e.outcome = "ok";
+  e.request_id = ctx.request_id;
+  Json d{{"organisation", row.organisation}};
+  if (!row.reference.empty()) d["reference"] = row.reference;
+  e.detail = d.dump();
+  audit_.Add(batch, school, std::move(e));
   return Status::Ok();
 }
 

@@ -10,6 +10,11 @@
 //   ("access.break_glass", naming the subject by pseudonym) and e-mailed to the policy's
 //   responsible person in the same batch; the gate honours it only until it ends (the injected
 //   clock decides), only for that subject, purpose and category.
+// - Organisation scope (002 L60): a role the policy gives to an affiliate or a contractor reaches
+//   only the subjects a privileged officer assigned to the holder's organisation (an order handed
+//   to a delivery contractor). Assigning and ending an assignment are audited (access.assign,
+//   access.unassign); the gate and the API answer 404 for any other subject, as if it did not
+//   exist.
 //
 // Thread-safety: safe for concurrent use.
 #pragma once
@@ -37,7 +42,11 @@ struct AccessHolder {
   bool role_declared = false;
   bool privileged = false;
   bool briefed = false;      // staff: briefing recorded (R87); unbriefed staff read nothing yet
-  std::string organisation = "staff";
+  // R86: whose people hold the role ("staff": the school's own, "affiliate", "contractor"), the
+  // organisation's name, and how many subjects are assigned to it (scoped roles only).
+  std::string organisation_kind = "staff";
+  std::string organisation;
+  size_t assigned_subjects = 0;
   std::vector<std::string> categories;  // the categories the role reaches, in policy order
   std::vector<std::string> purposes;    // the purposes it may state (an API key: its own within)
   std::vector<ports::AccessGrantRow> break_glass;  // staff: the grants in force
@@ -68,6 +77,12 @@ struct BreakGlassRequest {
   int hours = 0;            // 1..kMaxBreakGlassHours
 };
 
+struct AssignmentRequest {
+  std::string organisation;  // the name staff accounts of a scoped role carry
+  SubjectId subject{""};
+  std::string reference;     // optional, at most 200 bytes (an order number)
+};
+
 class AccessControlService {
  public:
   // `outbox` may be null: the alert is then not written (tests of the list alone).
@@ -84,10 +99,27 @@ class AccessControlService {
   Result<ports::AccessGrantRow> BreakGlass(const SchoolId& school, const BreakGlassRequest& in,
                                            const Actor& actor, const RequestContext& ctx);
 
-  // Loads the school's grants still in force into its runtime (at start).
+  // Loads the school's grants still in force and its assignments into its runtime (at start).
   Status LoadGrants(SchoolRuntime& school);
 
+  // R86: assigns a subject to an outside organisation, whose people holding a scoped role then
+  // reach it. Errors: kDenied "role_denied" unless the actor is staff of a privileged role;
+  // kRefused "organisation_required", "organisation_unknown" (no active account of a scoped role
+  // names it), "reference_too_long"; kNotFound "subject_unknown". Assigning again updates the
+  // reference.
+  Result<ports::SubjectAssignmentRow> Assign(const SchoolId& school, const AssignmentRequest& in,
+                                             const Actor& actor, const RequestContext& ctx);
+  // Ends an assignment; kNotFound "assignment_unknown" when there is none. Same role rule.
+  Status Unassign(const SchoolId& school, const std::string& organisation,
+                  const SubjectId& subject, const Actor& actor, const RequestContext& ctx);
+  // Every assignment of the school (privileged staff; the caller checks the role).
+  Result<std::vector<ports::SubjectAssignmentRow>> Assignments(const SchoolId& school);
+
  private:
+  Status AddAssignmentAudit(const SchoolId& school, const char* action,
+                            const ports::SubjectAssignmentRow& row, const Actor& actor,
+                            const RequestContext& ctx, ports::WriteBatch& batch);
+
   Deps deps_;
   Schools& schools_;
   AuditLog& audit_;

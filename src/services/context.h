@@ -23,6 +23,9 @@ struct Actor {
   std::string role;  // a policy role id for staff and API keys; "" otherwise
   std::vector<std::string> purposes;  // API keys: the only purposes they may state
   bool briefed = true;  // staff: briefing recorded (R87); PD reads need it
+  // Staff of an outside organisation (R86): its name. Under a role the policy gives to an
+  // affiliate or a contractor, the person reaches only the subjects assigned to it.
+  std::string organisation;
   // kSubject only: set when a guardian acts for the linked minor `id` under this guardianship
   // (B06); the audit then names the actor "guardian:<guardianship>".
   std::string guardianship;

@@ -64,6 +64,12 @@ AccessResult DataAccessService::DecideOnly(const SchoolRuntime& school,
   g.purpose = purpose;
   g.role = actor.role.empty() ? -1 : cp.RoleIndex(actor.role);
   if (!actor.role.empty() && g.role < 0) return deny("role_denied", 403);
+  // R86 (002 L60): the people of an affiliate or a contractor reach only the subjects assigned
+  // to their organisation; any other subject is answered as if it did not exist.
+  if (g.role >= 0 && cp.role(static_cast<size_t>(g.role)).scoped &&
+      !school.assignments().Assigned(actor.organisation, req.subject)) {
+    return deny("subject_unknown", 404);
+  }
   // R31 (002 L64): a purpose without a standing decision is used only on a decision taken case by
   // case by a person of the role the policy names; a system (an API key) takes no such decision.
   const domain::CompiledPurpose& pu = cp.purpose(static_cast<size_t>(purpose));

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/assignments.h"
 #include "domain/break_glass.h"
 #include "domain/compiled_policy.h"
 #include "domain/gate.h"
@@ -36,6 +37,9 @@ class SchoolRuntime {
   // Break-glass grants in force (R86), which the gate honours until each ends.
   domain::BreakGlassGrants& grants() { return grants_; }
   const domain::BreakGlassGrants& grants() const { return grants_; }
+  // The subjects assigned to outside organisations (R86), which their people alone may reach.
+  domain::SubjectAssignments& assignments() { return assignments_; }
+  const domain::SubjectAssignments& assignments() const { return assignments_; }
 
   // The version id, SHA-256 (hex) and text of the policy in force.
   std::string version() const;
@@ -48,6 +52,7 @@ class SchoolRuntime {
   std::shared_ptr<const domain::CompiledPolicy> policy_;
   domain::GateState gate_;
   domain::BreakGlassGrants grants_;
+  domain::SubjectAssignments assignments_;
   mutable std::mutex mu_;
   std::string version_, sha256_, text_;  // guarded by mu_
 };

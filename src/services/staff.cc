@@ -28,6 +28,7 @@ constexpr std::chrono::hours kSessionLifetime{12};
 constexpr size_t kTokenBytes = 32;
 constexpr size_t kApiKeyBytes = 20;  // 40 hex characters
 constexpr size_t kTotpSecretBytes = 20;
+constexpr size_t kMaxOrganisationName = 200;
 constexpr std::string_view kApiKeyPrefix = "dvk_";
 
 // Read-modify-write of a staff row (failure counting, lockout, leaving, password changes) is
@@ -304,11 +305,8 @@ AuditEvent Event(const Actor& by, std::string action, std::string outcome, std::
 }
 
 Actor StaffActor(const StaffRow& staff) {
-  return Actor{Actor::Kind::kStaff,
-               staff.id.value(),
-               staff.role,
-               {},
-               staff.briefing_completed_at.has_value()};
+  return Actor{Actor::Kind::kStaff,       staff.id.value(), staff.role, {},
+               staff.briefing_completed_at.has_value(), staff.organisation};
 }
 
 // The network the attempt came from (R101: truncated, never the full address).
@@ -353,6 +351,7 @@ StaffSession ToSession(const SessionRow& s, const StaffRow& staff,
   out.must_change_password =
       staff.must_change_password || RotationDue(policy, staff.password_set_at, now);
   out.briefed = staff.briefing_completed_at.has_value();
+  out.organisation = staff.organisation;
   out.expires_at = s.expires_at;
   return out;
 }
@@ -386,7 +385,7 @@ Error RecordFailure(StaffRow& staff, const policy::Security& security, Timestamp
 }  // namespace
 
 Actor StaffSession::ToActor() const {
-  return Actor{Actor::Kind::kStaff, staff.value(), role, {}, briefed};
+  return Actor{Actor::Kind::kStaff, staff.value(), role, {}, briefed, organisation};
 }
 
 Actor ApiKeyIdentity::ToActor() const {
@@ -400,7 +399,8 @@ Result<ports::StaffRow> StaffService::Create(const SchoolId& school, const std::
                                              const std::string& email, const std::string& role,
                                              const std::string& password, const Actor& by,
                                              const RequestContext& ctx,
-                                             InitialPassword initial) {
+                                             InitialPassword initial,
+                                             const std::string& organisation) {
   auto runtime = schools_.Get(school);
   if (!runtime.ok()) return runtime.error();
   const auto policy = (*runtime)->policy();
@@ -413,9 +413,27 @@ Result<ports::StaffRow> StaffService::Create(const SchoolId& school, const std::
     return Error{ErrorCode::kInvalidArgument, "the e-mail address is not valid", "email",
                  "email_invalid"};
   }
-  if (policy->RoleIndex(role) < 0) {
+  const int role_index = policy->RoleIndex(role);
+  if (role_index < 0) {
     return Error::Refused("role_undeclared",
                           "\"" + role + "\" is not a role of the school's policy", "role");
+  }
+  // R86: a role the policy gives to an affiliate or a contractor is held by a named organisation's
+  // people, and the school's own staff belong to none.
+  const std::string clean_organisation = Trim(organisation);
+  const bool scoped = policy->role(static_cast<size_t>(role_index)).scoped;
+  if (scoped && clean_organisation.empty()) {
+    return Error::Refused("organisation_required",
+                          "this role is held by an outside organisation: name it", "organisation");
+  }
+  if (!scoped && !clean_organisation.empty()) {
+    return Error::Refused("organisation_not_for_role",
+                          "this role is held by the school's own staff, who name no organisation",
+                          "organisation");
+  }
+  if (clean_organisation.size() > kMaxOrganisationName) {
+    return Error::Refused("organisation_too_long", "an organisation's name is at most 200 bytes",
+                          "organisation");
   }
   if (Status st = CheckPasswordStrength(policy->policy().security, password, clean_email);
       !st.ok()) {
@@ -431,6 +449,7 @@ Result<ports::StaffRow> StaffService::Create(const SchoolId& school, const std::
   row.name = clean_name;
   row.email = clean_email;
   row.role = role;
+  row.organisation = clean_organisation;
   row.password_hash = std::move(*hash);
   row.password_set_at = now;
   row.must_change_password = initial == InitialPassword::kOneTime;
@@ -442,6 +461,7 @@ Result<ports::StaffRow> StaffService::Create(const SchoolId& school, const std::
              Event(by, "staff.create", "ok", "", ctx,
                    JsonObject({{"staff", row.id.value()},
                                {"staff_role", role},
+                               {"organisation", row.organisation},
                                {"one_time_password", row.must_change_password ? "true" : "false"}})));
   // The address check and the insert are one step, or two concurrent creations could both pass.
   std::lock_guard lock(StaffWriteMutex());

@@ -44,6 +44,7 @@ struct StaffSession {
   bool mfa_required = false;          // a privileged role under mfa_for_privileged
   bool must_change_password = false;  // rotation due (R90) or set by an administrator
   bool briefed = false;               // briefing recorded (R87)
+  std::string organisation;           // R86: "" for the school's own staff
   Timestamp expires_at{};
 
   // The actor for audited calls: Kind::kStaff with the role; briefed as recorded.
@@ -94,12 +95,15 @@ class StaffService {
 
   // Errors (Error::reason): "name_required", "email_invalid", "role_undeclared" (not a role of the
   // school's policy), "password_weak" (shorter than the policy minimum or on a small built-in list
-  // of common passwords), kConflict "email_taken".
+  // of common passwords), kConflict "email_taken"; R86: "organisation_required" (the role is one
+  // the policy gives to an affiliate or a contractor), "organisation_not_for_role" (it is the
+  // school's own), "organisation_too_long".
   Result<ports::StaffRow> Create(const SchoolId& school, const std::string& name,
                                  const std::string& email, const std::string& role,
                                  const std::string& password, const Actor& by,
                                  const RequestContext& ctx,
-                                 InitialPassword initial = InitialPassword::kOneTime);
+                                 InitialPassword initial = InitialPassword::kOneTime,
+                                 const std::string& organisation = "");
 
   // kUnauthenticated "invalid_credentials" for a wrong e-mail, password or TOTP code (the same
   // message for all); kTooManyRequests "locked_out" / "rate_limited"; kPermissionDenied

@@ -679,7 +679,19 @@ Result<std::vector<FieldStatement>> SubjectService::Statements(const SchoolId& s
 
 Result<std::vector<ports::SubjectRow>> SubjectService::List(const SchoolId& school,
                                                             const std::string& after,
-                                                            size_t limit) {
+                                                            size_t limit,
+                                                            const std::set<std::string>* only) {
+  if (only != nullptr) {
+    std::vector<ports::SubjectRow> out;
+    for (auto it = only->upper_bound(after); it != only->end() && out.size() < limit; ++it) {
+      auto row = deps_.store.GetSubject(school, SubjectId(*it));
+      if (!row.ok()) return row.error();
+      if (!*row) continue;  // erased since it was assigned
+      out.push_back(std::move(**row));
+      out.back().sealed_profile.clear();
+    }
+    return out;
+  }
   auto rows = deps_.store.ListSubjects(school, after, limit);
   if (!rows.ok()) return rows.error();
   for (auto& r : *rows) r.sealed_profile.clear();

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -109,8 +110,11 @@ class SubjectService {
   // Metadata only (no personal data values); kNotFound "subject_unknown". Audited.
   Result<SubjectSummary> Get(const SchoolId& school, const SubjectId& subject, const Actor& actor,
                              const RequestContext& ctx);
+  // Subjects after `after` by id. With `only` (R86: the subjects assigned to an outside
+  // organisation), those alone.
   Result<std::vector<ports::SubjectRow>> List(const SchoolId& school, const std::string& after,
-                                              size_t limit);
+                                              size_t limit,
+                                              const std::set<std::string>* only = nullptr);
 
   // R44 (004 §9.3, §9.6): the subject supplements a field they have on file with a statement of
   // their own, kept sealed in the subject's profile; a new statement on the same field replaces

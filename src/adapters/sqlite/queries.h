@@ -173,6 +173,8 @@ inline constexpr char kEraseRetentionDue[] =
     "DELETE FROM retention_due WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kEraseAccessGrants[] =
     "DELETE FROM access_grants WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kEraseSubjectAssignments[] =
+    "DELETE FROM subject_assignments WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kEraseSubject[] =
     "DELETE FROM subjects WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kUnmarkErasure[] =
@@ -249,12 +251,12 @@ inline constexpr char kListCheckpoints[] =
 
 // kStaffColumns: school_id, staff_id, name, email, role, password_hash, password_set_at,
 // must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,
-// briefing_completed_at, left_at, created_at, totp_last_step
+// briefing_completed_at, left_at, created_at, totp_last_step, recovery_codes, organisation
 inline constexpr char kUpsertStaff[] =
     "INSERT INTO staff (school_id, staff_id, name, email, role, password_hash, password_set_at,"
     " must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,"
-    " briefing_completed_at, left_at, created_at, totp_last_step, recovery_codes)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " briefing_completed_at, left_at, created_at, totp_last_step, recovery_codes, organisation)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (school_id, staff_id) DO UPDATE SET"
     " name = excluded.name, email = excluded.email, role = excluded.role,"
     " password_hash = excluded.password_hash, password_set_at = excluded.password_set_at,"
@@ -263,25 +265,25 @@ inline constexpr char kUpsertStaff[] =
     " failed_attempts = excluded.failed_attempts, locked_until = excluded.locked_until,"
     " briefing_completed_at = excluded.briefing_completed_at, left_at = excluded.left_at,"
     " created_at = excluded.created_at, totp_last_step = excluded.totp_last_step,"
-    " recovery_codes = excluded.recovery_codes";
+    " recovery_codes = excluded.recovery_codes, organisation = excluded.organisation";
 inline constexpr char kGetStaff[] =
     "SELECT school_id, staff_id, name, email, role, password_hash, password_set_at,"
     " must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,"
-    " briefing_completed_at, left_at, created_at, totp_last_step, recovery_codes"
+    " briefing_completed_at, left_at, created_at, totp_last_step, recovery_codes, organisation"
     " FROM staff WHERE school_id = ? AND staff_id = ?";
 // Several staff rows may share an address (someone who left and came back); the current one wins:
 // not left first, then the newest.
 inline constexpr char kFindStaffByEmail[] =
     "SELECT school_id, staff_id, name, email, role, password_hash, password_set_at,"
     " must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,"
-    " briefing_completed_at, left_at, created_at, totp_last_step, recovery_codes"
+    " briefing_completed_at, left_at, created_at, totp_last_step, recovery_codes, organisation"
     " FROM staff INDEXED BY staff_by_email"
     " WHERE school_id = ? AND email = ?"
     " ORDER BY left_at IS NOT NULL, created_at DESC, staff_id LIMIT 1";
 inline constexpr char kListStaff[] =
     "SELECT school_id, staff_id, name, email, role, password_hash, password_set_at,"
     " must_change_password, sealed_totp_secret, totp_enabled, failed_attempts, locked_until,"
-    " briefing_completed_at, left_at, created_at, totp_last_step, recovery_codes"
+    " briefing_completed_at, left_at, created_at, totp_last_step, recovery_codes, organisation"
     " FROM staff WHERE school_id = ? ORDER BY staff_id";
 
 // kSessionColumns: token_hash, school_id, staff_id, csrf_token, mfa_passed, created_at, expires_at
@@ -503,6 +505,19 @@ inline constexpr char kAccessGrantsEndingAfter[] =
     "SELECT school_id, grant_id, staff_id, subject_id, category, purpose, reason, granted_by,"
     " granted_at, expires_at FROM access_grants INDEXED BY access_grants_by_end"
     " WHERE school_id = ? AND expires_at > ? ORDER BY expires_at, grant_id";
+
+// --- Subjects assigned to outside organisations (migrations/data/0016_organisation_scope.sql) ---
+
+inline constexpr char kUpsertSubjectAssignment[] =
+    "INSERT INTO subject_assignments (school_id, organisation, subject_id, reference, assigned_by,"
+    " assigned_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (school_id, organisation, subject_id)"
+    " DO UPDATE SET reference = excluded.reference, assigned_by = excluded.assigned_by,"
+    " assigned_at = excluded.assigned_at";
+inline constexpr char kDeleteSubjectAssignment[] =
+    "DELETE FROM subject_assignments WHERE school_id = ? AND organisation = ? AND subject_id = ?";
+inline constexpr char kListSubjectAssignments[] =
+    "SELECT school_id, organisation, subject_id, reference, assigned_by, assigned_at"
+    " FROM subject_assignments WHERE school_id = ? ORDER BY organisation, assigned_at, subject_id";
 
 // --- Legal holds (migrations/data/0008_legal_holds.sql) -------------------------------------------
 

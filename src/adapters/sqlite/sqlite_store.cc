@@ -88,7 +88,8 @@ constexpr const char* kErasureSteps[] = {
     sql::kEraseLookups,         sql::kEraseSubjectSessions, sql::kEraseSubscriptionConfirmations,
     sql::kEraseDisclosures,
     sql::kEraseLegalHolds,      sql::kEraseGuardianships,   sql::kEraseSubjectEvents,
-    sql::kEraseRetentionDue,    sql::kEraseAccessGrants,    sql::kEraseSubject,
+    sql::kEraseRetentionDue,    sql::kEraseAccessGrants,    sql::kEraseSubjectAssignments,
+    sql::kEraseSubject,
     sql::kUnmarkErasure};
 
 int64_t ClampLimit(size_t limit) {
@@ -400,6 +401,7 @@ StaffRow ReadStaff(const Statement& s) {
   r.totp_last_step = s.Int(15);
   // A list that does not decode holds no usable code: recovery then needs an administrator.
   if (auto codes = DecodeJsonList(s.Text(16)); codes.ok()) r.recovery_codes = std::move(*codes);
+  r.organisation = s.Text(17);
   return r;
 }
 
@@ -771,6 +773,32 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
       return f;
     }
   }
+  // Assignments to outside organisations (R86), as break-glass grants, before erasure.
+  for (size_t i = 0; i < b.subject_assignments.size(); ++i) {
+    const ports::SubjectAssignmentRow& r = b.subject_assignments[i];
+    if (auto f = RunWrite(db, sql::kUpsertSubjectAssignment, "subject_assignments", i,
+                          [&](Statement& s) {
+                            s.BindText(1, r.school.value());
+                            s.BindText(2, r.organisation);
+                            s.BindText(3, r.subject.value());
+                            s.BindText(4, r.reference);
+                            s.BindText(5, r.assigned_by);
+                            s.BindTime(6, r.assigned_at);
+                          })) {
+      return f;
+    }
+  }
+  for (size_t i = 0; i < b.ended_assignments.size(); ++i) {
+    const ports::SubjectAssignmentRow& r = b.ended_assignments[i];
+    if (auto f = RunWrite(db, sql::kDeleteSubjectAssignment, "ended_assignments", i,
+                          [&](Statement& s) {
+                            s.BindText(1, r.school.value());
+                            s.BindText(2, r.organisation);
+                            s.BindText(3, r.subject.value());
+                          })) {
+      return f;
+    }
+  }
   // Break-glass grants, as legal holds, before erasure.
   for (size_t i = 0; i < b.access_grants.size(); ++i) {
     const ports::AccessGrantRow& r = b.access_grants[i];
@@ -930,6 +958,7 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
           s.BindTime(15, r.created_at);
           s.BindInt(16, r.totp_last_step);
           s.BindText(17, EncodeJsonList(r.recovery_codes));
+          s.BindText(18, r.organisation);
         })) {
       return f;
     }
@@ -2137,6 +2166,22 @@ Result<std::vector<RecipientContactRow>> SqliteStore::ListRecipientContacts(
   return impl_->QueryAll<RecipientContactRow>(impl_->data_readers(),
                                               sql::kListRecipientContacts, BindSchool(school),
                                               ReadRecipientContact);
+}
+
+Result<std::vector<ports::SubjectAssignmentRow>> SqliteStore::ListSubjectAssignments(
+    const SchoolId& school) {
+  return impl_->QueryAll<ports::SubjectAssignmentRow>(
+      impl_->data_readers(), sql::kListSubjectAssignments, BindSchool(school),
+      [](const Statement& s) {
+        ports::SubjectAssignmentRow r;
+        r.school = SchoolId(s.Text(0));
+        r.organisation = s.Text(1);
+        r.subject = SubjectId(s.Text(2));
+        r.reference = s.Text(3);
+        r.assigned_by = s.Text(4);
+        r.assigned_at = s.Time(5);
+        return r;
+      });
 }
 
 Result<std::vector<ports::AccessGrantRow>> SqliteStore::AccessGrantsEndingAfter(

@@ -167,6 +167,8 @@ class SqliteStore final : public ports::Store {
                                                          const std::string& today,
                                                          size_t limit) override;
   // ---- Break-glass grants ----
+  Result<std::vector<ports::SubjectAssignmentRow>> ListSubjectAssignments(
+      const SchoolId& school) override;
   Result<std::vector<ports::AccessGrantRow>> AccessGrantsEndingAfter(const SchoolId& school,
                                                                      Timestamp after) override;
   // ---- Guardianships ----
