@@ -321,6 +321,8 @@ class Authz : public ::testing::Test {
                                               {"purpose", "contract_performance"},
                                               {"reason", "court order"},
                                               {"hours", 1}}},
+        {"POST " + s + "/reviews", Json{{"summary", "checked against the law in force"}}},
+        {"POST " + s + "/law-changes", Json{{"description", "an amendment to art. 8"}}},
         {"POST " + s + "/guardianships/{guardianship}/verify",
          Json{{"method", "document"}, {"document", "birth certificate"}}},
         {"POST " + s + "/subjects/{subject}/reconsent", Json{{"decision", "confirm"}}},

@@ -487,6 +487,7 @@ void Api::RegisterRoutes() {
   if (s_.guardians != nullptr && s_.requests != nullptr) RegisterGuardianRoutes();
   if (s_.retention != nullptr) RegisterRetentionRoutes();  // retention_api.cc
   if (s_.access_control != nullptr) RegisterAccessRoutes();  // access_api.cc (R86)
+  if (s_.reviews != nullptr) RegisterReviewRoutes();  // reviews_api.cc (R117)
   RegisterConsoleRoutes();  // what the staff console reads (console_routes.cc)
   RegisterAnonymisationRoutes();  // depersonalised data sets (anonymisation_api.cc)
   if (s_.test_clock) {

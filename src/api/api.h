@@ -29,6 +29,7 @@
 #include "services/disclosures.h"
 #include "services/holds.h"
 #include "services/retention.h"
+#include "services/reviews.h"
 #include "services/outbox.h"
 #include "services/rate_limiter.h"
 #include "services/requests.h"
@@ -65,6 +66,8 @@ struct ApiServices {
   services::VisitService* visits = nullptr;  // visit statistics (null: routes not served)
   // The access list and break-glass grants (R86; null: routes not served).
   services::AccessControlService* access_control = nullptr;
+  // Reviews of the policy and changes in the law (R117; null: routes not served).
+  services::ReviewService* reviews = nullptr;
 };
 
 struct ApiOptions {
@@ -236,6 +239,11 @@ class Api {
   ports::HttpResponse AssignmentsRoute(Call& c);
   ports::HttpResponse AssignRoute(Call& c);
   ports::HttpResponse UnassignRoute(Call& c);
+  // Reviews of the policy and changes in the law (reviews_api.cc, R117).
+  void RegisterReviewRoutes();
+  ports::HttpResponse ListReviews(Call& c);
+  ports::HttpResponse RecordReview(Call& c);
+  ports::HttpResponse RecordLawChange(Call& c);
   // The staff console's read-only routes (console_routes.cc).
   void RegisterConsoleRoutes();
   ports::HttpResponse ConsoleRead(Call& c);

@@ -279,8 +279,9 @@ void Api::RegisterRequestRoutes() {
            &Api::Obligations);
   Register("POST", "/v1/schools/{school}/jobs/{job}/run",
            Access::Staff(Capability::kPrivileged, PersonalData::kNone),
-           doc("Run a job now: deadlines (R68, B10, R56), outbox (delivery) or retention (the "
-               "erasures legal holds deferred, once the hold ends; R50)",
+           doc("Run a job now: deadlines (R68, B10, R56; overdue reviews of the policy, R117), "
+               "outbox (delivery) or retention (the erasures legal holds deferred, once the hold "
+               "ends; R50)",
                200, {401, 403, 404}),
            &Api::RunJob);
 }
@@ -695,13 +696,22 @@ HttpResponse Api::RunJob(Call& c) {
       reconsent_opened = majorities->reconsent_opened;
       if (reconsent_opened > 0) NudgeOutbox();
     }
+    // R68, R117: review tasks of the policy past their due day.
+    int reviews_overdue = 0;
+    if (s_.reviews != nullptr) {
+      auto reviews = s_.reviews->MarkOverdue(c.school(), c.ctx);
+      if (!reviews.ok()) return ErrorResponse(reviews.error());
+      reviews_overdue = *reviews;
+      if (reviews_overdue > 0) NudgeOutbox();
+    }
     return JsonResponse(200, {{"job", job},
                               {"overdue", report->overdue},
                               {"warnings", report->warnings},
                               {"destroyed", report->destroyed},
                               {"notices_overdue", report->notices_overdue},
                               {"holds_overdue", report->holds_overdue},
-                              {"reconsent_opened", reconsent_opened}});
+                              {"reconsent_opened", reconsent_opened},
+                              {"reviews_overdue", reviews_overdue}});
   }
   if (job == "outbox") {
     if (s_.outbox == nullptr) return ErrorResponse(404, "not_found", "no outbox");

@@ -26,6 +26,7 @@
 #include "services/anonymisation.h"
 #include "services/holds.h"
 #include "services/retention.h"
+#include "services/reviews.h"
 #include "services/guardians.h"
 #include "services/schools.h"
 #include "services/staff.h"
@@ -125,6 +126,8 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   app->holds_ = std::make_unique<services::LegalHoldService>(deps, *app->schools_, *app->audit_);
   app->access_control_ = std::make_unique<services::AccessControlService>(
       deps, *app->schools_, *app->audit_, app->outbox_.get());
+  app->reviews_ = std::make_unique<services::ReviewService>(deps, *app->schools_, *app->audit_,
+                                                            app->outbox_.get());
   app->requests_ = std::make_unique<services::RequestService>(
       deps, *app->schools_, *app->subjects_, *app->consents_, *app->audit_, *app->outbox_,
       *app->disclosures_, app->holds_.get());
@@ -203,7 +206,7 @@ Status App::Serve(const ServeOptions& options) {
                        cabinet_.get(), cookie_consents_.get(), disclosures_.get(),
                        holds_.get(), [this] { NudgeJobs(); }, guardians_.get(),
                        subscriptions_.get(), anonymisation_.get(), retention_.get(), visits_.get(),
-                       access_control_.get()},
+                       access_control_.get(), reviews_.get()},
       ao);
   http::HttpServerOptions ho;
   ho.address = options.address;
@@ -222,9 +225,10 @@ Status App::Serve(const ServeOptions& options) {
 }
 
 void App::JobsLoop() {
-  // Every 30 seconds: deliver the outbox; every hour: the deadline job (R68, B10) and the
-  // majority job (B06); once a day, when the date in the school's time zone changes: the
-  // retention job (legal holds, R50; purpose retention terms, R70-R72). On a fake clock (tests) they run only when asked through the API.
+  // Every 30 seconds: deliver the outbox; every hour: the deadline job (R68, B10; with the
+  // policy's review tasks, R117) and the majority job (B06); once a day, when the date in the
+  // school's time zone changes: the retention job (legal holds, R50; purpose retention terms,
+  // R70-R72). On a fake clock (tests) they run only when asked through the API.
   std::unique_lock lock(stop_mu_);
   auto last_deadlines = std::chrono::steady_clock::time_point{};
   std::map<SchoolId, std::string> retention_day;  // the local date of each school's last run
@@ -238,6 +242,8 @@ void App::JobsLoop() {
       last_deadlines = std::chrono::steady_clock::now();
       for (const auto& school : schools_->List()) {
         (void)requests_->RunDeadlines(school, services::RequestContext{"job-deadlines", "", ""});
+        // R68, R117: review tasks of the policy past their due day.
+        (void)reviews_->MarkOverdue(school, services::RequestContext{"job-deadlines", "", ""});
         // B06: minors coming of age are asked to re-consent on their day of majority.
         (void)guardians_->RunMajorities(school, services::RequestContext{"job-majority", "", ""});
       }

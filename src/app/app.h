@@ -41,6 +41,7 @@ class AnonymisationService;
 class ConsentService;
 class DataAccessService;
 class AccessControlService;
+class ReviewService;
 class StaffService;
 class RequestService;
 class DisclosureService;
@@ -134,6 +135,7 @@ class App {
   std::unique_ptr<services::ConsentService> consents_;
   std::unique_ptr<services::DataAccessService> access_;
   std::unique_ptr<services::AccessControlService> access_control_;
+  std::unique_ptr<services::ReviewService> reviews_;
   std::unique_ptr<services::AnonymisationService> anonymisation_;
   std::unique_ptr<services::StaffService> staff_;
   std::unique_ptr<ports::Mailer> mailer_;

@@ -16,6 +16,7 @@ bool WriteBatch::empty() const {
          subscription_confirmations.empty() &&
          disclosures.empty() && recipient_contacts.empty() && legal_holds.empty() &&
          access_grants.empty() && subject_assignments.empty() && ended_assignments.empty() &&
+         access_grants.empty() && review_tasks.empty() &&
          deleted_lookups.empty() && deleted_field_lookups.empty() && guardianships.empty() &&
          subject_events.empty() && retention_due.empty() && deleted_retention_due.empty() &&
          retention_marks.empty() &&

@@ -439,6 +439,28 @@ struct SubjectAssignmentRow {
   Timestamp assigned_at{};
 };
 
+// ---- Policy reviews (R117, R68) ------------------------------------------------------------------
+// A review of the school's policy to be done by `due_date`: scheduled (the policy's review interval
+// after the last review) or opened by a recorded change in the law. Open while `done_at` is unset;
+// upserted by (school, id).
+struct ReviewTaskRow {
+  SchoolId school;
+  std::string id;
+  std::string reason;      // scheduled | law_change
+  std::string law_change;  // law_change: what changed, as the officer recorded it
+  std::string law;         // law_change: the law named, if any
+  std::string due_date;    // YYYY-MM-DD, the local due day
+  Timestamp due_at{};      // the end of the due day in the school's time zone
+  std::string assignee;    // the staff account (id) who set the task, or ""
+  Timestamp created_at{};
+  std::string created_by;  // Actor::AuditName()
+  std::optional<Timestamp> done_at;
+  std::string done_by;
+  std::string summary;     // what the review found
+  std::optional<Timestamp> overdue_at;  // R68: when the deadline job found it open past due
+  int64_t late_by_days = 0;             // R68: done this many local days after the due day
+};
+
 // ---- Retention (R21, R70-R72) --------------------------------------------------------------------
 // The last time of one event a retention term is counted from (kinds: agreement_end, last_use,
 // purpose_end:<purpose>). Upserted by (school, subject, kind): a later report replaces it. No
@@ -529,6 +551,7 @@ struct WriteBatch {
   std::vector<SubjectAssignmentRow> subject_assignments;  // upsert by (school, organisation, subject)
   // By (school, organisation, subject); other members are ignored. After subject_assignments.
   std::vector<SubjectAssignmentRow> ended_assignments;
+  std::vector<ReviewTaskRow> review_tasks;    // upsert by (school, id)
   // The blind-index entries of some fields of a subject (a partial erasure, R50): every lookup
   // row of the subject whose field is named. `token` is ignored.
   std::vector<LookupRow> deleted_field_lookups;
@@ -698,6 +721,11 @@ class Store {
   // Every assignment of the school, by organisation, then oldest first.
   virtual Result<std::vector<SubjectAssignmentRow>> ListSubjectAssignments(
       const SchoolId& school) = 0;
+  // ---- Policy reviews (R117) ----
+  // The school's open review tasks (`open`), soonest due first; or the done ones, the most
+  // recently done first. At most `limit` rows.
+  virtual Result<std::vector<ReviewTaskRow>> ListReviewTasks(const SchoolId& school, bool open,
+                                                             size_t limit) = 0;
   // ---- Break-glass grants (R86) ----
   // The school's grants that end after `after` (those in force then, and later ones), soonest
   // end first.

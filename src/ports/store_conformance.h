@@ -2093,4 +2093,68 @@ TEST_P(StoreConformance, R70_RetentionIndexPagesTheDueRowsAndGoesWithTheSubject)
   EXPECT_EQ(ValueOf(store().SubjectRetention(SchoolId("other"), SubjectId("sub-1"))).size(), 1U);
 }
 
+
+// Policy reviews (R117, R68): a task is upserted by id (closing it is the same row with done_at,
+// done_by, summary and late_by_days); the open ones come soonest due first, the done ones most
+// recently done first, each list only the school's own and at most `limit` rows.
+TEST_P(StoreConformance, R117_ReviewTasksUpsertAndListOpenAndDone) {
+  auto task = [](const std::string& school, const std::string& id, const std::string& day,
+                 int64_t due) {
+    ReviewTaskRow r;
+    r.school = SchoolId(school);
+    r.id = id;
+    r.reason = "scheduled";
+    r.due_date = day;
+    r.due_at = At(due);
+    r.assignee = "st-1";
+    r.created_at = At(1);
+    r.created_by = "staff:st-1";
+    return r;
+  };
+  WriteBatch b;
+  b.schools = {MakeSchool("sch"), MakeSchool("other")};
+  ReviewTaskRow law = task("sch", "rv-law", "2025-04-02", 30);
+  law.reason = "law_change";
+  law.law_change = "Law 8153 amends art. 8";
+  law.law = "Law of Ukraine 2297-VI";
+  b.review_tasks = {task("sch", "rv-1", "2026-03-03", 50), law, task("other", "rv-x", "2026-01-01", 5)};
+  ASSERT_TRUE(CommitOk(std::move(b)));
+  const SchoolId sch("sch");
+  auto ids = [](const std::vector<ReviewTaskRow>& rows) {
+    std::vector<std::string> out;
+    for (const auto& r : rows) out.push_back(r.id);
+    return out;
+  };
+  auto open = ValueOf(store().ListReviewTasks(sch, true, 10));
+  EXPECT_EQ(ids(open), (std::vector<std::string>{"rv-law", "rv-1"}));
+  EXPECT_EQ(open[0].law_change, "Law 8153 amends art. 8");
+  EXPECT_EQ(open[0].law, "Law of Ukraine 2297-VI");
+  EXPECT_EQ(open[0].due_date, "2025-04-02");
+  EXPECT_FALSE(open[0].done_at.has_value());
+  EXPECT_EQ(ids(ValueOf(store().ListReviewTasks(sch, true, 1))), std::vector<std::string>{"rv-law"});
+  EXPECT_TRUE(ValueOf(store().ListReviewTasks(sch, false, 10)).empty());
+
+  ReviewTaskRow closed = open[1];
+  closed.overdue_at = At(60);
+  closed.done_at = At(70);
+  closed.done_by = "staff:st-2";
+  closed.summary = "Checked against the law in force";
+  closed.late_by_days = 3;
+  law.done_at = At(20);
+  law.done_by = "staff:st-1";
+  WriteBatch close;
+  close.review_tasks = {closed, law};
+  ASSERT_TRUE(CommitOk(std::move(close)));
+  EXPECT_TRUE(ValueOf(store().ListReviewTasks(sch, true, 10)).empty());
+  auto done = ValueOf(store().ListReviewTasks(sch, false, 10));
+  EXPECT_EQ(ids(done), (std::vector<std::string>{"rv-1", "rv-law"}));
+  EXPECT_EQ(done[0].overdue_at, std::optional<Timestamp>(At(60)));
+  EXPECT_EQ(done[0].done_at, std::optional<Timestamp>(At(70)));
+  EXPECT_EQ(done[0].done_by, "staff:st-2");
+  EXPECT_EQ(done[0].summary, "Checked against the law in force");
+  EXPECT_EQ(done[0].late_by_days, 3);
+  EXPECT_EQ(ids(ValueOf(store().ListReviewTasks(SchoolId("other"), true, 10))),
+            std::vector<std::string>{"rv-x"});
+}
+
 }  // namespace dovira::ports::conformance

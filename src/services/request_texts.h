@@ -24,8 +24,8 @@ std::string MessageLang(const std::string& lang);
 // "<kind>.body"), with each {key} replaced by vars[key]. Kinds: received, identity_code,
 // sign_in_code, reconsent_required, answer, no_data, rejected, action_notice, restriction_lifted,
 // objection_decided, segment_decided, erasure_offer, warning, overdue, recipient_notice,
-// legal_hold_ended, subscription_confirm; and the answer lines legal_hold_erased and
-// legal_hold_kept (body only; R50). An unknown kind comes back as its own subject, with no body.
+// legal_hold_ended, subscription_confirm, review_overdue, review_law_overdue (R117); and the
+// answer lines legal_hold_erased and legal_hold_kept (body only; R50). An unknown kind comes back as its own subject, with no body.
 struct MessageText {
   std::string subject;
   std::string body;

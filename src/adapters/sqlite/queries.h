@@ -518,6 +518,30 @@ inline constexpr char kDeleteSubjectAssignment[] =
 inline constexpr char kListSubjectAssignments[] =
     "SELECT school_id, organisation, subject_id, reference, assigned_by, assigned_at"
     " FROM subject_assignments WHERE school_id = ? ORDER BY organisation, assigned_at, subject_id";
+// --- Policy reviews (migrations/data/0017_review_tasks.sql) --------------------------------------
+
+// kReviewTaskColumns: school_id, task_id, reason, law_change, law, due_date, due_at, assignee,
+// created_at, created_by, done_at, done_by, summary, overdue_at, late_by_days
+#define DOVIRA_REVIEW_TASK_COLUMNS                                                        \
+  " school_id, task_id, reason, law_change, law, due_date, due_at, assignee, created_at," \
+  " created_by, done_at, done_by, summary, overdue_at, late_by_days"
+inline constexpr char kUpsertReviewTask[] =
+    "INSERT INTO review_tasks (" DOVIRA_REVIEW_TASK_COLUMNS ")"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (school_id, task_id) DO UPDATE SET"
+    " reason = excluded.reason, law_change = excluded.law_change, law = excluded.law,"
+    " due_date = excluded.due_date, due_at = excluded.due_at, assignee = excluded.assignee,"
+    " created_at = excluded.created_at, created_by = excluded.created_by,"
+    " done_at = excluded.done_at, done_by = excluded.done_by, summary = excluded.summary,"
+    " overdue_at = excluded.overdue_at, late_by_days = excluded.late_by_days";
+// Binds: school, limit.
+inline constexpr char kOpenReviewTasks[] =
+    "SELECT" DOVIRA_REVIEW_TASK_COLUMNS " FROM review_tasks INDEXED BY review_tasks_open"
+    " WHERE school_id = ? AND done_at IS NULL ORDER BY due_at, task_id LIMIT ?";
+inline constexpr char kDoneReviewTasks[] =
+    "SELECT" DOVIRA_REVIEW_TASK_COLUMNS " FROM review_tasks INDEXED BY review_tasks_done"
+    " WHERE school_id = ? AND done_at IS NOT NULL ORDER BY done_at DESC, task_id DESC LIMIT ?";
+#undef DOVIRA_REVIEW_TASK_COLUMNS
 
 // --- Legal holds (migrations/data/0008_legal_holds.sql) -------------------------------------------
 

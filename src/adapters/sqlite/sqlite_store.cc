@@ -817,6 +817,29 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
       return f;
     }
   }
+  // Policy review tasks (R117): no link to a subject.
+  for (size_t i = 0; i < b.review_tasks.size(); ++i) {
+    const ports::ReviewTaskRow& r = b.review_tasks[i];
+    if (auto f = RunWrite(db, sql::kUpsertReviewTask, "review_tasks", i, [&](Statement& s) {
+          s.BindText(1, r.school.value());
+          s.BindText(2, r.id);
+          s.BindText(3, r.reason);
+          s.BindText(4, r.law_change);
+          s.BindText(5, r.law);
+          s.BindText(6, r.due_date);
+          s.BindTime(7, r.due_at);
+          s.BindText(8, r.assignee);
+          s.BindTime(9, r.created_at);
+          s.BindText(10, r.created_by);
+          s.BindOptionalTime(11, r.done_at);
+          s.BindText(12, r.done_by);
+          s.BindText(13, r.summary);
+          s.BindOptionalTime(14, r.overdue_at);
+          s.BindInt(15, r.late_by_days);
+        })) {
+      return f;
+    }
+  }
   // Legal holds before erasure, so that an erasure in the same batch takes them along.
   for (size_t i = 0; i < b.legal_holds.size(); ++i) {
     const LegalHoldRow& r = b.legal_holds[i];
@@ -2204,6 +2227,35 @@ Result<std::vector<ports::AccessGrantRow>> SqliteStore::AccessGrantsEndingAfter(
         r.granted_by = s.Text(7);
         r.granted_at = s.Time(8);
         r.expires_at = s.Time(9);
+        return r;
+      });
+}
+
+Result<std::vector<ports::ReviewTaskRow>> SqliteStore::ListReviewTasks(const SchoolId& school,
+                                                                       bool open, size_t limit) {
+  return impl_->QueryAll<ports::ReviewTaskRow>(
+      impl_->data_readers(), open ? sql::kOpenReviewTasks : sql::kDoneReviewTasks,
+      [&](Statement& s) {
+        s.BindText(1, school.value());
+        s.BindInt(2, ClampLimit(limit));
+      },
+      [](const Statement& s) {
+        ports::ReviewTaskRow r;
+        r.school = SchoolId(s.Text(0));
+        r.id = s.Text(1);
+        r.reason = s.Text(2);
+        r.law_change = s.Text(3);
+        r.law = s.Text(4);
+        r.due_date = s.Text(5);
+        r.due_at = s.Time(6);
+        r.assignee = s.Text(7);
+        r.created_at = s.Time(8);
+        r.created_by = s.Text(9);
+        r.done_at = s.OptionalTime(10);
+        r.done_by = s.Text(11);
+        r.summary = s.Text(12);
+        r.overdue_at = s.OptionalTime(13);
+        r.late_by_days = s.Int(14);
         return r;
       });
 }

@@ -166,6 +166,9 @@ class SqliteStore final : public ports::Store {
   Result<std::vector<ports::LegalHoldRow>> DueLegalHolds(const SchoolId& school,
                                                          const std::string& today,
                                                          size_t limit) override;
+  // ---- Policy reviews ----
+  Result<std::vector<ports::ReviewTaskRow>> ListReviewTasks(const SchoolId& school, bool open,
+                                                            size_t limit) override;
   // ---- Break-glass grants ----
   Result<std::vector<ports::SubjectAssignmentRow>> ListSubjectAssignments(
       const SchoolId& school) override;
