@@ -10,6 +10,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
   libhowardhinnant-date-dev
   libsqlite3-dev sqlite3 libsodium-dev liboath-dev libboost-dev libcurl4-openssl-dev
+  libpq-dev postgresql-15
   wrk
   libgtest-dev libgmock-dev libbenchmark-dev python3-jsonschema
 )

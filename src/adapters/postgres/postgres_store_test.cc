@@ -1,0 +1,210 @@
+// The PostgreSQL store against a throwaway PostgreSQL 15 cluster: the storage port's conformance
+// suite, and what is particular to this adapter (the key vault in its own database, the schema's
+// version, values the server refuses). One cluster per test program, with two databases: the
+// data and the key vault; each store gets a fresh schema in both.
+#include "adapters/postgres/postgres_store.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "adapters/postgres/test_cluster.h"
+#include "ports/store_conformance.h"
+
+namespace dovira::postgres {
+namespace {
+
+constexpr char kDataDb[] = "dovira_data";
+constexpr char kKeysDb[] = "dovira_keys";
+
+// The cluster of this test program, started before the first test and stopped after the last.
+class Cluster : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    Result<std::unique_ptr<TestCluster>> started = TestCluster::Start();
+    if (!started.ok()) {
+      error_ = started.error().message;
+      return;
+    }
+    cluster_ = std::move(*started);
+    for (const char* db : {kDataDb, kKeysDb}) {
+      Status made = cluster_->Exec("postgres", std::string("CREATE DATABASE ") + db);
+      if (!made.ok()) error_ = made.error().message;
+    }
+  }
+  void TearDown() override { cluster_.reset(); }
+
+  // The cluster, or nullptr with a test failure saying why it is missing.
+  static TestCluster* Get() {
+    if (instance->cluster_ == nullptr || !instance->error_.empty()) {
+      ADD_FAILURE() << "no PostgreSQL test cluster: " << instance->error_;
+      return nullptr;
+    }
+    return instance->cluster_.get();
+  }
+
+  static Cluster* instance;
+
+ private:
+  std::unique_ptr<TestCluster> cluster_;
+  std::string error_;
+};
+
+Cluster* Cluster::instance =
+    static_cast<Cluster*>(::testing::AddGlobalTestEnvironment(new Cluster));
+
+// A schema name for a store directory: its path with every other character replaced, short
+// enough for an identifier (63 bytes). The conformance suite gives each test a fresh directory.
+std::string SchemaFor(const std::string& dir) {
+  std::string name = "s_";
+  for (char c : dir) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    name += plain ? c : '_';
+  }
+  return name.size() > 63 ? "s_" + name.substr(name.size() - 61) : name;
+}
+
+PostgresOptions OptionsFor(const std::string& schema) {
+  PostgresOptions options;
+  if (TestCluster* cluster = Cluster::Get()) {
+    options.data_conninfo = cluster->Conninfo(kDataDb);
+    options.keys_conninfo = cluster->Conninfo(kKeysDb);
+  }
+  options.schema = schema;
+  return options;
+}
+
+std::unique_ptr<PostgresStore> OpenOrFail(const PostgresOptions& options) {
+  Result<std::unique_ptr<PostgresStore>> store = PostgresStore::Open(options);
+  if (!store.ok()) {
+    ADD_FAILURE() << store.error().message;
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+}  // namespace
+}  // namespace dovira::postgres
+
+namespace dovira::ports::conformance {
+
+INSTANTIATE_TEST_SUITE_P(Postgres, StoreConformance,
+                         ::testing::Values(StoreCase{
+                             "postgres",
+                             [](const std::string& dir) -> std::unique_ptr<Store> {
+                               return postgres::OpenOrFail(
+                                   postgres::OptionsFor(postgres::SchemaFor(dir)));
+                             }}),
+                         StoreCaseName);
+
+}  // namespace dovira::ports::conformance
+
+namespace dovira::postgres {
+namespace {
+
+using ports::WriteBatch;
+using ports::conformance::At;
+using ports::conformance::MakeKey;
+using ports::conformance::MakeSchool;
+using ports::conformance::MakeSubject;
+
+// B02: subject keys live in the key vault's database only, and a vault in the data database is
+// refused, so that a backup of the data database never holds a key.
+TEST(PostgresStore, B02_KeysLiveOnlyInTheVaultDatabase) {
+  std::unique_ptr<PostgresStore> store = OpenOrFail(OptionsFor("b02_keys"));
+  ASSERT_NE(store, nullptr);
+  WriteBatch b;
+  b.schools.push_back(MakeSchool("sch"));
+  b.subjects.push_back(MakeSubject("sch", "sub-1"));
+  b.subject_keys.push_back(MakeKey("sch", "sub-1"));
+  ASSERT_TRUE(store->Commit(std::move(b)).ok());
+  ASSERT_TRUE(store->GetSubjectKey(SchoolId("sch"), SubjectId("sub-1")).value().has_value());
+
+  TestCluster* cluster = Cluster::Get();
+  ASSERT_NE(cluster, nullptr);
+  // A table of that name in the data database would make this insert succeed.
+  EXPECT_FALSE(cluster->Exec(kDataDb, "SELECT 1 FROM b02_keys.subject_keys").ok());
+  EXPECT_TRUE(cluster->Exec(kKeysDb, "SELECT 1 FROM b02_keys.subject_keys").ok());
+  EXPECT_FALSE(cluster->Exec(kKeysDb, "SELECT 1 FROM b02_keys.records").ok());
+
+  PostgresOptions together = OptionsFor("b02_together");
+  together.keys_conninfo = together.data_conninfo;
+  Result<std::unique_ptr<PostgresStore>> refused = PostgresStore::Open(together);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(refused.error().field, "keys_conninfo");
+}
+
+// B09: a subject with a tombstone in the key vault but rows in the data (an older data backup
+// restored) is erased again when the store opens, before anything is served.
+TEST(PostgresStore, B09_ReappliesTombstonesWhenOpened) {
+  const PostgresOptions options = OptionsFor("b09_replay");
+  {
+    std::unique_ptr<PostgresStore> store = OpenOrFail(options);
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->replayed_tombstones(), 0);
+    WriteBatch b;
+    b.schools.push_back(MakeSchool("sch"));
+    b.subjects.push_back(MakeSubject("sch", "sub-gone"));
+    b.subjects.push_back(MakeSubject("sch", "sub-kept"));
+    // As if the data were restored from before the erasure the tombstone records.
+    b.tombstones.push_back(ports::TombstoneRow{SchoolId("sch"), SubjectId("sub-gone"),
+                                               "pn-sch-sub-gone", "withdrawal", "", At(9)});
+    ASSERT_TRUE(store->Commit(std::move(b)).ok());
+  }
+  std::unique_ptr<PostgresStore> store = OpenOrFail(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->replayed_tombstones(), 1);
+  EXPECT_FALSE(store->GetSubject(SchoolId("sch"), SubjectId("sub-gone")).value().has_value());
+  EXPECT_TRUE(store->GetSubject(SchoolId("sch"), SubjectId("sub-kept")).value().has_value());
+  EXPECT_EQ(store->ListTombstones(SchoolId("sch")).value().size(), 1u);
+}
+
+TEST(PostgresStore, RefusesASchemaNewerThanTheCode) {
+  for (const char* db : {kDataDb, kKeysDb}) {
+    SCOPED_TRACE(db);
+    const std::string schema = std::string("newer_") + db;
+    ASSERT_NE(OpenOrFail(OptionsFor(schema)), nullptr);
+    TestCluster* cluster = Cluster::Get();
+    ASSERT_NE(cluster, nullptr);
+    ASSERT_TRUE(cluster
+                    ->Exec(db, "INSERT INTO " + schema +
+                                   ".schema_migrations VALUES (999, '0999_future.sql', 0)")
+                    .ok());
+    Result<std::unique_ptr<PostgresStore>> store = PostgresStore::Open(OptionsFor(schema));
+    ASSERT_FALSE(store.ok());
+    EXPECT_EQ(store.error().code, ErrorCode::kFailedPrecondition);
+    EXPECT_NE(store.error().message.find("newer than this program"), std::string::npos)
+        << store.error().message;
+  }
+}
+
+// Text the server cannot store (a NUL byte, invalid UTF-8) is refused as such, never cut short,
+// and the batch leaves no trace.
+TEST(PostgresStore, RefusesTextTheServerCannotStore) {
+  std::unique_ptr<PostgresStore> store = OpenOrFail(OptionsFor("bad_text"));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store
+                  ->Commit([] {
+                    WriteBatch b;
+                    b.schools.push_back(MakeSchool("sch"));
+                    return b;
+                  }())
+                  .ok());
+  for (const std::string& bad : {std::string("sub\0x", 5), std::string("sub\xff")}) {
+    WriteBatch b;
+    b.subject_keys.push_back(MakeKey("sch", "sub-1"));
+    ports::SubjectRow subject = MakeSubject("sch", "sub-1");
+    subject.kind = bad;
+    b.subjects.push_back(subject);
+    Status st = store->Commit(std::move(b));
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, ErrorCode::kInvalidArgument) << st.error().message;
+    EXPECT_FALSE(store->GetSubject(SchoolId("sch"), SubjectId("sub-1")).value().has_value());
+    EXPECT_FALSE(store->GetSubjectKey(SchoolId("sch"), SubjectId("sub-1")).value().has_value());
+  }
+}
+
+}  // namespace
+}  // namespace dovira::postgres

@@ -1,0 +1,118 @@
+#include "adapters/postgres/test_cluster.h"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+namespace dovira::postgres {
+namespace {
+
+constexpr char kDefaultBin[] = "/usr/lib/postgresql/15/bin";
+// The socket's name only: it lives in the cluster's own directory, so no two clusters clash.
+constexpr int kPort = 5432;
+
+std::string BinDir() {
+  const char* env = std::getenv("DOVIRA_PG_BIN");
+  return env != nullptr && *env != '\0' ? env : kDefaultBin;
+}
+
+// The last lines of a log file, for an error message.
+std::string Tail(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream all;
+  all << in.rdbuf();
+  std::string text = all.str();
+  if (text.size() > 1500) text = "..." + text.substr(text.size() - 1500);
+  return text;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TestCluster>> TestCluster::Start() {
+  const std::string bin = BinDir();
+  for (const char* tool : {"initdb", "pg_ctl", "postgres"}) {
+    if (::access((bin + "/" + tool).c_str(), X_OK) != 0) {
+      return Error::Unavailable("PostgreSQL 15 server program " + bin + "/" + tool +
+                                " not found: install postgresql-15 (scripts/install-deps.sh) or "
+                                "set DOVIRA_PG_BIN to the directory holding initdb and postgres");
+    }
+  }
+  std::string pattern = ::testing::TempDir() + "dovira_pg_XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return Error::Unavailable("cannot create a temporary directory for the test cluster");
+  }
+  std::string run_as;
+  if (::geteuid() == 0) {
+    const passwd* pw = ::getpwnam("postgres");
+    if (pw == nullptr) {
+      return Error::Unavailable(
+          "running as root, and there is no `postgres` user to run the test cluster as "
+          "(the postgresql-15 package creates it)");
+    }
+    if (::chown(pattern.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+      return Error::Unavailable("cannot hand the test cluster's directory to `postgres`");
+    }
+    run_as = "runuser -u postgres -- ";
+  }
+  std::unique_ptr<TestCluster> cluster(new TestCluster(pattern, run_as));
+  const std::string& root = cluster->root_;
+
+  const std::string initdb = run_as + bin + "/initdb -D " + root + "/data -A trust -U postgres" +
+                             " -E UTF8 --locale=C --no-sync > " + root + "/initdb.log 2>&1";
+  if (std::system(initdb.c_str()) != 0) {
+    return Error::Unavailable("initdb failed: " + Tail(root + "/initdb.log"));
+  }
+  const std::string start = run_as + bin + "/pg_ctl -D " + root + "/data -l " + root +
+                            "/server.log -w -t 60 -o \"-k " + root + " -p " +
+                            std::to_string(kPort) +
+                            " -c listen_addresses='' -c fsync=off -c full_page_writes=off\"" +
+                            " start > " + root + "/pg_ctl.log 2>&1";
+  if (std::system(start.c_str()) != 0) {
+    return Error::Unavailable("the test cluster did not start: " + Tail(root + "/server.log"));
+  }
+  cluster->running_ = true;
+  return cluster;
+}
+
+TestCluster::~TestCluster() {
+  Stop();
+  std::error_code ec;
+  std::filesystem::remove_all(root_, ec);
+}
+
+void TestCluster::Stop() {
+  if (!running_) return;
+  const std::string stop = run_as_ + BinDir() + "/pg_ctl -D " + root_ +
+                           "/data -m immediate -w stop > " + root_ + "/pg_ctl_stop.log 2>&1";
+  if (std::system(stop.c_str()) == 0) running_ = false;
+}
+
+std::string TestCluster::Conninfo(const std::string& dbname) const {
+  return "host=" + root_ + " port=" + std::to_string(kPort) + " user=postgres dbname=" + dbname;
+}
+
+Status TestCluster::Exec(const std::string& dbname, const std::string& sql) const {
+  PGconn* conn = PQconnectdb(Conninfo(dbname).c_str());
+  std::string error;
+  if (PQstatus(conn) != CONNECTION_OK) {
+    error = PQerrorMessage(conn);
+  } else {
+    PGresult* result = PQexec(conn, sql.c_str());
+    const ExecStatusType status = PQresultStatus(result);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) error = PQerrorMessage(conn);
+    PQclear(result);
+  }
+  PQfinish(conn);
+  if (!error.empty()) return Error::Unavailable(dbname + ": " + error);
+  return Status::Ok();
+}
+
+}  // namespace dovira::postgres
