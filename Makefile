@@ -32,7 +32,8 @@ test: build
 	@cd build/release && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory web-test
 
-# The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The whole test suite under AddressSanitizer + UndefinedBehaviorSanitizer. The asan build (clang)
+# also links the fuzz targets, so `make fuzz` after it builds nothing more.
 asan: deps
 	@cmake --preset asan $(LAUNCHER) >/dev/null
 	@cmake --build build/asan -j $(JOBS)
@@ -69,26 +70,29 @@ screenshots: build web
 # Coverage-guided fuzzing (libFuzzer) of every parser of untrusted input, FUZZ_SECONDS each:
 # policy (TOML loader, checker, notice), http_request (the adapter's request parsing), headers
 # (cookies, CSRF, query, language, CORS, static paths), api_body (the JSON body of every route
-# through the real Api), testdata_export (a test-data export through its check, R91).
-# FUZZ_TARGETS picks some; `make fuzz-smoke` runs each for 30 seconds (CI).
+# through the real Api), testdata_export (a test-data export through its check, R91). The fuzz
+# binaries come from the asan build (clang, ASan + UBSan). FUZZ_TARGETS picks some; `make
+# fuzz-smoke` runs each for 30 seconds (CI).
 # Each run starts from its seeds (fuzz/corpus/<name>, fuzz/regressions/<name>) and keeps what it
-# learns in build/fuzz/corpus/<name>; a crash stops with its input in build/fuzz/crashes/<name>/,
-# which then belongs in fuzz/regressions/<name>/ (replayed by ctest in every build).
+# learns in build/asan/fuzz/corpus/<name>; a crash stops with its input in
+# build/asan/fuzz/crashes/<name>/, which then belongs in fuzz/regressions/<name>/ (replayed by
+# ctest in every build).
 FUZZ_TARGETS ?= policy http_request headers api_body testdata_export
+FUZZ_DIR := build/asan/fuzz
 fuzz: deps
-	@cmake --preset fuzz $(LAUNCHER) >/dev/null
-	@cmake --build build/fuzz -j $(JOBS) --target $(addsuffix _fuzz,$(FUZZ_TARGETS))
+	@cmake --preset asan $(LAUNCHER) >/dev/null
+	@cmake --build build/asan -j $(JOBS) --target $(addsuffix _fuzz,$(FUZZ_TARGETS))
 	@set -e; for t in $(FUZZ_TARGETS); do \
-		mkdir -p build/fuzz/corpus/$$t build/fuzz/crashes/$$t; \
+		mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/crashes/$$t; \
 		seeds="fuzz/corpus/$$t"; [ -d fuzz/regressions/$$t ] && seeds="$$seeds fuzz/regressions/$$t"; \
 		[ $$t = policy ] && seeds="$$seeds policies"; \
 		dict=""; [ -f fuzz/$$t.dict ] && dict="-dict=fuzz/$$t.dict"; \
 		echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
-		./build/fuzz/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=30 \
+		./$(FUZZ_DIR)/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=30 \
 			-rss_limit_mb=4096 -print_final_stats=1 $$dict \
-			-artifact_prefix=build/fuzz/crashes/$$t/ build/fuzz/corpus/$$t $$seeds \
-			2>build/fuzz/$$t.log || { tail -60 build/fuzz/$$t.log; exit 1; }; \
-		grep -E "^(Done|stat::number_of_executed_units)" build/fuzz/$$t.log | sed "s/^/  $$t: /"; \
+			-artifact_prefix=$(FUZZ_DIR)/crashes/$$t/ $(FUZZ_DIR)/corpus/$$t $$seeds \
+			2>$(FUZZ_DIR)/$$t.log || { tail -60 $(FUZZ_DIR)/$$t.log; exit 1; }; \
+		grep -E "^(Done|stat::number_of_executed_units)" $(FUZZ_DIR)/$$t.log | sed "s/^/  $$t: /"; \
 	done
 
 fuzz-smoke:

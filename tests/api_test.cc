@@ -1649,14 +1649,23 @@ TEST(Encryption, R89_NoPlaintextPersonalDataInDatabaseFilesOrBackups) {
   const std::string keys_backup = server.root() + "/keys-backup.db";
   RunResult b = RunDovira(
       {"backup", "--data", server.data_dir(), "--out", backup, "--keys-out", keys_backup});
-  ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
-  ASSERT_TRUE(fs::exists(backup));
-  EXPECT_GT(fs::file_size(backup), 0u);
-
-  const std::vector<std::string> roots = {server.data_dir(), backup, keys_backup};
-  // The scan does read the stored bytes: the school id is kept in the clear.
-  EXPECT_FALSE(FilesContaining({server.data_dir()}, kS1).empty());
-  EXPECT_FALSE(FilesContaining({backup}, kS1).empty());
+  std::vector<std::string> roots = {server.data_dir(), backup, keys_backup};
+  if (PgTestCluster().empty()) {
+    ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+    ASSERT_TRUE(fs::exists(backup));
+    EXPECT_GT(fs::file_size(backup), 0u);
+    // The scan does read the stored bytes: the school id is kept in the clear.
+    EXPECT_FALSE(FilesContaining({server.data_dir()}, kS1).empty());
+    EXPECT_FALSE(FilesContaining({backup}, kS1).empty());
+  } else {
+    // On PostgreSQL the backup is pg_dump's, and the command says so rather than write a file.
+    EXPECT_EQ(b.exit_code, 1) << b.out << b.err;
+    EXPECT_NE(b.err.find("pg_dump"), std::string::npos) << b.err;
+    EXPECT_FALSE(fs::exists(backup));
+    // The server's files on disk: the cluster's tables, indexes and write-ahead log.
+    roots.push_back(PgTestCluster());
+    EXPECT_FALSE(FilesContaining({PgTestCluster()}, kS1).empty());
+  }
   for (const std::string& needle : {probe, std::string("Probe7f3aName")}) {
     EXPECT_EQ(FilesContaining(roots, needle), std::vector<std::string>{}) << needle;
   }
@@ -1664,7 +1673,9 @@ TEST(Encryption, R89_NoPlaintextPersonalDataInDatabaseFilesOrBackups) {
 
   // And once stopped (the write-ahead log checkpointed into the database).
   EXPECT_EQ(server.Stop(), 0);
-  EXPECT_TRUE(fs::exists(server.data_dir() + "/store/data.db"));
+  if (PgTestCluster().empty()) {
+    EXPECT_TRUE(fs::exists(server.data_dir() + "/store/data.db"));
+  }
   for (const std::string& needle : {probe, std::string("Probe7f3aName")}) {
     EXPECT_EQ(FilesContaining(roots, needle), std::vector<std::string>{}) << needle;
   }
@@ -1696,19 +1707,24 @@ TEST(AuditChain, B01_EditedEntryIsReportedByVerify) {
   EXPECT_EQ(clean.exit_code, 0) << clean.out << clean.err;
   EXPECT_EQ(clean.out.rfind("ok: ", 0), 0u) << clean.out;
 
+  // Someone with the database's files (SQLite) or a superuser's connection (PostgreSQL), past
+  // the append-only rule.
   const std::string db = server.data_dir() + "/store/data.db";
-  RunResult seq = RunProgram({"sqlite3", db,
-                              "SELECT seq FROM audit WHERE school_id = '" + std::string(kS1) +
-                                  "' AND request_id = '" + rid + "' AND purpose <> '';"});
+  auto sql = [&](const std::string& statement) {
+    return PgTestCluster().empty() ? RunProgram({"sqlite3", db, statement})
+                                   : PsqlData(server.data_dir(), statement);
+  };
+  RunResult seq = sql("SELECT seq FROM audit WHERE school_id = '" + std::string(kS1) +
+                      "' AND request_id = '" + rid + "' AND purpose <> '';");
   ASSERT_EQ(seq.exit_code, 0) << seq.err;
   std::string n = seq.out.substr(0, seq.out.find('\n'));
   ASSERT_FALSE(n.empty()) << "no audit entry for the read";
   // One byte of the purpose: "identification" -> "xdentification".
-  RunResult tamper = RunProgram(
-      {"sqlite3", db,
-       "DROP TRIGGER audit_no_update; UPDATE audit SET purpose = 'x' || substr(purpose, 2) "
-       "WHERE school_id = '" +
-           std::string(kS1) + "' AND seq = " + n + ";"});
+  const std::string edit = "UPDATE audit SET purpose = 'x' || substr(purpose, 2) WHERE school_id = '" +
+                           std::string(kS1) + "' AND seq = " + n + ";";
+  RunResult tamper = sql(PgTestCluster().empty()
+                             ? "DROP TRIGGER audit_no_update; " + edit
+                             : "ALTER TABLE audit DISABLE TRIGGER USER; " + edit);
   ASSERT_EQ(tamper.exit_code, 0) << tamper.err;
 
   RunResult broken = RunDovira({"audit", "verify", "--data", server.data_dir(), "--school", kS1});
@@ -2089,18 +2105,40 @@ TEST(AuditAnchor, B01_AfterAnOlderDataBackupIsRestoredTheServerStartsAndHealthzS
   };
   submit("b01-one@example.com");
   ASSERT_EQ(admin->Post(admin->Base() + "/audit/checkpoint", Json::object()).status, 200);
+  const bool on_sqlite = PgTestCluster().empty();
   const std::string backup = server.root() + "/older.db";
-  RunResult b = RunDovira({"backup", "--data", server.data_dir(), "--out", backup});
-  ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+  std::string backup_seq;  // PostgreSQL: the audit's last entry when the backup is "taken"
+  const std::string school = "school_id = '" + std::string(kS1) + "'";
+  if (on_sqlite) {
+    RunResult b = RunDovira({"backup", "--data", server.data_dir(), "--out", backup});
+    ASSERT_EQ(b.exit_code, 0) << b.out << b.err;
+  } else {
+    RunResult last = PsqlData(server.data_dir(), "SELECT max(seq) FROM audit WHERE " + school);
+    ASSERT_EQ(last.exit_code, 0) << last.err;
+    backup_seq = last.out.substr(0, last.out.find('\n'));
+    ASSERT_FALSE(backup_seq.empty());
+  }
   submit("b01-two@example.com");
   submit("b01-three@example.com");
   ASSERT_EQ(admin->Post(admin->Base() + "/audit/checkpoint", Json::object()).status, 200);
   EXPECT_EQ(server.Get("/healthz").Body().value("audit", ""), "ok");
   ASSERT_EQ(server.Stop(), 0);
 
-  const std::string data = server.data_dir() + "/store/data.db";
-  for (const char* suffix : {"-wal", "-shm"}) fs::remove(data + suffix);
-  fs::copy_file(backup, data, fs::copy_options::overwrite_existing);
+  if (on_sqlite) {
+    const std::string data = server.data_dir() + "/store/data.db";
+    for (const char* suffix : {"-wal", "-shm"}) fs::remove(data + suffix);
+    fs::copy_file(backup, data, fs::copy_options::overwrite_existing);
+  } else {
+    // What a restore of a pg_dump taken then leaves of the chain: the entries and checkpoints
+    // written since are gone.
+    RunResult restored = PsqlData(
+        server.data_dir(), "ALTER TABLE audit DISABLE TRIGGER USER; ALTER TABLE "
+                           "audit_checkpoints DISABLE TRIGGER USER; DELETE FROM audit WHERE " +
+                               school + " AND seq > " + backup_seq +
+                               "; DELETE FROM audit_checkpoints WHERE " + school + " AND seq > " +
+                               backup_seq + ";");
+    ASSERT_EQ(restored.exit_code, 0) << restored.err;
+  }
   ASSERT_EQ(server.Start(), "");
   EXPECT_EQ(server.Get("/healthz").Body().value("audit", ""), "tail_missing");
   EXPECT_NE(server.stderr_text().find("error: the audit log of school vkluchi_zhizn is tail_missing"),

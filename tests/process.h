@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -74,11 +75,53 @@ inline RunResult RunProgram(const std::vector<std::string>& args) {
   return r;
 }
 
-// Runs DOVIRA_BIN with `args`.
+// The ctest run's PostgreSQL test cluster (DOVIRA_TEST_PG, set for the `pg.` copies of the
+// black-box tests), or "" when the tests keep their data in SQLite.
+inline std::string PgTestCluster() {
+  const char* cluster = std::getenv("DOVIRA_TEST_PG");
+  return cluster != nullptr ? cluster : "";
+}
+
+// A libpq connection string for database `db` of that cluster.
+inline std::string ClusterConninfo(const std::string& db) {
+  return "host=" + PgTestCluster() + " port=5432 user=postgres dbname=" + db;
+}
+
+// The schema a deployment whose data directory is `data_dir` keeps its data in on that cluster:
+// the same for every server and command on that directory.
+inline std::string SchemaFor(const std::string& data_dir) {
+  std::string schema = "t_";
+  for (char c : data_dir) schema += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (schema.size() > 63) schema = "t_" + schema.substr(schema.size() - 61);
+  return schema;
+}
+
+// On the cluster: the options that keep a deployment's data there instead of in `data_dir`.
+inline std::vector<std::string> StoreArgsFor(const std::string& data_dir) {
+  if (PgTestCluster().empty()) return {};
+  return {"--store", ClusterConninfo("dovira_data"), "--keys-store",
+          ClusterConninfo("dovira_keys"), "--store-schema", SchemaFor(data_dir)};
+}
+
+// Runs DOVIRA_BIN with `args`. A command given `--data DIR` gets StoreArgsFor(DIR) too, so an
+// operator command finds the data of the server that ran on DIR, on either store.
 inline RunResult RunDovira(const std::vector<std::string>& args) {
   std::vector<std::string> all = {DOVIRA_BIN};
   all.insert(all.end(), args.begin(), args.end());
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] != "--data") continue;
+    const std::vector<std::string> store = StoreArgsFor(args[i + 1]);
+    all.insert(all.end(), store.begin(), store.end());
+    break;
+  }
   return RunProgram(all);
+}
+
+// On the cluster: runs `sql` with psql in the data database, in the schema of `data_dir`.
+inline RunResult PsqlData(const std::string& data_dir, const std::string& sql) {
+  return RunProgram({"psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d",
+                     ClusterConninfo("dovira_data"), "-c",
+                     "SET search_path TO \"" + SchemaFor(data_dir) + "\"; " + sql});
 }
 
 }  // namespace dovira::testing

@@ -248,6 +248,9 @@ class TestServer {
       args.push_back(path);
     }
     args.insert(args.end(), {"--port", "0", "--insecure-cookies", "--quiet"});
+    // On the ctest run's PostgreSQL cluster (the `pg.` copies of the black-box tests), the data
+    // go there, in a schema of this data directory's own (found again on a restart).
+    for (std::string& a : StoreArgsFor(data_dir_)) args.push_back(std::move(a));
     args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
     if (!options_.fake_clock.empty())
       args.insert(args.end(), {"--fake-clock", options_.fake_clock});

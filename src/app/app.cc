@@ -15,6 +15,7 @@
 #include "adapters/mail/mail_dir.h"
 #include "adapters/mail/smtp_mailer.h"
 #include "adapters/mail/webhook_sender.h"
+#include "adapters/postgres/postgres_store.h"
 #include "adapters/sqlite/sqlite_store.h"
 #include "api/api.h"
 #include "app/dir_lock.h"
@@ -39,6 +40,53 @@
 
 namespace dovira::app {
 
+namespace {
+
+// The store options alone, before anything is opened: errors name the flag.
+Status CheckStoreOptions(const AppOptions& options) {
+  if (options.store.empty()) {
+    if (!options.keys_store.empty()) {
+      return Error::Invalid("--keys-store is for a PostgreSQL store: give --store too", "keys_store");
+    }
+    return Status();
+  }
+  if (options.keys_store.empty()) {
+    return Error::Invalid(
+        "--keys-store: a PostgreSQL store keeps its key vault in a database of its own, with its "
+        "own credentials; give that database's connection string",
+        "keys_store");
+  }
+  if (options.keys_store == options.store) {
+    return Error::Invalid("--keys-store must name another database than --store", "keys_store");
+  }
+  if (options.store_schema.empty()) {
+    return Error::Invalid("--store-schema must not be empty", "store_schema");
+  }
+  return Status();
+}
+
+// The store the options name: SQLite in the data directory, or PostgreSQL.
+Result<std::unique_ptr<ports::Store>> OpenStore(const AppOptions& options) {
+  if (options.store.empty()) {
+    // Enough idle readers for every worker: a reader opened per request re-reads the schema and
+    // re-prepares its statements.
+    sqlite::SqliteOptions so;
+    so.reader_connections = options.reader_connections;
+    auto store = sqlite::SqliteStore::Open(options.data_dir + "/store", so);
+    if (!store.ok()) return store.error();
+    return std::unique_ptr<ports::Store>(std::move(*store));
+  }
+  postgres::PostgresOptions po;
+  po.data_conninfo = options.store;
+  po.keys_conninfo = options.keys_store;
+  po.schema = options.store_schema;
+  auto store = postgres::PostgresStore::Open(po);
+  if (!store.ok()) return store.error();
+  return std::unique_ptr<ports::Store>(std::move(*store));
+}
+
+}  // namespace
+
 App::~App() { Stop(); }
 
 Result<std::unique_ptr<App>> App::Open(AppOptions options) {
@@ -51,7 +99,9 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
     app->system_clock_ = std::make_unique<SystemClock>();
     app->clock_ = app->system_clock_.get();
   }
-  // The mail transport first: a wrong option is refused before the data directory is touched.
+  // The store's and the mail transport's options first: a wrong option is refused before the
+  // data directory is touched.
+  if (Status checked = CheckStoreOptions(options); !checked.ok()) return checked.error();
   if (!options.smtp_url.empty() && !options.mail_dir.empty()) {
     return Error::Invalid("--smtp-url and --mail-dir are alternatives: give one of them",
                           "mail_dir");
@@ -82,11 +132,7 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return Error::Unavailable("cannot create the data directory " + dir);
   }
-  // Enough idle readers for every worker: a reader opened per request re-reads the schema and
-  // re-prepares its statements.
-  sqlite::SqliteOptions so;
-  so.reader_connections = options.reader_connections;
-  auto store = sqlite::SqliteStore::Open(dir + "/store", so);
+  auto store = OpenStore(options);
   if (!store.ok()) return store.error();
   app->store_ = std::move(*store);
   app->store_->SetAuditChainer(services::AuditLog::Chainer(*app->crypto_));
@@ -312,7 +358,7 @@ services::StaffService& App::staff() { return *staff_; }
 services::RequestService& App::requests() { return *requests_; }
 services::Outbox& App::outbox() { return *outbox_; }
 services::RetentionService& App::retention() { return *retention_; }
-sqlite::SqliteStore& App::store() { return *store_; }
+ports::Store& App::store() { return *store_; }
 services::TestDataService& App::testdata() { return *testdata_; }
 const Clock& App::clock() const { return *clock_; }
 

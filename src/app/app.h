@@ -22,8 +22,8 @@ namespace dovira::crypto {
 class SodiumCrypto;
 class KeyRingProvider;
 }  // namespace dovira::crypto
-namespace dovira::sqlite {
-class SqliteStore;
+namespace dovira::ports {
+class Store;
 }
 namespace dovira::http {
 class HttpServer;
@@ -60,7 +60,14 @@ namespace dovira::app {
 class DirLock;
 
 struct AppOptions {
-  std::string data_dir = "data";           // store/ and keys/ live here
+  std::string data_dir = "data";           // store/ (SQLite) and keys/ live here
+  // Where the data are kept: "" = the embedded SQLite store in data_dir/store; otherwise a
+  // PostgreSQL connection string ("postgresql://..." or "host=... dbname=...") for the data, with
+  // the key vault in its own database reached by `keys_store` (its own credentials, so a backup of
+  // the data never holds a key: B02), both in the schema `store_schema`.
+  std::string store;
+  std::string keys_store;
+  std::string store_schema = "dovira";
   std::vector<std::string> policy_files;   // one school each
   std::optional<Timestamp> fake_clock;     // a manual clock starting here (tests)
   int reader_connections = 72;             // idle SQLite readers kept open
@@ -112,7 +119,7 @@ class App {
   services::Outbox& outbox();
   services::RetentionService& retention();
   services::TestDataService& testdata();  // test-data export and import (R91)
-  sqlite::SqliteStore& store();
+  ports::Store& store();
   const Clock& clock() const;
 
  private:
@@ -127,7 +134,7 @@ class App {
   std::unique_ptr<ManualClock> manual_clock_;
   const Clock* clock_ = nullptr;
   std::unique_ptr<crypto::SodiumCrypto> crypto_;
-  std::unique_ptr<sqlite::SqliteStore> store_;
+  std::unique_ptr<ports::Store> store_;
   std::unique_ptr<crypto::KeyRingProvider> keys_;
   std::unique_ptr<services::Schools> schools_;
   std::unique_ptr<services::AuditLog> audit_;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/data_options.h"
 #include "cli/open_app.h"
 #include "services/anonymisation.h"
 
@@ -76,11 +77,7 @@ void AddAnonymiseCommand(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<AnonymiseArgs>();
   auto* cmd = app.add_subcommand(
       "anonymise", "A depersonalised data set and its risk report, for a purpose of [anonymisation]");
-  cmd->add_option("--data", args->data.data, "Data directory (store and keys)")
-      ->capture_default_str();
-  cmd->add_option("--policy", args->data.policies,
-                  "A school's policy file (repeatable; default: the schools already stored)")
-      ->check(CLI::ExistingFile);
+  AddDataOptions(cmd, args->data);
   cmd->add_option("--school", args->school, "School id (default: the only school)");
   cmd->add_option("--purpose", args->purpose, "A purpose [anonymisation] names")->required();
   cmd->add_option("--out", args->out, "The data set (CSV)")->required();

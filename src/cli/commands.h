@@ -45,6 +45,9 @@ int Deadline(const DeadlineArgs& args, std::ostream& out, std::ostream& err);
 struct DataArgs {
   std::string data = "data";
   std::vector<std::string> policies;
+  std::string store;       // "" = SQLite in `data`; else PostgreSQL (app::AppOptions::store)
+  std::string keys_store;  // the PostgreSQL key vault
+  std::string store_schema = "dovira";
 };
 
 struct ServeArgs {

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/data_options.h"
 #include "cli/testdata_commands.h"
 
 int main(int argc, char** argv) {
@@ -54,10 +55,7 @@ int main(int argc, char** argv) {
   deadline->callback([&] { exit_code = dovira::cli::Deadline(dl, std::cout, std::cerr); });
 
   auto add_data = [](CLI::App* cmd, dovira::cli::DataArgs& d) {
-    cmd->add_option("--data", d.data, "Data directory (store and keys)")->capture_default_str();
-    cmd->add_option("--policy", d.policies,
-                    "A school's policy file (repeatable; default: the schools already stored)")
-        ->check(CLI::ExistingFile);
+    dovira::cli::AddDataOptions(cmd, d);
   };
 
   dovira::cli::ServeArgs serve_args;

@@ -5,7 +5,6 @@
 #include <istream>
 #include <ostream>
 
-#include "adapters/sqlite/sqlite_store.h"
 #include "app/app.h"
 #include "cli/commands.h"
 #include "cli/open_app.h"
@@ -29,6 +28,9 @@ Result<std::unique_ptr<app::App>> OpenApp(const DataArgs& d, const std::string& 
     while (!o.public_url.empty() && o.public_url.back() == '/') o.public_url.pop_back();
   }
   o.data_dir = d.data;
+  o.store = d.store;
+  o.keys_store = d.keys_store;
+  o.store_schema = d.store_schema;
   o.policy_files = d.policies;
   if (!fake_clock.empty()) {
     Timestamp t;

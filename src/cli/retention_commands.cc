@@ -5,6 +5,7 @@
 
 #include "calendar/date.h"
 #include "cli/commands.h"
+#include "cli/data_options.h"
 #include "cli/open_app.h"
 #include "services/retention.h"
 #include "services/schools.h"
@@ -56,10 +57,7 @@ void AddRetentionCommands(CLI::App& app, int& exit_code) {
   static std::string school, until, lang = "en";
   auto* preview = retention->add_subcommand(
       "preview", "What the retention job will end up to a day, and why (one line per field)");
-  preview->add_option("--data", data.data, "Data directory (store and keys)")
-      ->capture_default_str();
-  preview->add_option("--policy", data.policies, "A school's policy file (repeatable)")
-      ->check(CLI::ExistingFile);
+  AddDataOptions(preview, data);
   preview->add_option("--school", school, "School id");
   preview->add_option("--until", until, "The last day, YYYY-MM-DD")->required();
   preview->add_option("--lang", lang, "Language of the sentences: uk, ru or en")

@@ -7,6 +7,7 @@
 
 #include "app/app.h"
 #include "cli/commands.h"
+#include "cli/data_options.h"
 #include "cli/open_app.h"
 #include "services/testdata.h"
 
@@ -88,10 +89,7 @@ void AddTestDataCommands(CLI::App& app, int& exit_code) {
   auto* testdata = app.add_subcommand("testdata", "Pseudonymised test data (R91)");
   testdata->require_subcommand(1);
   auto add_data = [&](CLI::App* cmd) {
-    cmd->add_option("--data", args->data.data, "Data directory (store and keys)")
-        ->capture_default_str();
-    cmd->add_option("--policy", args->data.policies, "A school's policy file (repeatable)")
-        ->check(CLI::ExistingFile);
+    AddDataOptions(cmd, args->data);
     cmd->add_option("--school", args->school, "School id");
   };
   auto* ex = testdata->add_subcommand(

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <functional>
 #include <limits>
@@ -1415,7 +1416,24 @@ class PostgresStore::Impl {
       keys_writer_->RollbackQuietly();
       return std::move(outcome->error);
     }
+    if (!batch.destroyed_keys.empty()) ReclaimDestroyedKeys();
     return Status::Ok();
+  }
+
+  // A deleted row stays in the table's pages as a dead tuple until VACUUM prunes it. VACUUM
+  // cannot run inside a transaction, so it follows the commit, before the batch is acknowledged:
+  // it prunes the destroyed keys' tuples (no open snapshot can still see them: readers run one
+  // autocommit statement each) and compacts their pages. PostgreSQL does not zero freed space, so
+  // a pruned tuple's bytes can linger in a page's free space until a later write reuses it; they
+  // are a subject key wrapped under the school's key, which `dovira keys rotate` retires (see
+  // ARCHITECTURE.md). A failure is not the batch's: the key is deleted either way, and the next
+  // erasure's VACUUM prunes it.
+  void ReclaimDestroyedKeys() {
+    Status vacuumed = keys_writer_->Exec(sql::kVacuumSubjectKeys);
+    if (!vacuumed.ok()) {
+      std::fprintf(stderr, "dovira: key vault: VACUUM after an erasure failed: %s\n",
+                   vacuumed.error().message.c_str());
+    }
   }
 
   WriteOutcome ApplyInTransactions(WriteBatch& batch, bool has_keys) {

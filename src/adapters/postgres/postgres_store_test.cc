@@ -1,11 +1,13 @@
 // The PostgreSQL store against a throwaway PostgreSQL 15 cluster: the storage port's conformance
 // suite, and what is particular to this adapter (the key vault in its own database, the schema's
-// version, values the server refuses). One cluster per test program, with two databases: the
-// data and the key vault; each store gets a fresh schema in both.
+// version, values the server refuses). The cluster is ctest's (DOVIRA_TEST_PG, started once for
+// the run by pg_test_cluster) or, when the program runs alone, its own; it has two databases, the
+// data and the key vault, and each store gets a fresh schema in both.
 #include "adapters/postgres/postgres_store.h"
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -18,10 +20,16 @@ namespace {
 constexpr char kDataDb[] = "dovira_data";
 constexpr char kKeysDb[] = "dovira_keys";
 
-// The cluster of this test program, started before the first test and stopped after the last.
+// The cluster of this test program: attached before the first test (or started, and then
+// stopped after the last).
 class Cluster : public ::testing::Environment {
  public:
   void SetUp() override {
+    const char* shared = std::getenv("DOVIRA_TEST_PG");
+    if (shared != nullptr && *shared != '\0') {
+      cluster_ = TestCluster::Attach(shared);
+      return;
+    }
     Result<std::unique_ptr<TestCluster>> started = TestCluster::Start();
     if (!started.ok()) {
       error_ = started.error().message;
@@ -134,6 +142,43 @@ TEST(PostgresStore, B02_KeysLiveOnlyInTheVaultDatabase) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(refused.error().field, "keys_conninfo");
+}
+
+// B02: erasure destroys the subject's key, and on PostgreSQL a deleted row stays in its page as a
+// dead tuple until VACUUM prunes it. The store prunes the destroyed key before the erasure's batch
+// is acknowledged: no line of the vault's pages, live or dead, holds it any more.
+TEST(PostgresStore, B02_ADestroyedKeyIsPrunedFromTheVaultBeforeTheErasureIsAcknowledged) {
+  std::unique_ptr<PostgresStore> store = OpenOrFail(OptionsFor("b02_pruned"));
+  ASSERT_NE(store, nullptr);
+  WriteBatch b;
+  b.schools.push_back(MakeSchool("sch"));
+  for (const char* subject : {"sub-1", "sub-2"}) {
+    b.subjects.push_back(MakeSubject("sch", subject));
+    b.subject_keys.push_back(MakeKey("sch", subject));  // its wrapped key ends "schsub-N"
+  }
+  ASSERT_TRUE(store->Commit(std::move(b)).ok());
+  WriteBatch erase;
+  erase.destroyed_keys.emplace_back(SchoolId("sch"), SubjectId("sub-1"));
+  ASSERT_TRUE(store->Commit(std::move(erase)).ok());
+
+  TestCluster* cluster = Cluster::Get();
+  ASSERT_NE(cluster, nullptr);
+  ASSERT_TRUE(cluster->Exec(kKeysDb, "CREATE EXTENSION IF NOT EXISTS pageinspect").ok());
+  // Raises when a line pointer of the table's first page holds `needle` in its tuple (the test
+  // keys fit in one page).
+  auto tuple_holds = [&](const std::string& needle) {
+    return !cluster
+                ->Exec(kKeysDb,
+                       "DO $$ BEGIN IF EXISTS (SELECT 1 FROM heap_page_items(get_raw_page("
+                       "'b02_pruned.subject_keys', 0)) WHERE position(convert_to('" +
+                           needle +
+                           "', 'UTF8') IN t_data) > 0) THEN RAISE EXCEPTION 'held'; END IF; "
+                           "END $$")
+                .ok();
+  };
+  EXPECT_FALSE(tuple_holds("schsub-1"));
+  EXPECT_TRUE(tuple_holds("schsub-2"));  // the page is the one looked at
+  EXPECT_FALSE(store->GetSubjectKey(SchoolId("sch"), SubjectId("sub-1")).value().has_value());
 }
 
 // B09: a subject with a tombstone in the key vault but rows in the data (an older data backup

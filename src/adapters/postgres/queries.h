@@ -49,6 +49,8 @@ inline constexpr char kUpsertSubjectKey[] =
     " created_at = excluded.created_at";
 inline constexpr char kDeleteSubjectKey[] =
     "DELETE FROM subject_keys WHERE school_id = $1 AND subject_id = $2";
+// After a destroyed key's commit (PostgresStore's writer, outside any transaction).
+inline constexpr char kVacuumSubjectKeys[] = "VACUUM subject_keys";
 inline constexpr char kGetSubjectKey[] =
     "SELECT school_id, subject_id, kek_id, wrapped_key, created_at FROM subject_keys"
     " WHERE school_id = $1 AND subject_id = $2";

@@ -36,7 +36,27 @@ std::string Tail(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<TestCluster>> TestCluster::Start() {
+namespace {
+
+// "runuser -u postgres -- " when running as root (initdb and the server refuse root), after
+// handing `dir` to that user; "" otherwise.
+Result<std::string> RunAs(const std::string& dir) {
+  if (::geteuid() != 0) return std::string();
+  const passwd* pw = ::getpwnam("postgres");
+  if (pw == nullptr) {
+    return Error::Unavailable(
+        "running as root, and there is no `postgres` user to run the test cluster as "
+        "(the postgresql-15 package creates it)");
+  }
+  if (::chown(dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+    return Error::Unavailable("cannot hand the test cluster's directory to `postgres`");
+  }
+  return std::string("runuser -u postgres -- ");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TestCluster>> TestCluster::Start(const std::string& root_dir) {
   const std::string bin = BinDir();
   for (const char* tool : {"initdb", "pg_ctl", "postgres"}) {
     if (::access((bin + "/" + tool).c_str(), X_OK) != 0) {
@@ -45,54 +65,56 @@ Result<std::unique_ptr<TestCluster>> TestCluster::Start() {
                                 "set DOVIRA_PG_BIN to the directory holding initdb and postgres");
     }
   }
-  std::string pattern = ::testing::TempDir() + "dovira_pg_XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    return Error::Unavailable("cannot create a temporary directory for the test cluster");
-  }
-  std::string run_as;
-  if (::geteuid() == 0) {
-    const passwd* pw = ::getpwnam("postgres");
-    if (pw == nullptr) {
-      return Error::Unavailable(
-          "running as root, and there is no `postgres` user to run the test cluster as "
-          "(the postgresql-15 package creates it)");
+  std::string root = root_dir;
+  if (root.empty()) {
+    root = ::testing::TempDir() + "dovira_pg_XXXXXX";
+    if (::mkdtemp(root.data()) == nullptr) {
+      return Error::Unavailable("cannot create a temporary directory for the test cluster");
     }
-    if (::chown(pattern.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
-      return Error::Unavailable("cannot hand the test cluster's directory to `postgres`");
+  } else {
+    Stop(root);
+    if (::mkdir(root.c_str(), 0700) != 0) {
+      return Error::Unavailable("cannot create the test cluster's directory " + root);
     }
-    run_as = "runuser -u postgres -- ";
   }
-  std::unique_ptr<TestCluster> cluster(new TestCluster(pattern, run_as));
-  const std::string& root = cluster->root_;
+  Result<std::string> run_as = RunAs(root);
+  if (!run_as.ok()) return run_as.error();
+  std::unique_ptr<TestCluster> cluster(new TestCluster(root, *run_as, root_dir.empty()));
 
-  const std::string initdb = run_as + bin + "/initdb -D " + root + "/data -A trust -U postgres" +
+  const std::string initdb = *run_as + bin + "/initdb -D " + root + "/data -A trust -U postgres" +
                              " -E UTF8 --locale=C --no-sync > " + root + "/initdb.log 2>&1";
   if (std::system(initdb.c_str()) != 0) {
     return Error::Unavailable("initdb failed: " + Tail(root + "/initdb.log"));
   }
-  const std::string start = run_as + bin + "/pg_ctl -D " + root + "/data -l " + root +
+  const std::string start = *run_as + bin + "/pg_ctl -D " + root + "/data -l " + root +
                             "/server.log -w -t 60 -o \"-k " + root + " -p " +
                             std::to_string(kPort) +
-                            " -c listen_addresses='' -c fsync=off -c full_page_writes=off\"" +
-                            " start > " + root + "/pg_ctl.log 2>&1";
+                            " -c listen_addresses='' -c fsync=off -c full_page_writes=off" +
+                            " -c max_connections=400\" start > " + root + "/pg_ctl.log 2>&1";
   if (std::system(start.c_str()) != 0) {
     return Error::Unavailable("the test cluster did not start: " + Tail(root + "/server.log"));
   }
-  cluster->running_ = true;
   return cluster;
 }
 
-TestCluster::~TestCluster() {
-  Stop();
-  std::error_code ec;
-  std::filesystem::remove_all(root_, ec);
+std::unique_ptr<TestCluster> TestCluster::Attach(const std::string& root) {
+  return std::unique_ptr<TestCluster>(new TestCluster(root, "", false));
 }
 
-void TestCluster::Stop() {
-  if (!running_) return;
-  const std::string stop = run_as_ + BinDir() + "/pg_ctl -D " + root_ +
-                           "/data -m immediate -w stop > " + root_ + "/pg_ctl_stop.log 2>&1";
-  if (std::system(stop.c_str()) == 0) running_ = false;
+TestCluster::~TestCluster() {
+  if (!owned_) return;
+  Stop(root_);
+}
+
+void TestCluster::Stop(const std::string& root) {
+  std::error_code ec;
+  if (std::filesystem::exists(root + "/data/postmaster.pid", ec)) {
+    Result<std::string> run_as = RunAs(root);
+    const std::string stop = (run_as.ok() ? *run_as : std::string()) + BinDir() + "/pg_ctl -D " +
+                             root + "/data -m immediate -w stop > /dev/null 2>&1";
+    (void)std::system(stop.c_str());
+  }
+  std::filesystem::remove_all(root, ec);
 }
 
 std::string TestCluster::Conninfo(const std::string& dbname) const {

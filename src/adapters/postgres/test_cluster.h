@@ -7,6 +7,10 @@
 // The cluster favours speed over durability (fsync off): tests check what is committed, not what
 // survives a power cut.
 //
+// One cluster can serve a whole ctest run: `pg_test_cluster start DIR` (a ctest fixture, see
+// tests/CMakeLists.txt) starts it in DIR with the databases the tests use, and every test process
+// that finds DOVIRA_TEST_PG=DIR in its environment attaches to it instead of starting its own.
+//
 // Thread-safety: Start and the destructor on one thread; Conninfo from any.
 #pragma once
 
@@ -20,9 +24,14 @@ namespace dovira::postgres {
 
 class TestCluster {
  public:
-  // Creates and starts the cluster. Returns kUnavailable with what is missing or what failed
-  // (the tail of the server's log) when it cannot.
-  static Result<std::unique_ptr<TestCluster>> Start();
+  // Creates and starts the cluster in a fresh temporary directory (`root` empty), removed with
+  // the object, or in `root` (replacing whatever was there), left running for Stop(root).
+  // Returns kUnavailable with what is missing or what failed (the tail of the server's log).
+  static Result<std::unique_ptr<TestCluster>> Start(const std::string& root = "");
+  // The cluster running in `root` (started by Start(root)); the object leaves it running.
+  static std::unique_ptr<TestCluster> Attach(const std::string& root);
+  // Stops the cluster running in `root` (if any) and removes the directory.
+  static void Stop(const std::string& root);
   ~TestCluster();
   TestCluster(const TestCluster&) = delete;
   TestCluster& operator=(const TestCluster&) = delete;
@@ -34,13 +43,12 @@ class TestCluster {
   Status Exec(const std::string& dbname, const std::string& sql) const;
 
  private:
-  TestCluster(std::string root, std::string run_as)
-      : root_(std::move(root)), run_as_(std::move(run_as)) {}
-  void Stop();
+  TestCluster(std::string root, std::string run_as, bool owned)
+      : root_(std::move(root)), run_as_(std::move(run_as)), owned_(owned) {}
 
-  std::string root_;    // the temporary directory: data/, the socket, the logs
+  std::string root_;    // the cluster's directory: data/, the socket, the logs
   std::string run_as_;  // "runuser -u postgres -- " under root, else ""
-  bool running_ = false;
+  bool owned_ = true;   // stopped and removed with this object
 };
 
 }  // namespace dovira::postgres
