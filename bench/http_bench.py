@@ -58,8 +58,8 @@ def wrk(url, seconds, connections, script=None):
         cmd += ["-s", script]
     out = subprocess.run(cmd + [url], check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = to_ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = to_ms(re.search(r"99%\s+(\S+)", out).group(1))
+    p50 = to_ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1))
+    p99 = to_ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     return {"rps": rps, "p50_ms": p50, "p99_ms": p99,
             "errors": int(non2xx.group(1)) if non2xx else 0}

@@ -214,7 +214,16 @@ void Api::Register(const std::string& method, const std::string& pattern, Access
   size_t i = router_.Add(method, pattern, access, std::move(doc));
   handlers_.resize(i + 1);
   async_handlers_.resize(i + 1);
+  inline_handlers_.resize(i + 1);
   handlers_[i] = handler;
+}
+
+void Api::RegisterInline(const std::string& method, const std::string& pattern, Access access,
+                         RouteDoc doc, Handler handler) {
+  // Authentication may read the store: only a public route can run on the event loop.
+  if (!access.IsPublic()) throw std::logic_error("an inline route must be public: " + pattern);
+  Register(method, pattern, std::move(access), std::move(doc), handler);
+  inline_handlers_.back() = true;
 }
 
 void Api::RegisterAsync(const std::string& method, const std::string& pattern, Access access,
@@ -222,6 +231,7 @@ void Api::RegisterAsync(const std::string& method, const std::string& pattern, A
   size_t i = router_.Add(method, pattern, access, std::move(doc));
   handlers_.resize(i + 1);
   async_handlers_.resize(i + 1);
+  inline_handlers_.resize(i + 1);
   async_handlers_[i] = handler;
 }
 
@@ -259,16 +269,17 @@ void Api::RegisterRoutes() {
   const Json page = Obj({{"items", {{"type", "array"}, {"items", kAny}}}, {"next_cursor", kStr}});
   const Json access = Obj({{"purpose", kStr}, {"fields", kStrList}, {"operation", kStr}}, {"purpose"});
 
-  Register("GET", "/healthz", Access::Public(),
-           doc("Liveness and the schools served", "system", nullptr, kAny, 200, {}), &Api::Healthz);
+  RegisterInline("GET", "/healthz", Access::Public(),
+                 doc("Liveness and the schools served", "system", nullptr, kAny, 200, {}),
+                 &Api::Healthz);
   {
     RouteDoc d = doc("Prometheus metrics", "system", nullptr, kStr, 200, {});
     d.content_type = "text/plain";
     Register("GET", "/metrics", Access::Staff(Capability::kPrivileged, PersonalData::kNone), d,
              &Api::MetricsText);
   }
-  Register("GET", "/v1/openapi.json", Access::Public(),
-           doc("This document", "system", nullptr, kAny, 200, {}), &Api::OpenApi);
+  RegisterInline("GET", "/v1/openapi.json", Access::Public(),
+                 doc("This document", "system", nullptr, kAny, 200, {}), &Api::OpenApi);
   {
     RouteDoc d = doc("The privacy notice rendered from the policy (R01)", "policy", nullptr, kStr,
                      200, {404, 400}, {"school", "lang", "format"});
@@ -549,15 +560,26 @@ void Api::Handle(ports::HttpRequest&& request, ports::HttpResponder respond) {
   auto elapsed = [start] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  // Non-blocking routes run here, on the event loop, and answer from their completion callback.
+  // Non-blocking routes run here, on the event loop: the asynchronous ones answer from their
+  // completion callback, the inline ones at once.
   Match m = router_.Find(call->req.method, call->req.path);
   if (m.route) {
     const size_t index = static_cast<size_t>(m.route - router_.routes().data());
+    if (inline_handlers_[index]) {
+      HttpResponse resp;
+      try {
+        resp = Dispatch(*call, std::move(m));
+      } catch (const std::exception& e) {
+        resp = Unexpected(*call, e);
+      }
+      Finished(*call, resp, elapsed());
+      return respond(std::move(resp));
+    }
     if (AsyncHandler h = async_handlers_[index]) {
       auto shared_respond = std::make_shared<ports::HttpResponder>(std::move(respond));
       auto answered = std::make_shared<std::atomic<bool>>(false);
       try {
-        if (auto early = Prepare(*call)) {
+        if (auto early = Prepare(*call, std::move(m))) {
           answered->store(true);
           Finished(*call, *early, elapsed());
           return (*shared_respond)(std::move(*early));
@@ -576,10 +598,10 @@ void Api::Handle(ports::HttpRequest&& request, ports::HttpResponder respond) {
       return;
     }
   }
-  pool_->Post([this, call, respond = std::move(respond), elapsed]() mutable {
+  pool_->Post([this, call, respond = std::move(respond), elapsed, m = std::move(m)]() mutable {
     HttpResponse resp;
     try {
-      resp = Dispatch(*call);
+      resp = Dispatch(*call, std::move(m));
     } catch (const std::exception& e) {
       resp = Unexpected(*call, e);
     }
@@ -639,12 +661,11 @@ Result<Actor> Api::Authenticate(Call& c) {
   return session->ToActor();
 }
 
-std::optional<HttpResponse> Api::Prepare(Call& c) {
+std::optional<HttpResponse> Api::Prepare(Call& c, Match m) {
   c.ctx.request_id = c.req.request_id;
   c.ctx.ip = c.req.remote_address;
   c.ctx.user_agent = c.req.Header("user-agent");
   c.lang = PreferredLang(c.req);
-  Match m = router_.Find(c.req.method, c.req.path);
   if (!m.route) {
     if (auto preflight = CorsPreflight(c.req)) return std::move(*preflight);
     if (auto file = static_files_.Serve(c.req)) return std::move(*file);  // --web-root
@@ -679,8 +700,8 @@ std::optional<HttpResponse> Api::Prepare(Call& c) {
   return std::nullopt;
 }
 
-HttpResponse Api::Dispatch(Call& c) {
-  if (auto early = Prepare(c)) return std::move(*early);
+HttpResponse Api::Dispatch(Call& c, Match m) {
+  if (auto early = Prepare(c, std::move(m))) return std::move(*early);
   const size_t index = static_cast<size_t>(c.route - router_.routes().data());
   Handler h = handlers_[index];
   return (this->*h)(c);

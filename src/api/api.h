@@ -107,14 +107,19 @@ class Api {
                 Handler handler);
   void RegisterAsync(const std::string& method, const std::string& pattern, Access access,
                      RouteDoc doc, AsyncHandler handler);
+  // A public route whose handler only reads memory (no store, no file, no lock held long): it
+  // runs on the event loop itself, without the two thread hand-offs of the worker pool.
+  void RegisterInline(const std::string& method, const std::string& pattern, Access access,
+                      RouteDoc doc, Handler handler);
   void RegisterRoutes();
   void RegisterRequestRoutes();  // requests_api.cc
   void RegisterCabinetRoutes();  // cabinet_api.cc
   void RegisterAnonymisationRoutes();  // anonymisation_api.cc
   Result<services::Actor> AuthenticateSubject(Call& c);
   // Routing and authentication; a response when the request ends there (404, 401, ...).
-  std::optional<ports::HttpResponse> Prepare(Call& call);
-  ports::HttpResponse Dispatch(Call& call);
+  // `m` is the router's answer for the request, found once in Handle.
+  std::optional<ports::HttpResponse> Prepare(Call& call, Match m);
+  ports::HttpResponse Dispatch(Call& call, Match m);
   ports::HttpResponse Unexpected(Call& call, const std::exception& e);
   void Finished(Call& call, ports::HttpResponse& resp, double seconds);
   Result<services::Actor> Authenticate(Call& call);
@@ -261,6 +266,7 @@ class Api {
   Router router_;
   std::vector<Handler> handlers_;             // by route index
   std::vector<AsyncHandler> async_handlers_;  // by route index; null for pooled handlers
+  std::vector<bool> inline_handlers_;         // by route index: runs on the event loop
   Metrics metrics_;
   std::string openapi_;
   std::unique_ptr<WorkerPool> pool_;
