@@ -213,6 +213,7 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   for (const auto& [text, source] : policies) {
     auto school = app->schools_->Load(text, source);
     if (!school.ok()) return school.error();
+    if (!options.load_gate_state) continue;
     Status st = app->subjects_->LoadGateState(**school);
     if (!st.ok()) return st.error();
     st = app->guardians_->LoadGateState(**school);

@@ -82,6 +82,11 @@ struct AppOptions {
   // this directory") and the commands that must not run beside a server ("rotate the keys").
   // Empty: the command works beside a running server.
   std::string exclusive_for;
+  // Load each school's purpose gate (every subject's consents, restrictions, guardianships, the
+  // requests' effects, retention, grants). Off for the operator commands that never ask the gate
+  // (audit verify, backup, admin and apikey create): they then open in the same time whatever
+  // the number of subjects, and must not call the services that decide.
+  bool load_gate_state = true;
 };
 
 struct ServeOptions {
