@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/intake.h"
+#include "services/privileged.h"
 #include "services/request_texts.h"
 
 namespace dovira::services {
@@ -47,16 +48,6 @@ bool ToGateGrant(const domain::CompiledPolicy& cp, const ports::AccessGrantRow& 
     if (cp.field(i).category == row.category) out.fields.Set(i);
   }
   return out.purpose >= 0;
-}
-
-Status RequirePrivileged(const domain::CompiledPolicy& cp, const Actor& actor) {
-  const int r = cp.RoleIndex(actor.role);
-  if (actor.kind != Actor::Kind::kStaff || r < 0 || !cp.role(static_cast<size_t>(r)).privileged) {
-    return Error::Denied("role_denied",
-                         "a break-glass grant is given by a privileged role of the school's policy")
-        .With("variant", "privileged");
-  }
-  return Status::Ok();
 }
 
 }  // namespace
@@ -141,7 +132,8 @@ Result<ports::AccessGrantRow> AccessControlService::BreakGlass(const SchoolId& s
   auto rt = schools_.Get(school);
   if (!rt.ok()) return rt.error();
   auto cp = (*rt)->policy();
-  if (Status st = RequirePrivileged(*cp, actor); !st.ok()) return st.error();
+  Status privileged = RequirePrivilegedStaff(*cp, actor, "a break-glass grant is given");
+  if (!privileged.ok()) return privileged.error();
   const policy::Policy& p = cp->policy();
 
   if (in.staff.value().empty()) {
@@ -273,7 +265,8 @@ Result<ports::SubjectAssignmentRow> AccessControlService::Assign(const SchoolId&
   auto rt = schools_.Get(school);
   if (!rt.ok()) return rt.error();
   auto cp = (*rt)->policy();
-  if (Status st = RequirePrivileged(*cp, actor); !st.ok()) return st.error();
+  Status privileged = RequirePrivilegedStaff(*cp, actor, "subjects are assigned to organisations");
+  if (!privileged.ok()) return privileged.error();
   if (in.organisation.empty()) {
     return Error::Refused("organisation_required", "name the organisation", "organisation");
   }
@@ -324,7 +317,8 @@ Status AccessControlService::Unassign(const SchoolId& school, const std::string&
   auto rt = schools_.Get(school);
   if (!rt.ok()) return rt.error();
   auto cp = (*rt)->policy();
-  if (Status st = RequirePrivileged(*cp, actor); !st.ok()) return st.error();
+  Status privileged = RequirePrivilegedStaff(*cp, actor, "subjects are assigned to organisations");
+  if (!privileged.ok()) return privileged.error();
   if (!(*rt)->assignments().Assigned(organisation, subject)) {
     return Error{ErrorCode::kNotFound, "the subject is not assigned to this organisation", {},
                  "assignment_unknown"};

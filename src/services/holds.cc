@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "calendar/date.h"
+#include "services/privileged.h"
 
 namespace dovira::services {
 namespace {
@@ -19,17 +20,6 @@ constexpr size_t kMaxReason = 500;
 
 LegalHoldService::LegalHoldService(Deps deps, Schools& schools, AuditLog& audit)
     : deps_(deps), schools_(schools), audit_(audit) {}
-
-Status LegalHoldService::RequirePrivileged(const SchoolRuntime& school, const Actor& actor) const {
-  auto cp = school.policy();
-  const int r = cp->RoleIndex(actor.role);
-  if (actor.kind != Actor::Kind::kStaff || r < 0 || !cp->role(static_cast<size_t>(r)).privileged) {
-    return Error::Denied("role_denied",
-                         "legal holds are recorded by a privileged role of the "
-                         "school's policy");
-  }
-  return Status::Ok();
-}
 
 Result<std::string> LegalHoldService::Today(const SchoolId& school) {
   auto rt = schools_.Get(school);
@@ -71,7 +61,8 @@ Result<ports::LegalHoldRow> LegalHoldService::Place(const SchoolId& school, cons
                                                     const Actor& actor, const RequestContext& ctx) {
   auto rt = schools_.Get(school);
   if (!rt.ok()) return rt.error();
-  if (Status st = RequirePrivileged(**rt, actor); !st.ok()) return st.error();
+  Status privileged = RequirePrivilegedStaff(*(*rt)->policy(), actor, "legal holds are recorded");
+  if (!privileged.ok()) return privileged.error();
   auto cp = (*rt)->policy();
   const policy::Policy& p = cp->policy();
 
@@ -198,7 +189,8 @@ Result<ports::LegalHoldRow> LegalHoldService::Release(const SchoolId& school,
                                                       const RequestContext& ctx) {
   auto rt = schools_.Get(school);
   if (!rt.ok()) return rt.error();
-  if (Status st = RequirePrivileged(**rt, actor); !st.ok()) return st.error();
+  Status privileged = RequirePrivilegedStaff(*(*rt)->policy(), actor, "legal holds are recorded");
+  if (!privileged.ok()) return privileged.error();
   if (reason.empty()) {
     return Error::Refused("reason_required", "releasing a hold early needs its reason", "reason");
   }

@@ -77,7 +77,6 @@ class LegalHoldService {
              const Actor& actor, const RequestContext& ctx);
 
  private:
-  Status RequirePrivileged(const SchoolRuntime& school, const Actor& actor) const;
 
   Deps deps_;
   Schools& schools_;

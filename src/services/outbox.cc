@@ -149,15 +149,16 @@ Result<Outbox::Report> Outbox::DeliverDue() {
       row.last_error = outcome.error().message;
       ++report.failed;
     }
+    ports::WriteBatch batch;
+    batch.outbox.push_back(row);
     if (row.state != "pending" && settled_) {
       Json body = Json::parse(row.body, nullptr, false);
       Settled s{row.school,   row.id,    row.request,     row.channel,
                 body.is_object() ? body.value("kind", "") : std::string(),
                 row.state,    row.last_error, std::move(content)};
-      if (Status st = settled_(s); !st.ok()) return st.error();
+      if (Status st = settled_(s, batch); !st.ok()) return st.error();
     }
-    ports::WriteBatch batch;
-    batch.outbox.push_back(row);
+    if (batch.empty()) continue;  // the hook committed it with its own rows
     Status st = deps_.store.Commit(std::move(batch));
     if (!st.ok()) return st.error();
   }

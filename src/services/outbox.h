@@ -97,11 +97,14 @@ class Outbox {
     SchoolId school;
     std::string message, request, channel, kind, state, error, content;
   };
-  // Called by DeliverDue for each message that reaches its final state, before that state is
-  // committed. An error leaves the message as it was (it is tried again at the next run, and a
-  // sent one sent again), so the hook must tolerate being called twice for one message. One
-  // hook; set it before the first delivery, clear it (nullptr) before its owner goes.
-  using SettledHook = std::function<Status(const Settled&)>;
+  // Called by DeliverDue for each message that reaches its final state, with `batch` holding that
+  // state (the message's row). A hook that acts on the outcome stages its own rows into `batch`
+  // and commits it itself (under its own locks), leaving it empty; otherwise DeliverDue commits
+  // it. Either way the message's final state and what follows from it commit together or not at
+  // all. An error leaves the message as it was (it is tried again at the next run, and a sent one
+  // sent again), so the hook must tolerate being called twice for one message. One hook; set it
+  // before the first delivery, clear it (nullptr) before its owner goes.
+  using SettledHook = std::function<Status(const Settled&, ports::WriteBatch& batch)>;
   void SetSettledHook(SettledHook hook);
 
   static constexpr int kMaxAttempts = 8;

@@ -475,7 +475,7 @@ Result<RequestInfo> RequestService::CompleteWithPackage(SchoolRuntime& rt, Reque
                std::move(batch));
 }
 
-Status RequestService::TransferSettled(const Outbox::Settled& m) {
+Status RequestService::TransferSettled(const Outbox::Settled& m, ports::WriteBatch& batch) {
   if (m.kind != "transfer" || m.request.empty()) return Status::Ok();
   std::lock_guard<std::mutex> lock(SchoolMutex(m.school));
   auto loaded = Load(m.school, m.request);
@@ -491,13 +491,12 @@ Status RequestService::TransferSettled(const Outbox::Settled& m) {
   const bool sent = m.state == "sent";
   // Staff confirmed the part by other means, or an earlier run settled it: the outcome stands.
   if (task->state == "done" || (!sent && r.outcome == "failed_technical")) {
-    return sent ? LogTransfer(m.school, r, m.content) : Status::Ok();
+    return sent ? LogTransfer(batch, m.school, r, m.content) : Status::Ok();
   }
   auto rt = schools_.Get(m.school);
   if (!rt.ok()) return rt.error();
   const Timestamp now = deps_.clock.Now();
   const std::string destination = DestinationOrigin(r.destination_url);
-  ports::WriteBatch batch;
   task->at = now;
   if (sent) {
     if (auto st = StageTransferDisclosure(batch, m.school, r, m.content); !st.ok()) return st;
@@ -533,14 +532,17 @@ Status RequestService::TransferSettled(const Outbox::Settled& m) {
       !st.ok()) {
     return st;
   }
-  return Commit(m.school, r, std::move(batch));
+  Status committed = Commit(m.school, r, std::move(batch));
+  batch = ports::WriteBatch();  // committed here, with the request (or not at all)
+  return committed;
 }
 
-Status RequestService::LogTransfer(const SchoolId& school, const RequestInfo& r,
-                                   const std::string& package) {
-  ports::WriteBatch batch;
+Status RequestService::LogTransfer(ports::WriteBatch& batch, const SchoolId& school,
+                                   const RequestInfo& r, const std::string& package) {
   if (auto st = StageTransferDisclosure(batch, school, r, package); !st.ok()) return st;
-  return deps_.store.Commit(std::move(batch));
+  Status committed = deps_.store.Commit(std::move(batch));
+  batch = ports::WriteBatch();
+  return committed;
 }
 
 Status RequestService::StageTransferDisclosure(ports::WriteBatch& batch, const SchoolId& school,

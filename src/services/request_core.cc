@@ -213,7 +213,9 @@ RequestService::RequestService(Deps deps, Schools& schools, SubjectService& subj
       outbox_(outbox),
       disclosures_(disclosures),
       holds_(holds) {
-  outbox_.SetSettledHook([this](const Outbox::Settled& m) { return TransferSettled(m); });
+  outbox_.SetSettledHook([this](const Outbox::Settled& m, ports::WriteBatch& batch) {
+    return TransferSettled(m, batch);
+  });
 }
 
 RequestService::~RequestService() { outbox_.SetSettledHook(nullptr); }

@@ -204,8 +204,10 @@ class RequestService {
   // "failed_technical", because the transfer is owed only where it is technically possible; the
   // file is offered to the subject instead, attached to a letter in their language that also
   // points to the personal account's download. A task staff already confirmed is left as it is.
-  // Errors: the store's (the outbox then tries the message again).
-  Status TransferSettled(const Outbox::Settled& message);
+  // `batch` holds the message's final state (Outbox::SettledHook): what follows from a transfer is
+  // staged into it and committed with it. Errors: the store's (the outbox then tries the message
+  // again).
+  Status TransferSettled(const Outbox::Settled& message, ports::WriteBatch& batch);
 
   // R40: the access package as JSON, written out as it is read. Write hands the output over in
   // pieces (each a few tens of KiB) to `out`, reading and opening the subject's records a page at
@@ -374,8 +376,10 @@ class RequestService {
   // destination, naming its fields and categories as the sent `package` lists them.
   Status StageTransferDisclosure(ports::WriteBatch& batch, const SchoolId& school,
                                  const RequestInfo& r, const std::string& package);
-  // The same committed alone: a transfer sent again after its task was settled.
-  Status LogTransfer(const SchoolId& school, const RequestInfo& r, const std::string& package);
+  // The same committed with `batch` (the message's final state): a transfer sent again after its
+  // task was settled.
+  Status LogTransfer(ports::WriteBatch& batch, const SchoolId& school, const RequestInfo& r,
+                     const std::string& package);
   Result<RequestInfo> CompleteWithPackage(SchoolRuntime& rt, RequestInfo r,
                                           const CompleteRequest& in, const Actor& actor,
                                           const RequestContext& ctx);

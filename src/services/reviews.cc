@@ -9,6 +9,7 @@
 #include "calendar/calendar.h"
 #include "domain/intake.h"
 #include "domain/requests.h"
+#include "services/privileged.h"
 #include "services/request_texts.h"
 
 namespace dovira::services {
@@ -21,16 +22,6 @@ constexpr size_t kMaxOpenReviews = 1000;
 
 calendar::Date LocalDay(const calendar::Calendar& cal, Timestamp t) {
   return cal.LocalDate(std::chrono::floor<std::chrono::seconds>(t));
-}
-
-Status RequirePrivileged(const domain::CompiledPolicy& cp, const Actor& actor) {
-  const int r = cp.RoleIndex(actor.role);
-  if (actor.kind != Actor::Kind::kStaff || r < 0 || !cp.role(static_cast<size_t>(r)).privileged) {
-    return Error::Denied("role_denied",
-                         "reviews of the policy are recorded by a privileged role of its policy")
-        .With("variant", "privileged");
-  }
-  return Status::Ok();
 }
 
 // A new open task due `term` after the local day `from`; nullopt for a term that gives no due
@@ -130,7 +121,8 @@ Result<RecordedReview> ReviewService::Record(const SchoolId& school, const std::
   auto rt = schools_.Get(school);
   if (!rt.ok()) return rt.error();
   auto cp = (*rt)->policy();
-  if (Status st = RequirePrivileged(*cp, actor); !st.ok()) return st.error();
+  Status privileged = RequirePrivilegedStaff(*cp, actor, "reviews of the policy are recorded");
+  if (!privileged.ok()) return privileged.error();
   if (summary.empty()) {
     return Error::Refused("summary_required", "say what the review found", "summary");
   }
@@ -198,7 +190,8 @@ Result<RecordedLawChange> ReviewService::RecordLawChange(const SchoolId& school,
   auto rt = schools_.Get(school);
   if (!rt.ok()) return rt.error();
   auto cp = (*rt)->policy();
-  if (Status st = RequirePrivileged(*cp, actor); !st.ok()) return st.error();
+  Status privileged = RequirePrivilegedStaff(*cp, actor, "reviews of the policy are recorded");
+  if (!privileged.ok()) return privileged.error();
   if (change.description.empty()) {
     return Error::Refused("description_required", "say what changed in the law", "description");
   }
@@ -293,11 +286,14 @@ Status ReviewService::StageAlert(ports::WriteBatch& batch, const SchoolId& schoo
   }
   if (!to) return Status::Ok();
   const std::string lang = MessageLang(p.school.authoritative_language);
-  const bool law = task.reason == "law_change";
-  OutMessage msg = Letter(law ? "review_law_overdue" : "review_overdue", lang, *to,
+  // After a change in the law, the letter names the law when the change named one.
+  const std::string kind = task.reason != "law_change" ? "review_overdue"
+                           : task.law.empty()          ? "review_law_overdue_unnamed"
+                                                       : "review_law_overdue";
+  OutMessage msg = Letter(kind, lang, *to,
                           {{"due", LetterDayText(task.due_date, lang)},
                            {"change", task.law_change},
-                           {"law", task.law.empty() ? "-" : task.law}});
+                           {"law", task.law}});
   auto added = outbox_->Add(batch, school, msg);
   if (!added.ok()) return added.error();
   return Status::Ok();

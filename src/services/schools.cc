@@ -2,6 +2,7 @@
 
 #include "policy/checker.h"
 #include "ports/crypto.h"
+#include "services/privileged.h"
 
 namespace dovira::services {
 
@@ -119,6 +120,16 @@ std::vector<SchoolId> Schools::List() const {
   std::vector<SchoolId> out;
   for (const auto& [id, s] : schools_) out.push_back(id);
   return out;
+}
+
+Status RequirePrivilegedStaff(const domain::CompiledPolicy& cp, const Actor& actor,
+                              const std::string& what) {
+  const int r = cp.RoleIndex(actor.role);
+  if (actor.kind != Actor::Kind::kStaff || r < 0 || !cp.role(static_cast<size_t>(r)).privileged) {
+    return Error::Denied("role_denied", what + " by a privileged role of the school's policy")
+        .With("variant", "privileged");
+  }
+  return Status::Ok();
 }
 
 }  // namespace dovira::services

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "adapters/postgres/connection.h"
+#include "adapters/postgres/dump.h"
 #include "adapters/postgres/migrations.h"
 #include "adapters/postgres/queries.h"
 
@@ -1324,6 +1325,7 @@ class PostgresStore::Impl {
   }
 
   int64_t replayed_tombstones = 0;  // set once by Open
+  const PostgresOptions& options() const { return options_; }
 
   void Submit(WriteBatch batch, std::function<void(Status)> done) {
     {
@@ -1818,14 +1820,13 @@ Result<std::vector<TombstoneRow>> PostgresStore::ListTombstones(const SchoolId& 
                                   Plain(ReadTombstone));
 }
 
-Status PostgresStore::Backup(const std::string&) {
-  return Error::Unavailable(
-      "the PostgreSQL store does not make backups yet: back up the data database with pg_dump");
+Status PostgresStore::Backup(const std::string& path) {
+  return DumpSchema(impl_->options().data_conninfo, impl_->options().schema, path,
+                    "data database");
 }
 
-Status PostgresStore::BackupKeyVault(const std::string&) {
-  return Error::Unavailable(
-      "the PostgreSQL store does not make backups yet: back up the key vault with pg_dump");
+Status PostgresStore::BackupKeyVault(const std::string& path) {
+  return DumpSchema(impl_->options().keys_conninfo, impl_->options().schema, path, "key vault");
 }
 
 Result<std::optional<CookieConsentRow>> PostgresStore::GetCookieConsent(const SchoolId& school,

@@ -44,8 +44,9 @@
 // pool, then the callback sees the rows: a callback may call other reads but must not wait for a
 // write to complete. Large schools will need the rows streamed (single-row mode or a cursor).
 //
-// Not done in this step (they return kUnavailable saying so): Backup and BackupKeyVault (the
-// operator's pg_dump of each database is the backup for now).
+// Backups. Backup and BackupKeyVault run pg_dump on the store's schema of each database
+// (dump.h): custom format, restored with pg_restore; the tombstones are replayed when the store
+// next opens (B09).
 //
 // Thread-safety: every method may be called concurrently from any thread. The destructor waits
 // for queued batches to complete (their callbacks run) and must not race with Submit.
