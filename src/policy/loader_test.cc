@@ -118,6 +118,17 @@ TEST(PolicyLoader, NonAsciiOutsideStringsIsRefusedBeforeTheParser) {
   EXPECT_NE(FindCode(r.findings, "E-SYNTAX"), nullptr);
 }
 
+// Regression (fuzz, the asan build): toml++ 3.3 asserted that a table header's key starts with
+// a key character before reporting that it does not; the file gets the parser's error instead.
+TEST(PolicyLoader, ATableHeaderStartingWithNoKeyCharacterIsASyntaxError) {
+  auto r = LoadPolicy("format = 1\n[%school]\nid = \"x\"\n", "x.toml");
+  EXPECT_FALSE(r.policy);
+  const Finding* f = FindCode(r.findings, "E-SYNTAX");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->pos.line, 2);
+  EXPECT_NE(f->message.find("'%'"), std::string::npos) << f->message;
+}
+
 TEST(PolicyLoader, StringGluedToABareValueIsRefusedBeforeTheParser) {
   // Regression (fuzz): `[20"…` made toml++ scan a non-ASCII character as part of a bare value.
   auto r = LoadPolicy("a = [20\"\xd1\x85\"]\n", "x.toml");
