@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 
 #include "api/call.h"
 #include "api/cors.h"
@@ -220,8 +222,14 @@ void Api::Register(const std::string& method, const std::string& pattern, Access
 
 void Api::RegisterInline(const std::string& method, const std::string& pattern, Access access,
                          RouteDoc doc, Handler handler) {
-  // Authentication may read the store: only a public route can run on the event loop.
-  if (!access.IsPublic()) throw std::logic_error("an inline route must be public: " + pattern);
+  // Authentication may read the store: only a public route can run on the event loop. Like the
+  // router's own checks, a programming error found as the routes are built: the server does not
+  // start.
+  if (!access.IsPublic()) {
+    std::fprintf(stderr, "route %s %s: an inline route must be public\n", method.c_str(),
+                 pattern.c_str());
+    std::abort();
+  }
   Register(method, pattern, std::move(access), std::move(doc), handler);
   inline_handlers_.back() = true;
 }
@@ -560,21 +568,24 @@ void Api::Handle(ports::HttpRequest&& request, ports::HttpResponder respond) {
   auto elapsed = [start] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
+  // A synchronous handler from routing to the answer: on the event loop for the inline routes,
+  // on the worker pool for the others.
+  auto answer = [this, call, elapsed](Match match, ports::HttpResponder& out) {
+    HttpResponse resp;
+    try {
+      resp = Dispatch(*call, std::move(match));
+    } catch (const std::exception& e) {
+      resp = Unexpected(*call, e);
+    }
+    Finished(*call, resp, elapsed());
+    out(std::move(resp));
+  };
   // Non-blocking routes run here, on the event loop: the asynchronous ones answer from their
   // completion callback, the inline ones at once.
   Match m = router_.Find(call->req.method, call->req.path);
   if (m.route) {
     const size_t index = static_cast<size_t>(m.route - router_.routes().data());
-    if (inline_handlers_[index]) {
-      HttpResponse resp;
-      try {
-        resp = Dispatch(*call, std::move(m));
-      } catch (const std::exception& e) {
-        resp = Unexpected(*call, e);
-      }
-      Finished(*call, resp, elapsed());
-      return respond(std::move(resp));
-    }
+    if (inline_handlers_[index]) return answer(std::move(m), respond);
     if (AsyncHandler h = async_handlers_[index]) {
       auto shared_respond = std::make_shared<ports::HttpResponder>(std::move(respond));
       auto answered = std::make_shared<std::atomic<bool>>(false);
@@ -598,15 +609,8 @@ void Api::Handle(ports::HttpRequest&& request, ports::HttpResponder respond) {
       return;
     }
   }
-  pool_->Post([this, call, respond = std::move(respond), elapsed, m = std::move(m)]() mutable {
-    HttpResponse resp;
-    try {
-      resp = Dispatch(*call, std::move(m));
-    } catch (const std::exception& e) {
-      resp = Unexpected(*call, e);
-    }
-    Finished(*call, resp, elapsed());
-    respond(std::move(resp));
+  pool_->Post([answer, respond = std::move(respond), m = std::move(m)]() mutable {
+    answer(std::move(m), respond);
   });
 }
 

@@ -80,6 +80,7 @@ Result<std::unique_ptr<ports::Store>> OpenStore(const AppOptions& options) {
   po.data_conninfo = options.store;
   po.keys_conninfo = options.keys_store;
   po.schema = options.store_schema;
+  po.exclusive_for = options.exclusive_for;
   auto store = postgres::PostgresStore::Open(po);
   if (!store.ok()) return store.error();
   return std::unique_ptr<ports::Store>(std::move(*store));

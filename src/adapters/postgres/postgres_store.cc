@@ -1325,6 +1325,9 @@ class PostgresStore::Impl {
   }
 
   int64_t replayed_tombstones = 0;  // set once by Open
+  // Holds the schema's serving lock for the store's life (PostgresOptions::exclusive_for); the
+  // lock goes with the session when the store closes or the process ends.
+  std::unique_ptr<Connection> schema_lock;
   const PostgresOptions& options() const { return options_; }
 
   void Submit(WriteBatch batch, std::function<void(Status)> done) {
@@ -1540,6 +1543,22 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions optio
   if (options.reader_connections < 0) {
     return Error::Invalid("reader_connections must not be negative", "reader_connections");
   }
+  // The schema's serving lock before anything is migrated or replayed.
+  std::unique_ptr<Connection> holder;
+  if (!options.exclusive_for.empty()) {
+    Result<std::unique_ptr<Connection>> conn =
+        Connection::Open(options.data_conninfo, options.schema, true, "data database");
+    if (!conn.ok()) return conn.error();
+    Result<Rows> held = (*conn)->Run(sql::kTryLockSchema, Params());
+    if (!held.ok()) return held.error();
+    if (held->size() != 1 || !held->Bool(0, 0)) {
+      return Error{ErrorCode::kFailedPrecondition,
+                   "a server is serving the schema " + options.schema +
+                       " of this database: stop it before you " + options.exclusive_for,
+                   {}, "schema_in_use"};
+    }
+    holder = std::move(*conn);
+  }
   Result<std::unique_ptr<Connection>> keys =
       Connection::Open(options.keys_conninfo, options.schema, true, "key vault");
   if (!keys.ok()) return keys.error();
@@ -1561,6 +1580,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions optio
 
   auto impl = std::make_unique<Impl>(options, std::move(*data), std::move(*keys));
   impl->replayed_tombstones = *replayed;
+  impl->schema_lock = std::move(holder);
   return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(impl)));
 }
 

@@ -70,6 +70,11 @@ struct PostgresOptions {
   std::string schema = "dovira";
   // Read connections kept open per database (more are opened while all are busy).
   int reader_connections = 4;
+  // When set, the store is this process's alone: a session advisory lock on the schema, held by a
+  // connection of its own for the store's life, and Open refuses (kFailedPrecondition
+  // "schema_in_use") while another process holds it, with this text completing the message
+  // ("start another server on it"). The PostgreSQL counterpart of the data directory's lock.
+  std::string exclusive_for;
 };
 
 class PostgresStore final : public ports::Store {

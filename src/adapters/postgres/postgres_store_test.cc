@@ -206,6 +206,25 @@ TEST(PostgresStore, B09_ReappliesTombstonesWhenOpened) {
   EXPECT_EQ(store->ListTombstones(SchoolId("sch")).value().size(), 1u);
 }
 
+// A careless operator starts a second server on the schema a server already serves: refused
+// before anything is touched, as the data directory's lock refuses it on SQLite. The operator's
+// commands that work beside a server still open it, and the schema is free once the server goes.
+TEST(PostgresStore, ASecondServerOnTheSameSchemaIsRefused) {
+  PostgresOptions serving = OptionsFor("served_once");
+  serving.exclusive_for = "start another server on it";
+  std::unique_ptr<PostgresStore> first = OpenOrFail(serving);
+  ASSERT_NE(first, nullptr);
+  Result<std::unique_ptr<PostgresStore>> second = PostgresStore::Open(serving);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(second.error().reason, "schema_in_use");
+  EXPECT_NE(second.error().message.find("start another server on it"), std::string::npos)
+      << second.error().message;
+  EXPECT_NE(OpenOrFail(OptionsFor("served_once")), nullptr);  // beside the server
+  first.reset();
+  EXPECT_NE(OpenOrFail(serving), nullptr);
+}
+
 TEST(PostgresStore, RefusesASchemaNewerThanTheCode) {
   for (const char* db : {kDataDb, kKeysDb}) {
     SCOPED_TRACE(db);

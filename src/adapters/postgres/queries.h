@@ -49,6 +49,9 @@ inline constexpr char kUpsertSubjectKey[] =
     " created_at = excluded.created_at";
 inline constexpr char kDeleteSubjectKey[] =
     "DELETE FROM subject_keys WHERE school_id = $1 AND subject_id = $2";
+// A serving process's hold on the schema (PostgresOptions::exclusive_for), for its session.
+inline constexpr char kTryLockSchema[] =
+    "SELECT pg_try_advisory_lock(hashtext('dovira-serve:' || current_schema()))";
 // After a destroyed key's commit (PostgresStore's writer, outside any transaction).
 inline constexpr char kVacuumSubjectKeys[] = "VACUUM subject_keys";
 inline constexpr char kGetSubjectKey[] =
