@@ -81,6 +81,7 @@ Result<std::unique_ptr<ports::Store>> OpenStore(const AppOptions& options) {
   po.keys_conninfo = options.keys_store;
   po.schema = options.store_schema;
   po.exclusive_for = options.exclusive_for;
+  po.shared_hold = options.shared_store;
   auto store = postgres::PostgresStore::Open(po);
   if (!store.ok()) return store.error();
   return std::unique_ptr<ports::Store>(std::move(*store));
@@ -189,6 +190,9 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
       std::make_unique<services::CookieConsentService>(deps, *app->schools_, *app->audit_);
   app->testdata_ = std::make_unique<services::TestDataService>(deps, *app->schools_,
                                                                *app->subjects_, *app->audit_);
+  app->access_->SetSubjectReloader([self](const SchoolId& school, const SubjectId& subject) {
+    return self->ReloadSubjectGate(school, subject);
+  });
   std::vector<std::pair<std::string, std::string>> policies;  // text, source name
   for (const auto& file : options.policy_files) {
     std::ifstream in(file, std::ios::binary);
@@ -354,6 +358,29 @@ services::Schools& App::schools() { return *schools_; }
 services::AuditLog& App::audit() { return *audit_; }
 services::SubjectService& App::subjects() { return *subjects_; }
 services::ConsentService& App::consents() { return *consents_; }
+// Every part of one subject's gate state, as the start-up builds it for all: the version first
+// (ports::GateCheck), then the rows the state is built from.
+Status App::ReloadSubjectGate(const SchoolId& school_id, const SubjectId& subject) {
+  auto school = schools_->Get(school_id);
+  if (!school.ok()) return school.error();
+  services::SchoolRuntime& rt = **school;
+  domain::SubjectState state;
+  auto found = subjects_->LoadSubjectGate(rt, subject, state);
+  if (!found.ok()) return found.error();
+  if (*found) {
+    if (Status st = guardians_->LoadSubjectGate(rt, subject, state); !st.ok()) return st;
+    if (Status st = requests_->LoadSubjectGate(rt, subject, state); !st.ok()) return st;
+    if (Status st = retention_->LoadSubjectGate(rt, subject, state); !st.ok()) return st;
+  }
+  if (Status st = access_control_->LoadSubjectAccess(rt, subject); !st.ok()) return st;
+  if (*found) {
+    rt.gate().Replace(subject, std::move(state));
+  } else {
+    rt.gate().Erase(subject);
+  }
+  return Status::Ok();
+}
+
 services::DataAccessService& App::access() { return *access_; }
 services::AnonymisationService& App::anonymisation() { return *anonymisation_; }
 services::StaffService& App::staff() { return *staff_; }

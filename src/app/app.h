@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/ids.h"
 #include "ports/mailer.h"
 #include "common/result.h"
 
@@ -82,6 +83,10 @@ struct AppOptions {
   // this directory") and the commands that must not run beside a server ("rotate the keys").
   // Empty: the command works beside a running server.
   std::string exclusive_for;
+  // With exclusive_for, on PostgreSQL: the hold on the schema is shared with other servers
+  // (`dovira serve`: several servers share one database), not with the commands that need it
+  // alone. The data directory's lock stays exclusive: each server has its own directory.
+  bool shared_store = false;
   // Load each school's purpose gate (every subject's consents, restrictions, guardianships, the
   // requests' effects, retention, grants). Off for the operator commands that never ask the gate
   // (audit verify, backup, admin and apikey create): they then open in the same time whatever
@@ -145,6 +150,9 @@ class App {
   std::unique_ptr<services::AuditLog> audit_;
   std::unique_ptr<services::SubjectService> subjects_;
   std::unique_ptr<services::ConsentService> consents_;
+  // Reloads one subject's gate state from the store (DataAccessService::SetSubjectReloader).
+  Status ReloadSubjectGate(const SchoolId& school, const SubjectId& subject);
+
   std::unique_ptr<services::DataAccessService> access_;
   std::unique_ptr<services::AccessControlService> access_control_;
   std::unique_ptr<services::ReviewService> reviews_;

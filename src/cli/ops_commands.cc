@@ -24,6 +24,7 @@ Result<std::unique_ptr<app::App>> Open(const DataArgs& d, const std::string& fak
   o.exclusive_for = exclusive_for;
   o.load_gate_state = load_gate_state;
   if (serve != nullptr) {
+    o.shared_store = true;
     o.smtp_url = serve->smtp_url;
     o.mail_dir = serve->mail_dir;
     if (!serve->mail_from.empty()) o.mail_from = serve->mail_from;

@@ -20,6 +20,8 @@ class SubjectAssignments {
   void Assign(const std::string& organisation, const SubjectId& subject);
   void Unassign(const std::string& organisation, const SubjectId& subject);
   bool Assigned(const std::string& organisation, const SubjectId& subject) const;
+  // Makes `organisations` the only ones the subject is assigned to (reloaded from the store).
+  void SetFor(const SubjectId& subject, const std::set<std::string>& organisations);
   // The subjects assigned to `organisation`, ordered.
   std::set<std::string> Of(const std::string& organisation) const;
 

@@ -13,6 +13,17 @@ void BreakGlassGrants::Add(BreakGlassGrant grant, int64_t now_us) {
   grants_.push_back(std::move(grant));
 }
 
+void BreakGlassGrants::ReplaceFor(const SubjectId& subject, std::vector<BreakGlassGrant> grants,
+                                  int64_t now_us) {
+  std::unique_lock lock(mu_);
+  grants_.erase(std::remove_if(grants_.begin(), grants_.end(),
+                               [&](const BreakGlassGrant& g) {
+                                 return g.subject == subject || g.until_us <= now_us;
+                               }),
+                grants_.end());
+  for (auto& g : grants) grants_.push_back(std::move(g));
+}
+
 GrantedAccess BreakGlassGrants::For(const std::string& staff, const SubjectId& subject,
                                     int purpose, int64_t now_us) const {
   GrantedAccess out;

@@ -37,6 +37,8 @@ class BreakGlassGrants {
  public:
   // Adds a grant; grants ended before `now_us` are dropped on the way.
   void Add(BreakGlassGrant grant, int64_t now_us);
+  // Makes `grants` the subject's only grants (reloaded from the store).
+  void ReplaceFor(const SubjectId& subject, std::vector<BreakGlassGrant> grants, int64_t now_us);
   // The union of the grants of `staff` for `subject` and `purpose` in force at `now_us`; a grant
   // stops counting at its end, so an expired grant gives nothing even before it is dropped.
   GrantedAccess For(const std::string& staff, const SubjectId& subject, int purpose,

@@ -247,7 +247,21 @@ Decision Decide(const CompiledPolicy* policy, const SubjectState* subject, const
 void GateState::Update(const SubjectId& id, const std::function<void(SubjectState&)>& fn) {
   Shard& s = ShardOf(id);
   std::unique_lock lock(s.mu);
+  SubjectState& state = s.subjects[id];
+  fn(state);
+  state.version = kVersionChangedHere;
+}
+
+void GateState::Load(const SubjectId& id, const std::function<void(SubjectState&)>& fn) {
+  Shard& s = ShardOf(id);
+  std::unique_lock lock(s.mu);
   fn(s.subjects[id]);
+}
+
+void GateState::Replace(const SubjectId& id, SubjectState state) {
+  Shard& s = ShardOf(id);
+  std::unique_lock lock(s.mu);
+  s.subjects[id] = std::move(state);
 }
 
 void GateState::Erase(const SubjectId& id) {

@@ -82,8 +82,16 @@ struct ConsentWindow {
   bool withdrawn = false;
 };
 
+// The version of a subject's state changed by this server since it was loaded: it matches no
+// stored version, so the next use reloads the state from the store (ports::GateCheck).
+inline constexpr int64_t kVersionChangedHere = -1;
+
 // Everything the gate needs to know about one subject, in about a hundred bytes.
 struct SubjectState {
+  // The store's gate version of the subject this state was loaded at (ports::GateCheck), or
+  // kVersionChangedHere. A use's audit entry carries it; the store refuses the entry when the
+  // subject changed since, and the use is decided again on the state reloaded.
+  int64_t version = kVersionChangedHere;
   uint16_t kind = 0;
   bool closing = false;
   int64_t minor_until_us = 0;  // a minor before this instant; 0 when an adult or unknown
@@ -143,8 +151,15 @@ class GateState {
     auto it = s.subjects.find(id);
     return fn(it == s.subjects.end() ? nullptr : &it->second);
   }
-  // Creates the state if absent and runs fn on it under an exclusive lock.
+  // A change this server made (after its commit): creates the state if absent, runs fn on it
+  // under an exclusive lock and forgets its version, so that the next use that checks it reloads
+  // the state from the store, where other servers' changes are.
   void Update(const SubjectId& id, const std::function<void(SubjectState&)>& fn);
+  // Loading from the store (start-up): as Update, but the version fn sets (or the one loaded
+  // before) is kept. The version must have been read before the rows fn's change comes from.
+  void Load(const SubjectId& id, const std::function<void(SubjectState&)>& fn);
+  // The subject's state as reloaded from the store, version included.
+  void Replace(const SubjectId& id, SubjectState state);
   void Erase(const SubjectId& id);
   size_t size() const;
 

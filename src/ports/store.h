@@ -62,6 +62,8 @@ struct SubjectRow {
   std::string sealed_profile;  // encrypted with the subject key: age facts, residence, language
   Timestamp created_at{};
   Timestamp updated_at{};
+  // The subject's gate version (see GateCheck): set by the store on reads, ignored on writes.
+  int64_t gate_version = 0;
 };
 
 // A subject's data key wrapped by a school key-encryption key (kept in the key vault).
@@ -505,8 +507,26 @@ struct VisitRow {
   std::string referrer_domain;  // "" for none
 };
 
+// A condition on a batch: the subject's gate version is still `version` (0: no such subject).
+//
+// Several servers may serve one database, each deciding uses of personal data from its own copy
+// of the subjects' gate state (consents, blocks, restrictions, ...). The store raises a subject's
+// gate version in every batch that writes a row that state is built from (see GateSubjects), in
+// the same transaction. A use's audit entry carries the version its decision was made on; if
+// another server changed the subject since, the batch fails alone with reason "gate_stale" and
+// the decision is made again on the state reloaded from the store. Versions only grow while the
+// subject exists.
+struct GateCheck {
+  SchoolId school;
+  SubjectId subject;
+  int64_t version = 0;
+};
+
 // Everything one service call writes, applied atomically.
 struct WriteBatch {
+  // Checked first, in the batch's transaction (see GateCheck).
+  std::vector<GateCheck> gate_checks;
+
   // Key vault (committed first).
   std::vector<SubjectKeyRow> subject_keys;    // insert or replace
   std::vector<std::pair<SchoolId, SubjectId>> destroyed_keys;  // overwrite, then delete
@@ -578,6 +598,14 @@ struct WriteBatch {
   bool empty() const;
 };
 
+// The subjects whose gate version a batch raises: those of its subject, consent, request,
+// guardianship, retention, assignment and break-glass rows; each once, ordered.
+std::vector<std::pair<SchoolId, SubjectId>> GateSubjects(const WriteBatch& batch);
+
+// The error of a batch whose GateCheck no longer holds.
+Error GateStale(const SubjectId& subject);
+inline constexpr char kGateStale[] = "gate_stale";
+
 // Computes an audit entry's hash from the previous entry's hash (hex, "" for the first) and the
 // entry itself (its seq and prev_hash already set). Returns the hex hash.
 using AuditChainer = std::function<std::string(const std::string& prev_hash, const AuditRow& row)>;
@@ -608,6 +636,8 @@ class Store {
   // Subjects and their data.
   virtual Result<std::optional<SubjectRow>> GetSubject(const SchoolId& school,
                                                        const SubjectId& id) = 0;
+  // The subject's gate version (0 when there is no such subject); see GateCheck.
+  virtual Result<int64_t> GetGateVersion(const SchoolId& school, const SubjectId& id) = 0;
   virtual Result<std::optional<SubjectKeyRow>> GetSubjectKey(const SchoolId& school,
                                                              const SubjectId& id) = 0;
   virtual Status ForEachSubjectKey(const SchoolId& school,

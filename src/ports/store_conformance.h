@@ -2157,4 +2157,152 @@ TEST_P(StoreConformance, R117_ReviewTasksUpsertAndListOpenAndDone) {
             std::vector<std::string>{"rv-x"});
 }
 
+// --- Gate versions (GateCheck) -------------------------------------------------------------------
+
+// Several servers on one database learn of each other's changes to a subject through its gate
+// version: every batch that writes a row the gate's state of the subject is built from raises it,
+// in the same transaction; nothing else does.
+TEST_P(StoreConformance, GateVersionGrowsWithEveryChangeToTheSubjectsGateStateOnly) {
+  ASSERT_NO_FATAL_FAILURE(AddSchoolAndSubject("sch", "sub-1"));
+  ASSERT_NO_FATAL_FAILURE(AddSchoolAndSubject("sch", "sub-2"));
+  const SchoolId sch("sch");
+  const SubjectId one("sub-1"), two("sub-2");
+  auto version = [&](const SubjectId& id) { return ValueOf(store().GetGateVersion(sch, id)); };
+  EXPECT_EQ(version(SubjectId("nobody")), 0);
+  int64_t last = version(one);
+  ASSERT_GE(last, 1);
+  // Reads of the subject carry the same version.
+  EXPECT_EQ(ValueOf(store().GetSubject(sch, one))->gate_version, last);
+  int64_t listed = 0;
+  EXPECT_TRUE(IsOk(store().ForEachSubject(sch, [&](const SubjectRow& r) {
+    if (r.id == one) listed = r.gate_version;
+  })));
+  EXPECT_EQ(listed, last);
+  const int64_t other = version(two);
+
+  auto expect_raised = [&](WriteBatch b, const char* what) {
+    ASSERT_TRUE(CommitOk(std::move(b))) << what;
+    const int64_t now = version(one);
+    EXPECT_GT(now, last) << what;
+    last = now;
+  };
+  WriteBatch consent;
+  ConsentRow withdraw = MakeConsent("sch", "con-w", "sub-1", 5);
+  withdraw.action = "withdraw";
+  consent.consents.push_back(withdraw);
+  expect_raised(std::move(consent), "a consent row");
+
+  WriteBatch request;
+  RequestRow r;
+  r.school = sch;
+  r.id = "req-1";
+  r.type = "restriction";
+  r.state = "received";
+  r.subject = "sub-1";
+  r.received_at = r.due_at = r.updated_at = At(10);
+  r.body = "{}";
+  request.requests.push_back(r);
+  expect_raised(std::move(request), "a request naming the subject");
+
+  WriteBatch retention;
+  RetentionDueRow due;
+  due.school = sch;
+  due.subject = one;
+  due.purpose = "marketing";
+  due.due_date = "2025-06-10";
+  due.due_at = At(100);
+  due.trigger = "agreement_end";
+  due.trigger_at = At(50);
+  due.state = "ended";
+  retention.retention_due.push_back(due);
+  expect_raised(std::move(retention), "a retention row");
+
+  WriteBatch assign;
+  assign.subject_assignments.push_back(
+      SubjectAssignmentRow{sch, "contractor", one, "order 1", "staff:st-1", At(20)});
+  expect_raised(std::move(assign), "an assignment");
+  WriteBatch unassign;
+  unassign.ended_assignments.push_back(SubjectAssignmentRow{sch, "contractor", one, "", "", {}});
+  expect_raised(std::move(unassign), "the end of an assignment");
+
+  WriteBatch subject;
+  SubjectRow closing = MakeSubject("sch", "sub-1");
+  closing.state = "closing";
+  subject.subjects.push_back(closing);
+  expect_raised(std::move(subject), "the subject's row");
+
+  // Rows the gate's state is not built from leave it as it is: records, audit entries.
+  WriteBatch records;
+  records.records.push_back(MakeRecord("sch", "rec-1", "sub-1"));
+  records.audit.push_back(MakeAudit("sch", 1, "pn-sch-sub-1"));
+  ASSERT_TRUE(CommitOk(std::move(records)));
+  EXPECT_EQ(version(one), last);
+  // The other subject was never touched.
+  EXPECT_EQ(version(two), other);
+
+  Reopen();
+  EXPECT_EQ(version(one), last);
+  WriteBatch erase;
+  erase.erased_subjects.emplace_back(sch, one);
+  ASSERT_TRUE(CommitOk(std::move(erase)));
+  EXPECT_EQ(version(one), 0);
+}
+
+// A batch whose gate check no longer holds fails alone, with reason gate_stale, and leaves no
+// trace: neither its audit entry nor any other row.
+TEST_P(StoreConformance, ABatchOnAnOvertakenGateVersionFailsAloneAndLeavesNoTrace) {
+  ASSERT_NO_FATAL_FAILURE(AddSchoolAndSubject("sch", "sub-1"));
+  const SchoolId sch("sch");
+  const SubjectId one("sub-1");
+  const int64_t seen = ValueOf(store().GetGateVersion(sch, one));
+
+  WriteBatch use;
+  use.gate_checks.push_back(GateCheck{sch, one, seen});
+  use.audit.push_back(MakeAudit("sch", 1, "pn-sch-sub-1"));
+  ASSERT_TRUE(CommitOk(std::move(use)));
+
+  // Another server withdraws a consent: the version moves on.
+  WriteBatch change;
+  ConsentRow withdraw = MakeConsent("sch", "con-w", "sub-1", 5);
+  withdraw.action = "withdraw";
+  change.consents.push_back(withdraw);
+  ASSERT_TRUE(CommitOk(std::move(change)));
+
+  // A use decided on the old version, queued right behind an unrelated batch that succeeds.
+  WriteBatch before;
+  before.schools.push_back(MakeSchool("sch-before"));
+  WriteBatch stale;
+  stale.gate_checks.push_back(GateCheck{sch, one, seen});
+  stale.audit.push_back(MakeAudit("sch", 2, "pn-sch-sub-1"));
+  stale.schools.push_back(MakeSchool("sch-stale"));
+  std::promise<Status> first, second;
+  store().Submit(std::move(before), [&](Status st) { first.set_value(std::move(st)); });
+  store().Submit(std::move(stale), [&](Status st) { second.set_value(std::move(st)); });
+  EXPECT_TRUE(IsOk(first.get_future().get()));
+  Status refused = second.get_future().get();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().reason, kGateStale);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(ValueOf(store().GetSchool(SchoolId("sch-before"))).has_value());
+  EXPECT_FALSE(ValueOf(store().GetSchool(SchoolId("sch-stale"))).has_value());
+  EXPECT_EQ(ValueOf(store().LastAudit(sch))->seq, 1);
+
+  // Decided again on the current version, the use is recorded.
+  WriteBatch again;
+  again.gate_checks.push_back(GateCheck{sch, one, ValueOf(store().GetGateVersion(sch, one))});
+  again.audit.push_back(MakeAudit("sch", 2, "pn-sch-sub-1"));
+  EXPECT_TRUE(CommitOk(std::move(again)));
+  // A subject unknown here is checked against version 0: still unknown, it holds; once the
+  // subject is stored elsewhere, it does not.
+  WriteBatch unknown;
+  unknown.gate_checks.push_back(GateCheck{sch, SubjectId("sub-new"), 0});
+  EXPECT_TRUE(CommitOk(std::move(unknown)));
+  ASSERT_NO_FATAL_FAILURE(AddSchoolAndSubject("sch", "sub-new"));
+  WriteBatch unknown_again;
+  unknown_again.gate_checks.push_back(GateCheck{sch, SubjectId("sub-new"), 0});
+  Status late = store().Commit(std::move(unknown_again));
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().reason, kGateStale);
+}
+
 }  // namespace dovira::ports::conformance

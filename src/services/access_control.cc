@@ -1,6 +1,7 @@
 #include "services/access_control.h"
 
 #include <algorithm>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -255,6 +256,28 @@ Status AccessControlService::LoadGrants(SchoolRuntime& school) {
   auto assigned = deps_.store.ListSubjectAssignments(school.id());
   if (!assigned.ok()) return assigned.error();
   for (const auto& a : *assigned) school.assignments().Assign(a.organisation, a.subject);
+  return Status::Ok();
+}
+
+Status AccessControlService::LoadSubjectAccess(SchoolRuntime& school, const SubjectId& subject) {
+  auto cp = school.policy();
+  if (!cp) return Error::Unavailable("the school has no policy loaded");
+  const Timestamp now = deps_.clock.Now();
+  auto rows = deps_.store.AccessGrantsEndingAfter(school.id(), now);
+  if (!rows.ok()) return rows.error();
+  std::vector<domain::BreakGlassGrant> grants;
+  for (const auto& row : *rows) {
+    domain::BreakGlassGrant g;
+    if (row.subject == subject && ToGateGrant(*cp, row, g)) grants.push_back(std::move(g));
+  }
+  auto assigned = deps_.store.ListSubjectAssignments(school.id());
+  if (!assigned.ok()) return assigned.error();
+  std::set<std::string> organisations;
+  for (const auto& a : *assigned) {
+    if (a.subject == subject) organisations.insert(a.organisation);
+  }
+  school.grants().ReplaceFor(subject, std::move(grants), Us(now));
+  school.assignments().SetFor(subject, organisations);
   return Status::Ok();
 }
 

@@ -101,6 +101,8 @@ class AccessControlService {
 
   // Loads the school's grants still in force and its assignments into its runtime (at start).
   Status LoadGrants(SchoolRuntime& school);
+  // One subject's grants in force and assignments, reloaded from the store.
+  Status LoadSubjectAccess(SchoolRuntime& school, const SubjectId& subject);
 
   // R86: assigns a subject to an outside organisation, whose people holding a scoped role then
   // reach it. Errors: kDenied "role_denied" unless the actor is staff of a privileged role;

@@ -1,10 +1,14 @@
 #include "services/data_access.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 #include <future>
 #include <memory>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -24,11 +28,82 @@ bool ConcernsSubject(const std::string& reason) {
   return !kActorOrRequest.count(reason);
 }
 
+bool IsStale(const Status& st) { return !st.ok() && st.error().reason == ports::kGateStale; }
+
+Error StaleTooOften() {
+  return Error{ErrorCode::kUnavailable,
+               "the subject kept changing while the decision was made; try again", {},
+               "gate_unavailable"};
+}
+
 }  // namespace
+
+// One thread and a queue: the second decisions of uses found stale.
+class DataAccessService::Retrier {
+ public:
+  Retrier() : thread_([this] { Run(); }) {}
+  ~Retrier() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  void Post(std::function<void()> task) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!stopping_) {
+        tasks_.push_back(std::move(task));
+        cv_.notify_one();
+        return;
+      }
+    }
+    task();  // closing: the caller runs it
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      std::function<void()> task;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+        if (tasks_.empty()) return;
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      }
+      task();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;  // guarded by mu_
+  bool stopping_ = false;                    // guarded by mu_
+  std::thread thread_;                       // last: started once the rest is ready
+};
 
 DataAccessService::DataAccessService(Deps deps, Schools& schools, SubjectService& subjects,
                                      AuditLog& audit)
-    : deps_(deps), schools_(schools), subjects_(subjects), audit_(audit) {}
+    : deps_(deps),
+      schools_(schools),
+      subjects_(subjects),
+      audit_(audit),
+      retrier_(std::make_unique<Retrier>()) {}
+
+DataAccessService::~DataAccessService() = default;
+
+void DataAccessService::SetSubjectReloader(SubjectReloader reload) { reload_ = std::move(reload); }
+
+bool DataAccessService::RetryStale(const Status& committed, int attempt) const {
+  return IsStale(committed) && attempt + 1 < kMaxStaleAttempts;
+}
+
+Status DataAccessService::ReloadSubject(const SchoolId& school, const SubjectId& subject) {
+  if (!reload_) return Error::Unavailable("the subject's state cannot be reloaded");
+  return reload_(school, subject);
+}
 
 AccessResult DataAccessService::DecideOnly(const SchoolRuntime& school,
                                            const domain::CompiledPolicy& cp,
@@ -68,6 +143,11 @@ AccessResult DataAccessService::DecideOnly(const SchoolRuntime& school,
   // to their organisation; any other subject is answered as if it did not exist.
   if (g.role >= 0 && cp.role(static_cast<size_t>(g.role)).scoped &&
       !school.assignments().Assigned(actor.organisation, req.subject)) {
+    // Checked like a decision on the subject's state: an assignment made on another server
+    // raises the subject's gate version.
+    out.gate_version = school.gate().With(req.subject, [](const domain::SubjectState* s) {
+      return s != nullptr ? s->version : int64_t{0};
+    });
     return deny("subject_unknown", 404);
   }
   // R31 (002 L64): a purpose without a standing decision is used only on a decision taken case by
@@ -93,6 +173,7 @@ AccessResult DataAccessService::DecideOnly(const SchoolRuntime& school,
     g.granted_fields = granted.fields;
   }
   domain::Decision d = school.gate().With(req.subject, [&](const domain::SubjectState* s) {
+    out.gate_version = s != nullptr ? s->version : int64_t{0};
     return domain::Decide(&cp, s, g);
   });
   out.allowed = d.allowed();
@@ -116,6 +197,9 @@ ports::WriteBatch DataAccessService::AuditBatch(const SchoolId& school, const Ac
   // Reads are not writes the client asked for: their entries need to survive a crash of the
   // process, not a power cut, so they share the next fsync instead of forcing one.
   batch.power_safe = req.operation != domain::Operation::kRead;
+  if (reload_ && result.gate_version) {
+    batch.gate_checks.push_back(ports::GateCheck{school, req.subject, *result.gate_version});
+  }
   AuditEvent e;
   e.actor = actor.AuditName();
   e.role = actor.role;
@@ -211,51 +295,58 @@ Result<AccessResult> DataAccessService::Read(const SchoolId& school_id, const Ac
 
 void DataAccessService::DecideAsync(const SchoolId& school_id, const AccessRequest& req,
                                     const Actor& actor, const RequestContext& ctx, Done done) {
-  auto decided = DecideInMemory(school_id, req, actor);
-  if (!decided.ok()) return done(decided.error());
-  auto pn = audit_.Pseudonym(school_id, req.subject);
-  ports::WriteBatch batch =
-      AuditBatch(school_id, req, *decided, pn.ok() ? *pn : std::string(), actor, ctx);
-  auto result = std::make_shared<AccessResult>(std::move(*decided));
-  deps_.store.Submit(std::move(batch), [result, done = std::move(done)](Status st) {
-    // No audit, no processing (fail closed).
-    if (!st.ok()) {
-      return done(Error{ErrorCode::kUnavailable, "the decision could not be recorded", {},
-                        "gate_unavailable"});
-    }
-    done(std::move(*result));
-  });
+  UseAsync(school_id, req, actor, ctx, std::move(done), /*open_values=*/false, 0);
 }
 
 void DataAccessService::ReadAsync(const SchoolId& school_id, const AccessRequest& req,
                                   const Actor& actor, const RequestContext& ctx, Done done) {
-  auto decided = DecideInMemory(school_id, req, actor, /*opens_values=*/true);
+  UseAsync(school_id, req, actor, ctx, std::move(done), /*open_values=*/true, 0);
+}
+
+void DataAccessService::UseAsync(const SchoolId& school_id, const AccessRequest& req,
+                                 const Actor& actor, const RequestContext& ctx, Done done,
+                                 bool open_values, int attempt) {
+  auto decided = DecideInMemory(school_id, req, actor, open_values);
   if (!decided.ok()) return done(decided.error());
-  if (decided->allowed) {
+  std::optional<Error> failed;
+  if (open_values && decided->allowed) {
     Status opened = OpenValues(school_id, req, *decided);
     if (!opened.ok()) {
       // Record the failure instead of the release, and answer with the error.
       decided->allowed = false;
       decided->reason = opened.error().ReasonOrCode();
       decided->values.clear();
-      auto pn = audit_.Pseudonym(school_id, req.subject);
-      ports::WriteBatch batch =
-          AuditBatch(school_id, req, *decided, pn.ok() ? *pn : std::string(), actor, ctx);
-      Error error = opened.error();
-      deps_.store.Submit(std::move(batch),
-                         [error, done = std::move(done)](Status) { done(error); });
-      return;
+      failed = opened.error();
     }
   }
   auto pn = audit_.Pseudonym(school_id, req.subject);
   ports::WriteBatch batch =
       AuditBatch(school_id, req, *decided, pn.ok() ? *pn : std::string(), actor, ctx);
   auto result = std::make_shared<AccessResult>(std::move(*decided));
-  deps_.store.Submit(std::move(batch), [result, done = std::move(done)](Status st) {
+  deps_.store.Submit(std::move(batch), [this, result, failed, school_id, req, actor, ctx,
+                                        open_values, attempt,
+                                        done = std::move(done)](Status st) mutable {
+    if (RetryStale(st, attempt)) {
+      // Decided on state another change has overtaken: nothing was recorded or released. The
+      // state is reloaded and the use decided again, off the writer thread.
+      retrier_->Post([this, school_id, req, actor, ctx, open_values, attempt,
+                      done = std::move(done)]() mutable {
+        Status reloaded = ReloadSubject(school_id, req.subject);
+        if (!reloaded.ok()) {
+          return done(Error{ErrorCode::kUnavailable, "the decision could not be made", {},
+                            "gate_unavailable"});
+        }
+        UseAsync(school_id, req, actor, ctx, std::move(done), open_values, attempt + 1);
+      });
+      return;
+    }
+    if (IsStale(st)) return done(StaleTooOften());
+    // No audit, no processing (fail closed).
     if (!st.ok()) {
       return done(Error{ErrorCode::kUnavailable, "the decision could not be recorded", {},
                         "gate_unavailable"});
     }
+    if (failed) return done(*failed);
     done(std::move(*result));
   });
 }
@@ -284,18 +375,6 @@ Result<SearchResult> DataAccessService::Search(const SchoolId& school_id, const 
 
   AccessRequest access{found->value_or(SubjectId("")), req.purpose, req.fields,
                        domain::Operation::kRead};
-  auto decided = DecideInMemory(school_id, access, actor, /*opens_values=*/true);
-  if (!decided.ok()) return decided.error();
-  std::optional<Error> failed;
-  if (decided->allowed) {
-    Status opened = OpenValues(school_id, access, *decided);
-    if (!opened.ok()) {
-      decided->allowed = false;
-      decided->reason = opened.error().ReasonOrCode();
-      decided->values.clear();
-      failed = opened.error();
-    }
-  }
   std::string subject_ref;
   if (*found) {
     auto pn = audit_.Pseudonym(school_id, **found);
@@ -303,12 +382,38 @@ Result<SearchResult> DataAccessService::Search(const SchoolId& school_id, const 
   }
   const std::string detail =
       "{\"lookup\":" + JsonQuote(req.by) + ",\"matched\":" + (*found ? "true" : "false") + "}";
-  Status st =
-      deps_.store.Commit(AuditBatch(school_id, access, *decided, subject_ref, actor, ctx, detail));
-  // No audit, no processing (fail closed).
-  if (!st.ok()) {
-    return Error{ErrorCode::kUnavailable, "the decision could not be recorded", {},
-                 "gate_unavailable"};
+  Result<AccessResult> decided = Error::Unavailable("not decided");
+  std::optional<Error> failed;
+  for (int attempt = 0;; ++attempt) {
+    decided = DecideInMemory(school_id, access, actor, /*opens_values=*/true);
+    if (!decided.ok()) return decided.error();
+    failed.reset();
+    if (decided->allowed) {
+      Status opened = OpenValues(school_id, access, *decided);
+      if (!opened.ok()) {
+        decided->allowed = false;
+        decided->reason = opened.error().ReasonOrCode();
+        decided->values.clear();
+        failed = opened.error();
+      }
+    }
+    Status st = deps_.store.Commit(
+        AuditBatch(school_id, access, *decided, subject_ref, actor, ctx, detail));
+    if (RetryStale(st, attempt)) {
+      // Decided on overtaken state (see SetSubjectReloader): reload and decide again.
+      if (Status reloaded = ReloadSubject(school_id, access.subject); !reloaded.ok()) {
+        return Error{ErrorCode::kUnavailable, "the decision could not be made", {},
+                     "gate_unavailable"};
+      }
+      continue;
+    }
+    if (IsStale(st)) return StaleTooOften();
+    // No audit, no processing (fail closed).
+    if (!st.ok()) {
+      return Error{ErrorCode::kUnavailable, "the decision could not be recorded", {},
+                   "gate_unavailable"};
+    }
+    break;
   }
   if (failed) return *failed;
   SearchResult out;
@@ -343,15 +448,51 @@ Result<ProfilingRunResult> DataAccessService::ProfilingRun(const SchoolId& schoo
     return Error{ErrorCode::kUnavailable, "the school's policy is not loaded", {},
                  "gate_unavailable"};
   }
+  for (int attempt = 0;; ++attempt) {
+    auto run = ProfilingRunOnce(**school, *cp, req, actor, ctx);
+    if (!run.ok()) return run.error();
+    auto& [out, batch, versions] = *run;
+    std::promise<Status> committed;
+    auto f = committed.get_future();
+    deps_.store.Submit(std::move(batch), [&committed](Status st) { committed.set_value(st); });
+    Status st = f.get();
+    if (RetryStale(st, attempt)) {
+      // Some subject changed since its decision (see SetSubjectReloader): reload each one whose
+      // stored gate version is not the one decided on, and decide the run again.
+      for (const auto& [subject, version] : versions) {
+        auto stored = deps_.store.GetGateVersion(school_id, subject);
+        if (stored.ok() && *stored == version) continue;
+        if (Status reloaded = ReloadSubject(school_id, subject); !reloaded.ok()) {
+          return Error{ErrorCode::kUnavailable, "the profiling run could not be decided", {},
+                       "gate_unavailable"};
+        }
+      }
+      continue;
+    }
+    if (IsStale(st)) return StaleTooOften();
+    if (!st.ok()) {
+      return Error{ErrorCode::kUnavailable, "the profiling run could not be recorded", {},
+                   "gate_unavailable"};
+    }
+    return std::move(out);
+  }
+}
+
+Result<DataAccessService::ProfilingRunParts> DataAccessService::ProfilingRunOnce(
+    const SchoolRuntime& school, const domain::CompiledPolicy& cp, const ProfilingRunRequest& req,
+    const Actor& actor, const RequestContext& ctx) {
+  const SchoolId& school_id = school.id();
   ProfilingRunResult out;
   out.id = "prf_" + deps_.crypto.NewId();
   out.purpose = req.purpose;
   const Json run_detail = {{"run", out.id}};
   ports::WriteBatch batch;
   batch.power_safe = true;
+  std::vector<std::pair<SubjectId, int64_t>> versions;
   for (const auto& subject : req.subjects) {
     AccessRequest one{subject, req.purpose, {}, domain::Operation::kProfile};
-    AccessResult r = DecideOnly(**school, *cp, one, actor);
+    AccessResult r = DecideOnly(school, cp, one, actor);
+    if (r.gate_version) versions.emplace_back(subject, *r.gate_version);
     // The actor's own refusal is the same for every subject: the run is refused as a whole.
     if (!r.allowed && r.reason != "subject_unknown" && !ConcernsSubject(r.reason)) {
       return Error{ErrorCode::kPermissionDenied,
@@ -362,6 +503,7 @@ Result<ProfilingRunResult> DataAccessService::ProfilingRun(const SchoolId& schoo
     ports::WriteBatch one_batch = AuditBatch(school_id, one, r, pn.ok() ? *pn : std::string(),
                                              actor, ctx, run_detail.dump());
     for (auto& a : one_batch.audit) batch.audit.push_back(std::move(a));
+    for (auto& c : one_batch.gate_checks) batch.gate_checks.push_back(std::move(c));
     ProfilingRunResult::Entry e{subject, r.reason, r.decision_id};
     (r.allowed ? out.included : out.skipped).push_back(std::move(e));
   }
@@ -380,14 +522,7 @@ Result<ProfilingRunResult> DataAccessService::ProfilingRun(const SchoolId& schoo
                         {"skipped_by_reason", reasons}}
                        .dump();
   audit_.Add(batch, school_id, std::move(summary));
-  std::promise<Status> committed;
-  auto f = committed.get_future();
-  deps_.store.Submit(std::move(batch), [&committed](Status st) { committed.set_value(st); });
-  if (Status st = f.get(); !st.ok()) {
-    return Error{ErrorCode::kUnavailable, "the profiling run could not be recorded", {},
-                 "gate_unavailable"};
-  }
-  return out;
+  return ProfilingRunParts{std::move(out), std::move(batch), std::move(versions)};
 }
 
 }  // namespace dovira::services

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,9 @@ struct AccessResult {
   std::map<std::string, std::string> values;  // Read only: field → value
   // Read only: field → the statement the subject attached to it (R44), for released fields.
   std::map<std::string, std::string> statements;
+  // The subject's gate version the decision was made on (ports::GateCheck), when the subject's
+  // state was consulted: 0 for a subject unknown here.
+  std::optional<int64_t> gate_version;
 };
 
 // A search for a subject by a value the intake indexes (an e-mail address or a phone number),
@@ -87,6 +91,17 @@ struct ProfilingRunResult {
 class DataAccessService {
  public:
   DataAccessService(Deps deps, Schools& schools, SubjectService& subjects, AuditLog& audit);
+  ~DataAccessService();
+
+  // Reloads one subject's gate state from the store (every part of it: the subject, its
+  // consents, requests, guardianships, retention, grants and assignments).
+  using SubjectReloader = std::function<Status(const SchoolId&, const SubjectId&)>;
+  // With a reloader set (the application always sets one), every use's audit entry carries the
+  // gate version its decision was made on (ports::GateCheck): when another server, or this one,
+  // changed the subject since, the entry is refused, the state reloaded and the use decided
+  // again, so a change acknowledged anywhere is never overtaken by a use decided on older state.
+  // Without one (a service on its own, in tests) uses are decided on the state in memory alone.
+  void SetSubjectReloader(SubjectReloader reload);
 
   // The decision only (for systems that process data they already hold: "may I use it?").
   Result<AccessResult> Decide(const SchoolId& school, const AccessRequest& request,
@@ -141,11 +156,36 @@ class DataAccessService {
                                       const Actor& actor, bool opens_values = false);
   // Fills result.values for an allowed read.
   Status OpenValues(const SchoolId& school, const AccessRequest& request, AccessResult& result);
+  // ReadAsync (`open_values`) and DecideAsync; `attempt` counts the decisions found stale.
+  void UseAsync(const SchoolId& school, const AccessRequest& request, const Actor& actor,
+                const RequestContext& ctx, Done done, bool open_values, int attempt);
+  // Whether a use refused as stale (ports::kGateStale) is decided again: after the subject is
+  // reloaded, at most kMaxStaleAttempts times.
+  bool RetryStale(const Status& committed, int attempt) const;
+  Status ReloadSubject(const SchoolId& school, const SubjectId& subject);
+
+  static constexpr int kMaxStaleAttempts = 5;
+
+  // One decision of a profiling run: the answer, its audit batch and the gate versions decided on.
+  struct ProfilingRunParts {
+    ProfilingRunResult result;
+    ports::WriteBatch batch;
+    std::vector<std::pair<SubjectId, int64_t>> versions;
+  };
+  Result<ProfilingRunParts> ProfilingRunOnce(const SchoolRuntime& school,
+                                             const domain::CompiledPolicy& cp,
+                                             const ProfilingRunRequest& request,
+                                             const Actor& actor, const RequestContext& ctx);
 
   Deps deps_;
   Schools& schools_;
   SubjectService& subjects_;
   AuditLog& audit_;
+  SubjectReloader reload_;  // set before serving
+  // Runs the reloads and second decisions of uses found stale, off the store's writer thread
+  // (where their commit callbacks run).
+  class Retrier;
+  std::unique_ptr<Retrier> retrier_;
 };
 
 }  // namespace dovira::services

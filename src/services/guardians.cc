@@ -121,8 +121,18 @@ Status GuardianService::LoadGateState(SchoolRuntime& school) {
   if (!st.ok()) return st;
   for (const auto& [minor, rows] : by_minor) {
     const int64_t from = ReconsentFrom(*cp, rows);
-    school.gate().Update(minor, [&](domain::SubjectState& s) { s.reconsent_from_us = from; });
+    school.gate().Load(minor, [&](domain::SubjectState& s) { s.reconsent_from_us = from; });
   }
+  return Status::Ok();
+}
+
+Status GuardianService::LoadSubjectGate(SchoolRuntime& school, const SubjectId& subject,
+                                        domain::SubjectState& state) {
+  auto cp = school.policy();
+  if (!cp) return Error::Unavailable("the school has no policy loaded");
+  auto rows = deps_.store.MinorGuardianships(school.id(), subject);
+  if (!rows.ok()) return rows.error();
+  state.reconsent_from_us = rows->empty() ? domain::kForever : ReconsentFrom(*cp, *rows);
   return Status::Ok();
 }
 

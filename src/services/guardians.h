@@ -86,6 +86,9 @@ class GuardianService {
 
   // Sets every subject's reconsent_from_us in the school's gate from the stored guardianships.
   Status LoadGateState(SchoolRuntime& school);
+  // One subject's reconsent_from_us from the store, into `state`.
+  Status LoadSubjectGate(SchoolRuntime& school, const SubjectId& subject,
+                         domain::SubjectState& state);
 
   // A minor's guardianships (staff), oldest first. Audited as a metadata read.
   Result<std::vector<GuardianshipInfo>> ForMinor(const SchoolId& school, const SubjectId& minor,

@@ -447,7 +447,7 @@ Status RequestService::Commit(const SchoolId& school, RequestInfo& r, ports::Wri
   return Status::Ok();
 }
 
-void RequestService::RefreshGate(SchoolRuntime& school, const RequestInfo& r) {
+void RequestService::RefreshGate(SchoolRuntime& school, const RequestInfo& r, bool loading) {
   auto cp = school.policy();
   const std::string key = school.id().value() + "|" + r.subject;
   std::vector<domain::RequestEffect> all;
@@ -468,29 +468,73 @@ void RequestService::RefreshGate(SchoolRuntime& school, const RequestInfo& r) {
     return s != nullptr;
   });
   if (!known) return;  // erased, or never stored
-  school.gate().Update(subject, [&](domain::SubjectState& s) {
-    domain::ApplyEffects(all, cp->purpose_count(), s);
-  });
+  auto apply = [&](domain::SubjectState& s) { domain::ApplyEffects(all, cp->purpose_count(), s); };
+  if (loading) {
+    school.gate().Load(subject, apply);
+  } else {
+    school.gate().Update(subject, apply);
+  }
+}
+
+std::optional<RequestInfo> RequestService::WithEffects(const ports::RequestRow& row) {
+  if (row.subject.empty()) return std::nullopt;
+  Json body = Json::parse(row.body, nullptr, false);
+  if (body.is_discarded()) return std::nullopt;
+  RequestInfo r;
+  r.id = row.id;
+  r.subject = row.subject;
+  FromBody(body, r);
+  if (!r.blocked.empty() || !r.restricted.empty() || r.restrict_all ||
+      !r.objection_pending.empty() || !r.objection_upheld.empty() ||
+      (r.right == "no_automated_decisions" && r.outcome == "effective")) {
+    return r;
+  }
+  return std::nullopt;
 }
 
 Status RequestService::LoadEffects(SchoolRuntime& school) {
   std::vector<RequestInfo> with_effects;
   Status st = deps_.store.ForEachRequest(school.id(), false, [&](const ports::RequestRow& row) {
-    if (row.subject.empty()) return;
-    Json body = Json::parse(row.body, nullptr, false);
-    if (body.is_discarded()) return;
-    RequestInfo r;
-    r.id = row.id;
-    r.subject = row.subject;
-    FromBody(body, r);
-    if (!r.blocked.empty() || !r.restricted.empty() || r.restrict_all ||
-        !r.objection_pending.empty() || !r.objection_upheld.empty() ||
-        (r.right == "no_automated_decisions" && r.outcome == "effective")) {
-      with_effects.push_back(std::move(r));
-    }
+    if (auto r = WithEffects(row)) with_effects.push_back(std::move(*r));
   });
   if (!st.ok()) return st;
-  for (const auto& r : with_effects) RefreshGate(school, r);
+  for (const auto& r : with_effects) RefreshGate(school, r, /*loading=*/true);
+  return Status::Ok();
+}
+
+Status RequestService::LoadSubjectGate(SchoolRuntime& school, const SubjectId& subject,
+                                       domain::SubjectState& state) {
+  auto cp = school.policy();
+  if (!cp) return Error::Unavailable("the school has no policy loaded");
+  std::map<std::string, domain::RequestEffect> per;
+  ports::RequestFilter filter;
+  filter.subject = subject.value();
+  filter.limit = 500;
+  for (;;) {
+    auto page = deps_.store.ListRequests(school.id(), filter);
+    if (!page.ok()) return page.error();
+    for (const auto& row : *page) {
+      if (auto r = WithEffects(row)) {
+        domain::RequestEffect e = EffectOf(*cp, *r);
+        if (!e.Empty()) per[r->id] = e;
+      }
+    }
+    if (page->size() < filter.limit) break;
+    filter.after_due = page->back().due_at;
+    filter.after_id = page->back().id;
+  }
+  std::vector<domain::RequestEffect> all;
+  for (const auto& [id, e] : per) all.push_back(e);
+  {
+    std::lock_guard<std::mutex> lock(effects_mu_);
+    const std::string key = school.id().value() + "|" + subject.value();
+    if (per.empty()) {
+      effects_.erase(key);
+    } else {
+      effects_[key] = std::move(per);
+    }
+  }
+  domain::ApplyEffects(all, cp->purpose_count(), state);
   return Status::Ok();
 }
 

@@ -137,6 +137,10 @@ class RequestService {
 
   // Rebuilds the gate effects of every request of the school (after Subjects::LoadGateState).
   Status LoadEffects(SchoolRuntime& school);
+  // One subject's request effects from the store (blocks, restrictions, objections), into
+  // `state` and this service's copy of them.
+  Status LoadSubjectGate(SchoolRuntime& school, const SubjectId& subject,
+                         domain::SubjectState& state);
 
   Result<RequestInfo> File(const SchoolId& school, const FileRequest& request, const Actor& actor,
                            const RequestContext& ctx);
@@ -282,7 +286,10 @@ class RequestService {
                const RequestContext& ctx, const std::string& comment = {});
   Status Commit(const SchoolId& school, RequestInfo& r, ports::WriteBatch batch);
   // Recomputes the subject's request effects in the gate.
-  void RefreshGate(SchoolRuntime& school, const RequestInfo& r);
+  // `loading`: at start-up (GateState::Load, the versions loaded are kept).
+  void RefreshGate(SchoolRuntime& school, const RequestInfo& r, bool loading = false);
+  // The request's effect on the gate, when the stored row has one.
+  static std::optional<RequestInfo> WithEffects(const ports::RequestRow& row);
   // The subject's e-mail address on file ("" when none, or no subject).
   std::string AddressOnFile(const SchoolId& school, const domain::CompiledPolicy& cp,
                             const std::string& subject);

@@ -646,10 +646,27 @@ Status RetentionService::LoadGate(SchoolRuntime& school) {
     if (purpose.rfind(kStopPrefix, 0) == 0) purpose = purpose.substr(sizeof(kStopPrefix) - 1);
     const int p = cp->PurposeIndex(purpose);
     if (p < 0) return;
-    school.gate().Update(r.subject, [&](domain::SubjectState& s) {
+    school.gate().Load(r.subject, [&](domain::SubjectState& s) {
       s.retention_ended |= domain::PurposeSet{1} << p;
     });
   });
+}
+
+Status RetentionService::LoadSubjectGate(SchoolRuntime& school, const SubjectId& subject,
+                                         domain::SubjectState& state) {
+  auto cp = school.policy();
+  if (!cp) return Error::Unavailable("the school has no policy loaded");
+  auto rows = deps_.store.SubjectRetention(school.id(), subject);
+  if (!rows.ok()) return rows.error();
+  state.retention_ended = 0;
+  for (const auto& r : *rows) {
+    if (r.state != "ended") continue;
+    std::string purpose = r.purpose;
+    if (purpose.rfind(kStopPrefix, 0) == 0) purpose = purpose.substr(sizeof(kStopPrefix) - 1);
+    const int p = cp->PurposeIndex(purpose);
+    if (p >= 0) state.retention_ended |= domain::PurposeSet{1} << p;
+  }
+  return Status::Ok();
 }
 
 Result<RetentionRunReport> RetentionService::Run(const SchoolId& school,

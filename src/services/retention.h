@@ -182,6 +182,9 @@ class RetentionService {
 
   // Sets the gate's retention_ended bits from the ended rows (startup).
   Status LoadGate(SchoolRuntime& school);
+  // One subject's retention_ended bits from the store, into `state`.
+  Status LoadSubjectGate(SchoolRuntime& school, const SubjectId& subject,
+                         domain::SubjectState& state);
 
  private:
   struct SubjectPlan {

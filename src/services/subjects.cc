@@ -244,6 +244,32 @@ Result<std::string> SubjectService::LookupToken(const SchoolId& school, const st
   return ports::ToHex(deps_.crypto.KeyedHash(*key, "lookup|" + field + "|" + value));
 }
 
+int64_t SubjectService::MinorUntil(const SchoolId& school, const ports::SubjectRow& row) {
+  if (row.sealed_profile.empty()) return 0;
+  auto key = SubjectKey(school, row.id);
+  if (!key.ok()) return 0;
+  auto plain = deps_.crypto.Open(*key, row.sealed_profile,
+                                 "profile|" + school.value() + "|" + row.id.value());
+  return plain.ok() ? DecodeProfile(*plain).minor_until_us : 0;
+}
+
+namespace {
+
+void ApplySubjectRow(const domain::CompiledPolicy& cp, const ports::SubjectRow& r,
+                     int64_t minor_until, domain::SubjectState& s) {
+  const int kind = cp.SubjectKindIndex(r.kind);
+  s.kind = static_cast<uint16_t>(kind < 0 ? 63 : kind);
+  s.closing = r.state == "closing";
+  s.minor_until_us = minor_until;
+}
+
+domain::LedgerEntry LedgerEntryOf(const ports::ConsentRow& c) {
+  return domain::LedgerEntry{c.consent_type, c.grants, c.action == "withdraw", MicrosOf(c.at),
+                             c.expires_at ? MicrosOf(*c.expires_at) : domain::kForever};
+}
+
+}  // namespace
+
 Status SubjectService::LoadGateState(SchoolRuntime& school) {
   auto cp = school.policy();
   if (!cp) return Error::Unavailable("the school has no policy loaded");
@@ -252,35 +278,45 @@ Status SubjectService::LoadGateState(SchoolRuntime& school) {
     rows.push_back(r);
   });
   if (!st.ok()) return st;
+  // Each row's gate version was read with it, before the consents and the other rows the state
+  // is built from (ports::GateCheck).
   for (const auto& r : rows) {
-    int64_t minor_until = 0;
-    if (!r.sealed_profile.empty()) {
-      auto key = SubjectKey(school.id(), r.id);
-      if (key.ok()) {
-        auto plain = deps_.crypto.Open(*key, r.sealed_profile,
-                                       "profile|" + school.id().value() + "|" + r.id.value());
-        if (plain.ok()) minor_until = DecodeProfile(*plain).minor_until_us;
-      }
-    }
-    int kind = cp->SubjectKindIndex(r.kind);
-    school.gate().Update(r.id, [&](domain::SubjectState& s) {
-      s.kind = static_cast<uint16_t>(kind < 0 ? 63 : kind);
-      s.closing = r.state == "closing";
-      s.minor_until_us = minor_until;
+    const int64_t minor_until = MinorUntil(school.id(), r);
+    school.gate().Load(r.id, [&](domain::SubjectState& s) {
+      ApplySubjectRow(*cp, r, minor_until, s);
+      s.version = r.gate_version;
     });
   }
   std::map<SubjectId, std::vector<domain::LedgerEntry>> ledgers;
   st = deps_.store.ForEachConsent(school.id(), [&](const ports::ConsentRow& c) {
-    ledgers[c.subject].push_back(domain::LedgerEntry{
-        c.consent_type, c.grants, c.action == "withdraw", MicrosOf(c.at),
-        c.expires_at ? MicrosOf(*c.expires_at) : domain::kForever});
+    ledgers[c.subject].push_back(LedgerEntryOf(c));
   });
   if (!st.ok()) return st;
   for (const auto& [subject, ledger] : ledgers) {
     auto windows = domain::ConsentWindows(*cp, ledger);
-    school.gate().Update(subject, [&](domain::SubjectState& s) { s.consents = windows; });
+    school.gate().Load(subject, [&](domain::SubjectState& s) { s.consents = windows; });
   }
   return Status::Ok();
+}
+
+Result<bool> SubjectService::LoadSubjectGate(SchoolRuntime& school, const SubjectId& subject,
+                                             domain::SubjectState& state) {
+  auto cp = school.policy();
+  if (!cp) return Error::Unavailable("the school has no policy loaded");
+  auto version = deps_.store.GetGateVersion(school.id(), subject);
+  if (!version.ok()) return version.error();
+  if (*version == 0) return false;
+  auto row = deps_.store.GetSubject(school.id(), subject);
+  if (!row.ok()) return row.error();
+  if (!*row) return false;
+  state.version = *version;
+  ApplySubjectRow(*cp, **row, MinorUntil(school.id(), **row), state);
+  auto consents = deps_.store.GetConsents(school.id(), subject);
+  if (!consents.ok()) return consents.error();
+  std::vector<domain::LedgerEntry> ledger;
+  for (const auto& c : *consents) ledger.push_back(LedgerEntryOf(c));
+  state.consents = domain::ConsentWindows(*cp, ledger);
+  return true;
 }
 
 Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,

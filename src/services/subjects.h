@@ -100,6 +100,11 @@ class SubjectService {
   // Rebuilds the school's gate state from the store: every subject's kind, status, minor status
   // (from its sealed profile) and consent windows (from its ledger).
   Status LoadGateState(SchoolRuntime& school);
+  // One subject's part of the gate state, from the store, into `state`: its gate version (read
+  // first, see ports::GateCheck), kind, status, minor status and consent windows. False when the
+  // subject is not stored.
+  Result<bool> LoadSubjectGate(SchoolRuntime& school, const SubjectId& subject,
+                               domain::SubjectState& state);
 
   // Validates (domain::ValidateSubmission) and stores a new subject atomically: key, subject row,
   // sealed records in every store of their purposes, consents, lookup tokens and audit entries.
@@ -192,6 +197,9 @@ class SubjectService {
                                   const std::string& normalised_value);
 
  private:
+  // The end of the subject's minority, from its sealed profile (0: an adult or not known).
+  int64_t MinorUntil(const SchoolId& school, const ports::SubjectRow& row);
+
   struct CachedKey {
     ports::SecretKey key;
     std::list<std::string>::iterator lru;

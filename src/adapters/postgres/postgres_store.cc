@@ -146,8 +146,11 @@ SubjectRow ReadSubject(const Rows& r, int i) {
   s.sealed_profile = r.Bytes(i, 10);
   s.created_at = r.Time(i, 11);
   s.updated_at = r.Time(i, 12);
+  s.gate_version = r.Int(i, 13);
   return s;
 }
+
+int64_t ReadFirstInt(const Rows& r, int i) { return r.Int(i, 0); }
 
 SubjectKeyRow ReadSubjectKey(const Rows& r, int i) {
   return SubjectKeyRow{SchoolId(r.Text(i, 0)), SubjectId(r.Text(i, 1)), r.Text(i, 2), r.Bytes(i, 3),
@@ -703,6 +706,34 @@ WriteOutcome EraseSubject(Connection& db, const SchoolId& school, const SubjectI
   return std::nullopt;
 }
 
+// The batch's gate checks (ports::GateCheck), before anything of it is written. A plain read in
+// the batch's transaction: under READ COMMITTED it sees every change committed before it runs,
+// so a change acknowledged before a use began is seen by that use's check.
+WriteOutcome CheckGateVersions(Connection& db, const WriteBatch& b) {
+  for (size_t i = 0; i < b.gate_checks.size(); ++i) {
+    const ports::GateCheck& c = b.gate_checks[i];
+    Result<Rows> rows = db.Run(sql::kGetGateVersion, Params().Text(c.school.value()).Text(c.subject.value()));
+    if (!rows.ok()) {
+      Error error = rows.error();
+      return WriteFailure{error.code == ErrorCode::kUnavailable, std::move(error)};
+    }
+    const int64_t stored = rows->size() > 0 ? rows->Int(0, 0) : 0;
+    if (stored != c.version) return WriteFailure{false, ports::GateStale(c.subject)};
+  }
+  return std::nullopt;
+}
+
+// Raises the gate version of every subject the batch changes the gate's state of.
+WriteOutcome BumpGateVersions(Connection& db, const WriteBatch& b) {
+  const auto subjects = ports::GateSubjects(b);
+  for (size_t i = 0; i < subjects.size(); ++i) {
+    const auto& [school, subject] = subjects[i];
+    const Params params = Params().Text(school.value()).Text(subject.value());
+    if (auto f = RunWrite(db, sql::kBumpGateVersion, params, "gate", i)) return f;
+  }
+  return std::nullopt;
+}
+
 // The data part of a batch, in the SQLite adapter's order: parents before the rows that refer to
 // them, erasure before the rows added after it.
 WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
@@ -1234,7 +1265,7 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
   for (const auto& step : steps) {
     if (WriteOutcome f = step()) return f;
   }
-  return std::nullopt;
+  return BumpGateVersions(db, b);
 }
 
 // B09: erases again every subject that has a tombstone in the key vault but still has rows in
@@ -1455,6 +1486,7 @@ class PostgresStore::Impl {
         if (!st.ok()) return WriteFailure{true, st.error()};
       }
     }
+    if (auto f = CheckGateVersions(data, batch)) return f;
     if (chainer_) {
       if (auto f = ChainAudit(data, batch)) return f;
     }
@@ -1549,13 +1581,18 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions optio
     Result<std::unique_ptr<Connection>> conn =
         Connection::Open(options.data_conninfo, options.schema, true, "data database");
     if (!conn.ok()) return conn.error();
-    Result<Rows> held = (*conn)->Run(sql::kTryLockSchema, Params());
+    Result<Rows> held = (*conn)->Run(
+        options.shared_hold ? sql::kTryLockSchemaShared : sql::kTryLockSchema, Params());
     if (!held.ok()) return held.error();
     if (held->size() != 1 || !held->Bool(0, 0)) {
-      return Error{ErrorCode::kFailedPrecondition,
-                   "a server is serving the schema " + options.schema +
-                       " of this database: stop it before you " + options.exclusive_for,
-                   {}, "schema_in_use"};
+      const std::string who =
+          options.shared_hold
+              ? "a command that needs the schema " + options.schema +
+                    " of this database alone is running: wait for it to end before you "
+              : "a server is serving the schema " + options.schema +
+                    " of this database: stop it before you ";
+      return Error{ErrorCode::kFailedPrecondition, who + options.exclusive_for, {},
+                   "schema_in_use"};
     }
     holder = std::move(*conn);
   }
@@ -1628,6 +1665,14 @@ Result<std::optional<SubjectRow>> PostgresStore::GetSubject(const SchoolId& scho
                                                             const SubjectId& id) {
   return impl_->One<SubjectRow>(impl_->data(), sql::kGetSubject, Pair(school, id.value()),
                                 Plain(ReadSubject));
+}
+
+Result<int64_t> PostgresStore::GetGateVersion(const SchoolId& school, const SubjectId& id) {
+  Result<std::optional<int64_t>> v =
+      impl_->One<int64_t>(impl_->data(), sql::kGetGateVersion, Pair(school, id.value()),
+                          Plain(ReadFirstInt));
+  if (!v.ok()) return v.error();
+  return v->value_or(0);
 }
 
 Result<std::optional<SubjectKeyRow>> PostgresStore::GetSubjectKey(const SchoolId& school,

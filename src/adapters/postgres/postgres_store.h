@@ -70,11 +70,16 @@ struct PostgresOptions {
   std::string schema = "dovira";
   // Read connections kept open per database (more are opened while all are busy).
   int reader_connections = 4;
-  // When set, the store is this process's alone: a session advisory lock on the schema, held by a
-  // connection of its own for the store's life, and Open refuses (kFailedPrecondition
-  // "schema_in_use") while another process holds it, with this text completing the message
-  // ("start another server on it"). The PostgreSQL counterpart of the data directory's lock.
+  // When set, the store holds a session advisory lock on the schema, by a connection of its own
+  // for the store's life, and Open refuses (kFailedPrecondition "schema_in_use") while another
+  // process holds it in a way that conflicts, with this text completing the message ("rotate the
+  // keys"). The PostgreSQL counterpart of the data directory's lock.
   std::string exclusive_for;
+  // With exclusive_for: the lock is shared, as several servers share one schema (each decides
+  // uses from its own copy of the gate's state and checks it against the store's gate versions,
+  // ports::GateCheck), while a command that needs the schema alone (keys rotate) holds it
+  // exclusively and is refused while any server runs.
+  bool shared_hold = false;
 };
 
 class PostgresStore final : public ports::Store {
@@ -98,6 +103,7 @@ class PostgresStore final : public ports::Store {
 
   Result<std::optional<ports::SubjectRow>> GetSubject(const SchoolId& school,
                                                       const SubjectId& id) override;
+  Result<int64_t> GetGateVersion(const SchoolId& school, const SubjectId& id) override;
   Result<std::optional<ports::SubjectKeyRow>> GetSubjectKey(const SchoolId& school,
                                                             const SubjectId& id) override;
   Status ForEachSubjectKey(const SchoolId& school,

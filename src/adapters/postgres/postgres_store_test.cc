@@ -206,22 +206,40 @@ TEST(PostgresStore, B09_ReappliesTombstonesWhenOpened) {
   EXPECT_EQ(store->ListTombstones(SchoolId("sch")).value().size(), 1u);
 }
 
-// A careless operator starts a second server on the schema a server already serves: refused
-// before anything is touched, as the data directory's lock refuses it on SQLite. The operator's
-// commands that work beside a server still open it, and the schema is free once the server goes.
-TEST(PostgresStore, ASecondServerOnTheSameSchemaIsRefused) {
-  PostgresOptions serving = OptionsFor("served_once");
+// Several servers share one schema (each checks its decisions against the store's gate
+// versions); a command that needs the schema alone (keys rotate) is refused while any server runs,
+// and a server is refused while such a command runs. The operator's commands that work beside a
+// server open it either way.
+TEST(PostgresStore, ServersShareTheSchemaAndACommandThatNeedsItAloneWaitsForThemAll) {
+  PostgresOptions serving = OptionsFor("served_twice");
   serving.exclusive_for = "start another server on it";
+  serving.shared_hold = true;
+  PostgresOptions alone = OptionsFor("served_twice");
+  alone.exclusive_for = "rotate the keys";
+
   std::unique_ptr<PostgresStore> first = OpenOrFail(serving);
   ASSERT_NE(first, nullptr);
-  Result<std::unique_ptr<PostgresStore>> second = PostgresStore::Open(serving);
-  ASSERT_FALSE(second.ok());
-  EXPECT_EQ(second.error().code, ErrorCode::kFailedPrecondition);
-  EXPECT_EQ(second.error().reason, "schema_in_use");
-  EXPECT_NE(second.error().message.find("start another server on it"), std::string::npos)
-      << second.error().message;
-  EXPECT_NE(OpenOrFail(OptionsFor("served_once")), nullptr);  // beside the server
+  std::unique_ptr<PostgresStore> second = OpenOrFail(serving);
+  ASSERT_NE(second, nullptr);
+  Result<std::unique_ptr<PostgresStore>> rotate = PostgresStore::Open(alone);
+  ASSERT_FALSE(rotate.ok());
+  EXPECT_EQ(rotate.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(rotate.error().reason, "schema_in_use");
+  EXPECT_NE(rotate.error().message.find("stop it before you rotate the keys"), std::string::npos)
+      << rotate.error().message;
+  EXPECT_NE(OpenOrFail(OptionsFor("served_twice")), nullptr);  // beside the servers
   first.reset();
+  EXPECT_FALSE(PostgresStore::Open(alone).ok());  // one server is still running
+  second.reset();
+
+  std::unique_ptr<PostgresStore> rotating = OpenOrFail(alone);
+  ASSERT_NE(rotating, nullptr);
+  Result<std::unique_ptr<PostgresStore>> server = PostgresStore::Open(serving);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.error().reason, "schema_in_use");
+  EXPECT_NE(server.error().message.find("alone is running"), std::string::npos)
+      << server.error().message;
+  rotating.reset();
   EXPECT_NE(OpenOrFail(serving), nullptr);
 }
 

@@ -52,6 +52,8 @@ inline constexpr char kDeleteSubjectKey[] =
 // A serving process's hold on the schema (PostgresOptions::exclusive_for), for its session.
 inline constexpr char kTryLockSchema[] =
     "SELECT pg_try_advisory_lock(hashtext('dovira-serve:' || current_schema()))";
+inline constexpr char kTryLockSchemaShared[] =
+    "SELECT pg_try_advisory_lock_shared(hashtext('dovira-serve:' || current_schema()))";
 // After a destroyed key's commit (PostgresStore's writer, outside any transaction).
 inline constexpr char kVacuumSubjectKeys[] = "VACUUM subject_keys";
 inline constexpr char kGetSubjectKey[] =
@@ -109,6 +111,8 @@ inline constexpr char kListPolicyVersions[] =
 #define DOVIRA_SUBJECT_COLUMNS                                                             \
   " school_id, subject_id, kind, pseudonym, policy_version, channel, form, source, state," \
   " guardian_id, sealed_profile, created_at, updated_at"
+// Reads of subjects: the written columns, then gate_version (written only by kBumpGateVersion).
+#define DOVIRA_SUBJECT_READ DOVIRA_SUBJECT_COLUMNS ", gate_version"
 inline constexpr char kUpsertSubject[] =
     "INSERT INTO subjects (" DOVIRA_SUBJECT_COLUMNS
     ")"
@@ -120,15 +124,20 @@ inline constexpr char kUpsertSubject[] =
     " guardian_id = excluded.guardian_id, sealed_profile = excluded.sealed_profile,"
     " created_at = excluded.created_at, updated_at = excluded.updated_at";
 inline constexpr char kGetSubject[] =
-    "SELECT" DOVIRA_SUBJECT_COLUMNS " FROM subjects WHERE school_id = $1 AND subject_id = $2";
+    "SELECT" DOVIRA_SUBJECT_READ " FROM subjects WHERE school_id = $1 AND subject_id = $2";
+inline constexpr char kGetGateVersion[] =
+    "SELECT gate_version FROM subjects WHERE school_id = $1 AND subject_id = $2";
+inline constexpr char kBumpGateVersion[] =
+    "UPDATE subjects SET gate_version = gate_version + 1 WHERE school_id = $1 AND subject_id = $2";
 inline constexpr char kSubjectExists[] =
     "SELECT 1 FROM subjects WHERE school_id = $1 AND subject_id = $2";
 inline constexpr char kForEachSubject[] =
-    "SELECT" DOVIRA_SUBJECT_COLUMNS " FROM subjects WHERE school_id = $1 ORDER BY subject_id";
+    "SELECT" DOVIRA_SUBJECT_READ " FROM subjects WHERE school_id = $1 ORDER BY subject_id";
 inline constexpr char kListSubjects[] =
-    "SELECT" DOVIRA_SUBJECT_COLUMNS
+    "SELECT" DOVIRA_SUBJECT_READ
     " FROM subjects"
     " WHERE school_id = $1 AND subject_id > $2 ORDER BY subject_id LIMIT $3";
+#undef DOVIRA_SUBJECT_READ
 #undef DOVIRA_SUBJECT_COLUMNS
 
 // --- Records -------------------------------------------------------------------------------------

@@ -90,7 +90,8 @@ inline constexpr char kListPolicyVersions[] =
 // --- Subjects ------------------------------------------------------------------------------------
 
 // kSubjectColumns: school_id, subject_id, kind, pseudonym, policy_version, channel, form, source,
-// state, guardian_id, sealed_profile, created_at, updated_at
+// state, guardian_id, sealed_profile, created_at, updated_at; reads add gate_version (written
+// only by kBumpGateVersion)
 inline constexpr char kUpsertSubject[] =
     "INSERT INTO subjects (school_id, subject_id, kind, pseudonym, policy_version, channel, form,"
     " source, state, guardian_id, sealed_profile, created_at, updated_at)"
@@ -103,15 +104,19 @@ inline constexpr char kUpsertSubject[] =
     " created_at = excluded.created_at, updated_at = excluded.updated_at";
 inline constexpr char kGetSubject[] =
     "SELECT school_id, subject_id, kind, pseudonym, policy_version, channel, form, source, state,"
-    " guardian_id, sealed_profile, created_at, updated_at"
+    " guardian_id, sealed_profile, created_at, updated_at, gate_version"
     " FROM subjects WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kGetGateVersion[] =
+    "SELECT gate_version FROM subjects WHERE school_id = ? AND subject_id = ?";
+inline constexpr char kBumpGateVersion[] =
+    "UPDATE subjects SET gate_version = gate_version + 1 WHERE school_id = ? AND subject_id = ?";
 inline constexpr char kForEachSubject[] =
     "SELECT school_id, subject_id, kind, pseudonym, policy_version, channel, form, source, state,"
-    " guardian_id, sealed_profile, created_at, updated_at"
+    " guardian_id, sealed_profile, created_at, updated_at, gate_version"
     " FROM subjects WHERE school_id = ? ORDER BY subject_id";
 inline constexpr char kListSubjects[] =
     "SELECT school_id, subject_id, kind, pseudonym, policy_version, channel, form, source, state,"
-    " guardian_id, sealed_profile, created_at, updated_at"
+    " guardian_id, sealed_profile, created_at, updated_at, gate_version"
     " FROM subjects WHERE school_id = ? AND subject_id > ? ORDER BY subject_id LIMIT ?";
 
 // --- Records -------------------------------------------------------------------------------------

@@ -139,8 +139,11 @@ SubjectRow ReadSubject(const Statement& s) {
   r.sealed_profile = s.Blob(10);
   r.created_at = s.Time(11);
   r.updated_at = s.Time(12);
+  r.gate_version = s.Int(13);
   return r;
 }
+
+int64_t ReadFirstInt(const Statement& s) { return s.Int(0); }
 
 SubjectKeyRow ReadSubjectKey(const Statement& s) {
   SubjectKeyRow r;
@@ -1257,6 +1260,37 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
       return f;
     }
   }
+  // Last: the gate version of every subject whose gate state the batch changed (ports::GateCheck).
+  const auto gated = ports::GateSubjects(b);
+  for (size_t i = 0; i < gated.size(); ++i) {
+    if (auto f = RunWrite(db, sql::kBumpGateVersion, "gate", i, [&](Statement& s) {
+          BindSchoolSubject(s, gated[i].first, gated[i].second);
+        })) {
+      return f;
+    }
+  }
+  return std::nullopt;
+}
+
+// The batch's gate checks (ports::GateCheck), before anything of it is written: the writer holds
+// the write lock, so the version read is the latest committed one.
+WriteOutcome CheckGateVersions(Connection& db, const WriteBatch& b) {
+  for (size_t i = 0; i < b.gate_checks.size(); ++i) {
+    const ports::GateCheck& c = b.gate_checks[i];
+    Result<Statement*> stmt = db.Prepare(sql::kGetGateVersion);
+    if (!stmt.ok()) return WriteFailure{true, stmt.error()};
+    Statement& s = **stmt;
+    ScopedReset reset(&s);
+    BindSchoolSubject(s, c.school, c.subject);
+    int rc = s.Step();
+    int64_t stored = 0;
+    if (rc == SQLITE_ROW) {
+      stored = s.Int(0);
+    } else if (rc != SQLITE_DONE) {
+      return Classify(db, rc, "gate_checks", i);
+    }
+    if (stored != c.version) return WriteFailure{false, ports::GateStale(c.subject)};
+  }
   return std::nullopt;
 }
 
@@ -1637,6 +1671,7 @@ class SqliteStore::Impl {
     if (batch.empty()) return std::nullopt;
     // Audit entries submitted without a seq are numbered and chained here, in commit order; a
     // failed batch restores the heads it moved.
+    if (auto stale = CheckGateVersions(*data_writer_, batch)) return stale;
     auto heads_before = staged_heads_;
     if (chainer_) {
       if (auto failure = ChainAudit(batch)) return failure;
@@ -1873,6 +1908,13 @@ Result<std::optional<SubjectRow>> SqliteStore::GetSubject(const SchoolId& school
                                                           const SubjectId& id) {
   return impl_->QueryOne<SubjectRow>(impl_->data_readers(), sql::kGetSubject,
                                      BindPair(school, id.value()), ReadSubject);
+}
+
+Result<int64_t> SqliteStore::GetGateVersion(const SchoolId& school, const SubjectId& id) {
+  Result<std::optional<int64_t>> v = impl_->QueryOne<int64_t>(
+      impl_->data_readers(), sql::kGetGateVersion, BindPair(school, id.value()), ReadFirstInt);
+  if (!v.ok()) return v.error();
+  return v->value_or(0);
 }
 
 Result<std::optional<SubjectKeyRow>> SqliteStore::GetSubjectKey(const SchoolId& school,

@@ -75,6 +75,7 @@ class SqliteStore final : public ports::Store {
 
   Result<std::optional<ports::SubjectRow>> GetSubject(const SchoolId& school,
                                                       const SubjectId& id) override;
+  Result<int64_t> GetGateVersion(const SchoolId& school, const SubjectId& id) override;
   Result<std::optional<ports::SubjectKeyRow>> GetSubjectKey(const SchoolId& school,
                                                             const SubjectId& id) override;
   Status ForEachSubjectKey(const SchoolId& school,
