@@ -213,6 +213,9 @@ struct ServerOptions {
   // Serve an existing data directory instead of a fresh one (a restart).
   std::string data_dir;
   std::vector<std::string> extra_args;  // appended to `dovira serve` (e.g. --smtp-url)
+  // On the test cluster: serve the schema of this other data directory (another server of the
+  // same deployment, with a directory of its own).
+  std::string store_of;
 };
 
 // The real server in a child process. Start() and Stop() may be called more than once; the
@@ -250,7 +253,8 @@ class TestServer {
     args.insert(args.end(), {"--port", "0", "--insecure-cookies", "--quiet"});
     // On the ctest run's PostgreSQL cluster (the `pg.` copies of the black-box tests), the data
     // go there, in a schema of this data directory's own (found again on a restart).
-    for (std::string& a : StoreArgsFor(data_dir_)) args.push_back(std::move(a));
+    const std::string& store_of = options_.store_of.empty() ? data_dir_ : options_.store_of;
+    for (std::string& a : StoreArgsFor(store_of)) args.push_back(std::move(a));
     args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
     if (!options_.fake_clock.empty())
       args.insert(args.end(), {"--fake-clock", options_.fake_clock});
@@ -467,6 +471,10 @@ class StaffClient {
         school_(std::move(school)),
         email_(std::move(email)),
         password_(std::move(password)) {}
+
+  // Sends the calls to another server from now on (one of several serving the same database,
+  // where the session is known too).
+  void UseServer(const TestServer* server) { server_ = server; }
 
   // Signs in; changes the password when the server asks for it and enrols (or passes) TOTP when
   // the role needs it. Returns "" or what went wrong.
