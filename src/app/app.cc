@@ -289,6 +289,12 @@ void App::JobsLoop() {
     if (stopping_) break;
     nudged_ = false;
     lock.unlock();
+    // Several servers may share the database: the jobs run on the one holding the lease.
+    auto lease = store_->HoldJobsLease();
+    if (!lease.ok() || !*lease) {
+      lock.lock();
+      continue;
+    }
     (void)outbox_->DeliverDue();
     if (std::chrono::steady_clock::now() - last_deadlines > std::chrono::hours(1)) {
       last_deadlines = std::chrono::steady_clock::now();
@@ -329,7 +335,10 @@ void App::CheckpointLoop() {
   while (!stopping_) {
     stop_cv_.wait_for(lock, std::chrono::seconds(60), [this] { return stopping_; });
     lock.unlock();
-    for (const auto& school : schools_->List()) (void)audit_->Checkpoint(school);
+    auto lease = store_->HoldJobsLease();  // one signer across the servers of one database
+    if (lease.ok() && *lease) {
+      for (const auto& school : schools_->List()) (void)audit_->Checkpoint(school);
+    }
     lock.lock();
   }
 }

@@ -718,6 +718,12 @@ class Store {
 
   virtual Result<std::vector<TombstoneRow>> ListTombstones(const SchoolId& school) = 0;
 
+  // Whether this process is to run the background jobs now (deadlines, the outbox, retention,
+  // audit checkpoints). Several servers may share one database and the jobs must run once across
+  // them: true for the one holder of the store's jobs lease, which the first server to ask takes
+  // and keeps while it lives; the others ask again each round and take over when it goes.
+  virtual Result<bool> HoldJobsLease() = 0;
+
   // An online, consistent copy of the data database to `path` (the key vault is not included).
   virtual Status Backup(const std::string& path) = 0;
   // An online copy of the key vault (kept apart from data backups; see B02, B09).

@@ -2157,6 +2157,14 @@ TEST_P(StoreConformance, R117_ReviewTasksUpsertAndListOpenAndDone) {
             std::vector<std::string>{"rv-x"});
 }
 
+// A store with no other server beside it runs the background jobs, round after round.
+TEST_P(StoreConformance, AServerAloneHoldsTheJobsLease) {
+  EXPECT_TRUE(ValueOf(store().HoldJobsLease()));
+  EXPECT_TRUE(ValueOf(store().HoldJobsLease()));
+  Reopen();
+  EXPECT_TRUE(ValueOf(store().HoldJobsLease()));
+}
+
 // --- Gate versions (GateCheck) -------------------------------------------------------------------
 
 // Several servers on one database learn of each other's changes to a subject through its gate

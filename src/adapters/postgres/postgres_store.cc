@@ -1361,6 +1361,28 @@ class PostgresStore::Impl {
   std::unique_ptr<Connection> schema_lock;
   const PostgresOptions& options() const { return options_; }
 
+  // The jobs lease is a session advisory lock held by a connection of its own: it lasts as long
+  // as that session, and goes with it when the process dies or the connection breaks (a failover
+  // included), so another server takes it over at its next round.
+  Result<bool> HoldJobsLease() {
+    std::lock_guard<std::mutex> lock(jobs_mu_);
+    if (jobs_held_ && jobs_conn_ && jobs_conn_->Run(sql::kPing, Params()).ok()) return true;
+    jobs_held_ = false;
+    if (!jobs_conn_ || !jobs_conn_->Healthy()) {
+      jobs_conn_.reset();
+      auto conn = Connection::Open(options_.data_conninfo, options_.schema, false, "jobs lease");
+      if (!conn.ok()) return conn.error();
+      jobs_conn_ = std::move(*conn);
+    }
+    Result<Rows> taken = jobs_conn_->Run(sql::kTryLockJobs, Params());
+    if (!taken.ok()) {
+      jobs_conn_.reset();
+      return taken.error();
+    }
+    jobs_held_ = taken->size() == 1 && taken->Bool(0, 0);
+    return jobs_held_;
+  }
+
   void Submit(WriteBatch batch, std::function<void(Status)> done) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -1553,6 +1575,10 @@ class PostgresStore::Impl {
   Pool data_readers_;
   Pool keys_readers_;
   ports::AuditChainer chainer_;  // set before the first Submit
+
+  std::mutex jobs_mu_;
+  std::unique_ptr<Connection> jobs_conn_;  // guarded by jobs_mu_
+  bool jobs_held_ = false;                 // guarded by jobs_mu_
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -1884,6 +1910,8 @@ Result<std::vector<TombstoneRow>> PostgresStore::ListTombstones(const SchoolId& 
   return impl_->All<TombstoneRow>(impl_->keys(), sql::kListTombstones, School(school),
                                   Plain(ReadTombstone));
 }
+
+Result<bool> PostgresStore::HoldJobsLease() { return impl_->HoldJobsLease(); }
 
 Status PostgresStore::Backup(const std::string& path) {
   return DumpSchema(impl_->options().data_conninfo, impl_->options().schema, path,

@@ -167,6 +167,7 @@ class PostgresStore final : public ports::Store {
   int64_t replayed_tombstones() const;
 
   // Not implemented yet: kUnavailable.
+  Result<bool> HoldJobsLease() override;
   Status Backup(const std::string& path) override;
   Status BackupKeyVault(const std::string& path) override;
 

@@ -243,6 +243,26 @@ TEST(PostgresStore, ServersShareTheSchemaAndACommandThatNeedsItAloneWaitsForThem
   EXPECT_NE(OpenOrFail(serving), nullptr);
 }
 
+// The background jobs run once across the servers of one schema: the first to ask holds the lease
+// and keeps it; the others are refused until it goes, and one of them then takes it over. Another
+// schema has a lease of its own.
+TEST(PostgresStore, OneServerOfASchemaRunsTheJobsAndAnotherTakesOverWhenItGoes) {
+  std::unique_ptr<PostgresStore> first = OpenOrFail(OptionsFor("jobs_lease"));
+  std::unique_ptr<PostgresStore> second = OpenOrFail(OptionsFor("jobs_lease"));
+  std::unique_ptr<PostgresStore> elsewhere = OpenOrFail(OptionsFor("jobs_lease_other"));
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  ASSERT_NE(elsewhere, nullptr);
+  EXPECT_TRUE(first->HoldJobsLease().value());
+  EXPECT_FALSE(second->HoldJobsLease().value());
+  EXPECT_TRUE(elsewhere->HoldJobsLease().value());
+  EXPECT_TRUE(first->HoldJobsLease().value());  // kept, round after round
+  EXPECT_FALSE(second->HoldJobsLease().value());
+  first.reset();
+  EXPECT_TRUE(second->HoldJobsLease().value());
+  EXPECT_TRUE(second->HoldJobsLease().value());
+}
+
 TEST(PostgresStore, RefusesASchemaNewerThanTheCode) {
   for (const char* db : {kDataDb, kKeysDb}) {
     SCOPED_TRACE(db);

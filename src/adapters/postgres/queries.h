@@ -52,6 +52,10 @@ inline constexpr char kDeleteSubjectKey[] =
 // A serving process's hold on the schema (PostgresOptions::exclusive_for), for its session.
 inline constexpr char kTryLockSchema[] =
     "SELECT pg_try_advisory_lock(hashtext('dovira-serve:' || current_schema()))";
+// The jobs lease (Store::HoldJobsLease): a session lock, held by a connection of its own.
+inline constexpr char kTryLockJobs[] =
+    "SELECT pg_try_advisory_lock(hashtext('dovira-jobs:' || current_schema()))";
+inline constexpr char kPing[] = "SELECT 1";
 inline constexpr char kTryLockSchemaShared[] =
     "SELECT pg_try_advisory_lock_shared(hashtext('dovira-serve:' || current_schema()))";
 // After a destroyed key's commit (PostgresStore's writer, outside any transaction).

@@ -141,6 +141,7 @@ class SqliteStore final : public ports::Store {
 
   // Both write a temporary file beside `path` (mode 0600), fsync it and rename it over `path`.
   // Return kUnavailable when the copy cannot be made (nothing is left at `path` then).
+  Result<bool> HoldJobsLease() override;
   Status Backup(const std::string& path) override;
   Status BackupKeyVault(const std::string& path) override;
 
