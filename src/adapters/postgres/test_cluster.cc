@@ -97,6 +97,79 @@ Result<std::unique_ptr<TestCluster>> TestCluster::Start(const std::string& root_
   return cluster;
 }
 
+Result<std::unique_ptr<TestCluster>> TestCluster::StartStandby(const TestCluster& primary) {
+  const std::string bin = BinDir();
+  Status sync = primary.Exec("postgres", "ALTER SYSTEM SET synchronous_standby_names = '*'");
+  if (sync.ok()) sync = primary.Exec("postgres", "SELECT pg_reload_conf()");
+  if (!sync.ok()) return sync.error();
+  std::string root = ::testing::TempDir() + "dovira_pg_standby_XXXXXX";
+  if (::mkdtemp(root.data()) == nullptr) {
+    return Error::Unavailable("cannot create a temporary directory for the standby");
+  }
+  Result<std::string> run_as = RunAs(root);
+  if (!run_as.ok()) return run_as.error();
+  std::unique_ptr<TestCluster> standby(new TestCluster(root, *run_as, true));
+  // -R writes standby.signal and the primary's connection string; the application name is how
+  // the primary lists it.
+  const std::string backup = *run_as + bin + "/pg_basebackup -D " + root +
+                             "/data -R -X stream -c fast --no-sync -d \"" + primary.Conninfo("postgres") +
+                             " application_name=standby\" > " + root + "/basebackup.log 2>&1";
+  if (std::system(backup.c_str()) != 0) {
+    return Error::Unavailable("pg_basebackup failed: " + Tail(root + "/basebackup.log"));
+  }
+  const std::string start = *run_as + bin + "/pg_ctl -D " + root + "/data -l " + root +
+                            "/server.log -w -t 60 -o \"-k " + root + " -p " +
+                            std::to_string(kPort) +
+                            " -c listen_addresses='' -c fsync=off -c full_page_writes=off" +
+                            " -c max_connections=400\" start > " + root + "/pg_ctl.log 2>&1";
+  if (std::system(start.c_str()) != 0) {
+    return Error::Unavailable("the standby did not start: " + Tail(root + "/server.log"));
+  }
+  for (int i = 0; i < 300; ++i) {
+    Result<std::string> state = primary.Query(
+        "postgres", "SELECT sync_state FROM pg_stat_replication WHERE application_name = "
+                    "'standby'");
+    if (state.ok() && *state == "sync") return standby;
+    ::usleep(100 * 1000);
+  }
+  return Error::Unavailable("the standby did not catch up with the primary within 30 s: " +
+                            Tail(root + "/server.log"));
+}
+
+void TestCluster::Crash() {
+  const std::string stop = run_as_ + BinDir() + "/pg_ctl -D " + root_ +
+                           "/data -m immediate -w stop > /dev/null 2>&1";
+  (void)std::system(stop.c_str());
+}
+
+Status TestCluster::Promote() {
+  const std::string promote = run_as_ + BinDir() + "/pg_ctl -D " + root_ + "/data -w -t 60 promote > " +
+                              root_ + "/promote.log 2>&1";
+  if (std::system(promote.c_str()) != 0) {
+    return Error::Unavailable("pg_ctl promote failed: " + Tail(root_ + "/promote.log"));
+  }
+  return Status::Ok();
+}
+
+Result<std::string> TestCluster::Query(const std::string& dbname, const std::string& sql) const {
+  PGconn* conn = PQconnectdb(Conninfo(dbname).c_str());
+  std::string error, value;
+  if (PQstatus(conn) != CONNECTION_OK) {
+    error = PQerrorMessage(conn);
+  } else {
+    PGresult* result = PQexec(conn, sql.c_str());
+    if (PQresultStatus(result) != PGRES_TUPLES_OK) {
+      error = PQerrorMessage(conn);
+    } else if (PQntuples(result) > 0 && PQnfields(result) > 0) {
+      value = PQgetvalue(result, 0, 0);
+    }
+    PQclear(result);
+  }
+  PQfinish(conn);
+  if (!error.empty()) return Error::Unavailable(dbname + ": " + error);
+  return value;
+}
+
 std::unique_ptr<TestCluster> TestCluster::Attach(const std::string& root) {
   return std::unique_ptr<TestCluster>(new TestCluster(root, "", false));
 }

@@ -32,6 +32,11 @@ class TestCluster {
   static std::unique_ptr<TestCluster> Attach(const std::string& root);
   // Stops the cluster running in `root` (if any) and removes the directory.
   static void Stop(const std::string& root);
+  // A streaming-replication standby of `primary` in a fresh temporary directory (pg_basebackup),
+  // and `primary` made to wait for it on every commit (synchronous_standby_names '*',
+  // synchronous_commit on): a commit the primary acknowledges is on the standby too. Returns once
+  // the standby streams synchronously.
+  static Result<std::unique_ptr<TestCluster>> StartStandby(const TestCluster& primary);
   ~TestCluster();
   TestCluster(const TestCluster&) = delete;
   TestCluster& operator=(const TestCluster&) = delete;
@@ -41,6 +46,14 @@ class TestCluster {
   // Runs `sql` (no parameters) in database `dbname`. Returns kUnavailable with the server's
   // message on failure.
   Status Exec(const std::string& dbname, const std::string& sql) const;
+  // The first column of the first row of `sql`'s result ("" when none), or kUnavailable.
+  Result<std::string> Query(const std::string& dbname, const std::string& sql) const;
+  // The server dies at once (immediate shutdown: no checkpoint, clients cut off), as in a crash.
+  void Crash();
+  // Promotes a standby to a primary and waits until it accepts writes.
+  Status Promote();
+  // The directory holding the cluster's socket (a libpq host).
+  const std::string& socket_dir() const { return root_; }
 
  private:
   TestCluster(std::string root, std::string run_as, bool owned)
