@@ -92,7 +92,24 @@ DataAccessService::DataAccessService(Deps deps, Schools& schools, SubjectService
       audit_(audit),
       retrier_(std::make_unique<Retrier>()) {}
 
-DataAccessService::~DataAccessService() = default;
+DataAccessService::~DataAccessService() {
+  // The store outlives this service: its writer still runs the commit callbacks of the uses in
+  // flight, and their second decisions, which refer to this service.
+  std::unique_lock<std::mutex> lock(inflight_mu_);
+  inflight_cv_.wait(lock, [this] { return inflight_ == 0; });
+}
+
+DataAccessService::Done DataAccessService::Tracked(Done done) {
+  {
+    std::lock_guard<std::mutex> lock(inflight_mu_);
+    ++inflight_;
+  }
+  return [this, done = std::move(done)](Result<AccessResult> r) {
+    done(std::move(r));
+    std::lock_guard<std::mutex> lock(inflight_mu_);
+    if (--inflight_ == 0) inflight_cv_.notify_all();
+  };
+}
 
 void DataAccessService::SetSubjectReloader(SubjectReloader reload) { reload_ = std::move(reload); }
 
@@ -295,12 +312,12 @@ Result<AccessResult> DataAccessService::Read(const SchoolId& school_id, const Ac
 
 void DataAccessService::DecideAsync(const SchoolId& school_id, const AccessRequest& req,
                                     const Actor& actor, const RequestContext& ctx, Done done) {
-  UseAsync(school_id, req, actor, ctx, std::move(done), /*open_values=*/false, 0);
+  UseAsync(school_id, req, actor, ctx, Tracked(std::move(done)), /*open_values=*/false, 0);
 }
 
 void DataAccessService::ReadAsync(const SchoolId& school_id, const AccessRequest& req,
                                   const Actor& actor, const RequestContext& ctx, Done done) {
-  UseAsync(school_id, req, actor, ctx, std::move(done), /*open_values=*/true, 0);
+  UseAsync(school_id, req, actor, ctx, Tracked(std::move(done)), /*open_values=*/true, 0);
 }
 
 void DataAccessService::UseAsync(const SchoolId& school_id, const AccessRequest& req,

@@ -8,7 +8,9 @@
 
 #include <functional>
 #include <map>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -163,6 +165,8 @@ class DataAccessService {
   // reloaded, at most kMaxStaleAttempts times.
   bool RetryStale(const Status& committed, int attempt) const;
   Status ReloadSubject(const SchoolId& school, const SubjectId& subject);
+  // `done`, counted among the uses in flight until it has run (see the destructor).
+  Done Tracked(Done done);
 
   static constexpr int kMaxStaleAttempts = 5;
 
@@ -186,6 +190,9 @@ class DataAccessService {
   // (where their commit callbacks run).
   class Retrier;
   std::unique_ptr<Retrier> retrier_;
+  std::mutex inflight_mu_;
+  std::condition_variable inflight_cv_;
+  int inflight_ = 0;  // asynchronous uses whose `done` has not run; guarded by inflight_mu_
 };
 
 }  // namespace dovira::services
