@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "forms.h"
 #include "server.h"
 #include "smtp_sink.h"
 
@@ -91,15 +92,6 @@ Json Payment001(const std::string& email) {
               {"age_statement", "adult"},
               {"lang", "uk"},
               {"consents", {"pd_consent"}}};
-}
-
-// 004 masterclass Application with the mandatory fields and the required Button consent.
-Json Masterclass004(const std::string& email) {
-  return Json{{"fields", {{"first_name", "Taras"}, {"email", email}, {"phone", "+380501112233"}}},
-              {"accept_policy", true},
-              {"age_statement", "adult"},
-              {"lang", "uk"},
-              {"consents", {"button_consent"}}};
 }
 
 // 003 registration form of an adult user.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "adapters/postgres/test_cluster.h"
+#include "forms.h"
 #include "server.h"
 
 namespace dovira::testing {
@@ -21,14 +22,6 @@ namespace {
 using postgres::TestCluster;
 
 constexpr char kS4[] = "bbooster-masterclass";  // policies/004_bbooster_masterclass.toml
-
-Json Masterclass(const std::string& email) {
-  return Json{{"fields", {{"first_name", "Taras"}, {"email", email}, {"phone", "+380501112233"}}},
-              {"accept_policy", true},
-              {"age_statement", "adult"},
-              {"lang", "uk"},
-              {"consents", {"button_consent"}}};
-}
 
 TEST(Failover, APromotedStandbyHoldsEveryAcknowledgedWriteAndTheServerCarriesOn) {
   // This test brings its own pair of clusters; the run's shared one is not used.
@@ -60,7 +53,7 @@ TEST(Failover, APromotedStandbyHoldsEveryAcknowledgedWriteAndTheServerCarriesOn)
     while (!stop.load()) {
       const std::string email = "failover-" + std::to_string(++n) + "@example.com";
       Response r = server.Post(std::string("/v1/schools/") + kS4 + "/forms/masterclass/submissions",
-                               Masterclass(email));
+                               Masterclass004(email));
       std::lock_guard<std::mutex> lock(mu);
       if (r.status == 201) {
         acknowledged.push_back(r.Body().value("subject", ""));

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "forms.h"
 #include "server.h"
 
 namespace dovira::testing {
@@ -20,14 +21,6 @@ constexpr char kS4[] = "bbooster-masterclass";  // policies/004_bbooster_masterc
 const std::string kBase = std::string("/v1/schools/") + kS4;
 
 Headers Bearer(const std::string& key) { return {{"Authorization", "Bearer " + key}}; }
-
-Json Masterclass(const std::string& email) {
-  return Json{{"fields", {{"first_name", "Taras"}, {"email", email}, {"phone", "+380501112233"}}},
-              {"accept_policy", true},
-              {"age_statement", "adult"},
-              {"lang", "uk"},
-              {"consents", {"button_consent"}}};
-}
 
 // A second server of the deployment `first` runs: its own data directory (a copy of the first's
 // keys and settings), the same schema.
@@ -63,7 +56,7 @@ class TwoNodes : public ::testing::Test {
     ASSERT_EQ(k.status, 201) << k.Describe();
     key_ = k.Body().value("key", "");
     Response s = a_->Post(kBase + "/forms/masterclass/submissions",
-                          Masterclass("two-nodes@example.com"));
+                          Masterclass004("two-nodes@example.com"));
     ASSERT_EQ(s.status, 201) << s.Describe();
     subject_ = s.Body().value("subject", "");
   }

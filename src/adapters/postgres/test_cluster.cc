@@ -54,6 +54,20 @@ Result<std::string> RunAs(const std::string& dir) {
   return std::string("runuser -u postgres -- ");
 }
 
+// Starts the server of the cluster in `root` (its data in root/data, its socket in root) and waits
+// until it accepts connections.
+Status StartServer(const std::string& run_as, const std::string& root, const std::string& what) {
+  const std::string start = run_as + BinDir() + "/pg_ctl -D " + root + "/data -l " + root +
+                            "/server.log -w -t 60 -o \"-k " + root + " -p " +
+                            std::to_string(kPort) +
+                            " -c listen_addresses='' -c fsync=off -c full_page_writes=off" +
+                            " -c max_connections=400\" start > " + root + "/pg_ctl.log 2>&1";
+  if (std::system(start.c_str()) != 0) {
+    return Error::Unavailable(what + " did not start: " + Tail(root + "/server.log"));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<TestCluster>> TestCluster::Start(const std::string& root_dir) {
@@ -86,13 +100,8 @@ Result<std::unique_ptr<TestCluster>> TestCluster::Start(const std::string& root_
   if (std::system(initdb.c_str()) != 0) {
     return Error::Unavailable("initdb failed: " + Tail(root + "/initdb.log"));
   }
-  const std::string start = *run_as + bin + "/pg_ctl -D " + root + "/data -l " + root +
-                            "/server.log -w -t 60 -o \"-k " + root + " -p " +
-                            std::to_string(kPort) +
-                            " -c listen_addresses='' -c fsync=off -c full_page_writes=off" +
-                            " -c max_connections=400\" start > " + root + "/pg_ctl.log 2>&1";
-  if (std::system(start.c_str()) != 0) {
-    return Error::Unavailable("the test cluster did not start: " + Tail(root + "/server.log"));
+  if (Status started = StartServer(*run_as, root, "the test cluster"); !started.ok()) {
+    return started.error();
   }
   return cluster;
 }
@@ -117,13 +126,8 @@ Result<std::unique_ptr<TestCluster>> TestCluster::StartStandby(const TestCluster
   if (std::system(backup.c_str()) != 0) {
     return Error::Unavailable("pg_basebackup failed: " + Tail(root + "/basebackup.log"));
   }
-  const std::string start = *run_as + bin + "/pg_ctl -D " + root + "/data -l " + root +
-                            "/server.log -w -t 60 -o \"-k " + root + " -p " +
-                            std::to_string(kPort) +
-                            " -c listen_addresses='' -c fsync=off -c full_page_writes=off" +
-                            " -c max_connections=400\" start > " + root + "/pg_ctl.log 2>&1";
-  if (std::system(start.c_str()) != 0) {
-    return Error::Unavailable("the standby did not start: " + Tail(root + "/server.log"));
+  if (Status started = StartServer(*run_as, root, "the standby"); !started.ok()) {
+    return started.error();
   }
   for (int i = 0; i < 300; ++i) {
     Result<std::string> state = primary.Query(
