@@ -1468,6 +1468,11 @@ class SqliteStore::Impl {
     if (!ckpt.ok()) return ckpt.error();
     checkpoint_conn_ = std::move(*ckpt);
     WaitWhenBusy(checkpoint_conn_->handle(), kBusyTimeoutMs);
+    // A connection learns that the database is in WAL mode on its first read; until then a
+    // checkpoint on it does nothing (it reports -1 frames).
+    if (checkpoint_conn_->Exec("PRAGMA schema_version") != SQLITE_OK) {
+      return Error::Unavailable("data.db: the checkpointer cannot read the database");
+    }
     sqlite3_wal_hook(data_writer_->handle(), &Impl::OnWalCommit, this);
     writer_ = std::thread([this] { WriterLoop(); });
     checkpointer_ = std::thread([this] { CheckpointLoop(); });
