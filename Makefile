@@ -70,14 +70,15 @@ screenshots: build web
 # Coverage-guided fuzzing (libFuzzer) of every parser of untrusted input, FUZZ_SECONDS each:
 # policy (TOML loader, checker, notice), http_request (the adapter's request parsing), headers
 # (cookies, CSRF, query, language, CORS, static paths), api_body (the JSON body of every route
-# through the real Api), testdata_export (a test-data export through its check, R91). The fuzz
+# through the real Api), testdata_export (a test-data export through its check, R91), import_rows
+# (a bulk import file, CSV or JSON lines, each row through the intake's validation). The fuzz
 # binaries come from the asan build (clang, ASan + UBSan). FUZZ_TARGETS picks some; `make
 # fuzz-smoke` runs each for 30 seconds (CI).
 # Each run starts from its seeds (fuzz/corpus/<name>, fuzz/regressions/<name>) and keeps what it
 # learns in build/asan/fuzz/corpus/<name>; a crash stops with its input in
 # build/asan/fuzz/crashes/<name>/, which then belongs in fuzz/regressions/<name>/ (replayed by
 # ctest in every build).
-FUZZ_TARGETS ?= policy http_request headers api_body testdata_export
+FUZZ_TARGETS ?= policy http_request headers api_body testdata_export import_rows
 FUZZ_DIR := build/asan/fuzz
 fuzz: deps
 	@cmake --preset asan $(LAUNCHER) >/dev/null

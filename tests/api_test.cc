@@ -367,6 +367,111 @@ TEST_F(Intake, R02_ApiIntakeRecordsChannelSourceAndPolicyVersion) {
   EXPECT_EQ(fields, (std::set<std::string>{"first_name", "phone"}));
 }
 
+// Bulk import (issue 17): the rows of another system through the same validation as one intake,
+// each stored row with its provenance, each refused row named by its line, in the reader's
+// language; the audit names the import in every subject's entry.
+TEST_F(Intake, R02_R11_ImportStoresValidRowsWithProvenanceAndRefusesTheOthersByLine) {
+  const std::string key = SalesKey004();
+  ASSERT_FALSE(key.empty());
+  StaffClient& admin = Admin(kS4);
+  const size_t before = CountSubjects(admin);
+  const std::string csv =
+      "kind,channel,fields.first_name,fields.phone\n"
+      "applicant,phone_call,Mykola,+380931234501\n"
+      "applicant,phone_call,\"Petro, Jr.\",+380931234502\n"
+      "applicant,phone_call,Olha,not-a-phone\n"
+      "applicant,phone_call,Ivan\n"
+      "applicant,,Taras,+380931234503\n";
+  Headers headers = Bearer(key);
+  headers.emplace_back("Content-Type", "text/csv");
+  headers.emplace_back("Accept-Language", "en");
+  Response r = server().Call("POST", SchoolPath(kS4) + "/subject-imports?source=offline", csv,
+                             headers);
+  ASSERT_EQ(r.status, 200) << r.Describe();
+  const Json report = r.Body();
+  EXPECT_EQ(report.value("rows", 0), 5);
+  EXPECT_EQ(report.value("imported", 0), 2);
+  EXPECT_EQ(report.value("refused_count", 0), 3);
+  ASSERT_EQ(report["stored"].size(), 2u);
+  EXPECT_EQ(report["stored"][0].value("line", 0), 2);
+  EXPECT_EQ(report["stored"][1].value("line", 0), 3);
+  ASSERT_EQ(report["refused"].size(), 3u);
+  const Json& bad_phone = report["refused"][0];
+  EXPECT_EQ(bad_phone.value("line", 0), 4);
+  EXPECT_EQ(bad_phone["errors"][0].value("code", ""), "field_invalid");
+  EXPECT_EQ(bad_phone["errors"][0].value("field", ""), "phone");
+  const std::string message = bad_phone["errors"][0].value("message", "");
+  EXPECT_FALSE(message.empty());
+  EXPECT_EQ(message.find("field_invalid"), std::string::npos) << message;
+  EXPECT_EQ(report["refused"][1].value("line", 0), 5);
+  EXPECT_EQ(report["refused"][1]["errors"][0].value("code", ""), "import_cells");
+  EXPECT_EQ(report["refused"][2].value("line", 0), 6);
+  EXPECT_EQ(report["refused"][2]["errors"][0].value("code", ""), "channel_invalid");
+  EXPECT_EQ(CountSubjects(admin), before + 2);
+
+  // R11: each stored row keeps where it came from.
+  const std::string id = report["stored"][1].value("subject", "");
+  Response p = admin.Get(admin.Base() + "/subjects/" + id + "/provenance");
+  ASSERT_EQ(p.status, 200) << p.Describe();
+  std::set<std::string> fields;
+  const Json items = p.Body()["items"];
+  for (const auto& e : items) {
+    fields.insert(e.value("field", ""));
+    EXPECT_EQ(e.value("source", ""), "offline") << e.dump();
+    EXPECT_EQ(e.value("channel", ""), "phone_call") << e.dump();
+  }
+  EXPECT_EQ(fields, (std::set<std::string>{"first_name", "phone"}));
+
+  // The audit: one entry counting the import, and the import and line in each subject's entry.
+  const std::string import_id = report.value("import", "");
+  bool summary = false;
+  int created = 0;
+  Response audit = admin.Get(admin.Base() + "/audit?order=desc&limit=500");
+  ASSERT_EQ(audit.status, 200) << audit.Describe();
+  const Json entries = audit.Body()["items"];
+  for (const Json& e : entries) {
+    const Json detail = e["detail"];
+    if (!detail.is_object() || detail.value("import", "") != import_id) continue;
+    if (e.value("action", "") == "subject.import") {
+      summary = true;
+      EXPECT_EQ(detail.value("imported", 0), 2);
+      EXPECT_EQ(detail.value("refused", 0), 3);
+      EXPECT_EQ(detail["refused_lines"], Json({4, 5, 6}));
+    } else if (e.value("action", "") == "subject.create") {
+      ++created;
+      EXPECT_TRUE(detail.value("line", 0) == 2 || detail.value("line", 0) == 3) << e.dump();
+    }
+  }
+  EXPECT_TRUE(summary);
+  EXPECT_EQ(created, 2);
+}
+
+TEST_F(Intake, R02_AnImportWithAnUnreadableHeaderOrOfAnotherTypeStoresNothing) {
+  StaffClient& admin = Admin(kS4);
+  const size_t before = CountSubjects(admin);
+  Response unknown = admin.Call("POST", admin.Base() + "/subject-imports",
+                                "kind,channel,email\napplicant,phone_call,a@b.org\n",
+                                {{"Content-Type", "text/csv"}});
+  EXPECT_EQ(unknown.status, 400) << unknown.Describe();
+  EXPECT_EQ(unknown.ErrorCode(), "import_column_unknown");
+  EXPECT_NE(unknown.Body()["error"].value("message", "").find("email"), std::string::npos)
+      << unknown.Describe();
+  Response json = admin.Post(admin.Base() + "/subject-imports",
+                             Json{{"kind", "applicant"}, {"channel", "phone_call"}});
+  EXPECT_EQ(json.status, 415) << json.Describe();
+  EXPECT_EQ(json.ErrorCode(), "import_format");
+  // JSON lines: a line that is not an object is refused alone.
+  Response lines = admin.Call(
+      "POST", admin.Base() + "/subject-imports",
+      "{\"kind\":\"applicant\",\"channel\":\"phone_call\",\"fields\":{\"first_name\":\"Ira\","
+      "\"phone\":\"+380931234504\"}}\nnot json\n",
+      {{"Content-Type", "application/x-ndjson"}});
+  ASSERT_EQ(lines.status, 200) << lines.Describe();
+  EXPECT_EQ(lines.Body().value("imported", 0), 1);
+  EXPECT_EQ(lines.Body()["refused"][0]["errors"][0].value("code", ""), "import_line_invalid");
+  EXPECT_EQ(CountSubjects(admin), before + 1);
+}
+
 TEST_F(Intake, R03_RegistrationWithoutPolicyAcceptanceIsRefusedAndStoresNothing) {
   StaffClient& admin = Admin(kS3);
   const size_t before = CountSubjects(admin);

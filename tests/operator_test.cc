@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <fstream>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -311,6 +312,46 @@ TEST(OperatorRefusedBesideAServer, KeysRotateAndASecondServerAreRefused) {
   // With the server stopped, the rotation runs.
   RunResult rotated = RunDovira({"keys", "rotate", "--data", server.data_dir()});
   EXPECT_EQ(rotated.exit_code, 0) << rotated.out << rotated.err;
+}
+
+// `dovira import` (issue 17): a CSV of another system into a stopped school, a report naming the
+// refused rows by file and line; refused while a server holds the directory.
+TEST(ImportCommand, R02_StoresTheValidRowsAndNamesTheRefusedOnesByLine) {
+  ServerOptions options;
+  options.policies = {"001"};
+  TestServer server(options);
+  ASSERT_EQ(server.Start(), "");
+  const std::string file = server.data_dir() + "/../rows.csv";
+  {
+    std::ofstream out(file);
+    out << "form,accept_policy,age_statement,consents,fields.first_name,fields.email,"
+           "fields.mobile_phone,fields.purchased_service,fields.purchase_amount\n"
+           "payment,true,adult,pd_consent,Ivan,import-ivan@example.org,+380501234567,basic,100\n"
+           "payment,true,adult,pd_consent,Olha,not-an-address,+380501234568,basic,100\n"
+           "payment,true,adult,pd_consent,\"Petro, Jr.\",import-petro@example.org,+380501234569,"
+           "basic,120\n";
+  }
+  RunResult refused = RunDovira({"import", "--data", server.data_dir(), "--file", file});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("is serving " + server.data_dir()), std::string::npos) << refused.err;
+  const std::set<std::string> before = SubjectIdsIn(server.data_dir() + "/store/data.db");
+  EXPECT_EQ(server.Stop(), 0);
+
+  RunResult run = RunDovira({"import", "--data", server.data_dir(), "--file", file});
+  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;  // one row refused
+  EXPECT_NE(run.out.find("3 rows, 2 subjects stored, 1 refused"), std::string::npos) << run.out;
+  EXPECT_NE(run.err.find("rows.csv:3: refused: field_invalid (email)"), std::string::npos)
+      << run.err;
+  const std::set<std::string> after = SubjectIdsIn(server.data_dir() + "/store/data.db");
+  EXPECT_EQ(after.size(), before.size() + 2);
+
+  // The server serves them, and the audit chain still verifies.
+  ASSERT_EQ(server.Start(), "");
+  RunResult verify = RunDovira({"audit", "verify", "--data", server.data_dir()});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  RunResult bad_header = RunDovira({"import", "--data", server.data_dir(), "--file", file,
+                                    "--format", "jsonl"});
+  EXPECT_EQ(bad_header.exit_code, 1) << bad_header.err;  // refused while the server runs
 }
 
 // Issue 11, defect 2: numbers beyond a double, in every body shape, to every route of the API

@@ -6,10 +6,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 
 #include "api/call.h"
 #include "api/cors.h"
 #include "api/http_util.h"
+#include "api/submissions.h"
 #include "api/web_routes.h"
 #include "calendar/date.h"
 #include "notice/render.h"
@@ -72,53 +74,6 @@ Result<domain::Operation> OperationOf(const Json& body) {
                  "operation", "invalid_field"};
   }
   return *parsed;
-}
-
-// Fields given as a JSON object of scalar values; numbers and booleans are taken as their text.
-Result<std::map<std::string, std::string>> FieldValues(const Json& body) {
-  std::map<std::string, std::string> out;
-  auto it = body.find("fields");
-  if (it == body.end() || it->is_null()) return out;
-  if (!it->is_object()) {
-    return Error{ErrorCode::kInvalidArgument, "\"fields\" must be an object of field values",
-                 "fields", "invalid_field"};
-  }
-  for (auto f = it->begin(); f != it->end(); ++f) {
-    const Json& v = f.value();
-    if (v.is_string()) {
-      out[f.key()] = v.get<std::string>();
-    } else if (v.is_number_integer() || v.is_number_float() || v.is_boolean()) {
-      out[f.key()] = v.dump();
-    } else if (v.is_null()) {
-      continue;
-    } else {
-      return Error{ErrorCode::kInvalidArgument,
-                   "field \"" + f.key().substr(0, 64) + "\" must be a string, number or boolean",
-                   f.key().substr(0, 64), "invalid_field"};
-    }
-  }
-  return out;
-}
-
-Result<std::optional<domain::Representative>> RepresentativeOf(const Json& body) {
-  auto it = body.find("representative");
-  if (it == body.end() || it->is_null()) return std::optional<domain::Representative>();
-  if (!it->is_object()) {
-    return Error{ErrorCode::kInvalidArgument, "\"representative\" must be an object",
-                 "representative", "invalid_field"};
-  }
-  Status only = OnlyKeys(*it, {"name", "relation", "email", "permission_at"});
-  if (!only.ok()) return only.error();
-  domain::Representative r;
-  for (auto [key, dst] : {std::pair<const char*, std::string*>{"name", &r.name},
-                          {"relation", &r.relation},
-                          {"email", &r.email},
-                          {"permission_at", &r.permission_at}}) {
-    auto v = OptString(*it, key);
-    if (!v.ok()) return v.error();
-    if (*v) *dst = **v;
-  }
-  return std::optional<domain::Representative>(r);
 }
 
 }  // namespace
@@ -407,6 +362,21 @@ void Api::RegisterRoutes() {
                    {"kind", "channel", "fields"}),
                receipt, 201, {400, 401, 403, 422}),
            &Api::CreateSubject);
+  Register("POST", "/v1/schools/{school}/subject-imports",
+           Access::Staff(Capability::kNone, PersonalData::kNone),
+           doc("Bulk import of subjects from another system: CSV (text/csv) or JSON lines "
+               "(application/x-ndjson), each row validated as one intake; query kind, channel "
+               "and source for the rows that do not name them; a report of the rows stored and "
+               "of each refused row with its line",
+               "subjects", nullptr,
+               Obj({{"import", kStr},
+                    {"rows", kInt},
+                    {"imported", kInt},
+                    {"stored", {{"type", "array"}}},
+                    {"refused_count", kInt},
+                    {"refused", {{"type", "array"}}}}),
+               200, {400, 401, 403, 413, 415, 503}, {"kind", "channel", "source"}),
+           &Api::ImportSubjects);
   Register("GET", "/v1/schools/{school}/subjects",
            Access::Staff(Capability::kNone, PersonalData::kNone),
            doc("Subjects, without personal data, page by page", "subjects", nullptr, page, 200,
@@ -898,47 +868,6 @@ HttpResponse Api::GetForm(Call& c) {
                                            "/submissions"}});
 }
 
-namespace {
-
-Result<domain::Submission> SubmissionFrom(const Json& body, const std::string& lang) {
-  domain::Submission s;
-  auto fields = FieldValues(body);
-  if (!fields.ok()) return fields.error();
-  s.fields = std::move(*fields);
-  auto consents = OptStringList(body, "consents");
-  if (!consents.ok()) return consents.error();
-  s.ticked = std::move(*consents);
-  auto accept = OptBool(body, "accept_policy");
-  if (!accept.ok()) return accept.error();
-  s.accept_policy = accept->value_or(false);
-  auto l = OptString(body, "lang");
-  if (!l.ok()) return l.error();
-  s.lang = l->value_or(lang);
-  if (s.lang != "uk" && s.lang != "ru" && s.lang != "en") {
-    return Error{ErrorCode::kInvalidArgument, "lang must be uk, ru or en", "lang", "invalid_field"};
-  }
-  auto age = OptString(body, "age_statement");
-  if (!age.ok()) return age.error();
-  s.age_statement = age->value_or("");
-  auto country = OptString(body, "country");
-  if (!country.ok()) return country.error();
-  s.country = country->value_or("");
-  auto citizenship = OptString(body, "citizenship");
-  if (!citizenship.ok()) return citizenship.error();
-  s.citizenship = citizenship->value_or("");
-  auto rep = RepresentativeOf(body);
-  if (!rep.ok()) return rep.error();
-  s.representative = *rep;
-  auto majority = OptString(body, "date_of_majority");
-  if (!majority.ok()) return majority.error();
-  s.date_of_majority = majority->value_or("");
-  auto evidence = OptString(body, "evidence_document");
-  if (!evidence.ok()) return evidence.error();
-  s.evidence_document = evidence->value_or("");
-  return s;
-}
-
-}  // namespace
 
 HttpResponse Api::SubmitForm(Call& c) {
   auto body = ParseJsonObject(c.req);
@@ -1214,6 +1143,66 @@ HttpResponse Api::CreateSubject(Call& c) {
                             {"fields", receipt->fields},
                             {"consents", Json::array()},
                             {"at", Iso(receipt->at)}});
+}
+
+HttpResponse Api::ImportSubjects(Call& c) {
+  const std::string& ct = c.req.Header("content-type");
+  ImportFormat format;
+  if (ct.rfind("text/csv", 0) == 0) {
+    format = ImportFormat::kCsv;
+  } else if (ct.rfind("application/x-ndjson", 0) == 0 || ct.rfind("application/jsonl", 0) == 0) {
+    format = ImportFormat::kJsonLines;
+  } else {
+    return ErrorResponse(415, "import_format",
+                         "an import is CSV (text/csv) or JSON lines (application/x-ndjson)");
+  }
+  auto rt = s_.schools.Get(c.school());
+  if (!rt.ok()) return ErrorResponse(rt.error());
+  auto cp = (*rt)->policy();
+  const ErrorReader reader{ReaderLang(c.req, &cp->policy()), &cp->policy()};
+  std::istringstream in(c.req.body);
+  auto rows = ImportReader::Open(in, format, i18n::LangCode(reader.lang));
+  if (!rows.ok()) return ErrorResponse(rows.error());
+  services::ImportOptions options;
+  options.kind = QueryParam(c.req.query, "kind");
+  options.channel = QueryParam(c.req.query, "channel");
+  options.source = QueryParam(c.req.query, "source");
+  options.label = "api";
+  options.list_stored = true;
+  auto report = s_.subjects.Import(c.school(), **rows, options, c.actor, c.ctx);
+  if (!report.ok()) return ErrorResponse(report.error());
+  if (report->stopped && report->imported == 0) return ErrorResponse(*report->stopped);
+  metrics_.CountImport(report->imported, report->refused_count);
+  Json refused = Json::array();
+  for (const auto& r : report->refused) {
+    Json errors = Json::array();
+    for (const Error& p : r.error.AllProblems()) {
+      Json e = ErrorJson(p);
+      e["message"] = ErrorMessage(p.ReasonOrCode(), e.value("args", Json::object()), p.field,
+                                  StatusFor(p.code), reader);
+      errors.push_back(std::move(e));
+    }
+    refused.push_back({{"line", r.line}, {"errors", std::move(errors)}});
+  }
+  Json stored = Json::array();
+  for (const auto& [line, subject] : report->stored) {
+    stored.push_back({{"line", line}, {"subject", subject.value()}});
+  }
+  Json out = {{"import", report->id},
+              {"rows", report->rows},
+              {"imported", report->imported},
+              {"stored", std::move(stored)},
+              {"refused_count", report->refused_count},
+              {"refused", std::move(refused)}};
+  if (report->stopped) {
+    // Some rows were stored before the store failed: they stay, and the caller resumes from the
+    // line named.
+    out["stopped"] = {{"code", report->stopped->ReasonOrCode()},
+                      {"message", ErrorMessage(report->stopped->ReasonOrCode(), Json::object(), {},
+                                               StatusFor(report->stopped->code), reader)},
+                      {"resume_at_line", report->stopped_at_line}};
+  }
+  return JsonResponse(200, out);
 }
 
 HttpResponse Api::ListSubjects(Call& c) {

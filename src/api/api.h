@@ -151,6 +151,7 @@ class Api {
   ports::HttpResponse CreateApiKey(Call& c);
   ports::HttpResponse RevokeApiKey(Call& c);
   ports::HttpResponse CreateSubject(Call& c);
+  ports::HttpResponse ImportSubjects(Call& c);
   ports::HttpResponse ListSubjects(Call& c);
   ports::HttpResponse GetSubject(Call& c);
   ports::HttpResponse Provenance(Call& c);

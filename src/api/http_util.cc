@@ -45,8 +45,6 @@ ports::HttpResponse ErrorResponse(int status, const std::string& code, const std
   return JsonResponse(status, Json{{"error", err}, {"errors", Json::array({err})}});
 }
 
-namespace {
-
 Json ErrorJson(const Error& e) {
   Json err = {{"code", e.ReasonOrCode()}, {"message", e.message}, {"field", nullptr}};
   if (!e.field.empty()) err["field"] = e.field;
@@ -57,6 +55,8 @@ Json ErrorJson(const Error& e) {
   }
   return err;
 }
+
+namespace {
 
 // The kind of failure an HTTP status stands for, for the generic texts.
 const char* KindOfStatus(int status) {

@@ -35,6 +35,9 @@ using Json = nlohmann::json;
 int StatusFor(ErrorCode code);
 
 ports::HttpResponse JsonResponse(int status, const Json& body);
+// One error as {"code", "message", "field", "args"} (the message still the operator's English;
+// LocaliseError or ErrorMessage writes the reader's).
+Json ErrorJson(const Error& e);
 // The error shape for `error` and every one of its problems.
 ports::HttpResponse ErrorResponse(const Error& error);
 ports::HttpResponse ErrorResponse(int status, const std::string& code, const std::string& message,

@@ -18,6 +18,10 @@ void Metrics::ObserveRequest(const std::string& route, const std::string& method
 
 void Metrics::CountDecision(bool allowed) { (allowed ? allowed_ : denied_).fetch_add(1); }
 void Metrics::CountIntake(bool ok) { (ok ? intake_ok_ : intake_refused_).fetch_add(1); }
+void Metrics::CountImport(uint64_t stored, uint64_t refused) {
+  intake_ok_.fetch_add(stored);
+  intake_refused_.fetch_add(refused);
+}
 
 std::string Metrics::Render() const {
   std::ostringstream out;

@@ -18,6 +18,8 @@ class Metrics {
                       double seconds);
   void CountDecision(bool allowed);
   void CountIntake(bool ok);
+  // The rows of a bulk import, counted with the submissions.
+  void CountImport(uint64_t stored, uint64_t refused);
   std::string Render() const;
 
  private:

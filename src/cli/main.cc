@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/data_options.h"
+#include "cli/import_command.h"
 #include "cli/testdata_commands.h"
 
 int main(int argc, char** argv) {
@@ -159,6 +160,7 @@ int main(int argc, char** argv) {
   });
 
   dovira::cli::AddTestDataCommands(app, exit_code);
+  dovira::cli::AddImportCommand(app, exit_code);
 
   try {
     app.parse(argc, argv);

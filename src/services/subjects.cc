@@ -341,10 +341,38 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
     (void)audit_.Record(school_id, std::move(e));
     return valid.error();
   }
-  const domain::ValidatedSubmission& v = *valid;
-  const policy::Policy& pol = cp->policy();
-  const std::string version = (*school)->version();
+  ports::WriteBatch batch;
+  auto prepared = PrepareIntake(school_id, **school, *cp, submission, *valid, actor, ctx, {}, batch);
+  if (!prepared.ok()) return prepared.error();
+  Status committed = deps_.store.Commit(std::move(batch));
+  if (!committed.ok()) return committed.error();
+  Admit(school_id, **school, *prepared);
+  return std::move(prepared->receipt);
+}
 
+Result<SubjectService::PreparedIntake> SubjectService::PrepareIntake(
+    const SchoolId& school_id, const SchoolRuntime& school, const domain::CompiledPolicy& policy,
+    const domain::Submission& submission, const domain::ValidatedSubmission& v,
+    const Actor& actor, const RequestContext& ctx, const std::string& provenance,
+    ports::WriteBatch& batch) {
+  const domain::CompiledPolicy* cp = &policy;
+  const Timestamp now = deps_.clock.Now();
+  const policy::Policy& pol = cp->policy();
+  const std::string version = school.version();
+
+  // The representative's e-mail is checked before anything is added to `batch`: a refusal leaves
+  // the batch as it was.
+  std::string email_token;
+  if (v.minor && v.representative && !v.representative->email.empty()) {
+    auto email = domain::NormaliseEmail(v.representative->email);
+    if (!email) {
+      return Error::Refused("field_invalid", "representative.email is not an e-mail address",
+                            "representative.email");
+    }
+    auto token = LookupToken(school_id, "email", *email);
+    if (!token.ok()) return token.error();
+    email_token = *token;
+  }
   SubjectId subject(deps_.crypto.NewId());
   ports::SecretKey key = deps_.crypto.NewKey();
   auto wrapped = deps_.keys.Wrap(school_id, subject, key);
@@ -352,7 +380,6 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
   auto pseudonym = audit_.Pseudonym(school_id, subject);
   if (!pseudonym.ok()) return pseudonym.error();
 
-  ports::WriteBatch batch;
   batch.subject_keys.push_back(
       ports::SubjectKeyRow{school_id, subject, wrapped->kek_id, wrapped->wrapped, now});
   ports::SubjectRow row;
@@ -383,17 +410,6 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
   if (v.majority) majority_at = Timestamp(std::chrono::microseconds(v.minor_until_us));
   std::string representative_evidence;
   if (v.minor && v.representative) {
-    std::string email_token;
-    if (!v.representative->email.empty()) {
-      auto email = domain::NormaliseEmail(v.representative->email);
-      if (!email) {
-        return Error::Refused("field_invalid", "representative.email is not an e-mail address",
-                              "representative.email");
-      }
-      auto token = LookupToken(school_id, "email", *email);
-      if (!token.ok()) return token.error();
-      email_token = *token;
-    }
     domain::Representative rep = *v.representative;
     if (auto email = domain::NormaliseEmail(rep.email)) rep.email = *email;
     ports::GuardianshipRow g = NewGuardianship(deps_.crypto, key, school_id, subject, rep,
@@ -480,7 +496,7 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
                   (representative_evidence.empty()
                        ? std::string()
                        : ",\"representative\":" + representative_evidence) +
-                  "}";
+                  provenance + "}";
     cr.at = now;
     int64_t expires = ExpiryUs(*cp, c.term, now);
     if (expires != domain::kForever) {
@@ -568,24 +584,32 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
   e.request_id = ctx.request_id;
   e.detail = "{\"kind\":" + JsonQuote(v.subject_kind) + ",\"channel\":" + JsonQuote(v.channel) +
              ",\"form\":" + JsonQuote(v.form) + ",\"source\":" + JsonQuote(v.source) +
-             ",\"policy_version\":" + JsonQuote(version) + "}";
+             ",\"policy_version\":" + JsonQuote(version) + provenance + "}";
   audit_.Add(batch, school_id, std::move(e));
 
-  Status committed = deps_.store.Commit(std::move(batch));
-  if (!committed.ok()) return committed.error();
-  CacheKey(school_id.value() + "|" + subject.value(), key);
+  PreparedIntake out;
+  out.key = key;
   const int kind = cp->SubjectKindIndex(v.subject_kind);
-  auto windows = domain::ConsentWindows(*cp, ledger);
-  (*school)->gate().Update(subject, [&](domain::SubjectState& s) {
-    s.kind = static_cast<uint16_t>(kind < 0 ? 63 : kind);
-    s.minor_until_us = v.minor_until_us;
-    s.consents = windows;
-    // B06: consents given with a representative's permission wait for the now-adult.
-    s.reconsent_from_us = pol.minors.reconsent_at_majority && v.representative && majority_at
+  out.kind = static_cast<uint16_t>(kind < 0 ? 63 : kind);
+  out.minor_until_us = v.minor_until_us;
+  out.consents = domain::ConsentWindows(*cp, ledger);
+  // B06: consents given with a representative's permission wait for the now-adult.
+  out.reconsent_from_us = pol.minors.reconsent_at_majority && v.representative && majority_at
                               ? v.minor_until_us
                               : domain::kForever;
+  out.receipt = std::move(receipt);
+  return out;
+}
+
+void SubjectService::Admit(const SchoolId& school_id, SchoolRuntime& school,
+                           const PreparedIntake& p) {
+  CacheKey(school_id.value() + "|" + p.receipt.subject.value(), p.key);
+  school.gate().Update(p.receipt.subject, [&](domain::SubjectState& s) {
+    s.kind = p.kind;
+    s.minor_until_us = p.minor_until_us;
+    s.consents = p.consents;
+    s.reconsent_from_us = p.reconsent_from_us;
   });
-  return receipt;
 }
 
 Result<SubjectSummary> SubjectService::Get(const SchoolId& school, const SubjectId& subject,

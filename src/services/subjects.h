@@ -88,6 +88,47 @@ struct SubjectSummary {
   std::vector<FieldStatement> statements;  // R44: the fields and times; the texts are cleared
 };
 
+// One row of a bulk import: its line in the file (the first line of a CSV record that spans
+// several) and the submission read from it, or why it could not be read.
+struct ImportRow {
+  size_t line = 0;
+  domain::Submission submission;
+  std::optional<Error> unreadable;
+};
+
+// Where an import's rows come from (api::ImportReader reads CSV and JSON lines).
+class ImportSource {
+ public:
+  virtual ~ImportSource() = default;
+  // The next row into `row`; false at the end.
+  virtual bool Next(ImportRow& row) = 0;
+};
+
+struct ImportOptions {
+  // For the rows that do not name them ("" source: "subject", as for one intake through the API).
+  std::string kind, channel, source;
+  std::string label;  // what the rows came from (a file name), for the audit
+  size_t batch_size = 1000;
+  bool list_stored = false;  // ImportReport::stored: the subject stored from each line
+};
+
+struct ImportRefusal {
+  size_t line = 0;
+  Error error;  // the first reason; every reason in error.problems
+};
+
+struct ImportReport {
+  std::string id;  // named in the audit entry of every subject it stored
+  size_t rows = 0;
+  size_t imported = 0;
+  std::vector<std::pair<size_t, SubjectId>> stored;  // with ImportOptions::list_stored
+  std::vector<ImportRefusal> refused;  // the first kMaxListed; `refused_count` counts them all
+  size_t refused_count = 0;
+  std::optional<Error> stopped;  // a store error that ended the import early
+  size_t stopped_at_line = 0;    // the first line not stored because of it
+  static constexpr size_t kMaxListed = 1000;
+};
+
 class SubjectService {
  public:
   // With `subscriptions`, marketing grants given on a public form with an e-mail address wait for
@@ -111,6 +152,17 @@ class SubjectService {
   // Refusals are Error::Refused with the domain's reasons; nothing is stored then.
   Result<IntakeReceipt> Intake(const SchoolId& school, const domain::Submission& submission,
                                const Actor& actor, const RequestContext& ctx);
+
+  // Bulk import (`dovira import`, POST .../subject-imports): rows of subjects from the school's
+  // other systems, each through the same validation as Intake, stored in batches of
+  // `options.batch_size` (one durable commit each). A refused row is reported with its line and
+  // its reasons and stores nothing; the rows before and after it are stored. Each subject's audit
+  // entry names the import and the row's line (provenance); one "subject.import" entry at the end
+  // counts the rows. An error of the store stops the import: the report says how many rows were
+  // stored before it (`stopped`, `stopped_at_line`).
+  Result<ImportReport> Import(const SchoolId& school, ImportSource& source,
+                              const ImportOptions& options, const Actor& actor,
+                              const RequestContext& ctx);
 
   // Metadata only (no personal data values); kNotFound "subject_unknown". Audited.
   Result<SubjectSummary> Get(const SchoolId& school, const SubjectId& subject, const Actor& actor,
@@ -197,6 +249,28 @@ class SubjectService {
                                   const std::string& normalised_value);
 
  private:
+  // A validated submission as rows added to a batch, and what the school's gate and the key cache
+  // learn once the batch commits (Admit).
+  struct PreparedIntake {
+    IntakeReceipt receipt;
+    ports::SecretKey key;
+    uint16_t kind = 63;
+    int64_t minor_until_us = 0;
+    int64_t reconsent_from_us = domain::kForever;
+    std::vector<domain::ConsentWindow> consents;
+    size_t line = 0;  // of an imported row
+  };
+  // Adds the subject's rows and audit entries to `batch`; `provenance` (members of a JSON object,
+  // each after a comma, or "") joins the detail of its subject.create entry and the evidence of
+  // its consents. A refusal leaves `batch` as it was; after any other error it must be dropped.
+  Result<PreparedIntake> PrepareIntake(const SchoolId& school_id, const SchoolRuntime& school,
+                                       const domain::CompiledPolicy& policy,
+                                       const domain::Submission& submission,
+                                       const domain::ValidatedSubmission& v, const Actor& actor,
+                                       const RequestContext& ctx, const std::string& provenance,
+                                       ports::WriteBatch& batch);
+  void Admit(const SchoolId& school_id, SchoolRuntime& school, const PreparedIntake& p);
+
   // The end of the subject's minority, from its sealed profile (0: an adult or not known).
   int64_t MinorUntil(const SchoolId& school, const ports::SubjectRow& row);
 

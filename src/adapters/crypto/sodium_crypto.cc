@@ -5,6 +5,7 @@
 
 #include <array>
 #include <chrono>
+#include <chrono>
 #include <cstdint>
 #include <ctime>
 
@@ -84,7 +85,13 @@ std::string SodiumCrypto::RandomBytes(size_t n) {
 
 std::string SodiumCrypto::NewId() {
   std::array<unsigned char, kIdBytes> raw;
-  randombytes_buf(raw.data(), raw.size());
+  // The first 48 bits: milliseconds since 1970, big-endian; the other 80 random.
+  const uint64_t ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  for (size_t i = 0; i < 6; ++i) raw[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
+  randombytes_buf(raw.data() + 6, raw.size() - 6);
   return Base32Lower(std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
 }
 

@@ -71,6 +71,20 @@ TEST_F(SodiumCryptoTest, NewIdIs26LowerCaseBase32CharactersWithoutPadding) {
   EXPECT_EQ(seen.size(), 1000u);
 }
 
+TEST_F(SodiumCryptoTest, IdsMadeTogetherShareTheirPrefix) {
+  // The first six characters hold the top 30 bits of the time in milliseconds: they change
+  // every 262 seconds, so a thousand ids made in a row show at most two prefixes.
+  std::set<std::string> prefixes;
+  std::set<std::string> tails;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string id = crypto_->NewId();
+    prefixes.insert(id.substr(0, 6));
+    tails.insert(id.substr(10));  // random bits only
+  }
+  EXPECT_LE(prefixes.size(), 2u);
+  EXPECT_EQ(tails.size(), 1000u);
+}
+
 TEST_F(SodiumCryptoTest, NewKeyIsRandom) {
   EXPECT_NE(crypto_->NewKey().view(), crypto_->NewKey().view());
 }

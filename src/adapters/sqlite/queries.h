@@ -19,6 +19,9 @@ inline constexpr char kSynchronousNormal[] = "PRAGMA synchronous = NORMAL";
 inline constexpr char kForeignKeysOn[] = "PRAGMA foreign_keys = ON";
 inline constexpr char kSecureDeleteOn[] = "PRAGMA secure_delete = ON";
 inline constexpr char kTrustedSchemaOff[] = "PRAGMA trusted_schema = OFF";
+// The writers' page cache (KiB; SQLite's default is 2 MiB): a group that touches more pages than
+// the cache holds reads them back from the file and spills them into the WAL before it commits.
+inline constexpr char kWriterCacheSize[] = "PRAGMA cache_size = -65536";
 // Followed by a number of pages.
 inline constexpr char kMaxPageCountPrefix[] = "PRAGMA max_page_count = ";
 
@@ -92,16 +95,16 @@ inline constexpr char kListPolicyVersions[] =
 // kSubjectColumns: school_id, subject_id, kind, pseudonym, policy_version, channel, form, source,
 // state, guardian_id, sealed_profile, created_at, updated_at; reads add gate_version (written
 // only by kBumpGateVersion)
-inline constexpr char kUpsertSubject[] =
+// Upserts run as a plain INSERT and, when the key is taken, an UPDATE with the same parameters
+// (RunUpsert in sqlite_store.cc).
+inline constexpr char kInsertSubject[] =
     "INSERT INTO subjects (school_id, subject_id, kind, pseudonym, policy_version, channel, form,"
     " source, state, guardian_id, sealed_profile, created_at, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (school_id, subject_id) DO UPDATE SET"
-    " kind = excluded.kind, pseudonym = excluded.pseudonym,"
-    " policy_version = excluded.policy_version, channel = excluded.channel,"
-    " form = excluded.form, source = excluded.source, state = excluded.state,"
-    " guardian_id = excluded.guardian_id, sealed_profile = excluded.sealed_profile,"
-    " created_at = excluded.created_at, updated_at = excluded.updated_at";
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+inline constexpr char kUpdateSubject[] =
+    "UPDATE subjects SET kind = ?3, pseudonym = ?4, policy_version = ?5, channel = ?6, form = ?7,"
+    " source = ?8, state = ?9, guardian_id = ?10, sealed_profile = ?11, created_at = ?12,"
+    " updated_at = ?13 WHERE school_id = ?1 AND subject_id = ?2";
 inline constexpr char kGetSubject[] =
     "SELECT school_id, subject_id, kind, pseudonym, policy_version, channel, form, source, state,"
     " guardian_id, sealed_profile, created_at, updated_at, gate_version"
@@ -123,16 +126,14 @@ inline constexpr char kListSubjects[] =
 
 // kRecordColumns: school_id, record_id, subject_id, store, field, category, sealed_value, source,
 // channel, form, policy_version, collected_at, updated_at
-inline constexpr char kUpsertRecord[] =
+inline constexpr char kInsertRecord[] =
     "INSERT INTO records (school_id, record_id, subject_id, store, field, category, sealed_value,"
     " source, channel, form, policy_version, collected_at, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (school_id, record_id) DO UPDATE SET"
-    " subject_id = excluded.subject_id, store = excluded.store, field = excluded.field,"
-    " category = excluded.category, sealed_value = excluded.sealed_value,"
-    " source = excluded.source, channel = excluded.channel, form = excluded.form,"
-    " policy_version = excluded.policy_version, collected_at = excluded.collected_at,"
-    " updated_at = excluded.updated_at";
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+inline constexpr char kUpdateRecord[] =
+    "UPDATE records SET subject_id = ?3, store = ?4, field = ?5, category = ?6,"
+    " sealed_value = ?7, source = ?8, channel = ?9, form = ?10, policy_version = ?11,"
+    " collected_at = ?12, updated_at = ?13 WHERE school_id = ?1 AND record_id = ?2";
 inline constexpr char kDeleteRecord[] = "DELETE FROM records WHERE school_id = ? AND record_id = ?";
 inline constexpr char kGetRecords[] =
     "SELECT school_id, record_id, subject_id, store, field, category, sealed_value, source,"
@@ -210,9 +211,10 @@ inline constexpr char kForEachConsent[] =
 
 // --- Lookups -------------------------------------------------------------------------------------
 
-inline constexpr char kUpsertLookup[] =
-    "INSERT INTO lookups (school_id, field, token, subject_id) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (school_id, field, token) DO UPDATE SET subject_id = excluded.subject_id";
+inline constexpr char kInsertLookup[] =
+    "INSERT INTO lookups (school_id, field, token, subject_id) VALUES (?1, ?2, ?3, ?4)";
+inline constexpr char kUpdateLookup[] =
+    "UPDATE lookups SET subject_id = ?4 WHERE school_id = ?1 AND field = ?2 AND token = ?3";
 inline constexpr char kDeleteLookup[] =
     "DELETE FROM lookups WHERE school_id = ? AND field = ? AND token = ? AND subject_id = ?";
 inline constexpr char kFindLookup[] =

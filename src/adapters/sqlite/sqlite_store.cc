@@ -609,10 +609,11 @@ WriteOutcome Classify(const Connection& conn, int rc, const char* part, size_t i
   }
 }
 
-// Runs one write statement: `bind` binds its parameters.
+// Runs one write statement: `bind` binds its parameters. With `when_key_taken`, a row whose
+// primary key is taken runs that statement instead, with the same parameters (RunUpsert).
 template <typename Bind>
 WriteOutcome RunWrite(Connection& conn, const char* sql_text, const char* part, size_t index,
-                      Bind&& bind) {
+                      Bind&& bind, const char* when_key_taken = nullptr) {
   Result<Statement*> stmt = conn.Prepare(sql_text);
   if (!stmt.ok()) return WriteFailure{true, stmt.error()};
   Statement& s = **stmt;
@@ -620,7 +621,26 @@ WriteOutcome RunWrite(Connection& conn, const char* sql_text, const char* part, 
   bind(s);
   int rc = s.Step();
   if (rc == SQLITE_DONE) return std::nullopt;
+  if (when_key_taken != nullptr &&
+      (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)) {
+    if (WriteOutcome failed = RunWrite(conn, when_key_taken, part, index, bind)) return failed;
+    // No row of this key to update: the key taken was another unique index's.
+    if (sqlite3_changes(conn.handle()) == 0) return Classify(conn, rc, part, index);
+    return std::nullopt;
+  }
   return Classify(conn, rc, part, index);
+}
+
+// An upsert as a plain INSERT and, when the row's key is taken, an UPDATE with the same
+// parameters (both numbered ?1..?N). INSERT ... ON CONFLICT DO UPDATE may write several rows, so
+// inside a transaction SQLite gives it a statement journal and copies there every page it is
+// about to change, once per statement: a batch of a thousand new subjects wrote ~225 pages of
+// 4 KiB per subject to a temporary file. A plain single-row INSERT needs no statement journal (it
+// checks the key before it writes), and most upserts here insert.
+template <typename Bind>
+WriteOutcome RunUpsert(Connection& conn, const char* insert_sql, const char* update_sql,
+                       const char* part, size_t index, Bind&& bind) {
+  return RunWrite(conn, insert_sql, part, index, bind, update_sql);
 }
 
 // Runs a statement without parameters (BEGIN, SAVEPOINT, ...). Returns the SQLite result code.
@@ -729,7 +749,7 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
   }
   for (size_t i = 0; i < b.subjects.size(); ++i) {
     const SubjectRow& r = b.subjects[i];
-    if (auto f = RunWrite(db, sql::kUpsertSubject, "subjects", i, [&](Statement& s) {
+    if (auto f = RunUpsert(db, sql::kInsertSubject, sql::kUpdateSubject, "subjects", i, [&](Statement& s) {
           s.BindText(1, r.school.value());
           s.BindText(2, r.id.value());
           s.BindText(3, r.kind);
@@ -749,7 +769,7 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
   }
   for (size_t i = 0; i < b.records.size(); ++i) {
     const RecordRow& r = b.records[i];
-    if (auto f = RunWrite(db, sql::kUpsertRecord, "records", i, [&](Statement& s) {
+    if (auto f = RunUpsert(db, sql::kInsertRecord, sql::kUpdateRecord, "records", i, [&](Statement& s) {
           s.BindText(1, r.school.value());
           s.BindText(2, r.id.value());
           s.BindText(3, r.subject.value());
@@ -926,7 +946,7 @@ WriteOutcome ApplyDataParts(Connection& db, const WriteBatch& b) {
   }
   for (size_t i = 0; i < b.lookups.size(); ++i) {
     const LookupRow& r = b.lookups[i];
-    if (auto f = RunWrite(db, sql::kUpsertLookup, "lookups", i, [&](Statement& s) {
+    if (auto f = RunUpsert(db, sql::kInsertLookup, sql::kUpdateLookup, "lookups", i, [&](Statement& s) {
           s.BindText(1, r.school.value());
           s.BindText(2, r.field);
           s.BindText(3, r.token);
@@ -1310,7 +1330,8 @@ Result<std::unique_ptr<Connection>> OpenWriter(const std::string& path, const ch
   }
   for (const char* pragma :
        {options.synchronous_full ? sql::kSynchronousFull : sql::kSynchronousNormal,
-        sql::kForeignKeysOn, sql::kSecureDeleteOn, sql::kTrustedSchemaOff}) {
+        sql::kForeignKeysOn, sql::kSecureDeleteOn, sql::kTrustedSchemaOff,
+        sql::kWriterCacheSize}) {
     int rc = db.Exec(pragma);
     if (rc != SQLITE_OK) return db.StorageError("cannot configure the connection", rc);
   }
