@@ -215,6 +215,24 @@ class SharedServerTest : public ::testing::Test {
                          Json{{"subject", subject}, {"purpose", purpose}}, Bearer(key));
   }
 
+  // R11: the fields of a subject's provenance, each checked to carry `source`, `channel` and
+  // `version`.
+  std::set<std::string> ProvenanceFields(const StaffClient& admin, const std::string& subject,
+                                         const std::string& source, const std::string& channel,
+                                         const std::string& version) {
+    Response p = admin.Get(admin.Base() + "/subjects/" + subject + "/provenance");
+    EXPECT_EQ(p.status, 200) << p.Describe();
+    std::set<std::string> fields;
+    const Json items = p.Body()["items"];
+    for (const auto& e : items) {
+      fields.insert(e.value("field", ""));
+      EXPECT_EQ(e.value("source", ""), source) << e.dump();
+      EXPECT_EQ(e.value("channel", ""), channel) << e.dump();
+      EXPECT_EQ(e.value("policy_version", ""), version) << e.dump();
+    }
+    return fields;
+  }
+
   // Every subject of the school, page by page.
   size_t CountSubjects(const StaffClient& admin) {
     size_t n = 0;
@@ -354,17 +372,8 @@ TEST_F(Intake, R02_ApiIntakeRecordsChannelSourceAndPolicyVersion) {
   EXPECT_EQ(s.Body().value("policy_version", ""), "2025-03-10");
   EXPECT_EQ(s.Body().value("kind", ""), "applicant");
 
-  Response p = admin.Get(admin.Base() + "/subjects/" + id + "/provenance");
-  ASSERT_EQ(p.status, 200) << p.Describe();
-  std::set<std::string> fields;
-  const Json items = p.Body()["items"];
-  for (const auto& e : items) {
-    fields.insert(e.value("field", ""));
-    EXPECT_EQ(e.value("source", ""), "offline") << e.dump();
-    EXPECT_EQ(e.value("channel", ""), "phone_call") << e.dump();
-    EXPECT_EQ(e.value("policy_version", ""), "2025-03-10") << e.dump();
-  }
-  EXPECT_EQ(fields, (std::set<std::string>{"first_name", "phone"}));
+  EXPECT_EQ(ProvenanceFields(admin, id, "offline", "phone_call", "2025-03-10"),
+            (std::set<std::string>{"first_name", "phone"}));
 }
 
 // Bulk import (issue 17): the rows of another system through the same validation as one intake,
@@ -411,16 +420,8 @@ TEST_F(Intake, R02_R11_ImportStoresValidRowsWithProvenanceAndRefusesTheOthersByL
 
   // R11: each stored row keeps where it came from.
   const std::string id = report["stored"][1].value("subject", "");
-  Response p = admin.Get(admin.Base() + "/subjects/" + id + "/provenance");
-  ASSERT_EQ(p.status, 200) << p.Describe();
-  std::set<std::string> fields;
-  const Json items = p.Body()["items"];
-  for (const auto& e : items) {
-    fields.insert(e.value("field", ""));
-    EXPECT_EQ(e.value("source", ""), "offline") << e.dump();
-    EXPECT_EQ(e.value("channel", ""), "phone_call") << e.dump();
-  }
-  EXPECT_EQ(fields, (std::set<std::string>{"first_name", "phone"}));
+  EXPECT_EQ(ProvenanceFields(admin, id, "offline", "phone_call", "2025-03-10"),
+            (std::set<std::string>{"first_name", "phone"}));
 
   // The audit: one entry counting the import, and the import and line in each subject's entry.
   const std::string import_id = report.value("import", "");

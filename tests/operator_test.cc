@@ -345,6 +345,14 @@ TEST(ImportCommand, R02_StoresTheValidRowsAndNamesTheRefusedOnesByLine) {
   const std::set<std::string> after = SubjectIdsIn(server.data_dir() + "/store/data.db");
   EXPECT_EQ(after.size(), before.size() + 2);
 
+  // Resuming from a line stores the rows from there on only.
+  RunResult resumed =
+      RunDovira({"import", "--data", server.data_dir(), "--file", file, "--from-line", "4"});
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+  EXPECT_NE(resumed.out.find("1 rows, 1 subjects stored, 0 refused"), std::string::npos)
+      << resumed.out;
+  EXPECT_EQ(SubjectIdsIn(server.data_dir() + "/store/data.db").size(), before.size() + 3);
+
   // The server serves them, and the audit chain still verifies.
   ASSERT_EQ(server.Start(), "");
   RunResult verify = RunDovira({"audit", "verify", "--data", server.data_dir()});

@@ -4,6 +4,22 @@
 
 namespace dovira::api {
 
+namespace {
+
+// Optional string members into their places ("" when absent or null); the first of the wrong
+// type is the error.
+Status ReadStrings(const Json& obj,
+                   std::initializer_list<std::pair<const char*, std::string*>> members) {
+  for (auto [key, dst] : members) {
+    auto v = OptString(obj, key);
+    if (!v.ok()) return v.error();
+    *dst = v->value_or("");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 // Fields given as a JSON object of scalar values; numbers and booleans are taken as their text.
 Result<std::map<std::string, std::string>> FieldValues(const Json& body) {
   std::map<std::string, std::string> out;
@@ -40,14 +56,11 @@ Result<std::optional<domain::Representative>> RepresentativeOf(const Json& body)
   Status only = OnlyKeys(*it, {"name", "relation", "email", "permission_at"});
   if (!only.ok()) return only.error();
   domain::Representative r;
-  for (auto [key, dst] : {std::pair<const char*, std::string*>{"name", &r.name},
-                          {"relation", &r.relation},
-                          {"email", &r.email},
-                          {"permission_at", &r.permission_at}}) {
-    auto v = OptString(*it, key);
-    if (!v.ok()) return v.error();
-    if (*v) *dst = **v;
-  }
+  Status strings = ReadStrings(*it, {{"name", &r.name},
+                                     {"relation", &r.relation},
+                                     {"email", &r.email},
+                                     {"permission_at", &r.permission_at}});
+  if (!strings.ok()) return strings.error();
   return std::optional<domain::Representative>(r);
 }
 
@@ -69,24 +82,15 @@ Result<domain::Submission> SubmissionFrom(const Json& body, const std::string& l
   if (s.lang != "uk" && s.lang != "ru" && s.lang != "en") {
     return Error{ErrorCode::kInvalidArgument, "lang must be uk, ru or en", "lang", "invalid_field"};
   }
-  auto age = OptString(body, "age_statement");
-  if (!age.ok()) return age.error();
-  s.age_statement = age->value_or("");
-  auto country = OptString(body, "country");
-  if (!country.ok()) return country.error();
-  s.country = country->value_or("");
-  auto citizenship = OptString(body, "citizenship");
-  if (!citizenship.ok()) return citizenship.error();
-  s.citizenship = citizenship->value_or("");
+  Status strings = ReadStrings(body, {{"age_statement", &s.age_statement},
+                                      {"country", &s.country},
+                                      {"citizenship", &s.citizenship},
+                                      {"date_of_majority", &s.date_of_majority},
+                                      {"evidence_document", &s.evidence_document}});
+  if (!strings.ok()) return strings.error();
   auto rep = RepresentativeOf(body);
   if (!rep.ok()) return rep.error();
   s.representative = *rep;
-  auto majority = OptString(body, "date_of_majority");
-  if (!majority.ok()) return majority.error();
-  s.date_of_majority = majority->value_or("");
-  auto evidence = OptString(body, "evidence_document");
-  if (!evidence.ok()) return evidence.error();
-  s.evidence_document = evidence->value_or("");
   return s;
 }
 
@@ -106,14 +110,11 @@ Result<domain::Submission> RowSubmission(const Json& row, const std::string& lan
   if (!only.ok()) return only.error();
   auto sub = SubmissionFrom(row, lang);
   if (!sub.ok()) return sub.error();
-  for (auto [key, dst] : {std::pair<const char*, std::string*>{"form", &sub->form},
-                          {"kind", &sub->subject_kind},
-                          {"channel", &sub->channel},
-                          {"source", &sub->source}}) {
-    auto v = OptString(row, key);
-    if (!v.ok()) return v.error();
-    *dst = v->value_or("");
-  }
+  Status strings = ReadStrings(row, {{"form", &sub->form},
+                                     {"kind", &sub->subject_kind},
+                                     {"channel", &sub->channel},
+                                     {"source", &sub->source}});
+  if (!strings.ok()) return strings.error();
   return sub;
 }
 

@@ -25,6 +25,24 @@ struct ImportArgs {
   std::string format;  // csv | jsonl; "" = by the file's extension
   std::string kind, channel, source;
   size_t batch = 1000;
+  size_t from_line = 0;  // resume: rows that begin before this line are skipped
+};
+
+// The rows of `rows` that begin on `from` or later: an import stopped by a store error resumes
+// where its report says, without storing the rows before it a second time.
+class RowsFrom : public services::ImportSource {
+ public:
+  RowsFrom(services::ImportSource& rows, size_t from) : rows_(rows), from_(from) {}
+  bool Next(services::ImportRow& row) override {
+    while (rows_.Next(row)) {
+      if (row.line >= from_) return true;
+    }
+    return false;
+  }
+
+ private:
+  services::ImportSource& rows_;
+  size_t from_;
 };
 
 int Run(const ImportArgs& a, std::ostream& out, std::ostream& err) {
@@ -78,7 +96,8 @@ int Run(const ImportArgs& a, std::ostream& out, std::ostream& err) {
   options.label = a.file;
   options.batch_size = a.batch;
   const auto started = std::chrono::steady_clock::now();
-  auto report = (*app)->subjects().Import(*school, **rows, options,
+  RowsFrom from(**rows, a.from_line);
+  auto report = (*app)->subjects().Import(*school, from, options,
                                           services::Actor::System("import"), {});
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -103,7 +122,7 @@ int Run(const ImportArgs& a, std::ostream& out, std::ostream& err) {
   if (report->stopped) {
     err << "dovira import: stopped: " << report->stopped->message
         << "; the rows before line " << report->stopped_at_line
-        << " are stored; import the rest from that line\n";
+        << " are stored; import the rest with --from-line " << report->stopped_at_line << "\n";
     return 1;
   }
   return report->refused_count == 0 ? 0 : 1;
@@ -130,6 +149,9 @@ void AddImportCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--batch", args->batch, "Rows per durable commit")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
+  cmd->add_option("--from-line", args->from_line,
+                  "Skip the rows that begin before this line of the file (to resume an import "
+                  "that stopped)");
   cmd->callback([args, &exit_code] { exit_code = Run(*args, std::cout, std::cerr); });
 }
 
