@@ -137,8 +137,8 @@ ports::HttpResponse ConsentRates(const ApiServices& s, const SchoolId& school,
     if (!rows.ok()) return ErrorResponse(rows.error());
     for (const auto& row : *rows) {
       ++subjects;
-      (*rt)->gate().With(row.id, [&](const domain::SubjectState* st) {
-        if (st == nullptr) return;
+      (*rt)->gate().Peek(row.id, [&](const domain::SubjectState* st) {
+        if (st == nullptr || st->unavailable) return;
         for (size_t k = 0; k < consent_purposes.size(); ++k) {
           const size_t purpose = consent_purposes[k];
           Count& c = counts[k];

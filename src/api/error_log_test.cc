@@ -19,6 +19,7 @@
 #include "api/api.h"
 #include "api/http_util.h"
 #include "i18n/i18n.h"
+#include "services/gate_loader.h"
 
 namespace dovira::api {
 namespace {
@@ -46,12 +47,11 @@ struct Stack {
         subjects(deps, schools, audit),
         consents(deps, schools, subjects, audit),
         access(deps, schools, subjects, audit),
+        loader(subjects, nullptr, nullptr, nullptr),
         staff(deps, schools, audit) {
     auto school = schools.Load(ReadPolicy("001_vkluchi_zhizn.toml"), "001");
     EXPECT_TRUE(school.ok()) << school.error().message;
-    if (school.ok()) {
-      EXPECT_TRUE(subjects.LoadGateState(**school).ok());
-    }
+    if (school.ok()) loader.Install(**school, 1000);
   }
   static std::unique_ptr<sqlite::SqliteStore> Open(const std::string& dir, int64_t max_pages,
                                                    ports::Crypto& crypto) {
@@ -73,6 +73,7 @@ struct Stack {
   services::SubjectService subjects;
   services::ConsentService consents;
   services::DataAccessService access;
+  services::GateLoader loader;  // the subjects' gate states load on their first use
   services::StaffService staff;
 };
 

@@ -28,6 +28,7 @@
 #include "services/holds.h"
 #include "services/retention.h"
 #include "services/reviews.h"
+#include "services/gate_loader.h"
 #include "services/guardians.h"
 #include "services/schools.h"
 #include "services/staff.h"
@@ -183,6 +184,8 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
       deps, *app->schools_, *app->subjects_, *app->audit_, *app->disclosures_);
   app->guardians_ = std::make_unique<services::GuardianService>(
       deps, *app->schools_, *app->subjects_, *app->audit_, *app->outbox_);
+  app->gate_loader_ = std::make_unique<services::GateLoader>(
+      *app->subjects_, app->guardians_.get(), app->requests_.get(), app->retention_.get());
   app->cabinet_ = std::make_unique<services::CabinetService>(deps, *app->schools_, *app->subjects_,
                                                              *app->audit_, *app->outbox_,
                                                              *app->guardians_, *app->retention_);
@@ -218,16 +221,10 @@ Result<std::unique_ptr<App>> App::Open(AppOptions options) {
   for (const auto& [text, source] : policies) {
     auto school = app->schools_->Load(text, source);
     if (!school.ok()) return school.error();
-    if (!options.load_gate_state) continue;
-    Status st = app->subjects_->LoadGateState(**school);
-    if (!st.ok()) return st.error();
-    st = app->guardians_->LoadGateState(**school);
-    if (!st.ok()) return st.error();
-    st = app->requests_->LoadEffects(**school);
-    if (!st.ok()) return st.error();
-    st = app->retention_->LoadGate(**school);  // purposes whose retention ended (R70)
-    if (!st.ok()) return st.error();
-    st = app->access_control_->LoadGrants(**school);  // break-glass grants in force (R86)
+    // Subjects' gate states load on their first use; the grants in force and the subjects assigned
+    // to outside organisations (R86) are few and loaded now.
+    app->gate_loader_->Install(**school, options.gate_capacity);
+    Status st = app->access_control_->LoadGrants(**school);
     if (!st.ok()) return st.error();
   }
   // B01: the end of each school's audit chain against its anchor in the key vault. A mismatch
@@ -373,17 +370,11 @@ Status App::ReloadSubjectGate(const SchoolId& school_id, const SubjectId& subjec
   auto school = schools_->Get(school_id);
   if (!school.ok()) return school.error();
   services::SchoolRuntime& rt = **school;
-  domain::SubjectState state;
-  auto found = subjects_->LoadSubjectGate(rt, subject, state);
-  if (!found.ok()) return found.error();
-  if (*found) {
-    if (Status st = guardians_->LoadSubjectGate(rt, subject, state); !st.ok()) return st;
-    if (Status st = requests_->LoadSubjectGate(rt, subject, state); !st.ok()) return st;
-    if (Status st = retention_->LoadSubjectGate(rt, subject, state); !st.ok()) return st;
-  }
+  auto state = gate_loader_->Load(rt, subject);
+  if (!state.ok()) return state.error();
   if (Status st = access_control_->LoadSubjectAccess(rt, subject); !st.ok()) return st;
-  if (*found) {
-    rt.gate().Replace(subject, std::move(state));
+  if (*state) {
+    rt.gate().Replace(subject, std::move(**state));
   } else {
     rt.gate().Erase(subject);
   }

@@ -18,6 +18,7 @@
 #include "common/ids.h"
 #include "ports/mailer.h"
 #include "common/result.h"
+#include "domain/gate.h"
 
 namespace dovira::crypto {
 class SodiumCrypto;
@@ -34,6 +35,7 @@ class Api;
 }
 
 namespace dovira::services {
+class GateLoader;
 class SubscriptionService;
 class Schools;
 class AuditLog;
@@ -87,11 +89,10 @@ struct AppOptions {
   // (`dovira serve`: several servers share one database), not with the commands that need it
   // alone. The data directory's lock stays exclusive: each server has its own directory.
   bool shared_store = false;
-  // Load each school's purpose gate (every subject's consents, restrictions, guardianships, the
-  // requests' effects, retention, grants). Off for the operator commands that never ask the gate
-  // (audit verify, backup, admin and apikey create): they then open in the same time whatever
-  // the number of subjects, and must not call the services that decide.
-  bool load_gate_state = true;
+  // The subjects whose purpose-gate state each school holds in memory (domain::GateState); a
+  // subject not held is loaded from the store on its first use. Nothing is loaded at start-up, so
+  // the open takes the same time whatever the number of subjects.
+  size_t gate_capacity = domain::GateState::kDefaultCapacity;
 };
 
 struct ServeOptions {
@@ -152,6 +153,7 @@ class App {
   std::unique_ptr<services::ConsentService> consents_;
   // Reloads one subject's gate state from the store (DataAccessService::SetSubjectReloader).
   Status ReloadSubjectGate(const SchoolId& school, const SubjectId& subject);
+  std::unique_ptr<services::GateLoader> gate_loader_;  // each school's gate loads through it
 
   std::unique_ptr<services::DataAccessService> access_;
   std::unique_ptr<services::AccessControlService> access_control_;

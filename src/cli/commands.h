@@ -5,6 +5,7 @@
 // 2 usage error.
 #pragma once
 
+#include <cstddef>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -65,6 +66,7 @@ struct ServeArgs {
   std::string mail_from;        // the sender when the school's policy names no mailbox
   std::string public_url;       // where people reach the web pages, for links in letters
   std::string web_root;         // web pages served outside /v1 (web/dist); "" = none
+  size_t gate_cache = 100000;   // subjects whose gate state each school holds in memory
 };
 
 // `dovira serve`: serves until SIGINT or SIGTERM. Prints the URL (and a bootstrap admin's

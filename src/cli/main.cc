@@ -70,6 +70,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 64));
   serve->add_option("--workers", serve_args.worker_threads, "Request worker threads")
       ->check(CLI::Range(1, 1024));
+  serve->add_option("--gate-cache", serve_args.gate_cache,
+                    "Subjects whose purpose-gate state each school holds in memory; the others "
+                    "are read from the store on their next use")
+      ->check(CLI::Range(size_t{64}, size_t{1} << 32))
+      ->capture_default_str();
   serve->add_option("--fake-clock", serve_args.fake_clock,
                     "Run on a manual clock starting at this RFC 3339 time (tests)");
   serve->add_flag("--insecure-cookies", serve_args.insecure_cookies,

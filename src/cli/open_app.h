@@ -18,10 +18,6 @@ namespace dovira::cli {
 Result<std::unique_ptr<app::App>> OpenApp(const DataArgs& d, const std::string& fake_clock = "",
                                           const ServeArgs* serve = nullptr,
                                           const std::string& exclusive_for = "");
-// The application over `d` without the schools' purpose gates (app::AppOptions::
-// load_gate_state): for the commands that use the store, the audit log and the staff accounts
-// only, beside a running server. Opens in the same time whatever the number of subjects.
-Result<std::unique_ptr<app::App>> OpenAppWithoutGate(const DataArgs& d);
 
 // `school`, or the only school served when it is empty. Error (kInvalidArgument) when several
 // are served and none is named; kNotFound for an unknown one.

@@ -18,12 +18,11 @@ namespace dovira::cli {
 namespace {
 
 Result<std::unique_ptr<app::App>> Open(const DataArgs& d, const std::string& fake_clock,
-                                       const ServeArgs* serve, const std::string& exclusive_for,
-                                       bool load_gate_state) {
+                                       const ServeArgs* serve, const std::string& exclusive_for) {
   app::AppOptions o;
   o.exclusive_for = exclusive_for;
-  o.load_gate_state = load_gate_state;
   if (serve != nullptr) {
+    o.gate_capacity = serve->gate_cache;
     o.shared_store = true;
     o.smtp_url = serve->smtp_url;
     o.mail_dir = serve->mail_dir;
@@ -50,11 +49,7 @@ Result<std::unique_ptr<app::App>> Open(const DataArgs& d, const std::string& fak
 Result<std::unique_ptr<app::App>> OpenApp(const DataArgs& d, const std::string& fake_clock,
                                           const ServeArgs* serve,
                                           const std::string& exclusive_for) {
-  return Open(d, fake_clock, serve, exclusive_for, true);
-}
-
-Result<std::unique_ptr<app::App>> OpenAppWithoutGate(const DataArgs& d) {
-  return Open(d, "", nullptr, "", false);
+  return Open(d, fake_clock, serve, exclusive_for);
 }
 
 Result<SchoolId> PickSchool(app::App& a, const std::string& school) {
@@ -168,7 +163,7 @@ int Serve(const ServeArgs& args, std::ostream& out, std::ostream& err) {
 }
 
 int AdminCreate(const AdminArgs& args, std::istream& in, std::ostream& out, std::ostream& err) {
-  auto app = OpenAppWithoutGate(args.data);
+  auto app = OpenApp(args.data);
   if (!app.ok()) {
     err << "dovira admin create: " << app.error().message << "\n";
     return 1;
@@ -206,7 +201,7 @@ int AdminCreate(const AdminArgs& args, std::istream& in, std::ostream& out, std:
 int ApiKeyCreate(const DataArgs& data, const std::string& school_id, const std::string& name,
                  const std::string& role, const std::vector<std::string>& purposes,
                  std::ostream& out, std::ostream& err) {
-  auto app = OpenAppWithoutGate(data);
+  auto app = OpenApp(data);
   if (!app.ok()) {
     err << "dovira apikey create: " << app.error().message << "\n";
     return 1;
@@ -228,7 +223,7 @@ int ApiKeyCreate(const DataArgs& data, const std::string& school_id, const std::
 
 int AuditVerify(const DataArgs& data, const std::string& school_id, std::ostream& out,
                 std::ostream& err) {
-  auto app = OpenAppWithoutGate(data);
+  auto app = OpenApp(data);
   if (!app.ok()) {
     err << "dovira audit verify: " << app.error().message << "\n";
     return 1;
@@ -281,7 +276,7 @@ int KeysRotate(const DataArgs& data, const std::string& school_id, std::ostream&
 
 int Backup(const DataArgs& data, const std::string& out_path, const std::string& keys_out,
            std::ostream& out, std::ostream& err) {
-  auto app = OpenAppWithoutGate(data);
+  auto app = OpenApp(data);
   if (!app.ok()) {
     err << "dovira backup: " << app.error().message << "\n";
     return 1;

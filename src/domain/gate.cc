@@ -131,7 +131,8 @@ void SubjectState::Withdraw(size_t purpose, int64_t at_us) {
 
 Decision Decide(const CompiledPolicy* policy, const SubjectState* subject, const GateRequest& req) {
   Decision d;
-  if (policy == nullptr) return d;  // kUnavailable: fail closed
+  // kUnavailable: fail closed without a policy or a subject's state that could not be loaded.
+  if (policy == nullptr || (subject != nullptr && subject->unavailable)) return d;
   if (req.purpose < 0 || static_cast<size_t>(req.purpose) >= policy->purpose_count()) {
     d.reason = Reason::kPurposeUndeclared;
     return d;
@@ -244,29 +245,63 @@ Decision Decide(const CompiledPolicy* policy, const SubjectState* subject, const
   return d;
 }
 
+void GateState::SetLoader(Loader loader, size_t capacity) {
+  loader_ = std::move(loader);
+  per_shard_ = std::max<size_t>(1, capacity / kShards);
+}
+
+SubjectState* GateState::Hold(Shard& s, const SubjectId& id, SubjectState state,
+                              bool replace) const {
+  auto it = s.subjects.find(id);
+  if (it != s.subjects.end()) {
+    if (replace) it->second = std::move(state);
+    return &it->second;
+  }
+  if (s.subjects.size() >= per_shard_ && !s.subjects.empty()) {
+    // Forget one subject chosen at random: the first one at or after a random bucket.
+    s.random ^= s.random << 13;
+    s.random ^= s.random >> 7;
+    s.random ^= s.random << 17;
+    const size_t buckets = s.subjects.bucket_count();
+    for (size_t b = s.random % buckets;; b = (b + 1) % buckets) {
+      if (s.subjects.bucket_size(b) == 0) continue;
+      s.subjects.erase(s.subjects.begin(b)->first);
+      evictions_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    }
+  }
+  return &s.subjects.emplace(id, std::move(state)).first->second;
+}
+
+void GateState::Admit(const SubjectId& id, SubjectState state) {
+  Shard& s = ShardOf(id);
+  std::unique_lock lock(s.mu);
+  ++s.changes;
+  state.version = kVersionChangedHere;
+  Hold(s, id, std::move(state), /*replace=*/true);
+}
+
 void GateState::Update(const SubjectId& id, const std::function<void(SubjectState&)>& fn) {
   Shard& s = ShardOf(id);
   std::unique_lock lock(s.mu);
-  SubjectState& state = s.subjects[id];
-  fn(state);
-  state.version = kVersionChangedHere;
-}
-
-void GateState::Load(const SubjectId& id, const std::function<void(SubjectState&)>& fn) {
-  Shard& s = ShardOf(id);
-  std::unique_lock lock(s.mu);
-  fn(s.subjects[id]);
+  ++s.changes;
+  auto it = s.subjects.find(id);
+  if (it == s.subjects.end()) return;
+  fn(it->second);
+  it->second.version = kVersionChangedHere;
 }
 
 void GateState::Replace(const SubjectId& id, SubjectState state) {
   Shard& s = ShardOf(id);
   std::unique_lock lock(s.mu);
-  s.subjects[id] = std::move(state);
+  ++s.changes;
+  Hold(s, id, std::move(state), /*replace=*/true);
 }
 
 void GateState::Erase(const SubjectId& id) {
   Shard& s = ShardOf(id);
   std::unique_lock lock(s.mu);
+  ++s.changes;
   s.subjects.erase(id);
 }
 
@@ -277,6 +312,11 @@ size_t GateState::size() const {
     n += s.subjects.size();
   }
   return n;
+}
+
+GateState::Counters GateState::counters() const {
+  return Counters{hits_.load(std::memory_order_relaxed), misses_.load(std::memory_order_relaxed),
+                  evictions_.load(std::memory_order_relaxed)};
 }
 
 }  // namespace dovira::domain

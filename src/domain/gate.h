@@ -4,13 +4,14 @@
 // restrictions, objections, minor status). It fails closed: anything unknown is denied.
 //
 // Decide() is a pure function over in-memory values (no I/O), so a decision costs well under a
-// microsecond. GateState keeps every subject's compact state for a school, sharded for concurrent
-// readers.
+// microsecond. GateState keeps the compact state of the school's subjects in use, loaded on demand,
+// bounded, and sharded for concurrent readers.
 //
 // Thread-safety: Decide() is reentrant. GateState is safe for concurrent use.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -23,6 +24,7 @@
 
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/result.h"
 #include "domain/compiled_policy.h"
 
 namespace dovira::domain {
@@ -106,6 +108,8 @@ struct SubjectState {
   PurposeSet objection_upheld = 0;
   PurposeSet retention_ended = 0;
   bool no_automated = false;  // R62: an upheld no_automated_decisions request; no profiling
+  // The state could not be loaded from the store: every use is refused as unavailable (B12).
+  bool unavailable = false;
 
   const ConsentWindow* Consent(size_t purpose) const;
   // Records a grant from `at` until `until` (kForever when indefinite), replacing an earlier one.
@@ -136,44 +140,108 @@ struct Decision {
 // The decision for one use. `subject` null means unknown subject; `policy` null fails closed.
 Decision Decide(const CompiledPolicy* policy, const SubjectState* subject, const GateRequest& req);
 
-// The compact state of every subject of one school.
+// The compact state of the subjects of one school that the gate has seen: a bounded cache in
+// front of the store. A subject not held is loaded on its first use through the loader (every
+// part of its state, read from the store with its gate version), so start-up reads nothing and
+// memory is bounded by the capacity, not by the number of subjects; decisions on a held subject
+// are made in memory. A full shard forgets a subject it holds, chosen at random; the next use
+// loads it again.
 class GateState {
  public:
+  // Builds one subject's state from the store: nullopt when the store has no such subject.
+  using Loader = std::function<Result<std::optional<SubjectState>>(const SubjectId&)>;
+  // Subjects held per school when no capacity is configured.
+  static constexpr size_t kDefaultCapacity = 100000;
+
   GateState() = default;
   GateState(const GateState&) = delete;
   GateState& operator=(const GateState&) = delete;
 
-  // Runs fn with the subject's state (nullptr when unknown) under a shared lock.
+  // From now on a subject not held is loaded through `loader`, and at most about `capacity`
+  // subjects are held. Without a loader (tests of one service) only admitted subjects are known.
+  void SetLoader(Loader loader, size_t capacity = kDefaultCapacity);
+
+  // Runs fn with the subject's state, or nullptr when the store has no such subject. A state
+  // that cannot be loaded is handed as one marked `unavailable`, which the gate refuses (B12).
+  // fn runs under the subject's shard lock: it must not call back into this GateState.
   template <typename Fn>
   auto With(const SubjectId& id, Fn&& fn) const {
-    const Shard& s = ShardOf(id);
-    std::shared_lock lock(s.mu);
-    auto it = s.subjects.find(id);
-    return fn(it == s.subjects.end() ? nullptr : &it->second);
+    return Use(id, std::forward<Fn>(fn), /*hold=*/true);
   }
-  // A change this server made (after its commit): creates the state if absent, runs fn on it
-  // under an exclusive lock and forgets its version, so that the next use that checks it reloads
-  // the state from the store, where other servers' changes are.
+  // As With, but a subject not held is loaded for this call only: for runs over every subject
+  // (an anonymised data set, the consent counts), which would otherwise push out the subjects
+  // in use.
+  template <typename Fn>
+  auto Peek(const SubjectId& id, Fn&& fn) const {
+    return Use(id, std::forward<Fn>(fn), /*hold=*/false);
+  }
+  // A subject this server has just stored (intake, after its commit): its whole state.
+  void Admit(const SubjectId& id, SubjectState state);
+  // A change this server made (after its commit) to a subject held: runs fn on its state under an
+  // exclusive lock and forgets its version, so that the next use that checks it reloads the state
+  // from the store, where other servers' changes are. A subject not held is left to be loaded,
+  // with the change, on its next use.
   void Update(const SubjectId& id, const std::function<void(SubjectState&)>& fn);
-  // Loading from the store (start-up): as Update, but the version fn sets (or the one loaded
-  // before) is kept. The version must have been read before the rows fn's change comes from.
-  void Load(const SubjectId& id, const std::function<void(SubjectState&)>& fn);
   // The subject's state as reloaded from the store, version included.
   void Replace(const SubjectId& id, SubjectState state);
   void Erase(const SubjectId& id);
+  // The subjects held now.
   size_t size() const;
 
+  struct Counters {
+    uint64_t hits = 0, misses = 0, evictions = 0;
+  };
+  Counters counters() const;
+
  private:
+  template <typename Fn>
+  auto Use(const SubjectId& id, Fn&& fn, bool hold) const {
+    Shard& s = ShardOf(id);
+    uint64_t changes = 0;
+    {
+      std::shared_lock lock(s.mu);
+      auto it = s.subjects.find(id);
+      if (it != s.subjects.end() || !loader_) {
+        if (it != s.subjects.end()) hits_.fetch_add(1, std::memory_order_relaxed);
+        return fn(it == s.subjects.end() ? nullptr : &it->second);
+      }
+      changes = s.changes;
+    }
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    auto loaded = loader_(id);  // outside the lock: the store is read
+    if (!loaded.ok()) {
+      SubjectState unavailable;
+      unavailable.unavailable = true;
+      return fn(&unavailable);
+    }
+    if (!*loaded) return fn(nullptr);
+    if (!hold) return fn(&**loaded);
+    std::unique_lock lock(s.mu);
+    if (s.changes != changes) {
+      // A change was made here while the state was read: its version no longer vouches for it,
+      // so a use's audit entry will have it reloaded (ports::GateCheck).
+      (*loaded)->version = kVersionChangedHere;
+    }
+    SubjectState* held = Hold(s, id, std::move(**loaded), /*replace=*/false);
+    return fn(held);
+  }
   static constexpr size_t kShards = 64;
   struct Shard {
     mutable std::shared_mutex mu;
     std::unordered_map<SubjectId, SubjectState> subjects;
+    uint64_t changes = 0;  // Update/Erase/Admit/Replace calls, so a load can tell it raced one
+    uint64_t random = 0x9E3779B97F4A7C15ull;  // the eviction's xorshift state
   };
-  const Shard& ShardOf(const SubjectId& id) const {
+  // Inserts (or, with replace, overwrites) the subject's state, first forgetting another subject
+  // when the shard is full. Under the shard's exclusive lock.
+  SubjectState* Hold(Shard& s, const SubjectId& id, SubjectState state, bool replace) const;
+  Shard& ShardOf(const SubjectId& id) const {
     return shards_[std::hash<SubjectId>{}(id) % kShards];
   }
-  Shard& ShardOf(const SubjectId& id) { return shards_[std::hash<SubjectId>{}(id) % kShards]; }
-  std::array<Shard, kShards> shards_;
+  mutable std::array<Shard, kShards> shards_;
+  Loader loader_;               // set before use; null: only admitted subjects are known
+  size_t per_shard_ = std::numeric_limits<size_t>::max();
+  mutable std::atomic<uint64_t> hits_{0}, misses_{0}, evictions_{0};
 };
 
 }  // namespace dovira::domain

@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "domain/test_policies.h"
 
 namespace dovira::domain {
@@ -226,15 +232,167 @@ TEST(Gate, ClosingAccountAllowsOnlyStorage) {  // R03
   EXPECT_TRUE(f.Decide(store).allowed());
 }
 
-TEST(GateState, ConcurrentReadersSeeUpdates) {
+TEST(GateState, AnUpdateChangesAnAdmittedSubjectAndLeavesAnUnknownOneUnknown) {
   GateState state;
   SubjectId id("s1");
+  SubjectState admitted;
+  admitted.kind = 2;
+  state.Admit(id, admitted);
   state.Update(id, [](SubjectState& s) { s.kind = 3; });
   EXPECT_EQ(state.With(id, [](const SubjectState* s) { return s ? s->kind : 0; }), 3);
+  EXPECT_EQ(state.With(id, [](const SubjectState* s) { return s->version; }),
+            kVersionChangedHere);
+  state.Update(SubjectId("nobody"), [](SubjectState& s) { s.kind = 3; });
   EXPECT_EQ(state.With(SubjectId("nobody"), [](const SubjectState* s) { return s == nullptr; }),
             true);
   state.Erase(id);
   EXPECT_EQ(state.size(), 0u);
+}
+
+// A store of subject states for the loader: what GateLoader reads, by id.
+struct FakeStore {
+  std::map<std::string, SubjectState> rows;
+  int loads = 0;
+  bool failing = false;
+  GateState::Loader Loader() {
+    return [this](const SubjectId& id) -> Result<std::optional<SubjectState>> {
+      ++loads;
+      if (failing) return Error::Unavailable("the store is down");
+      auto it = rows.find(id.value());
+      if (it == rows.end()) return std::optional<SubjectState>();
+      return std::optional<SubjectState>(it->second);
+    };
+  }
+};
+
+TEST(GateState, ASubjectNotHeldIsLoadedOnItsFirstUseWithItsStoredVersion) {
+  FakeStore store;
+  SubjectState row;
+  row.kind = 4;
+  row.version = 17;
+  store.rows["s1"] = row;
+  GateState state;
+  state.SetLoader(store.Loader(), 1000);
+  EXPECT_EQ(state.size(), 0u);
+  EXPECT_EQ(state.With(SubjectId("s1"), [](const SubjectState* s) { return s->version; }), 17);
+  EXPECT_EQ(state.With(SubjectId("s1"), [](const SubjectState* s) { return s->kind; }), 4);
+  EXPECT_EQ(store.loads, 1) << "the second use is a hit";
+  EXPECT_EQ(state.size(), 1u);
+  EXPECT_EQ(state.counters().hits, 1u);
+  EXPECT_EQ(state.counters().misses, 1u);
+  // The store has no such subject: unknown, and nothing is held.
+  EXPECT_TRUE(state.With(SubjectId("ghost"), [](const SubjectState* s) { return s == nullptr; }));
+  EXPECT_EQ(state.size(), 1u);
+  // A change made here to a subject not held is left to its next load.
+  store.rows["s2"] = row;
+  state.Update(SubjectId("s2"), [](SubjectState& s) { s.closing = true; });
+  EXPECT_EQ(state.size(), 1u);
+  EXPECT_FALSE(state.With(SubjectId("s2"), [](const SubjectState* s) { return s->closing; }));
+}
+
+TEST(GateState, B12_AStateThatCannotBeLoadedIsRefusedAsUnavailableAndNotHeld) {
+  auto policy = P001();
+  FakeStore store;
+  store.rows["s1"] = SubjectState();
+  store.failing = true;
+  GateState state;
+  state.SetLoader(store.Loader(), 1000);
+  GateRequest req;
+  req.purpose = policy->PurposeIndex("contract_performance");
+  req.all_fields = true;
+  const Decision d = state.With(SubjectId("s1"), [&](const SubjectState* s) {
+    return domain::Decide(policy.get(), s, req);
+  });
+  EXPECT_EQ(d.reason, Reason::kUnavailable);
+  EXPECT_EQ(state.size(), 0u);
+  store.failing = false;
+  EXPECT_NE(state.With(SubjectId("s1"), [&](const SubjectState* s) {
+    return domain::Decide(policy.get(), s, req).reason;
+  }), Reason::kUnavailable);
+  EXPECT_EQ(state.size(), 1u);
+}
+
+TEST(GateState, MemoryIsBoundedByTheCapacityWhateverTheNumberOfSubjects) {
+  FakeStore store;
+  constexpr int kSubjects = 20000;
+  for (int i = 0; i < kSubjects; ++i) store.rows["s" + std::to_string(i)] = SubjectState();
+  GateState state;
+  constexpr size_t kCapacity = 64 * 16;  // 16 per shard
+  state.SetLoader(store.Loader(), kCapacity);
+  for (int i = 0; i < kSubjects; ++i) {
+    EXPECT_TRUE(state.With(SubjectId("s" + std::to_string(i)),
+                           [](const SubjectState* s) { return s != nullptr; }));
+  }
+  EXPECT_LE(state.size(), kCapacity);
+  EXPECT_GE(state.size(), kCapacity / 2);
+  EXPECT_EQ(state.counters().evictions, kSubjects - state.size());
+  // A forgotten subject is loaded again, the same as before.
+  for (int i = 0; i < kSubjects; i += 97) {
+    EXPECT_TRUE(state.With(SubjectId("s" + std::to_string(i)),
+                           [](const SubjectState* s) { return s != nullptr; }));
+  }
+  EXPECT_LE(state.size(), kCapacity);
+}
+
+TEST(GateState, APeekLoadsWithoutHoldingSoARunOverEverySubjectKeepsTheSubjectsInUse) {
+  FakeStore store;
+  for (int i = 0; i < 100; ++i) store.rows["s" + std::to_string(i)] = SubjectState();
+  GateState state;
+  state.SetLoader(store.Loader(), 1000);
+  state.With(SubjectId("s0"), [](const SubjectState*) { return 0; });
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_TRUE(state.Peek(SubjectId("s" + std::to_string(i)),
+                           [](const SubjectState* s) { return s != nullptr; }));
+  }
+  EXPECT_EQ(state.size(), 1u);
+}
+
+TEST(GateState, ALoadThatRacesAChangeHereIsHeldWithoutItsVersion) {
+  // The loader reads the store; meanwhile this server commits a change and updates the gate,
+  // which does not hold the subject. The state loaded may predate the change, so it must not
+  // vouch for itself: its version is forgotten and the next audited use reloads it.
+  GateState state;
+  SubjectState row;
+  row.version = 5;
+  state.SetLoader(
+      [&](const SubjectId& id) -> Result<std::optional<SubjectState>> {
+        state.Erase(id);  // stands for a change committed while the rows were read
+        return std::optional<SubjectState>(row);
+      },
+      1000);
+  EXPECT_EQ(state.With(SubjectId("s1"), [](const SubjectState* s) { return s->version; }),
+            kVersionChangedHere);
+}
+
+TEST(GateState, ConcurrentUsesLoadsAndChangesKeepOneStatePerSubject) {
+  FakeStore store;
+  for (int i = 0; i < 256; ++i) store.rows["s" + std::to_string(i)] = SubjectState();
+  std::mutex mu;
+  GateState state;
+  auto loader = store.Loader();
+  state.SetLoader(
+      [&](const SubjectId& id) {
+        std::lock_guard lock(mu);
+        return loader(id);
+      },
+      64 * 2);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5000; ++i) {
+        const SubjectId id("s" + std::to_string((i * 7 + t * 13) % 256));
+        if (i % 5 == 0) {
+          state.Update(id, [](SubjectState& s) { s.closing = true; });
+        } else if (i % 17 == 0) {
+          state.Erase(id);
+        } else {
+          EXPECT_TRUE(state.With(id, [](const SubjectState* s) { return s != nullptr; }));
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_LE(state.size(), 64u * 2);
 }
 
 }  // namespace

@@ -233,7 +233,7 @@ Result<AnonymisedDataSet> AnonymisationService::Produce(const SchoolId& school_i
     if (!page.ok()) return page.error();
     for (const auto& s : *page) {
       ++out.subjects;
-      const domain::Decision d = (*school)->gate().With(
+      const domain::Decision d = (*school)->gate().Peek(
           s.id, [&](const domain::SubjectState* st) { return domain::Decide(cp.get(), st, g); });
       if (!d.allowed()) {
         ++out.excluded[domain::ReasonCode(d.reason)];

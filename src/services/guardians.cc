@@ -112,20 +112,6 @@ GuardianService::GuardianService(Deps deps, Schools& schools, SubjectService& su
                                  AuditLog& audit, Outbox& outbox)
     : deps_(deps), schools_(schools), subjects_(subjects), audit_(audit), outbox_(outbox) {}
 
-Status GuardianService::LoadGateState(SchoolRuntime& school) {
-  auto cp = school.policy();
-  if (!cp) return Error::Unavailable("the school has no policy loaded");
-  std::map<SubjectId, std::vector<ports::GuardianshipRow>> by_minor;
-  Status st = deps_.store.ForEachGuardianship(
-      school.id(), [&](const ports::GuardianshipRow& r) { by_minor[r.minor].push_back(r); });
-  if (!st.ok()) return st;
-  for (const auto& [minor, rows] : by_minor) {
-    const int64_t from = ReconsentFrom(*cp, rows);
-    school.gate().Load(minor, [&](domain::SubjectState& s) { s.reconsent_from_us = from; });
-  }
-  return Status::Ok();
-}
-
 Status GuardianService::LoadSubjectGate(SchoolRuntime& school, const SubjectId& subject,
                                         domain::SubjectState& state) {
   auto cp = school.policy();

@@ -84,8 +84,6 @@ class GuardianService {
   GuardianService(Deps deps, Schools& schools, SubjectService& subjects, AuditLog& audit,
                   Outbox& outbox);
 
-  // Sets every subject's reconsent_from_us in the school's gate from the stored guardianships.
-  Status LoadGateState(SchoolRuntime& school);
   // One subject's reconsent_from_us from the store, into `state`.
   Status LoadSubjectGate(SchoolRuntime& school, const SubjectId& subject,
                          domain::SubjectState& state);

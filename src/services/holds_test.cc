@@ -10,6 +10,7 @@
 #include "services/consents.h"
 #include "services/data_access.h"
 #include "services/disclosures.h"
+#include "services/gate_loader.h"
 #include "services/outbox.h"
 #include "services/requests.h"
 #include "services/subjects.h"
@@ -207,9 +208,11 @@ TEST_F(LegalHoldTest, R50_ErasureKeepsHeldFieldsForStorageAndRetentionFinishesIt
   ASSERT_TRUE(token.ok());
   EXPECT_FALSE(env.store->FindByLookup(school->id(), "email", *token)->has_value());
 
-  // The restriction survives a rebuild of the gate from the store.
-  ASSERT_TRUE(subjects.LoadGateState(*school).ok());
-  ASSERT_TRUE(requests.LoadEffects(*school).ok());
+  // The restriction survives the subject's state being forgotten and loaded again from the store.
+  GateLoader loader(subjects, nullptr, &requests, nullptr);
+  loader.Install(*school, 1000);
+  school->gate().Erase(subject);
+  EXPECT_EQ(school->gate().size(), 0u);
   EXPECT_EQ(Gate("contract_performance", {"purchase_amount"}, domain::Operation::kRead),
             domain::Reason::kRestricted);
 

@@ -1,5 +1,5 @@
 // The shared core of the request modules: the row (Load, Stage, Commit), the gate effects
-// (RefreshGate, LoadEffects), the letters (Notify, NotifyRecipients), closing, and the helpers
+// (RefreshGate, LoadSubjectGate), the letters (Notify, NotifyRecipients), closing, and the helpers
 // of request_internal.h. Each right has its own module beside it (request_<right>.cc).
 #include "services/requests.h"
 
@@ -447,7 +447,7 @@ Status RequestService::Commit(const SchoolId& school, RequestInfo& r, ports::Wri
   return Status::Ok();
 }
 
-void RequestService::RefreshGate(SchoolRuntime& school, const RequestInfo& r, bool loading) {
+void RequestService::RefreshGate(SchoolRuntime& school, const RequestInfo& r) {
   auto cp = school.policy();
   const std::string key = school.id().value() + "|" + r.subject;
   std::vector<domain::RequestEffect> all;
@@ -463,17 +463,10 @@ void RequestService::RefreshGate(SchoolRuntime& school, const RequestInfo& r, bo
     for (const auto& [id, eff] : per) all.push_back(eff);
     if (per.empty()) effects_.erase(key);
   }
-  const SubjectId subject(r.subject);
-  const bool known = school.gate().With(subject, [](const domain::SubjectState* s) {
-    return s != nullptr;
+  // A subject the gate does not hold is loaded with its requests' effects on its next use.
+  school.gate().Update(SubjectId(r.subject), [&](domain::SubjectState& s) {
+    domain::ApplyEffects(all, cp->purpose_count(), s);
   });
-  if (!known) return;  // erased, or never stored
-  auto apply = [&](domain::SubjectState& s) { domain::ApplyEffects(all, cp->purpose_count(), s); };
-  if (loading) {
-    school.gate().Load(subject, apply);
-  } else {
-    school.gate().Update(subject, apply);
-  }
 }
 
 std::optional<RequestInfo> RequestService::WithEffects(const ports::RequestRow& row) {
@@ -490,16 +483,6 @@ std::optional<RequestInfo> RequestService::WithEffects(const ports::RequestRow& 
     return r;
   }
   return std::nullopt;
-}
-
-Status RequestService::LoadEffects(SchoolRuntime& school) {
-  std::vector<RequestInfo> with_effects;
-  Status st = deps_.store.ForEachRequest(school.id(), false, [&](const ports::RequestRow& row) {
-    if (auto r = WithEffects(row)) with_effects.push_back(std::move(*r));
-  });
-  if (!st.ok()) return st;
-  for (const auto& r : with_effects) RefreshGate(school, r, /*loading=*/true);
-  return Status::Ok();
 }
 
 Status RequestService::LoadSubjectGate(SchoolRuntime& school, const SubjectId& subject,

@@ -135,8 +135,6 @@ class RequestService {
   RequestService(const RequestService&) = delete;
   RequestService& operator=(const RequestService&) = delete;
 
-  // Rebuilds the gate effects of every request of the school (after Subjects::LoadGateState).
-  Status LoadEffects(SchoolRuntime& school);
   // One subject's request effects from the store (blocks, restrictions, objections), into
   // `state` and this service's copy of them.
   Status LoadSubjectGate(SchoolRuntime& school, const SubjectId& subject,
@@ -286,8 +284,7 @@ class RequestService {
                const RequestContext& ctx, const std::string& comment = {});
   Status Commit(const SchoolId& school, RequestInfo& r, ports::WriteBatch batch);
   // Recomputes the subject's request effects in the gate.
-  // `loading`: at start-up (GateState::Load, the versions loaded are kept).
-  void RefreshGate(SchoolRuntime& school, const RequestInfo& r, bool loading = false);
+  void RefreshGate(SchoolRuntime& school, const RequestInfo& r);
   // The request's effect on the gate, when the stored row has one.
   static std::optional<RequestInfo> WithEffects(const ports::RequestRow& row);
   // The subject's e-mail address on file ("" when none, or no subject).

@@ -639,19 +639,6 @@ Result<std::vector<RetentionItem>> RetentionService::Upcoming(const SchoolId& sc
   return out;
 }
 
-Status RetentionService::LoadGate(SchoolRuntime& school) {
-  auto cp = school.policy();
-  return deps_.store.ForEachEndedRetention(school.id(), [&](const ports::RetentionDueRow& r) {
-    std::string purpose = r.purpose;
-    if (purpose.rfind(kStopPrefix, 0) == 0) purpose = purpose.substr(sizeof(kStopPrefix) - 1);
-    const int p = cp->PurposeIndex(purpose);
-    if (p < 0) return;
-    school.gate().Load(r.subject, [&](domain::SubjectState& s) {
-      s.retention_ended |= domain::PurposeSet{1} << p;
-    });
-  });
-}
-
 Status RetentionService::LoadSubjectGate(SchoolRuntime& school, const SubjectId& subject,
                                          domain::SubjectState& state) {
   auto cp = school.policy();

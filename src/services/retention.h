@@ -180,8 +180,6 @@ class RetentionService {
   // The daily job (R70-R72): acts on every subject with a row due by now.
   Result<RetentionRunReport> Run(const SchoolId& school, const RequestContext& ctx);
 
-  // Sets the gate's retention_ended bits from the ended rows (startup).
-  Status LoadGate(SchoolRuntime& school);
   // One subject's retention_ended bits from the store, into `state`.
   Status LoadSubjectGate(SchoolRuntime& school, const SubjectId& subject,
                          domain::SubjectState& state);

@@ -65,7 +65,7 @@ class Schools {
   // first: kRefused "policy_invalid"), compiles it, creates the school's key ring, stores the
   // school and the policy version (a different text under an already stored version id is
   // kConflict "policy_version_immutable", R112) and registers the runtime. The gate state is
-  // empty; the caller fills it (Subjects::LoadGateState).
+  // empty: the composition root gives it its loader (GateLoader::Install).
   Result<SchoolRuntime*> Load(const std::string& policy_text, const std::string& source_name);
 
   // kNotFound "school_unknown" for a school this deployment does not serve.

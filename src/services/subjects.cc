@@ -270,35 +270,6 @@ domain::LedgerEntry LedgerEntryOf(const ports::ConsentRow& c) {
 
 }  // namespace
 
-Status SubjectService::LoadGateState(SchoolRuntime& school) {
-  auto cp = school.policy();
-  if (!cp) return Error::Unavailable("the school has no policy loaded");
-  std::vector<ports::SubjectRow> rows;
-  Status st = deps_.store.ForEachSubject(school.id(), [&](const ports::SubjectRow& r) {
-    rows.push_back(r);
-  });
-  if (!st.ok()) return st;
-  // Each row's gate version was read with it, before the consents and the other rows the state
-  // is built from (ports::GateCheck).
-  for (const auto& r : rows) {
-    const int64_t minor_until = MinorUntil(school.id(), r);
-    school.gate().Load(r.id, [&](domain::SubjectState& s) {
-      ApplySubjectRow(*cp, r, minor_until, s);
-      s.version = r.gate_version;
-    });
-  }
-  std::map<SubjectId, std::vector<domain::LedgerEntry>> ledgers;
-  st = deps_.store.ForEachConsent(school.id(), [&](const ports::ConsentRow& c) {
-    ledgers[c.subject].push_back(LedgerEntryOf(c));
-  });
-  if (!st.ok()) return st;
-  for (const auto& [subject, ledger] : ledgers) {
-    auto windows = domain::ConsentWindows(*cp, ledger);
-    school.gate().Load(subject, [&](domain::SubjectState& s) { s.consents = windows; });
-  }
-  return Status::Ok();
-}
-
 Result<bool> SubjectService::LoadSubjectGate(SchoolRuntime& school, const SubjectId& subject,
                                              domain::SubjectState& state) {
   auto cp = school.policy();
@@ -604,12 +575,12 @@ Result<SubjectService::PreparedIntake> SubjectService::PrepareIntake(
 void SubjectService::Admit(const SchoolId& school_id, SchoolRuntime& school,
                            const PreparedIntake& p) {
   CacheKey(school_id.value() + "|" + p.receipt.subject.value(), p.key);
-  school.gate().Update(p.receipt.subject, [&](domain::SubjectState& s) {
-    s.kind = p.kind;
-    s.minor_until_us = p.minor_until_us;
-    s.consents = p.consents;
-    s.reconsent_from_us = p.reconsent_from_us;
-  });
+  domain::SubjectState s;
+  s.kind = p.kind;
+  s.minor_until_us = p.minor_until_us;
+  s.consents = p.consents;
+  s.reconsent_from_us = p.reconsent_from_us;
+  school.gate().Admit(p.receipt.subject, std::move(s));
 }
 
 Result<SubjectSummary> SubjectService::Get(const SchoolId& school, const SubjectId& subject,

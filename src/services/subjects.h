@@ -138,9 +138,6 @@ class SubjectService {
   SubjectService(Deps deps, Schools& schools, AuditLog& audit,
                  SubscriptionService* subscriptions = nullptr, Outbox* outbox = nullptr);
 
-  // Rebuilds the school's gate state from the store: every subject's kind, status, minor status
-  // (from its sealed profile) and consent windows (from its ledger).
-  Status LoadGateState(SchoolRuntime& school);
   // One subject's part of the gate state, from the store, into `state`: its gate version (read
   // first, see ports::GateCheck), kind, status, minor status and consent windows. False when the
   // subject is not stored.

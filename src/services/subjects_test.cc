@@ -18,6 +18,7 @@
 #include "domain/gate.h"
 #include "services/consents.h"
 #include "services/data_access.h"
+#include "services/gate_loader.h"
 #include "services/test_env.h"
 
 namespace dovira::services {
@@ -635,7 +636,8 @@ TEST_F(SubjectServiceTest, B02_ABackupRestoredWithTheCurrentKeyVaultReadsOthersB
     ASSERT_TRUE(runtime.ok());
     AuditLog audit(deps);
     SubjectService restored_subjects(deps, schools, audit);
-    ASSERT_TRUE(restored_subjects.LoadGateState(**runtime).ok());
+    GateLoader loader(restored_subjects, nullptr, nullptr, nullptr);
+    loader.Install(**runtime, 1000);
     DataAccessService access(deps, schools, restored_subjects, audit);
 
     AccessRequest req;
@@ -713,7 +715,7 @@ TEST_F(SubjectServiceTest, KeyRotationRewrapsEverySubjectKeyRetiresTheOldKekAndV
 
 // --- Gate state after a restart ------------------------------------------------------------------
 
-TEST_F(SubjectServiceTest, LoadGateStateRebuildsKindMinorStatusAndConsentWindowsAfterARestart) {
+TEST_F(SubjectServiceTest, TheGateLoadsKindMinorStatusAndConsentWindowsOnFirstUseAfterARestart) {
   ConsentService consents(env.deps(), env.schools, subjects, env.audit);
   IntakeReceipt buyer = MustIntake(PaymentForm());
   IntakeReceipt minor = MustIntake(MinorSubscription());
@@ -731,8 +733,9 @@ TEST_F(SubjectServiceTest, LoadGateStateRebuildsKindMinorStatusAndConsentWindows
   ASSERT_TRUE(runtime.ok());
   EXPECT_EQ((*runtime)->gate().size(), 0u);
   SubjectService restarted_subjects(env.deps(), restarted, env.audit);
-  ASSERT_TRUE(restarted_subjects.LoadGateState(**runtime).ok());
-  EXPECT_EQ((*runtime)->gate().size(), 2u);
+  GateLoader loader(restarted_subjects, nullptr, nullptr, nullptr);
+  loader.Install(**runtime, 1000);
+  EXPECT_EQ((*runtime)->gate().size(), 0u) << "nothing is loaded before a subject's first use";
 
   auto cp = (*runtime)->policy();
   for (const SubjectId& id : {buyer.subject, minor.subject}) {
@@ -746,6 +749,7 @@ TEST_F(SubjectServiceTest, LoadGateStateRebuildsKindMinorStatusAndConsentWindows
       return s != nullptr;
     });
     ASSERT_TRUE(have_live && have_rebuilt);
+    EXPECT_GT(rebuilt.version, 0) << "loaded with the store's gate version";
     EXPECT_EQ(rebuilt.kind, live.kind);
     EXPECT_EQ(rebuilt.closing, live.closing);
     EXPECT_EQ(rebuilt.minor_until_us, live.minor_until_us);
@@ -757,6 +761,8 @@ TEST_F(SubjectServiceTest, LoadGateStateRebuildsKindMinorStatusAndConsentWindows
       EXPECT_EQ(rebuilt.consents[i].withdrawn, live.consents[i].withdrawn);
     }
   }
+  EXPECT_EQ((*runtime)->gate().size(), 2u);
+  EXPECT_EQ((*runtime)->gate().counters().misses, 2u);
   (*runtime)->gate().With(minor.subject, [&](const domain::SubjectState* s) {
     EXPECT_EQ(s->minor_until_us, domain::kForever) << "a self-declared minor stays a minor";
     EXPECT_EQ(s->kind, cp->SubjectKindIndex("subscriber"));
