@@ -1,5 +1,5 @@
 # Dovira: one verb per task. Every verb installs what is missing first (scripts/install-deps.sh).
-.PHONY: deps build web web-test test asan tsan bench run screenshots fuzz fuzz-smoke format tidy coverage-doc clean
+.PHONY: deps build web web-test test asan tsan bench bench-scale run screenshots fuzz fuzz-smoke format tidy coverage-doc clean
 
 JOBS ?= $(shell nproc)
 # ccache (installed by scripts/install-deps.sh) keeps compiled objects between builds and between
@@ -59,6 +59,10 @@ tsan: deps
 
 bench: build
 	@python3 bench/run.py --build build/release --out docs/performance.md
+
+# One school grown to 10k, 100k and 1M subjects on SQLite and on PostgreSQL (about an hour).
+bench-scale: build
+	@python3 bench/scale_bench.py --build build/release --out docs/performance.md
 
 run: build web
 	@bash scripts/run-demo.sh build/release

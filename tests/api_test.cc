@@ -157,7 +157,11 @@ class SharedServerTest : public ::testing::Test {
   void SetUp() override {
     Shared& s = State();
     if (!s.server) {
-      s.server = std::make_unique<TestServer>();
+      // The smallest gate cache (one subject per shard): nearly every use of a subject loads its
+      // state from the store, so every test here also proves the load on first use.
+      ServerOptions options;
+      options.extra_args = {"--gate-cache", "64"};
+      s.server = std::make_unique<TestServer>(options);
       s.start_error = s.server->Start();
     }
     ASSERT_EQ(s.start_error, "");
