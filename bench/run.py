@@ -298,8 +298,9 @@ What the benchmarks do:
   four purposes, 1,024 subjects); `BM_GateDecisionWithState` the same through the sharded state map
   the services use.
 - `BM_IntakeDurable`: a payment-form submission of policy 001 through `SubjectService::Intake`:
-  subject key (vault, fsync), subject, sealed records in every store of their purposes, consent,
-  lookup tokens and two audit entries, committed with `synchronous=FULL`. With 16 clients the
+  subject (its id and key taken from those the vault committed ahead, 32 per vault commit),
+  sealed records in every store of their purposes, consent, lookup tokens and two audit entries,
+  committed with `synchronous=FULL`. With 16 clients the
   store's group commit shares one fsync between submissions. `BM_RawSqliteInsertDurable` writes
   the same number of bytes in one transaction per submission to a bare SQLite database with the
   same durability (WAL, `synchronous=FULL`).

@@ -312,20 +312,58 @@ Result<IntakeReceipt> SubjectService::Intake(const SchoolId& school_id,
     (void)audit_.Record(school_id, std::move(e));
     return valid.error();
   }
+  auto reserved = TakeReservedKey(school_id);
+  if (!reserved.ok()) return reserved.error();
   ports::WriteBatch batch;
-  auto prepared = PrepareIntake(school_id, **school, *cp, submission, *valid, actor, ctx, {}, batch);
-  if (!prepared.ok()) return prepared.error();
+  auto prepared =
+      PrepareIntake(school_id, **school, *cp, submission, *valid, actor, ctx, {}, batch, &*reserved);
+  if (!prepared.ok()) {
+    // Refused before anything was stored: the key stays for the next intake.
+    std::lock_guard lock(reserved_mu_);
+    reserved_[school_id].push_back(std::move(*reserved));
+    return prepared.error();
+  }
   Status committed = deps_.store.Commit(std::move(batch));
   if (!committed.ok()) return committed.error();
   Admit(school_id, **school, *prepared);
   return std::move(prepared->receipt);
 }
 
+Result<SubjectService::ReservedKey> SubjectService::TakeReservedKey(const SchoolId& school) {
+  std::lock_guard lock(reserved_mu_);
+  std::vector<ReservedKey>& pool = reserved_[school];
+  if (pool.empty()) {
+    // One vault commit for the next kReservedKeys intakes; the intakes waiting here meanwhile
+    // take theirs from it.
+    const Timestamp now = deps_.clock.Now();
+    ports::WriteBatch batch;
+    std::vector<ReservedKey> made;
+    for (size_t i = 0; i < kReservedKeys; ++i) {
+      ReservedKey r{SubjectId(deps_.crypto.NewId()), deps_.crypto.NewKey()};
+      auto wrapped = deps_.keys.Wrap(school, r.subject, r.key);
+      if (!wrapped.ok()) return wrapped.error();
+      batch.subject_keys.push_back(
+          ports::SubjectKeyRow{school, r.subject, wrapped->kek_id, wrapped->wrapped, now});
+      made.push_back(std::move(r));
+    }
+    if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st.error();
+    // Taken from the back, smallest id first: subjects are numbered in the order they come, as
+    // when each intake made its own id.
+    std::sort(made.begin(), made.end(), [](const ReservedKey& a, const ReservedKey& b) {
+      return b.subject < a.subject;
+    });
+    pool = std::move(made);
+  }
+  ReservedKey out = std::move(pool.back());
+  pool.pop_back();
+  return out;
+}
+
 Result<SubjectService::PreparedIntake> SubjectService::PrepareIntake(
     const SchoolId& school_id, const SchoolRuntime& school, const domain::CompiledPolicy& policy,
     const domain::Submission& submission, const domain::ValidatedSubmission& v,
     const Actor& actor, const RequestContext& ctx, const std::string& provenance,
-    ports::WriteBatch& batch) {
+    ports::WriteBatch& batch, const ReservedKey* reserved) {
   const domain::CompiledPolicy* cp = &policy;
   const Timestamp now = deps_.clock.Now();
   const policy::Policy& pol = cp->policy();
@@ -344,15 +382,16 @@ Result<SubjectService::PreparedIntake> SubjectService::PrepareIntake(
     if (!token.ok()) return token.error();
     email_token = *token;
   }
-  SubjectId subject(deps_.crypto.NewId());
-  ports::SecretKey key = deps_.crypto.NewKey();
-  auto wrapped = deps_.keys.Wrap(school_id, subject, key);
-  if (!wrapped.ok()) return wrapped.error();
+  SubjectId subject = reserved ? reserved->subject : SubjectId(deps_.crypto.NewId());
+  ports::SecretKey key = reserved ? reserved->key : deps_.crypto.NewKey();
   auto pseudonym = audit_.Pseudonym(school_id, subject);
   if (!pseudonym.ok()) return pseudonym.error();
-
-  batch.subject_keys.push_back(
-      ports::SubjectKeyRow{school_id, subject, wrapped->kek_id, wrapped->wrapped, now});
+  if (!reserved) {
+    auto wrapped = deps_.keys.Wrap(school_id, subject, key);
+    if (!wrapped.ok()) return wrapped.error();
+    batch.subject_keys.push_back(
+        ports::SubjectKeyRow{school_id, subject, wrapped->kek_id, wrapped->wrapped, now});
+  }
   ports::SubjectRow row;
   row.school = school_id;
   row.id = subject;

@@ -257,15 +257,28 @@ class SubjectService {
     std::vector<domain::ConsentWindow> consents;
     size_t line = 0;  // of an imported row
   };
+  // A subject id and its key, already durable in the key vault (TakeReservedKey).
+  struct ReservedKey {
+    SubjectId subject;
+    ports::SecretKey key;
+  };
   // Adds the subject's rows and audit entries to `batch`; `provenance` (members of a JSON object,
   // each after a comma, or "") joins the detail of its subject.create entry and the evidence of
-  // its consents. A refusal leaves `batch` as it was; after any other error it must be dropped.
+  // its consents. With `reserved`, the subject takes that id and key, already in the vault, and
+  // the batch touches the data alone; otherwise the new key joins the batch. A refusal leaves
+  // `batch` as it was; after any other error it must be dropped.
   Result<PreparedIntake> PrepareIntake(const SchoolId& school_id, const SchoolRuntime& school,
                                        const domain::CompiledPolicy& policy,
                                        const domain::Submission& submission,
                                        const domain::ValidatedSubmission& v, const Actor& actor,
                                        const RequestContext& ctx, const std::string& provenance,
-                                       ports::WriteBatch& batch);
+                                       ports::WriteBatch& batch,
+                                       const ReservedKey* reserved = nullptr);
+  // A subject id and key for one intake. The keys are made and committed to the vault
+  // kReservedKeys at a time, so that an intake's own commit has no key in it: one durable commit
+  // (one fsync on SQLite) per submission instead of the vault's and then the data's. The vault
+  // always holds a key before any data sealed under it (a crash leaves at most unused keys).
+  Result<ReservedKey> TakeReservedKey(const SchoolId& school);
   void Admit(const SchoolId& school_id, SchoolRuntime& school, const PreparedIntake& p);
 
   // The end of the subject's minority, from its sealed profile (0: an adult or not known).
@@ -288,6 +301,11 @@ class SubjectService {
   std::mutex records_mu_;
   // "school|subject|store" → records; guarded by records_mu_. Cleared wholesale when full.
   std::unordered_map<std::string, std::shared_ptr<const std::vector<ports::RecordRow>>> records_;
+
+  static constexpr size_t kReservedKeys = 32;
+  std::mutex reserved_mu_;
+  // school → subject ids and keys committed to the vault and not used yet; guarded by reserved_mu_.
+  std::map<SchoolId, std::vector<ReservedKey>> reserved_;
 
   static constexpr size_t kKeyCacheSize = 100000;
   std::mutex cache_mu_;

@@ -241,6 +241,46 @@ TEST_F(SubjectServiceTest, R92_KeepsOneSealedRecordPerFieldInEveryStoreOfThePurp
   for (const auto& r : *marketing) EXPECT_NE(r.field, "home_address");
 }
 
+TEST_F(SubjectServiceTest, B02_AnIntakeTakesAKeyTheVaultCommittedBeforeAndCommitsItsDataAlone) {
+  auto vault = [&] {
+    std::map<std::string, ports::SubjectKeyRow> keys;
+    EXPECT_TRUE(env.store
+                    ->ForEachSubjectKey(school, [&](const ports::SubjectKeyRow& r) {
+                      keys.emplace(r.subject.value(), r);
+                    })
+                    .ok());
+    return keys;
+  };
+  EXPECT_TRUE(vault().empty());
+  IntakeReceipt first = MustIntake(PaymentForm("k1@example.org", "Antonenko"));
+  // One vault commit made the keys of the next intakes: the first subject's is among them.
+  const auto reserved = vault();
+  EXPECT_GT(reserved.size(), 1u);
+  ASSERT_TRUE(reserved.count(first.subject.value()));
+  const size_t batch = reserved.size();
+  std::vector<std::string> subjects_made = {first.subject.value()};
+  for (size_t i = 1; i < batch; ++i) {
+    IntakeReceipt r = MustIntake(PaymentForm("k" + std::to_string(i + 1) + "@example.org", "B"));
+    // Taken from the keys already in the vault, in the order their ids sort.
+    EXPECT_TRUE(reserved.count(r.subject.value())) << i;
+    EXPECT_LT(subjects_made.back(), r.subject.value());
+    subjects_made.push_back(r.subject.value());
+  }
+  EXPECT_EQ(vault().size(), batch) << "no key was written with the intakes themselves";
+  IntakeReceipt next = MustIntake(PaymentForm("k-next@example.org", "C"));
+  EXPECT_EQ(vault().size(), 2 * batch) << "the next intake reserved the next keys";
+  // Each subject's key comes from the vault (nothing cached in a fresh service) and opens its
+  // values.
+  SubjectService fresh(env.deps(), env.schools, env.audit);
+  for (const IntakeReceipt* r : {&first, &next}) {
+    auto key = fresh.SubjectKey(school, r->subject);
+    ASSERT_TRUE(key.ok()) << key.error().message;
+    auto records = env.store->GetRecords(school, r->subject);
+    ASSERT_TRUE(records.ok() && !records->empty());
+    EXPECT_TRUE(fresh.OpenValue(*key, records->front()).ok());
+  }
+}
+
 TEST_F(SubjectServiceTest, R92_EachRecordCarriesItsFieldsCategoryFromThePolicy) {
   IntakeReceipt receipt = MustIntake(PaymentForm());
   const std::map<std::string, std::string> category = {
@@ -671,11 +711,16 @@ TEST_F(SubjectServiceTest, KeyRotationRewrapsEverySubjectKeyRetiresTheOldKekAndV
   auto old_row = env.store->GetSubjectKey(school, a.subject);
   ASSERT_TRUE(old_row.ok() && *old_row);
   EXPECT_EQ((*old_row)->kek_id, old_kek);
+  // The vault holds the two subjects' keys and those reserved for the next intakes.
+  int64_t in_vault = 0;
+  ASSERT_TRUE(
+      env.store->ForEachSubjectKey(school, [&](const ports::SubjectKeyRow&) { ++in_vault; }).ok());
+  EXPECT_GE(in_vault, 2);
 
   auto report = subjects.RotateKeys(school, officer, ctx);
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_NE(report->new_kek, old_kek);
-  EXPECT_EQ(report->rewrapped, 2);
+  EXPECT_EQ(report->rewrapped, in_vault);
   EXPECT_EQ(report->retired, std::vector<std::string>{old_kek});
 
   auto after = env.keys->KekIds(school);
@@ -690,7 +735,7 @@ TEST_F(SubjectServiceTest, KeyRotationRewrapsEverySubjectKeyRetiresTheOldKekAndV
                                         EXPECT_NE(r.wrapped_key, (*old_row)->wrapped_key);
                                       })
                   .ok());
-  EXPECT_EQ(rows, 2);
+  EXPECT_EQ(rows, in_vault);
   // The key as it was wrapped before can no longer be unwrapped.
   EXPECT_FALSE(env.keys
                    ->Unwrap(school, a.subject,
