@@ -213,7 +213,7 @@ def fmt_n(n):
     return f"{n / 1e6:g}M" if n >= 1e6 else f"{n / 1e3:g}k"
 
 
-def table(results, empty, sizes):
+def table(results, sizes):
     out = ["| | " + " | ".join(f"{s} {fmt_n(n)}" for s in results for n in sizes) + " |",
            "|---|" + "---:|" * (len(results) * len(sizes))]
 
@@ -247,9 +247,9 @@ def table(results, empty, sizes):
           "< 50 ms")
     ratio("random-subject reads ÷ one-subject reads",
           lambda rs: f"{rs[-1]['read_random']['rps'] / rs[-1]['read_one']['rps']:.2f}", "≥ 0.8")
-    ratio("/healthz ÷ bare adapter's empty handler "
-          f"({empty['rps']:,.0f} req/s)",
-          lambda rs: f"{rs[-1]['healthz']['rps'] / empty['rps']:.2f}", "≥ 0.8")
+    ratio("/healthz ÷ the bare adapter's empty handler (measured in the same run)",
+          lambda rs: f"{rs[-1]['healthz']['rps'] / rs[-1]['empty_rps']:.2f} "
+                     f"(of {rs[-1]['empty_rps']:,.0f} req/s)", "≥ 0.8")
     return "\n".join(out + ratios)
 
 
@@ -261,28 +261,52 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--gate-cache", type=int, default=100000)
     ap.add_argument("--out", default="")
+    ap.add_argument("--replay", nargs="*", default=[],
+                    help="build the table from the JSON lines earlier runs printed on stderr "
+                         "(each store's run, and the empty handler's line) instead of measuring")
     args = ap.parse_args()
     build = os.path.join(ROOT, args.build)
     dovira = os.path.join(build, "src/cli/dovira")
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.replay:
+        results, empty = {}, None
+        for log in args.replay:
+            for line in open(log):
+                if not line.startswith("{"):
+                    continue
+                row = json.loads(line)
+                if "empty_adapter" in row:
+                    empty = row["empty_adapter"]
+                else:
+                    row.setdefault("empty_rps", empty["rps"])
+                    results.setdefault(row.pop("store"), []).append(row)
+        write(results, sizes, args)
+        return
     proc, port = start_empty([os.path.join(build, "src/adapters/http/dovira_http_empty"),
                               "--threads", "2", "--port", "0"], r"listening on (\d+)")
     try:
         empty = wrk(f"http://127.0.0.1:{port}/", args.seconds, 64)
     finally:
         stop(proc)
+    print(json.dumps({"empty_adapter": empty}), file=sys.stderr, flush=True)
     results = {}
     for kind in args.stores.split(","):
         work = tempfile.mkdtemp(prefix=f"dovira-scale-{kind}-", dir="/var/tmp")
         store = Store(kind, os.path.join(work, "data"), build)
         try:
             results[kind] = grow(dovira, store, sizes, args.seconds, args.gate_cache, work)
+            for row in results[kind]:
+                row["empty_rps"] = empty["rps"]
         finally:
             store.close()
             shutil.rmtree(work, ignore_errors=True)
+    write(results, sizes, args)
+
+
+def write(results, sizes, args):
     text = (f"Measured by `make bench-scale` on {time.strftime('%Y-%m-%d')} "
             f"({os.uname().machine}, {os.cpu_count()} cores; wrk shares the cores with the server; "
-            f"--gate-cache {args.gate_cache}).\n\n" + table(results, empty, sizes))
+            f"--gate-cache {args.gate_cache}).\n\n" + table(results, sizes))
     print(text)
     if args.out:
         path = os.path.join(ROOT, args.out)
