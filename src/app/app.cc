@@ -353,6 +353,8 @@ void App::Stop() {
   if (jobs_.joinable()) jobs_.join();
   if (http_) http_->Stop();
   api_.reset();  // drains the worker pool
+  // No intake runs now: the keys reserved for the next ones go, so a restart leaves none unused.
+  if (subjects_) (void)subjects_->ReleaseReservedKeys();
   // The chain heads are signed on the way out, by a server and by an operator command alike (a
   // command beside a running server waits its turn for the write lock; see WaitWhenBusy).
   if (schools_ && audit_) {

@@ -315,7 +315,7 @@ size_t GateState::size() const {
 }
 
 GateState::Counters GateState::counters() const {
-  return Counters{hits_.load(std::memory_order_relaxed), misses_.load(std::memory_order_relaxed),
+  return Counters{misses_.load(std::memory_order_relaxed),
                   evictions_.load(std::memory_order_relaxed)};
 }
 

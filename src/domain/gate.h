@@ -189,7 +189,7 @@ class GateState {
   size_t size() const;
 
   struct Counters {
-    uint64_t hits = 0, misses = 0, evictions = 0;
+    uint64_t misses = 0, evictions = 0;  // loads from the store, subjects forgotten
   };
   Counters counters() const;
 
@@ -201,8 +201,8 @@ class GateState {
     {
       std::shared_lock lock(s.mu);
       auto it = s.subjects.find(id);
+      // A hit counts nothing: a shared counter would be written by every reader on every use.
       if (it != s.subjects.end() || !loader_) {
-        if (it != s.subjects.end()) hits_.fetch_add(1, std::memory_order_relaxed);
         return fn(it == s.subjects.end() ? nullptr : &it->second);
       }
       changes = s.changes;
@@ -241,7 +241,7 @@ class GateState {
   mutable std::array<Shard, kShards> shards_;
   Loader loader_;               // set before use; null: only admitted subjects are known
   size_t per_shard_ = std::numeric_limits<size_t>::max();
-  mutable std::atomic<uint64_t> hits_{0}, misses_{0}, evictions_{0};
+  mutable std::atomic<uint64_t> misses_{0}, evictions_{0};
 };
 
 }  // namespace dovira::domain

@@ -359,6 +359,18 @@ Result<SubjectService::ReservedKey> SubjectService::TakeReservedKey(const School
   return out;
 }
 
+Status SubjectService::ReleaseReservedKeys() {
+  std::lock_guard lock(reserved_mu_);
+  ports::WriteBatch batch;
+  for (const auto& [school, pool] : reserved_) {
+    for (const ReservedKey& r : pool) batch.destroyed_keys.emplace_back(school, r.subject);
+  }
+  if (batch.destroyed_keys.empty()) return Status::Ok();
+  if (Status st = deps_.store.Commit(std::move(batch)); !st.ok()) return st;
+  reserved_.clear();
+  return Status::Ok();
+}
+
 Result<SubjectService::PreparedIntake> SubjectService::PrepareIntake(
     const SchoolId& school_id, const SchoolRuntime& school, const domain::CompiledPolicy& policy,
     const domain::Submission& submission, const domain::ValidatedSubmission& v,

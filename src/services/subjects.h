@@ -141,6 +141,9 @@ class SubjectService {
   // One subject's part of the gate state, from the store, into `state`: its gate version (read
   // first, see ports::GateCheck), kind, status, minor status and consent windows. False when the
   // subject is not stored.
+  // Destroys the reserved keys no intake took (at shutdown, once no intake runs), so that a
+  // restart leaves no unused key in the vault; a crash leaves at most kReservedKeys per school.
+  Status ReleaseReservedKeys();
   Result<bool> LoadSubjectGate(SchoolRuntime& school, const SubjectId& subject,
                                domain::SubjectState& state);
 

@@ -269,6 +269,11 @@ TEST_F(SubjectServiceTest, B02_AnIntakeTakesAKeyTheVaultCommittedBeforeAndCommit
   EXPECT_EQ(vault().size(), batch) << "no key was written with the intakes themselves";
   IntakeReceipt next = MustIntake(PaymentForm("k-next@example.org", "C"));
   EXPECT_EQ(vault().size(), 2 * batch) << "the next intake reserved the next keys";
+  // At shutdown the keys no intake took are destroyed; the subjects' keys stay.
+  ASSERT_TRUE(subjects.ReleaseReservedKeys().ok());
+  const auto kept = vault();
+  EXPECT_EQ(kept.size(), batch + 1);
+  EXPECT_TRUE(kept.count(first.subject.value()) && kept.count(next.subject.value()));
   // Each subject's key comes from the vault (nothing cached in a fresh service) and opens its
   // values.
   SubjectService fresh(env.deps(), env.schools, env.audit);
